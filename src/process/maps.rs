@@ -1,0 +1,299 @@
+//! `/proc/PID/maps`: the target's memory regions.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+
+/// A region's access rights, as the four letters of `rwxp` / `rwxs`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Perms {
+    pub read: bool,
+    pub write: bool,
+    pub exec: bool,
+    pub shared: bool,
+}
+
+impl Perms {
+    fn parse(s: &str) -> Option<Perms> {
+        let b = s.as_bytes();
+        if b.len() != 4 {
+            return None;
+        }
+        let flag = |i: usize, c: u8| match b[i] {
+            x if x == c => Some(true),
+            b'-' => Some(false),
+            _ => None,
+        };
+        Some(Perms {
+            read: flag(0, b'r')?,
+            write: flag(1, b'w')?,
+            exec: flag(2, b'x')?,
+            shared: match b[3] {
+                b's' => true,
+                b'p' => false,
+                _ => return None,
+            },
+        })
+    }
+}
+
+impl fmt::Display for Perms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = |on: bool, c: char| if on { c } else { '-' };
+        write!(
+            f,
+            "{}{}{}{}",
+            c(self.read, 'r'),
+            c(self.write, 'w'),
+            c(self.exec, 'x'),
+            if self.shared { 's' } else { 'p' }
+        )
+    }
+}
+
+/// One line of `/proc/PID/maps`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Region {
+    pub start: u64,
+    pub end: u64,
+    pub perms: Perms,
+    pub offset: u64,
+    /// `major:minor` of the backing file's device.
+    pub dev: String,
+    pub inode: u64,
+    /// The path or pseudo-name (`[heap]`), without a ` (deleted)` suffix;
+    /// empty for anonymous memory.
+    pub path: String,
+    /// The backing file was deleted after it was mapped.
+    pub deleted: bool,
+}
+
+/// Kernel pseudo-regions that `process_vm_readv` cannot read even when their
+/// permissions say `r`.
+const UNREADABLE_SPECIALS: &[&str] = &["[vvar]", "[vvar_vclock]", "[vsyscall]"];
+
+impl Region {
+    pub fn len(&self) -> u64 {
+        self.end - self.start
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+
+    pub fn contains(&self, addr: u64) -> bool {
+        self.start <= addr && addr < self.end
+    }
+
+    /// Whether pvtui can read this region at all.
+    pub fn is_readable(&self) -> bool {
+        self.perms.read && !UNREADABLE_SPECIALS.contains(&self.path.as_str())
+    }
+
+    /// Backed by a file (not anonymous memory or a `[pseudo]` region).
+    pub fn is_file(&self) -> bool {
+        self.path.starts_with('/') || (self.inode != 0 && !self.path.starts_with('['))
+    }
+
+    pub fn is_anonymous(&self) -> bool {
+        !self.is_file()
+    }
+
+    /// The last component of the path (`libc.so.6`), or the pseudo-name.
+    pub fn name(&self) -> &str {
+        match self.path.rsplit_once('/') {
+            Some((_, name)) if self.path.starts_with('/') => name,
+            _ => &self.path,
+        }
+    }
+
+    /// A short description for messages: `[heap] 0x55..-0x55..` or the file name.
+    pub fn describe(&self) -> String {
+        let name = if self.path.is_empty() {
+            "anonymous mapping"
+        } else {
+            self.path.as_str()
+        };
+        format!("{name} {:#x}-{:#x}", self.start, self.end)
+    }
+
+    fn parse(line: &str) -> Option<Region> {
+        // start-end perms offset dev inode [path]; the path may hold spaces.
+        let mut rest = line;
+        let mut field = || {
+            rest = rest.trim_start_matches(' ');
+            let end = rest.find(' ').unwrap_or(rest.len());
+            let (f, r) = rest.split_at(end);
+            rest = r;
+            f
+        };
+        let range = field();
+        let perms = field();
+        let offset = field();
+        let dev = field();
+        let inode = field();
+        let path = rest.trim_start_matches(' ');
+        let (start, end) = range.split_once('-')?;
+        let (path, deleted) = match path.strip_suffix(" (deleted)") {
+            Some(p) => (p, true),
+            None => (path, false),
+        };
+        Some(Region {
+            start: u64::from_str_radix(start, 16).ok()?,
+            end: u64::from_str_radix(end, 16).ok()?,
+            perms: Perms::parse(perms)?,
+            offset: u64::from_str_radix(offset, 16).ok()?,
+            dev: dev.to_string(),
+            inode: inode.parse().ok()?,
+            path: path.to_string(),
+            deleted,
+        })
+    }
+}
+
+/// The regions of a target, sorted by address. Cheap to clone.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Maps {
+    regions: Arc<[Region]>,
+}
+
+impl Maps {
+    /// Parses the text of `/proc/PID/maps`; `source` names it in errors.
+    pub fn parse(text: &str, source: &str) -> Result<Maps> {
+        let mut regions = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            if line.is_empty() {
+                continue;
+            }
+            let region = Region::parse(line).ok_or_else(|| Error::ProcFormat {
+                path: source.to_string(),
+                line: i + 1,
+                text: line.to_string(),
+            })?;
+            regions.push(region);
+        }
+        regions.sort_by_key(|r| r.start);
+        Ok(Maps {
+            regions: regions.into(),
+        })
+    }
+
+    pub fn regions(&self) -> &[Region] {
+        &self.regions
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Region> {
+        self.regions.iter()
+    }
+
+    /// The region holding `addr`.
+    pub fn find(&self, addr: u64) -> Option<&Region> {
+        let i = self.regions.partition_point(|r| r.end <= addr);
+        self.regions.get(i).filter(|r| r.contains(addr))
+    }
+
+    /// The regions that overlap `[addr, addr + len)`, in order.
+    pub fn overlapping(&self, addr: u64, len: u64) -> &[Region] {
+        let end = addr.saturating_add(len);
+        let from = self.regions.partition_point(|r| r.end <= addr);
+        let to = self.regions.partition_point(|r| r.start < end);
+        &self.regions[from..to.max(from)]
+    }
+
+    /// The regions pvtui can read.
+    pub fn readable(&self) -> impl Iterator<Item = &Region> {
+        self.regions.iter().filter(|r| r.is_readable())
+    }
+
+    /// The first region whose name or path is `name` (`[heap]`, `libc.so.6`,
+    /// `/usr/bin/app`), or whose file name starts with it (`libc` for `libc.so.6`).
+    pub fn find_by_name(&self, name: &str) -> Option<&Region> {
+        self.regions
+            .iter()
+            .find(|r| r.path == name || r.name() == name)
+            .or_else(|| {
+                self.regions
+                    .iter()
+                    .find(|r| r.is_file() && r.name().starts_with(name))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "\
+55d0c0a00000-55d0c0a02000 r--p 00000000 fd:01 1234                       /usr/bin/my app
+55d0c0a02000-55d0c0a05000 r-xp 00002000 fd:01 1234                       /usr/bin/my app
+55d0c1000000-55d0c1021000 rw-p 00000000 00:00 0                          [heap]
+7f0000000000-7f0000001000 rw-s 00000000 00:01 99                         /memfd:ring (deleted)
+7f0000001000-7f0000002000 ---p 00000000 00:00 0 
+7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0                          [stack]
+7ffd000fe000-7ffd00100000 r--p 00000000 00:00 0                          [vvar]
+ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]
+";
+
+    fn sample() -> Maps {
+        Maps::parse(SAMPLE, "maps").expect("sample parses")
+    }
+
+    #[test]
+    fn parses_paths_with_spaces_and_deleted_suffix() {
+        let maps = sample();
+        assert_eq!(maps.regions().len(), 8);
+        let exe = &maps.regions()[1];
+        assert_eq!(exe.path, "/usr/bin/my app");
+        assert_eq!(exe.name(), "my app");
+        assert_eq!(exe.offset, 0x2000);
+        assert!(exe.perms.exec && !exe.perms.write);
+        let memfd = &maps.regions()[3];
+        assert_eq!(memfd.path, "/memfd:ring");
+        assert!(memfd.deleted && memfd.perms.shared);
+    }
+
+    #[test]
+    fn anonymous_and_special_regions() {
+        let maps = sample();
+        let guard = &maps.regions()[4];
+        assert_eq!(guard.path, "");
+        assert!(guard.is_anonymous() && !guard.is_readable());
+        assert!(maps.find_by_name("[heap]").is_some_and(|r| r.is_anonymous()));
+        assert!(!maps.find_by_name("[vvar]").expect("vvar").is_readable());
+        assert!(!maps.find_by_name("[vsyscall]").expect("vsyscall").is_readable());
+        assert_eq!(maps.readable().count(), 5);
+    }
+
+    #[test]
+    fn finds_regions_by_address() {
+        let maps = sample();
+        assert_eq!(maps.find(0x55d0c0a02000).map(|r| r.offset), Some(0x2000));
+        assert_eq!(maps.find(0x55d0c0a01fff).map(|r| r.offset), Some(0));
+        assert!(maps.find(0x55d0c0a05000).is_none());
+        assert_eq!(maps.overlapping(0x55d0c0a01000, 0x2000).len(), 2);
+        assert!(maps.overlapping(0x1000, 0x10).is_empty());
+    }
+
+    #[test]
+    fn finds_modules_by_name_prefix() {
+        let maps = sample();
+        assert_eq!(
+            maps.find_by_name("my").map(|r| r.start),
+            Some(0x55d0c0a00000)
+        );
+    }
+
+    #[test]
+    fn rejects_garbage_with_line_number() {
+        let err = Maps::parse("55d0-zz r--p 0 0:0 0\n", "/proc/1/maps").expect_err("bad");
+        assert!(err.to_string().contains("/proc/1/maps:1"), "{err}");
+    }
+
+    #[test]
+    fn perms_round_trip() {
+        for p in ["r--p", "rw-s", "r-xp", "---p", "rwxs"] {
+            assert_eq!(Perms::parse(p).expect(p).to_string(), p);
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! What a read or write of target memory gives back.
+
+use std::fmt;
+
+/// Whether a read may fault pages in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadMode {
+    /// Never block: pages that would need IO (or a userfaultfd handler) are
+    /// reported [`Unread::NotResident`] instead of being faulted in.
+    NoWait,
+    /// Fault pages in as the target itself would: a "force read".
+    Force,
+}
+
+/// Why some bytes of a requested range were not read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Unread {
+    /// The page is mapped but not in memory; reading it would block.
+    NotResident,
+    /// No mapping covers these bytes.
+    Unmapped,
+    /// Mapped without read permission (or a kernel region such as `[vvar]`).
+    Protected,
+    /// Mapped and readable, yet the kernel refused (past the end of a mapped
+    /// file, or the mapping changed under us).
+    Faulted,
+    /// The read did not finish before its deadline and was abandoned.
+    Stalled,
+}
+
+impl Unread {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unread::NotResident => "not resident",
+            Unread::Unmapped => "unmapped",
+            Unread::Protected => "not readable",
+            Unread::Faulted => "fault",
+            Unread::Stalled => "stalled",
+        }
+    }
+}
+
+impl fmt::Display for Unread {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A run of bytes that was not read, with the reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Gap {
+    pub addr: u64,
+    pub len: u64,
+    pub why: Unread,
+}
+
+impl Gap {
+    pub fn end(&self) -> u64 {
+        self.addr + self.len
+    }
+}
+
+/// The result of reading one requested range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadOutcome {
+    pub addr: u64,
+    /// As long as requested; bytes inside a gap are zero and must not be used.
+    pub data: Vec<u8>,
+    /// The bytes not read, sorted and disjoint; empty when all were read.
+    pub gaps: Vec<Gap>,
+}
+
+impl ReadOutcome {
+    pub fn is_complete(&self) -> bool {
+        self.gaps.is_empty()
+    }
+
+    /// The bytes, only when every one of them was read.
+    pub fn bytes(&self) -> Option<&[u8]> {
+        self.is_complete().then_some(self.data.as_slice())
+    }
+
+    /// Why the byte at `addr` was not read, or `None` if it was.
+    pub fn unread_at(&self, addr: u64) -> Option<Unread> {
+        self.gaps
+            .iter()
+            .find(|g| g.addr <= addr && addr < g.end())
+            .map(|g| g.why)
+    }
+
+    /// The first reason any byte was not read.
+    pub fn first_unread(&self) -> Option<Unread> {
+        self.gaps.first().map(|g| g.why)
+    }
+}
+
+/// What a write did, checked by reading the bytes back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WriteReport {
+    pub addr: u64,
+    /// The bytes that were there before the write.
+    pub before: Vec<u8>,
+    /// The bytes asked for.
+    pub requested: Vec<u8>,
+    /// How many bytes the kernel said it wrote, from `addr` on.
+    pub written: usize,
+    /// The bytes read back after the write (empty where the read-back failed).
+    pub after: Vec<u8>,
+}
+
+impl WriteReport {
+    /// Every byte was written and reads back as asked.
+    pub fn landed(&self) -> bool {
+        self.written == self.requested.len() && self.after == self.requested
+    }
+}

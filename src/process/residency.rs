@@ -1,0 +1,1 @@
+//! Residency checks through `/proc/PID/pagemap`, for kernels without `PROCESS_VM_NOWAIT`.

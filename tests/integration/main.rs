@@ -1,0 +1,4 @@
+//! Integration tests: each spawns real target processes (the fixtures in
+//! `tests/fixtures/`) and reads, writes and searches their real memory.
+
+mod util;

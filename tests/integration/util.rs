@@ -1,0 +1,183 @@
+//! Fixture targets: compiled from `tests/fixtures/*.c` on first use, spawned,
+//! and killed on drop.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+/// How long a fixture may take to say something we wait for.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+static BUILD_LOCK: Mutex<()> = Mutex::new(());
+
+/// The path of fixture `name` compiled with `flags`, built once per flag set.
+///
+/// `PVTUI_FIXTURE_DIR` points at prebuilt fixtures (a machine without a C
+/// compiler, such as the test kernel's VM); there the binary is looked up as
+/// `NAME` or `NAME-VARIANT` where `variant` names the flag set.
+pub fn fixture(name: &str, variant: &str, flags: &[&str]) -> PathBuf {
+    let file = if variant.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name}-{variant}")
+    };
+    if let Ok(dir) = std::env::var("PVTUI_FIXTURE_DIR") {
+        return Path::new(&dir).join(file);
+    }
+    let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixtures");
+    std::fs::create_dir_all(&dir).expect("create fixture dir");
+    let out = dir.join(&file);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(format!("{name}.c"));
+    let fresh = match (out.metadata(), src.metadata()) {
+        (Ok(o), Ok(s)) => o.modified().ok() >= s.modified().ok(),
+        _ => false,
+    };
+    if !fresh {
+        let status = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+            .args(["-O1", "-g", "-pthread", "-o"])
+            .arg(&out)
+            .arg(&src)
+            .args(flags)
+            .status()
+            .expect("run the C compiler (cc) to build a fixture; install gcc");
+        assert!(status.success(), "building fixture {} failed", src.display());
+    }
+    out
+}
+
+/// A running fixture process. It prints `key=value` lines, then `ready`;
+/// it takes commands on stdin, one a line.
+pub struct Fixture {
+    pub child: Child,
+    pub pid: i32,
+    pub vars: HashMap<String, String>,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+}
+
+impl Fixture {
+    pub fn spawn(bin: &Path, args: &[&str]) -> Fixture {
+        Self::spawn_command(Command::new(bin).args(args))
+    }
+
+    pub fn spawn_command(cmd: &mut Command) -> Fixture {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn fixture");
+        let stdout = child.stdout.take().expect("fixture stdout");
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let pid = child.id() as i32;
+        let mut fixture = Fixture {
+            child,
+            pid,
+            vars: HashMap::new(),
+            stdin: None,
+            lines,
+        };
+        fixture.stdin = fixture.child.stdin.take();
+        loop {
+            let line = fixture.next_line();
+            if line == "ready" {
+                break;
+            }
+            if let Some((k, v)) = line.split_once('=') {
+                fixture.vars.insert(k.to_string(), v.to_string());
+            }
+        }
+        fixture
+    }
+
+    /// The value the fixture printed for `key`.
+    pub fn var(&self, key: &str) -> &str {
+        self.vars
+            .get(key)
+            .unwrap_or_else(|| panic!("fixture printed no {key}=; it printed {:?}", self.vars))
+    }
+
+    /// An address the fixture printed as `key=0x...`.
+    pub fn addr(&self, key: &str) -> u64 {
+        let v = self.var(key);
+        u64::from_str_radix(v.trim_start_matches("0x"), 16)
+            .unwrap_or_else(|_| panic!("{key}={v} is not a hex address"))
+    }
+
+    pub fn send(&mut self, command: &str) {
+        let stdin = self.stdin.as_mut().expect("fixture stdin");
+        writeln!(stdin, "{command}").expect("write to fixture");
+        stdin.flush().expect("flush fixture stdin");
+    }
+
+    pub fn next_line(&mut self) -> String {
+        match self.lines.recv_timeout(PATIENCE) {
+            Ok(line) => line,
+            Err(RecvTimeoutError::Timeout) => panic!("fixture {} said nothing for {PATIENCE:?}", self.pid),
+            Err(RecvTimeoutError::Disconnected) => panic!("fixture {} closed its output", self.pid),
+        }
+    }
+
+    /// Waits for a line that starts with `prefix` and returns it.
+    pub fn expect_line(&mut self, prefix: &str) -> String {
+        let until = Instant::now() + PATIENCE;
+        while Instant::now() < until {
+            let line = self.next_line();
+            if line.starts_with(prefix) {
+                return line;
+            }
+        }
+        panic!("fixture {} never printed a line starting with {prefix:?}", self.pid)
+    }
+
+    /// Kills the fixture and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Whether we run as root; tests that need it say why when we do not.
+pub fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// Skips (returning true) with a reason when not root. CI runs as root, so
+/// there these tests always run: with `PVTUI_REQUIRE_ROOT_TESTS=1` a skip fails.
+pub fn skip_unless_root(test: &str, why: &str) -> bool {
+    if is_root() {
+        return false;
+    }
+    assert!(
+        std::env::var_os("PVTUI_REQUIRE_ROOT_TESTS").is_none(),
+        "{test} needs root ({why}) and PVTUI_REQUIRE_ROOT_TESTS is set"
+    );
+    eprintln!("SKIPPED {test}: needs root: {why}");
+    true
+}
+
+/// The path of the pvtui binary built for these tests.
+pub fn pvtui_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_pvtui")
+}
