@@ -1,8 +1,81 @@
 //! The command-line front end: parses arguments and runs one command.
+//!
+//! Each subcommand lives in its own file; this module only dispatches and
+//! turns a library error into one line on stderr and an exit status.
+
+mod dump;
+mod maps;
+mod probe;
+mod ui;
 
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pvtui",
+    version,
+    about = "A terminal debugger for the live memory of another Linux process",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    #[command(flatten)]
+    ui: ui::UiArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// What this kernel supports and the access strategy pvtui will use
+    Probe(probe::ProbeArgs),
+    /// The memory regions of a process
+    Maps(maps::MapsArgs),
+    /// A hex dump of a process's memory; bytes not read show as ??
+    Dump(dump::DumpArgs),
+}
+
 /// Runs pvtui with the process's arguments.
 pub fn main() -> ExitCode {
-    ExitCode::SUCCESS
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Probe(args)) => probe::run(&args),
+        Some(Command::Maps(args)) => maps::run(&args),
+        Some(Command::Dump(args)) => dump::run(&args),
+        None => ui::run(cli.ui),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("pvtui: {err}");
+            ExitCode::from(exit_status(&err))
+        }
+    }
+}
+
+fn exit_status(err: &Error) -> u8 {
+    match err {
+        Error::Usage(_) => 2,
+        _ => 1,
+    }
+}
+
+/// Prints `value` as one line of JSON.
+fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+    let line = serde_json::to_string(value).map_err(|e| Error::Usage(e.to_string()))?;
+    println!("{line}");
+    Ok(())
+}
+
+/// Parses a number as decimal or `0x` hex (clap value parser).
+fn parse_u64(s: &str) -> std::result::Result<u64, String> {
+    let parsed = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(&hex.replace('_', ""), 16),
+        None => s.replace('_', "").parse(),
+    };
+    parsed.map_err(|_| format!("{s:?} is not a decimal or 0x-hex number"))
 }
