@@ -1,1 +1,29 @@
-//! (in progress)
+//! Watch expressions: what the user wants to see, written the way they think
+//! of it, and the codecs between a type and the bytes in the target.
+//!
+//! ```text
+//! watch   := expr [':' type]
+//! expr    := term (('+' | '-') term)*
+//! term    := unary ('*' unary)*
+//! unary   := '*' unary | primary          '*' reads the 8-byte pointer at the address
+//! primary := NUMBER | SYMBOL | MODULE '!' SYMBOL | '[' REGION ']' | '(' expr ')'
+//! type    := u8|u16|u32|u64|i8|i16|i32|i64|f32|f64|bool|ptr|char ['be']
+//!          | type '[' N ']' | cstr | str[N] | bytes[N]
+//! ```
+//!
+//! An expression evaluates to an address; the watch reads its type there.
+//! Arithmetic is on bytes (`table+8*3:u64` is the fourth u64 of `table`).
+//! A symbol with odd characters can be quoted in backquotes:
+//! `` `ns::Foo<int>::count` ``.
+//!
+//! - [`parse`]: [`parse_watch`] and the syntax tree ([`Watch`], [`Expr`]).
+//! - [`types`]: [`Type`], [`Value`] and the encode/decode codecs.
+
+pub mod parse;
+pub mod types;
+
+#[cfg(test)]
+mod proptests;
+
+pub use parse::{BinOp, Expr, ParseError, SymbolName, Watch, parse_type, parse_watch};
+pub use types::{CSTR_WINDOW, MAX_LEN, Scalar, Type, Value, ValueError};

@@ -1,0 +1,819 @@
+//! The watch expression parser: a recursive descent over characters, so an
+//! error can point at the exact column.
+
+use std::fmt;
+
+use crate::expr::types::{MAX_LEN, Scalar, Type};
+
+/// A parsed watch: where to look and, optionally, what type to read there.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Watch {
+    /// The text as the user typed it.
+    pub text: String,
+    pub expr: Expr,
+    /// The type after `:`; without one the symbol's size (or `u64`) decides.
+    pub ty: Option<Type>,
+}
+
+impl fmt::Display for Watch {
+    /// The canonical form, which parses back to the same watch.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.expr)?;
+        if let Some(ty) = &self.ty {
+            write!(f, ":{ty}")?;
+        }
+        Ok(())
+    }
+}
+
+/// An address expression.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Expr {
+    Number(u64),
+    /// A symbol, optionally qualified by the module that defines it.
+    Symbol(SymbolName),
+    /// `[name]`: the start of a mapping (`[heap]`, `[libc.so.6]`).
+    Region {
+        name: String,
+        column: usize,
+    },
+    /// `*expr`: the 8-byte pointer stored at the address.
+    Deref(Box<Expr>),
+    Binary {
+        op: BinOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+}
+
+/// A symbol as written: `name` or `module!name`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SymbolName {
+    pub module: Option<String>,
+    pub name: String,
+    /// Where it starts in the text, for errors such as an unknown symbol.
+    pub column: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+}
+
+impl Expr {
+    /// How many pointer reads deep the expression goes (`*(*a+8)` is 2).
+    pub fn depth(&self) -> usize {
+        match self {
+            Expr::Number(_) | Expr::Symbol(_) | Expr::Region { .. } => 0,
+            Expr::Deref(inner) => 1 + inner.depth(),
+            Expr::Binary { left, right, .. } => left.depth().max(right.depth()),
+        }
+    }
+
+    fn precedence(&self) -> u8 {
+        match self {
+            Expr::Binary {
+                op: BinOp::Add | BinOp::Sub,
+                ..
+            } => 1,
+            Expr::Binary { op: BinOp::Mul, .. } => 2,
+            _ => 3,
+        }
+    }
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Number(n) if *n < 0x1000 => write!(f, "{n}"),
+            Expr::Number(n) => write!(f, "{n:#x}"),
+            Expr::Symbol(sym) => {
+                if let Some(module) = &sym.module {
+                    write!(f, "{module}!")?;
+                }
+                if is_plain_symbol(&sym.name) {
+                    f.write_str(&sym.name)
+                } else {
+                    write!(f, "`{}`", sym.name)
+                }
+            }
+            Expr::Region { name, .. } if name.starts_with('[') => f.write_str(name),
+            Expr::Region { name, .. } => write!(f, "[{name}]"),
+            Expr::Deref(inner) if inner.precedence() < 3 => write!(f, "*({inner})"),
+            Expr::Deref(inner) => write!(f, "*{inner}"),
+            Expr::Binary { op, left, right } => {
+                let own = self.precedence();
+                let (sym, wrap_left, wrap_right) = match op {
+                    BinOp::Add => ("+", left.precedence() < own, right.precedence() <= own),
+                    BinOp::Sub => ("-", left.precedence() < own, right.precedence() <= own),
+                    BinOp::Mul => ("*", left.precedence() < own, right.precedence() <= own),
+                };
+                let side = |f: &mut fmt::Formatter<'_>, e: &Expr, wrap: bool| {
+                    if wrap {
+                        write!(f, "({e})")
+                    } else {
+                        write!(f, "{e}")
+                    }
+                };
+                side(f, left, wrap_left)?;
+                write!(f, " {sym} ")?;
+                side(f, right, wrap_right)
+            }
+        }
+    }
+}
+
+/// A watch that does not parse: where, and what was expected there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    /// The character offset (0-based) the error points at.
+    pub column: usize,
+    pub message: String,
+    /// The text that was parsed.
+    pub text: String,
+}
+
+impl fmt::Display for ParseError {
+    /// The message, the text, and a `^` under the column:
+    ///
+    /// ```text
+    /// expected a number, symbol, [region], '(' or '*' at column 10
+    ///   counter + :u32
+    ///             ^
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} at column {}", self.message, self.column + 1)?;
+        writeln!(f, "  {}", self.text)?;
+        write!(f, "  {}^", " ".repeat(self.column))
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Parses `expr [':' type]`.
+///
+/// ```
+/// use pvtui::expr::{parse_watch, Expr};
+/// let watch = parse_watch("*(*root+16)+8:i64")?;
+/// assert_eq!(watch.expr.depth(), 2);
+/// assert_eq!(watch.ty.map(|t| t.to_string()).as_deref(), Some("i64"));
+/// let err = parse_watch("counter +").unwrap_err();
+/// assert_eq!(err.column, 9);
+/// # Ok::<(), pvtui::expr::ParseError>(())
+/// ```
+pub fn parse_watch(text: &str) -> Result<Watch, ParseError> {
+    let mut p = Parser::new(text);
+    p.skip_space();
+    let expr = p.expr()?;
+    p.skip_space();
+    let ty = if p.eat(':') {
+        p.skip_space();
+        let ty = p.ty()?;
+        p.skip_space();
+        Some(ty)
+    } else {
+        None
+    };
+    if !p.at_end() {
+        let expected = if ty.is_some() {
+            "expected the end after the type"
+        } else {
+            "expected an operator (+ - *), ':' and a type, or the end"
+        };
+        return Err(p.error(expected));
+    }
+    Ok(Watch {
+        text: text.to_string(),
+        expr,
+        ty,
+    })
+}
+
+/// Parses a type on its own, such as `u32be` or `str[16]`.
+pub fn parse_type(text: &str) -> Result<Type, ParseError> {
+    let mut p = Parser::new(text);
+    p.skip_space();
+    let ty = p.ty()?;
+    p.skip_space();
+    if !p.at_end() {
+        return Err(p.error("expected the end after the type"));
+    }
+    Ok(ty)
+}
+
+const TYPE_LIST: &str =
+    "u8, u16, u32, u64, i8, i16, i32, i64, f32, f64, bool, ptr, char (+be), cstr, str[N], bytes[N]";
+
+fn is_symbol_start(c: char) -> bool {
+    c.is_ascii_alphabetic() || c == '_' || c == '$' || c == '.'
+}
+
+fn is_symbol_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '.' | '@')
+}
+
+fn is_module_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '@')
+}
+
+/// Whether `name` can be written without backquotes.
+fn is_plain_symbol(name: &str) -> bool {
+    let mut chars = name.chars();
+    let first_ok = chars.next().is_some_and(is_symbol_start);
+    first_ok
+        && !name.ends_with(':')
+        && name
+            .split("::")
+            .all(|part| !part.is_empty() && part.chars().all(is_symbol_char))
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    chars: Vec<char>,
+    pos: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn new(text: &'a str) -> Parser<'a> {
+        Parser {
+            text,
+            chars: text.chars().collect(),
+            pos: 0,
+        }
+    }
+
+    fn error_at(&self, column: usize, message: impl Into<String>) -> ParseError {
+        ParseError {
+            column,
+            message: message.into(),
+            text: self.text.to_string(),
+        }
+    }
+
+    fn error(&self, message: impl Into<String>) -> ParseError {
+        self.error_at(self.pos, message)
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.pos).copied()
+    }
+
+    fn peek_at(&self, ahead: usize) -> Option<char> {
+        self.chars.get(self.pos + ahead).copied()
+    }
+
+    fn at_end(&self) -> bool {
+        self.pos >= self.chars.len()
+    }
+
+    fn eat(&mut self, c: char) -> bool {
+        if self.peek() == Some(c) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn skip_space(&mut self) {
+        while self.peek().is_some_and(char::is_whitespace) {
+            self.pos += 1;
+        }
+    }
+
+    fn take_while(&mut self, keep: impl Fn(char) -> bool) -> String {
+        let start = self.pos;
+        while self.peek().is_some_and(&keep) {
+            self.pos += 1;
+        }
+        self.chars[start..self.pos].iter().collect()
+    }
+
+    fn expr(&mut self) -> Result<Expr, ParseError> {
+        let mut left = self.term()?;
+        loop {
+            self.skip_space();
+            let op = match self.peek() {
+                Some('+') => BinOp::Add,
+                Some('-') => BinOp::Sub,
+                _ => return Ok(left),
+            };
+            self.pos += 1;
+            self.skip_space();
+            let right = self.term()?;
+            left = Expr::Binary {
+                op,
+                left: Box::new(left),
+                right: Box::new(right),
+            };
+        }
+    }
+
+    fn term(&mut self) -> Result<Expr, ParseError> {
+        let mut left = self.unary()?;
+        loop {
+            self.skip_space();
+            if !self.eat('*') {
+                return Ok(left);
+            }
+            self.skip_space();
+            let right = self.unary()?;
+            left = Expr::Binary {
+                op: BinOp::Mul,
+                left: Box::new(left),
+                right: Box::new(right),
+            };
+        }
+    }
+
+    fn unary(&mut self) -> Result<Expr, ParseError> {
+        if self.eat('*') {
+            self.skip_space();
+            return Ok(Expr::Deref(Box::new(self.unary()?)));
+        }
+        self.primary()
+    }
+
+    fn primary(&mut self) -> Result<Expr, ParseError> {
+        let start = self.pos;
+        match self.peek() {
+            Some(c) if c.is_ascii_digit() => self.number().map(Expr::Number),
+            Some('(') => {
+                self.pos += 1;
+                self.skip_space();
+                let inner = self.expr()?;
+                self.skip_space();
+                if !self.eat(')') {
+                    return Err(self.error(format!(
+                        "expected ')' to close the '(' at column {}",
+                        start + 1
+                    )));
+                }
+                Ok(inner)
+            }
+            Some('[') => {
+                self.pos += 1;
+                let name = self.take_while(|c| c != ']');
+                if self.at_end() {
+                    return Err(self.error("expected ']' after the region name"));
+                }
+                let trimmed = name.trim();
+                if trimmed.is_empty() {
+                    return Err(
+                        self.error("expected a region name such as heap, stack or libc.so.6")
+                    );
+                }
+                self.pos += 1;
+                // `[heap]` names the region `[heap]`; `[libc.so.6]` names the file.
+                let name = match trimmed {
+                    "heap" | "stack" | "vdso" | "vvar" | "vsyscall" => format!("[{trimmed}]"),
+                    other => other.to_string(),
+                };
+                Ok(Expr::Region {
+                    name,
+                    column: start,
+                })
+            }
+            Some('`') => {
+                let name = self.quoted_symbol()?;
+                Ok(Expr::Symbol(SymbolName {
+                    module: None,
+                    name,
+                    column: start,
+                }))
+            }
+            Some(c) if is_module_char(c) => self.symbol(),
+            Some(_) => Err(self.error("expected a number, symbol, [region], '(' or '*'")),
+            None => Err(self
+                .error("expected a number, symbol, [region], '(' or '*' (the expression ended)")),
+        }
+    }
+
+    fn number(&mut self) -> Result<u64, ParseError> {
+        let start = self.pos;
+        let hex = self.peek() == Some('0') && matches!(self.peek_at(1), Some('x' | 'X'));
+        if hex {
+            self.pos += 2;
+        }
+        let radix = if hex { 16 } else { 10 };
+        let digits = self.take_while(|c| c.is_digit(radix) || c == '_');
+        if self.peek().is_some_and(is_symbol_char) {
+            return Err(self.error(if hex {
+                "expected a hex digit"
+            } else {
+                "expected a decimal digit (hex numbers start with 0x)"
+            }));
+        }
+        let digits = digits.replace('_', "");
+        if digits.is_empty() {
+            return Err(self.error("expected hex digits after 0x"));
+        }
+        u64::from_str_radix(&digits, radix)
+            .map_err(|_| self.error_at(start, "number does not fit in 64 bits"))
+    }
+
+    fn quoted_symbol(&mut self) -> Result<String, ParseError> {
+        let open = self.pos;
+        self.pos += 1;
+        let name = self.take_while(|c| c != '`');
+        if !self.eat('`') {
+            return Err(self.error(format!(
+                "expected '`' to close the symbol quoted at column {}",
+                open + 1
+            )));
+        }
+        if name.is_empty() {
+            return Err(self.error_at(open, "expected a symbol name between the backquotes"));
+        }
+        Ok(name)
+    }
+
+    /// `name`, `a::b`, or `module!name` (a module name may hold '-' and '.').
+    fn symbol(&mut self) -> Result<Expr, ParseError> {
+        let start = self.pos;
+        let module_run = self.take_while(is_module_char);
+        if self.peek() == Some('!') {
+            self.pos += 1;
+            let column = self.pos;
+            let name = match self.peek() {
+                Some('`') => self.quoted_symbol()?,
+                Some(c) if is_symbol_start(c) => self.symbol_path(),
+                _ => {
+                    return Err(self.error(format!("expected a symbol name after '{module_run}!'")));
+                }
+            };
+            return Ok(Expr::Symbol(SymbolName {
+                module: Some(module_run),
+                name,
+                column,
+            }));
+        }
+        self.pos = start;
+        if !self.peek().is_some_and(is_symbol_start) {
+            return Err(self.error("expected a number, symbol, [region], '(' or '*'"));
+        }
+        Ok(Expr::Symbol(SymbolName {
+            module: None,
+            name: self.symbol_path(),
+            column: start,
+        }))
+    }
+
+    /// A symbol with `::` path separators; a single ':' ends it (the type follows).
+    fn symbol_path(&mut self) -> String {
+        let mut name = self.take_while(is_symbol_char);
+        while self.peek() == Some(':')
+            && self.peek_at(1) == Some(':')
+            && self.peek_at(2).is_some_and(is_symbol_start)
+        {
+            self.pos += 2;
+            name.push_str("::");
+            name.push_str(&self.take_while(is_symbol_char));
+        }
+        name
+    }
+
+    fn ty(&mut self) -> Result<Type, ParseError> {
+        let start = self.pos;
+        let word = self.take_while(|c| c.is_ascii_alphanumeric());
+        let base = match word.as_str() {
+            "" => return Err(self.error(format!("expected a type: {TYPE_LIST}"))),
+            "cstr" => Type::CStr,
+            "str" => Type::Str(self.count(&word)?),
+            "bytes" => Type::Bytes(self.count(&word)?),
+            _ => {
+                let (name, big_endian) = match Scalar::from_name(&word) {
+                    Some(_) => (word.as_str(), false),
+                    None => match word.strip_suffix("be") {
+                        Some(name) => (name, true),
+                        None => (word.as_str(), false),
+                    },
+                };
+                let kind = Scalar::from_name(name).ok_or_else(|| {
+                    self.error_at(
+                        start,
+                        format!("unknown type {word:?}; expected one of {TYPE_LIST}"),
+                    )
+                })?;
+                if big_endian && !kind.has_byte_order() {
+                    return Err(
+                        self.error_at(start, format!("{name} is one byte: it has no byte order"))
+                    );
+                }
+                Type::Scalar { kind, big_endian }
+            }
+        };
+        let mut ty = base;
+        while self.peek() == Some('[') {
+            if ty == Type::CStr {
+                return Err(self.error("an array of cstr has no fixed element size; use str[N][M]"));
+            }
+            let len = self.count("an array")?;
+            if ty.size().saturating_mul(len) > MAX_LEN {
+                return Err(
+                    self.error_at(start, format!("the type is larger than {MAX_LEN} bytes"))
+                );
+            }
+            ty = Type::Array {
+                elem: Box::new(ty),
+                len,
+            };
+        }
+        Ok(ty)
+    }
+
+    /// `[N]` after a type word: 1..=MAX_LEN, decimal or hex.
+    fn count(&mut self, what: &str) -> Result<usize, ParseError> {
+        if !self.eat('[') {
+            return Err(self.error(format!(
+                "expected '[' and a length after {what}, as in {what}[16]"
+            )));
+        }
+        self.skip_space();
+        let at = self.pos;
+        if !self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            return Err(self.error("expected a length (a number)"));
+        }
+        let n = self.number()?;
+        self.skip_space();
+        if !self.eat(']') {
+            return Err(self.error("expected ']' after the length"));
+        }
+        match usize::try_from(n) {
+            Ok(n) if (1..=MAX_LEN).contains(&n) => Ok(n),
+            _ => Err(self.error_at(at, format!("a length must be 1..={MAX_LEN}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Watch {
+        parse_watch(text).unwrap_or_else(|e| panic!("{text:?} must parse:\n{e}"))
+    }
+
+    fn sym(name: &str) -> Expr {
+        Expr::Symbol(SymbolName {
+            module: None,
+            name: name.into(),
+            column: 0,
+        })
+    }
+
+    fn strip_columns(e: &Expr) -> Expr {
+        match e {
+            Expr::Symbol(s) => Expr::Symbol(SymbolName {
+                column: 0,
+                ..s.clone()
+            }),
+            Expr::Region { name, .. } => Expr::Region {
+                name: name.clone(),
+                column: 0,
+            },
+            Expr::Deref(inner) => Expr::Deref(Box::new(strip_columns(inner))),
+            Expr::Binary { op, left, right } => Expr::Binary {
+                op: *op,
+                left: Box::new(strip_columns(left)),
+                right: Box::new(strip_columns(right)),
+            },
+            Expr::Number(n) => Expr::Number(*n),
+        }
+    }
+
+    fn bin(op: BinOp, l: Expr, r: Expr) -> Expr {
+        Expr::Binary {
+            op,
+            left: Box::new(l),
+            right: Box::new(r),
+        }
+    }
+
+    fn err(text: &str) -> ParseError {
+        match parse_watch(text) {
+            Ok(w) => panic!("{text:?} must not parse, got {w:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn numbers_decimal_and_hex() {
+        assert_eq!(parse("42").expr, Expr::Number(42));
+        assert_eq!(parse("0x7fff_0000").expr, Expr::Number(0x7fff_0000));
+        assert_eq!(parse("0XFF").expr, Expr::Number(255));
+        assert_eq!(parse("18446744073709551615").expr, Expr::Number(u64::MAX));
+    }
+
+    #[test]
+    fn symbols_paths_and_modules() {
+        assert_eq!(parse("counter").expr, sym("counter"));
+        assert_eq!(
+            strip_columns(&parse("app::STATE:u32").expr),
+            sym("app::STATE")
+        );
+        assert_eq!(parse("app::STATE:u32").ty, Some(Type::scalar(Scalar::U32)));
+        let w = parse("libc.so.6!environ");
+        assert_eq!(
+            w.expr,
+            Expr::Symbol(SymbolName {
+                module: Some("libc.so.6".into()),
+                name: "environ".into(),
+                column: 10
+            })
+        );
+        let w = parse("libfoo-1.2!ns::table");
+        match w.expr {
+            Expr::Symbol(s) => {
+                assert_eq!(s.module.as_deref(), Some("libfoo-1.2"));
+                assert_eq!(s.name, "ns::table");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            strip_columns(&parse("`operator new(unsigned long)`").expr),
+            sym("operator new(unsigned long)")
+        );
+    }
+
+    #[test]
+    fn regions() {
+        assert_eq!(
+            parse("[heap]+16").expr,
+            bin(
+                BinOp::Add,
+                Expr::Region {
+                    name: "[heap]".into(),
+                    column: 0
+                },
+                Expr::Number(16)
+            )
+        );
+        assert_eq!(
+            strip_columns(&parse("[libc.so.6]").expr),
+            Expr::Region {
+                name: "libc.so.6".into(),
+                column: 0
+            }
+        );
+    }
+
+    #[test]
+    fn precedence_and_associativity() {
+        assert_eq!(
+            strip_columns(&parse("table+8*3").expr),
+            bin(
+                BinOp::Add,
+                sym("table"),
+                bin(BinOp::Mul, Expr::Number(8), Expr::Number(3))
+            )
+        );
+        assert_eq!(
+            strip_columns(&parse("a-b-c").expr),
+            bin(BinOp::Sub, bin(BinOp::Sub, sym("a"), sym("b")), sym("c"))
+        );
+        assert_eq!(
+            strip_columns(&parse("(a+b)*2").expr),
+            bin(
+                BinOp::Mul,
+                bin(BinOp::Add, sym("a"), sym("b")),
+                Expr::Number(2)
+            )
+        );
+        // Subtraction does not glue into a symbol name.
+        assert_eq!(
+            strip_columns(&parse("counter-4").expr),
+            bin(BinOp::Sub, sym("counter"), Expr::Number(4))
+        );
+    }
+
+    #[test]
+    fn derefs_chain_and_multiply() {
+        let w = parse("*(*root+16)+8:i64");
+        assert_eq!(
+            strip_columns(&w.expr),
+            bin(
+                BinOp::Add,
+                Expr::Deref(Box::new(bin(
+                    BinOp::Add,
+                    Expr::Deref(Box::new(sym("root"))),
+                    Expr::Number(16)
+                ))),
+                Expr::Number(8)
+            )
+        );
+        assert_eq!(w.expr.depth(), 2);
+        assert_eq!(
+            strip_columns(&parse("a * *b").expr),
+            bin(BinOp::Mul, sym("a"), Expr::Deref(Box::new(sym("b"))))
+        );
+        assert_eq!(
+            strip_columns(&parse("**pp").expr),
+            Expr::Deref(Box::new(Expr::Deref(Box::new(sym("pp")))))
+        );
+    }
+
+    #[test]
+    fn every_type() {
+        for (text, size) in [
+            ("u8", 1),
+            ("u16", 2),
+            ("u32", 4),
+            ("u64", 8),
+            ("i8", 1),
+            ("i16", 2),
+            ("i32", 4),
+            ("i64", 8),
+            ("f32", 4),
+            ("f64", 8),
+            ("bool", 1),
+            ("ptr", 8),
+            ("char", 1),
+            ("u32be", 4),
+            ("f64be", 8),
+            ("ptrbe", 8),
+            ("u32[4]", 16),
+            ("u8[2][3]", 6),
+            ("cstr", crate::expr::types::CSTR_WINDOW),
+            ("str[16]", 16),
+            ("bytes[0x10]", 16),
+        ] {
+            let w = parse(&format!("x : {text}"));
+            let ty = w.ty.expect("a type");
+            assert_eq!(ty.size(), size, "{text}");
+            assert_eq!(ty.to_string(), text.replace("0x10", "16"));
+        }
+    }
+
+    #[test]
+    fn display_parses_back() {
+        for text in [
+            "counter",
+            "*(*root + 16) + 8:i64",
+            "table + 8 * 3:u64",
+            "(a + b) * 2",
+            "a - (b - c)",
+            "libc.so.6!environ:ptr",
+            "[heap] + 0x1000:bytes[4]",
+            "`weird name`:u8[2]",
+            "*(a * 2)",
+        ] {
+            let w = parse(text);
+            let again = parse(&w.to_string());
+            assert_eq!(
+                strip_columns(&again.expr),
+                strip_columns(&w.expr),
+                "{text} -> {w}"
+            );
+            assert_eq!(again.ty, w.ty);
+        }
+    }
+
+    #[test]
+    fn errors_point_at_the_column() {
+        for (text, column, expected) in [
+            ("", 0, "expected a number, symbol"),
+            ("counter +", 9, "the expression ended"),
+            ("counter + :u32", 10, "expected a number, symbol"),
+            ("(a+b", 4, "expected ')'"),
+            ("a)", 1, "expected an operator"),
+            ("[heap", 5, "expected ']'"),
+            ("[]", 1, "expected a region name"),
+            ("12abc", 2, "expected a decimal digit"),
+            ("0x", 2, "expected hex digits"),
+            ("0xfg", 3, "expected a hex digit"),
+            ("99999999999999999999", 0, "does not fit in 64 bits"),
+            ("libc!", 5, "expected a symbol name after 'libc!'"),
+            ("`open", 5, "expected '`'"),
+            ("``", 0, "between the backquotes"),
+            ("x:", 2, "expected a type"),
+            ("x:u33", 2, "unknown type"),
+            ("x:u8be", 2, "no byte order"),
+            ("x:str", 5, "expected '['"),
+            ("x:bytes[", 8, "expected a length"),
+            ("x:bytes[0]", 8, "1..="),
+            ("x:str[4", 7, "expected ']'"),
+            ("x:cstr[2]", 6, "array of cstr"),
+            ("x:u64[999999999]", 6, "1..="),
+            ("x:u64[1048576]", 2, "larger than"),
+            ("x:u32 y", 6, "expected the end"),
+            ("x # y", 2, "expected an operator"),
+            ("&x", 0, "expected a number, symbol"),
+        ] {
+            let e = err(text);
+            assert_eq!(e.column, column, "{text:?}: {e}");
+            assert!(e.message.contains(expected), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn error_display_puts_a_caret_under_the_column() {
+        let e = err("counter + :u32");
+        assert_eq!(
+            e.to_string(),
+            "expected a number, symbol, [region], '(' or '*' at column 11\n  counter + :u32\n            ^"
+        );
+    }
+}
