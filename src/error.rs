@@ -38,7 +38,9 @@ pub enum Error {
         perms: String,
     },
 
-    #[error("{what} timed out after {millis} ms: the target did not answer (a page that never faults in?)")]
+    #[error(
+        "{what} timed out after {millis} ms: the target did not answer (a page that never faults in?)"
+    )]
     Stalled { what: String, millis: u128 },
 
     #[error("the kernel interface failed: {call}: {source}")]

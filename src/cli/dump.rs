@@ -1,17 +1,166 @@
-//! `pvtui dump`.
+//! `pvtui dump`: a hex dump of target memory; bytes not read show as `??`.
+
+use std::fmt::Write as _;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Args;
+use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::process::{Gap, MemoryWorker, ReadMode, Target};
+
+/// Dumps larger than this are refused: a terminal is the wrong place for them.
+const MAX_DUMP: u64 = 64 << 20;
 
 #[derive(Debug, Args)]
 pub struct DumpArgs {
+    /// The process to read
+    #[arg(long, short)]
+    pub pid: i32,
+    /// Start address (decimal or 0x hex)
+    #[arg(value_parser = super::parse_u64)]
+    pub addr: u64,
+    /// Number of bytes (decimal or 0x hex)
+    #[arg(value_parser = super::parse_u64)]
+    pub len: u64,
+    /// Fault pages in instead of skipping those not resident
+    #[arg(long)]
+    pub force: bool,
+    /// Give up on a read that takes longer than this many milliseconds
+    #[arg(long, default_value_t = 500)]
+    pub deadline_ms: u64,
     /// Print one JSON object
     #[arg(long)]
     pub json: bool,
 }
 
-pub fn run(_args: &DumpArgs) -> Result<ExitCode> {
-    Ok(ExitCode::SUCCESS)
+#[derive(Serialize)]
+struct GapJson {
+    address: String,
+    len: u64,
+    reason: &'static str,
+}
+
+#[derive(Serialize)]
+struct DumpJson {
+    address: String,
+    len: u64,
+    /// Two hex digits a byte, `??` for a byte not read.
+    hex: String,
+    gaps: Vec<GapJson>,
+}
+
+pub fn run(args: &DumpArgs) -> Result<ExitCode> {
+    if args.len > MAX_DUMP {
+        return Err(Error::Usage(format!(
+            "dump of {} bytes refused: at most {MAX_DUMP} at a time",
+            args.len
+        )));
+    }
+    let target = Arc::new(Target::attach(args.pid)?);
+    if let Some(note) = target.note() {
+        eprintln!("pvtui: {note}");
+    }
+    let maps = target.maps()?;
+    let mode = if args.force {
+        ReadMode::Force
+    } else {
+        ReadMode::NoWait
+    };
+    let mut worker = MemoryWorker::new(target, Duration::from_millis(args.deadline_ms));
+    let (data, gaps) = worker.read_into(&maps, args.addr, vec![0; args.len as usize], mode)?;
+    let unread = |i: usize| {
+        let a = args.addr + i as u64;
+        gaps.iter().any(|g| g.addr <= a && a < g.end())
+    };
+    if args.json {
+        let mut hex = String::with_capacity(data.len() * 2);
+        for (i, b) in data.iter().enumerate() {
+            if unread(i) {
+                hex.push_str("??");
+            } else {
+                let _ = write!(hex, "{b:02x}");
+            }
+        }
+        super::print_json(&DumpJson {
+            address: format!("{:#x}", args.addr),
+            len: args.len,
+            hex,
+            gaps: gaps.iter().map(gap_json).collect(),
+        })?;
+    } else {
+        print!("{}", hex_lines(args.addr, &data, unread));
+        for gap in &gaps {
+            println!(
+                "?? {:#x}..{:#x} ({} bytes): {}",
+                gap.addr,
+                gap.end(),
+                gap.len,
+                gap.why
+            );
+        }
+    }
+    Ok(if gaps.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
+}
+
+fn gap_json(g: &Gap) -> GapJson {
+    GapJson {
+        address: format!("{:#x}", g.addr),
+        len: g.len,
+        reason: g.why.as_str(),
+    }
+}
+
+/// Classic 16-bytes-a-line dump: address, hex, ASCII; unread bytes as `??` / ` `.
+pub fn hex_lines(addr: u64, data: &[u8], unread: impl Fn(usize) -> bool) -> String {
+    let mut out = String::new();
+    for (line, chunk) in data.chunks(16).enumerate() {
+        let base = line * 16;
+        let _ = write!(out, "{:016x}  ", addr + base as u64);
+        for i in 0..16 {
+            match chunk.get(i) {
+                Some(_) if unread(base + i) => out.push_str("?? "),
+                Some(b) => {
+                    let _ = write!(out, "{b:02x} ");
+                }
+                None => out.push_str("   "),
+            }
+            if i == 7 {
+                out.push(' ');
+            }
+        }
+        out.push_str(" |");
+        for (i, &b) in chunk.iter().enumerate() {
+            out.push(match b {
+                _ if unread(base + i) => ' ',
+                0x20..=0x7e => b as char,
+                _ => '.',
+            });
+        }
+        out.push_str("|\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_lines_mark_unread_bytes() {
+        let text = hex_lines(0x1000, b"AB\x00CDEFGHIJKLMNOPQ", |i| i == 1);
+        let first = text.lines().next().expect("a line");
+        assert!(
+            first.starts_with("0000000000001000  41 ?? 00 43"),
+            "{first}"
+        );
+        assert!(first.ends_with("|A .CDEFGHIJKLMNOP|"), "{first}");
+        assert_eq!(text.lines().count(), 2);
+    }
 }

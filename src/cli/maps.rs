@@ -1,17 +1,85 @@
-//! `pvtui maps`.
+//! `pvtui maps`: the memory regions of a process.
+
 use std::process::ExitCode;
 
 use clap::Args;
+use serde::Serialize;
 
 use crate::error::Result;
+use crate::process::Target;
 
 #[derive(Debug, Args)]
 pub struct MapsArgs {
-    /// Print one JSON object
+    /// The process to inspect
+    #[arg(long, short)]
+    pub pid: i32,
+    /// Print a JSON array
     #[arg(long)]
     pub json: bool,
 }
 
-pub fn run(_args: &MapsArgs) -> Result<ExitCode> {
+#[derive(Serialize)]
+struct RegionJson<'a> {
+    start: String,
+    end: String,
+    perms: String,
+    offset: String,
+    path: &'a str,
+    deleted: bool,
+}
+
+pub fn run(args: &MapsArgs) -> Result<ExitCode> {
+    let target = Target::attach(args.pid)?;
+    if let Some(note) = target.note() {
+        eprintln!("pvtui: {note}");
+    }
+    let maps = target.maps()?;
+    if args.json {
+        let regions: Vec<RegionJson> = maps
+            .iter()
+            .map(|r| RegionJson {
+                start: format!("{:#x}", r.start),
+                end: format!("{:#x}", r.end),
+                perms: r.perms.to_string(),
+                offset: format!("{:#x}", r.offset),
+                path: &r.path,
+                deleted: r.deleted,
+            })
+            .collect();
+        super::print_json(&regions)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<16} {:<16} {:<4} {:>10} {:>9}  path",
+        "start", "end", "perm", "offset", "size"
+    );
+    for r in maps.iter() {
+        let deleted = if r.deleted { " (deleted)" } else { "" };
+        println!(
+            "{:016x} {:016x} {} {:>10x} {:>9}  {}{deleted}",
+            r.start,
+            r.end,
+            r.perms,
+            r.offset,
+            human_size(r.len()),
+            r.path
+        );
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `4.0K`, `1.5M`, `2.0G`.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "K", "M", "G", "T"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes}B")
+    } else {
+        format!("{value:.1}{}", UNITS[unit])
+    }
 }

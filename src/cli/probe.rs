@@ -1,9 +1,11 @@
-//! `pvtui probe`.
+//! `pvtui probe`: what this kernel supports and how pvtui will access memory.
+
 use std::process::ExitCode;
 
 use clap::Args;
 
 use crate::error::Result;
+use crate::process::{Access, capabilities};
 
 #[derive(Debug, Args)]
 pub struct ProbeArgs {
@@ -12,6 +14,44 @@ pub struct ProbeArgs {
     pub json: bool,
 }
 
-pub fn run(_args: &ProbeArgs) -> Result<ExitCode> {
+pub fn run(args: &ProbeArgs) -> Result<ExitCode> {
+    let caps = capabilities();
+    let access = Access::detect();
+    if args.json {
+        let mut value =
+            serde_json::to_value(caps).map_err(|e| crate::Error::Usage(e.to_string()))?;
+        if let Some(obj) = value.as_object_mut() {
+            obj.insert("strategy".into(), access.describe().into());
+        }
+        super::print_json(&value)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let yes = |b: bool| if b { "yes" } else { "no" };
+    println!("pidfd_open          {}", yes(caps.pidfd_open));
+    println!("process_vm_readv    {}", yes(caps.process_vm_readv));
+    println!(
+        "PROCESS_VM_PIDFD    {}{}",
+        yes(caps.process_vm_pidfd),
+        if access.pidfd {
+            ""
+        } else {
+            "  -> reads go by pid and are kept only if the pidfd shows the target alive; writes go through /proc/PID/mem opened at attach"
+        }
+    );
+    println!(
+        "PROCESS_VM_NOWAIT   {}{}",
+        yes(caps.process_vm_nowait),
+        if access.nowait {
+            ""
+        } else {
+            "  -> residency is checked in /proc/PID/pagemap and reads run on a worker under a deadline"
+        }
+    );
+    println!("pagemap             {}", yes(caps.pagemap));
+    match &caps.userfaultfd_error {
+        None => println!("userfaultfd         yes"),
+        Some(why) => println!("userfaultfd         no ({why})"),
+    }
+    println!("strategy            {}", access.describe());
     Ok(ExitCode::SUCCESS)
 }

@@ -14,5 +14,7 @@ pub struct UiArgs {
 }
 
 pub fn run(_args: UiArgs) -> Result<ExitCode> {
-    Err(Error::Usage("the terminal UI is not built yet; try `pvtui probe`".into()))
+    Err(Error::Usage(
+        "the terminal UI is not built yet; try `pvtui probe`".into(),
+    ))
 }

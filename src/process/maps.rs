@@ -259,9 +259,17 @@ ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsysca
         let guard = &maps.regions()[4];
         assert_eq!(guard.path, "");
         assert!(guard.is_anonymous() && !guard.is_readable());
-        assert!(maps.find_by_name("[heap]").is_some_and(|r| r.is_anonymous()));
+        assert!(
+            maps.find_by_name("[heap]")
+                .is_some_and(|r| r.is_anonymous())
+        );
         assert!(!maps.find_by_name("[vvar]").expect("vvar").is_readable());
-        assert!(!maps.find_by_name("[vsyscall]").expect("vsyscall").is_readable());
+        assert!(
+            !maps
+                .find_by_name("[vsyscall]")
+                .expect("vsyscall")
+                .is_readable()
+        );
         assert_eq!(maps.readable().count(), 5);
     }
 

@@ -13,12 +13,14 @@
 //! # Ok::<(), pvtui::Error>(())
 //! ```
 
+pub mod caps;
 pub mod maps;
 pub mod memory;
 pub mod residency;
 pub mod target;
 pub mod worker;
 
+pub use caps::{Capabilities, capabilities};
 pub use maps::{Maps, Perms, Region};
 pub use memory::{Gap, ReadMode, ReadOutcome, Unread, WriteReport};
 pub use target::{Access, Target};

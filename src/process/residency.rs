@@ -1,1 +1,228 @@
-//! Residency checks through `/proc/PID/pagemap`, for kernels without `PROCESS_VM_NOWAIT`.
+//! Residency checks through `/proc/PID/pagemap`, for kernels without
+//! `PROCESS_VM_NOWAIT`: read only the pages that cannot block.
+//!
+//! A page can be read without waiting when it is present, or when it is a
+//! not-yet-touched page of private anonymous memory (the kernel maps the
+//! zero page) that no userfaultfd watches. A swapped page, a non-present page
+//! of a file or of shared memory, and a missing page of a region registered
+//! with userfaultfd (`um` in `/proc/PID/smaps` VmFlags) may wait on IO or on
+//! another thread, so they are reported not resident instead.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::fs::FileExt;
+use std::time::{Duration, Instant};
+
+use crate::process::maps::{Maps, Region};
+use crate::process::memory::{Gap, Unread};
+use crate::process::target::Target;
+use crate::sys::{self, RemoteRange};
+
+const PRESENT: u64 = 1 << 63;
+const SWAPPED: u64 = 1 << 62;
+
+/// Pagemap entries read at least this many at a time, so nearby watches
+/// share one `pread`.
+const WINDOW_PAGES: u64 = 512;
+
+/// How long a reading of smaps VmFlags is trusted: registering a whole
+/// region with userfaultfd does not change `/proc/PID/maps`.
+const UFFD_FRESHNESS: Duration = Duration::from_secs(1);
+
+/// The raw 64-bit pagemap entry of one page.
+pub type PageEntry = u64;
+
+pub fn is_present(entry: PageEntry) -> bool {
+    entry & PRESENT != 0
+}
+
+pub fn is_swapped(entry: PageEntry) -> bool {
+    entry & SWAPPED != 0
+}
+
+pub struct Residency {
+    pagemap: File,
+    uffd: Option<(Instant, Vec<(u64, u64)>)>,
+}
+
+impl Residency {
+    pub fn new(pagemap: File) -> Residency {
+        Residency {
+            pagemap,
+            uffd: None,
+        }
+    }
+
+    /// The pagemap entries of `count` pages from page number `first`.
+    pub fn entries(&self, first: u64, count: u64) -> io::Result<Vec<PageEntry>> {
+        let mut raw = vec![0u8; (count * 8) as usize];
+        let mut done = 0;
+        while done < raw.len() {
+            match self
+                .pagemap
+                .read_at(&mut raw[done..], first * 8 + done as u64)
+            {
+                Ok(0) => break,
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(raw
+            .chunks_exact(8)
+            .map(|c| u64::from_ne_bytes(c.try_into().unwrap_or([0; 8])))
+            .collect())
+    }
+
+    /// Splits `spans` into the parts that can be read without blocking; the
+    /// rest become [`Unread::NotResident`] gaps.
+    pub fn split_resident(
+        &mut self,
+        target: &Target,
+        maps: &Maps,
+        spans: Vec<RemoteRange>,
+        gaps: &mut Vec<Gap>,
+    ) -> io::Result<Vec<RemoteRange>> {
+        let page = sys::page_size();
+        let mut out = Vec::with_capacity(spans.len());
+        let mut window_start = 0u64;
+        let mut window: Vec<PageEntry> = Vec::new();
+        for span in spans {
+            let end = span.addr + span.len as u64;
+            let (p0, p1) = (span.addr / page, (end - 1) / page);
+            if p0 < window_start || p1 >= window_start + window.len() as u64 {
+                window_start = p0;
+                window = self.entries(p0, (p1 - p0 + 1).max(WINDOW_PAGES))?;
+            }
+            let mut run_start = span.addr;
+            let mut run_safe: Option<bool> = None;
+            for p in p0..=p1 {
+                let at = (p * page).max(span.addr);
+                let entry = window[(p - window_start) as usize];
+                let safe = is_present(entry) || self.zero_fill(target, maps.find(at), entry);
+                match run_safe {
+                    Some(s) if s == safe => {}
+                    Some(s) => {
+                        emit(&mut out, gaps, run_start, at, s);
+                        run_start = at;
+                        run_safe = Some(safe);
+                    }
+                    None => run_safe = Some(safe),
+                }
+            }
+            if let Some(s) = run_safe {
+                emit(&mut out, gaps, run_start, end, s);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether a non-present page reads as zeros without waiting.
+    fn zero_fill(&mut self, target: &Target, region: Option<&Region>, entry: PageEntry) -> bool {
+        let Some(region) = region else {
+            return false;
+        };
+        !is_swapped(entry)
+            && region.is_anonymous()
+            && !region.perms.shared
+            && !self.is_uffd(target, region.start)
+    }
+
+    fn is_uffd(&mut self, target: &Target, addr: u64) -> bool {
+        let stale = self
+            .uffd
+            .as_ref()
+            .is_none_or(|(at, _)| at.elapsed() > UFFD_FRESHNESS);
+        if stale {
+            // If smaps cannot be read, assume the worst: the page may block.
+            let Ok(ranges) = uffd_ranges(target) else {
+                return true;
+            };
+            self.uffd = Some((Instant::now(), ranges));
+        }
+        self.uffd
+            .as_ref()
+            .is_some_and(|(_, ranges)| ranges.iter().any(|&(s, e)| s <= addr && addr < e))
+    }
+}
+
+fn emit(out: &mut Vec<RemoteRange>, gaps: &mut Vec<Gap>, from: u64, to: u64, safe: bool) {
+    if to <= from {
+        return;
+    }
+    if safe {
+        out.push(RemoteRange {
+            addr: from,
+            len: (to - from) as usize,
+        });
+    } else {
+        gaps.push(Gap {
+            addr: from,
+            len: to - from,
+            why: Unread::NotResident,
+        });
+    }
+}
+
+/// The regions registered with userfaultfd in missing mode (`um` in VmFlags).
+fn uffd_ranges(target: &Target) -> io::Result<Vec<(u64, u64)>> {
+    let mut text = String::new();
+    target
+        .open_proc("smaps")
+        .map_err(io::Error::other)?
+        .read_to_string(&mut text)?;
+    Ok(parse_uffd_ranges(&text))
+}
+
+fn parse_uffd_ranges(smaps: &str) -> Vec<(u64, u64)> {
+    let mut ranges = Vec::new();
+    let mut current = None;
+    for line in smaps.lines() {
+        if let Some(flags) = line.strip_prefix("VmFlags:") {
+            if let Some(range) = current.take()
+                && flags.split_whitespace().any(|f| f == "um")
+            {
+                ranges.push(range);
+            }
+        } else if let Some((range, _)) = line.split_once(' ')
+            && let Some((s, e)) = range.split_once('-')
+            && let (Ok(s), Ok(e)) = (u64::from_str_radix(s, 16), u64::from_str_radix(e, 16))
+        {
+            current = Some((s, e));
+        }
+    }
+    ranges
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_userfaultfd_regions_in_smaps() {
+        let smaps = "\
+7f0000000000-7f0000002000 rw-p 00000000 00:00 0
+Size:                  8 kB
+VmFlags: rd wr mr mw me ac um
+7f0000002000-7f0000003000 rw-p 00000000 00:00 0
+Size:                  4 kB
+VmFlags: rd wr mr mw me ac
+";
+        assert_eq!(
+            parse_uffd_ranges(smaps),
+            vec![(0x7f0000000000, 0x7f0000002000)]
+        );
+    }
+
+    #[test]
+    fn own_stack_page_is_present() {
+        let file = File::open("/proc/self/pagemap").expect("pagemap");
+        let residency = Residency::new(file);
+        let local = 7u64;
+        let addr = std::ptr::addr_of!(local) as u64;
+        let entries = residency
+            .entries(addr / sys::page_size(), 1)
+            .expect("entries");
+        assert!(is_present(entries[0]));
+    }
+}

@@ -1,50 +1,277 @@
 //! Runs target accesses on a worker thread under a deadline.
+//!
+//! Even with residency checks a read can block: a page can go missing between
+//! the check and the read, or the kernel may wait on a userfaultfd handler
+//! that never answers. Such a read sleeps uninterruptibly and a thread cannot
+//! be cancelled, so each access runs on a worker thread; a caller waits for it
+//! only until the deadline. A worker that misses it is abandoned (it ends by
+//! itself once the kernel lets it go) and the ranges it held are found by
+//! bisection and quarantined, so later calls skip them instead of stalling
+//! again.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::time::{Duration, Instant};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::process::maps::Maps;
-use crate::process::memory::{Gap, ReadMode, ReadOutcome, WriteReport};
+use crate::process::memory::{Gap, ReadMode, ReadOutcome, Unread, WriteReport};
 use crate::process::target::Target;
+use crate::sys;
+
+/// Abandoned workers still stuck in the kernel; past this many, accesses that
+/// would need a new worker are reported stalled instead of started.
+const MAX_STUCK_WORKERS: usize = 32;
+
+/// How long a stalled page stays quarantined before it is tried again.
+const QUARANTINE: Duration = Duration::from_secs(5);
+
+enum Job {
+    Read(Maps, Vec<(u64, usize)>, ReadMode),
+    ReadInto(Maps, u64, Vec<u8>, ReadMode),
+    Write(Maps, u64, Vec<u8>),
+}
+
+enum Done {
+    Read(Result<Vec<ReadOutcome>>),
+    ReadInto(Result<(Vec<u8>, Vec<Gap>)>),
+    Write(Result<WriteReport>),
+}
+
+struct Thread {
+    jobs: Sender<Job>,
+    done: Receiver<Done>,
+}
+
+impl Thread {
+    fn spawn(target: Arc<Target>) -> Result<Thread> {
+        let (jobs, job_rx) = channel::<Job>();
+        let (done_tx, done) = channel();
+        std::thread::Builder::new()
+            .name("pvtui-memory".into())
+            .spawn(move || {
+                for job in job_rx {
+                    let done = match job {
+                        Job::Read(maps, ranges, mode) => {
+                            Done::Read(target.read(&maps, &ranges, mode))
+                        }
+                        Job::ReadInto(maps, addr, mut buf, mode) => Done::ReadInto(
+                            target
+                                .read_into(&maps, addr, &mut buf, mode)
+                                .map(|gaps| (buf, gaps)),
+                        ),
+                        Job::Write(maps, addr, bytes) => {
+                            Done::Write(target.write(&maps, addr, &bytes))
+                        }
+                    };
+                    if done_tx.send(done).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| Error::Kernel {
+                call: "spawn worker thread",
+                source: e,
+            })?;
+        Ok(Thread { jobs, done })
+    }
+}
 
 /// Accesses to one target that never hold the caller past a deadline.
 pub struct MemoryWorker {
     target: Arc<Target>,
-    #[allow(dead_code)]
     deadline: Duration,
+    thread: Option<Thread>,
+    stuck: usize,
+    /// Pages whose reads stalled, and when.
+    quarantine: Vec<(u64, Instant)>,
+    stalls: u64,
 }
 
 impl MemoryWorker {
     pub fn new(target: Arc<Target>, deadline: Duration) -> MemoryWorker {
-        MemoryWorker { target, deadline }
+        MemoryWorker {
+            target,
+            deadline,
+            thread: None,
+            stuck: 0,
+            quarantine: Vec::new(),
+            stalls: 0,
+        }
     }
 
     pub fn target(&self) -> &Arc<Target> {
         &self.target
     }
 
+    pub fn deadline(&self) -> Duration {
+        self.deadline
+    }
+
+    /// How many accesses have missed their deadline so far.
+    pub fn stalls(&self) -> u64 {
+        self.stalls
+    }
+
+    /// Runs `job` on the worker; `None` when it missed the deadline.
+    fn run(&mut self, job: Job) -> Result<Option<Done>> {
+        if self.thread.is_none() {
+            if self.stuck >= MAX_STUCK_WORKERS {
+                return Ok(None);
+            }
+            self.thread = Some(Thread::spawn(Arc::clone(&self.target))?);
+        }
+        let Some(thread) = self.thread.as_ref() else {
+            return Ok(None);
+        };
+        if thread.jobs.send(job).is_err() {
+            self.thread = None;
+            return Ok(None);
+        }
+        match thread.done.recv_timeout(self.deadline) {
+            Ok(done) => Ok(Some(done)),
+            Err(RecvTimeoutError::Timeout) => {
+                self.thread = None;
+                self.stuck += 1;
+                self.stalls += 1;
+                Ok(None)
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                self.thread = None;
+                Ok(None)
+            }
+        }
+    }
+
+    fn quarantined(&mut self, addr: u64, len: usize) -> bool {
+        self.quarantine.retain(|(_, at)| at.elapsed() < QUARANTINE);
+        let page = sys::page_size();
+        let (first, last) = (addr / page, (addr + len.max(1) as u64 - 1) / page);
+        self.quarantine
+            .iter()
+            .any(|&(p, _)| first <= p && p <= last)
+    }
+
+    fn quarantine_range(&mut self, addr: u64, len: usize) {
+        let page = sys::page_size();
+        let now = Instant::now();
+        for p in addr / page..=(addr + len.max(1) as u64 - 1) / page {
+            self.quarantine.push((p, now));
+        }
+    }
+
+    /// Like [`Target::read`], under the deadline: ranges whose read stalled
+    /// come back with a [`Unread::Stalled`] gap.
     pub fn read(
         &mut self,
         maps: &Maps,
         ranges: &[(u64, usize)],
         mode: ReadMode,
     ) -> Result<Vec<ReadOutcome>> {
-        self.target.read(maps, ranges, mode)
+        let mut outcomes: Vec<Option<ReadOutcome>> = vec![None; ranges.len()];
+        let mut pending: Vec<usize> = Vec::with_capacity(ranges.len());
+        for (i, &(addr, len)) in ranges.iter().enumerate() {
+            if self.quarantined(addr, len) {
+                outcomes[i] = Some(stalled(addr, len));
+            } else {
+                pending.push(i);
+            }
+        }
+        // Bisect: a group that stalls is split until the stalling ranges stand alone.
+        let mut groups = vec![pending];
+        while let Some(group) = groups.pop() {
+            if group.is_empty() {
+                continue;
+            }
+            let batch: Vec<(u64, usize)> = group.iter().map(|&i| ranges[i]).collect();
+            match self.run(Job::Read(maps.clone(), batch, mode))? {
+                Some(Done::Read(result)) => {
+                    for (i, outcome) in group.into_iter().zip(result?) {
+                        outcomes[i] = Some(outcome);
+                    }
+                }
+                Some(_) => return Err(mismatch()),
+                None if group.len() == 1 || self.stuck >= MAX_STUCK_WORKERS => {
+                    for i in group {
+                        let (addr, len) = ranges[i];
+                        if self.stuck < MAX_STUCK_WORKERS {
+                            self.quarantine_range(addr, len);
+                        }
+                        outcomes[i] = Some(stalled(addr, len));
+                    }
+                }
+                None => {
+                    let (a, b) = group.split_at(group.len() / 2);
+                    groups.push(a.to_vec());
+                    groups.push(b.to_vec());
+                }
+            }
+        }
+        Ok(outcomes
+            .into_iter()
+            .zip(ranges)
+            .map(|(o, &(addr, len))| o.unwrap_or_else(|| stalled(addr, len)))
+            .collect())
     }
 
+    /// Like [`Target::read_into`], under the deadline; the buffer comes back.
     pub fn read_into(
         &mut self,
         maps: &Maps,
         addr: u64,
-        mut buf: Vec<u8>,
+        buf: Vec<u8>,
         mode: ReadMode,
     ) -> Result<(Vec<u8>, Vec<Gap>)> {
-        let gaps = self.target.read_into(maps, addr, &mut buf, mode)?;
-        Ok((buf, gaps))
+        let len = buf.len();
+        if self.quarantined(addr, len) {
+            return Ok((vec![0; len], vec![stalled_gap(addr, len)]));
+        }
+        match self.run(Job::ReadInto(maps.clone(), addr, buf, mode))? {
+            Some(Done::ReadInto(result)) => result,
+            Some(_) => Err(mismatch()),
+            // The buffer stays with the stuck thread.
+            None => Ok((vec![0; len], vec![stalled_gap(addr, len)])),
+        }
     }
 
+    /// Like [`Target::write`], under the deadline.
     pub fn write(&mut self, maps: &Maps, addr: u64, bytes: &[u8]) -> Result<WriteReport> {
-        self.target.write(maps, addr, bytes)
+        match self.run(Job::Write(maps.clone(), addr, bytes.to_vec()))? {
+            Some(Done::Write(result)) => result,
+            Some(_) => Err(mismatch()),
+            None => Err(Error::Stalled {
+                what: format!("write of {} bytes at {addr:#x}", bytes.len()),
+                millis: self.deadline.as_millis(),
+            }),
+        }
+    }
+}
+
+/// The worker answers each job with the matching kind; anything else is a
+/// bug in this module, reported without taking the caller down.
+fn mismatch() -> Error {
+    Error::Kernel {
+        call: "memory worker",
+        source: std::io::Error::other("answered a job with another kind of result"),
+    }
+}
+
+fn stalled_gap(addr: u64, len: usize) -> Gap {
+    Gap {
+        addr,
+        len: len as u64,
+        why: Unread::Stalled,
+    }
+}
+
+fn stalled(addr: u64, len: usize) -> ReadOutcome {
+    ReadOutcome {
+        addr,
+        data: vec![0; len],
+        gaps: if len == 0 {
+            Vec::new()
+        } else {
+            vec![stalled_gap(addr, len)]
+        },
     }
 }

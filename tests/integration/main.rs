@@ -1,4 +1,5 @@
 //! Integration tests: each spawns real target processes (the fixtures in
 //! `tests/fixtures/`) and reads, writes and searches their real memory.
 
+mod engine;
 mod util;

@@ -49,7 +49,11 @@ pub fn fixture(name: &str, variant: &str, flags: &[&str]) -> PathBuf {
             .args(flags)
             .status()
             .expect("run the C compiler (cc) to build a fixture; install gcc");
-        assert!(status.success(), "building fixture {} failed", src.display());
+        assert!(
+            status.success(),
+            "building fixture {} failed",
+            src.display()
+        );
     }
     out
 }
@@ -128,7 +132,9 @@ impl Fixture {
     pub fn next_line(&mut self) -> String {
         match self.lines.recv_timeout(PATIENCE) {
             Ok(line) => line,
-            Err(RecvTimeoutError::Timeout) => panic!("fixture {} said nothing for {PATIENCE:?}", self.pid),
+            Err(RecvTimeoutError::Timeout) => {
+                panic!("fixture {} said nothing for {PATIENCE:?}", self.pid)
+            }
             Err(RecvTimeoutError::Disconnected) => panic!("fixture {} closed its output", self.pid),
         }
     }
@@ -142,7 +148,10 @@ impl Fixture {
                 return line;
             }
         }
-        panic!("fixture {} never printed a line starting with {prefix:?}", self.pid)
+        panic!(
+            "fixture {} never printed a line starting with {prefix:?}",
+            self.pid
+        )
     }
 
     /// Kills the fixture and reaps it.
