@@ -160,7 +160,7 @@ mod tests {
             first.starts_with("0000000000001000  41 ?? 00 43"),
             "{first}"
         );
-        assert!(first.ends_with("|A .CDEFGHIJKLMNOP|"), "{first}");
+        assert!(first.ends_with("|A .CDEFGHIJKLMNO|"), "{first}");
         assert_eq!(text.lines().count(), 2);
     }
 }
