@@ -18,12 +18,16 @@
 //!
 //! - [`parse`]: [`parse_watch`] and the syntax tree ([`Watch`], [`Expr`]).
 //! - [`types`]: [`Type`], [`Value`] and the encode/decode codecs.
+//! - [`eval`]: resolving watches against a target's symbols and reading them
+//!   many at a time ([`WatchSet`], [`WatchReading`]).
 
+pub mod eval;
 pub mod parse;
 pub mod types;
 
 #[cfg(test)]
 mod proptests;
 
+pub use eval::{ResolveError, Resolved, Status, WatchId, WatchReading, WatchSet, relocatable, resolve};
 pub use parse::{BinOp, Expr, ParseError, SymbolName, Watch, parse_type, parse_watch};
 pub use types::{CSTR_WINDOW, MAX_LEN, Scalar, Type, Value, ValueError};

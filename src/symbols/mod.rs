@@ -1,1 +1,513 @@
-//! (in progress)
+//! ELF symbols of every object mapped in a target, at their live addresses.
+//!
+//! The table lists the mapped ELF files (the executable first, then shared
+//! objects in address order) and reads each one's `.symtab` and `.dynsym`
+//! only when a lookup needs it; parsed files are cached by identity, so
+//! [`SymbolTable::refresh`] after a `dlopen` parses only the new library.
+//! Files are opened through `/proc/PID/`: `root/<path>` (the target's mount
+//! namespace), `exe` or `map_files/<range>` (a file deleted after it was mapped).
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use pvtui::process::Target;
+//! use pvtui::symbols::SymbolTable;
+//! let target = Arc::new(Target::attach(1234)?);
+//! let maps = target.maps()?;
+//! let symbols = SymbolTable::new(&target, &maps);
+//! match symbols.lookup("counter") {
+//!     Ok(sym) => println!("{} at {:#x}, {} bytes", sym.name, sym.addr, sym.size),
+//!     Err(e) => println!("{e}"),
+//! }
+//! # Ok::<(), pvtui::Error>(())
+//! ```
+
+pub mod elf;
+mod suggest;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::fs::File;
+use std::os::unix::fs::MetadataExt;
+use std::sync::{Arc, Mutex, OnceLock};
+
+pub use elf::{ElfSymbol, LoadError, ObjectFile, SymbolKind, demangle};
+
+use crate::error::Result;
+use crate::process::{Maps, Region, Target};
+
+/// A symbol at its address in the target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Symbol {
+    pub name: String,
+    /// The file name of the object that defines it (`libc.so.6`).
+    pub module: String,
+    pub addr: u64,
+    pub size: u64,
+    pub kind: SymbolKind,
+}
+
+/// A symbol that could not be resolved, with the names it may have meant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SymbolError {
+    UnknownSymbol {
+        name: String,
+        module: Option<String>,
+        suggestions: Vec<String>,
+    },
+    UnknownModule { module: String, modules: Vec<String> },
+    /// The module's file could not be read (`why`).
+    Unreadable { module: String, why: String },
+}
+
+impl fmt::Display for SymbolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SymbolError::UnknownSymbol {
+                name,
+                module,
+                suggestions,
+            } => {
+                match module {
+                    Some(m) => write!(f, "no symbol {name:?} in {m}")?,
+                    None => write!(f, "no symbol {name:?} in any loaded object")?,
+                }
+                if !suggestions.is_empty() {
+                    write!(f, "; did you mean {}?", suggestions.join(", "))?;
+                }
+                Ok(())
+            }
+            SymbolError::UnknownModule { module, modules } => {
+                write!(f, "no loaded object named {module:?}")?;
+                if !modules.is_empty() {
+                    let shown: Vec<&str> = modules.iter().take(8).map(String::as_str).collect();
+                    write!(f, " (loaded: {}", shown.join(", "))?;
+                    if modules.len() > shown.len() {
+                        write!(f, ", ...")?;
+                    }
+                    write!(f, ")")?;
+                }
+                Ok(())
+            }
+            SymbolError::Unreadable { module, why } => write!(f, "cannot read the symbols of {module}: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for SymbolError {}
+
+/// Opens a path relative to the target's `/proc/PID/` directory.
+type Opener = Arc<dyn Fn(&str) -> Result<File> + Send + Sync>;
+
+/// Identifies a mapped file across maps snapshots: device, inode and path.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct ObjectKey {
+    dev: String,
+    inode: u64,
+    path: String,
+}
+
+/// A mapped file and, once needed, its symbols.
+struct Module {
+    key: ObjectKey,
+    name: String,
+    regions: Vec<Region>,
+    is_main: bool,
+    loaded: OnceLock<std::result::Result<Loaded, LoadError>>,
+}
+
+#[derive(Clone)]
+struct Loaded {
+    object: Arc<ObjectFile>,
+    bias: u64,
+}
+
+impl Module {
+    fn base(&self) -> u64 {
+        self.regions.first().map_or(0, |r| r.start)
+    }
+
+    fn contains(&self, addr: u64) -> bool {
+        self.regions.iter().any(|r| r.contains(addr))
+    }
+}
+
+/// The symbols of every ELF object mapped in one target.
+pub struct SymbolTable {
+    opener: Opener,
+    /// The executable's inode, to tell it apart from the libraries.
+    exe_inode: Option<u64>,
+    modules: Vec<Module>,
+    /// The file-backed regions the module list was built from.
+    fingerprint: Vec<(u64, u64, u64, u64)>,
+    objects: Arc<Mutex<HashMap<ObjectKey, Arc<ObjectFile>>>>,
+    generation: u64,
+}
+
+impl fmt::Debug for SymbolTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SymbolTable")
+            .field("modules", &self.modules.iter().map(|m| &m.key.path).collect::<Vec<_>>())
+            .field("generation", &self.generation)
+            .finish()
+    }
+}
+
+impl SymbolTable {
+    #[cfg(any())]
+    /// The symbol table of `target` as mapped in `maps`. Reads no file yet.
+    pub fn new(target: &Arc<Target>, maps: &Maps) -> SymbolTable {
+        let target = Arc::clone(target);
+        SymbolTable::with_opener(Arc::new(move |rel: &str| target.open_proc(rel)), maps)
+    }
+
+    /// The symbol table of a process whose `/proc/PID/<rel>` files `opener` opens.
+    pub fn with_opener(
+        opener: Arc<dyn Fn(&str) -> Result<File> + Send + Sync>,
+        maps: &Maps,
+    ) -> SymbolTable {
+        let exe_inode = opener("exe").ok().and_then(|f| f.metadata().ok()).map(|m| m.ino());
+        let mut table = SymbolTable {
+            opener,
+            exe_inode,
+            modules: Vec::new(),
+            fingerprint: Vec::new(),
+            objects: Arc::default(),
+            generation: 0,
+        };
+        table.rebuild(maps);
+        table
+    }
+
+    /// Counts the changes of the module list: a watch resolved at an older
+    /// generation may resolve differently now.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Follows new maps; returns whether the mapped objects changed. Cheap
+    /// when they did not (one pass over the regions); files already parsed
+    /// are not parsed again.
+    pub fn refresh(&mut self, maps: &Maps) -> bool {
+        if fingerprint(maps) == self.fingerprint {
+            return false;
+        }
+        self.rebuild(maps);
+        self.generation += 1;
+        true
+    }
+
+    fn rebuild(&mut self, maps: &Maps) {
+        self.fingerprint = fingerprint(maps);
+        let mut modules: Vec<Module> = Vec::new();
+        let mut index: HashMap<ObjectKey, usize> = HashMap::new();
+        for region in maps.iter().filter(|r| is_object_candidate(r)) {
+            let key = ObjectKey {
+                dev: region.dev.clone(),
+                inode: region.inode,
+                path: region.path.clone(),
+            };
+            match index.get(&key) {
+                Some(&i) => modules[i].regions.push(region.clone()),
+                None => {
+                    index.insert(key.clone(), modules.len());
+                    modules.push(Module {
+                        name: region.name().to_string(),
+                        is_main: Some(region.inode) == self.exe_inode,
+                        key,
+                        regions: vec![region.clone()],
+                        loaded: OnceLock::new(),
+                    });
+                }
+            }
+        }
+        // The executable first: an unqualified name resolves there before any library.
+        modules.sort_by_key(|m| !m.is_main);
+        self.modules = modules;
+    }
+
+    /// The file names of the mapped objects, the executable first.
+    pub fn modules(&self) -> impl Iterator<Item = &str> {
+        self.modules.iter().map(|m| m.name.as_str())
+    }
+
+    /// Resolves `name` (raw or demangled) in the executable, then each library.
+    pub fn lookup(&self, name: &str) -> std::result::Result<Symbol, SymbolError> {
+        for module in &self.modules {
+            if let Ok(loaded) = self.load(module)
+                && let Some(sym) = loaded.object.lookup(name)
+            {
+                return Ok(located(module, loaded, sym));
+            }
+        }
+        Err(SymbolError::UnknownSymbol {
+            name: name.to_string(),
+            module: None,
+            suggestions: self.suggest(name),
+        })
+    }
+
+    /// Resolves `name` in the module whose file name is `module`, or starts with it.
+    pub fn lookup_in(&self, module: &str, name: &str) -> std::result::Result<Symbol, SymbolError> {
+        let candidates = self.find_modules(module);
+        if candidates.is_empty() {
+            return Err(SymbolError::UnknownModule {
+                module: module.to_string(),
+                modules: self.modules().map(str::to_string).collect(),
+            });
+        }
+        let mut unreadable = None;
+        for m in &candidates {
+            match self.load(m) {
+                Ok(loaded) => {
+                    if let Some(sym) = loaded.object.lookup(name) {
+                        return Ok(located(m, loaded, sym));
+                    }
+                }
+                Err(why) => unreadable = Some((m.name.clone(), why)),
+            }
+        }
+        if let (Some((module, why)), 1) = (unreadable, candidates.len()) {
+            return Err(SymbolError::Unreadable { module, why });
+        }
+        Err(SymbolError::UnknownSymbol {
+            name: name.to_string(),
+            module: candidates.first().map(|m| m.name.clone()),
+            suggestions: suggest::nearest(
+                name,
+                candidates
+                    .iter()
+                    .filter_map(|m| self.load(m).ok())
+                    .flat_map(|l| l.object.symbols().iter()),
+            ),
+        })
+    }
+
+    /// Up to five known names close to `name`, nearest first.
+    pub fn suggest(&self, name: &str) -> Vec<String> {
+        suggest::nearest(
+            name,
+            self.modules
+                .iter()
+                .filter_map(|m| self.load(m).ok())
+                .flat_map(|l| l.object.symbols().iter()),
+        )
+    }
+
+    /// The symbol holding `addr`, as (`module!symbol`, offset into it).
+    pub fn symbol_at(&self, addr: u64) -> Option<(String, u64)> {
+        let module = self.modules.iter().find(|m| m.contains(addr))?;
+        let loaded = self.load(module).ok()?;
+        let vaddr = addr.wrapping_sub(loaded.bias);
+        let sym = loaded.object.containing(vaddr)?;
+        Some((format!("{}!{}", module.name, sym.name), vaddr - sym.value))
+    }
+
+    /// The mapped object holding `addr`, as (file name, offset from its first mapping).
+    pub fn module_at(&self, addr: u64) -> Option<(&str, u64)> {
+        let module = self.modules.iter().find(|m| m.contains(addr))?;
+        Some((module.name.as_str(), addr - module.base()))
+    }
+
+    /// `addr` as an expression that survives address randomisation:
+    /// `module!symbol+0x10` inside a symbol, `[module]+0x1234` elsewhere in a
+    /// mapped file, `None` in anonymous memory.
+    pub fn relocatable(&self, addr: u64) -> Option<String> {
+        let with_offset = |base: String, off: u64| match off {
+            0 => base,
+            off => format!("{base} + {off:#x}"),
+        };
+        if let Some((name, off)) = self.symbol_at(addr) {
+            let plain = name.split_once('!').is_none_or(|(_, s)| {
+                crate::expr::parse_watch(s)
+                    .is_ok_and(|w| matches!(w.expr, crate::expr::Expr::Symbol(_)))
+            });
+            if plain {
+                return Some(with_offset(name, off));
+            }
+            if let Some((module, sym)) = name.split_once('!') {
+                return Some(with_offset(format!("{module}!`{sym}`"), off));
+            }
+        }
+        let (module, off) = self.module_at(addr)?;
+        Some(with_offset(format!("[{module}]"), off))
+    }
+
+    fn find_modules(&self, module: &str) -> Vec<&Module> {
+        let exact: Vec<&Module> = self
+            .modules
+            .iter()
+            .filter(|m| m.name == module || m.key.path == module)
+            .collect();
+        if !exact.is_empty() {
+            return exact;
+        }
+        self.modules.iter().filter(|m| m.name.starts_with(module)).collect()
+    }
+
+    fn load<'a>(&self, module: &'a Module) -> std::result::Result<&'a Loaded, String> {
+        let loaded = module.loaded.get_or_init(|| {
+            let object = self.object(module)?;
+            let bias = object
+                .bias(&module.regions)
+                .ok_or_else(|| LoadError::Failed("no mapping matches a loadable segment".into()))?;
+            Ok(Loaded { object, bias })
+        });
+        loaded.as_ref().map_err(|e| match e {
+            LoadError::NotElf => "not an ELF file".to_string(),
+            LoadError::Failed(why) => why.clone(),
+        })
+    }
+
+    fn object(&self, module: &Module) -> std::result::Result<Arc<ObjectFile>, LoadError> {
+        let cached = self
+            .objects
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&module.key)
+            .cloned();
+        if let Some(object) = cached {
+            return Ok(object);
+        }
+        let file = self.open(module).map_err(LoadError::Failed)?;
+        let object = Arc::new(ObjectFile::read(std::io::BufReader::new(file))?);
+        self.objects
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(module.key.clone(), Arc::clone(&object));
+        Ok(object)
+    }
+
+    /// Opens the module's file as the target sees it, even when deleted.
+    fn open(&self, module: &Module) -> std::result::Result<File, String> {
+        let mut tries = Vec::new();
+        if module.regions.iter().any(|r| r.deleted) {
+            if module.is_main {
+                tries.push("exe".to_string());
+            }
+        } else {
+            tries.push(format!("root{}", module.key.path));
+        }
+        // Needs CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE), so it comes last.
+        if let Some(r) = module.regions.first() {
+            tries.push(format!("map_files/{:x}-{:x}", r.start, r.end));
+        }
+        let mut errors = Vec::new();
+        for rel in &tries {
+            match (self.opener)(rel) {
+                Ok(file) => return Ok(file),
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        Err(errors.join("; "))
+    }
+}
+
+fn located(module: &Module, loaded: &Loaded, sym: &ElfSymbol) -> Symbol {
+    Symbol {
+        name: sym.name.clone(),
+        module: module.name.clone(),
+        addr: sym.value.wrapping_add(loaded.bias),
+        size: sym.size,
+        kind: sym.kind,
+    }
+}
+
+/// Files that may be ELF objects; device files and memfd rings are left out.
+fn is_object_candidate(region: &Region) -> bool {
+    region.is_file() && region.path.starts_with('/') && !region.path.starts_with("/dev/")
+}
+
+fn fingerprint(maps: &Maps) -> Vec<(u64, u64, u64, u64)> {
+    maps.iter()
+        .filter(|r| is_object_candidate(r))
+        .map(|r| (r.start, r.end, r.offset, r.inode))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[used]
+    static TABLE_PROBE: [u32; 4] = [7, 0x5151_0002, 9, 10];
+
+    /// Opens this process's own files the way `/proc/PID/` would.
+    fn own_table() -> SymbolTable {
+        let text = std::fs::read_to_string("/proc/self/maps").expect("own maps");
+        let maps = Maps::parse(&text, "/proc/self/maps").expect("parse own maps");
+        let opener = Arc::new(|rel: &str| {
+            let path = format!("/proc/self/{rel}");
+            File::open(&path).map_err(|source| crate::Error::Proc { path, source })
+        });
+        SymbolTable::with_opener(opener, &maps)
+    }
+
+    fn probe_name(table: &SymbolTable) -> String {
+        let main = table.modules.iter().find(|m| m.is_main).expect("executable found");
+        let loaded = table.load(main).expect("own exe loads");
+        loaded
+            .object
+            .symbols()
+            .iter()
+            .find(|s| s.name.ends_with("::TABLE_PROBE"))
+            .map(|s| s.name.clone())
+            .expect("probe symbol")
+    }
+
+    #[test]
+    fn resolves_own_static_by_demangled_name() {
+        let table = own_table();
+        assert!(table.modules().next().is_some());
+        let name = probe_name(&table);
+        let sym = table.lookup(&name).expect("lookup");
+        assert_eq!(sym.addr, TABLE_PROBE.as_ptr() as u64);
+        assert_eq!(sym.size, 16);
+        let exe = table.modules().next().expect("exe first").to_string();
+        let again = table.lookup_in(&exe, &name).expect("lookup_in");
+        assert_eq!(again.addr, sym.addr);
+    }
+
+    #[test]
+    fn resolves_libc_exports_by_module_prefix() {
+        let table = own_table();
+        let sym = table.lookup_in("libc", "environ").expect("libc!environ");
+        assert!(sym.module.starts_with("libc"));
+        assert!(sym.addr != 0);
+    }
+
+    #[test]
+    fn names_the_symbol_at_an_address() {
+        let table = own_table();
+        let name = probe_name(&table);
+        let addr = TABLE_PROBE.as_ptr() as u64 + 4;
+        let (at, off) = table.symbol_at(addr).expect("symbol at");
+        assert!(at.ends_with(&format!("!{name}")), "{at}");
+        assert_eq!(off, 4);
+        let text = table.relocatable(addr).expect("relocatable");
+        assert!(text.ends_with(&format!("{name} + 0x4")), "{text}");
+        let (module, _) = table.module_at(addr).expect("module at");
+        assert_eq!(format!("{module}!{name}"), at);
+    }
+
+    #[test]
+    fn unknown_names_suggest_near_ones() {
+        let table = own_table();
+        let err = table.lookup("TABLE_PROBX").expect_err("unknown");
+        let text = err.to_string();
+        assert!(text.contains("did you mean") && text.contains("TABLE_PROBE"), "{text}");
+        let err = table.lookup_in("no-such-lib", "x").expect_err("unknown module");
+        assert!(matches!(err, SymbolError::UnknownModule { .. }), "{err}");
+    }
+
+    #[test]
+    fn refresh_is_a_no_op_on_the_same_maps() {
+        let mut table = own_table();
+        let text = std::fs::read_to_string("/proc/self/maps").expect("own maps");
+        let maps = Maps::parse(&text, "maps").expect("parse");
+        let same = Maps::parse(&text, "maps").expect("parse");
+        table.refresh(&maps);
+        let generation = table.generation();
+        assert!(!table.refresh(&same));
+        assert_eq!(table.generation(), generation);
+    }
+}
