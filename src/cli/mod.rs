@@ -6,7 +6,10 @@
 mod dump;
 mod maps;
 mod probe;
+mod read;
 mod ui;
+mod watch;
+mod write;
 
 use std::process::ExitCode;
 
@@ -37,6 +40,12 @@ enum Command {
     Maps(maps::MapsArgs),
     /// A hex dump of a process's memory; bytes not read show as ??
     Dump(dump::DumpArgs),
+    /// Resolve watch expressions and print their values
+    Read(read::ReadArgs),
+    /// Write a value at a watch expression and read it back
+    Write(write::WriteArgs),
+    /// Print watch expressions' values every interval until the target exits
+    Watch(watch::WatchArgs),
 }
 
 /// Runs pvtui with the process's arguments.
@@ -46,6 +55,9 @@ pub fn main() -> ExitCode {
         Some(Command::Probe(args)) => probe::run(&args),
         Some(Command::Maps(args)) => maps::run(&args),
         Some(Command::Dump(args)) => dump::run(&args),
+        Some(Command::Read(args)) => read::run(&args),
+        Some(Command::Write(args)) => write::run(&args),
+        Some(Command::Watch(args)) => watch::run(&args),
         None => ui::run(cli.ui),
     };
     match result {

@@ -2,4 +2,5 @@
 //! `tests/fixtures/`) and reads, writes and searches their real memory.
 
 mod engine;
+mod expr;
 mod util;

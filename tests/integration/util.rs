@@ -190,3 +190,32 @@ pub fn skip_unless_root(test: &str, why: &str) -> bool {
 pub fn pvtui_bin() -> &'static str {
     env!("CARGO_BIN_EXE_pvtui")
 }
+
+/// The path of the Rust fixture `tests/fixtures/<name>.rs`, built once with `rustc`.
+/// With `PVTUI_FIXTURE_DIR` set it is looked up there as `NAME`.
+pub fn rust_fixture(name: &str) -> PathBuf {
+    if let Ok(dir) = std::env::var("PVTUI_FIXTURE_DIR") {
+        return Path::new(&dir).join(name);
+    }
+    let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixtures");
+    std::fs::create_dir_all(&dir).expect("create fixture dir");
+    let out = dir.join(name);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(format!("{name}.rs"));
+    let fresh = match (out.metadata(), src.metadata()) {
+        (Ok(o), Ok(s)) => o.modified().ok() >= s.modified().ok(),
+        _ => false,
+    };
+    if !fresh {
+        let status = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+            .args(["-C", "opt-level=1", "--edition", "2021", "-o"])
+            .arg(&out)
+            .arg(&src)
+            .status()
+            .expect("run rustc to build a fixture");
+        assert!(status.success(), "building fixture {} failed", src.display());
+    }
+    out
+}

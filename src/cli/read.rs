@@ -1,0 +1,140 @@
+//! `pvtui read`: resolve watch expressions and print their values once.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use serde_json::{Map, Value as Json, json};
+
+use crate::cli::print_json;
+use crate::error::Result;
+use crate::expr::{ParseError, Status, WatchReading, WatchSet, parse_watch};
+use crate::process::{Maps, MemoryWorker, ReadMode, Target};
+use crate::symbols::SymbolTable;
+
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// The process to read
+    #[arg(long)]
+    pub pid: i32,
+    /// Watch expressions: `counter`, `*ptr:u32`, `libc.so.6!environ:ptr`, `[heap]+16:bytes[8]`
+    #[arg(required = true, value_name = "EXPR")]
+    pub exprs: Vec<String>,
+    /// How long a read may block (on a page that must be faulted in) before it is abandoned
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub timeout: u64,
+    /// Print one JSON object per expression
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A target opened for evaluating watches.
+pub(super) struct Attached {
+    pub target: Arc<Target>,
+    pub maps: Maps,
+    pub symbols: SymbolTable,
+    pub worker: MemoryWorker,
+}
+
+impl Attached {
+    pub fn open(pid: i32, timeout: Duration) -> Result<Attached> {
+        let target = Arc::new(Target::attach(pid)?);
+        let maps = target.maps()?;
+        let symbols = SymbolTable::new(&target, &maps);
+        let worker = MemoryWorker::new(Arc::clone(&target), timeout);
+        Ok(Attached {
+            target,
+            maps,
+            symbols,
+            worker,
+        })
+    }
+
+    /// Follows the target's current maps (a library loaded or unloaded).
+    pub fn refresh(&mut self) -> Result<()> {
+        self.maps = self.target.maps()?;
+        self.symbols.refresh(&self.maps);
+        Ok(())
+    }
+}
+
+/// One JSON object for a reading: `expr`, `address`, `type`, then `value` or `error`.
+pub(super) fn reading_json(expr: &str, reading: &WatchReading) -> Map<String, Json> {
+    let mut obj = Map::new();
+    obj.insert("expr".into(), json!(expr));
+    if let Some(addr) = reading.address {
+        obj.insert("address".into(), json!(format!("{addr:#x}")));
+    }
+    obj.insert("type".into(), json!(reading.ty.to_string()));
+    match (&reading.value, &reading.status) {
+        (Some(value), _) => {
+            obj.insert("value".into(), value.to_json());
+        }
+        (None, Status::Error(msg)) => {
+            obj.insert("error".into(), json!(msg));
+        }
+        (None, status) => {
+            obj.insert("error".into(), json!(status.as_str()));
+        }
+    }
+    obj
+}
+
+/// The first line of a parse error, with its column: JSON has no room for the caret.
+pub(super) fn parse_error_line(err: &ParseError) -> String {
+    format!("{} at column {}", err.message, err.column + 1)
+}
+
+pub fn run(args: &ReadArgs) -> Result<ExitCode> {
+    let mut attached = Attached::open(args.pid, Duration::from_millis(args.timeout))?;
+    let mut set = WatchSet::new();
+    let mut parsed = Vec::with_capacity(args.exprs.len());
+    for text in &args.exprs {
+        parsed.push(match parse_watch(text) {
+            Ok(watch) => Ok(set.add(watch)),
+            Err(e) => Err(e),
+        });
+    }
+    let readings = set.poll(
+        &mut attached.worker,
+        &attached.maps,
+        &attached.symbols,
+        ReadMode::Force,
+    )?;
+    let mut readings = readings.into_iter();
+    let mut failed = false;
+    for (text, parsed) in args.exprs.iter().zip(parsed) {
+        let reading = match parsed {
+            Ok(_) => readings.next(),
+            Err(e) => {
+                failed = true;
+                if args.json {
+                    print_json(&json!({"expr": text, "error": parse_error_line(&e)}))?;
+                } else {
+                    eprintln!("{text}: {e}");
+                }
+                continue;
+            }
+        };
+        let Some(reading) = reading else { continue };
+        failed |= reading.value.is_none();
+        if args.json {
+            print_json(&reading_json(text, &reading))?;
+            continue;
+        }
+        let place = match reading.address {
+            Some(addr) => format!("{} at {addr:#x}", reading.ty),
+            None => reading.ty.to_string(),
+        };
+        match &reading.value {
+            Some(value) => println!("{text} = {value}  ({place})"),
+            None => println!("{text}: {}  ({place})", reading.status),
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,135 @@
+//! `pvtui watch`: poll watch expressions with never-block reads, one line per tick.
+
+use std::os::fd::AsFd;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use serde_json::{Value as Json, json};
+
+use crate::cli::print_json;
+use crate::cli::read::{Attached, parse_error_line, reading_json};
+use crate::error::{Error, Result};
+use crate::expr::{WatchSet, parse_watch};
+use crate::process::ReadMode;
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The process to watch
+    #[arg(long)]
+    pub pid: i32,
+    /// Watch expressions, as for `pvtui read`
+    #[arg(required = true, value_name = "EXPR")]
+    pub exprs: Vec<String>,
+    /// Time between ticks
+    #[arg(long, value_name = "MS", default_value_t = 500)]
+    pub interval: u64,
+    /// Stop after this many ticks (default: until the target exits or Ctrl-C)
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// How long one tick's reads may take before they are reported stalled
+    #[arg(long, value_name = "MS", default_value_t = 100)]
+    pub timeout: u64,
+    /// Print one JSON object per tick
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &WatchArgs) -> Result<ExitCode> {
+    let mut set = WatchSet::new();
+    for text in &args.exprs {
+        let watch = parse_watch(text).map_err(|e| {
+            if args.json {
+                Error::Usage(format!("{text}: {}", parse_error_line(&e)))
+            } else {
+                Error::Usage(format!("{text}:\n{e}"))
+            }
+        })?;
+        set.add(watch);
+    }
+    let mut attached = Attached::open(args.pid, Duration::from_millis(args.timeout))?;
+    let start = Instant::now();
+    let interval = Duration::from_millis(args.interval);
+    let mut next = start;
+    let mut tick = 0u64;
+    while args.count.is_none_or(|n| tick < n) {
+        if tick > 0 && wait_or_exit(&attached, next)? {
+            return report_exit(args);
+        }
+        next += interval;
+        tick += 1;
+        let result = attached.refresh().and_then(|()| {
+            set.poll(
+                &mut attached.worker,
+                &attached.maps,
+                &attached.symbols,
+                ReadMode::NoWait,
+            )
+        });
+        let readings = match result {
+            Ok(readings) => readings,
+            Err(e) if e.is_exit() || !attached.target.is_alive() => return report_exit(args),
+            Err(e) => return Err(e),
+        };
+        let elapsed = start.elapsed().as_millis();
+        if args.json {
+            let values: Vec<Json> = args
+                .exprs
+                .iter()
+                .zip(&readings)
+                .map(|(text, r)| {
+                    let mut obj = reading_json(text, r);
+                    obj.insert("status".into(), json!(r.status.as_str()));
+                    Json::Object(obj)
+                })
+                .collect();
+            print_json(&json!({"tick": tick, "elapsed_ms": elapsed, "values": values}))?;
+        } else {
+            let cells: Vec<String> = args
+                .exprs
+                .iter()
+                .zip(&readings)
+                .map(|(text, r)| match &r.value {
+                    Some(v) => format!("{text} = {v} ({})", r.status),
+                    None => format!("{text}: {}", r.status),
+                })
+                .collect();
+            println!("[{:>6}.{:03}s] {}", elapsed / 1000, elapsed % 1000, cells.join(" | "));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Sleeps until `deadline` unless the target exits first; returns whether it did.
+fn wait_or_exit(attached: &Attached, deadline: Instant) -> Result<bool> {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(!attached.target.is_alive());
+        }
+        let timeout = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
+        let fd = attached.target.exit_fd();
+        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, timeout) {
+            Ok(0) => return Ok(!attached.target.is_alive()),
+            Ok(_) => return Ok(true),
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => {
+                return Err(Error::Kernel {
+                    call: "poll",
+                    source: e.into(),
+                });
+            }
+        }
+    }
+}
+
+fn report_exit(args: &WatchArgs) -> Result<ExitCode> {
+    if args.json {
+        print_json(&json!({"event": "exited", "pid": args.pid}))?;
+    } else {
+        println!("target {} exited", args.pid);
+    }
+    Ok(ExitCode::SUCCESS)
+}
