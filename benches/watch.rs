@@ -49,7 +49,10 @@ fn write_target(dir: &Path) -> PathBuf {
             value_of(i)
         };
         src.push_str(&format!("{ty} g{i} = {value};\n"));
-        src.push_str(&format!("char pad{i}[{}] = {{1}};\n", 64 + (i * 977) % 3000));
+        src.push_str(&format!(
+            "char pad{i}[{}] = {{1}};\n",
+            64 + (i * 977) % 3000
+        ));
     }
     src.push_str("long touch(void) { long s = 0;\n");
     for i in 0..GLOBALS {
@@ -111,7 +114,11 @@ fn poll_loop(pid: i32, exprs: &[String]) -> Duration {
         .poll(&mut worker, &maps, &symbols, ReadMode::NoWait)
         .expect("first poll");
     let bad: Vec<_> = first.iter().filter(|r| r.status != Status::Ok).collect();
-    assert!(bad.is_empty(), "watches not ok: {:?}", &bad[..bad.len().min(3)]);
+    assert!(
+        bad.is_empty(),
+        "watches not ok: {:?}",
+        &bad[..bad.len().min(3)]
+    );
     let start = Instant::now();
     for _ in 0..TICKS {
         let readings = set
@@ -133,7 +140,11 @@ fn pvtui_read(pid: i32, exprs: &[String]) -> (Duration, Vec<String>) {
             .output()
             .expect("run pvtui read");
         best = best.min(start.elapsed());
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         values = String::from_utf8_lossy(&out.stdout)
             .lines()
             .map(|l| {

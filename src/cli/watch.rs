@@ -95,7 +95,12 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
                     None => format!("{text}: {}", r.status),
                 })
                 .collect();
-            println!("[{:>6}.{:03}s] {}", elapsed / 1000, elapsed % 1000, cells.join(" | "));
+            println!(
+                "[{:>6}.{:03}s] {}",
+                elapsed / 1000,
+                elapsed % 1000,
+                cells.join(" | ")
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -53,7 +53,11 @@ impl Resolved {
 }
 
 /// Resolves the symbols and regions of `watch`, folding what is constant.
-pub fn resolve(watch: &Watch, symbols: &SymbolTable, maps: &Maps) -> Result<Resolved, ResolveError> {
+pub fn resolve(
+    watch: &Watch,
+    symbols: &SymbolTable,
+    maps: &Maps,
+) -> Result<Resolved, ResolveError> {
     let node = resolve_expr(&watch.expr, symbols, maps)?;
     let ty = match (&watch.ty, &watch.expr) {
         (Some(ty), _) => ty.clone(),
@@ -172,7 +176,9 @@ impl Status {
             Unread::NotResident => Status::NotResident,
             Unread::Unmapped => Status::Unmapped,
             Unread::Stalled => Status::Stalled,
-            Unread::Protected | Unread::Faulted => Status::Error(format!("{what} at {addr:#x}: {why}")),
+            Unread::Protected | Unread::Faulted => {
+                Status::Error(format!("{what} at {addr:#x}: {why}"))
+            }
         }
     }
 }
@@ -242,7 +248,9 @@ pub struct WatchSet {
 
 impl fmt::Debug for WatchSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.entries.iter().map(|e| &e.watch.text)).finish()
+        f.debug_list()
+            .entries(self.entries.iter().map(|e| &e.watch.text))
+            .finish()
     }
 }
 
@@ -398,8 +406,13 @@ impl WatchSet {
                     value_ranges.push((*addr, ty.size()));
                     (Some(*addr), Status::Ok)
                 }
-                (_, Some(Step::Failed(at, why))) => (None, Status::from_unread(*why, "pointer", *at)),
-                _ => (None, Status::Error("pointer chain deeper than expected".into())),
+                (_, Some(Step::Failed(at, why))) => {
+                    (None, Status::from_unread(*why, "pointer", *at))
+                }
+                _ => (
+                    None,
+                    Status::Error("pointer chain deeper than expected".into()),
+                ),
             };
             readings.push(WatchReading {
                 id: entry.id,
@@ -428,7 +441,10 @@ impl WatchSet {
                 Some(b) => Some(b),
                 None if reading.ty.reads_prefix() => {
                     // A C string may end before the unreadable part of its window.
-                    let readable = outcome.gaps.first().map_or(0, |g| (g.addr - outcome.addr) as usize);
+                    let readable = outcome
+                        .gaps
+                        .first()
+                        .map_or(0, |g| (g.addr - outcome.addr) as usize);
                     let prefix = &outcome.data[..readable.min(outcome.data.len())];
                     prefix.contains(&0).then_some(prefix)
                 }
@@ -436,7 +452,10 @@ impl WatchSet {
             };
             match bytes {
                 Some(bytes) => {
-                    let changed = entry.last.as_ref().is_some_and(|(a, b)| *a == addr && b != bytes);
+                    let changed = entry
+                        .last
+                        .as_ref()
+                        .is_some_and(|(a, b)| *a == addr && b != bytes);
                     reading.status = if changed { Status::Changed } else { Status::Ok };
                     reading.value = Some(reading.ty.decode(bytes));
                     entry.last = Some((addr, bytes.to_vec()));
@@ -491,7 +510,10 @@ mod tests {
         assert_eq!(need, [0x1010]);
         pointers.insert(0x1010, Ok(0x5000));
         need.clear();
-        assert!(matches!(step(&node, &pointers, &mut need), Step::Done(0x5008)));
+        assert!(matches!(
+            step(&node, &pointers, &mut need),
+            Step::Done(0x5008)
+        ));
         assert_eq!(depth(&node), 2);
     }
 
@@ -501,7 +523,10 @@ mod tests {
         let mut pointers = PointerReads::new();
         pointers.insert(0x100, Err(Unread::Unmapped));
         let mut need = Vec::new();
-        assert!(matches!(step(&node, &pointers, &mut need), Step::Failed(0x100, Unread::Unmapped)));
+        assert!(matches!(
+            step(&node, &pointers, &mut need),
+            Step::Failed(0x100, Unread::Unmapped)
+        ));
         assert!(need.is_empty());
     }
 }

@@ -28,6 +28,8 @@ pub mod types;
 #[cfg(test)]
 mod proptests;
 
-pub use eval::{ResolveError, Resolved, Status, WatchId, WatchReading, WatchSet, relocatable, resolve};
+pub use eval::{
+    ResolveError, Resolved, Status, WatchId, WatchReading, WatchSet, relocatable, resolve,
+};
 pub use parse::{BinOp, Expr, ParseError, SymbolName, Watch, parse_type, parse_watch};
 pub use types::{CSTR_WINDOW, MAX_LEN, Scalar, Type, Value, ValueError};

@@ -99,7 +99,9 @@ impl fmt::Display for Expr {
                     write!(f, "`{}`", sym.name)
                 }
             }
-            Expr::Region { name, .. } if name.starts_with('[') => f.write_str(name),
+            Expr::Region { name, .. } if name.starts_with('[') && name.ends_with(']') => {
+                f.write_str(name)
+            }
             Expr::Region { name, .. } => write!(f, "[{name}]"),
             Expr::Deref(inner) if inner.precedence() < 3 => write!(f, "*({inner})"),
             Expr::Deref(inner) => write!(f, "*{inner}"),
@@ -759,6 +761,8 @@ mod tests {
             "[heap] + 0x1000:bytes[4]",
             "`weird name`:u8[2]",
             "*(a * 2)",
+            // A region named "[" once printed as an unclosed bracket.
+            "[[]",
         ] {
             let w = parse(text);
             let again = parse(&w.to_string());

@@ -66,7 +66,8 @@ impl ObjectFile {
     }
 
     pub fn parse(bytes: &[u8]) -> Result<ObjectFile, LoadError> {
-        let elf = Elf::parse(bytes).map_err(|e| LoadError::Failed(format!("not a valid ELF file: {e}")))?;
+        let elf = Elf::parse(bytes)
+            .map_err(|e| LoadError::Failed(format!("not a valid ELF file: {e}")))?;
         let loads = elf
             .program_headers
             .iter()
@@ -196,7 +197,10 @@ mod tests {
         let mangled = sym.mangled.as_deref().expect("a Rust static is mangled");
         assert_eq!(object.lookup(mangled).map(|s| s.value), Some(sym.value));
         assert_eq!(object.lookup(&sym.name).map(|s| s.value), Some(sym.value));
-        assert_eq!(object.containing(sym.value + 9).map(|s| s.value), Some(sym.value));
+        assert_eq!(
+            object.containing(sym.value + 9).map(|s| s.value),
+            Some(sym.value)
+        );
     }
 
     #[test]
@@ -228,7 +232,10 @@ mod tests {
 
     #[test]
     fn refuses_non_elf_without_reading_it_all() {
-        assert_eq!(ObjectFile::read(&b"GIF89a..."[..]).err(), Some(LoadError::NotElf));
+        assert_eq!(
+            ObjectFile::read(&b"GIF89a..."[..]).err(),
+            Some(LoadError::NotElf)
+        );
         assert!(matches!(
             ObjectFile::read(&b"\x7fELF\x02\x01garbage"[..]),
             Err(LoadError::Failed(_))

@@ -54,7 +54,10 @@ pub enum SymbolError {
         module: Option<String>,
         suggestions: Vec<String>,
     },
-    UnknownModule { module: String, modules: Vec<String> },
+    UnknownModule {
+        module: String,
+        modules: Vec<String>,
+    },
     /// The module's file could not be read (`why`).
     Unreadable { module: String, why: String },
 }
@@ -88,7 +91,9 @@ impl fmt::Display for SymbolError {
                 }
                 Ok(())
             }
-            SymbolError::Unreadable { module, why } => write!(f, "cannot read the symbols of {module}: {why}"),
+            SymbolError::Unreadable { module, why } => {
+                write!(f, "cannot read the symbols of {module}: {why}")
+            }
         }
     }
 }
@@ -96,7 +101,7 @@ impl fmt::Display for SymbolError {
 impl std::error::Error for SymbolError {}
 
 /// Opens a path relative to the target's `/proc/PID/` directory.
-type Opener = Arc<dyn Fn(&str) -> Result<File> + Send + Sync>;
+pub type Opener = Arc<dyn Fn(&str) -> Result<File> + Send + Sync>;
 
 /// Identifies a mapped file across maps snapshots: device, inode and path.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -146,14 +151,16 @@ pub struct SymbolTable {
 impl fmt::Debug for SymbolTable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SymbolTable")
-            .field("modules", &self.modules.iter().map(|m| &m.key.path).collect::<Vec<_>>())
+            .field(
+                "modules",
+                &self.modules.iter().map(|m| &m.key.path).collect::<Vec<_>>(),
+            )
             .field("generation", &self.generation)
             .finish()
     }
 }
 
 impl SymbolTable {
-    #[cfg(any())]
     /// The symbol table of `target` as mapped in `maps`. Reads no file yet.
     pub fn new(target: &Arc<Target>, maps: &Maps) -> SymbolTable {
         let target = Arc::clone(target);
@@ -161,11 +168,11 @@ impl SymbolTable {
     }
 
     /// The symbol table of a process whose `/proc/PID/<rel>` files `opener` opens.
-    pub fn with_opener(
-        opener: Arc<dyn Fn(&str) -> Result<File> + Send + Sync>,
-        maps: &Maps,
-    ) -> SymbolTable {
-        let exe_inode = opener("exe").ok().and_then(|f| f.metadata().ok()).map(|m| m.ino());
+    pub fn with_opener(opener: Opener, maps: &Maps) -> SymbolTable {
+        let exe_inode = opener("exe")
+            .ok()
+            .and_then(|f| f.metadata().ok())
+            .map(|m| m.ino());
         let mut table = SymbolTable {
             opener,
             exe_inode,
@@ -341,7 +348,10 @@ impl SymbolTable {
         if !exact.is_empty() {
             return exact;
         }
-        self.modules.iter().filter(|m| m.name.starts_with(module)).collect()
+        self.modules
+            .iter()
+            .filter(|m| m.name.starts_with(module))
+            .collect()
     }
 
     fn load<'a>(&self, module: &'a Module) -> std::result::Result<&'a Loaded, String> {
@@ -443,7 +453,11 @@ mod tests {
     }
 
     fn probe_name(table: &SymbolTable) -> String {
-        let main = table.modules.iter().find(|m| m.is_main).expect("executable found");
+        let main = table
+            .modules
+            .iter()
+            .find(|m| m.is_main)
+            .expect("executable found");
         let loaded = table.load(main).expect("own exe loads");
         loaded
             .object
@@ -494,8 +508,13 @@ mod tests {
         let table = own_table();
         let err = table.lookup("TABLE_PROBX").expect_err("unknown");
         let text = err.to_string();
-        assert!(text.contains("did you mean") && text.contains("TABLE_PROBE"), "{text}");
-        let err = table.lookup_in("no-such-lib", "x").expect_err("unknown module");
+        assert!(
+            text.contains("did you mean") && text.contains("TABLE_PROBE"),
+            "{text}"
+        );
+        let err = table
+            .lookup_in("no-such-lib", "x")
+            .expect_err("unknown module");
         assert!(matches!(err, SymbolError::UnknownModule { .. }), "{err}");
     }
 

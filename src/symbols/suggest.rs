@@ -22,7 +22,12 @@ pub fn nearest<'a>(wanted: &str, symbols: impl Iterator<Item = &'a ElfSymbol>) -
             distance = limit;
         }
         if distance <= limit && distance > 0 || (distance == 0 && sym.name != wanted) {
-            ranked.insert((distance, sym.kind != SymbolKind::Object, sym.name.len(), sym.name.clone()));
+            ranked.insert((
+                distance,
+                sym.kind != SymbolKind::Object,
+                sym.name.len(),
+                sym.name.clone(),
+            ));
         }
     }
     let mut names: Vec<String> = Vec::new();

@@ -36,7 +36,11 @@ fn read_json(pid: i32, exprs: &[&str]) -> Vec<Value> {
     let mut args = vec!["read", "--json", "--pid", &pid];
     args.extend_from_slice(exprs);
     let (_, lines, stderr) = pvtui(&args);
-    assert_eq!(lines.len(), exprs.len(), "stdout {lines:?}, stderr {stderr}");
+    assert_eq!(
+        lines.len(),
+        exprs.len(),
+        "stdout {lines:?}, stderr {stderr}"
+    );
     lines
         .iter()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
@@ -138,8 +142,17 @@ fn reads_a_mangled_rust_static_by_its_path() {
     let got = read_one(target.pid, "mangled::app::STATE");
     assert_eq!(got["value"], json!(0x1234_5678_9abcu64), "{got}");
     assert_eq!(got["type"], json!("u64"));
-    assert_eq!(got["address"], json!(format!("{:#x}", target.addr("state"))));
-    let (ok, lines, stderr) = pvtui(&["write", "--pid", &target.pid.to_string(), "mangled::app::STATE", "42"]);
+    assert_eq!(
+        got["address"],
+        json!(format!("{:#x}", target.addr("state")))
+    );
+    let (ok, lines, stderr) = pvtui(&[
+        "write",
+        "--pid",
+        &target.pid.to_string(),
+        "mangled::app::STATE",
+        "42",
+    ]);
     assert!(ok, "{lines:?} {stderr}");
     assert_eq!(target.expect_line("changed STATE="), "changed STATE=42");
 }
@@ -155,13 +168,20 @@ fn writes_are_seen_by_the_target() {
         ("g_f64:f64", "6.5", "changed g_f64=6.5"),
         ("g_name:cstr", "\"hello\"", "changed g_name=hello"),
         ("g_table+8:u32", "0x21", "changed g_table2=33"),
-        ("*(*g_root+8)+16:i64", "-12345", "changed g_leaf.payload=-12345"),
+        (
+            "*(*g_root+8)+16:i64",
+            "-12345",
+            "changed g_leaf.payload=-12345",
+        ),
     ] {
         let (ok, lines, stderr) = pvtui(&["write", "--pid", &pid, "--json", expr, value]);
         assert!(ok, "{expr} {value}: {lines:?} {stderr}");
         let report: Value = serde_json::from_str(&lines[0]).expect("json");
         assert_eq!(report["landed"], json!(true), "{report}");
-        assert_eq!(target.expect_line(&format!("{}=", line.split('=').next().unwrap_or(line))), line);
+        assert_eq!(
+            target.expect_line(&format!("{}=", line.split('=').next().unwrap_or(line))),
+            line
+        );
     }
     assert_eq!(read_one(target.pid, "g_i16:i16")["value"], json!(-5));
 }
@@ -171,14 +191,22 @@ fn out_of_range_writes_are_refused_before_writing() {
     let bin = globals("pie", &["-fPIE", "-pie"]);
     let target = Fixture::spawn(&bin, &[]);
     let pid = target.pid.to_string();
-    for (expr, value) in [("g_u8", "256"), ("g_i8:i8", "-129"), ("g_u16", "-1"), ("g_name:str[4]", "toolong")] {
+    for (expr, value) in [
+        ("g_u8", "256"),
+        ("g_i8:i8", "-129"),
+        ("g_u16", "-1"),
+        ("g_name:str[4]", "toolong"),
+    ] {
         let (ok, _, stderr) = pvtui(&["write", "--pid", &pid, expr, value]);
         assert!(!ok, "{expr} = {value} must be refused");
         assert!(stderr.contains("cannot write"), "{stderr}");
     }
     assert_eq!(read_one(target.pid, "g_u8")["value"], json!(200));
     assert_eq!(read_one(target.pid, "g_i8:i8")["value"], json!(-100));
-    assert_eq!(read_one(target.pid, "g_name:cstr")["value"], json!("pvtui fixture"));
+    assert_eq!(
+        read_one(target.pid, "g_name:cstr")["value"],
+        json!("pvtui fixture")
+    );
 }
 
 #[test]
@@ -197,14 +225,25 @@ fn unknown_symbols_suggest_near_names_and_parse_errors_point_at_the_column() {
     let target = Fixture::spawn(&bin, &[]);
     let got = read_one(target.pid, "g_u33");
     let error = got["error"].as_str().expect("an error");
-    assert!(error.contains("did you mean") && error.contains("g_u32"), "{error}");
+    assert!(
+        error.contains("did you mean") && error.contains("g_u32"),
+        "{error}"
+    );
     let got = read_one(target.pid, "g_u32 + :u8");
-    assert_eq!(got["error"], json!("expected a number, symbol, [region], '(' or '*' at column 9"));
+    assert_eq!(
+        got["error"],
+        json!("expected a number, symbol, [region], '(' or '*' at column 9")
+    );
     let (ok, _, stderr) = pvtui(&["read", "--pid", &target.pid.to_string(), "g_u32 +"]);
     assert!(!ok);
     assert!(stderr.contains("  g_u32 +\n         ^"), "{stderr}");
     let got = read_one(target.pid, "nosuchlib!x");
-    assert!(got["error"].as_str().is_some_and(|e| e.contains("no loaded object")), "{got}");
+    assert!(
+        got["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("no loaded object")),
+        "{got}"
+    );
 }
 
 #[test]
@@ -214,10 +253,21 @@ fn module_qualified_and_region_relative_expressions() {
     let module = "globals-pie";
     let got = read_json(
         target.pid,
-        &[&format!("{module}!g_u32"), "libc!environ:ptr", "[heap]:u8", &format!("[{module}]:bytes[4]")],
+        &[
+            &format!("{module}!g_u32"),
+            "libc!environ:ptr",
+            "[heap]:u8",
+            &format!("[{module}]:bytes[4]"),
+        ],
     );
     assert_eq!(got[0]["value"], json!(4_000_000_000u64), "{}", got[0]);
-    assert!(got[1]["value"].as_str().is_some_and(|p| p.starts_with("0x7")), "{}", got[1]);
+    assert!(
+        got[1]["value"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("0x7")),
+        "{}",
+        got[1]
+    );
     assert!(got[2].get("value").is_some(), "{}", got[2]);
     assert_eq!(got[3]["value"], json!("7f 45 4c 46"), "{}", got[3]);
 }
@@ -268,17 +318,32 @@ fn a_watch_on_a_library_starts_working_once_it_is_loaded() {
     let lib = fixture("globals_lib", "so", &["-shared", "-fPIC"]);
     let mut target = Fixture::spawn(&bin, &[]);
     let pid = target.pid.to_string();
-    let watch = WatchProcess::start(&["--pid", &pid, "--json", "--interval", "20", "globals_lib!lib_counter"]);
+    let watch = WatchProcess::start(&[
+        "--pid",
+        &pid,
+        "--json",
+        "--interval",
+        "20",
+        "globals_lib!lib_counter",
+    ]);
     let first = watch.next().expect("a first tick");
     let value = &first["values"][0];
     assert_eq!(value["status"], json!("error"), "{first}");
-    assert!(value["error"].as_str().is_some_and(|e| e.contains("globals_lib")), "{first}");
+    assert!(
+        value["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("globals_lib")),
+        "{first}"
+    );
 
     target.send(&format!("dlopen {}", lib.display()));
     target.expect_line("loaded lib_counter=");
     let until = Instant::now() + Duration::from_secs(20);
     loop {
-        assert!(Instant::now() < until, "the watch never resolved after dlopen");
+        assert!(
+            Instant::now() < until,
+            "the watch never resolved after dlopen"
+        );
         let tick = watch.next().expect("ticks keep coming");
         if tick["values"][0]["value"] == json!(1234) {
             assert_eq!(tick["values"][0]["status"], json!("ok"), "{tick}");
@@ -287,7 +352,10 @@ fn a_watch_on_a_library_starts_working_once_it_is_loaded() {
     }
     let (ok, lines, stderr) = pvtui(&["write", "--pid", &pid, "globals_lib!lib_counter", "4321"]);
     assert!(ok, "{lines:?} {stderr}");
-    assert_eq!(target.expect_line("changed lib_counter="), "changed lib_counter=4321");
+    assert_eq!(
+        target.expect_line("changed lib_counter="),
+        "changed lib_counter=4321"
+    );
     loop {
         assert!(Instant::now() < until, "the watch never saw the write");
         let tick = watch.next().expect("ticks keep coming");
@@ -303,7 +371,16 @@ fn watch_reports_changes_and_the_target_exit() {
     let bin = globals("pie", &["-fPIE", "-pie"]);
     let mut target = Fixture::spawn(&bin, &[]);
     let pid = target.pid.to_string();
-    let watch = WatchProcess::start(&["--pid", &pid, "--json", "--interval", "20", "g_ticks", "g_u8", "0x10"]);
+    let watch = WatchProcess::start(&[
+        "--pid",
+        &pid,
+        "--json",
+        "--interval",
+        "20",
+        "g_ticks",
+        "g_u8",
+        "0x10",
+    ]);
     let mut saw_changed = false;
     for _ in 0..10 {
         let tick = watch.next().expect("tick");
@@ -314,7 +391,10 @@ fn watch_reports_changes_and_the_target_exit() {
         assert_eq!(values[2]["address"], json!("0x10"), "{tick}");
         saw_changed |= values[0]["status"] == json!("changed");
     }
-    assert!(saw_changed, "g_ticks moves every 2 ms, yet no tick said changed");
+    assert!(
+        saw_changed,
+        "g_ticks moves every 2 ms, yet no tick said changed"
+    );
     target.kill();
     loop {
         let event = watch.next().expect("an exit event");
@@ -341,5 +421,8 @@ fn watch_stops_after_count_ticks() {
     ]);
     assert!(ok, "{stderr}");
     assert_eq!(lines.len(), 3, "{lines:?}");
-    assert!(lines.iter().all(|l| l.contains("g_u32 = 4000000000 (ok)")), "{lines:?}");
+    assert!(
+        lines.iter().all(|l| l.contains("g_u32 = 4000000000 (ok)")),
+        "{lines:?}"
+    );
 }

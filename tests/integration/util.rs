@@ -215,7 +215,11 @@ pub fn rust_fixture(name: &str) -> PathBuf {
             .arg(&src)
             .status()
             .expect("run rustc to build a fixture");
-        assert!(status.success(), "building fixture {} failed", src.display());
+        assert!(
+            status.success(),
+            "building fixture {} failed",
+            src.display()
+        );
     }
     out
 }
