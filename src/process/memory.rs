@@ -114,3 +114,103 @@ impl WriteReport {
         self.written == self.requested.len() && self.after == self.requested
     }
 }
+
+/// The results of one batched read: every range's bytes in one buffer, so a
+/// tick of thousands of watches costs a handful of allocations.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReadBatch {
+    data: Vec<u8>,
+    entries: Vec<Entry>,
+    gaps: Vec<Gap>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Entry {
+    addr: u64,
+    offset: usize,
+    len: usize,
+    gaps: std::ops::Range<usize>,
+}
+
+/// One range of a [`ReadBatch`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RangeRead<'a> {
+    pub addr: u64,
+    /// As long as requested; bytes inside a gap are zero and must not be used.
+    pub data: &'a [u8],
+    /// The bytes not read, sorted and disjoint.
+    pub gaps: &'a [Gap],
+}
+
+impl<'a> RangeRead<'a> {
+    pub fn is_complete(&self) -> bool {
+        self.gaps.is_empty()
+    }
+
+    /// The bytes, only when every one of them was read.
+    pub fn bytes(&self) -> Option<&'a [u8]> {
+        self.is_complete().then_some(self.data)
+    }
+
+    /// The first reason any byte was not read.
+    pub fn first_unread(&self) -> Option<Unread> {
+        self.gaps.first().map(|g| g.why)
+    }
+
+    pub fn to_outcome(&self) -> ReadOutcome {
+        ReadOutcome {
+            addr: self.addr,
+            data: self.data.to_vec(),
+            gaps: self.gaps.to_vec(),
+        }
+    }
+}
+
+impl ReadBatch {
+    pub(crate) fn with_capacity(ranges: usize, bytes: usize) -> ReadBatch {
+        ReadBatch {
+            data: Vec::with_capacity(bytes),
+            entries: Vec::with_capacity(ranges),
+            gaps: Vec::new(),
+        }
+    }
+
+    /// Appends a range: its bytes, and its gaps (sorted, disjoint).
+    pub(crate) fn push(&mut self, addr: u64, data: &[u8], gaps: impl IntoIterator<Item = Gap>) {
+        let offset = self.data.len();
+        self.data.extend_from_slice(data);
+        let first = self.gaps.len();
+        self.gaps.extend(gaps);
+        self.entries.push(Entry {
+            addr,
+            offset,
+            len: data.len(),
+            gaps: first..self.gaps.len(),
+        });
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The `i`th range asked for.
+    pub fn get(&self, i: usize) -> Option<RangeRead<'_>> {
+        self.entries.get(i).map(|e| RangeRead {
+            addr: e.addr,
+            data: &self.data[e.offset..e.offset + e.len],
+            gaps: &self.gaps[e.gaps.clone()],
+        })
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = RangeRead<'_>> {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    pub fn to_outcomes(&self) -> Vec<ReadOutcome> {
+        self.iter().map(|r| r.to_outcome()).collect()
+    }
+}

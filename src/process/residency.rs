@@ -21,9 +21,9 @@ use crate::sys::{self, RemoteRange};
 const PRESENT: u64 = 1 << 63;
 const SWAPPED: u64 = 1 << 62;
 
-/// Pagemap entries read at least this many at a time, so nearby watches
-/// share one `pread`.
-const WINDOW_PAGES: u64 = 512;
+/// Spans at most this many pages apart share one pagemap `pread`: reading
+/// the entries between them costs less than another syscall.
+const CLUSTER_GAP_PAGES: u64 = 32;
 
 /// How long a reading of smaps VmFlags is trusted: registering a whole
 /// region with userfaultfd does not change `/proc/PID/maps`.
@@ -74,8 +74,8 @@ impl Residency {
             .collect())
     }
 
-    /// Splits `spans` into the parts that can be read without blocking; the
-    /// rest become [`Unread::NotResident`] gaps.
+    /// Splits `spans` (sorted) into the parts that can be read without
+    /// blocking; the rest become [`Unread::NotResident`] gaps.
     pub fn split_resident(
         &mut self,
         target: &Target,
@@ -87,12 +87,21 @@ impl Residency {
         let mut out = Vec::with_capacity(spans.len());
         let mut window_start = 0u64;
         let mut window: Vec<PageEntry> = Vec::new();
-        for span in spans {
+        for (i, span) in spans.iter().enumerate() {
             let end = span.addr + span.len as u64;
             let (p0, p1) = (span.addr / page, (end - 1) / page);
             if p0 < window_start || p1 >= window_start + window.len() as u64 {
+                // One pread for this span and the spans close after it.
+                let mut last = p1;
+                for next in &spans[i + 1..] {
+                    let next_last = (next.addr + next.len as u64 - 1) / page;
+                    if next.addr / page > last + CLUSTER_GAP_PAGES {
+                        break;
+                    }
+                    last = next_last;
+                }
                 window_start = p0;
-                window = self.entries(p0, (p1 - p0 + 1).max(WINDOW_PAGES))?;
+                window = self.entries(p0, last - p0 + 1)?;
             }
             let mut run_start = span.addr;
             let mut run_safe: Option<bool> = None;

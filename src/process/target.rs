@@ -26,7 +26,7 @@ use nix::sys::stat::Mode;
 use crate::error::{Error, Result};
 use crate::process::caps::capabilities;
 use crate::process::maps::Maps;
-use crate::process::memory::{Gap, ReadMode, ReadOutcome, Unread, WriteReport};
+use crate::process::memory::{Gap, ReadBatch, ReadMode, ReadOutcome, Unread, WriteReport};
 use crate::process::residency::Residency;
 use crate::sys::{self, RemoteRange};
 
@@ -371,20 +371,28 @@ impl Target {
         ranges: &[(u64, usize)],
         mode: ReadMode,
     ) -> Result<Vec<ReadOutcome>> {
+        Ok(self.read_batch(maps, ranges, mode)?.to_outcomes())
+    }
+
+    /// Like [`Target::read`], with every range's bytes in one buffer: the
+    /// form for polling many watches.
+    pub fn read_batch(
+        &self,
+        maps: &Maps,
+        ranges: &[(u64, usize)],
+        mode: ReadMode,
+    ) -> Result<ReadBatch> {
         let mut plan = Plan::default();
-        let mut outcomes: Vec<ReadOutcome> = ranges
-            .iter()
-            .map(|&(addr, len)| {
-                let len = clamp_len(addr, len);
-                let mut gaps = Vec::new();
-                plan.add(maps, addr, len as u64, &mut gaps);
-                ReadOutcome {
-                    addr,
-                    data: vec![0; len],
-                    gaps,
-                }
-            })
-            .collect();
+        let mut plan_gaps = Vec::new();
+        let mut plan_gap_starts = Vec::with_capacity(ranges.len() + 1);
+        let mut requested = 0usize;
+        for &(addr, len) in ranges {
+            let len = clamp_len(addr, len);
+            requested += len;
+            plan_gap_starts.push(plan_gaps.len());
+            plan.add(maps, addr, len as u64, &mut plan_gaps);
+        }
+        plan_gap_starts.push(plan_gaps.len());
         let mut span_gaps = Vec::new();
         let spans = self.filter_resident(maps, plan.spans(), mode, &mut span_gaps)?;
         let total: usize = spans.iter().map(|s| s.len).sum();
@@ -404,10 +412,24 @@ impl Target {
             self.transfer(maps, &mut ios, mode, &mut span_gaps)?;
         }
         span_gaps.sort_by_key(|g| g.addr);
-        for outcome in &mut outcomes {
-            scatter(outcome, &spans, &offsets, &buffer, &span_gaps);
+        let read = SpanData {
+            spans: &spans,
+            offsets: &offsets,
+            buffer: &buffer,
+            gaps: &span_gaps,
+        };
+        let mut batch = ReadBatch::with_capacity(ranges.len(), requested);
+        let mut data = Vec::new();
+        let mut gaps = Vec::new();
+        for (i, &(addr, len)) in ranges.iter().enumerate() {
+            data.clear();
+            data.resize(clamp_len(addr, len), 0);
+            gaps.clear();
+            gaps.extend_from_slice(&plan_gaps[plan_gap_starts[i]..plan_gap_starts[i + 1]]);
+            read.fill(addr, &mut data, &mut gaps);
+            batch.push(addr, &data, gaps.drain(..));
         }
-        Ok(outcomes)
+        Ok(batch)
     }
 
     /// Reads `[addr, addr + buf.len())` into `buf`; returns the runs of bytes
@@ -438,7 +460,8 @@ impl Target {
         }
         self.transfer(maps, &mut ios, mode, &mut gaps)?;
         gaps.sort_by_key(|g| g.addr);
-        Ok(merge_gaps(gaps))
+        merge_gaps_in_place(&mut gaps);
+        Ok(gaps)
     }
 
     /// Splits spans at pages that could block, where the kernel cannot be
@@ -767,57 +790,64 @@ impl Plan {
     }
 }
 
-/// Copies the bytes of `outcome`'s range out of the spans and adds the gaps
-/// that fall inside it.
-fn scatter(
-    outcome: &mut ReadOutcome,
-    spans: &[RemoteRange],
-    offsets: &[usize],
-    buffer: &[u8],
-    span_gaps: &[Gap],
-) {
-    let start = outcome.addr;
-    let end = start + outcome.data.len() as u64;
-    let first = spans.partition_point(|s| s.addr + s.len as u64 <= start);
-    for (span, &off) in spans[first..].iter().zip(&offsets[first..]) {
-        if span.addr >= end {
-            break;
-        }
-        let from = span.addr.max(start);
-        let to = (span.addr + span.len as u64).min(end);
-        let src = off + (from - span.addr) as usize;
-        let dst = (from - start) as usize;
-        let n = (to - from) as usize;
-        outcome.data[dst..dst + n].copy_from_slice(&buffer[src..src + n]);
-    }
-    let first = span_gaps.partition_point(|g| g.end() <= start);
-    for gap in &span_gaps[first..] {
-        if gap.addr >= end {
-            break;
-        }
-        let from = gap.addr.max(start);
-        let to = gap.end().min(end);
-        outcome.gaps.push(Gap {
-            addr: from,
-            len: to - from,
-            why: gap.why,
-        });
-        outcome.data[(from - start) as usize..(to - start) as usize].fill(0);
-    }
-    outcome.gaps.sort_by_key(|g| g.addr);
-    outcome.gaps = merge_gaps(std::mem::take(&mut outcome.gaps));
+/// The spans read in one batch, with where each landed in the buffer.
+struct SpanData<'a> {
+    spans: &'a [RemoteRange],
+    offsets: &'a [usize],
+    buffer: &'a [u8],
+    /// Bytes of the spans that were not read, sorted by address.
+    gaps: &'a [Gap],
 }
 
-/// Joins touching gaps with the same reason.
-fn merge_gaps(gaps: Vec<Gap>) -> Vec<Gap> {
-    let mut merged: Vec<Gap> = Vec::with_capacity(gaps.len());
-    for gap in gaps {
-        match merged.last_mut() {
-            Some(last) if last.end() == gap.addr && last.why == gap.why => last.len += gap.len,
-            _ => merged.push(gap),
+impl SpanData<'_> {
+    /// Copies the bytes of `[addr, addr + data.len())` out of the spans and
+    /// adds the gaps that fall inside it to `gaps`, leaving them sorted.
+    fn fill(&self, addr: u64, data: &mut [u8], gaps: &mut Vec<Gap>) {
+        let end = addr + data.len() as u64;
+        let first = self
+            .spans
+            .partition_point(|s| s.addr + s.len as u64 <= addr);
+        for (span, &off) in self.spans[first..].iter().zip(&self.offsets[first..]) {
+            if span.addr >= end {
+                break;
+            }
+            let from = span.addr.max(addr);
+            let to = (span.addr + span.len as u64).min(end);
+            let src = off + (from - span.addr) as usize;
+            let dst = (from - addr) as usize;
+            let n = (to - from) as usize;
+            data[dst..dst + n].copy_from_slice(&self.buffer[src..src + n]);
+        }
+        let first = self.gaps.partition_point(|g| g.end() <= addr);
+        for gap in &self.gaps[first..] {
+            if gap.addr >= end {
+                break;
+            }
+            let from = gap.addr.max(addr);
+            let to = gap.end().min(end);
+            gaps.push(Gap {
+                addr: from,
+                len: to - from,
+                why: gap.why,
+            });
+            data[(from - addr) as usize..(to - addr) as usize].fill(0);
+        }
+        if gaps.len() > 1 {
+            gaps.sort_by_key(|g| g.addr);
+            merge_gaps_in_place(gaps);
         }
     }
-    merged
+}
+
+/// Joins touching gaps with the same reason; `gaps` is sorted.
+fn merge_gaps_in_place(gaps: &mut Vec<Gap>) {
+    gaps.dedup_by(|next, last| {
+        let touches = last.end() == next.addr && last.why == next.why;
+        if touches {
+            last.len += next.len;
+        }
+        touches
+    });
 }
 
 #[cfg(test)]
@@ -872,20 +902,39 @@ mod tests {
     }
 
     #[test]
-    fn scatter_copies_overlapping_requests_and_clips_gaps() {
+    fn fill_copies_overlapping_requests_and_clips_gaps() {
         let spans = [range(0x100, 16)];
         let buffer: Vec<u8> = (0..16).collect();
-        let gaps = [gap(0x10c, 4, Unread::NotResident)];
-        let outcome = |addr, len| ReadOutcome {
-            addr,
-            data: vec![0; len],
-            gaps: vec![],
+        let span_gaps = [gap(0x10c, 4, Unread::NotResident)];
+        let read = SpanData {
+            spans: &spans,
+            offsets: &[0],
+            buffer: &buffer,
+            gaps: &span_gaps,
         };
-        let (mut a, mut b) = (outcome(0x104, 4), outcome(0x10a, 6));
-        scatter(&mut a, &spans, &[0], &buffer, &gaps);
-        scatter(&mut b, &spans, &[0], &buffer, &gaps);
-        assert_eq!(a.bytes(), Some(&[4u8, 5, 6, 7][..]));
-        assert_eq!(b.data, vec![10, 11, 0, 0, 0, 0]);
-        assert_eq!(b.gaps, vec![gap(0x10c, 4, Unread::NotResident)]);
+        let (mut a, mut a_gaps) = (vec![0; 4], Vec::new());
+        let (mut b, mut b_gaps) = (vec![0; 6], Vec::new());
+        read.fill(0x104, &mut a, &mut a_gaps);
+        read.fill(0x10a, &mut b, &mut b_gaps);
+        assert_eq!((a, a_gaps), (vec![4u8, 5, 6, 7], vec![]));
+        assert_eq!(b, vec![10, 11, 0, 0, 0, 0]);
+        assert_eq!(b_gaps, vec![gap(0x10c, 4, Unread::NotResident)]);
+    }
+
+    #[test]
+    fn touching_gaps_with_one_reason_merge() {
+        let mut gaps = vec![
+            gap(0x1000, 0x10, Unread::Unmapped),
+            gap(0x1010, 0x10, Unread::Unmapped),
+            gap(0x1020, 0x10, Unread::Protected),
+        ];
+        merge_gaps_in_place(&mut gaps);
+        assert_eq!(
+            gaps,
+            vec![
+                gap(0x1000, 0x20, Unread::Unmapped),
+                gap(0x1020, 0x10, Unread::Protected)
+            ]
+        );
     }
 }

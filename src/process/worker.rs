@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::process::maps::Maps;
-use crate::process::memory::{Gap, ReadMode, ReadOutcome, Unread, WriteReport};
+use crate::process::memory::{Gap, ReadBatch, ReadMode, ReadOutcome, Unread, WriteReport};
 use crate::process::target::Target;
 use crate::sys;
 
@@ -33,7 +33,7 @@ enum Job {
 }
 
 enum Done {
-    Read(Result<Vec<ReadOutcome>>),
+    Read(Result<ReadBatch>),
     ReadInto(Result<(Vec<u8>, Vec<Gap>)>),
     Write(Result<WriteReport>),
 }
@@ -53,7 +53,7 @@ impl Thread {
                 for job in job_rx {
                     let done = match job {
                         Job::Read(maps, ranges, mode) => {
-                            Done::Read(target.read(&maps, &ranges, mode))
+                            Done::Read(target.read_batch(&maps, &ranges, mode))
                         }
                         Job::ReadInto(maps, addr, mut buf, mode) => Done::ReadInto(
                             target
@@ -168,17 +168,43 @@ impl MemoryWorker {
         ranges: &[(u64, usize)],
         mode: ReadMode,
     ) -> Result<Vec<ReadOutcome>> {
-        let mut outcomes: Vec<Option<ReadOutcome>> = vec![None; ranges.len()];
+        Ok(self.read_batch(maps, ranges, mode)?.to_outcomes())
+    }
+
+    /// Like [`Target::read_batch`], under the deadline.
+    pub fn read_batch(
+        &mut self,
+        maps: &Maps,
+        ranges: &[(u64, usize)],
+        mode: ReadMode,
+    ) -> Result<ReadBatch> {
         let mut pending: Vec<usize> = Vec::with_capacity(ranges.len());
         for (i, &(addr, len)) in ranges.iter().enumerate() {
-            if self.quarantined(addr, len) {
-                outcomes[i] = Some(stalled(addr, len));
-            } else {
+            if !self.quarantined(addr, len) {
                 pending.push(i);
             }
         }
-        // Bisect: a group that stalls is split until the stalling ranges stand alone.
-        let mut groups = vec![pending];
+        if pending.len() == ranges.len() {
+            // The common case: one job, its batch returned as it is.
+            match self.run(Job::Read(maps.clone(), ranges.to_vec(), mode))? {
+                Some(Done::Read(result)) => return result,
+                Some(_) => return Err(mismatch()),
+                None => {}
+            }
+        }
+        // Some ranges stalled or are quarantined: bisect until the stalling
+        // ranges stand alone, then put the answers back in order.
+        let mut answers: Vec<Option<(usize, usize)>> = vec![None; ranges.len()];
+        let mut batches: Vec<ReadBatch> = Vec::new();
+        let mut groups = if pending.len() == ranges.len() && pending.len() > 1 {
+            let (a, b) = pending.split_at(pending.len() / 2);
+            vec![a.to_vec(), b.to_vec()]
+        } else if pending.len() == ranges.len() {
+            self.quarantine_all(ranges, &pending);
+            Vec::new()
+        } else {
+            vec![pending]
+        };
         while let Some(group) = groups.pop() {
             if group.is_empty() {
                 continue;
@@ -186,19 +212,15 @@ impl MemoryWorker {
             let batch: Vec<(u64, usize)> = group.iter().map(|&i| ranges[i]).collect();
             match self.run(Job::Read(maps.clone(), batch, mode))? {
                 Some(Done::Read(result)) => {
-                    for (i, outcome) in group.into_iter().zip(result?) {
-                        outcomes[i] = Some(outcome);
+                    let b = batches.len();
+                    batches.push(result?);
+                    for (k, i) in group.into_iter().enumerate() {
+                        answers[i] = Some((b, k));
                     }
                 }
                 Some(_) => return Err(mismatch()),
                 None if group.len() == 1 || self.stuck >= MAX_STUCK_WORKERS => {
-                    for i in group {
-                        let (addr, len) = ranges[i];
-                        if self.stuck < MAX_STUCK_WORKERS {
-                            self.quarantine_range(addr, len);
-                        }
-                        outcomes[i] = Some(stalled(addr, len));
-                    }
+                    self.quarantine_all(ranges, &group);
                 }
                 None => {
                     let (a, b) = group.split_at(group.len() / 2);
@@ -207,11 +229,28 @@ impl MemoryWorker {
                 }
             }
         }
-        Ok(outcomes
-            .into_iter()
-            .zip(ranges)
-            .map(|(o, &(addr, len))| o.unwrap_or_else(|| stalled(addr, len)))
-            .collect())
+        let mut out = ReadBatch::with_capacity(ranges.len(), 0);
+        for (i, &(addr, len)) in ranges.iter().enumerate() {
+            match answers[i].and_then(|(b, k)| batches[b].get(k)) {
+                Some(r) => out.push(r.addr, r.data, r.gaps.iter().copied()),
+                None => out.push(
+                    addr,
+                    &vec![0; len],
+                    (len > 0).then(|| stalled_gap(addr, len)),
+                ),
+            }
+        }
+        Ok(out)
+    }
+
+    fn quarantine_all(&mut self, ranges: &[(u64, usize)], which: &[usize]) {
+        if self.stuck >= MAX_STUCK_WORKERS {
+            return;
+        }
+        for &i in which {
+            let (addr, len) = ranges[i];
+            self.quarantine_range(addr, len);
+        }
     }
 
     /// Like [`Target::read_into`], under the deadline; the buffer comes back.
@@ -261,17 +300,5 @@ fn stalled_gap(addr: u64, len: usize) -> Gap {
         addr,
         len: len as u64,
         why: Unread::Stalled,
-    }
-}
-
-fn stalled(addr: u64, len: usize) -> ReadOutcome {
-    ReadOutcome {
-        addr,
-        data: vec![0; len],
-        gaps: if len == 0 {
-            Vec::new()
-        } else {
-            vec![stalled_gap(addr, len)]
-        },
     }
 }
