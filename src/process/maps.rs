@@ -156,6 +156,8 @@ impl Region {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Maps {
     regions: Arc<[Region]>,
+    /// A hash of the text parsed, to tell cheaply whether anything changed.
+    fingerprint: u64,
 }
 
 impl Maps {
@@ -176,7 +178,13 @@ impl Maps {
         regions.sort_by_key(|r| r.start);
         Ok(Maps {
             regions: regions.into(),
+            fingerprint: fingerprint(text),
         })
+    }
+
+    /// Whether `text` is what these maps were parsed from, without parsing it.
+    pub fn is_parsed_from(&self, text: &str) -> bool {
+        self.fingerprint == fingerprint(text)
     }
 
     pub fn regions(&self) -> &[Region] {
@@ -218,6 +226,13 @@ impl Maps {
                     .find(|r| r.is_file() && r.name().starts_with(name))
             })
     }
+}
+
+fn fingerprint(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
 }
 
 #[cfg(test)]

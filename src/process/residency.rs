@@ -8,6 +8,7 @@
 //! with userfaultfd (`um` in `/proc/PID/smaps` VmFlags) may wait on IO or on
 //! another thread, so they are reported not resident instead.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
@@ -22,8 +23,22 @@ const PRESENT: u64 = 1 << 63;
 const SWAPPED: u64 = 1 << 62;
 
 /// Spans at most this many pages apart share one pagemap `pread`: reading
-/// the entries between them costs less than another syscall.
-const CLUSTER_GAP_PAGES: u64 = 32;
+/// the entries between them costs less than another syscall (measured here:
+/// about 80 ns a page walked, against 0.8 µs a `pread`).
+const CLUSTER_GAP_PAGES: u64 = 8;
+
+/// A page seen present is trusted for this long, plus a per-page share of
+/// [`PRESENT_JITTER`] so the re-checks of many watches spread over ticks
+/// instead of landing on one. A page evicted inside that window may still be
+/// read; the deadline worker bounds what such a read can cost.
+const PRESENT_TRUST: Duration = Duration::from_millis(500);
+const PRESENT_JITTER: Duration = Duration::from_millis(500);
+
+/// Only spans this small (watch-sized) are remembered; bulk reads re-check.
+const REMEMBER_MAX_PAGES: u64 = 4;
+
+/// At most this many pages are remembered.
+const REMEMBER_CAPACITY: usize = 1 << 16;
 
 /// How long a reading of smaps VmFlags is trusted: registering a whole
 /// region with userfaultfd does not change `/proc/PID/maps`.
@@ -43,6 +58,8 @@ pub fn is_swapped(entry: PageEntry) -> bool {
 pub struct Residency {
     pagemap: File,
     uffd: Option<(Instant, Vec<(u64, u64)>)>,
+    /// Pages recently seen present, with when that stops being trusted.
+    present_until: HashMap<u64, Instant>,
 }
 
 impl Residency {
@@ -50,6 +67,7 @@ impl Residency {
         Residency {
             pagemap,
             uffd: None,
+            present_until: HashMap::new(),
         }
     }
 
@@ -87,9 +105,18 @@ impl Residency {
         let mut out = Vec::with_capacity(spans.len());
         let mut window_start = 0u64;
         let mut window: Vec<PageEntry> = Vec::new();
+        let now = Instant::now();
+        if self.present_until.len() > REMEMBER_CAPACITY {
+            self.present_until.clear();
+        }
         for (i, span) in spans.iter().enumerate() {
             let end = span.addr + span.len as u64;
             let (p0, p1) = (span.addr / page, (end - 1) / page);
+            let small = p1 - p0 < REMEMBER_MAX_PAGES;
+            if small && (p0..=p1).all(|p| self.present_until.get(&p).is_some_and(|&t| t > now)) {
+                out.push(*span);
+                continue;
+            }
             if p0 < window_start || p1 >= window_start + window.len() as u64 {
                 // One pread for this span and the spans close after it.
                 let mut last = p1;
@@ -108,7 +135,13 @@ impl Residency {
             for p in p0..=p1 {
                 let at = (p * page).max(span.addr);
                 let entry = window[(p - window_start) as usize];
-                let safe = is_present(entry) || self.zero_fill(target, maps.find(at), entry);
+                let present = is_present(entry);
+                if present && small {
+                    let jitter = PRESENT_JITTER
+                        .mul_f64((p.wrapping_mul(0x9e37_79b9) % 1024) as f64 / 1024.0);
+                    self.present_until.insert(p, now + PRESENT_TRUST + jitter);
+                }
+                let safe = present || self.zero_fill(target, maps.find(at), entry);
                 match run_safe {
                     Some(s) if s == safe => {}
                     Some(s) => {

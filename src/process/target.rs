@@ -339,6 +339,21 @@ impl Target {
 
     /// The target's memory regions, read fresh.
     pub fn maps(&self) -> Result<Maps> {
+        let text = self.maps_text()?;
+        Maps::parse(&text, &format!("/proc/{}/maps", self.pid))
+    }
+
+    /// The target's memory regions if they differ from `previous`: `None`
+    /// when nothing changed, so callers keep what they derived from them.
+    pub fn maps_if_changed(&self, previous: &Maps) -> Result<Option<Maps>> {
+        let text = self.maps_text()?;
+        if previous.is_parsed_from(&text) {
+            return Ok(None);
+        }
+        Maps::parse(&text, &format!("/proc/{}/maps", self.pid)).map(Some)
+    }
+
+    fn maps_text(&self) -> Result<String> {
         let mut text = String::new();
         self.open_proc("maps")?
             .read_to_string(&mut text)
@@ -346,7 +361,7 @@ impl Target {
         if text.is_empty() && !self.is_alive() {
             return Err(self.exited());
         }
-        Maps::parse(&text, &format!("/proc/{}/maps", self.pid))
+        Ok(text)
     }
 
     fn proc_read_error(&self, rel: &str, e: std::io::Error) -> Error {

@@ -112,6 +112,22 @@ fn stale_maps_short_read_resumes_after_the_bad_page() {
 }
 
 #[test]
+fn maps_report_changes_only_when_they_change() {
+    let mut fx = spawn_target();
+    let target = Target::attach(fx.pid).expect("attach");
+    let maps = target.maps().expect("maps");
+    assert!(maps.find(fx.addr("known")).is_some_and(|r| r.perms.write));
+    assert_eq!(target.maps_if_changed(&maps).expect("maps"), None);
+    fx.send("unmap");
+    fx.expect_line("unmapped");
+    let changed = target
+        .maps_if_changed(&maps)
+        .expect("maps")
+        .expect("changed");
+    assert!(changed.find(fx.addr("known")).is_none());
+}
+
+#[test]
 fn protected_page_and_untouched_anonymous_page() {
     let fx = spawn_target();
     let target = Target::attach(fx.pid).expect("attach");
