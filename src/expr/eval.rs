@@ -452,13 +452,17 @@ impl WatchSet {
             };
             match bytes {
                 Some(bytes) => {
-                    let changed = entry
-                        .last
-                        .as_ref()
-                        .is_some_and(|(a, b)| *a == addr && b != bytes);
-                    reading.status = if changed { Status::Changed } else { Status::Ok };
                     reading.value = Some(reading.ty.decode(bytes));
-                    entry.last = Some((addr, bytes.to_vec()));
+                    // Compared and kept in place: no allocation on a steady tick.
+                    match &mut entry.last {
+                        Some((a, last)) if *a == addr && last.as_slice() == bytes => {}
+                        Some((a, last)) if *a == addr => {
+                            reading.status = Status::Changed;
+                            last.clear();
+                            last.extend_from_slice(bytes);
+                        }
+                        _ => entry.last = Some((addr, bytes.to_vec())),
+                    }
                 }
                 None => {
                     let why = outcome.first_unread().unwrap_or(Unread::Faulted);

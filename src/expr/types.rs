@@ -415,7 +415,11 @@ fn decode_scalar(kind: Scalar, big_endian: bool, bytes: &[u8]) -> Value {
         Scalar::I16 => Value::Signed(i64::from(num!(i16, 2))),
         Scalar::I32 => Value::Signed(i64::from(num!(i32, 4))),
         Scalar::I64 => Value::Signed(num!(i64, 8)),
-        Scalar::F32 => Value::Float(f64::from(num!(f32, 4))),
+        Scalar::F32 => {
+            // Through its shortest text, so 1.1f32 shows as 1.1, not 1.100000023841858.
+            let v = num!(f32, 4);
+            Value::Float(v.to_string().parse().unwrap_or(f64::from(v)))
+        }
         Scalar::F64 => Value::Float(num!(f64, 8)),
         Scalar::Bool => Value::Bool(num!(u8, 1) != 0),
         Scalar::Ptr => Value::Pointer(num!(u64, 8)),
@@ -790,6 +794,14 @@ mod tests {
             Value::Array(vec![Value::Bool(true), Value::Char(b'a')]).to_json(),
             serde_json::json!([true, "a"])
         );
+    }
+
+    #[test]
+    fn f32_shows_its_shortest_form() {
+        let t = ty("f32");
+        let bytes = t.encode("1.1").expect("f32");
+        assert_eq!(t.decode(&bytes).to_string(), "1.1");
+        assert_eq!(t.encode("1.1").expect("again"), bytes);
     }
 
     #[test]

@@ -426,3 +426,66 @@ fn watch_stops_after_count_ticks() {
         "{lines:?}"
     );
 }
+
+#[test]
+fn addresses_show_as_symbols_and_relocate_across_runs() {
+    use std::sync::Arc;
+
+    use pvtui::expr::{WatchSet, parse_watch, relocatable};
+    use pvtui::process::{MemoryWorker, ReadMode, Target};
+    use pvtui::symbols::SymbolTable;
+
+    let bin = globals("pie", &["-fPIE", "-pie"]);
+    let fixture = Fixture::spawn(&bin, &[]);
+    let target = Arc::new(Target::attach(fixture.pid).expect("attach"));
+    let maps = target.maps().expect("maps");
+    let symbols = SymbolTable::new(&target, &maps);
+    let g_u32 = fixture.addr("g_u32");
+    assert_eq!(
+        symbols.symbol_at(g_u32 + 2),
+        Some(("globals-pie!g_u32".to_string(), 2))
+    );
+    let base = maps.find_by_name("globals-pie").expect("exe mapped").start;
+    assert_eq!(symbols.module_at(base + 3), Some(("globals-pie", 3)));
+
+    // An absolute address typed in one run becomes `module!symbol`, which
+    // reads the same value in another run at another address.
+    let absolute = parse_watch(&format!("{:#x} + 0:u32", g_u32)).expect("parses");
+    let moved = relocatable(&absolute, &symbols);
+    assert_eq!(moved.to_string(), "globals-pie!g_u32 + 0:u32");
+    let header = relocatable(
+        &parse_watch(&format!("{base:#x}:bytes[4]")).expect("parses"),
+        &symbols,
+    );
+    assert_eq!(header.to_string(), "[globals-pie]:bytes[4]");
+
+    let other = Fixture::spawn(&bin, &[]);
+    assert_ne!(other.addr("g_u32"), g_u32, "ASLR moved the second run");
+    let target = Arc::new(Target::attach(other.pid).expect("attach"));
+    let maps = target.maps().expect("maps");
+    let symbols = SymbolTable::new(&target, &maps);
+    let mut worker = MemoryWorker::new(Arc::clone(&target), Duration::from_millis(500));
+    let mut set = WatchSet::new();
+    set.add(parse_watch(&moved.to_string()).expect("relocated text parses"));
+    set.add(parse_watch(&header.to_string()).expect("relocated text parses"));
+    let readings = set
+        .poll(&mut worker, &maps, &symbols, ReadMode::Force)
+        .expect("poll");
+    assert_eq!(readings[0].address, Some(other.addr("g_u32")));
+    assert_eq!(
+        readings[0]
+            .value
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("4000000000")
+    );
+    assert_eq!(
+        readings[1]
+            .value
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("7f 45 4c 46")
+    );
+}
