@@ -135,7 +135,9 @@ fn poll_loop(pid: i32, exprs: &[String]) -> (Duration, Duration) {
         .collect();
     let start = Instant::now();
     for _ in 0..TICKS {
-        let outcomes = worker.read(&maps, &ranges, ReadMode::NoWait).expect("read");
+        let outcomes = worker
+            .read_batch(&maps, &ranges, ReadMode::NoWait)
+            .expect("read");
         assert_eq!(outcomes.len(), ranges.len());
     }
     (per_tick, start.elapsed() / TICKS)

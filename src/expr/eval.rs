@@ -7,7 +7,7 @@ use std::fmt;
 use crate::error::Result;
 use crate::expr::parse::{BinOp, Expr, Watch, parse_watch};
 use crate::expr::types::{Type, Value};
-use crate::process::{Maps, MemoryWorker, ReadMode, Unread};
+use crate::process::{Maps, MemoryWorker, ReadBatch, ReadMode, Unread};
 use crate::symbols::SymbolTable;
 
 /// Why a watch has no address: an unknown symbol or region, with the column.
@@ -383,8 +383,8 @@ impl WatchSet {
             need.sort_unstable();
             need.dedup();
             let ranges: Vec<(u64, usize)> = need.iter().map(|&a| (a, 8)).collect();
-            let outcomes = worker.read(maps, &ranges, mode)?;
-            for (addr, outcome) in need.iter().zip(&outcomes) {
+            let batch = worker.read_batch(maps, &ranges, mode)?;
+            for (addr, outcome) in need.iter().zip(batch.iter()) {
                 let read = match outcome.bytes() {
                     Some(b) => Ok(u64::from_le_bytes(b.try_into().unwrap_or([0; 8]))),
                     None => Err(outcome.first_unread().unwrap_or(Unread::Faulted)),
@@ -422,12 +422,12 @@ impl WatchSet {
                 value: None,
             });
         }
-        let outcomes = if value_ranges.is_empty() {
-            Vec::new()
+        let batch = if value_ranges.is_empty() {
+            ReadBatch::default()
         } else {
-            worker.read(maps, &value_ranges, mode)?
+            worker.read_batch(maps, &value_ranges, mode)?
         };
-        let mut outcomes = outcomes.into_iter();
+        let mut outcomes = batch.iter();
         for (entry, reading) in self.entries.iter_mut().zip(&mut readings) {
             let Some(addr) = reading.address else {
                 entry.last = None;
