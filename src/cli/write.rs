@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::cli::print_json;
 use crate::cli::read::{Attached, parse_error_line};
 use crate::error::{Error, Result};
-use crate::expr::{Type, WatchSet, parse_watch};
+use crate::expr::{Expr, Type, Watch, WatchSet, parse_watch};
 use crate::process::ReadMode;
 
 #[derive(Debug, Args)]
@@ -41,7 +41,7 @@ pub fn run(args: &WriteArgs) -> Result<ExitCode> {
     })?;
     let mut attached = Attached::open(args.pid, Duration::from_millis(args.timeout))?;
     let mut set = WatchSet::new();
-    set.add(watch);
+    set.add(watch.clone());
     let readings = set.poll(
         &mut attached.worker,
         &attached.maps,
@@ -59,6 +59,7 @@ pub fn run(args: &WriteArgs) -> Result<ExitCode> {
         .ty
         .encode(&args.value)
         .map_err(|e| Error::Usage(e.to_string()))?;
+    check_fits(&watch, &attached, &bytes)?;
     let report = attached.worker.write(&attached.maps, addr, &bytes)?;
     // Decode `before`/`after` as the value written: a cstr spans only its bytes.
     let shown = match &reading.ty {
@@ -102,4 +103,28 @@ pub fn run(args: &WriteArgs) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// A C string is as long as its text: refuse one that would run past the
+/// end of the symbol it is written to, rather than clobber its neighbours.
+fn check_fits(watch: &Watch, attached: &Attached, bytes: &[u8]) -> Result<()> {
+    let Expr::Symbol(name) = &watch.expr else {
+        return Ok(());
+    };
+    if watch.ty != Some(Type::CStr) {
+        return Ok(());
+    }
+    let symbol = match &name.module {
+        Some(m) => attached.symbols.lookup_in(m, &name.name),
+        None => attached.symbols.lookup(&name.name),
+    };
+    match symbol {
+        Ok(sym) if sym.size > 0 && bytes.len() as u64 > sym.size => Err(Error::Usage(format!(
+            "cannot write {} bytes (with the NUL) into {}, which is {} bytes",
+            bytes.len(),
+            sym.name,
+            sym.size
+        ))),
+        _ => Ok(()),
+    }
 }

@@ -315,6 +315,33 @@ impl WatchSet {
         Some(self.entries.remove(i).watch)
     }
 
+    /// Puts `watch` in place of watch `id` (an edit keeps its place and id);
+    /// returns whether `id` was there.
+    pub fn replace(&mut self, id: WatchId, watch: Watch) -> bool {
+        match self.entries.iter_mut().find(|e| e.id == id) {
+            Some(entry) => {
+                entry.watch = watch;
+                entry.resolved = None;
+                entry.last = None;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn get(&self, id: WatchId) -> Option<&Watch> {
+        self.entries.iter().find(|e| e.id == id).map(|e| &e.watch)
+    }
+
+    /// Why watch `id` has no address (unknown symbol or region), with the
+    /// column to point at; `None` when it resolved or was not tried yet.
+    pub fn resolve_error(&self, id: WatchId) -> Option<&ResolveError> {
+        match &self.entries.iter().find(|e| e.id == id)?.resolved {
+            Some(Err(e)) => Some(e),
+            _ => None,
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }

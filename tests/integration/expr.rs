@@ -201,6 +201,9 @@ fn out_of_range_writes_are_refused_before_writing() {
         assert!(!ok, "{expr} = {value} must be refused");
         assert!(stderr.contains("cannot write"), "{stderr}");
     }
+    let (ok, _, stderr) = pvtui(&["write", "--pid", &pid, "g_name:cstr", "sixteen bytes..."]);
+    assert!(!ok, "a C string longer than g_name was written");
+    assert!(stderr.contains("which is 16 bytes"), "{stderr}");
     assert_eq!(read_one(target.pid, "g_u8")["value"], json!(200));
     assert_eq!(read_one(target.pid, "g_i8:i8")["value"], json!(-100));
     assert_eq!(
@@ -488,4 +491,50 @@ fn addresses_show_as_symbols_and_relocate_across_runs() {
             .as_deref(),
         Some("7f 45 4c 46")
     );
+
+    // An edit keeps the watch's place; an unknown symbol says where it is.
+    let first = set.watches().next().map(|(id, _)| id).expect("a watch");
+    assert!(set.replace(first, parse_watch("g_leaf + g_nope").expect("parses")));
+    let readings = set
+        .poll(&mut worker, &maps, &symbols, ReadMode::Force)
+        .expect("poll");
+    assert!(matches!(&readings[0].status, pvtui::expr::Status::Error(m) if m.contains("g_nope")));
+    assert_eq!(set.resolve_error(first).map(|e| e.column), Some(9));
+    assert_eq!(readings[1].status, pvtui::expr::Status::Ok);
+}
+
+#[test]
+fn reads_globals_of_a_target_in_another_mount_namespace() {
+    if crate::util::skip_unless_root(
+        "reads_globals_of_a_target_in_another_mount_namespace",
+        "unshare -m and mounting a tmpfs",
+    ) {
+        return;
+    }
+    let bin = globals("pie", &["-fPIE", "-pie"]);
+    let dir = std::env::temp_dir().join(format!("pvtui-mntns-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mount point");
+    // The binary lives on a tmpfs only the target's namespace sees.
+    let script = format!(
+        "mount -t tmpfs none {dir} && cp {bin} {dir}/hidden && exec {dir}/hidden",
+        dir = dir.display(),
+        bin = bin.display()
+    );
+    let target = Fixture::spawn_command(Command::new("unshare").args([
+        "-m",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        &script,
+    ]));
+    let hidden = dir.join("hidden");
+    assert!(!hidden.exists(), "the tmpfs leaked into our namespace");
+    let maps = std::fs::read_to_string(format!("/proc/{}/maps", target.pid)).expect("maps");
+    assert!(maps.contains(&hidden.display().to_string()), "{maps}");
+    let got = read_json(target.pid, &["g_u32", "*g_ptr:u32"]);
+    assert_eq!(got[0]["value"], json!(4_000_000_000u64), "{}", got[0]);
+    assert_eq!(got[1]["value"], json!(4_000_000_000u64), "{}", got[1]);
+    drop(target);
+    let _ = std::fs::remove_dir(&dir);
 }
