@@ -12,10 +12,12 @@
 //! - [`search`]: regex, byte-pattern and value scans over target memory.
 //! - [`poller`]: the thread that owns the target and polls watches.
 //! - [`tui`]: the terminal user interface.
+//! - [`demo`]: the built-in demo target (`pvtui demo`).
 //! - [`cli`]: the command-line front end.
 #![deny(unsafe_code)]
 
 pub mod cli;
+pub mod demo;
 pub mod error;
 pub mod expr;
 pub mod poller;

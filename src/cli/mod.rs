@@ -3,6 +3,7 @@
 //! Each subcommand lives in its own file; this module only dispatches and
 //! turns a library error into one line on stderr and an exit status.
 
+mod demo;
 mod dump;
 mod maps;
 mod probe;
@@ -46,6 +47,11 @@ enum Command {
     Write(write::WriteArgs),
     /// Print watch expressions' values every interval until the target exits
     Watch(watch::WatchArgs),
+    /// Start a built-in demo program and watch it: the quickest way to see pvtui work
+    Demo(demo::DemoArgs),
+    /// The demo program itself, run by `pvtui demo`
+    #[command(hide = true)]
+    DemoTarget,
 }
 
 /// Runs pvtui with the process's arguments.
@@ -58,6 +64,8 @@ pub fn main() -> ExitCode {
         Some(Command::Read(args)) => read::run(&args),
         Some(Command::Write(args)) => write::run(&args),
         Some(Command::Watch(args)) => watch::run(&args),
+        Some(Command::Demo(args)) => demo::run(args),
+        Some(Command::DemoTarget) => Ok(crate::demo::run()),
         None => ui::run(cli.ui),
     };
     match result {

@@ -1,20 +1,296 @@
-//! The default command: the interactive terminal UI.
+//! The default command: the interactive terminal UI, attached by pid, by
+//! name, or to a command it starts (`pvtui -- CMD ARGS`).
 
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ExitCode, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use clap::Args;
 
 use crate::error::{Error, Result};
+use crate::process::Target;
+use crate::tui::config::Config;
+use crate::tui::keys::KeyMap;
+use crate::tui::theme::Theme;
+use crate::tui::{AppOptions, Event, Session, terminal};
+
+/// Options every way of starting the UI shares.
+#[derive(Debug, Args, Clone)]
+pub struct UiOptions {
+    /// A watch to start with, e.g. 0x7ffd1234:u32 or [heap]+0x10:i64 (repeatable)
+    #[arg(long = "watch", short = 'w', value_name = "EXPR")]
+    pub watch: Vec<String>,
+    /// A file of watch expressions, one a line (as saved with `s`)
+    #[arg(long, value_name = "FILE")]
+    pub watches: Option<PathBuf>,
+    /// A theme: dark, light, high-contrast, gruvbox, catppuccin, or a path to a .toml
+    #[arg(long, value_name = "NAME|PATH")]
+    pub theme: Option<String>,
+    /// Poll interval in milliseconds
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub interval: Option<u64>,
+}
 
 #[derive(Debug, Args)]
 pub struct UiArgs {
     /// The process to attach to
-    #[arg(long, short)]
+    #[arg(long, short, conflicts_with = "name")]
     pub pid: Option<i32>,
+    /// Attach to the process with this name (its comm or executable's file name)
+    #[arg(long, short)]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub options: UiOptions,
+    /// Start this command and attach to it: `pvtui -- ./game --level 3`
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
 }
 
-pub fn run(_args: UiArgs) -> Result<ExitCode> {
-    Err(Error::Usage(
-        "the terminal UI is not built yet; try `pvtui probe`".into(),
-    ))
+pub fn run(args: UiArgs) -> Result<ExitCode> {
+    // First, before any thread exists, so every thread inherits the mask.
+    terminal::block_signals()?;
+    let settings = Settings::load(&args.options)?;
+    match (args.pid, &args.name, args.command.is_empty()) {
+        (Some(pid), None, true) => attach_and_run(pid, None, &settings, Vec::new()),
+        (None, Some(name), true) => {
+            let pid = find_by_name(name)?;
+            attach_and_run(pid, None, &settings, Vec::new())
+        }
+        (None, None, false) => {
+            let mut cmd = std::process::Command::new(&args.command[0]);
+            cmd.args(&args.command[1..])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            let child = cmd
+                .spawn()
+                .map_err(|e| Error::Usage(format!("cannot start {:?}: {e}", args.command[0])))?;
+            let pid = child_pid(&child)?;
+            attach_and_run(pid, Some(child), &settings, Vec::new())
+        }
+        (None, None, true) => Err(Error::Usage(
+            "say which process: --pid PID, --name NAME, or -- CMD ARGS (or try `pvtui demo`)"
+                .into(),
+        )),
+        _ => Err(Error::Usage(
+            "use one of --pid, --name or -- CMD, not several".into(),
+        )),
+    }
+}
+
+/// Theme, interval, keys and watches from the config file and the options.
+pub struct Settings {
+    pub theme: Theme,
+    pub interval: Duration,
+    pub keys: KeyMap,
+    pub watches: Vec<String>,
+}
+
+impl Settings {
+    pub fn load(options: &UiOptions) -> Result<Settings> {
+        let dir = Config::dir();
+        let config = Config::load(dir.as_deref())?;
+        let theme_name = options
+            .theme
+            .clone()
+            .or(config.theme.clone())
+            .unwrap_or_else(|| "dark".into());
+        let mut theme = Theme::load(&theme_name, dir.as_deref())?;
+        if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+            theme = theme.without_color();
+        }
+        let interval = Duration::from_millis(
+            options
+                .interval
+                .or(config.interval_ms)
+                .unwrap_or(100)
+                .max(1),
+        );
+        let keys = KeyMap::with_overrides(&config.key_overrides())?;
+        let mut watches = Vec::new();
+        if let Some(file) = &options.watches {
+            watches.extend(read_watch_file(file)?);
+        }
+        watches.extend(options.watch.iter().cloned());
+        Ok(Settings {
+            theme,
+            interval,
+            keys,
+            watches,
+        })
+    }
+}
+
+/// Expressions from a watch file: one a line; blank lines and `#` comments skipped.
+pub fn read_watch_file(path: &Path) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Proc {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect())
+}
+
+fn child_pid(child: &Child) -> Result<i32> {
+    i32::try_from(child.id())
+        .map_err(|_| Error::Usage(format!("child pid {} is out of range", child.id())))
+}
+
+/// How a child ended, in words.
+pub fn describe_exit(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with status {code}"),
+        (None, Some(sig)) => match nix::sys::signal::Signal::try_from(sig) {
+            Ok(s) => format!("killed by {}", s.as_str()),
+            Err(_) => format!("killed by signal {sig}"),
+        },
+        _ => "exited".into(),
+    }
+}
+
+/// Waits for a child we started and reports how it ended; on drop, a child
+/// still running is killed and reaped.
+struct ChildWatch {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl ChildWatch {
+    fn spawn(mut child: Child, tx: Sender<Event>) -> ChildWatch {
+        if let Some(out) = child.stdout.take() {
+            crate::tui::event::forward_output(out, tx.clone());
+        }
+        if let Some(err) = child.stderr.take() {
+            crate::tui::event::forward_output(err, tx.clone());
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("pvtui-child".into())
+            .spawn(move || {
+                loop {
+                    match child.try_wait() {
+                        Ok(Some(status)) => {
+                            let _ = tx.send(Event::TargetEnded(describe_exit(status)));
+                            return;
+                        }
+                        Ok(None) => {}
+                        Err(_) => return,
+                    }
+                    if flag.load(Ordering::Relaxed) {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            })
+            .ok();
+        ChildWatch { stop, thread }
+    }
+}
+
+impl Drop for ChildWatch {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Attaches to `pid` and runs the UI in the terminal; a `child` we started is
+/// watched for its exit and stopped when the UI quits.
+pub fn attach_and_run(
+    pid: i32,
+    child: Option<Child>,
+    settings: &Settings,
+    extra: Vec<String>,
+) -> Result<ExitCode> {
+    let target = match Target::attach(pid) {
+        Ok(t) => Arc::new(t),
+        Err(e) => {
+            if let Some(mut child) = child {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            return Err(e);
+        }
+    };
+    let options = AppOptions {
+        pid,
+        name: String::new(),
+        access: target.access(),
+        interval: settings.interval,
+        theme: settings.theme.clone(),
+        keys: settings.keys.clone(),
+        spawned: child.is_some(),
+    };
+    let mut watches = extra;
+    watches.extend(settings.watches.iter().cloned());
+    let session = Session::start(target, options, watches)?;
+    let _child = child.map(|c| ChildWatch::spawn(c, session.sender.clone()));
+    session.run_in_terminal()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The pid of the one process called `name`; several are listed so the user can pick.
+pub fn find_by_name(name: &str) -> Result<i32> {
+    let me = std::process::id() as i32;
+    let mut found = Vec::new();
+    let entries = std::fs::read_dir("/proc").map_err(|source| Error::Proc {
+        path: "/proc".into(),
+        source,
+    })?;
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let dir = entry.path();
+        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        let cmdline = std::fs::read(dir.join("cmdline")).unwrap_or_default();
+        let argv: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .filter(|a| !a.is_empty())
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let argv0 = argv
+            .first()
+            .map(|a| a.rsplit('/').next().unwrap_or(a).to_string());
+        if comm.trim_end() == name || argv0.as_deref() == Some(name) {
+            found.push((pid, argv.join(" ")));
+        }
+    }
+    found.sort();
+    match found.as_slice() {
+        [] => Err(Error::Usage(format!("no process is named {name:?}"))),
+        [(pid, _)] => Ok(*pid),
+        many => {
+            let list: Vec<String> = many
+                .iter()
+                .map(|(pid, cmd)| format!("  {pid:>7}  {cmd}"))
+                .collect();
+            Err(Error::Usage(format!(
+                "{} processes are named {name:?}; pick one with --pid:\n{}",
+                many.len(),
+                list.join("\n")
+            )))
+        }
+    }
 }

@@ -1,1 +1,612 @@
-//! (in progress)
+//! The poller: the one thread that owns the target.
+//!
+//! It takes [`Command`]s over a channel (set watches, write, freeze, pause,
+//! interval, hex range), polls on a fixed schedule, and hands back
+//! [`PollerEvent`]s through a sink. Writes go through it, so they are ordered
+//! with the reads. It sleeps to deadlines and reports how late each tick
+//! started; it notices the target's exit at once through the pidfd; it ends
+//! when its handle is dropped, which joins it.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use pvtui::poller::{Poller, PollerOptions};
+//! use pvtui::process::Target;
+//! let target = Arc::new(Target::attach(1234)?);
+//! let poller = Poller::start(target, PollerOptions::default(), |event| {
+//!     println!("{event:?}");
+//!     true
+//! })?;
+//! drop(poller); // stops and joins the thread
+//! # Ok::<(), pvtui::Error>(())
+//! ```
+
+pub mod watch;
+
+use std::collections::HashMap;
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+
+use crate::error::{Error, Result};
+use crate::process::{Gap, Maps, MemoryWorker, ReadMode, ReadOutcome, Target, Unread, WriteReport};
+
+pub use watch::{ParseError, RawWatch, ValueType};
+
+/// Identifies a watch across commands and snapshots.
+pub type WatchId = u64;
+
+/// What a watch reads: where and as what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WatchSpec {
+    pub id: WatchId,
+    pub addr: u64,
+    pub ty: ValueType,
+}
+
+/// Commands to the poller.
+#[derive(Clone, Debug)]
+pub enum Command {
+    /// Replace the watch list.
+    SetWatches(Vec<WatchSpec>),
+    /// Write bytes; the result comes back as [`PollerEvent::Wrote`] with `tag`.
+    Write {
+        tag: u64,
+        addr: u64,
+        bytes: Vec<u8>,
+    },
+    /// Rewrite `bytes` at `addr` every tick until unfrozen.
+    Freeze {
+        watch: WatchId,
+        addr: u64,
+        bytes: Vec<u8>,
+    },
+    Unfreeze {
+        watch: WatchId,
+    },
+    /// Stop or resume reading (freezes keep being held).
+    Pause(bool),
+    Interval(Duration),
+    /// The bytes the hex view shows, read every tick.
+    HexRange(Option<(u64, usize)>),
+    /// Read `/proc/PID/smaps` for per-region residency every few seconds.
+    WantResidency(bool),
+    /// Poll now rather than at the next deadline.
+    PollNow,
+    /// Sent by the exit watcher: the pidfd became readable.
+    TargetExited,
+}
+
+/// One watch's reading in a snapshot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WatchReading {
+    pub id: WatchId,
+    pub addr: u64,
+    /// The bytes when every one was read.
+    pub bytes: Option<Vec<u8>>,
+    /// Why they were not.
+    pub unread: Option<Unread>,
+}
+
+/// What one tick saw.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub tick: u64,
+    /// How late the tick started after its deadline.
+    pub lateness: Duration,
+    /// How long the reads took.
+    pub took: Duration,
+    pub watches: Vec<WatchReading>,
+    pub hex: Option<ReadOutcome>,
+    /// The maps, when they changed since the last snapshot.
+    pub maps: Option<Maps>,
+    /// Resident bytes per region start, when freshly measured.
+    pub residency: Option<HashMap<u64, u64>>,
+    /// Freeze rewrites done this tick, and the errors of those that failed.
+    pub freeze_errors: Vec<(WatchId, String)>,
+}
+
+/// Events from the poller.
+#[derive(Debug)]
+pub enum PollerEvent {
+    Snapshot(Box<Snapshot>),
+    Wrote {
+        tag: u64,
+        result: std::result::Result<WriteReport, String>,
+    },
+    /// The target exited; the poller stops reading.
+    Exited,
+    /// A problem worth showing that did not stop polling.
+    Warning(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct PollerOptions {
+    pub interval: Duration,
+    /// How long one batch of reads may take before it is reported stalled.
+    pub read_deadline: Duration,
+}
+
+impl Default for PollerOptions {
+    fn default() -> Self {
+        PollerOptions {
+            interval: Duration::from_millis(100),
+            read_deadline: Duration::from_millis(50),
+        }
+    }
+}
+
+/// The handle: send commands; dropping it stops and joins the thread.
+pub struct Poller {
+    commands: Option<Sender<Command>>,
+    thread: Option<JoinHandle<()>>,
+    exit_watch: Option<(OwnedFd, JoinHandle<()>)>,
+}
+
+impl Poller {
+    /// Starts polling `target`; `sink` gets each event and returns false once
+    /// nobody listens, which stops the poller. Start-up errors (the first
+    /// maps read) come back here.
+    pub fn start<F>(target: Arc<Target>, options: PollerOptions, sink: F) -> Result<Poller>
+    where
+        F: FnMut(PollerEvent) -> bool + Send + 'static,
+    {
+        let (tx, rx) = channel();
+        let (ready_tx, ready_rx) = channel::<Result<()>>();
+        let exit_target = Arc::clone(&target);
+        let thread = std::thread::Builder::new()
+            .name("pvtui-poller".into())
+            .spawn(move || {
+                let mut state = match PollState::new(target, options) {
+                    Ok(state) => {
+                        let _ = ready_tx.send(Ok(()));
+                        state
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                state.run(rx, sink);
+            })
+            .map_err(|e| Error::Usage(format!("cannot start the poller thread: {e}")))?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                return Err(e);
+            }
+            Err(_) => {
+                let _ = thread.join();
+                return Err(Error::Usage(
+                    "the poller thread ended during start-up".into(),
+                ));
+            }
+        }
+        let exit_watch = spawn_exit_watch(exit_target, tx.clone())?;
+        Ok(Poller {
+            commands: Some(tx),
+            thread: Some(thread),
+            exit_watch: Some(exit_watch),
+        })
+    }
+
+    /// Sends a command; false when the poller has stopped.
+    pub fn send(&self, command: Command) -> bool {
+        self.commands
+            .as_ref()
+            .is_some_and(|tx| tx.send(command).is_ok())
+    }
+
+    /// A sender for commands, for code that outlives a borrow of the handle.
+    pub fn sender(&self) -> Option<Sender<Command>> {
+        self.commands.clone()
+    }
+}
+
+impl Drop for Poller {
+    fn drop(&mut self) {
+        // Closing the command channel ends the poller; closing the pipe's write
+        // end wakes the exit watcher.
+        self.commands = None;
+        if let Some((wake, thread)) = self.exit_watch.take() {
+            drop(wake);
+            let _ = thread.join();
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A thread that blocks in poll(2) on the target's pidfd and a pipe; it tells
+/// the poller when the target exits, and ends when the pipe's write end closes.
+fn spawn_exit_watch(target: Arc<Target>, tx: Sender<Command>) -> Result<(OwnedFd, JoinHandle<()>)> {
+    let (wake_read, wake_write) = nix::unistd::pipe().map_err(|e| Error::Kernel {
+        call: "pipe",
+        source: e.into(),
+    })?;
+    let thread = std::thread::Builder::new()
+        .name("pvtui-exit-watch".into())
+        .spawn(move || {
+            loop {
+                let mut fds = [
+                    PollFd::new(target.exit_fd(), PollFlags::POLLIN),
+                    PollFd::new(wake_read.as_fd(), PollFlags::POLLIN),
+                ];
+                match poll(&mut fds, PollTimeout::NONE) {
+                    Err(nix::errno::Errno::EINTR) => continue,
+                    Err(_) => return,
+                    Ok(_) => {}
+                }
+                let ready = |fd: &PollFd| fd.revents().is_some_and(|r| !r.is_empty());
+                if ready(&fds[1]) {
+                    return;
+                }
+                if ready(&fds[0]) {
+                    let _ = tx.send(Command::TargetExited);
+                    return;
+                }
+            }
+        })
+        .map_err(|e| Error::Usage(format!("cannot start the exit watcher: {e}")))?;
+    Ok((wake_write, thread))
+}
+
+struct Freeze {
+    addr: u64,
+    bytes: Vec<u8>,
+}
+
+struct PollState {
+    worker: MemoryWorker,
+    maps: Maps,
+    maps_sent: bool,
+    interval: Duration,
+    paused: bool,
+    watches: Vec<WatchSpec>,
+    freezes: HashMap<WatchId, Freeze>,
+    hex: Option<(u64, usize)>,
+    want_residency: bool,
+    residency_at: Option<Instant>,
+    tick: u64,
+    exited: bool,
+    poll_now: bool,
+}
+
+/// How often residency is re-measured while the maps pane wants it.
+const RESIDENCY_EVERY: Duration = Duration::from_secs(2);
+
+impl PollState {
+    fn new(target: Arc<Target>, options: PollerOptions) -> Result<PollState> {
+        let maps = target.maps()?;
+        Ok(PollState {
+            worker: MemoryWorker::new(target, options.read_deadline),
+            maps,
+            maps_sent: false,
+            interval: options.interval,
+            paused: false,
+            watches: Vec::new(),
+            freezes: HashMap::new(),
+            hex: None,
+            want_residency: false,
+            residency_at: None,
+            tick: 0,
+            exited: false,
+            poll_now: false,
+        })
+    }
+
+    fn run<F: FnMut(PollerEvent) -> bool>(&mut self, rx: Receiver<Command>, mut sink: F) {
+        let mut deadline = Instant::now();
+        loop {
+            let now = Instant::now();
+            if now >= deadline {
+                let lateness = now - deadline;
+                if !self.exited && !self.tick_once(lateness, &mut sink) {
+                    return;
+                }
+                deadline += self.interval;
+                // After a long stall, start the schedule again rather than
+                // running a burst of catch-up ticks.
+                if deadline < Instant::now() {
+                    deadline = Instant::now() + self.interval;
+                }
+                continue;
+            }
+            let wait = if self.exited {
+                Duration::from_secs(3600)
+            } else {
+                deadline - now
+            };
+            match rx.recv_timeout(wait) {
+                Ok(command) => {
+                    if !self.handle(command, &mut sink) {
+                        return;
+                    }
+                    if self.poll_now {
+                        self.poll_now = false;
+                        deadline = Instant::now();
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+    }
+}
+
+impl PollState {
+    /// Handles one command; false when the UI is gone.
+    fn handle<F: FnMut(PollerEvent) -> bool>(&mut self, command: Command, sink: &mut F) -> bool {
+        match command {
+            Command::SetWatches(watches) => {
+                self.freezes
+                    .retain(|id, _| watches.iter().any(|w| w.id == *id));
+                self.watches = watches;
+                self.poll_now = true;
+            }
+            Command::Write { tag, addr, bytes } => {
+                let result = self.write(addr, &bytes);
+                self.poll_now = true;
+                return sink(PollerEvent::Wrote { tag, result });
+            }
+            Command::Freeze { watch, addr, bytes } => {
+                self.freezes.insert(watch, Freeze { addr, bytes });
+                self.poll_now = true;
+            }
+            Command::Unfreeze { watch } => {
+                self.freezes.remove(&watch);
+            }
+            Command::Pause(paused) => self.paused = paused,
+            Command::Interval(interval) => {
+                self.interval = interval.max(Duration::from_millis(1));
+                self.poll_now = true;
+            }
+            Command::HexRange(range) => {
+                self.hex = range;
+                self.poll_now = true;
+            }
+            Command::WantResidency(want) => {
+                self.want_residency = want;
+                if want {
+                    self.residency_at = None;
+                    self.poll_now = true;
+                }
+            }
+            Command::PollNow => self.poll_now = true,
+            Command::TargetExited => {
+                if !self.exited {
+                    self.exited = true;
+                    self.freezes.clear();
+                    return sink(PollerEvent::Exited);
+                }
+            }
+        }
+        true
+    }
+
+    fn write(&mut self, addr: u64, bytes: &[u8]) -> std::result::Result<WriteReport, String> {
+        if self.exited {
+            return Err("the target has exited".into());
+        }
+        // Fresh maps so a write never goes by a stale view of what is writable.
+        if let Ok(maps) = self.worker.target().maps() {
+            self.maps = maps;
+        }
+        self.worker
+            .write(&self.maps, addr, bytes)
+            .map_err(|e| e.to_string())
+    }
+
+    /// One tick: hold freezes, refresh maps, read watches and the hex range.
+    fn tick_once<F: FnMut(PollerEvent) -> bool>(
+        &mut self,
+        lateness: Duration,
+        sink: &mut F,
+    ) -> bool {
+        let started = Instant::now();
+        self.tick += 1;
+        let mut maps_changed = None;
+        match self.worker.target().maps() {
+            Ok(maps) => {
+                if !self.maps_sent || maps != self.maps {
+                    maps_changed = Some(maps.clone());
+                    self.maps_sent = true;
+                }
+                self.maps = maps;
+            }
+            Err(e) if e.is_exit() => return self.handle(Command::TargetExited, sink),
+            Err(e) => {
+                if !sink(PollerEvent::Warning(format!(
+                    "reading the maps failed: {e}"
+                ))) {
+                    return false;
+                }
+            }
+        }
+        let mut freeze_errors = Vec::new();
+        let freezes: Vec<(WatchId, u64, Vec<u8>)> = self
+            .freezes
+            .iter()
+            .map(|(id, f)| (*id, f.addr, f.bytes.clone()))
+            .collect();
+        for (id, addr, bytes) in freezes {
+            match self.worker.write(&self.maps, addr, &bytes) {
+                Ok(report) if report.landed() => {}
+                Ok(report) => freeze_errors.push((
+                    id,
+                    format!("freeze wrote {} of {} bytes", report.written, bytes.len()),
+                )),
+                Err(e) if e.is_exit() => return self.handle(Command::TargetExited, sink),
+                Err(e) => freeze_errors.push((id, e.to_string())),
+            }
+        }
+        if self.paused {
+            if maps_changed.is_none() && freeze_errors.is_empty() {
+                return true;
+            }
+            let snapshot = Snapshot {
+                tick: self.tick,
+                lateness,
+                took: started.elapsed(),
+                watches: Vec::new(),
+                hex: None,
+                maps: maps_changed,
+                residency: None,
+                freeze_errors,
+            };
+            return sink(PollerEvent::Snapshot(Box::new(snapshot)));
+        }
+        let watches = match self.read_watches() {
+            Ok(w) => w,
+            Err(e) if e.is_exit() => return self.handle(Command::TargetExited, sink),
+            Err(e) => {
+                return sink(PollerEvent::Warning(format!(
+                    "reading the watches failed: {e}"
+                )));
+            }
+        };
+        let hex = match self.hex {
+            Some((addr, len)) => {
+                match self
+                    .worker
+                    .read(&self.maps, &[(addr, len)], ReadMode::NoWait)
+                {
+                    Ok(mut outcomes) => outcomes.pop(),
+                    Err(e) if e.is_exit() => return self.handle(Command::TargetExited, sink),
+                    Err(e) => Some(ReadOutcome {
+                        addr,
+                        data: vec![0; len],
+                        gaps: vec![Gap {
+                            addr,
+                            len: len as u64,
+                            why: stall_or_fault(&e),
+                        }],
+                    }),
+                }
+            }
+            None => None,
+        };
+        let residency = self.residency();
+        let snapshot = Snapshot {
+            tick: self.tick,
+            lateness,
+            took: started.elapsed(),
+            watches,
+            hex,
+            maps: maps_changed,
+            residency,
+            freeze_errors,
+        };
+        sink(PollerEvent::Snapshot(Box::new(snapshot)))
+    }
+
+    /// All watches in one batched read.
+    fn read_watches(&mut self) -> Result<Vec<WatchReading>> {
+        if self.watches.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ranges: Vec<(u64, usize)> =
+            self.watches.iter().map(|w| (w.addr, w.ty.size())).collect();
+        let outcomes = match self.worker.read(&self.maps, &ranges, ReadMode::NoWait) {
+            Ok(outcomes) => outcomes,
+            Err(e) if e.is_exit() => return Err(e),
+            Err(e) => {
+                let why = stall_or_fault(&e);
+                return Ok(self
+                    .watches
+                    .iter()
+                    .map(|w| WatchReading {
+                        id: w.id,
+                        addr: w.addr,
+                        bytes: None,
+                        unread: Some(why),
+                    })
+                    .collect());
+            }
+        };
+        Ok(self
+            .watches
+            .iter()
+            .zip(outcomes)
+            .map(|(w, outcome)| WatchReading {
+                id: w.id,
+                addr: w.addr,
+                unread: outcome.first_unread(),
+                bytes: outcome.is_complete().then_some(outcome.data),
+            })
+            .collect())
+    }
+
+    /// Resident bytes per region from `/proc/PID/smaps`, every few seconds.
+    fn residency(&mut self) -> Option<HashMap<u64, u64>> {
+        if !self.want_residency
+            || self
+                .residency_at
+                .is_some_and(|t| t.elapsed() < RESIDENCY_EVERY)
+        {
+            return None;
+        }
+        self.residency_at = Some(Instant::now());
+        let text = read_smaps(self.worker.target())?;
+        Some(parse_smaps_rss(&text))
+    }
+}
+
+fn read_smaps(_target: &Target) -> Option<String> {
+    None
+}
+
+fn stall_or_fault(e: &Error) -> Unread {
+    match e {
+        Error::Stalled { .. } => Unread::Stalled,
+        _ => Unread::Faulted,
+    }
+}
+
+/// Region start → resident bytes, from the text of `/proc/PID/smaps`.
+fn parse_smaps_rss(text: &str) -> HashMap<u64, u64> {
+    let mut rss = HashMap::new();
+    let mut current = None;
+    for line in text.lines() {
+        if let Some(kb) = line.strip_prefix("Rss:") {
+            if let (Some(start), Ok(kb)) = (
+                current,
+                kb.trim().trim_end_matches("kB").trim().parse::<u64>(),
+            ) {
+                rss.insert(start, kb * 1024);
+            }
+        } else if let Some((range, _)) = line.split_once(' ') {
+            if let Some((start, _)) = range.split_once('-') {
+                if let Ok(start) = u64::from_str_radix(start, 16) {
+                    current = Some(start);
+                }
+            }
+        }
+    }
+    rss
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smaps_rss_per_region() {
+        let text = "\
+55d0c0a00000-55d0c0a02000 r--p 00000000 fd:01 1234 /usr/bin/app
+Size:                  8 kB
+Rss:                   4 kB
+7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0 [stack]
+Size:                132 kB
+Rss:                  12 kB
+";
+        let rss = parse_smaps_rss(text);
+        assert_eq!(rss.get(&0x55d0c0a00000), Some(&4096));
+        assert_eq!(rss.get(&0x7ffd00000000), Some(&(12 * 1024)));
+    }
+}

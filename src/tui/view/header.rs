@@ -1,0 +1,91 @@
+//! The header: the target, its state, the kernel access mode, the poll
+//! schedule, and the last message (or the exit banner).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::process::Access;
+use crate::tui::app::{App, Level, TargetState};
+
+/// `pidfd: native · nowait: emulated (pagemap)`.
+pub fn access_text(access: Access) -> String {
+    format!(
+        "pidfd: {} · nowait: {}",
+        if access.pidfd {
+            "native"
+        } else {
+            "by pid, checked"
+        },
+        if access.nowait {
+            "native"
+        } else {
+            "emulated (pagemap)"
+        }
+    )
+}
+
+fn millis(d: std::time::Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let [first, second] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let t = &app.theme;
+    let state = match &app.state {
+        TargetState::Running if app.paused => Span::styled("● paused", t.warning()),
+        TargetState::Running => Span::styled("● running", t.ok()),
+        TargetState::Exited(Some(how)) => Span::styled(format!("■ {how}"), t.error()),
+        TargetState::Exited(None) => Span::styled("■ exited", t.error()),
+    };
+    let sep = || Span::styled(" │ ", t.header());
+    let line = Line::from(vec![
+        Span::styled(" pvtui ", t.header()),
+        sep(),
+        Span::styled(format!("pid {} {}", app.pid, app.name), t.header()),
+        Span::styled(" ", t.header()),
+        state,
+        sep(),
+        Span::styled(access_text(app.access), t.header()),
+        sep(),
+        Span::styled(
+            format!(
+                "every {} ms · late {} · read {} · tick {}",
+                app.interval.as_millis(),
+                millis(app.lateness),
+                millis(app.took),
+                app.tick
+            ),
+            t.header(),
+        ),
+    ]);
+    frame.render_widget(Paragraph::new(line).style(t.header()), first);
+    if app.exited() {
+        let how = match &app.state {
+            TargetState::Exited(Some(how)) => how.clone(),
+            _ => "exited".into(),
+        };
+        let text = format!(
+            " TARGET {} — last values kept, editing disabled (q to quit)",
+            how.to_uppercase()
+        );
+        frame.render_widget(
+            Paragraph::new(Line::styled(text, t.banner())).style(t.banner()),
+            second,
+        );
+        return;
+    }
+    if let Some((level, text)) = &app.message {
+        let style = match level {
+            Level::Info => t.accent(),
+            Level::Warning => t.warning(),
+            Level::Error => t.error(),
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(format!(" {text}"), style)),
+            second,
+        );
+    }
+}

@@ -1,0 +1,81 @@
+//! The maps pane: regions with perms, size, resident share and path,
+//! filtered by what the user typed.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Paragraph, Row, Table};
+
+use crate::tui::app::{App, scroll_offset};
+use crate::tui::view::size_text;
+
+pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
+    let t = &app.theme;
+    let visible = app.maps.visible();
+    if visible.is_empty() {
+        let text = if app.maps.maps.regions().is_empty() {
+            "Reading the maps…"
+        } else {
+            "No region matches the filter (/ to change it, Esc in the filter to clear)."
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(text, t.muted())).block(block),
+            area,
+        );
+        return;
+    }
+    let rows_fit = area.height.saturating_sub(3) as usize;
+    let offset = scroll_offset(app.maps.selected, rows_fit);
+    let regions = app.maps.maps.regions();
+    let rows: Vec<Row> = visible
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(rows_fit)
+        .filter_map(|(i, idx)| {
+            let r = regions.get(*idx)?;
+            let resident = match app.maps.residency.get(&r.start) {
+                Some(rss) if r.len() > 0 => format!("{:>3}%", rss * 100 / r.len()),
+                _ => "   ?".into(),
+            };
+            let path = match (r.path.is_empty(), r.deleted) {
+                (true, _) => "(anonymous)".to_string(),
+                (false, true) => format!("{} (deleted)", r.path),
+                (false, false) => r.path.clone(),
+            };
+            let style = if !r.is_readable() {
+                t.muted()
+            } else {
+                t.base()
+            };
+            let row = Row::new(vec![
+                Span::raw(format!("{:012x}", r.start)),
+                Span::raw(format!("{:012x}", r.end)),
+                Span::raw(r.perms.to_string()),
+                Span::raw(format!("{:>10}", size_text(r.len()))),
+                Span::raw(resident),
+                Span::raw(path),
+            ])
+            .style(style);
+            Some(if i == app.maps.selected {
+                row.style(t.selected())
+            } else {
+                row
+            })
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(13),
+            Constraint::Length(13),
+            Constraint::Length(5),
+            Constraint::Length(11),
+            Constraint::Length(5),
+            Constraint::Min(10),
+        ],
+    )
+    .header(Row::new(["start", "end", "perm", "      size", "res", "path"]).style(t.accent()))
+    .block(block);
+    frame.render_widget(table, area);
+}

@@ -1,0 +1,222 @@
+//! Drawing: `draw(&App)` renders the state and never changes it.
+//!
+//! The layout is fixed so the update code can map mouse rows and page sizes
+//! without asking the renderer: a two-line header, a tab line, the pane in a
+//! bordered block, and a two-line footer (input and its error, or the key hints).
+
+mod header;
+mod help;
+mod hex;
+mod log;
+mod maps;
+mod watches;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use crate::tui::app::{App, Pane};
+
+pub use hex::{HEX_ADDR_WIDTH, hex_col_at};
+
+const HEADER: u16 = 2;
+const TABS: u16 = 1;
+const FOOTER: u16 = 2;
+
+/// Rows inside the pane's border for a terminal of `size`.
+pub fn body_rows(size: (u16, u16)) -> usize {
+    size.1.saturating_sub(HEADER + TABS + FOOTER + 2) as usize
+}
+
+/// The row inside the pane's border at screen row `y`, if it is one.
+pub fn body_row_at(size: (u16, u16), y: u16) -> Option<usize> {
+    let first = HEADER + TABS + 1;
+    let row = y.checked_sub(first)? as usize;
+    (row < body_rows(size)).then_some(row)
+}
+
+struct Areas {
+    header: Rect,
+    tabs: Rect,
+    body: Rect,
+    footer: Rect,
+}
+
+fn areas(area: Rect) -> Areas {
+    let [header, tabs, body, footer] = Layout::vertical([
+        Constraint::Length(HEADER),
+        Constraint::Length(TABS),
+        Constraint::Min(3),
+        Constraint::Length(FOOTER),
+    ])
+    .areas(area);
+    Areas {
+        header,
+        tabs,
+        body,
+        footer,
+    }
+}
+
+/// Draws the whole screen.
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    frame.render_widget(Block::default().style(app.theme.base()), area);
+    let a = areas(area);
+    header::draw(frame, a.header, app);
+    draw_tabs(frame, a.tabs, app);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(app.theme.border())
+        .title(Span::styled(
+            format!(" {} ", pane_title(app)),
+            app.theme.accent(),
+        ));
+    match app.pane {
+        Pane::Watches => watches::draw(frame, a.body, block, app),
+        Pane::Maps => maps::draw(frame, a.body, block, app),
+        Pane::Hex => hex::draw(frame, a.body, block, app),
+        Pane::Log => log::draw(frame, a.body, block, app),
+        Pane::Output => log::draw_output(frame, a.body, block, app),
+    }
+    draw_footer(frame, a.footer, app);
+    if let Some(id) = app.chart {
+        watches::draw_chart(frame, a.body, app, id);
+    }
+    if app.help {
+        help::draw(frame, area, app);
+    }
+}
+
+fn pane_title(app: &App) -> String {
+    match app.pane {
+        Pane::Watches => format!("Watches ({})", app.watches.len()),
+        Pane::Maps if !app.maps.filter.is_empty() => {
+            format!(
+                "Maps ({} of {}, filter {:?})",
+                app.maps.visible().len(),
+                app.maps.maps.regions().len(),
+                app.maps.filter
+            )
+        }
+        Pane::Maps => format!("Maps ({})", app.maps.maps.regions().len()),
+        Pane::Hex => format!("Hex {:#x}", app.hex.base),
+        Pane::Log => format!("Write log ({})", app.log.len()),
+        Pane::Output if app.spawned => "Target output".to_string(),
+        Pane::Output => "Target output (only for targets pvtui started)".to_string(),
+    }
+}
+
+fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
+    let mut spans = vec![Span::raw(" ")];
+    for (i, pane) in Pane::ALL.iter().enumerate() {
+        let style = if *pane == app.pane {
+            app.theme.selected()
+        } else {
+            app.theme.muted()
+        };
+        spans.push(Span::styled(format!(" {} {} ", i + 1, pane.title()), style));
+        spans.push(Span::raw(" "));
+    }
+    spans.push(Span::styled(" ? help  q quit", app.theme.muted()));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn hints(app: &App) -> &'static str {
+    match app.pane {
+        Pane::Watches => {
+            "a add  e/Enter edit  f freeze  u undo  d delete  c chart  x hex  s save  Space pause  +/- interval"
+        }
+        Pane::Maps => "/ filter  j/k move  Enter open in hex  Tab next pane",
+        Pane::Hex => "g go to  Enter/p follow pointer  Backspace back  e write bytes  h/j/k/l move",
+        Pane::Log => "E export  u undo the last write",
+        Pane::Output => "lines the target printed (newest last)",
+    }
+}
+
+fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
+    let [first, second] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let Some(input) = &app.input else {
+        frame.render_widget(
+            Paragraph::new(Line::styled(format!(" {}", hints(app)), app.theme.muted())),
+            second,
+        );
+        return;
+    };
+    let prompt = input.purpose.prompt();
+    let line = Line::from(vec![
+        Span::styled(format!(" {prompt}"), app.theme.accent()),
+        Span::styled(input.text.clone(), Style::default()),
+    ]);
+    frame.render_widget(Paragraph::new(line), first);
+    let prompt_width = 1 + prompt.chars().count() as u16;
+    let cursor_x = first.x + prompt_width + input.cursor as u16;
+    frame.set_cursor_position((cursor_x.min(first.right().saturating_sub(1)), first.y));
+    if let Some(err) = &input.error {
+        // The caret sits under the column the error points at.
+        let pad = " ".repeat(prompt_width as usize + err.column);
+        let text = format!("{pad}^ {}", err.message);
+        frame.render_widget(
+            Paragraph::new(Line::styled(text, app.theme.error())),
+            second,
+        );
+    } else {
+        let text = " Enter to confirm, Esc to cancel";
+        frame.render_widget(
+            Paragraph::new(Line::styled(text, app.theme.muted())),
+            second,
+        );
+    }
+}
+
+/// A centred rectangle of at most `w` × `h` inside `area`.
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+/// Human size: 4.0 KiB, 1.2 MiB.
+pub fn size_text(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_naturally() {
+        assert_eq!(size_text(512), "512 B");
+        assert_eq!(size_text(4096), "4.0 KiB");
+        assert_eq!(size_text(3 << 20), "3.0 MiB");
+    }
+
+    #[test]
+    fn body_rows_match_the_layout() {
+        let area = Rect::new(0, 0, 100, 30);
+        let a = areas(area);
+        assert_eq!(body_rows((100, 30)), a.body.height as usize - 2);
+        assert_eq!(body_row_at((100, 30), a.body.y + 1), Some(0));
+        assert_eq!(body_row_at((100, 30), a.body.y), None);
+    }
+}

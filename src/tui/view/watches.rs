@@ -1,0 +1,236 @@
+//! The watches pane: expression, address, type, value, a sparkline of its
+//! history, and its status said plainly; a chart on request.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Axis, Block, Borders, Chart, Clear, Dataset, GraphType, Paragraph, Row, Table,
+};
+
+use crate::poller::WatchId;
+use crate::tui::app::{App, WatchRow, scroll_offset};
+
+const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// The last `width` values as a line of block characters, scaled between
+/// their minimum and maximum.
+pub fn sparkline(history: &std::collections::VecDeque<f64>, width: usize) -> String {
+    let values: Vec<f64> = history
+        .iter()
+        .skip(history.len().saturating_sub(width))
+        .copied()
+        .collect();
+    let (min, max) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        });
+    values
+        .iter()
+        .map(|v| {
+            if max > min {
+                let level = ((v - min) / (max - min) * 7.0).round() as usize;
+                SPARK[level.min(7)]
+            } else {
+                SPARK[3]
+            }
+        })
+        .collect()
+}
+
+fn status(w: &WatchRow) -> (String, bool) {
+    if let Some(err) = &w.freeze_error {
+        return (format!("freeze failed: {err}"), true);
+    }
+    match (w.unread, &w.frozen) {
+        (Some(why), _) => (why.to_string(), true),
+        (None, Some(_)) => ("frozen".into(), false),
+        (None, None) if w.bytes.is_none() => ("waiting".into(), false),
+        (None, None) => ("ok".into(), false),
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
+    let t = &app.theme;
+    let (table_area, output_area) = if app.spawned && !app.output.is_empty() {
+        let [a, b] = Layout::vertical([Constraint::Min(4), Constraint::Length(5)]).areas(area);
+        (a, Some(b))
+    } else {
+        (area, None)
+    };
+    if let Some(out) = output_area {
+        let lines: Vec<Line> = app
+            .output
+            .iter()
+            .skip(app.output.len().saturating_sub(3))
+            .map(|l| Line::raw(l.clone()))
+            .collect();
+        let b = Block::default()
+            .borders(Borders::ALL)
+            .border_style(t.border())
+            .title(Span::styled(" target says ", t.muted()));
+        frame.render_widget(Paragraph::new(lines).block(b), out);
+    }
+    if app.watches.is_empty() {
+        let text = vec![
+            Line::styled("No watches yet.", t.muted()),
+            Line::styled(
+                "Press a and type an address with a type, e.g. 0x7ffd1234:u32 or [heap]+0x10:i64.",
+                t.muted(),
+            ),
+        ];
+        frame.render_widget(Paragraph::new(text).block(block), table_area);
+        return;
+    }
+    let rows_fit = table_area.height.saturating_sub(3) as usize;
+    let offset = scroll_offset(app.selected, rows_fit);
+    let spark_width = 24;
+    let rows: Vec<Row> = app
+        .watches
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(rows_fit)
+        .map(|(i, w)| {
+            let (status_text, bad) = status(w);
+            let value = match (w.value_text(), w.unread) {
+                (Some(v), _) => Span::styled(
+                    v,
+                    if w.frozen.is_some() {
+                        t.frozen()
+                    } else if App::highlighted(w.changed_at) {
+                        t.changed()
+                    } else {
+                        t.base()
+                    },
+                ),
+                (None, Some(why)) => Span::styled(format!("({why})"), t.unread()),
+                (None, None) => Span::styled("…", t.muted()),
+            };
+            let row = Row::new(vec![
+                Span::raw(w.expr.clone()),
+                Span::styled(
+                    w.addr
+                        .map(|a| format!("{a:#x}"))
+                        .unwrap_or_else(|| "?".into()),
+                    t.muted(),
+                ),
+                Span::styled(w.ty.to_string(), t.muted()),
+                value,
+                Span::styled(sparkline(&w.history, spark_width), t.sparkline()),
+                Span::styled(status_text, if bad { t.warning() } else { t.muted() }),
+            ]);
+            if i == app.selected {
+                row.style(t.selected())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(26),
+            Constraint::Length(15),
+            Constraint::Length(9),
+            Constraint::Length(22),
+            Constraint::Length(spark_width as u16),
+            Constraint::Min(8),
+        ],
+    )
+    .header(
+        Row::new([
+            "expression",
+            "address",
+            "type",
+            "value",
+            "history",
+            "status",
+        ])
+        .style(t.accent()),
+    )
+    .block(block);
+    frame.render_widget(table, table_area);
+}
+
+/// A chart of one watch's history over the pane.
+pub fn draw_chart(frame: &mut Frame, area: Rect, app: &App, id: WatchId) {
+    let t = &app.theme;
+    let Some(w) = app.watches.iter().find(|w| w.id == id) else {
+        return;
+    };
+    let points: Vec<(f64, f64)> = w
+        .history
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (i as f64, *v))
+        .collect();
+    let (min, max) = points
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (_, v)| {
+            (lo.min(*v), hi.max(*v))
+        });
+    let (min, max) = if min < max {
+        (min, max)
+    } else {
+        (min - 1.0, max + 1.0)
+    };
+    let n = points.len().max(2) as f64;
+    let datasets = vec![
+        Dataset::default()
+            .name(w.expr.clone())
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(t.sparkline())
+            .data(&points),
+    ];
+    let label = |v: f64| {
+        Span::styled(
+            format!("{v:.6}")
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_string(),
+            t.muted(),
+        )
+    };
+    let chart = Chart::new(datasets)
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(t.accent())
+                .title(Span::styled(
+                    format!(
+                        " {} — last {} values, any key closes ",
+                        w.expr,
+                        w.history.len()
+                    ),
+                    t.accent(),
+                )),
+        )
+        .x_axis(Axis::default().bounds([0.0, n - 1.0]).style(t.muted()))
+        .y_axis(
+            Axis::default()
+                .bounds([min, max])
+                .labels(vec![label(min), label((min + max) / 2.0), label(max)])
+                .style(t.muted()),
+        )
+        .style(t.base());
+    frame.render_widget(Clear, area);
+    frame.render_widget(chart, area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparkline_scales_to_the_range() {
+        let h: std::collections::VecDeque<f64> = [0.0, 7.0, 3.5, 7.0].into_iter().collect();
+        assert_eq!(sparkline(&h, 10), "▁█▅█");
+        assert_eq!(sparkline(&h, 2), "▁█");
+        let flat: std::collections::VecDeque<f64> = [5.0, 5.0].into_iter().collect();
+        assert_eq!(sparkline(&flat, 10), "▄▄");
+    }
+}
