@@ -228,7 +228,7 @@ pub fn attach_and_run(
     };
     let options = AppOptions {
         pid,
-        name: String::new(),
+        name: target.name().to_string(),
         access: target.access(),
         interval: settings.interval,
         theme: settings.theme.clone(),

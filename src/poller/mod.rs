@@ -78,6 +78,9 @@ pub enum Command {
     PollNow,
     /// Sent by the exit watcher: the pidfd became readable.
     TargetExited,
+    /// Stop polling and end the thread (sent by the handle when dropped;
+    /// other senders may still be alive then).
+    Shutdown,
 }
 
 /// One watch's reading in a snapshot.
@@ -209,9 +212,10 @@ impl Poller {
 
 impl Drop for Poller {
     fn drop(&mut self) {
-        // Closing the command channel ends the poller; closing the pipe's write
-        // end wakes the exit watcher.
-        self.commands = None;
+        // Closing the pipe's write end wakes the exit watcher.
+        if let Some(tx) = self.commands.take() {
+            let _ = tx.send(Command::Shutdown);
+        }
         if let Some((wake, thread)) = self.exit_watch.take() {
             drop(wake);
             let _ = thread.join();
@@ -378,6 +382,7 @@ impl PollState {
                 }
             }
             Command::PollNow => self.poll_now = true,
+            Command::Shutdown => return false,
             Command::TargetExited => {
                 if !self.exited {
                     self.exited = true;
@@ -557,8 +562,11 @@ impl PollState {
     }
 }
 
-fn read_smaps(_target: &Target) -> Option<String> {
-    None
+fn read_smaps(target: &Target) -> Option<String> {
+    let mut text = String::new();
+    let mut file = target.open_proc("smaps").ok()?;
+    std::io::Read::read_to_string(&mut file, &mut text).ok()?;
+    Some(text)
 }
 
 fn stall_or_fault(e: &Error) -> Unread {

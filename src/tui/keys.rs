@@ -55,7 +55,7 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         Action::Quit,
         "quit",
         &["q", "ctrl-c"],
-        "quit (freezes stop, the target runs on)",
+        "quit: freezes stop; a target pvtui started is stopped",
     ),
     (Action::Help, "help", &["?", "f1"], "this help"),
     (Action::NextPane, "next_pane", &["tab"], "next pane"),

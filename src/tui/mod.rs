@@ -70,11 +70,11 @@ pub fn run_until<B: Backend>(
         .draw(|f| view::draw(f, app))
         .map_err(terminal_error)?;
     loop {
-        if app.quit {
-            return Ok(false);
-        }
         if done(app) {
             return Ok(true);
+        }
+        if app.quit {
+            return Ok(false);
         }
         let wait = match until {
             Some(until) => {

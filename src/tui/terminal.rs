@@ -4,7 +4,7 @@
 //! SIGTERM or SIGHUP (blocked in every thread and taken by one thread with
 //! sigwait(2), which asks the loop to quit; a second signal restores and exits).
 
-use std::io::{Stdout, stdout};
+use std::io::{Stdout, Write, stdout};
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
@@ -114,7 +114,8 @@ pub fn forward_signals(tx: Sender<Event>) -> Result<()> {
                 seen += 1;
                 if seen > 1 || tx.send(Event::Signal(signal.as_str())).is_err() {
                     restore();
-                    eprintln!("pvtui: {}", signal.as_str());
+                    // The terminal may be gone (SIGHUP): a failed write must not stop the exit.
+                    let _ = writeln!(std::io::stderr(), "pvtui: {}", signal.as_str());
                     std::process::exit(128 + signal as i32);
                 }
             }

@@ -3,4 +3,5 @@
 
 mod engine;
 mod expr;
+mod tui;
 mod util;

@@ -6,25 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::process::Access;
 use crate::tui::app::{App, Level, TargetState};
-
-/// `pidfd: native · nowait: emulated (pagemap)`.
-pub fn access_text(access: Access) -> String {
-    format!(
-        "pidfd: {} · nowait: {}",
-        if access.pidfd {
-            "native"
-        } else {
-            "by pid, checked"
-        },
-        if access.nowait {
-            "native"
-        } else {
-            "emulated (pagemap)"
-        }
-    )
-}
 
 fn millis(d: std::time::Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
@@ -44,11 +26,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let line = Line::from(vec![
         Span::styled(" pvtui ", t.header()),
         sep(),
-        Span::styled(format!("pid {} {}", app.pid, app.name), t.header()),
-        Span::styled(" ", t.header()),
+        Span::styled(format!("pid {} {} ", app.pid, app.name), t.header()),
         state,
-        sep(),
-        Span::styled(access_text(app.access), t.header()),
         sep(),
         Span::styled(
             format!(
@@ -77,6 +56,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         );
         return;
     }
+    // The kernel access mode sits at the right; the last message takes the rest.
+    let access = format!("{} ", app.access.describe());
+    let width = (access.chars().count() as u16).min(second.width);
+    let [message_area, access_area] =
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(width)]).areas(second);
+    frame.render_widget(
+        Paragraph::new(Line::styled(access, t.muted())).right_aligned(),
+        access_area,
+    );
     if let Some((level, text)) = &app.message {
         let style = match level {
             Level::Info => t.accent(),
@@ -85,7 +73,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         };
         frame.render_widget(
             Paragraph::new(Line::styled(format!(" {text}"), style)),
-            second,
+            message_area,
         );
     }
 }

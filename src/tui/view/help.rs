@@ -1,8 +1,8 @@
 //! The help overlay: every action with its keys, from the same table the
-//! dispatch uses.
+//! dispatch uses, in two columns.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders, Clear, Row, Table};
 
@@ -26,20 +26,25 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             ])
         })
         .collect();
-    let height = rows.len() as u16 + 4;
-    let popup = super::centered(area, 92, height);
+    let half = rows.len().div_ceil(2);
+    let mut right = rows;
+    let left: Vec<Row> = right.drain(..half).collect();
+    let popup = super::centered(area, 150, half as u16 + 2);
     frame.render_widget(Clear, popup);
-    let table = Table::new(rows, [Constraint::Length(18), Constraint::Min(20)])
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(t.accent())
-                .title(Span::styled(" Keys — any key closes ", t.accent()))
-                .title_bottom(Span::styled(
-                    " mouse: wheel scrolls, click selects · input: ←/→ Home/End Ctrl-U, Enter, Esc ",
-                    t.muted(),
-                )),
-        )
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.accent())
+        .title(Span::styled(" Keys — any key closes ", t.accent()))
+        .title_bottom(Span::styled(
+            " mouse: wheel scrolls, click selects · input line: ←/→ Home/End Ctrl-U, Enter, Esc ",
+            t.muted(),
+        ))
         .style(t.base());
-    frame.render_widget(table, popup);
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    let [l, r] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
+    let widths = [Constraint::Length(14), Constraint::Min(10)];
+    frame.render_widget(Table::new(left, widths).style(t.base()), l);
+    frame.render_widget(Table::new(right, widths).style(t.base()), r);
 }

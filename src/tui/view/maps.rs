@@ -35,7 +35,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
         .filter_map(|(i, idx)| {
             let r = regions.get(*idx)?;
             let resident = match app.maps.residency.get(&r.start) {
-                Some(rss) if r.len() > 0 => format!("{:>3}%", rss * 100 / r.len()),
+                Some(rss) if !r.is_empty() => format!("{:>3}%", rss * 100 / r.len()),
                 _ => "   ?".into(),
             };
             let path = match (r.path.is_empty(), r.deleted) {

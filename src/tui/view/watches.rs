@@ -86,7 +86,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     }
     let rows_fit = table_area.height.saturating_sub(3) as usize;
     let offset = scroll_offset(app.selected, rows_fit);
-    let spark_width = 24;
+    let spark_width = 20;
     let rows: Vec<Row> = app
         .watches
         .iter()
@@ -132,10 +132,10 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     let table = Table::new(
         rows,
         [
-            Constraint::Length(26),
+            Constraint::Length(24),
             Constraint::Length(15),
-            Constraint::Length(9),
-            Constraint::Length(22),
+            Constraint::Length(8),
+            Constraint::Length(30),
             Constraint::Length(spark_width as u16),
             Constraint::Min(8),
         ],

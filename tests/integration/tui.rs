@@ -1,0 +1,480 @@
+//! The terminal UI, driven through its real event loop on ratatui's
+//! `TestBackend` against a real fixture target; and once end to end in a real
+//! terminal (tmux) with `pvtui demo`.
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use pvtui::process::Target;
+use pvtui::tui::app::{App, AppOptions, Pane};
+use pvtui::tui::keys::KeyMap;
+use pvtui::tui::theme::Theme;
+use pvtui::tui::{Event, Session, run_until};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use crate::util::{Fixture, PATIENCE, fixture, pvtui_bin};
+
+fn spawn_target() -> Fixture {
+    Fixture::spawn(&fixture("tui_target", "", &[]), &[])
+}
+
+/// A UI session over a fixture, drawn on a 110×30 test terminal.
+struct Ui {
+    session: Session,
+    terminal: Terminal<TestBackend>,
+}
+
+impl Ui {
+    fn start(fx: &Fixture, watches: &[String]) -> Ui {
+        let target = Arc::new(Target::attach(fx.pid).expect("attach to the fixture"));
+        let options = AppOptions {
+            pid: fx.pid,
+            name: target.name().to_string(),
+            access: target.access(),
+            interval: Duration::from_millis(10),
+            theme: Theme::fallback(),
+            keys: KeyMap::default(),
+            spawned: false,
+        };
+        let session = Session::start(target, options, watches.to_vec()).expect("start the session");
+        let terminal = Terminal::new(TestBackend::new(110, 30)).expect("test terminal");
+        Ui { session, terminal }
+    }
+
+    fn app(&self) -> &App {
+        &self.session.app
+    }
+
+    fn send(&self, code: KeyCode, modifiers: KeyModifiers) {
+        let key = KeyEvent::new(code, modifiers);
+        self.session
+            .sender
+            .send(Event::Key(key, Instant::now()))
+            .expect("the loop's channel is open");
+    }
+
+    fn key(&self, code: KeyCode) {
+        self.send(code, KeyModifiers::NONE);
+    }
+
+    fn type_text(&self, text: &str) {
+        for c in text.chars() {
+            self.key(KeyCode::Char(c));
+        }
+    }
+
+    /// Runs the real loop until `done` holds; fails with the screen if it never does.
+    fn until(&mut self, what: &str, done: impl FnMut(&App) -> bool) {
+        let Session { app, events, .. } = &mut self.session;
+        let ok = run_until(&mut self.terminal, app, events, PATIENCE, done).expect("the loop runs");
+        assert!(ok, "never saw {what}; the screen:\n{}", self.screen());
+    }
+
+    /// Runs the loop until the screen shows `text`.
+    fn until_screen(&mut self, text: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        while Instant::now() < deadline {
+            if self.screen().contains(text) {
+                return;
+            }
+            let Session { app, events, .. } = &mut self.session;
+            run_until(
+                &mut self.terminal,
+                app,
+                events,
+                Duration::from_millis(20),
+                |_| false,
+            )
+            .expect("the loop runs");
+        }
+        panic!("the screen never showed {text:?}:\n{}", self.screen());
+    }
+
+    fn screen(&self) -> String {
+        let buffer = self.terminal.backend().buffer();
+        let width = buffer.area.width as usize;
+        buffer
+            .content
+            .chunks(width)
+            .map(|row| {
+                row.iter()
+                    .map(|c| c.symbol())
+                    .collect::<String>()
+                    .trim_end()
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// The screen with what differs between runs replaced: addresses, pids,
+/// times, tick counts, residency and sparklines.
+fn normalized(screen: &str, fx: &Fixture) -> String {
+    let rules: &[(&str, &str)] = &[
+        (r"0x[0-9a-f]+", "0xADDR"),
+        (r"\b[0-9a-f]{12}\b", "ADDRESS_____"),
+        (r"pidfd: .*\| nowait: [a-z]+( \([a-z]+\))?", "ACCESS"),
+        (r"\d+\.\d ms", "N ms"),
+        (r"tick \d+", "tick N"),
+        (r"\b\d{2}:\d{2}:\d{2}\b", "HH:MM:SS"),
+        (r"\s*\d+%", " N%"),
+        (r"[▁▂▃▄▅▆▇█]+ *", "~spark~ "),
+    ];
+    let mut text = screen.replace(&fx.pid.to_string(), "PID");
+    text = text.replace(env!("CARGO_TARGET_TMPDIR"), "$TMP");
+    for (pattern, with) in rules {
+        let re = regex::Regex::new(pattern).expect("pattern");
+        text = re.replace_all(&text, *with).into_owned();
+    }
+    text.lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn watch(fx: &Fixture, key: &str, ty: &str) -> String {
+    format!("{:#x}:{ty}", fx.addr(key))
+}
+
+#[test]
+fn added_watch_shows_its_value() {
+    let fx = spawn_target();
+    let mut ui = Ui::start(&fx, &[]);
+    ui.until("the maps", |app| !app.maps.maps.regions().is_empty());
+    ui.key(KeyCode::Char('a'));
+    ui.type_text(&watch(&fx, "magic", "u32"));
+    ui.key(KeyCode::Enter);
+    ui.until("the value of magic", |app| {
+        app.watches.first().and_then(|w| w.value_text()).as_deref() == Some("12648430")
+    });
+    ui.until_screen("12648430");
+    insta::assert_snapshot!("watches", normalized(&ui.screen(), &fx));
+}
+
+#[test]
+fn parse_error_is_shown_under_its_column() {
+    let fx = spawn_target();
+    let mut ui = Ui::start(&fx, &[]);
+    ui.key(KeyCode::Char('a'));
+    ui.type_text("0x10:u33");
+    ui.until_screen("^ unknown type");
+    let screen = ui.screen();
+    let lines: Vec<&str> = screen.lines().collect();
+    let input = lines
+        .iter()
+        .position(|l| l.contains("add watch> 0x10:u33"))
+        .expect("input line");
+    let caret = lines[input + 1].find('^').expect("caret");
+    assert_eq!(
+        &lines[input][caret..caret + 3],
+        "u33",
+        "the caret points at the type:\n{screen}"
+    );
+    // Enter with an error keeps the input open and adds nothing.
+    ui.key(KeyCode::Enter);
+    ui.until_screen("add watch> 0x10:u33");
+    assert!(ui.app().watches.is_empty());
+}
+
+#[test]
+fn edited_value_reaches_the_target_and_is_logged() {
+    let mut fx = spawn_target();
+    let mut ui = Ui::start(&fx, &[watch(&fx, "flag", "u32")]);
+    ui.until("the flag's value", |app| {
+        app.watches.first().is_some_and(|w| w.bytes.is_some())
+    });
+    ui.key(KeyCode::Char('e'));
+    ui.send(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    ui.type_text("7");
+    ui.key(KeyCode::Enter);
+    ui.until("the write in the log", |app| {
+        app.log.iter().any(|e| e.ok && e.new == "7")
+    });
+    fx.expect_line("flag=7");
+    ui.until("the write in the log", |app| {
+        app.log.iter().any(|e| e.ok && e.new == "7")
+    });
+    ui.until("the new value", |app| {
+        app.watches[0].value_text().as_deref() == Some("7")
+    });
+    // Undo writes the old value back, and the target sees that too.
+    ui.key(KeyCode::Char('u'));
+    ui.until("the undo in the log", |app| app.log.len() == 2);
+    fx.expect_line("flag=0");
+    ui.key(KeyCode::Char('5'));
+    ui.until_screen("0 → 7");
+    insta::assert_snapshot!("write_log", normalized(&ui.screen(), &fx));
+}
+
+#[test]
+fn out_of_range_value_is_refused_before_writing() {
+    let fx = spawn_target();
+    let mut ui = Ui::start(&fx, &[watch(&fx, "flag", "u8")]);
+    ui.until("the flag's value", |app| {
+        app.watches.first().is_some_and(|w| w.bytes.is_some())
+    });
+    ui.key(KeyCode::Char('e'));
+    ui.send(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    ui.type_text("256");
+    ui.until_screen("^ 256 is out of range 0..=255");
+    ui.key(KeyCode::Enter);
+    ui.until_screen("new value (u8)> 256");
+    assert!(ui.app().log.is_empty(), "nothing was written");
+}
+
+/// Parses `score=V steps=S`.
+fn score_line(fx: &mut Fixture) -> (u64, u64) {
+    let line = fx.expect_line("score=");
+    let mut parts = line.split_whitespace().map(|kv| {
+        kv.split_once('=')
+            .and_then(|(_, v)| v.parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("bad line {line:?}"))
+    });
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+#[test]
+fn freeze_holds_a_value_the_target_keeps_changing() {
+    let mut fx = spawn_target();
+    let mut ui = Ui::start(&fx, &[watch(&fx, "score", "u64")]);
+    ui.until("the score", |app| {
+        app.watches.first().is_some_and(|w| w.bytes.is_some())
+    });
+    ui.key(KeyCode::Char('f'));
+    ui.until("the freeze", |app| app.watches[0].frozen.is_some());
+    let frozen = ui.app().watches[0].frozen.clone().expect("frozen bytes");
+    let frozen = u64::from_le_bytes(frozen.try_into().expect("8 bytes"));
+    // Let the freeze take hold, then watch what the target itself sees.
+    score_line(&mut fx);
+    score_line(&mut fx);
+    let (_, first_steps) = score_line(&mut fx);
+    let mut highest = 0;
+    let mut last_steps = first_steps;
+    for _ in 0..10 {
+        let (value, steps) = score_line(&mut fx);
+        highest = highest.max(value);
+        last_steps = steps;
+    }
+    let climbed = last_steps - first_steps;
+    assert!(climbed >= 200, "the target kept adding: {climbed} steps");
+    assert!(
+        highest - frozen < climbed / 2,
+        "frozen at {frozen}, the target saw up to {highest} over {climbed} additions"
+    );
+    ui.until_screen("frozen");
+    // Unfrozen, the value runs on again.
+    ui.key(KeyCode::Char('f'));
+    ui.until("the release", |app| app.watches[0].frozen.is_none());
+    loop {
+        let (value, _) = score_line(&mut fx);
+        if value > frozen + 200 {
+            break;
+        }
+    }
+}
+
+#[test]
+fn target_killed_shows_the_exit_banner_and_keeps_last_values() {
+    let mut fx = spawn_target();
+    let mut ui = Ui::start(&fx, &[watch(&fx, "magic", "u32")]);
+    ui.until("magic", |app| {
+        app.watches.first().and_then(|w| w.value_text()).is_some()
+    });
+    fx.kill();
+    ui.until("the exit", App::exited);
+    ui.until_screen("TARGET EXITED");
+    assert!(
+        ui.screen().contains("12648430"),
+        "the last value is kept:\n{}",
+        ui.screen()
+    );
+    // Editing is disabled, and nothing panics.
+    ui.key(KeyCode::Char('e'));
+    ui.key(KeyCode::Char('f'));
+    ui.key(KeyCode::Char('2'));
+    ui.key(KeyCode::Char('3'));
+    ui.key(KeyCode::Char('1'));
+    ui.until_screen("TARGET EXITED");
+    assert!(ui.app().input.is_none());
+    insta::assert_snapshot!("exited", normalized(&ui.screen(), &fx));
+}
+
+#[test]
+fn maps_filter_and_enter_opens_the_hex_view() {
+    let fx = spawn_target();
+    let mut ui = Ui::start(&fx, &[]);
+    ui.key(KeyCode::Char('2'));
+    ui.until("the residency", |app| !app.maps.residency.is_empty());
+    ui.key(KeyCode::Char('/'));
+    ui.type_text("tui_target");
+    ui.key(KeyCode::Enter);
+    ui.until_screen("filter \"tui_target\"");
+    insta::assert_snapshot!("maps", normalized(&ui.screen(), &fx));
+    let first = ui.app().maps.visible()[0];
+    let start = ui.app().maps.maps.regions()[first].start;
+    ui.key(KeyCode::Enter);
+    ui.until("the hex view", |app| {
+        app.pane == Pane::Hex && app.hex.data.as_ref().is_some_and(|d| d.addr == start)
+    });
+    // The ELF magic at the start of the executable's first mapping.
+    ui.until_screen("7f 45 4c 46");
+}
+
+#[test]
+fn hex_view_marks_unread_bytes_and_says_why() {
+    let fx = spawn_target();
+    let mut ui = Ui::start(&fx, &[]);
+    let page = fx.addr("page");
+    let size = pvtui::sys::page_size();
+    ui.until("the maps", |app| !app.maps.maps.regions().is_empty());
+    ui.key(KeyCode::Char('3'));
+    ui.key(KeyCode::Char('g'));
+    ui.type_text(&format!("{:#x}", page + size - 64));
+    ui.key(KeyCode::Enter);
+    ui.until("the page", |app| {
+        app.hex.data.is_some() && app.hex.base == page + size - 64
+    });
+    // The known pattern: byte i is i*7+3, here i = size-64.
+    let i = size - 64;
+    let expect: String = (0..4)
+        .map(|k| format!("{:02x} ", ((i + k) * 7 + 3) as u8))
+        .collect();
+    ui.until_screen(expect.trim_end());
+    ui.until_screen("?? ?? ?? ??");
+    // With the cursor on an unread byte the status line says why.
+    for _ in 0..4 {
+        ui.key(KeyCode::Char('j'));
+    }
+    ui.until_screen("?? unmapped");
+    insta::assert_snapshot!("hex", normalized(&ui.screen(), &fx));
+}
+
+#[test]
+fn help_lists_every_key() {
+    let fx = spawn_target();
+    let mut ui = Ui::start(&fx, &[]);
+    ui.key(KeyCode::Char('?'));
+    ui.until("the help", |app| app.help);
+    ui.until_screen("Keys");
+    let screen = ui.screen();
+    for (_, _, _, what) in pvtui::tui::keys::ACTIONS {
+        let start: String = what.chars().take(20).collect();
+        assert!(screen.contains(&start), "help lacks {what:?}:\n{screen}");
+    }
+    insta::assert_snapshot!("help", normalized(&screen, &fx));
+    ui.key(KeyCode::Esc);
+    ui.until("the help to close", |app| !app.help);
+    ui.key(KeyCode::Char('q'));
+    ui.until("quit", |app| app.quit);
+}
+
+/// A tmux server of our own, killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("run tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "e2e"])
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "tmux never showed {text:?}:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "e2e"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}
+
+#[test]
+fn demo_in_a_real_terminal_and_the_terminal_is_restored_after_q() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("SKIPPED demo_in_a_real_terminal: tmux is not installed (apt-get install tmux)");
+        return;
+    }
+    let tmux = Tmux {
+        socket: format!("pvtui-test-{}", std::process::id()),
+    };
+    // After pvtui: its status, whether the tty is back in canonical mode, and
+    // whether tmux still shows the alternate screen.
+    let script = format!(
+        "{} demo --interval 50; echo \"pvtui-status=$?\"; stty -a | grep -o -- '-\\?icanon' | sed 's/^/mode=/'; sleep 60",
+        pvtui_bin()
+    );
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &script,
+    ]);
+    let screen = tmux.wait_for("Watches (8)");
+    assert!(
+        screen.contains("str[32]") && screen.contains("\"hello from the pvtui demo"),
+        "{screen}"
+    );
+    assert_eq!(
+        tmux.run(&["display", "-p", "-t", "e2e", "#{alternate_on}"])
+            .trim(),
+        "1"
+    );
+    // Patch the flag (the last watch): the demo prints that its vault opened.
+    tmux.keys(&["G", "e", "C-u", "1", "Enter"]);
+    tmux.wait_for("landed");
+    tmux.wait_for("THE VAULT IS OPEN");
+    tmux.keys(&["2"]);
+    tmux.wait_for("Maps (");
+    tmux.keys(&["?"]);
+    tmux.wait_for("Keys");
+    tmux.keys(&["Escape", "q"]);
+    let screen = tmux.wait_for("pvtui-status=");
+    assert!(screen.contains("pvtui-status=0"), "{screen}");
+    let screen = tmux.wait_for("mode=");
+    assert!(
+        screen.contains("mode=icanon"),
+        "the tty is left raw:\n{screen}"
+    );
+    assert_eq!(
+        tmux.run(&["display", "-p", "-t", "e2e", "#{alternate_on}"])
+            .trim(),
+        "0"
+    );
+}
