@@ -471,7 +471,7 @@ impl WatchSet {
                     let readable = outcome
                         .gaps
                         .first()
-                        .map_or(0, |g| (g.addr - outcome.addr) as usize);
+                        .map_or(0, |g| g.addr.saturating_sub(outcome.addr) as usize);
                     let prefix = &outcome.data[..readable.min(outcome.data.len())];
                     prefix.contains(&0).then_some(prefix)
                 }
@@ -546,6 +546,13 @@ mod tests {
             Step::Done(0x5008)
         ));
         assert_eq!(depth(&node), 2);
+    }
+
+    #[test]
+    fn watch_sets_and_symbol_tables_can_move_to_a_poller_thread() {
+        fn send_and_sync<T: Send + Sync>() {}
+        send_and_sync::<WatchSet>();
+        send_and_sync::<crate::symbols::SymbolTable>();
     }
 
     #[test]

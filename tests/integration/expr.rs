@@ -250,6 +250,19 @@ fn unknown_symbols_suggest_near_names_and_parse_errors_point_at_the_column() {
 }
 
 #[test]
+fn a_c_string_may_end_just_before_an_unmapped_page() {
+    let bin = globals("pie", &["-fPIE", "-pie"]);
+    let target = Fixture::spawn(&bin, &[]);
+    let edge = target.addr("edge");
+    let got = read_json(
+        target.pid,
+        &[&format!("{edge:#x}:cstr"), &format!("{edge:#x}:str[8]")],
+    );
+    assert_eq!(got[0]["value"], json!("edge"), "{}", got[0]);
+    assert_eq!(got[1]["error"], json!("unmapped"), "{}", got[1]);
+}
+
+#[test]
 fn module_qualified_and_region_relative_expressions() {
     let bin = globals("pie", &["-fPIE", "-pie"]);
     let target = Fixture::spawn(&bin, &[]);
