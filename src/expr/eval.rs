@@ -378,6 +378,10 @@ impl WatchSet {
 
     /// Reads every watch once, in the order they were added. Fails only when
     /// the target is gone; everything else is a watch's status.
+    ///
+    /// Keep `symbols` current with [`SymbolTable::refresh`] when the maps
+    /// change: the watches re-resolve when its generation moves, so a watch
+    /// on a library that is not loaded yet starts reading once it is.
     pub fn poll(
         &mut self,
         worker: &mut MemoryWorker,
