@@ -1,5 +1,7 @@
 //! `pvtui read`: resolve watch expressions and print their values once.
 
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,8 +9,7 @@ use std::time::Duration;
 use clap::Args;
 use serde_json::{Map, Value as Json, json};
 
-use crate::cli::print_json;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::expr::{ParseError, Status, WatchReading, WatchSet, parse_watch};
 use crate::process::{Maps, MemoryWorker, ReadMode, Target};
 use crate::symbols::SymbolTable;
@@ -104,13 +105,16 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
     )?;
     let mut readings = readings.into_iter();
     let mut failed = false;
+    // One write at the end: a thousand expressions must not cost a thousand syscalls.
+    let mut out = String::new();
     for (text, parsed) in args.exprs.iter().zip(parsed) {
         let reading = match parsed {
             Ok(_) => readings.next(),
             Err(e) => {
                 failed = true;
                 if args.json {
-                    print_json(&json!({"expr": text, "error": parse_error_line(&e)}))?;
+                    let obj = json!({"expr": text, "error": parse_error_line(&e)});
+                    writeln!(out, "{obj}").map_err(output_error)?;
                 } else {
                     eprintln!("{text}: {e}");
                 }
@@ -120,7 +124,8 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
         let Some(reading) = reading else { continue };
         failed |= reading.value.is_none();
         if args.json {
-            print_json(&reading_json(text, &reading))?;
+            let obj = Json::Object(reading_json(text, &reading));
+            writeln!(out, "{obj}").map_err(output_error)?;
             continue;
         }
         let place = match reading.address {
@@ -128,13 +133,26 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
             None => reading.ty.to_string(),
         };
         match &reading.value {
-            Some(value) => println!("{text} = {value}  ({place})"),
-            None => println!("{text}: {}  ({place})", reading.status),
+            Some(value) => writeln!(out, "{text} = {value}  ({place})"),
+            None => writeln!(out, "{text}: {}  ({place})", reading.status),
         }
+        .map_err(output_error)?;
     }
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|source| Error::Proc {
+            path: "stdout".into(),
+            source,
+        })?;
     Ok(if failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn output_error(e: std::fmt::Error) -> Error {
+    Error::Usage(format!("formatting the output failed: {e}"))
 }
