@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::fmt;
 
 use crate::error::Result;
-use crate::expr::parse::{BinOp, Expr, Watch, parse_watch};
+use crate::expr::parse::{BinOp, Expr, SymbolName, Watch, parse_watch};
 use crate::expr::types::{Type, Value};
 use crate::process::{Maps, MemoryWorker, ReadBatch, ReadMode, Unread};
-use crate::symbols::SymbolTable;
+use crate::symbols::{Symbol, SymbolTable};
 
 /// Why a watch has no address: an unknown symbol or region, with the column.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,35 +58,38 @@ pub fn resolve(
     symbols: &SymbolTable,
     maps: &Maps,
 ) -> Result<Resolved, ResolveError> {
+    if let Expr::Symbol(name) = &watch.expr {
+        // A bare symbol: its size picks the type when none was given.
+        let symbol = lookup(name, symbols)?;
+        let ty = watch
+            .ty
+            .clone()
+            .unwrap_or_else(|| Type::for_symbol_size(symbol.size));
+        return Ok(Resolved {
+            node: Node::Const(symbol.addr),
+            ty,
+        });
+    }
     let node = resolve_expr(&watch.expr, symbols, maps)?;
-    let ty = match (&watch.ty, &watch.expr) {
-        (Some(ty), _) => ty.clone(),
-        (None, Expr::Symbol(sym)) => {
-            let found = match &sym.module {
-                Some(m) => symbols.lookup_in(m, &sym.name),
-                None => symbols.lookup(&sym.name),
-            };
-            found.map_or_else(|_| Type::u64(), |s| Type::for_symbol_size(s.size))
-        }
-        (None, _) => Type::u64(),
-    };
+    let ty = watch.ty.clone().unwrap_or_else(Type::u64);
     Ok(Resolved { node, ty })
+}
+
+fn lookup(name: &SymbolName, symbols: &SymbolTable) -> Result<Symbol, ResolveError> {
+    let found = match &name.module {
+        Some(m) => symbols.lookup_in(m, &name.name),
+        None => symbols.lookup(&name.name),
+    };
+    found.map_err(|e| ResolveError {
+        column: name.column,
+        message: e.to_string(),
+    })
 }
 
 fn resolve_expr(expr: &Expr, symbols: &SymbolTable, maps: &Maps) -> Result<Node, ResolveError> {
     Ok(match expr {
         Expr::Number(n) => Node::Const(*n),
-        Expr::Symbol(sym) => {
-            let found = match &sym.module {
-                Some(m) => symbols.lookup_in(m, &sym.name),
-                None => symbols.lookup(&sym.name),
-            };
-            let found = found.map_err(|e| ResolveError {
-                column: sym.column,
-                message: e.to_string(),
-            })?;
-            Node::Const(found.addr)
-        }
+        Expr::Symbol(sym) => Node::Const(lookup(sym, symbols)?.addr),
         Expr::Region { name, column } => {
             let region = maps.find_by_name(name).ok_or_else(|| ResolveError {
                 column: *column,
