@@ -11,7 +11,7 @@ use std::hint::black_box;
 use std::io::IoSliceMut;
 use std::time::{Duration, Instant};
 
-use pvtui::process::{ReadMode, Target};
+use pvtui::process::{PageBuffer, ReadMode, Target};
 use pvtui::sys::{self, RemoteRange};
 
 const CHUNK: usize = 1 << 20;
@@ -33,14 +33,6 @@ fn time<F: FnMut()>(runs: usize, mut f: F) -> (Duration, Duration) {
 
 fn gbps(bytes: usize, d: Duration) -> f64 {
     bytes as f64 / d.as_secs_f64() / 1e9
-}
-
-/// A buffer of `len` bytes whose start is page aligned, so local and remote
-/// addresses agree modulo the page size.
-fn aligned(raw: &mut Vec<u8>, len: usize) -> &mut [u8] {
-    raw.resize(len + PAGE as usize, 0);
-    let off = (PAGE as usize - raw.as_ptr() as usize % PAGE as usize) % PAGE as usize;
-    &mut raw[off..off + len]
 }
 
 /// A deterministic scatter of addresses, one per distinct page.
@@ -87,8 +79,8 @@ fn main() {
         black_box(&dst);
     });
     drop((src, dst));
-    let mut raw = Vec::new();
-    let buf = aligned(&mut raw, CHUNK);
+    let mut page_buffer = PageBuffer::new(CHUNK);
+    let buf = &mut page_buffer[..];
     let bare = |buf: &mut [u8]| {
         for off in (0..len).step_by(CHUNK) {
             let remote = [RemoteRange {

@@ -22,6 +22,8 @@ pub mod worker;
 
 pub use caps::{Capabilities, capabilities};
 pub use maps::{Maps, Perms, Region};
-pub use memory::{Gap, RangeRead, ReadBatch, ReadMode, ReadOutcome, Unread, WriteReport};
+pub use memory::{
+    Gap, PageBuffer, RangeRead, ReadBatch, ReadMode, ReadOutcome, Unread, WriteReport,
+};
 pub use target::{Access, Target};
 pub use worker::MemoryWorker;

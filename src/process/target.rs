@@ -458,13 +458,12 @@ impl Target {
     ) -> Result<Vec<Gap>> {
         let len = clamp_len(addr, buf.len());
         let buf = &mut buf[..len];
-        buf.fill(0);
         let mut gaps = Vec::new();
         let mut plan = Plan::default();
         plan.add(maps, addr, len as u64, &mut gaps);
         let spans = self.filter_resident(maps, plan.spans(), mode, &mut gaps)?;
         let mut ios = Vec::with_capacity(spans.len());
-        let mut rest = buf;
+        let mut rest = &mut *buf;
         let mut at = addr;
         for span in &spans {
             let (_, tail) = rest.split_at_mut((span.addr - at) as usize);
@@ -476,6 +475,12 @@ impl Target {
         self.transfer(maps, &mut ios, mode, &mut gaps)?;
         gaps.sort_by_key(|g| g.addr);
         merge_gaps_in_place(&mut gaps);
+        // Only the bytes not read need clearing: zeroing the whole buffer first
+        // would cost another pass over it.
+        for gap in &gaps {
+            let from = (gap.addr - addr) as usize;
+            buf[from..from + gap.len as usize].fill(0);
+        }
         Ok(gaps)
     }
 
