@@ -1,7 +1,6 @@
 //! `pvtui demo`: starts the built-in demo target (this same binary, run as
 //! `pvtui demo-target`) and attaches the UI to it with a few watches.
 
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{ExitCode, Stdio};
 
@@ -17,19 +16,22 @@ pub struct DemoArgs {
     pub options: UiOptions,
 }
 
-/// The watches the demo starts with, from the addresses the target printed.
-pub fn suggested_watches(addrs: &HashMap<String, String>) -> Vec<String> {
-    let at = |name: &str| addrs.get(name).cloned().unwrap_or_default();
-    vec![
-        format!("{}:u64", at("ticks")),
-        format!("{}:i32", at("wave")),
-        format!("{}:f64", at("temperature")),
-        format!("{}:u32", at("player.hp")),
-        format!("{}:u64", at("player.gold")),
-        format!("{}:ptr", at("player.inventory")),
-        format!("{}:str[32]", at("greeting")),
-        format!("{}:u8", at("unlocked")),
+/// The watches the demo starts with: its statics by name, a field of a
+/// struct, and an array behind the struct's pointer.
+pub fn suggested_watches() -> Vec<String> {
+    [
+        "pvtui::demo::TICKS",
+        "pvtui::demo::WAVE:i32",
+        "pvtui::demo::TEMPERATURE:f64",
+        "pvtui::demo::PLAYER:u32",
+        "pvtui::demo::PLAYER+8:u64",
+        "*(pvtui::demo::PLAYER+16):u32[8]",
+        "pvtui::demo::GREETING:cstr",
+        "pvtui::demo::UNLOCKED:u8",
     ]
+    .into_iter()
+    .map(String::from)
+    .collect()
 }
 
 pub fn run(args: DemoArgs) -> Result<ExitCode> {
@@ -50,7 +52,6 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         return Err(Error::Usage("the demo target has no output".into()));
     };
     let mut reader = BufReader::new(stdout);
-    let mut addrs = HashMap::new();
     let mut line = String::new();
     loop {
         line.clear();
@@ -64,15 +65,12 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
             }
             Ok(_) => {}
         }
-        let l = line.trim_end();
-        if l == "ready" {
+        // It prints where its statics are, then `ready`; the watches name them instead.
+        if line.trim_end() == "ready" {
             break;
-        }
-        if let Some((k, v)) = l.split_once('=') {
-            addrs.insert(k.to_string(), v.to_string());
         }
     }
     // The rest of its output goes to the UI, line by line.
     child.stdout = Some(reader.into_inner());
-    attach_and_run(pid, Some(child), &settings, suggested_watches(&addrs))
+    attach_and_run(pid, Some(child), &settings, suggested_watches())
 }

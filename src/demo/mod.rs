@@ -21,7 +21,9 @@ pub static UNLOCKED: AtomicU8 = AtomicU8::new(0);
 /// A NUL-terminated string, 32 bytes.
 pub static GREETING: [AtomicU8; 32] = text::<32>(b"hello from the pvtui demo");
 
-/// A struct with a pointer to memory on the heap.
+/// A struct with a pointer to memory on the heap. `repr(C)` so its fields
+/// sit at known offsets: hp +0, level +4, gold +8, inventory +16.
+#[repr(C)]
 pub struct Player {
     pub hp: AtomicU32,
     pub level: AtomicU32,

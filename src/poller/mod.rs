@@ -20,8 +20,6 @@
 //! # Ok::<(), pvtui::Error>(())
 //! ```
 
-pub mod watch;
-
 use std::collections::HashMap;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
@@ -32,37 +30,44 @@ use std::time::{Duration, Instant};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use crate::error::{Error, Result};
+use crate::expr::{Type, Watch, WatchReading, WatchSet, parse_watch, relocatable};
 use crate::process::{Gap, Maps, MemoryWorker, ReadMode, ReadOutcome, Target, Unread, WriteReport};
+use crate::symbols::SymbolTable;
 
-pub use watch::{ParseError, RawWatch, ValueType};
+pub use crate::expr::WatchId;
 
-/// Identifies a watch across commands and snapshots.
-pub type WatchId = u64;
-
-/// What a watch reads: where and as what.
+/// An expression's error with the 0-based column it points at.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WatchSpec {
-    pub id: WatchId,
+pub struct ExprError {
+    pub column: usize,
+    pub message: String,
+}
+
+/// Where an expression points, and the type a watch of it reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evaluated {
     pub addr: u64,
-    pub ty: ValueType,
+    pub ty: Type,
 }
 
 /// Commands to the poller.
 #[derive(Clone, Debug)]
 pub enum Command {
-    /// Replace the watch list.
-    SetWatches(Vec<WatchSpec>),
+    /// Replace the watch list; readings come back with these ids.
+    SetWatches(Vec<(WatchId, Watch)>),
     /// Write bytes; the result comes back as [`PollerEvent::Wrote`] with `tag`.
     Write {
         tag: u64,
         addr: u64,
         bytes: Vec<u8>,
     },
-    /// Rewrite `bytes` at `addr` every tick until unfrozen.
+    /// Rewrite `bytes` at `addr` every tick until unfrozen; without bytes,
+    /// the `len` bytes there now. Answered by [`PollerEvent::Frozen`].
     Freeze {
         watch: WatchId,
         addr: u64,
-        bytes: Vec<u8>,
+        len: usize,
+        bytes: Option<Vec<u8>>,
     },
     Unfreeze {
         watch: WatchId,
@@ -76,22 +81,22 @@ pub enum Command {
     WantResidency(bool),
     /// Poll now rather than at the next deadline.
     PollNow,
+    /// Parse, resolve and follow an expression once; answered by
+    /// [`PollerEvent::Evaluated`] with `tag`.
+    Evaluate {
+        tag: u64,
+        text: String,
+    },
+    /// The watch list written to survive ASLR and restarts; answered by
+    /// [`PollerEvent::Portable`].
+    Portable {
+        tag: u64,
+    },
     /// Sent by the exit watcher: the pidfd became readable.
     TargetExited,
     /// Stop polling and end the thread (sent by the handle when dropped;
     /// other senders may still be alive then).
     Shutdown,
-}
-
-/// One watch's reading in a snapshot.
-#[derive(Clone, Debug, PartialEq)]
-pub struct WatchReading {
-    pub id: WatchId,
-    pub addr: u64,
-    /// The bytes when every one was read.
-    pub bytes: Option<Vec<u8>>,
-    /// Why they were not.
-    pub unread: Option<Unread>,
 }
 
 /// What one tick saw.
@@ -119,6 +124,19 @@ pub enum PollerEvent {
     Wrote {
         tag: u64,
         result: std::result::Result<WriteReport, String>,
+    },
+    /// A freeze took hold (with the bytes it holds) or could not.
+    Frozen {
+        watch: WatchId,
+        result: std::result::Result<(u64, Vec<u8>), String>,
+    },
+    Evaluated {
+        tag: u64,
+        result: std::result::Result<Evaluated, ExprError>,
+    },
+    Portable {
+        tag: u64,
+        lines: Vec<String>,
     },
     /// The target exited; the poller stops reading.
     Exited,
@@ -267,11 +285,15 @@ struct Freeze {
 
 struct PollState {
     worker: MemoryWorker,
+    symbols: SymbolTable,
+    set: WatchSet,
+    /// The UI's id of each watch in `set`, in order.
+    ids: Vec<WatchId>,
+    watch_list: Vec<Watch>,
     maps: Maps,
     maps_sent: bool,
     interval: Duration,
     paused: bool,
-    watches: Vec<WatchSpec>,
     freezes: HashMap<WatchId, Freeze>,
     hex: Option<(u64, usize)>,
     want_residency: bool,
@@ -288,12 +310,15 @@ impl PollState {
     fn new(target: Arc<Target>, options: PollerOptions) -> Result<PollState> {
         let maps = target.maps()?;
         Ok(PollState {
+            symbols: SymbolTable::new(&target, &maps),
+            set: WatchSet::new(),
+            ids: Vec::new(),
+            watch_list: Vec::new(),
             worker: MemoryWorker::new(target, options.read_deadline),
             maps,
             maps_sent: false,
             interval: options.interval,
             paused: false,
-            watches: Vec::new(),
             freezes: HashMap::new(),
             hex: None,
             want_residency: false,
@@ -349,8 +374,15 @@ impl PollState {
         match command {
             Command::SetWatches(watches) => {
                 self.freezes
-                    .retain(|id, _| watches.iter().any(|w| w.id == *id));
-                self.watches = watches;
+                    .retain(|id, _| watches.iter().any(|(w, _)| w == id));
+                self.set = WatchSet::new();
+                self.ids.clear();
+                self.watch_list.clear();
+                for (id, watch) in watches {
+                    self.ids.push(id);
+                    self.watch_list.push(watch.clone());
+                    self.set.add(watch);
+                }
                 self.poll_now = true;
             }
             Command::Write { tag, addr, bytes } => {
@@ -358,9 +390,30 @@ impl PollState {
                 self.poll_now = true;
                 return sink(PollerEvent::Wrote { tag, result });
             }
-            Command::Freeze { watch, addr, bytes } => {
-                self.freezes.insert(watch, Freeze { addr, bytes });
+            Command::Freeze {
+                watch,
+                addr,
+                len,
+                bytes,
+            } => {
+                let result = match bytes {
+                    Some(bytes) => Ok(bytes),
+                    None => self.read_now(addr, len),
+                };
+                if let Ok(bytes) = &result {
+                    self.freezes.insert(
+                        watch,
+                        Freeze {
+                            addr,
+                            bytes: bytes.clone(),
+                        },
+                    );
+                }
                 self.poll_now = true;
+                return sink(PollerEvent::Frozen {
+                    watch,
+                    result: result.map(|b| (addr, b)),
+                });
             }
             Command::Unfreeze { watch } => {
                 self.freezes.remove(&watch);
@@ -382,6 +435,18 @@ impl PollState {
                 }
             }
             Command::PollNow => self.poll_now = true,
+            Command::Evaluate { tag, text } => {
+                let result = self.evaluate(&text);
+                return sink(PollerEvent::Evaluated { tag, result });
+            }
+            Command::Portable { tag } => {
+                let lines = self
+                    .watch_list
+                    .iter()
+                    .map(|w| relocatable(w, &self.symbols).to_string())
+                    .collect();
+                return sink(PollerEvent::Portable { tag, lines });
+            }
             Command::Shutdown => return false,
             Command::TargetExited => {
                 if !self.exited {
@@ -421,6 +486,8 @@ impl PollState {
                 if !self.maps_sent || maps != self.maps {
                     maps_changed = Some(maps.clone());
                     self.maps_sent = true;
+                    // A library loaded or unloaded: watches on it resolve anew.
+                    self.symbols.refresh(&maps);
                 }
                 self.maps = maps;
             }
@@ -510,41 +577,75 @@ impl PollState {
         sink(PollerEvent::Snapshot(Box::new(snapshot)))
     }
 
-    /// All watches in one batched read.
+    /// Every watch, batched by the watch set: one read per pointer level.
     fn read_watches(&mut self) -> Result<Vec<WatchReading>> {
-        if self.watches.is_empty() {
+        if self.set.is_empty() {
             return Ok(Vec::new());
         }
-        let ranges: Vec<(u64, usize)> =
-            self.watches.iter().map(|w| (w.addr, w.ty.size())).collect();
-        let outcomes = match self.worker.read(&self.maps, &ranges, ReadMode::NoWait) {
-            Ok(outcomes) => outcomes,
-            Err(e) if e.is_exit() => return Err(e),
-            Err(e) => {
-                let why = stall_or_fault(&e);
-                return Ok(self
-                    .watches
-                    .iter()
-                    .map(|w| WatchReading {
-                        id: w.id,
-                        addr: w.addr,
-                        bytes: None,
-                        unread: Some(why),
-                    })
-                    .collect());
-            }
-        };
-        Ok(self
-            .watches
-            .iter()
-            .zip(outcomes)
-            .map(|(w, outcome)| WatchReading {
-                id: w.id,
-                addr: w.addr,
-                unread: outcome.first_unread(),
-                bytes: outcome.is_complete().then_some(outcome.data),
-            })
-            .collect())
+        let mut readings = self.set.poll(
+            &mut self.worker,
+            &self.maps,
+            &self.symbols,
+            ReadMode::NoWait,
+        )?;
+        for (reading, id) in readings.iter_mut().zip(&self.ids) {
+            reading.id = *id;
+        }
+        Ok(readings)
+    }
+
+    /// Reads `len` bytes at `addr` now, all or nothing.
+    fn read_now(&mut self, addr: u64, len: usize) -> std::result::Result<Vec<u8>, String> {
+        let outcomes = self
+            .worker
+            .read(&self.maps, &[(addr, len)], ReadMode::NoWait)
+            .map_err(|e| e.to_string())?;
+        let outcome = outcomes.first().ok_or("nothing was read")?;
+        match outcome.first_unread() {
+            None => Ok(outcome.data.clone()),
+            Some(why) => Err(format!("the value was not read: {why}")),
+        }
+    }
+
+    /// Parses, resolves and follows `text` once.
+    fn evaluate(&mut self, text: &str) -> std::result::Result<Evaluated, ExprError> {
+        let watch = parse_watch(text).map_err(|e| ExprError {
+            column: e.column,
+            message: e.message,
+        })?;
+        let mut once = WatchSet::new();
+        let id = once.add(watch);
+        let readings = once
+            .poll(
+                &mut self.worker,
+                &self.maps,
+                &self.symbols,
+                ReadMode::NoWait,
+            )
+            .map_err(|e| ExprError {
+                column: 0,
+                message: e.to_string(),
+            })?;
+        if let Some(e) = once.resolve_error(id) {
+            return Err(ExprError {
+                column: e.column,
+                message: e.message.clone(),
+            });
+        }
+        let reading = readings.into_iter().next().ok_or(ExprError {
+            column: 0,
+            message: "nothing was evaluated".into(),
+        })?;
+        match reading.address {
+            Some(addr) => Ok(Evaluated {
+                addr,
+                ty: reading.ty,
+            }),
+            None => Err(ExprError {
+                column: 0,
+                message: format!("no address: {}", reading.status),
+            }),
+        }
     }
 
     /// Resident bytes per region from `/proc/PID/smaps`, every few seconds.

@@ -7,13 +7,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
-use crate::poller::{Command, ParseError, PollerEvent, Snapshot, ValueType, WatchId, WatchSpec};
-use crate::process::{Access, Maps, ReadOutcome, Unread, WriteReport};
+use crate::expr::{Status, Type, Value, Watch, parse_watch};
+use crate::poller::{Command, Evaluated, ExprError, PollerEvent, Snapshot, WatchId};
+use crate::process::{Access, Maps, ReadOutcome, WriteReport};
 use crate::tui::event::Event;
 use crate::tui::input::{Input, Purpose};
 use crate::tui::keys::{Action, KeyMap};
 use crate::tui::theme::Theme;
-use crate::tui::watchexpr;
 
 /// How many values a watch keeps for its sparkline and chart.
 pub const HISTORY: usize = 240;
@@ -73,20 +73,23 @@ pub struct WatchRow {
     pub id: WatchId,
     /// As the user typed it.
     pub expr: String,
-    pub ty: ValueType,
+    pub watch: Watch,
+    /// The type read: the watch's own or its symbol's; known after the first reading.
+    pub ty: Option<Type>,
     pub addr: Option<u64>,
-    pub bytes: Option<Vec<u8>>,
-    pub unread: Option<Unread>,
+    pub value: Option<Value>,
+    pub status: Option<Status>,
     /// When the value last changed, for the highlight.
     pub changed_at: Option<Instant>,
     pub history: VecDeque<f64>,
-    pub frozen: Option<Vec<u8>>,
+    /// Where and what a freeze holds.
+    pub frozen: Option<(u64, Vec<u8>)>,
     pub freeze_error: Option<String>,
 }
 
 impl WatchRow {
     pub fn value_text(&self) -> Option<String> {
-        self.bytes.as_ref().map(|b| self.ty.show(b))
+        self.value.as_ref().map(Value::to_string)
     }
 }
 
@@ -107,7 +110,7 @@ pub struct LogEntry {
 struct PendingWrite {
     what: &'static str,
     expr: String,
-    ty: Option<ValueType>,
+    ty: Option<Type>,
 }
 
 /// A write that can be undone: where, and the bytes that were there.
@@ -116,7 +119,7 @@ struct Undo {
     addr: u64,
     before: Vec<u8>,
     expr: String,
-    ty: Option<ValueType>,
+    ty: Option<Type>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -203,12 +206,16 @@ pub struct App {
     /// Input-to-frame latency samples, filled by the loop.
     pub latencies: VecDeque<Duration>,
     commands: Sender<Command>,
-    next_id: WatchId,
+    next_id: u64,
     next_tag: u64,
     pending: HashMap<u64, PendingWrite>,
     undo: Vec<Undo>,
-    /// Watch expressions to add once the maps are known.
-    queued: Vec<String>,
+    /// The evaluation the input line waits for (as-you-type checks, go to).
+    input_tag: Option<u64>,
+    /// A go-to waiting for its address.
+    pending_goto: Option<u64>,
+    /// A save waiting for the portable watch list: tag and path.
+    pending_save: Option<(u64, String)>,
 }
 
 impl App {
@@ -246,7 +253,9 @@ impl App {
             next_tag: 1,
             pending: HashMap::new(),
             undo: Vec::new(),
-            queued: Vec::new(),
+            input_tag: None,
+            pending_goto: None,
+            pending_save: None,
         }
     }
 
@@ -265,17 +274,21 @@ impl App {
     }
 
     /// Adds a watch from its expression; the error says what is wrong with it.
-    pub fn add_watch(&mut self, expr: &str) -> Result<(), ParseError> {
-        let parsed = watchexpr::parse(expr, &self.maps.maps)?;
-        let id = self.next_id;
+    pub fn add_watch(&mut self, expr: &str) -> Result<(), ExprError> {
+        let watch = parse_watch(expr.trim()).map_err(|e| ExprError {
+            column: e.column + (expr.len() - expr.trim_start().len()),
+            message: e.message,
+        })?;
+        let id = WatchId(self.next_id);
         self.next_id += 1;
         self.watches.push(WatchRow {
             id,
             expr: expr.trim().to_string(),
-            ty: parsed.ty,
-            addr: Some(parsed.addr),
-            bytes: None,
-            unread: None,
+            ty: watch.ty.clone(),
+            watch,
+            addr: None,
+            value: None,
+            status: None,
             changed_at: None,
             history: VecDeque::new(),
             frozen: None,
@@ -286,17 +299,9 @@ impl App {
         Ok(())
     }
 
-    /// Adds watches given at start; those that need the maps wait for them.
+    /// Adds the watches given at start; those that do not parse are reported.
     pub fn queue_watches(&mut self, exprs: Vec<String>) {
-        self.queued.extend(exprs);
-        self.add_queued();
-    }
-
-    fn add_queued(&mut self) {
-        if self.maps.maps.regions().is_empty() {
-            return;
-        }
-        for expr in std::mem::take(&mut self.queued) {
+        for expr in exprs {
             if let Err(e) = self.add_watch(&expr) {
                 self.say(Level::Error, format!("watch {expr:?}: {}", e.message));
             }
@@ -305,18 +310,12 @@ impl App {
     }
 
     fn sync_watches(&mut self) {
-        let specs = self
+        let watches = self
             .watches
             .iter()
-            .filter_map(|w| {
-                w.addr.map(|addr| WatchSpec {
-                    id: w.id,
-                    addr,
-                    ty: w.ty,
-                })
-            })
+            .map(|w| (w.id, w.watch.clone()))
             .collect();
-        self.send(Command::SetWatches(specs));
+        self.send(Command::SetWatches(watches));
     }
 
     /// Rows of the body area (the pane's content), for paging.
@@ -388,6 +387,7 @@ impl App {
                 for w in &mut self.watches {
                     w.frozen = None;
                 }
+                self.input_tag = None;
                 if matches!(self.input.as_ref().map(|i| &i.purpose), Some(p) if p.writes()) {
                     self.input = None;
                 }
@@ -397,6 +397,17 @@ impl App {
                 );
             }
             PollerEvent::Warning(text) => self.say(Level::Warning, text),
+            PollerEvent::Frozen { watch, result } => self.frozen(watch, result),
+            PollerEvent::Evaluated { tag, result } => self.evaluated(tag, result),
+            PollerEvent::Portable { tag, lines } => {
+                if let Some((want, path)) = self.pending_save.take() {
+                    if want == tag {
+                        self.save_watches(&path, &lines);
+                    } else {
+                        self.pending_save = Some((want, path));
+                    }
+                }
+            }
         }
     }
 
@@ -409,7 +420,6 @@ impl App {
             self.maps.maps = maps;
             let n = self.maps.visible().len();
             self.maps.selected = self.maps.selected.min(n.saturating_sub(1));
-            self.add_queued();
         }
         if let Some(residency) = s.residency {
             self.maps.residency = residency;
@@ -419,27 +429,34 @@ impl App {
                 w.freeze_error = Some(err);
             }
         }
-        for reading in s.watches {
-            let Some(w) = self.watches.iter_mut().find(|w| w.id == reading.id) else {
+        for (i, reading) in s.watches.into_iter().enumerate() {
+            // Readings come in watch order, unless the list changed meanwhile.
+            let at = match self.watches.get(i) {
+                Some(w) if w.id == reading.id => Some(i),
+                _ => self.watches.iter().position(|w| w.id == reading.id),
+            };
+            let Some(w) = at.and_then(|i| self.watches.get_mut(i)) else {
                 continue;
             };
-            w.addr = Some(reading.addr);
-            w.unread = reading.unread;
-            if let Some(bytes) = reading.bytes {
-                if w.bytes.as_ref().is_some_and(|old| *old != bytes) {
-                    w.changed_at = Some(now);
-                }
-                if let Some(x) = w.ty.number(&bytes) {
-                    if w.history.len() == HISTORY {
-                        w.history.pop_front();
-                    }
-                    w.history.push_back(x);
-                }
-                w.bytes = Some(bytes);
-            } else {
-                // Never show a stale number for a value that was not read.
-                w.bytes = None;
+            w.addr = reading.address;
+            w.ty = Some(reading.ty);
+            if reading.status == Status::Changed {
+                w.changed_at = Some(now);
             }
+            if let Some(x) = reading
+                .value
+                .as_ref()
+                .and_then(Value::as_f64)
+                .filter(|x| x.is_finite())
+            {
+                if w.history.len() == HISTORY {
+                    w.history.pop_front();
+                }
+                w.history.push_back(x);
+            }
+            // Never a stale number for a value that was not read.
+            w.value = reading.value;
+            w.status = Some(reading.status);
         }
         if let Some(hex) = s.hex {
             if let Some(old) = &self.hex.data {
@@ -470,10 +487,7 @@ impl App {
         let Some(pending) = self.pending.remove(&tag) else {
             return;
         };
-        let show = |bytes: &[u8]| match pending.ty {
-            Some(ty) if bytes.len() >= ty.size() => ty.show(bytes),
-            _ => hex_bytes(bytes),
-        };
+        let show = |bytes: &[u8]| show(pending.ty.as_ref(), bytes);
         let entry = match &result {
             Ok(report) => {
                 let landed = report.landed();
@@ -495,7 +509,7 @@ impl App {
                         addr: report.addr,
                         before: report.before.clone(),
                         expr: pending.expr.clone(),
-                        ty: pending.ty,
+                        ty: pending.ty.clone(),
                     });
                 }
                 LogEntry {
@@ -540,7 +554,7 @@ impl App {
         &mut self,
         what: &'static str,
         expr: String,
-        ty: Option<ValueType>,
+        ty: Option<Type>,
         addr: u64,
         bytes: Vec<u8>,
     ) {
@@ -759,7 +773,7 @@ impl App {
             return;
         }
         let mut input = Input::new(purpose, text);
-        input.error = self.validate(&input);
+        self.check_input(&mut input);
         self.input = Some(input);
     }
 
@@ -768,13 +782,12 @@ impl App {
             self.say(Level::Info, "no watch selected: add one with a");
             return;
         };
-        let text = w.value_text().unwrap_or_default();
-        let (id, ty) = (w.id, w.ty);
-        let text = match ty {
-            ValueType::Ptr => text,
-            _ => text.split(" (").next().unwrap_or_default().to_string(),
+        let Some(ty) = w.ty.clone() else {
+            self.say(Level::Warning, "the watch's type is not known yet");
+            return;
         };
-        self.start_input(Purpose::EditWatch(id, ty), text);
+        let text = w.value_text().unwrap_or_default();
+        self.start_input(Purpose::EditWatch(w.id, ty), text);
     }
 
     fn start_hex_write(&mut self) {
@@ -790,51 +803,96 @@ impl App {
         let Some(w) = self.watches.get_mut(self.selected) else {
             return;
         };
-        let (id, expr, addr, ty) = (w.id, w.expr.clone(), w.addr, w.ty);
-        let entry = if w.frozen.take().is_some() {
+        let (id, expr) = (w.id, w.expr.clone());
+        if let Some((addr, bytes)) = w.frozen.take() {
             w.freeze_error = None;
+            let value = w.value_text().unwrap_or_default();
+            let ty = w.ty.clone();
             self.send(Command::Unfreeze { watch: id });
-            "unfreeze"
-        } else {
-            let (Some(addr), Some(bytes)) = (addr, w.bytes.clone()) else {
-                self.say(
-                    Level::Warning,
-                    "the value was not read: nothing to freeze at",
-                );
-                return;
-            };
-            w.frozen = Some(bytes.clone());
-            self.send(Command::Freeze {
-                watch: id,
+            self.say(Level::Info, format!("unfreeze {expr}"));
+            self.push_log(LogEntry {
+                time: SystemTime::now(),
+                what: "unfreeze",
                 addr,
-                bytes,
+                expr,
+                old: show(ty.as_ref(), &bytes),
+                new: value,
+                result: "released".into(),
+                ok: true,
             });
-            "freeze"
+            return;
+        }
+        let (Some(addr), Some(ty)) = (w.addr, w.ty.clone()) else {
+            self.say(
+                Level::Warning,
+                "the value was not read: nothing to freeze at",
+            );
+            return;
         };
-        let value = self
-            .watches
-            .get(self.selected)
-            .and_then(WatchRow::value_text)
-            .unwrap_or_default();
-        self.say(Level::Info, format!("{entry} {expr}"));
-        self.push_log(LogEntry {
-            time: SystemTime::now(),
-            what: entry,
-            addr: addr.unwrap_or(0),
-            expr,
-            old: value.clone(),
-            new: if entry == "freeze" {
-                value
-            } else {
-                String::new()
-            },
-            result: if entry == "freeze" {
-                format!("held every tick as {ty}")
-            } else {
-                "released".into()
-            },
-            ok: true,
+        self.send(Command::Freeze {
+            watch: id,
+            addr,
+            len: ty.size(),
+            bytes: None,
         });
+    }
+
+    /// A freeze took hold, or could not.
+    fn frozen(&mut self, watch: WatchId, result: Result<(u64, Vec<u8>), String>) {
+        let Some(w) = self.watches.iter_mut().find(|w| w.id == watch) else {
+            return;
+        };
+        let expr = w.expr.clone();
+        match result {
+            Ok((addr, bytes)) => {
+                let value = show(w.ty.as_ref(), &bytes);
+                let ty = w.ty.as_ref().map(Type::to_string).unwrap_or_default();
+                let was_frozen = w.frozen.replace((addr, bytes)).is_some();
+                if was_frozen {
+                    return;
+                }
+                self.say(Level::Info, format!("freeze {expr} at {value}"));
+                self.push_log(LogEntry {
+                    time: SystemTime::now(),
+                    what: "freeze",
+                    addr,
+                    expr,
+                    old: value.clone(),
+                    new: value,
+                    result: format!("held every tick as {ty}"),
+                    ok: true,
+                });
+            }
+            Err(why) => self.say(Level::Error, format!("freeze {expr}: {why}")),
+        }
+    }
+
+    /// An expression the input line asked about was evaluated.
+    fn evaluated(&mut self, tag: u64, result: Result<Evaluated, ExprError>) {
+        if self.pending_goto == Some(tag) {
+            self.pending_goto = None;
+            match result {
+                Ok(found) => {
+                    self.hex.back.push(self.hex.cursor);
+                    self.open_hex(found.addr);
+                }
+                Err(e) => self.say(Level::Error, format!("go to: {}", e.message)),
+            }
+            return;
+        }
+        if self.input_tag != Some(tag) {
+            return;
+        }
+        let Some(input) = self.input.as_mut() else {
+            return;
+        };
+        // A parse error found locally stays; otherwise show what the poller said.
+        if input.error.is_none() {
+            match result {
+                Ok(found) => input.hint = Some(format!("→ {:#x} as {}", found.addr, found.ty)),
+                Err(e) => input.error = Some(e),
+            }
+        }
     }
 
     fn delete_watch(&mut self) {
@@ -856,16 +914,20 @@ impl App {
         self.write("undo", u.expr, u.ty, u.addr, u.before);
     }
 
-    /// What is wrong with the input's text, as it stands.
-    fn validate(&self, input: &Input) -> Option<ParseError> {
-        let err = |message: String| Some(ParseError { column: 0, message });
+    /// What is wrong with the input's text, as far as the UI can tell;
+    /// unknown symbols and unmapped regions come back from the poller.
+    fn validate(&self, input: &Input) -> Option<ExprError> {
+        let err = |message: String| Some(ExprError { column: 0, message });
+        let lead = input.text.len() - input.text.trim_start().len();
         match &input.purpose {
-            Purpose::AddWatch => watchexpr::parse(&input.text, &self.maps.maps).err(),
-            Purpose::EditWatch(_, ty) => ty.encode(&input.text).err().and_then(err),
-            Purpose::HexWrite(_) => crate::poller::watch::parse_hex_bytes(&input.text)
-                .err()
-                .and_then(err),
-            Purpose::Goto => watchexpr::parse_address(&input.text, &self.maps.maps).err(),
+            Purpose::AddWatch | Purpose::Goto => {
+                parse_watch(input.text.trim()).err().map(|e| ExprError {
+                    column: e.column + lead,
+                    message: e.message,
+                })
+            }
+            Purpose::EditWatch(_, ty) => ty.encode(&input.text).err().and_then(|e| err(e.why)),
+            Purpose::HexWrite(_) => parse_hex_bytes(&input.text).err().and_then(err),
             Purpose::SaveWatches | Purpose::ExportLog => input
                 .text
                 .trim()
@@ -873,6 +935,22 @@ impl App {
                 .then(|| "a file name".to_string())
                 .and_then(err),
             Purpose::MapsFilter => None,
+        }
+    }
+
+    /// Checks the input again, and asks the poller to resolve an expression.
+    fn check_input(&mut self, input: &mut Input) {
+        input.error = self.validate(input);
+        input.hint = None;
+        self.input_tag = None;
+        if input.error.is_none() && matches!(input.purpose, Purpose::AddWatch | Purpose::Goto) {
+            let tag = self.next_tag;
+            self.next_tag += 1;
+            self.input_tag = Some(tag);
+            self.send(Command::Evaluate {
+                tag,
+                text: input.text.trim().to_string(),
+            });
         }
     }
 
@@ -888,8 +966,10 @@ impl App {
                 return;
             }
             KeyCode::Enter => {
-                input.error = self.validate(&input);
-                if input.error.is_some() {
+                // An unknown symbol does not block adding a watch (its library may
+                // load later), but a syntax error does.
+                if let Some(e) = self.validate(&input) {
+                    input.error = Some(e);
                     self.input = Some(input);
                 } else {
                     self.submit(input);
@@ -898,7 +978,7 @@ impl App {
             }
             _ => input.edit(key),
         }
-        input.error = self.validate(&input);
+        self.check_input(&mut input);
         if input.purpose == Purpose::MapsFilter {
             self.maps.filter = input.text.clone();
             self.maps.selected = 0;
@@ -918,58 +998,61 @@ impl App {
                 let Some(w) = self.watches.iter().find(|w| w.id == id) else {
                     return;
                 };
-                let (expr, addr) = (w.expr.clone(), w.addr);
+                let (expr, addr, frozen) = (w.expr.clone(), w.addr, w.frozen.is_some());
                 let Some(addr) = addr else {
                     self.say(Level::Error, "the watch has no address to write to");
                     return;
                 };
                 match ty.encode(&text) {
                     Ok(bytes) => {
-                        if let Some(w) = self.watches.iter_mut().find(|w| w.id == id) {
-                            if w.frozen.is_some() {
-                                // Editing a frozen value freezes the new one.
-                                w.frozen = Some(bytes.clone());
-                                self.send(Command::Freeze {
-                                    watch: id,
-                                    addr,
-                                    bytes: bytes.clone(),
-                                });
-                            }
+                        if frozen {
+                            // Editing a frozen value freezes the new one.
+                            self.send(Command::Freeze {
+                                watch: id,
+                                addr,
+                                len: bytes.len(),
+                                bytes: Some(bytes.clone()),
+                            });
                         }
                         self.write("write", expr, Some(ty), addr, bytes);
                     }
-                    Err(e) => self.say(Level::Error, e),
+                    Err(e) => self.say(Level::Error, e.to_string()),
                 }
             }
-            Purpose::HexWrite(addr) => match crate::poller::watch::parse_hex_bytes(&text) {
+            Purpose::HexWrite(addr) => match parse_hex_bytes(&text) {
                 Ok(bytes) => self.write("write", format!("{addr:#x}"), None, addr, bytes),
                 Err(e) => self.say(Level::Error, e),
             },
-            Purpose::Goto => match watchexpr::parse_address(&text, &self.maps.maps) {
-                Ok(addr) => {
-                    self.hex.back.push(self.hex.cursor);
-                    self.open_hex(addr);
-                }
-                Err(e) => self.say(Level::Error, e.message),
-            },
-            Purpose::SaveWatches => self.save_watches(&text),
+            Purpose::Goto => {
+                let tag = self.next_tag;
+                self.next_tag += 1;
+                self.pending_goto = Some(tag);
+                self.send(Command::Evaluate { tag, text });
+            }
+            Purpose::SaveWatches => {
+                let tag = self.next_tag;
+                self.next_tag += 1;
+                self.pending_save = Some((tag, text));
+                self.send(Command::Portable { tag });
+            }
             Purpose::ExportLog => self.export_log(&text),
             Purpose::MapsFilter => self.maps.filter = text,
         }
     }
 
-    /// Writes the watch list, addresses made module-relative so the file
-    /// survives ASLR and restarts.
-    fn save_watches(&mut self, path: &str) {
-        let mut text = String::from("# pvtui watch list: one expression a line\n");
-        for w in &self.watches {
-            text.push_str(&watchexpr::portable(w, &self.maps.maps));
+    /// Writes the watch list, as the poller made it portable: addresses in
+    /// mapped files as `module!symbol+off` or `[module]+off`.
+    fn save_watches(&mut self, path: &str, lines: &[String]) {
+        let mut text =
+            String::from("# pvtui watch list: one expression a line (pvtui --watches FILE)\n");
+        for line in lines {
+            text.push_str(line);
             text.push('\n');
         }
         match std::fs::write(path, text) {
             Ok(()) => self.say(
                 Level::Info,
-                format!("saved {} watches to {path}", self.watches.len()),
+                format!("saved {} watches to {path}", lines.len()),
             ),
             Err(e) => self.say(Level::Error, format!("cannot write {path}: {e}")),
         }
@@ -1047,6 +1130,32 @@ pub fn scroll_offset(selected: usize, rows: usize) -> usize {
     } else {
         selected + 1 - rows
     }
+}
+
+/// A value's bytes as its type shows them, or as hex.
+fn show(ty: Option<&Type>, bytes: &[u8]) -> String {
+    match ty {
+        Some(ty) if bytes.len() >= ty.size() || ty.reads_prefix() => ty.decode(bytes).to_string(),
+        _ => hex_bytes(bytes),
+    }
+}
+
+/// `de ad be ef` or `deadbeef`.
+pub fn parse_hex_bytes(text: &str) -> Result<Vec<u8>, String> {
+    let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.is_empty() {
+        return Err("expected hex bytes, e.g. de ad be ef".into());
+    }
+    if digits.len() % 2 != 0 || !digits.is_ascii() {
+        return Err("expected pairs of hex digits".into());
+    }
+    (0..digits.len())
+        .step_by(2)
+        .map(|i| {
+            u8::from_str_radix(&digits[i..i + 2], 16)
+                .map_err(|_| format!("{:?} is not a hex byte", &digits[i..i + 2]))
+        })
+        .collect()
 }
 
 pub fn hex_bytes(bytes: &[u8]) -> String {

@@ -3,12 +3,13 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::poller::{ParseError, ValueType, WatchId};
+use crate::expr::Type;
+use crate::poller::{ExprError, WatchId};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Purpose {
     AddWatch,
-    EditWatch(WatchId, ValueType),
+    EditWatch(WatchId, Type),
     /// Hex bytes to write at an address.
     HexWrite(u64),
     Goto,
@@ -42,7 +43,9 @@ pub struct Input {
     pub text: String,
     /// In characters.
     pub cursor: usize,
-    pub error: Option<ParseError>,
+    pub error: Option<ExprError>,
+    /// What the text resolves to, once the poller has said.
+    pub hint: Option<String>,
 }
 
 impl Input {
@@ -53,6 +56,7 @@ impl Input {
             text,
             cursor,
             error: None,
+            hint: None,
         }
     }
 

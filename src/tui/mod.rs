@@ -17,7 +17,6 @@ pub mod keys;
 pub mod terminal;
 pub mod theme;
 pub mod view;
-pub mod watchexpr;
 
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};

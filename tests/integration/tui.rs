@@ -156,6 +156,55 @@ fn added_watch_shows_its_value() {
 }
 
 #[test]
+fn symbol_watch_resolves_as_you_type_and_saves_portably() {
+    let fx = spawn_target();
+    let mut ui = Ui::start(&fx, &[]);
+    ui.key(KeyCode::Char('a'));
+    ui.type_text("magci");
+    ui.until_screen("^ ");
+    assert!(ui.screen().contains("magci"), "{}", ui.screen());
+    for _ in 0..2 {
+        ui.key(KeyCode::Backspace);
+    }
+    ui.type_text("ic:u32");
+    // The poller resolves the symbol and the input line says where it points.
+    ui.until_screen(&format!("→ {:#x} as u32", fx.addr("magic")));
+    ui.key(KeyCode::Enter);
+    ui.until("the value", |app| {
+        app.watches.first().and_then(|w| w.value_text()).as_deref() == Some("12648430")
+    });
+    // A raw address in the executable saves relative to it.
+    ui.key(KeyCode::Char('a'));
+    ui.type_text(&watch(&fx, "flag", "u32"));
+    ui.key(KeyCode::Enter);
+    let path = std::env::temp_dir().join(format!("pvtui-watches-{}.txt", fx.pid));
+    ui.key(KeyCode::Char('s'));
+    ui.send(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    ui.type_text(&path.display().to_string());
+    ui.key(KeyCode::Enter);
+    ui.until_screen("saved 2 watches");
+    let text = std::fs::read_to_string(&path).expect("saved file");
+    let _ = std::fs::remove_file(&path);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].contains("magic"), "{text}");
+    assert!(
+        !lines[1].contains(&format!("{:#x}", fx.addr("flag"))),
+        "not absolute: {text}"
+    );
+    // Loaded again (as --watches does), both read the same values.
+    let mut again = Ui::start(
+        &fx,
+        &lines.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
+    );
+    again.until("both values", |app| {
+        app.watches.len() == 2
+            && app.watches[0].value_text().as_deref() == Some("12648430")
+            && app.watches[1].addr == Some(fx.addr("flag"))
+    });
+}
+
+#[test]
 fn parse_error_is_shown_under_its_column() {
     let fx = spawn_target();
     let mut ui = Ui::start(&fx, &[]);
@@ -185,7 +234,7 @@ fn edited_value_reaches_the_target_and_is_logged() {
     let mut fx = spawn_target();
     let mut ui = Ui::start(&fx, &[watch(&fx, "flag", "u32")]);
     ui.until("the flag's value", |app| {
-        app.watches.first().is_some_and(|w| w.bytes.is_some())
+        app.watches.first().is_some_and(|w| w.value.is_some())
     });
     ui.key(KeyCode::Char('e'));
     ui.send(KeyCode::Char('u'), KeyModifiers::CONTROL);
@@ -215,12 +264,12 @@ fn out_of_range_value_is_refused_before_writing() {
     let fx = spawn_target();
     let mut ui = Ui::start(&fx, &[watch(&fx, "flag", "u8")]);
     ui.until("the flag's value", |app| {
-        app.watches.first().is_some_and(|w| w.bytes.is_some())
+        app.watches.first().is_some_and(|w| w.value.is_some())
     });
     ui.key(KeyCode::Char('e'));
     ui.send(KeyCode::Char('u'), KeyModifiers::CONTROL);
     ui.type_text("256");
-    ui.until_screen("^ 256 is out of range 0..=255");
+    ui.until_screen("^ out of range 0..=255");
     ui.key(KeyCode::Enter);
     ui.until_screen("new value (u8)> 256");
     assert!(ui.app().log.is_empty(), "nothing was written");
@@ -242,11 +291,11 @@ fn freeze_holds_a_value_the_target_keeps_changing() {
     let mut fx = spawn_target();
     let mut ui = Ui::start(&fx, &[watch(&fx, "score", "u64")]);
     ui.until("the score", |app| {
-        app.watches.first().is_some_and(|w| w.bytes.is_some())
+        app.watches.first().is_some_and(|w| w.value.is_some())
     });
     ui.key(KeyCode::Char('f'));
     ui.until("the freeze", |app| app.watches[0].frozen.is_some());
-    let frozen = ui.app().watches[0].frozen.clone().expect("frozen bytes");
+    let (_, frozen) = ui.app().watches[0].frozen.clone().expect("frozen bytes");
     let frozen = u64::from_le_bytes(frozen.try_into().expect("8 bytes"));
     // Let the freeze take hold, then watch what the target itself sees.
     score_line(&mut fx);
@@ -446,9 +495,11 @@ fn demo_in_a_real_terminal_and_the_terminal_is_restored_after_q() {
         "40",
         &script,
     ]);
-    let screen = tmux.wait_for("Watches (8)");
+    tmux.wait_for("Watches (8)");
+    // The demo's watches name its statics: the symbols resolve and read.
+    let screen = tmux.wait_for("\"hello from the pvtui demo\"");
     assert!(
-        screen.contains("str[32]") && screen.contains("\"hello from the pvtui demo"),
+        screen.contains("pvtui::demo::TICKS") && screen.contains("[11, 22, 33"),
         "{screen}"
     );
     assert_eq!(

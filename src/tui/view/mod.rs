@@ -163,6 +163,10 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
             Paragraph::new(Line::styled(text, app.theme.error())),
             second,
         );
+    } else if let Some(hint) = &input.hint {
+        let pad = " ".repeat(prompt_width as usize);
+        let text = format!("{pad}{hint}   (Enter to confirm, Esc to cancel)");
+        frame.render_widget(Paragraph::new(Line::styled(text, app.theme.ok())), second);
     } else {
         let text = " Enter to confirm, Esc to cancel";
         frame.render_widget(

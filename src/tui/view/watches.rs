@@ -9,6 +9,7 @@ use ratatui::widgets::{
     Axis, Block, Borders, Chart, Clear, Dataset, GraphType, Paragraph, Row, Table,
 };
 
+use crate::expr::Status;
 use crate::poller::WatchId;
 use crate::tui::app::{App, WatchRow, scroll_offset};
 
@@ -44,11 +45,14 @@ fn status(w: &WatchRow) -> (String, bool) {
     if let Some(err) = &w.freeze_error {
         return (format!("freeze failed: {err}"), true);
     }
-    match (w.unread, &w.frozen) {
-        (Some(why), _) => (why.to_string(), true),
-        (None, Some(_)) => ("frozen".into(), false),
-        (None, None) if w.bytes.is_none() => ("waiting".into(), false),
-        (None, None) => ("ok".into(), false),
+    match (&w.status, &w.frozen) {
+        (None, _) => ("waiting".into(), false),
+        (Some(Status::Ok | Status::Changed), Some((addr, _))) => {
+            (format!("frozen at {addr:#x}"), false)
+        }
+        (Some(Status::Ok | Status::Changed), None) => ("ok".into(), false),
+        (Some(Status::NotResident), _) => ("not resident".into(), true),
+        (Some(other), _) => (other.to_string(), true),
     }
 }
 
@@ -95,7 +99,14 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
         .take(rows_fit)
         .map(|(i, w)| {
             let (status_text, bad) = status(w);
-            let value = match (w.value_text(), w.unread) {
+            let unread = match &w.status {
+                Some(Status::NotResident) => Some("not resident"),
+                Some(Status::Unmapped) => Some("unmapped"),
+                Some(Status::Stalled) => Some("stalled"),
+                Some(Status::Error(_)) => Some("error"),
+                _ => None,
+            };
+            let value = match (w.value_text(), unread) {
                 (Some(v), _) => Span::styled(
                     v,
                     if w.frozen.is_some() {
@@ -117,7 +128,10 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
                         .unwrap_or_else(|| "?".into()),
                     t.muted(),
                 ),
-                Span::styled(w.ty.to_string(), t.muted()),
+                Span::styled(
+                    w.ty.as_ref().map(ToString::to_string).unwrap_or_default(),
+                    t.muted(),
+                ),
                 value,
                 Span::styled(sparkline(&w.history, spark_width), t.sparkline()),
                 Span::styled(status_text, if bad { t.warning() } else { t.muted() }),
@@ -132,12 +146,12 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     let table = Table::new(
         rows,
         [
-            Constraint::Length(24),
+            Constraint::Fill(1),
             Constraint::Length(15),
             Constraint::Length(8),
             Constraint::Length(30),
             Constraint::Length(spark_width as u16),
-            Constraint::Min(8),
+            Constraint::Length(16),
         ],
     )
     .header(
