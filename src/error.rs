@@ -64,6 +64,9 @@ pub enum Error {
         text: String,
     },
 
+    #[error("scan file {path}: {why}")]
+    ScanFile { path: String, why: String },
+
     #[error("{0}")]
     Usage(String),
 }

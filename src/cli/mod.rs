@@ -8,6 +8,8 @@ mod dump;
 mod maps;
 mod probe;
 mod read;
+mod scan;
+mod search;
 mod ui;
 mod watch;
 mod write;
@@ -52,6 +54,10 @@ enum Command {
     /// The demo program itself, run by `pvtui demo`
     #[command(hide = true)]
     DemoTarget,
+    /// Find a regex, byte pattern (--bytes '48 8b ?? 00') or text in a process's memory
+    Search(search::SearchArgs),
+    /// Find the places holding a value; narrow them with --save / --from
+    Scan(scan::ScanArgs),
 }
 
 /// Runs pvtui with the process's arguments.
@@ -66,6 +72,8 @@ pub fn main() -> ExitCode {
         Some(Command::Watch(args)) => watch::run(&args),
         Some(Command::Demo(args)) => demo::run(args),
         Some(Command::DemoTarget) => Ok(crate::demo::run()),
+        Some(Command::Search(args)) => search::run(&args),
+        Some(Command::Scan(args)) => scan::run(&args),
         None => ui::run(cli.ui),
     };
     match result {
@@ -98,4 +106,21 @@ fn parse_u64(s: &str) -> std::result::Result<u64, String> {
         None => s.replace('_', "").parse(),
     };
     parsed.map_err(|_| format!("{s:?} is not a decimal or 0x-hex number"))
+}
+
+/// Parses a size as bytes with an optional K/M/G suffix (`64K`, `1M`).
+fn parse_size(s: &str) -> std::result::Result<usize, String> {
+    let t = s.trim();
+    let (digits, shift) = match t.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&t[..i], 10),
+        Some((i, 'm' | 'M')) => (&t[..i], 20),
+        Some((i, 'g' | 'G')) => (&t[..i], 30),
+        _ => (t, 0),
+    };
+    digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{s:?} is not a size such as 4096, 64K or 1M"))
 }

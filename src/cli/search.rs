@@ -1,0 +1,274 @@
+//! `pvtui search`: find a regex, byte pattern or text in a process's memory.
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Args;
+
+use crate::error::{Error, Result};
+use crate::process::{ReadMode, Target};
+use crate::search::{
+    Canceller, Encoding, End, Event, Geometry, Job, Progress, Query, RegionFilter, SearchOptions,
+    Summary, human_bytes,
+};
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The process to search
+    #[arg(long)]
+    pub pid: i32,
+    /// A regular expression (regex crate syntax; `(?-u)` for raw bytes)
+    #[arg(required_unless_present_any = ["bytes", "text"], conflicts_with_all = ["bytes", "text"])]
+    pub regex: Option<String>,
+    /// Hex bytes with ?? wildcards: '48 8b ?? ?? 00'
+    #[arg(long, conflicts_with = "text")]
+    pub bytes: Option<String>,
+    /// Literal text
+    #[arg(long)]
+    pub text: Option<String>,
+    /// Search the text as UTF-16LE instead of UTF-8
+    #[arg(long, requires = "text")]
+    pub utf16: bool,
+    /// Ignore case (text searches)
+    #[arg(long, short = 'i', requires = "text")]
+    pub ignore_case: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Stop after N matches
+    #[arg(long)]
+    pub max: Option<u64>,
+    /// The longest match guaranteed to be found whole across chunk edges
+    #[arg(long, default_value_t = Geometry::DEFAULT_OVERLAP)]
+    pub overlap: usize,
+    /// Print one JSON object per match
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options shared by `search` and `scan`.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Only regions whose path or name contains this (heap, libc, /usr/bin/app)
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Only regions with these permissions (rw, x, ...)
+    #[arg(long)]
+    pub perms: Option<String>,
+    /// Only addresses from this one on (decimal or 0x-hex)
+    #[arg(long, value_parser = super::parse_u64)]
+    pub start: Option<u64>,
+    /// Only addresses below this one
+    #[arg(long, value_parser = super::parse_u64)]
+    pub end: Option<u64>,
+    /// Fault in pages that are not resident instead of skipping them
+    #[arg(long)]
+    pub force: bool,
+    /// Bytes read per chunk
+    #[arg(long, default_value_t = Geometry::DEFAULT_CHUNK, value_parser = super::parse_size)]
+    pub chunk: usize,
+    /// Threads that read and match (0: one per core)
+    #[arg(long, default_value_t = 0)]
+    pub lanes: usize,
+}
+
+impl CommonArgs {
+    pub(super) fn options(&self) -> SearchOptions {
+        SearchOptions {
+            regions: RegionFilter {
+                name: self.region.clone(),
+                perms: self.perms.clone(),
+                range: (self.start.is_some() || self.end.is_some())
+                    .then(|| (self.start.unwrap_or(0), self.end.unwrap_or(u64::MAX))),
+            },
+            mode: if self.force {
+                ReadMode::Force
+            } else {
+                ReadMode::NoWait
+            },
+            lanes: self.lanes,
+            geometry: Geometry {
+                chunk: self.chunk.max(1),
+                ..Geometry::default()
+            },
+            ..SearchOptions::default()
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+pub(super) struct JsonHit<'a> {
+    pub address: String,
+    pub region: &'a str,
+    pub len: usize,
+    pub text: String,
+    pub hex: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+pub(super) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn run(args: &SearchArgs) -> Result<ExitCode> {
+    let query = match (&args.regex, &args.bytes, &args.text) {
+        (Some(re), _, _) => Query::Regex(re.clone()),
+        (_, Some(b), _) => Query::Bytes(b.clone()),
+        (_, _, Some(t)) => Query::Text {
+            text: t.clone(),
+            encoding: if args.utf16 {
+                Encoding::Utf16Le
+            } else {
+                Encoding::Utf8
+            },
+            ignore_case: args.ignore_case,
+        },
+        _ => return Err(Error::Usage("give a REGEX, --bytes or --text".into())),
+    };
+    let mut options = args.common.options();
+    options.max_results = args.max;
+    options.geometry.overlap = args.overlap;
+    options.preview_len = usize::MAX;
+    let interrupt = Interrupt::install();
+    let target = Arc::new(Target::attach(args.pid)?);
+    let maps = target.maps()?;
+    let job = Job::search(target, &maps, &query, options)?;
+    interrupt.cancels(job.canceller());
+    let mut out = std::io::stdout().lock();
+    let mut meter = Meter::new();
+    let summary = loop {
+        match job.events().recv() {
+            Ok(Event::Found(batch)) => {
+                meter.clear();
+                for m in batch {
+                    let text = m.bytes.escape_ascii().to_string();
+                    let line = if args.json {
+                        serde_json::to_string(&JsonHit {
+                            address: format!("{:#x}", m.addr),
+                            region: &m.region,
+                            len: m.len,
+                            text: String::from_utf8_lossy(&m.bytes).into_owned(),
+                            hex: hex(&m.bytes),
+                            value: None,
+                        })
+                        .map_err(|e| Error::Usage(e.to_string()))?
+                    } else {
+                        format!("{:#x}  {}  {}  {text}", m.addr, m.region, m.len)
+                    };
+                    if writeln!(out, "{line}").is_err() {
+                        // stdout closed (| head): stop searching.
+                        job.cancel();
+                        break;
+                    }
+                }
+            }
+            Ok(Event::Progress(p)) => meter.show(&p, "B"),
+            Ok(Event::Finished(summary)) => break summary,
+            Err(_) => return Err(Error::Usage("the search stopped unexpectedly".into())),
+        }
+    };
+    meter.clear();
+    let _ = out.flush();
+    report(&summary, "matches")
+}
+
+/// Prints the summary line and notes to stderr; picks the exit status.
+pub(super) fn report(summary: &Summary, what: &str) -> Result<ExitCode> {
+    let secs = summary.elapsed.as_secs_f64();
+    let rate = if secs > 0.0 {
+        summary.done as f64 / secs
+    } else {
+        0.0
+    };
+    eprintln!(
+        "{} {what} in {} regions, {} covered in {secs:.3} s ({}/s)",
+        summary.found,
+        summary.regions,
+        human_bytes(summary.done),
+        human_bytes(rate as u64)
+    );
+    for note in &summary.notes {
+        eprintln!("note: {note}");
+    }
+    Ok(match &summary.end {
+        End::Complete | End::Limit => ExitCode::SUCCESS,
+        End::Cancelled => {
+            eprintln!("pvtui: cancelled; results so far are shown");
+            ExitCode::from(130)
+        }
+        End::Failed(why) => {
+            eprintln!("pvtui: {why}");
+            ExitCode::FAILURE
+        }
+    })
+}
+
+/// A one-line progress meter on stderr, shown only on a terminal.
+pub(super) struct Meter {
+    shown: bool,
+    tty: bool,
+}
+
+impl Meter {
+    pub fn new() -> Meter {
+        Meter {
+            shown: false,
+            tty: std::io::stderr().is_terminal(),
+        }
+    }
+
+    pub fn show(&mut self, p: &Progress, unit: &str) {
+        if !self.tty {
+            return;
+        }
+        let rate = if unit == "B" {
+            format!("{}/s", human_bytes(p.rate() as u64))
+        } else {
+            format!("{:.0} {unit}/s", p.rate())
+        };
+        eprint!("\r{:5.1}%  {rate}   ", p.fraction() * 100.0);
+        self.shown = true;
+    }
+
+    pub fn clear(&mut self) {
+        if self.shown {
+            eprint!("\r{:40}\r", "");
+            self.shown = false;
+        }
+    }
+}
+
+/// Ctrl-C and SIGTERM cancel the running job instead of killing pvtui, so
+/// the results so far are printed. The signals are blocked in every thread
+/// and taken by one waiting thread, which needs no signal handler.
+pub(super) struct Interrupt {
+    canceller: Arc<std::sync::Mutex<Option<Canceller>>>,
+}
+
+impl Interrupt {
+    pub fn install() -> Interrupt {
+        use nix::sys::signal::{SigSet, Signal};
+        let canceller: Arc<std::sync::Mutex<Option<Canceller>>> = Arc::default();
+        let mut set = SigSet::empty();
+        set.add(Signal::SIGINT);
+        set.add(Signal::SIGTERM);
+        if set.thread_block().is_ok() {
+            let slot = canceller.clone();
+            let _ = std::thread::Builder::new()
+                .name("pvtui-sigwait".into())
+                .spawn(move || {
+                    while set.wait().is_ok() {
+                        match &*slot.lock().unwrap_or_else(|e| e.into_inner()) {
+                            Some(c) => c.cancel(),
+                            None => std::process::exit(130),
+                        }
+                    }
+                });
+        }
+        Interrupt { canceller }
+    }
+
+    pub fn cancels(&self, canceller: Canceller) {
+        *self.canceller.lock().unwrap_or_else(|e| e.into_inner()) = Some(canceller);
+    }
+}

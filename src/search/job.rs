@@ -1,0 +1,828 @@
+//! Search jobs on their own thread: results and progress stream over a
+//! channel, a handle cancels.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::process::{Maps, ReadMode, Region, Target};
+use crate::search::find::{FindVisitor, Match};
+use crate::search::pattern::{Pattern, Query};
+use crate::search::scan::{NarrowStats, ScanSpec, ScanVisitor, narrow};
+use crate::search::source::{ProcessSource, Source};
+use crate::search::store::{BlockBuf, ScanFile, ScanHeader, ScanWriter};
+use crate::search::value::Condition;
+use crate::search::walk::{
+    Control, Geometry, Segment, Skipped, Visitor, region_label, run_lane, segments,
+};
+
+/// Which regions a search covers. The default: every readable region.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RegionFilter {
+    /// Keep regions whose path or name contains this (`heap`, `libc`, `/usr/bin/app`).
+    pub name: Option<String>,
+    /// Keep regions that have all these permissions (`rw`, `x`).
+    pub perms: Option<String>,
+    /// Only search inside `[start, end)`.
+    pub range: Option<(u64, u64)>,
+}
+
+impl RegionFilter {
+    /// The ranges to search: `(region index, start, end)`.
+    pub fn select(&self, regions: &[Region]) -> Vec<(usize, u64, u64)> {
+        regions
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_readable() && !r.is_empty())
+            .filter(|(_, r)| {
+                self.name
+                    .as_deref()
+                    .is_none_or(|n| r.path.contains(n) || r.name().contains(n))
+            })
+            .filter(|(_, r)| {
+                self.perms.as_deref().is_none_or(|p| {
+                    p.chars().all(|c| match c {
+                        'r' => r.perms.read,
+                        'w' => r.perms.write,
+                        'x' => r.perms.exec,
+                        's' => r.perms.shared,
+                        'p' => !r.perms.shared,
+                        _ => false,
+                    })
+                })
+            })
+            .filter_map(|(i, r)| {
+                let (lo, hi) = self.range.unwrap_or((0, u64::MAX));
+                let start = r.start.max(lo);
+                let end = r.end.min(hi);
+                (start < end).then_some((i, start, end))
+            })
+            .collect()
+    }
+
+    /// Checks the permission letters, so a typo is an error rather than an empty search.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(p) = &self.perms
+            && let Some(bad) = p.chars().find(|c| !"rwxsp".contains(*c))
+        {
+            return Err(Error::Usage(format!(
+                "permission filter {p:?}: {bad:?} is not one of r w x s p"
+            )));
+        }
+        if let Some((lo, hi)) = self.range
+            && lo >= hi
+        {
+            return Err(Error::Usage(format!(
+                "address range {lo:#x}..{hi:#x} is empty"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// How a search or scan runs.
+#[derive(Clone, Debug)]
+pub struct SearchOptions {
+    pub regions: RegionFilter,
+    /// Stop after this many matches.
+    pub max_results: Option<u64>,
+    pub geometry: Geometry,
+    /// [`ReadMode::NoWait`] skips (and counts) pages not in memory;
+    /// [`ReadMode::Force`] faults them in.
+    pub mode: ReadMode,
+    /// Threads that read and match; 0 means one per core.
+    pub lanes: usize,
+    /// The most bytes of each match kept in [`Match::bytes`].
+    pub preview_len: usize,
+}
+
+impl Default for SearchOptions {
+    fn default() -> SearchOptions {
+        SearchOptions {
+            regions: RegionFilter::default(),
+            max_results: None,
+            geometry: Geometry::default(),
+            mode: ReadMode::NoWait,
+            lanes: 0,
+            preview_len: 64,
+        }
+    }
+}
+
+impl SearchOptions {
+    fn lane_count(&self) -> usize {
+        match self.lanes {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        }
+    }
+}
+
+/// How far a job has come.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    /// Units done: bytes for searches and first scans, candidates for narrowing.
+    pub done: u64,
+    pub total: u64,
+    pub elapsed: Duration,
+}
+
+impl Progress {
+    /// Units per second so far.
+    pub fn rate(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            self.done as f64 / secs
+        } else {
+            0.0
+        }
+    }
+
+    pub fn fraction(&self) -> f64 {
+        if self.total == 0 {
+            1.0
+        } else {
+            self.done as f64 / self.total as f64
+        }
+    }
+}
+
+/// Why a job ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum End {
+    /// Everything was covered.
+    Complete,
+    /// The user cancelled; results so far were kept.
+    Cancelled,
+    /// `max_results` was reached.
+    Limit,
+    /// Reading failed (the target exited); results so far were kept.
+    Failed(String),
+}
+
+/// What a finished job reports.
+#[derive(Debug)]
+pub struct Summary {
+    /// Matches found, or places that survive a scan.
+    pub found: u64,
+    /// Regions searched.
+    pub regions: usize,
+    /// Progress units covered and planned (see [`Progress`]).
+    pub done: u64,
+    pub total: u64,
+    pub skipped: Skipped,
+    pub elapsed: Duration,
+    pub end: End,
+    /// Things worth telling the user (matches possibly cut, regions that
+    /// vanished, candidates unreadable).
+    pub notes: Vec<String>,
+    /// The candidates of a scan or narrowing job.
+    pub scan: Option<ScanFile>,
+    pub narrow: Option<NarrowStats>,
+}
+
+/// A message from a running job.
+#[derive(Debug)]
+pub enum Event {
+    /// New matches of a search, in address order within each batch.
+    Found(Vec<Match>),
+    Progress(Progress),
+    /// Always the last event.
+    Finished(Summary),
+}
+
+/// Cancels a job from anywhere (a signal thread, a key handler).
+#[derive(Clone, Debug)]
+pub struct Canceller(Arc<AtomicBool>);
+
+impl Canceller {
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A search or scan running on its own thread.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use pvtui::process::Target;
+/// use pvtui::search::{Event, Job, Query, SearchOptions};
+/// let target = Arc::new(Target::attach(1234)?);
+/// let maps = target.maps()?;
+/// let job = Job::search(target, &maps, &Query::Regex("gold=[0-9]+".into()), SearchOptions::default())?;
+/// for event in job.events() {
+///     match event {
+///         Event::Found(matches) => for m in matches { println!("{:#x} {}", m.addr, m.region) },
+///         Event::Progress(p) => eprintln!("{:.0}%", p.fraction() * 100.0),
+///         Event::Finished(summary) => { eprintln!("{} found", summary.found); break }
+///     }
+/// }
+/// # Ok::<(), pvtui::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Job {
+    events: Receiver<Event>,
+    cancel: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// Batches in flight before lanes wait for the receiver.
+const CHANNEL_DEPTH: usize = 256;
+const TICK: Duration = Duration::from_millis(100);
+
+impl Job {
+    /// Searches a live process for `query`.
+    pub fn search(
+        target: Arc<Target>,
+        maps: &Maps,
+        query: &Query,
+        options: SearchOptions,
+    ) -> Result<Job> {
+        let pattern = Pattern::new(query)?;
+        options.regions.validate()?;
+        let mode = options.mode;
+        let m = maps.clone();
+        Ok(Job::search_in(
+            move || ProcessSource::new(target.clone(), m.clone(), mode),
+            maps.regions(),
+            pattern,
+            options,
+        ))
+    }
+
+    /// Searches any [`Source`]; `make_source` is called once per lane.
+    pub fn search_in<S, F>(
+        make_source: F,
+        regions: &[Region],
+        pattern: Pattern,
+        options: SearchOptions,
+    ) -> Job
+    where
+        S: Source + 'static,
+        F: FnMut() -> S,
+    {
+        let mut geometry = options.geometry;
+        geometry.chunk = geometry.chunk.max(1);
+        let plan = Plan::new(regions, &options.regions, &geometry);
+        let sources: Vec<S> = std::iter::repeat_with(make_source)
+            .take(options.lane_count())
+            .collect();
+        Job::spawn(move |tx, ctl| run_search(sources, plan, pattern, options, geometry, tx, ctl))
+    }
+
+    /// A first value scan of a live process; the candidates go to `save`
+    /// (or a temporary file) and come back in [`Summary::scan`].
+    pub fn scan(
+        target: Arc<Target>,
+        maps: &Maps,
+        spec: ScanSpec,
+        save: Option<&Path>,
+        options: SearchOptions,
+    ) -> Result<Job> {
+        options.regions.validate()?;
+        let mode = options.mode;
+        let m = maps.clone();
+        let pid = target.pid();
+        Job::scan_in(
+            move || ProcessSource::new(target.clone(), m.clone(), mode),
+            pid,
+            maps.regions(),
+            spec,
+            save,
+            options,
+        )
+    }
+
+    /// A first value scan of any [`Source`].
+    pub fn scan_in<S, F>(
+        make_source: F,
+        pid: i32,
+        regions: &[Region],
+        spec: ScanSpec,
+        save: Option<&Path>,
+        options: SearchOptions,
+    ) -> Result<Job>
+    where
+        S: Source + 'static,
+        F: FnMut() -> S,
+    {
+        if spec.condition.needs_previous() {
+            return Err(Error::Usage(
+                "a first scan needs a value or a range: changed/increased/... compare with a previous scan (--from FILE)".into(),
+            ));
+        }
+        let mut geometry = options.geometry;
+        geometry.chunk = geometry.chunk.max(1);
+        // A value crossing a chunk edge must be whole in the window owning its start.
+        geometry.overlap = spec.ty.size() - 1;
+        let plan = Plan::new(regions, &options.regions, &geometry);
+        let writer = ScanWriter::create(
+            save,
+            ScanHeader {
+                pid,
+                ty: spec.ty,
+                aligned: spec.aligned,
+                tolerance: spec.tolerance,
+                count: 0,
+                scans: 1,
+            },
+        )?;
+        let sources: Vec<S> = std::iter::repeat_with(make_source)
+            .take(options.lane_count())
+            .collect();
+        Ok(Job::spawn(move |tx, ctl| {
+            run_scan(sources, plan, spec, geometry, writer, tx, ctl)
+        }))
+    }
+
+    /// Narrows a previous scan of a live process: re-reads only its
+    /// candidates and keeps those `condition` holds for.
+    pub fn narrow(
+        target: Arc<Target>,
+        maps: &Maps,
+        from: ScanFile,
+        condition: Condition,
+        save: Option<&Path>,
+        mode: ReadMode,
+    ) -> Result<Job> {
+        let source = ProcessSource::new(target, maps.clone(), mode);
+        Job::narrow_in(source, from, condition, save)
+    }
+
+    /// Narrows a previous scan over any [`Source`]. The result goes to `save`
+    /// (which may be `from`'s own path: it is replaced when done) or a
+    /// temporary file.
+    pub fn narrow_in<S: Source + 'static>(
+        source: S,
+        from: ScanFile,
+        condition: Condition,
+        save: Option<&Path>,
+    ) -> Result<Job> {
+        let mut header = *from.header();
+        header.scans += 1;
+        // Write beside the destination and move into place at the end, so
+        // narrowing a file into itself never reads what it is writing.
+        let staging = save.map(|p| {
+            let mut s = p.as_os_str().to_owned();
+            s.push(".partial");
+            PathBuf::from(s)
+        });
+        let writer = ScanWriter::create(staging.as_deref(), header)?;
+        let dest = save.map(Path::to_path_buf);
+        Ok(Job::spawn(move |tx, ctl| {
+            run_narrow(source, from, condition, writer, dest, tx, ctl)
+        }))
+    }
+
+    fn spawn<F>(body: F) -> Job
+    where
+        F: FnOnce(&SyncSender<Event>, &Control) -> Summary + Send + 'static,
+    {
+        let (tx, events) = sync_channel(CHANNEL_DEPTH);
+        let cancel = Arc::new(AtomicBool::new(false));
+        let ctl = Control::with_cancel(cancel.clone());
+        let thread = std::thread::Builder::new()
+            .name("pvtui-search".into())
+            .spawn(move || {
+                let summary = body(&tx, &ctl);
+                let _ = tx.send(Event::Finished(summary));
+            })
+            .ok();
+        if thread.is_none() {
+            // Without a thread there is no job; say so as its only event.
+            let (tx, rx) = sync_channel(1);
+            let _ = tx.send(Event::Finished(failed_summary("cannot start a thread")));
+            return Job {
+                events: rx,
+                cancel,
+                thread: None,
+            };
+        }
+        Job {
+            events,
+            cancel,
+            thread,
+        }
+    }
+
+    /// The job's events; the last one is [`Event::Finished`].
+    pub fn events(&self) -> &Receiver<Event> {
+        &self.events
+    }
+
+    /// Asks the job to stop soon; it still sends [`Event::Finished`].
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+
+    pub fn canceller(&self) -> Canceller {
+        Canceller(self.cancel.clone())
+    }
+
+    /// Waits for the end, collecting every match on the way.
+    pub fn collect(self) -> (Vec<Match>, Summary) {
+        let mut found = Vec::new();
+        loop {
+            match self.events.recv() {
+                Ok(Event::Found(batch)) => found.extend(batch),
+                Ok(Event::Progress(_)) => {}
+                Ok(Event::Finished(summary)) => return (found, summary),
+                Err(_) => return (found, failed_summary("the search thread died")),
+            }
+        }
+    }
+}
+
+impl Drop for Job {
+    fn drop(&mut self) {
+        self.cancel();
+        if let Some(thread) = self.thread.take() {
+            // Keep draining so lanes blocked on a full channel can finish.
+            while !thread.is_finished() {
+                let _ = self.events.recv_timeout(Duration::from_millis(10));
+            }
+            let _ = thread.join();
+        }
+    }
+}
+
+fn failed_summary(why: &str) -> Summary {
+    Summary {
+        found: 0,
+        regions: 0,
+        done: 0,
+        total: 0,
+        skipped: Skipped::default(),
+        elapsed: Duration::ZERO,
+        end: End::Failed(why.to_string()),
+        notes: Vec::new(),
+        scan: None,
+        narrow: None,
+    }
+}
+
+/// The work of a walk: segments and the labels of their regions.
+struct Plan {
+    segments: Vec<Segment>,
+    labels: Vec<Arc<str>>,
+    names: Vec<String>,
+    regions: usize,
+    total: u64,
+}
+
+impl Plan {
+    fn new(regions: &[Region], filter: &RegionFilter, geometry: &Geometry) -> Plan {
+        let ranges = filter.select(regions);
+        let total = ranges.iter().map(|(_, s, e)| e - s).sum();
+        Plan {
+            segments: segments(&ranges, geometry),
+            labels: regions.iter().map(|r| Arc::from(region_label(r))).collect(),
+            names: regions.iter().map(Region::describe).collect(),
+            regions: ranges.len(),
+            total,
+        }
+    }
+}
+
+/// Sends unless the job was cancelled; false when nobody listens any more.
+fn send_or_cancel(tx: &SyncSender<Event>, mut event: Event, cancel: &AtomicBool) -> bool {
+    loop {
+        match tx.try_send(event) {
+            Ok(()) => return true,
+            Err(TrySendError::Disconnected(_)) => return false,
+            Err(TrySendError::Full(back)) => {
+                if cancel.load(Ordering::Relaxed) {
+                    return false;
+                }
+                event = back;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    }
+}
+
+/// Runs the lanes of a walk; `idle` runs on the calling thread meanwhile
+/// and must block briefly (it paces the progress ticks).
+fn walk_all<S: Source, V: Visitor + Send>(
+    sources: &mut [S],
+    visitors: &mut [V],
+    plan: &Plan,
+    geometry: &Geometry,
+    ctl: &Control,
+    finish: &(dyn Fn(&mut V) + Sync),
+    idle: &mut dyn FnMut(),
+) -> Skipped {
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let lanes: Vec<_> = sources
+            .iter_mut()
+            .zip(visitors.iter_mut())
+            .map(|(source, visitor)| {
+                let next = &next;
+                scope.spawn(move || {
+                    let skipped = run_lane(source, &plan.segments, next, geometry, ctl, visitor);
+                    finish(visitor);
+                    skipped
+                })
+            })
+            .collect();
+        while !lanes.iter().all(|l| l.is_finished()) {
+            idle();
+        }
+        let mut skipped = Skipped::default();
+        for lane in lanes {
+            match lane.join() {
+                Ok(s) => skipped = merge(skipped, s),
+                Err(_) => {
+                    let mut slot = ctl.error.lock().unwrap_or_else(|e| e.into_inner());
+                    slot.get_or_insert(Error::Usage("a search thread panicked".into()));
+                }
+            }
+        }
+        skipped
+    })
+}
+
+fn merge(mut a: Skipped, b: Skipped) -> Skipped {
+    a.not_resident += b.not_resident;
+    a.unmapped += b.unmapped;
+    a.protected += b.protected;
+    a.faulted += b.faulted;
+    a.stalled += b.stalled;
+    a
+}
+
+/// Turns the walk's state into the summary every job ends with.
+fn summarize(
+    plan: &Plan,
+    ctl: &Control,
+    found: u64,
+    skipped: Skipped,
+    started: Instant,
+    limit_hit: bool,
+) -> Summary {
+    let mut notes = Vec::new();
+    let end = match ctl.take_error() {
+        Some(err) => End::Failed(if err.is_exit() {
+            format!("{err} during the search; results found before are kept")
+        } else {
+            err.to_string()
+        }),
+        None if ctl.cancelled() => End::Cancelled,
+        None if limit_hit => End::Limit,
+        None => End::Complete,
+    };
+    let vanished = ctl
+        .vanished
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    for i in vanished {
+        if let Some(name) = plan.names.get(i) {
+            notes.push(format!("{name} was unmapped during the search"));
+        }
+    }
+    if skipped.total() > 0 {
+        notes.push(format!("not searched: {}", skipped.describe()));
+    }
+    Summary {
+        found,
+        regions: plan.regions,
+        done: ctl.covered.load(Ordering::Relaxed),
+        total: plan.total,
+        skipped,
+        elapsed: started.elapsed(),
+        end,
+        notes,
+        scan: None,
+        narrow: None,
+    }
+}
+
+fn progress_ticker<'a>(
+    tx: &'a SyncSender<Event>,
+    total: u64,
+    started: Instant,
+) -> impl FnMut(&AtomicU64) + 'a {
+    let mut last = Instant::now();
+    move |done: &AtomicU64| {
+        if last.elapsed() >= TICK {
+            last = Instant::now();
+            let _ = tx.try_send(Event::Progress(Progress {
+                done: done.load(Ordering::Relaxed),
+                total,
+                elapsed: started.elapsed(),
+            }));
+        }
+    }
+}
+
+fn run_search<S: Source>(
+    mut sources: Vec<S>,
+    plan: Plan,
+    pattern: Pattern,
+    options: SearchOptions,
+    geometry: Geometry,
+    tx: &SyncSender<Event>,
+    ctl: &Control,
+) -> Summary {
+    let started = Instant::now();
+    let found = AtomicU64::new(0);
+    let maybe_cut = AtomicBool::new(false);
+    let sink = |batch: Vec<Match>| send_or_cancel(tx, Event::Found(batch), &ctl.cancel);
+    let mut visitors: Vec<FindVisitor<'_>> = (0..sources.len())
+        .map(|_| {
+            FindVisitor::new(
+                &pattern,
+                &plan.labels,
+                options.preview_len,
+                options.max_results,
+                &found,
+                &ctl.stop,
+                &maybe_cut,
+                &sink,
+            )
+        })
+        .collect();
+    let mut tick = progress_ticker(tx, plan.total, started);
+    let skipped = walk_all(
+        &mut sources,
+        &mut visitors,
+        &plan,
+        &geometry,
+        ctl,
+        &|v: &mut FindVisitor<'_>| v.flush(),
+        &mut || {
+            std::thread::sleep(Duration::from_millis(10));
+            tick(&ctl.covered);
+        },
+    );
+    let raw = found.load(Ordering::Relaxed);
+    let limit_hit = options.max_results.is_some_and(|max| raw >= max);
+    let count = options.max_results.map_or(raw, |max| raw.min(max));
+    let mut summary = summarize(&plan, ctl, count, skipped, started, limit_hit);
+    let overlap = geometry.overlap;
+    if maybe_cut.load(Ordering::Relaxed) {
+        summary.notes.push(format!(
+            "some matches end at a chunk edge and may be longer than found: matches longer than {overlap} bytes can be cut (raise the overlap)"
+        ));
+    } else if pattern.max_len().is_none_or(|m| m > overlap) {
+        summary.notes.push(format!(
+            "the pattern can match more than {overlap} bytes; a longer match crossing a chunk edge could be missed or cut"
+        ));
+    }
+    summary
+}
+
+fn run_scan<S: Source>(
+    mut sources: Vec<S>,
+    plan: Plan,
+    spec: ScanSpec,
+    geometry: Geometry,
+    mut writer: ScanWriter,
+    tx: &SyncSender<Event>,
+    ctl: &Control,
+) -> Summary {
+    let started = Instant::now();
+    let found = AtomicU64::new(0);
+    let (block_tx, block_rx) = sync_channel::<BlockBuf>(64);
+    let write_error: Mutex<Option<Error>> = Mutex::new(None);
+    let sink = |block: BlockBuf| {
+        let mut block = block;
+        loop {
+            match block_tx.try_send(block) {
+                Ok(()) => return true,
+                Err(TrySendError::Disconnected(_)) => return false,
+                Err(TrySendError::Full(back)) => {
+                    if ctl.should_stop() {
+                        return false;
+                    }
+                    block = back;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        }
+    };
+    let mut visitors: Vec<ScanVisitor<'_>> = (0..sources.len())
+        .map(|_| ScanVisitor::new(spec, &found, &ctl.stop, &sink))
+        .collect();
+    let mut tick = progress_ticker(tx, plan.total, started);
+    let write = |block: BlockBuf, writer: &mut ScanWriter| {
+        if let Err(e) = writer.write_block(&block) {
+            write_error
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_or_insert(e);
+            ctl.stop.store(true, Ordering::Relaxed);
+        }
+    };
+    let skipped = walk_all(
+        &mut sources,
+        &mut visitors,
+        &plan,
+        &geometry,
+        ctl,
+        &|v: &mut ScanVisitor<'_>| v.finish(),
+        &mut || {
+            match block_rx.recv_timeout(Duration::from_millis(10)) {
+                Ok(block) => write(block, &mut writer),
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
+            }
+            tick(&ctl.covered);
+        },
+    );
+    drop(visitors);
+    while let Ok(block) = block_rx.try_recv() {
+        write(block, &mut writer);
+    }
+    let count = writer.count();
+    let mut summary = summarize(&plan, ctl, count, skipped, started, false);
+    if let Some(err) = write_error.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        summary.end = End::Failed(err.to_string());
+    }
+    match writer.finish() {
+        Ok(file) => summary.scan = Some(file),
+        Err(err) => summary.end = End::Failed(err.to_string()),
+    }
+    summary
+}
+
+fn run_narrow<S: Source>(
+    mut source: S,
+    from: ScanFile,
+    condition: Condition,
+    mut writer: ScanWriter,
+    dest: Option<PathBuf>,
+    tx: &SyncSender<Event>,
+    ctl: &Control,
+) -> Summary {
+    let started = Instant::now();
+    let total = from.count();
+    let done = AtomicU64::new(0);
+    // Progress comes from a helper thread: narrowing runs on this one.
+    let finished = AtomicBool::new(false);
+    let outcome = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut tick = progress_ticker(tx, total, started);
+            while !finished.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(10));
+                tick(&done);
+            }
+        });
+        let r = narrow(
+            &mut source,
+            &from,
+            condition,
+            &mut writer,
+            &|| ctl.should_stop(),
+            &done,
+        );
+        finished.store(true, Ordering::Relaxed);
+        r
+    });
+    let mut summary = failed_summary("");
+    summary.total = total;
+    summary.done = done.load(Ordering::Relaxed);
+    summary.elapsed = started.elapsed();
+    summary.end = if ctl.cancelled() {
+        End::Cancelled
+    } else {
+        End::Complete
+    };
+    match outcome {
+        Ok((stats, failure)) => {
+            if let Some(err) = failure {
+                summary.end = End::Failed(format!(
+                    "{err}; the {} candidates not yet checked are kept unchanged",
+                    stats.unchecked
+                ));
+            }
+            if stats.unreadable > 0 {
+                summary.notes.push(format!(
+                    "{} candidates could not be read and were dropped",
+                    stats.unreadable
+                ));
+            }
+            summary.narrow = Some(stats);
+        }
+        Err(err) => summary.end = End::Failed(err.to_string()),
+    }
+    summary.found = writer.count();
+    drop(from);
+    match writer.finish() {
+        Ok(mut file) => {
+            if let Some(dest) = dest
+                && let Err(err) = file.persist(&dest)
+            {
+                summary.end = End::Failed(err.to_string());
+            }
+            summary.scan = Some(file);
+        }
+        Err(err) => summary.end = End::Failed(err.to_string()),
+    }
+    summary
+}

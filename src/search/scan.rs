@@ -1,0 +1,352 @@
+//! Value scans: the first pass over memory for places holding a value, and
+//! narrowing, which re-reads only the surviving places.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crate::error::Result;
+use crate::search::source::Source;
+use crate::search::store::{BlockBuf, Candidate, ScanFile, ScanWriter};
+use crate::search::value::{Condition, ValueType};
+use crate::search::walk::{Piece, Visitor};
+
+/// What to look for in a first scan.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ScanSpec {
+    pub ty: ValueType,
+    /// [`Condition::Eq`] or [`Condition::Range`]: there is no previous value yet.
+    pub condition: Condition,
+    /// Only consider places aligned to the type's size (the default).
+    pub aligned: bool,
+    /// Floats this close count as equal.
+    pub tolerance: f64,
+}
+
+impl ScanSpec {
+    pub fn new(ty: ValueType, condition: Condition) -> ScanSpec {
+        ScanSpec {
+            ty,
+            condition,
+            aligned: true,
+            tolerance: 0.0,
+        }
+    }
+
+    pub(crate) fn step(&self) -> u64 {
+        if self.aligned {
+            self.ty.size() as u64
+        } else {
+            1
+        }
+    }
+}
+
+pub(crate) type BlockSink<'a> = dyn Fn(BlockBuf) -> bool + Sync + 'a;
+
+pub(crate) struct ScanVisitor<'a> {
+    spec: ScanSpec,
+    found: &'a AtomicU64,
+    stop: &'a AtomicBool,
+    sink: &'a BlockSink<'a>,
+    block: BlockBuf,
+}
+
+impl<'a> ScanVisitor<'a> {
+    pub fn new(
+        spec: ScanSpec,
+        found: &'a AtomicU64,
+        stop: &'a AtomicBool,
+        sink: &'a BlockSink<'a>,
+    ) -> ScanVisitor<'a> {
+        ScanVisitor {
+            spec,
+            found,
+            stop,
+            sink,
+            block: BlockBuf::default(),
+        }
+    }
+
+    fn emit(&mut self, block: BlockBuf) {
+        self.found.fetch_add(block.len() as u64, Ordering::Relaxed);
+        if !(self.sink)(block) {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    pub fn finish(&mut self) {
+        if let Some(block) = self.block.take() {
+            self.emit(block);
+        }
+    }
+}
+
+impl Visitor for ScanVisitor<'_> {
+    fn piece(&mut self, p: &Piece<'_>) {
+        let size = self.spec.ty.size();
+        let step = self.spec.step();
+        let first = (p.addr.next_multiple_of(step) - p.addr) as usize;
+        // Starts in [first, stop) are owned and hold a whole value.
+        let stop = p.owned.min((p.bytes.len() + 1).saturating_sub(size));
+        if first >= stop {
+            return;
+        }
+        let hay = &p.bytes[first..stop - 1 + size];
+        let base = p.addr + first as u64;
+        let mut hits: Vec<(u64, u64)> = Vec::new();
+        find_values(&self.spec, hay, &mut |off, bits| {
+            hits.push((base + off as u64, bits));
+        });
+        for (addr, bits) in hits {
+            if let Some(done) = self.block.push(addr, bits) {
+                self.emit(done);
+            }
+        }
+    }
+}
+
+/// Calls `hit(offset, bits)` for each place of `hay` (whose offset 0 is a
+/// slot) that satisfies the spec.
+fn find_values(spec: &ScanSpec, hay: &[u8], hit: &mut dyn FnMut(usize, u64)) {
+    let ty = spec.ty;
+    let size = ty.size();
+    if let Condition::Eq(x) = spec.condition
+        && !ty.is_float()
+    {
+        let needle = ty.store(x);
+        if size == 1 {
+            for i in memchr::memchr_iter(needle[0], hay) {
+                hit(i, x);
+            }
+            return;
+        }
+        if spec.aligned {
+            match size {
+                2 => find_eq_u16(hay, x as u16, &mut |i| hit(i, x)),
+                4 => find_eq_u32(hay, x as u32, &mut |i| hit(i, x)),
+                _ => find_eq_u64(hay, x, &mut |i| hit(i, x)),
+            }
+        } else {
+            for i in memchr::memchr_iter(needle[0], &hay[..hay.len() + 1 - size]) {
+                if hay[i..i + size] == needle[..] {
+                    hit(i, x);
+                }
+            }
+        }
+        return;
+    }
+    let step = spec.step() as usize;
+    let mut i = 0;
+    while i + size <= hay.len() {
+        let bits = ty.load(&hay[i..]);
+        if spec.condition.keeps(ty, spec.tolerance, bits, bits) {
+            hit(i, bits);
+        }
+        i += step;
+    }
+}
+
+// Aligned equality, a group of words at a time: the group test compiles to
+// vector compares, and only groups with a hit are looked at word by word.
+macro_rules! find_eq_words {
+    ($name:ident, $t:ty) => {
+        fn $name(hay: &[u8], needle: $t, hit: &mut dyn FnMut(usize)) {
+            const N: usize = std::mem::size_of::<$t>();
+            const GROUP: usize = 128 / N;
+            let load = |w: &[u8]| {
+                let mut a = [0u8; N];
+                a.copy_from_slice(w);
+                <$t>::from_le_bytes(a)
+            };
+            let mut groups = hay.chunks_exact(N * GROUP);
+            let mut at = 0;
+            for group in &mut groups {
+                let any = group
+                    .chunks_exact(N)
+                    .fold(false, |any, w| any | (load(w) == needle));
+                if any {
+                    for (k, w) in group.chunks_exact(N).enumerate() {
+                        if load(w) == needle {
+                            hit(at + k * N);
+                        }
+                    }
+                }
+                at += N * GROUP;
+            }
+            for (k, w) in groups.remainder().chunks_exact(N).enumerate() {
+                if load(w) == needle {
+                    hit(at + k * N);
+                }
+            }
+        }
+    };
+}
+
+find_eq_words!(find_eq_u16, u16);
+find_eq_words!(find_eq_u32, u32);
+find_eq_words!(find_eq_u64, u64);
+
+/// Places closer than this are read in one range when narrowing.
+const MERGE_GAP: u64 = 256;
+/// The longest range one narrowing read asks for.
+const MAX_SPAN: u64 = 64 << 10;
+/// Candidates checked per batch of reads: bounds memory while narrowing.
+const BATCH: usize = 1 << 16;
+
+/// How a narrowing went.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NarrowStats {
+    /// Candidates looked at (re-read or found unreadable).
+    pub checked: u64,
+    /// Candidates dropped because their bytes could not be read now.
+    pub unreadable: u64,
+    /// Candidates not looked at because the narrowing stopped early; they are
+    /// kept unchanged so nothing is lost.
+    pub unchecked: u64,
+}
+
+/// Re-reads the candidates of `from` and writes the ones `condition` keeps,
+/// with their new values, to `out`. When `stop` is raised or a read fails, the
+/// rest are copied unchanged and the read error is returned with the stats.
+pub(crate) fn narrow<S: Source>(
+    source: &mut S,
+    from: &ScanFile,
+    condition: Condition,
+    out: &mut ScanWriter,
+    stop: &dyn Fn() -> bool,
+    done: &AtomicU64,
+) -> Result<(NarrowStats, Option<crate::Error>)> {
+    let h = *from.header();
+    let mut stats = NarrowStats::default();
+    let mut blocks = from.blocks()?;
+    let mut pending: Vec<Candidate> = Vec::new();
+    let mut block = BlockBuf::default();
+    let mut failure = None;
+    let mut exhausted = false;
+    while !exhausted {
+        match blocks.next_block()? {
+            Some(b) => pending.extend(b),
+            None => exhausted = true,
+        }
+        if pending.len() < BATCH && !exhausted {
+            continue;
+        }
+        if failure.is_none() && !stop() {
+            match check_batch(source, &h, condition, &pending, &mut block, out, &mut stats) {
+                Ok(()) => {
+                    done.fetch_add(pending.len() as u64, Ordering::Relaxed);
+                    pending.clear();
+                    continue;
+                }
+                Err(e) => failure = Some(e),
+            }
+        }
+        stats.unchecked += pending.len() as u64;
+        for c in pending.drain(..) {
+            if let Some(full) = block.push(c.addr, c.bits) {
+                out.write_block(&full)?;
+            }
+        }
+    }
+    if let Some(full) = block.take() {
+        out.write_block(&full)?;
+    }
+    Ok((stats, failure))
+}
+
+fn check_batch<S: Source>(
+    source: &mut S,
+    h: &crate::search::store::ScanHeader,
+    condition: Condition,
+    cands: &[Candidate],
+    block: &mut BlockBuf,
+    out: &mut ScanWriter,
+    stats: &mut NarrowStats,
+) -> Result<()> {
+    let size = h.ty.size() as u64;
+    let mut spans: Vec<(u64, usize)> = Vec::new();
+    for c in cands {
+        match spans.last_mut() {
+            Some((start, len))
+                if c.addr <= *start + *len as u64 + MERGE_GAP
+                    && c.addr + size - *start <= MAX_SPAN
+                    && c.addr >= *start =>
+            {
+                *len = (*len).max((c.addr + size - *start) as usize);
+            }
+            _ => spans.push((c.addr, size as usize)),
+        }
+    }
+    let outcomes = source.read_ranges(&spans)?;
+    let mut j = 0;
+    for c in cands {
+        while j < outcomes.len() && outcomes[j].addr + outcomes[j].data.len() as u64 <= c.addr {
+            j += 1;
+        }
+        stats.checked += 1;
+        let Some(o) = outcomes.get(j).filter(|o| o.addr <= c.addr) else {
+            stats.unreadable += 1;
+            continue;
+        };
+        let lost = o
+            .gaps
+            .iter()
+            .any(|g| g.addr < c.addr + size && c.addr < g.end());
+        if lost {
+            stats.unreadable += 1;
+            continue;
+        }
+        let at = (c.addr - o.addr) as usize;
+        let now = h.ty.load(&o.data[at..]);
+        if condition.keeps(h.ty, h.tolerance, now, c.bits)
+            && let Some(full) = block.push(c.addr, now)
+        {
+            out.write_block(&full)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(spec: ScanSpec, hay: &[u8]) -> Vec<(usize, u64)> {
+        let mut hits = Vec::new();
+        find_values(&spec, hay, &mut |i, b| hits.push((i, b)));
+        hits
+    }
+
+    #[test]
+    fn aligned_eq_matches_the_slow_path_for_every_width() {
+        let mut hay = vec![0u8; 1000];
+        let mut x: u32 = 7;
+        for b in hay.iter_mut() {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            *b = (x >> 24) as u8 & 3;
+        }
+        for ty in [ValueType::U16, ValueType::I32, ValueType::U64] {
+            let bits = ty.load(&hay[8 * 40..]);
+            let fast = scan(ScanSpec::new(ty, Condition::Eq(bits)), &hay);
+            let mut slow = ScanSpec::new(ty, Condition::Range(bits, bits));
+            let want = scan(slow, &hay);
+            assert_eq!(fast, want, "{ty}");
+            assert!(fast.contains(&(320, bits)));
+            slow.aligned = false;
+            let mut unaligned = ScanSpec::new(ty, Condition::Eq(bits));
+            unaligned.aligned = false;
+            assert_eq!(scan(unaligned, &hay), scan(slow, &hay), "{ty} unaligned");
+        }
+    }
+
+    #[test]
+    fn float_scan_with_tolerance() {
+        let mut hay = Vec::new();
+        for v in [1.0f32, 99.99, 100.0, 100.02, -100.0] {
+            hay.extend_from_slice(&v.to_le_bytes());
+        }
+        let mut spec = ScanSpec::new(ValueType::F32, Condition::Eq(u64::from(100.0f32.to_bits())));
+        spec.tolerance = 0.015;
+        let offsets: Vec<usize> = scan(spec, &hay).iter().map(|h| h.0).collect();
+        assert_eq!(offsets, vec![4, 8]);
+    }
+}

@@ -1,0 +1,481 @@
+//! The searcher over an in-memory address space, at every buffer size down
+//! to the smallest it allows.
+
+use crate::process::{Perms, Region, Unread};
+use crate::search::*;
+
+const MARK_LEN: usize = 17;
+
+fn region(start: u64, end: u64, path: &str) -> Region {
+    Region {
+        start,
+        end,
+        perms: Perms {
+            read: true,
+            write: true,
+            ..Perms::default()
+        },
+        offset: 0,
+        dev: "00:00".into(),
+        inode: 0,
+        path: path.into(),
+        deleted: false,
+    }
+}
+
+/// Pseudo-random bytes that never contain the marker's prefix by chance.
+fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 32) as u8 & 0x7f
+        })
+        .collect()
+}
+
+fn mark(n: u32) -> Vec<u8> {
+    format!("PVTUI-MARK-{n:06}").into_bytes()
+}
+
+/// A space with markers straddling every chunk edge of `geom` in one region
+/// and at scattered offsets in another; returns it with the planted addresses.
+fn haystack(geom: &Geometry) -> (MemorySource, Vec<Region>, Vec<u64>) {
+    let mut planted = Vec::new();
+    let mut mem = MemorySource::new();
+    let base = 0x10000u64;
+    let len = 4000usize;
+    let mut bytes = noise(len, 7);
+    let chunk = geom.chunk;
+    let mut n = 0;
+    // Window k owns [k*chunk, (k+1)*chunk): straddle each edge at a different
+    // split, without overlapping the previous marker.
+    let mut next_free = 0usize;
+    let mut edge = chunk;
+    while edge + MARK_LEN < len {
+        let split = 1 + n as usize % (MARK_LEN - 1);
+        let at = edge - split.min(edge);
+        if at >= next_free {
+            bytes[at..at + MARK_LEN].copy_from_slice(&mark(n));
+            planted.push(base + at as u64);
+            next_free = at + MARK_LEN;
+            n += 1;
+        }
+        edge += chunk.max(MARK_LEN / 2);
+    }
+    mem.map(base, bytes);
+    let base2 = 0x40000u64;
+    let mut bytes2 = noise(3000, 11);
+    for k in 0..20u64 {
+        let at = (k * 140 + k % 3) as usize;
+        bytes2[at..at + MARK_LEN].copy_from_slice(&mark(900 + k as u32));
+        planted.push(base2 + at as u64);
+    }
+    // A marker ending exactly at the region's end.
+    let at = 3000 - MARK_LEN;
+    bytes2[at..].copy_from_slice(&mark(999));
+    planted.push(base2 + at as u64);
+    mem.map(base2, bytes2);
+    let regions = vec![
+        region(base, base + len as u64, "[heap]"),
+        region(base2, base2 + 3000, ""),
+    ];
+    (mem, regions, planted)
+}
+
+fn search(
+    mem: &MemorySource,
+    regions: &[Region],
+    query: &str,
+    opts: SearchOptions,
+) -> (Vec<Match>, Summary) {
+    let pattern = Pattern::new(&Query::Regex(query.into())).expect("pattern");
+    let mem = mem.clone();
+    let (mut found, summary) =
+        Job::search_in(move || mem.clone(), regions, pattern, opts).collect();
+    found.sort_by_key(|m| m.addr);
+    (found, summary)
+}
+
+#[test]
+fn markers_across_every_chunk_edge_are_found_exactly_once() {
+    let geometries = [
+        Geometry::smallest(MARK_LEN),
+        Geometry {
+            chunk: 1,
+            overlap: MARK_LEN,
+            chunks_per_segment: 5,
+        },
+        Geometry {
+            chunk: 2,
+            overlap: MARK_LEN,
+            chunks_per_segment: 1,
+        },
+        Geometry {
+            chunk: 16,
+            overlap: MARK_LEN,
+            chunks_per_segment: 3,
+        },
+        Geometry {
+            chunk: 17,
+            overlap: MARK_LEN + 1,
+            chunks_per_segment: 2,
+        },
+        Geometry {
+            chunk: 64,
+            overlap: 4096,
+            chunks_per_segment: 4,
+        },
+        Geometry {
+            chunk: 333,
+            overlap: 20,
+            chunks_per_segment: 1,
+        },
+        Geometry::default(),
+    ];
+    for geom in geometries {
+        for lanes in [1, 2, 3] {
+            let (mem, regions, planted) = haystack(&geom);
+            let opts = SearchOptions {
+                geometry: geom,
+                lanes,
+                ..SearchOptions::default()
+            };
+            let (found, summary) = search(&mem, &regions, "PVTUI-MARK-[0-9]{6}", opts);
+            let addrs: Vec<u64> = found.iter().map(|m| m.addr).collect();
+            assert_eq!(addrs, planted, "{geom:?} lanes {lanes}");
+            assert_eq!(summary.found, planted.len() as u64);
+            assert_eq!(summary.end, End::Complete);
+            assert_eq!(summary.done, summary.total);
+            assert!(
+                found
+                    .iter()
+                    .all(|m| m.len == MARK_LEN && m.bytes.starts_with(b"PVTUI-MARK-"))
+            );
+            for m in &found {
+                let want = if m.addr < 0x40000 {
+                    "[heap]"
+                } else {
+                    "[anonymous]"
+                };
+                assert_eq!(&*m.region, want);
+            }
+        }
+    }
+}
+
+#[test]
+fn self_overlapping_matches_follow_one_pass_within_a_segment() {
+    let mut mem = MemorySource::new();
+    let text = b"aaaaabaaaaaaabaaba".repeat(5);
+    mem.map(0x1000, text.clone());
+    let regions = [region(0x1000, 0x1000 + text.len() as u64, "x")];
+    let want: Vec<u64> = regex::bytes::Regex::new("aa|ab")
+        .expect("re")
+        .find_iter(&text)
+        .map(|m| 0x1000 + m.start() as u64)
+        .collect();
+    for chunk in 1..8 {
+        let geom = Geometry {
+            chunk,
+            overlap: 2,
+            chunks_per_segment: 1000,
+        };
+        let opts = SearchOptions {
+            geometry: geom,
+            lanes: 1,
+            ..SearchOptions::default()
+        };
+        let (found, _) = search(&mem, &regions, "aa|ab", opts);
+        let got: Vec<u64> = found.iter().map(|m| m.addr).collect();
+        assert_eq!(got, want, "chunk {chunk}");
+    }
+}
+
+#[test]
+fn non_resident_pages_are_skipped_and_counted() {
+    let geom = Geometry {
+        chunk: 50,
+        overlap: MARK_LEN,
+        chunks_per_segment: 2,
+    };
+    let (mut mem, regions, planted) = haystack(&geom);
+    // Hide the first marker: its page is "not resident".
+    mem.hole(planted[0], 5, Unread::NotResident);
+    let opts = SearchOptions {
+        geometry: geom,
+        lanes: 2,
+        ..SearchOptions::default()
+    };
+    let (found, summary) = search(&mem, &regions, "PVTUI-MARK-[0-9]{6}", opts);
+    assert_eq!(found.len(), planted.len() - 1);
+    assert_eq!(summary.skipped.not_resident, 5);
+    assert!(
+        summary.notes.iter().any(|n| n.contains("not resident")),
+        "{:?}",
+        summary.notes
+    );
+}
+
+#[test]
+fn target_exit_mid_search_keeps_results_so_far() {
+    let geom = Geometry {
+        chunk: 100,
+        overlap: MARK_LEN,
+        chunks_per_segment: 1,
+    };
+    let (mut mem, regions, planted) = haystack(&geom);
+    mem.exit_at(0x10000 + 2000);
+    let opts = SearchOptions {
+        geometry: geom,
+        lanes: 1,
+        ..SearchOptions::default()
+    };
+    let (found, summary) = search(&mem, &regions, "PVTUI-MARK-[0-9]{6}", opts);
+    assert!(!found.is_empty() && found.len() < planted.len());
+    assert!(found.iter().all(|m| m.addr < 0x10000 + 2000));
+    match &summary.end {
+        End::Failed(why) => assert!(why.contains("exited"), "{why}"),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn max_results_stops_at_exactly_n() {
+    let geom = Geometry {
+        chunk: 64,
+        overlap: MARK_LEN,
+        chunks_per_segment: 1,
+    };
+    let (mem, regions, _) = haystack(&geom);
+    let opts = SearchOptions {
+        geometry: geom,
+        lanes: 2,
+        max_results: Some(7),
+        ..SearchOptions::default()
+    };
+    let (found, summary) = search(&mem, &regions, "PVTUI-MARK-[0-9]{6}", opts);
+    assert_eq!(found.len(), 7);
+    assert_eq!(summary.found, 7);
+    assert_eq!(summary.end, End::Limit);
+}
+
+#[test]
+fn cancel_ends_the_job_promptly_with_a_summary() {
+    let geom = Geometry {
+        chunk: 1,
+        overlap: MARK_LEN,
+        chunks_per_segment: 1,
+    };
+    let (mem, regions, _) = haystack(&geom);
+    let pattern = Pattern::new(&Query::Regex("PVTUI".into())).expect("pattern");
+    let opts = SearchOptions {
+        geometry: geom,
+        lanes: 1,
+        ..SearchOptions::default()
+    };
+    let job = Job::search_in(move || mem.clone(), &regions, pattern, opts);
+    job.cancel();
+    let (_, summary) = job.collect();
+    assert_eq!(summary.end, End::Cancelled);
+    assert!(summary.done < summary.total);
+}
+
+#[test]
+fn long_patterns_get_a_note() {
+    let geom = Geometry {
+        chunk: 64,
+        overlap: 8,
+        chunks_per_segment: 1,
+    };
+    let (mem, regions, _) = haystack(&geom);
+    let opts = SearchOptions {
+        geometry: geom,
+        lanes: 1,
+        ..SearchOptions::default()
+    };
+    let (_, summary) = search(&mem, &regions, "PVTUI-MARK-[0-9]+", opts);
+    assert!(
+        summary.notes.iter().any(|n| n.contains("than 8 bytes")),
+        "{:?}",
+        summary.notes
+    );
+}
+
+fn value_space() -> (MemorySource, Vec<Region>, Vec<u64>) {
+    let mut mem = MemorySource::new();
+    let mut bytes = noise(10_000, 3);
+    let mut places = Vec::new();
+    // 1234 at aligned places, one straddling no edge but every geometry's edges vary.
+    for k in 0..40u64 {
+        let at = (k * 244) as usize & !3;
+        bytes[at..at + 4].copy_from_slice(&1234u32.to_le_bytes());
+        places.push(0x20000 + at as u64);
+    }
+    // An unaligned 1234 that aligned scans must skip.
+    bytes[9001..9005].copy_from_slice(&1234u32.to_le_bytes());
+    mem.map(0x20000, bytes);
+    (
+        mem,
+        vec![region(0x20000, 0x20000 + 10_000, "[heap]")],
+        places,
+    )
+}
+
+fn first_scan(mem: &MemorySource, regions: &[Region], spec: ScanSpec, geom: Geometry) -> ScanFile {
+    let mem = mem.clone();
+    let opts = SearchOptions {
+        geometry: geom,
+        lanes: 2,
+        ..SearchOptions::default()
+    };
+    let job = Job::scan_in(move || mem.clone(), 7, regions, spec, None, opts).expect("scan");
+    let (_, summary) = job.collect();
+    assert_eq!(summary.end, End::Complete);
+    summary.scan.expect("scan file")
+}
+
+fn narrow(mem: &MemorySource, from: ScanFile, cond: Condition) -> ScanFile {
+    let job = Job::narrow_in(mem.clone(), from, cond, None).expect("narrow");
+    let (_, summary) = job.collect();
+    assert_eq!(summary.end, End::Complete, "{:?}", summary.notes);
+    summary.scan.expect("scan file")
+}
+
+fn addrs(file: &ScanFile) -> Vec<u64> {
+    file.first(usize::MAX)
+        .expect("read")
+        .iter()
+        .map(|c| c.addr)
+        .collect()
+}
+
+#[test]
+fn value_scan_and_every_narrowing_step() {
+    let (mut mem, regions, places) = value_space();
+    let ty = ValueType::U32;
+    let spec = ScanSpec::new(ty, Condition::Eq(1234));
+    for geom in [
+        Geometry::smallest(3),
+        Geometry {
+            chunk: 7,
+            overlap: 3,
+            chunks_per_segment: 3,
+        },
+        Geometry::default(),
+    ] {
+        let file = first_scan(&mem, &regions, spec, geom);
+        let mut got = addrs(&file);
+        got.sort_unstable();
+        assert_eq!(got, places, "{geom:?}");
+    }
+    let mut unaligned = spec;
+    unaligned.aligned = false;
+    let file = first_scan(&mem, &regions, unaligned, Geometry::smallest(3));
+    assert_eq!(file.count(), places.len() as u64 + 1);
+
+    let file = first_scan(&mem, &regions, spec, Geometry::default());
+    assert_eq!(file.header().pid, 7);
+    // Change half the places: +5 for even k, -3 for k % 4 == 1.
+    for (k, &addr) in places.iter().enumerate() {
+        match k % 4 {
+            0 | 2 => mem.poke(addr, &1239u32.to_le_bytes()),
+            1 => mem.poke(addr, &1231u32.to_le_bytes()),
+            _ => {}
+        }
+    }
+    let pick = |f: &dyn Fn(usize) -> bool| -> Vec<u64> {
+        places
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| f(*k))
+            .map(|(_, a)| *a)
+            .collect()
+    };
+    let sorted = |f: &ScanFile| {
+        let mut a = addrs(f);
+        a.sort_unstable();
+        a
+    };
+    let changed = narrow(&mem, file, Condition::Changed);
+    assert_eq!(sorted(&changed), pick(&|k| k % 4 != 3));
+    assert_eq!(changed.header().scans, 2);
+    let increased = narrow(&mem, changed, Condition::Unchanged);
+    assert_eq!(sorted(&increased), pick(&|k| k % 4 != 3));
+    for &addr in &places {
+        mem.poke(addr, &1300u32.to_le_bytes());
+    }
+    // 1239 -> 1300 is +61; 1231 -> 1300 is +69.
+    let by = narrow(&mem, increased, Condition::IncreasedBy(61));
+    assert_eq!(sorted(&by), pick(&|k| k % 2 == 0));
+    let values = by.first(usize::MAX).expect("read");
+    assert!(values.iter().all(|c| c.bits == 1300));
+    mem.poke(places[0], &1000u32.to_le_bytes());
+    let dec = narrow(&mem, by, Condition::Decreased);
+    assert_eq!(sorted(&dec), vec![places[0]]);
+    let range = narrow(&mem, dec, Condition::Range(999, 1001));
+    assert_eq!(sorted(&range), vec![places[0]]);
+    let eq = narrow(&mem, range, Condition::Eq(5));
+    assert_eq!(eq.count(), 0);
+}
+
+#[test]
+fn a_first_scan_needs_a_value() {
+    let (mem, regions, _) = value_space();
+    let spec = ScanSpec::new(ValueType::U32, Condition::Changed);
+    let err = Job::scan_in(
+        move || mem.clone(),
+        1,
+        &regions,
+        spec,
+        None,
+        SearchOptions::default(),
+    )
+    .expect_err("changed needs a previous scan");
+    assert!(err.to_string().contains("first scan"), "{err}");
+}
+
+#[test]
+fn narrowing_unreadable_candidates_drops_and_says_so() {
+    let (mut mem, regions, places) = value_space();
+    let file = first_scan(
+        &mem,
+        &regions,
+        ScanSpec::new(ValueType::U32, Condition::Eq(1234)),
+        Geometry::default(),
+    );
+    mem.hole(places[3], 2, Unread::Unmapped);
+    let job = Job::narrow_in(mem.clone(), file, Condition::Unchanged, None).expect("narrow");
+    let (_, summary) = job.collect();
+    assert_eq!(summary.found, places.len() as u64 - 1);
+    assert!(
+        summary
+            .notes
+            .iter()
+            .any(|n| n.contains("could not be read")),
+        "{:?}",
+        summary.notes
+    );
+}
+
+#[test]
+fn narrowing_after_exit_keeps_the_unchecked() {
+    let (mut mem, regions, places) = value_space();
+    let file = first_scan(
+        &mem,
+        &regions,
+        ScanSpec::new(ValueType::U32, Condition::Eq(1234)),
+        Geometry::default(),
+    );
+    mem.exit_at(0);
+    let job = Job::narrow_in(mem.clone(), file, Condition::Changed, None).expect("narrow");
+    let (_, summary) = job.collect();
+    assert!(
+        matches!(&summary.end, End::Failed(why) if why.contains("exited")),
+        "{:?}",
+        summary.end
+    );
+    assert_eq!(summary.found, places.len() as u64);
+}

@@ -1,0 +1,371 @@
+//! Typed values for value scans: the types, parsing and formatting, and the
+//! conditions a first scan or a narrowing step keeps a place by.
+//!
+//! A value is carried as its raw little-endian bits zero-extended to 64 bits,
+//! so candidates store compactly and compare without allocation.
+
+use std::fmt;
+
+use crate::error::{Error, Result};
+
+/// The scalar types a scan looks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ValueType {
+    U8,
+    U16,
+    U32,
+    U64,
+    I8,
+    I16,
+    I32,
+    I64,
+    F32,
+    F64,
+}
+
+impl ValueType {
+    pub const ALL: [ValueType; 10] = [
+        ValueType::U8,
+        ValueType::U16,
+        ValueType::U32,
+        ValueType::U64,
+        ValueType::I8,
+        ValueType::I16,
+        ValueType::I32,
+        ValueType::I64,
+        ValueType::F32,
+        ValueType::F64,
+    ];
+
+    /// Size in bytes.
+    pub fn size(self) -> usize {
+        match self {
+            ValueType::U8 | ValueType::I8 => 1,
+            ValueType::U16 | ValueType::I16 => 2,
+            ValueType::U32 | ValueType::I32 | ValueType::F32 => 4,
+            ValueType::U64 | ValueType::I64 | ValueType::F64 => 8,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::U8 => "u8",
+            ValueType::U16 => "u16",
+            ValueType::U32 => "u32",
+            ValueType::U64 => "u64",
+            ValueType::I8 => "i8",
+            ValueType::I16 => "i16",
+            ValueType::I32 => "i32",
+            ValueType::I64 => "i64",
+            ValueType::F32 => "f32",
+            ValueType::F64 => "f64",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<ValueType> {
+        ValueType::ALL
+            .into_iter()
+            .find(|t| t.name() == name)
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "unknown value type {name:?}: expected one of u8 u16 u32 u64 i8 i16 i32 i64 f32 f64"
+                ))
+            })
+    }
+
+    pub(crate) fn code(self) -> u8 {
+        ValueType::ALL.iter().position(|t| *t == self).unwrap_or(0) as u8
+    }
+
+    pub(crate) fn from_code(code: u8) -> Option<ValueType> {
+        ValueType::ALL.get(code as usize).copied()
+    }
+
+    pub fn is_float(self) -> bool {
+        matches!(self, ValueType::F32 | ValueType::F64)
+    }
+
+    fn is_signed(self) -> bool {
+        matches!(
+            self,
+            ValueType::I8 | ValueType::I16 | ValueType::I32 | ValueType::I64
+        )
+    }
+
+    fn mask(self) -> u64 {
+        match self.size() {
+            8 => u64::MAX,
+            n => (1u64 << (n * 8)) - 1,
+        }
+    }
+
+    /// The bits of the value stored in `bytes` (at least [`size`](Self::size) long).
+    pub fn load(self, bytes: &[u8]) -> u64 {
+        let mut raw = [0u8; 8];
+        let n = self.size();
+        raw[..n].copy_from_slice(&bytes[..n]);
+        u64::from_le_bytes(raw)
+    }
+
+    /// The bytes that store `bits` in memory.
+    pub fn store(self, bits: u64) -> Vec<u8> {
+        bits.to_le_bytes()[..self.size()].to_vec()
+    }
+
+    /// Parses a value written as a user would: `1234`, `-5`, `0x4d2`, `1.5`.
+    pub fn parse_value(self, text: &str) -> Result<u64> {
+        let bad = |why: &str| Error::Usage(format!("{text:?} is not a {}: {why}", self.name()));
+        let t = text.trim().replace('_', "");
+        if self.is_float() {
+            let v: f64 = t
+                .parse()
+                .map_err(|_| bad("expected a number such as 1.5"))?;
+            return Ok(match self {
+                ValueType::F32 => u64::from((v as f32).to_bits()),
+                _ => v.to_bits(),
+            });
+        }
+        let (neg, digits) = match t.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, t.as_str()),
+        };
+        let magnitude = match digits
+            .strip_prefix("0x")
+            .or_else(|| digits.strip_prefix("0X"))
+        {
+            Some(hex) => u128::from_str_radix(hex, 16),
+            None => digits.parse::<u128>(),
+        }
+        .map_err(|_| bad("expected a decimal or 0x-hex integer"))?;
+        let value: i128 = if neg {
+            -(i128::try_from(magnitude).map_err(|_| bad("out of range"))?)
+        } else {
+            i128::try_from(magnitude).map_err(|_| bad("out of range"))?
+        };
+        let bits = self.size() as u32 * 8;
+        let (lo, hi) = if self.is_signed() {
+            (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+        } else {
+            (0, (1i128 << bits) - 1)
+        };
+        if value < lo || value > hi {
+            return Err(bad(&format!("out of range {lo}..={hi}")));
+        }
+        Ok((value as u64) & self.mask())
+    }
+
+    /// The number the bits hold.
+    pub fn number(self, bits: u64) -> Number {
+        let b = bits & self.mask();
+        match self {
+            ValueType::U8 | ValueType::U16 | ValueType::U32 | ValueType::U64 => {
+                Number::Int(i128::from(b))
+            }
+            ValueType::I8 => Number::Int(i128::from(b as u8 as i8)),
+            ValueType::I16 => Number::Int(i128::from(b as u16 as i16)),
+            ValueType::I32 => Number::Int(i128::from(b as u32 as i32)),
+            ValueType::I64 => Number::Int(i128::from(b as i64)),
+            ValueType::F32 => Number::Float(f64::from(f32::from_bits(b as u32))),
+            ValueType::F64 => Number::Float(f64::from_bits(b)),
+        }
+    }
+
+    /// `1234`, `-5`, `1.5`.
+    pub fn format(self, bits: u64) -> String {
+        match self.number(bits) {
+            Number::Int(v) => v.to_string(),
+            Number::Float(v) => v.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for ValueType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A decoded value: integers widened losslessly, floats as `f64`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Number {
+    Int(i128),
+    Float(f64),
+}
+
+/// What a scan keeps a place by. The first scan knows no previous value, so
+/// only [`Eq`](Condition::Eq) and [`Range`](Condition::Range) start one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Condition {
+    /// Equal to a value (floats: within the tolerance).
+    Eq(u64),
+    /// Between two values, both included.
+    Range(u64, u64),
+    Changed,
+    Unchanged,
+    Increased,
+    Decreased,
+    /// Grew by exactly this amount (bits of a value of the scan's type).
+    IncreasedBy(u64),
+    /// Shrank by exactly this amount.
+    DecreasedBy(u64),
+}
+
+impl Condition {
+    /// Parses the words after the type: `eq 5`, `5`, `range 1 9`, `changed`,
+    /// `increased-by 3`.
+    pub fn parse(ty: ValueType, words: &[String]) -> Result<Condition> {
+        let word = |i: usize| {
+            words.get(i).map(String::as_str).ok_or_else(|| {
+                Error::Usage(format!("{:?} needs a value after it", words.join(" ")))
+            })
+        };
+        let first = word(0)?;
+        let cond = match first {
+            "eq" | "=" => Condition::Eq(ty.parse_value(word(1)?)?),
+            "range" | "between" => {
+                Condition::Range(ty.parse_value(word(1)?)?, ty.parse_value(word(2)?)?)
+            }
+            "changed" => Condition::Changed,
+            "unchanged" => Condition::Unchanged,
+            "increased" | "inc" => Condition::Increased,
+            "decreased" | "dec" => Condition::Decreased,
+            "increased-by" | "increased_by" | "inc-by" => {
+                Condition::IncreasedBy(ty.parse_value(word(1)?)?)
+            }
+            "decreased-by" | "decreased_by" | "dec-by" => {
+                Condition::DecreasedBy(ty.parse_value(word(1)?)?)
+            }
+            value => Condition::Eq(ty.parse_value(value)?),
+        };
+        let used = match cond {
+            Condition::Range(..) => 3,
+            Condition::Eq(_) if first != "eq" && first != "=" => 1,
+            Condition::Eq(_) | Condition::IncreasedBy(_) | Condition::DecreasedBy(_) => 2,
+            _ => 1,
+        };
+        if words.len() > used {
+            return Err(Error::Usage(format!(
+                "unexpected {:?} after the condition",
+                words[used..].join(" ")
+            )));
+        }
+        Ok(cond)
+    }
+
+    /// Whether the condition compares with a previous value.
+    pub fn needs_previous(&self) -> bool {
+        !matches!(self, Condition::Eq(_) | Condition::Range(..))
+    }
+
+    /// Whether a place now holding `new` (and before `old`) is kept.
+    pub fn keeps(&self, ty: ValueType, tolerance: f64, new: u64, old: u64) -> bool {
+        let n = ty.number(new);
+        let o = ty.number(old);
+        let near = |a: Number, b: Number, tol: f64| match (a, b) {
+            (Number::Int(a), Number::Int(b)) => a == b,
+            (Number::Float(a), Number::Float(b)) => (a - b).abs() <= tol,
+            _ => false,
+        };
+        let diff = |a: Number, b: Number| match (a, b) {
+            (Number::Int(a), Number::Int(b)) => Number::Int(a - b),
+            (Number::Float(a), Number::Float(b)) => Number::Float(a - b),
+            _ => Number::Float(f64::NAN),
+        };
+        let greater = |a: Number, b: Number| match (a, b) {
+            (Number::Int(a), Number::Int(b)) => a > b,
+            (Number::Float(a), Number::Float(b)) => a - b > tolerance,
+            _ => false,
+        };
+        match *self {
+            Condition::Eq(x) => near(n, ty.number(x), tolerance),
+            Condition::Range(lo, hi) => {
+                let (lo, hi) = (ty.number(lo), ty.number(hi));
+                match (n, lo, hi) {
+                    (Number::Int(v), Number::Int(l), Number::Int(h)) => l <= v && v <= h,
+                    (Number::Float(v), Number::Float(l), Number::Float(h)) => {
+                        l - tolerance <= v && v <= h + tolerance
+                    }
+                    _ => false,
+                }
+            }
+            Condition::Changed => !near(n, o, tolerance),
+            Condition::Unchanged => near(n, o, tolerance),
+            Condition::Increased => greater(n, o),
+            Condition::Decreased => greater(o, n),
+            Condition::IncreasedBy(d) => near(diff(n, o), ty.number(d), tolerance),
+            Condition::DecreasedBy(d) => near(diff(o, n), ty.number(d), tolerance),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn parses_values_in_range_only() {
+        assert_eq!(ValueType::U8.parse_value("255").expect("ok"), 255);
+        assert!(ValueType::U8.parse_value("256").is_err());
+        assert_eq!(ValueType::I8.parse_value("-1").expect("ok"), 0xff);
+        assert!(ValueType::I8.parse_value("-129").is_err());
+        assert_eq!(ValueType::U32.parse_value("0x4d2").expect("ok"), 1234);
+        assert_eq!(
+            ValueType::I64.parse_value("-2").expect("ok"),
+            (-2i64) as u64
+        );
+        assert_eq!(
+            ValueType::F32.parse_value("1.5").expect("ok"),
+            u64::from(1.5f32.to_bits())
+        );
+        let err = ValueType::U16.parse_value("lots").expect_err("bad");
+        assert!(err.to_string().contains("u16"), "{err}");
+    }
+
+    #[test]
+    fn formats_signed_and_float() {
+        assert_eq!(ValueType::I16.format(0xfffe), "-2");
+        assert_eq!(ValueType::U16.format(0xfffe), "65534");
+        assert_eq!(ValueType::F64.format(2.25f64.to_bits()), "2.25");
+        let bytes = ValueType::U32.store(0x01020304);
+        assert_eq!(bytes, vec![4, 3, 2, 1]);
+        assert_eq!(ValueType::U32.load(&bytes), 0x01020304);
+    }
+
+    #[test]
+    fn conditions() {
+        let t = ValueType::I32;
+        let v = |x: i32| x as u32 as u64;
+        let c = |s: &str| Condition::parse(t, &words(s)).expect(s);
+        assert!(c("5").keeps(t, 0.0, v(5), v(0)));
+        assert!(c("eq -5").keeps(t, 0.0, v(-5), v(0)));
+        assert!(c("range -3 3").keeps(t, 0.0, v(-3), 0));
+        assert!(!c("range -3 3").keeps(t, 0.0, v(4), 0));
+        assert!(c("increased").keeps(t, 0.0, v(1), v(-1)));
+        assert!(!c("decreased").keeps(t, 0.0, v(1), v(-1)));
+        assert!(c("changed").keeps(t, 0.0, v(1), v(2)));
+        assert!(c("unchanged").keeps(t, 0.0, v(2), v(2)));
+        assert!(c("increased-by 10").keeps(t, 0.0, v(5), v(-5)));
+        assert!(!c("increased-by 10").keeps(t, 0.0, v(6), v(-5)));
+        assert!(c("decreased-by 1").keeps(t, 0.0, v(4), v(5)));
+        assert!(Condition::parse(t, &words("range 1")).is_err());
+        assert!(Condition::parse(t, &words("changed 4")).is_err());
+        assert!(Condition::parse(t, &words("sideways")).is_err());
+    }
+
+    #[test]
+    fn float_tolerance() {
+        let t = ValueType::F32;
+        let f = |x: f32| u64::from(x.to_bits());
+        let eq = Condition::Eq(f(100.0));
+        assert!(eq.keeps(t, 0.01, f(100.005), 0));
+        assert!(!eq.keeps(t, 0.0, f(100.005), 0));
+        assert!(!eq.keeps(t, 0.01, f(f32::NAN), 0));
+        assert!(!Condition::Increased.keeps(t, 0.5, f(1.2), f(1.0)));
+        assert!(Condition::Increased.keeps(t, 0.5, f(1.6), f(1.0)));
+    }
+}
