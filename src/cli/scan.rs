@@ -22,7 +22,7 @@ pub struct ScanArgs {
     pub ty: Option<ValueType>,
     /// A value (`1234`, `eq 1234`), `range LO HI`; after --from also
     /// `changed`, `unchanged`, `increased`, `decreased`, `increased-by N`, `decreased-by N`
-    #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
+    #[arg(required = true, num_args = 1.., allow_negative_numbers = true)]
     pub condition: Vec<String>,
     /// Narrow the scan saved in FILE (rewritten with the survivors unless --save)
     #[arg(long)]

@@ -230,25 +230,31 @@ pub(crate) fn narrow<S: Source>(
         if pending.len() < BATCH && !exhausted {
             continue;
         }
+        // Lanes write blocks in the order they finish them: sort, so reads
+        // coalesce and each record lists its places in address order.
+        pending.sort_unstable_by_key(|c| c.addr);
+        let mut checked = false;
         if failure.is_none() && !stop() {
             match check_batch(source, &h, condition, &pending, &mut block, out, &mut stats) {
                 Ok(()) => {
                     done.fetch_add(pending.len() as u64, Ordering::Relaxed);
-                    pending.clear();
-                    continue;
+                    checked = true;
                 }
                 Err(e) => failure = Some(e),
             }
         }
-        stats.unchecked += pending.len() as u64;
-        for c in pending.drain(..) {
-            if let Some(full) = block.push(c.addr, c.bits) {
-                out.write_block(&full)?;
+        if !checked {
+            stats.unchecked += pending.len() as u64;
+            for c in &pending {
+                if let Some(full) = block.push(c.addr, c.bits) {
+                    out.write_block(&full)?;
+                }
             }
         }
-    }
-    if let Some(full) = block.take() {
-        out.write_block(&full)?;
+        pending.clear();
+        if let Some(full) = block.take() {
+            out.write_block(&full)?;
+        }
     }
     Ok((stats, failure))
 }
@@ -348,5 +354,52 @@ mod tests {
         spec.tolerance = 0.015;
         let offsets: Vec<usize> = scan(spec, &hay).iter().map(|h| h.0).collect();
         assert_eq!(offsets, vec![4, 8]);
+    }
+
+    #[test]
+    fn narrowing_records_out_of_address_order() {
+        use crate::search::source::MemorySource;
+        use crate::search::store::{ScanHeader, ScanWriter};
+        let ty = ValueType::U32;
+        let mut mem = MemorySource::new();
+        mem.map(0, vec![0; 0x1000]);
+        let h = ScanHeader {
+            pid: 1,
+            ty,
+            aligned: true,
+            tolerance: 0.0,
+            count: 0,
+            scans: 1,
+        };
+        let mut w = ScanWriter::create(None, h).expect("create");
+        // Two lanes' records of the same block, the later addresses first.
+        for addrs in [[0x100u64, 0x200], [0x80, 0x180]] {
+            let mut block = BlockBuf::default();
+            for a in addrs {
+                assert!(block.push(a, 0).is_none());
+            }
+            w.write_block(&block).expect("write");
+        }
+        let from = w.finish().expect("finish");
+        let mut out = ScanWriter::create(None, h).expect("create");
+        let (stats, failure) = narrow(
+            &mut mem,
+            &from,
+            Condition::Unchanged,
+            &mut out,
+            &|| false,
+            &AtomicU64::new(0),
+        )
+        .expect("narrow");
+        assert!(failure.is_none());
+        assert_eq!(stats.unreadable, 0);
+        let file = out.finish().expect("finish");
+        let addrs: Vec<u64> = file
+            .first(10)
+            .expect("read")
+            .iter()
+            .map(|c| c.addr)
+            .collect();
+        assert_eq!(addrs, vec![0x80, 0x100, 0x180, 0x200]);
     }
 }

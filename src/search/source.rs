@@ -6,7 +6,7 @@
 //! over a live process through the engine's deadline worker in real use.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::error::Result;
 use crate::process::{Gap, Maps, MemoryWorker, ReadMode, ReadOutcome, Target, Unread};
@@ -41,17 +41,43 @@ pub struct ProcessSource {
     worker: MemoryWorker,
     maps: Maps,
     mode: ReadMode,
+    refreshed: Option<Instant>,
 }
 
 impl ProcessSource {
     /// How long one chunk read may take before it is reported `Stalled`.
     pub const DEADLINE: Duration = Duration::from_secs(2);
+    /// The shortest time between two re-reads of the maps.
+    pub const REFRESH: Duration = Duration::from_millis(50);
 
     pub fn new(target: Arc<Target>, maps: Maps, mode: ReadMode) -> ProcessSource {
         ProcessSource {
             worker: MemoryWorker::new(target, Self::DEADLINE),
             maps,
             mode,
+            refreshed: None,
+        }
+    }
+
+    /// A region unmapped after the search began still reads through the old
+    /// maps and fails as a fault (or, through pagemap, as not resident).
+    /// Re-reading the maps, at most every [`Self::REFRESH`], tells those
+    /// bytes apart as unmapped, and later reads skip them without a syscall.
+    fn reclassify(&mut self, gaps: &mut [Gap]) {
+        let suspect = |g: &Gap| matches!(g.why, Unread::Faulted | Unread::NotResident);
+        if !gaps.iter().any(suspect) || self.refreshed.is_some_and(|t| t.elapsed() < Self::REFRESH)
+        {
+            return;
+        }
+        self.refreshed = Some(Instant::now());
+        let Ok(fresh) = self.worker.target().maps() else {
+            return;
+        };
+        self.maps = fresh;
+        for g in gaps.iter_mut().filter(|g| suspect(g)) {
+            if self.maps.overlapping(g.addr, g.len).is_empty() {
+                g.why = Unread::Unmapped;
+            }
         }
     }
 }
@@ -60,10 +86,11 @@ impl Source for ProcessSource {
     fn read_chunk(&mut self, addr: u64, buf: &mut Vec<u8>) -> Result<Vec<Gap>> {
         let len = buf.len();
         let owned = std::mem::take(buf);
-        let (back, gaps) = self.worker.read_into(&self.maps, addr, owned, self.mode)?;
+        let (back, mut gaps) = self.worker.read_into(&self.maps, addr, owned, self.mode)?;
         *buf = back;
         // A worker that abandoned a stalled read may hand back a fresh buffer.
         buf.resize(len, 0);
+        self.reclassify(&mut gaps);
         Ok(gaps)
     }
 

@@ -4,4 +4,5 @@
 mod engine;
 mod expr;
 mod tui;
+mod search;
 mod util;

@@ -1,0 +1,394 @@
+//! Search and value scans over real processes: the haystack fixture plants
+//! markers (some straddling every chunk edge) and values, and says where.
+
+use std::collections::BTreeSet;
+use std::process::{Command, Stdio};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+
+use pvtui::process::{Gap, ReadMode, ReadOutcome, Target};
+use pvtui::search::{
+    End, Geometry, Job, Pattern, ProcessSource, Query, RegionFilter, SearchOptions, Source, Summary,
+};
+
+use crate::util::{Fixture, fixture, pvtui_bin};
+
+const MARK: &str = "PVTUI-MARK-[0-9]{6}";
+const MARK_LEN: u64 = 17;
+
+fn haystack(args: &[&str]) -> Fixture {
+    Fixture::spawn(&fixture("haystack", "", &[]), args)
+}
+
+fn addr_list(fx: &Fixture, key: &str) -> Vec<u64> {
+    let v = fx.var(key);
+    if v.is_empty() {
+        return Vec::new();
+    }
+    v.split(',')
+        .map(|a| u64::from_str_radix(a.trim_start_matches("0x"), 16).expect("hex address"))
+        .collect()
+}
+
+fn heap_range(fx: &Fixture) -> (u64, u64) {
+    let heap = fx.addr("heap");
+    let size: u64 = fx.var("size").parse().expect("size");
+    (heap, heap + size)
+}
+
+fn search(fx: &Fixture, query: Query, options: SearchOptions) -> (BTreeSet<u64>, Summary) {
+    let target = Arc::new(Target::attach(fx.pid).expect("attach"));
+    let maps = target.maps().expect("maps");
+    let job = Job::search(target, &maps, &query, options).expect("start");
+    let (found, summary) = job.collect();
+    let addrs: BTreeSet<u64> = found.iter().map(|m| m.addr).collect();
+    assert_eq!(addrs.len(), found.len(), "a match was reported twice");
+    (addrs, summary)
+}
+
+#[test]
+fn every_marker_across_every_chunk_edge_is_found_once() {
+    let fx = haystack(&[
+        "--size", "8M", "--edge", "1M", "--edge", "64K", "--marks", "300",
+    ]);
+    let planted: BTreeSet<u64> = addr_list(&fx, "mark_addrs").into_iter().collect();
+    assert_eq!(
+        planted.len(),
+        fx.var("marks").parse::<usize>().expect("marks")
+    );
+    for chunk in [Geometry::DEFAULT_CHUNK, 64 << 10] {
+        for lanes in [1, 2] {
+            let options = SearchOptions {
+                geometry: Geometry {
+                    chunk,
+                    ..Geometry::default()
+                },
+                lanes,
+                ..SearchOptions::default()
+            };
+            // The whole process: the markers live nowhere else.
+            let (found, summary) = search(&fx, Query::Regex(MARK.into()), options);
+            assert_eq!(found, planted, "chunk {chunk} lanes {lanes}");
+            assert_eq!(summary.end, End::Complete);
+            assert!(summary.regions > 5, "searched {} regions", summary.regions);
+        }
+    }
+}
+
+#[test]
+fn smallest_buffers_still_find_each_marker_once() {
+    let fx = haystack(&[
+        "--size", "12K", "--edge", "5", "--marks", "20", "--values", "0",
+    ]);
+    let planted: BTreeSet<u64> = addr_list(&fx, "mark_addrs").into_iter().collect();
+    assert!(planted.len() > 100, "dense markers: {}", planted.len());
+    let options = SearchOptions {
+        regions: RegionFilter {
+            range: Some(heap_range(&fx)),
+            ..RegionFilter::default()
+        },
+        geometry: Geometry::smallest(MARK_LEN as usize),
+        lanes: 2,
+        ..SearchOptions::default()
+    };
+    let (found, summary) = search(&fx, Query::Regex(MARK.into()), options);
+    assert_eq!(found, planted);
+    assert_eq!(summary.done, summary.total);
+}
+
+#[test]
+fn byte_patterns_with_wildcards_find_markers_and_values() {
+    let fx = haystack(&["--size", "4M", "--marks", "50", "--values", "25"]);
+    let range = Some(heap_range(&fx));
+    let options = || SearchOptions {
+        regions: RegionFilter {
+            range,
+            ..RegionFilter::default()
+        },
+        ..SearchOptions::default()
+    };
+    // "MARK-" then six bytes of anything.
+    let (found, _) = search(
+        &fx,
+        Query::Bytes("4d 41 52 4b 2d ?? ?? ?? ?? ?? ??".into()),
+        options(),
+    );
+    let want: BTreeSet<u64> = addr_list(&fx, "mark_addrs").iter().map(|a| a + 6).collect();
+    assert_eq!(found, want);
+    let value: u32 = fx.var("value").parse().expect("value");
+    let spec: String = value
+        .to_le_bytes()
+        .iter()
+        .map(|b| format!("{b:02x} "))
+        .collect();
+    let (found, _) = search(&fx, Query::Bytes(spec), options());
+    let want: BTreeSet<u64> = addr_list(&fx, "values").into_iter().collect();
+    assert_eq!(found, want);
+}
+
+fn run_cli(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(pvtui_bin())
+        .args(args)
+        .output()
+        .expect("run pvtui");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json_addrs(stdout: &str) -> BTreeSet<u64> {
+    stdout
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+            let a = v["address"].as_str().expect("address string");
+            u64::from_str_radix(a.trim_start_matches("0x"), 16).expect("hex")
+        })
+        .collect()
+}
+
+#[test]
+fn cli_search_prints_json_lines() {
+    let fx = haystack(&["--size", "2M", "--marks", "30"]);
+    let pid = fx.pid.to_string();
+    let (code, out, err) = run_cli(&["search", "--pid", &pid, MARK, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let planted: BTreeSet<u64> = addr_list(&fx, "mark_addrs").into_iter().collect();
+    assert_eq!(json_addrs(&out), planted);
+    let first: serde_json::Value =
+        serde_json::from_str(out.lines().next().expect("a line")).expect("json");
+    assert_eq!(first["len"], 17);
+    assert_eq!(first["region"], "[anonymous]");
+    let text = first["text"].as_str().expect("text");
+    assert!(text.starts_with("PVTUI-MARK-"), "{text}");
+    assert_eq!(first["hex"].as_str().map(|h| h.len()), Some(34));
+    assert!(err.contains("30 matches"), "{err}");
+
+    let (code, out, _) = run_cli(&["search", "--pid", &pid, MARK, "--max", "4"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 4);
+
+    let (code, _, err) = run_cli(&["search", "--pid", &pid, "--bytes", "4d zz"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("byte 2"), "{err}");
+}
+
+#[test]
+fn cli_value_scan_and_narrowing_through_a_saved_file() {
+    let mut fx = haystack(&["--size", "4M", "--marks", "10", "--values", "40"]);
+    let (lo, hi) = heap_range(&fx);
+    let (lo, hi) = (format!("{lo:#x}"), format!("{hi:#x}"));
+    let pid = fx.pid.to_string();
+    let places = addr_list(&fx, "values");
+    let value = fx.var("value").to_string();
+    let file = std::env::temp_dir().join(format!("pvtui-test-{}.scan", fx.pid));
+    let f = file.to_str().expect("utf-8 path");
+    let pick = |keep: &dyn Fn(usize) -> bool| -> BTreeSet<u64> {
+        places
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| keep(*i))
+            .map(|(_, a)| *a)
+            .collect()
+    };
+    let scan = |words: &[&str]| {
+        let mut args = vec![
+            "scan", "--json", "--max", "1000", "--start", &lo, "--end", &hi,
+        ];
+        args.extend_from_slice(words);
+        let (code, out, err) = run_cli(&args);
+        assert_eq!(code, 0, "{words:?}: {err}");
+        json_addrs(&out)
+    };
+    assert_eq!(
+        scan(&["--pid", &pid, "--type", "u32", &value, "--save", f]),
+        pick(&|_| true)
+    );
+    fx.send("step");
+    fx.expect_line("stepped");
+    assert_eq!(scan(&["--from", f, "changed"]), pick(&|i| i % 4 != 3));
+    fx.send("step");
+    fx.expect_line("stepped");
+    assert_eq!(
+        scan(&["--from", f, "increased"]),
+        pick(&|i| i % 4 == 0 || i % 4 == 2)
+    );
+    assert_eq!(
+        scan(&["--from", f, "unchanged"]),
+        pick(&|i| i % 4 == 0 || i % 4 == 2)
+    );
+    fx.send("set 7");
+    fx.expect_line("set");
+    let v: u64 = value.parse().expect("value");
+    let by = (v + 10 - 7).to_string();
+    assert_eq!(
+        scan(&["--from", f, "decreased-by", &by]),
+        pick(&|i| i % 4 == 0 || i % 4 == 2)
+    );
+    assert_eq!(
+        scan(&["--from", f, "range", "0", "10"]),
+        pick(&|i| i % 4 == 0 || i % 4 == 2)
+    );
+    assert_eq!(scan(&["--from", f, "eq", "8"]), BTreeSet::new());
+    // The values the JSON shows are the current ones.
+    let (code, out, err) = run_cli(&[
+        "scan", "--pid", &pid, "--type", "u32", "7", "--json", "--start", &lo, "--end", &hi,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let line: serde_json::Value =
+        serde_json::from_str(out.lines().next().expect("line")).expect("json");
+    assert_eq!(line["value"], "7");
+    assert_eq!(line["hex"], "07000000");
+    let _ = std::fs::remove_file(&file);
+}
+
+/// Wraps the real source and stops before its `after`-th chunk until the
+/// test lets it go, so a test can change the target mid-search.
+struct Paused {
+    inner: ProcessSource,
+    reads: usize,
+    after: usize,
+    paused: Sender<()>,
+    resume: Arc<Mutex<Receiver<()>>>,
+}
+
+impl Source for Paused {
+    fn read_chunk(&mut self, addr: u64, buf: &mut Vec<u8>) -> pvtui::Result<Vec<Gap>> {
+        self.reads += 1;
+        if self.reads == self.after {
+            let _ = self.paused.send(());
+            // Bounded, so a failing test cannot hang the job it drops.
+            let _ = self
+                .resume
+                .lock()
+                .expect("resume lock")
+                .recv_timeout(crate::util::PATIENCE);
+        }
+        self.inner.read_chunk(addr, buf)
+    }
+
+    fn read_ranges(&mut self, ranges: &[(u64, usize)]) -> pvtui::Result<Vec<ReadOutcome>> {
+        self.inner.read_ranges(ranges)
+    }
+}
+
+/// Searches the heap on one lane in 64 KiB chunks, running `meanwhile` at the
+/// pause after the first chunks.
+fn search_with_pause(
+    fx: &mut Fixture,
+    meanwhile: impl FnOnce(&mut Fixture),
+) -> (BTreeSet<u64>, Summary) {
+    let target = Arc::new(Target::attach(fx.pid).expect("attach"));
+    let maps = target.maps().expect("maps");
+    let (paused_tx, paused_rx) = channel();
+    let (resume_tx, resume_rx) = channel();
+    let resume = Arc::new(Mutex::new(resume_rx));
+    let options = SearchOptions {
+        regions: RegionFilter {
+            range: Some(heap_range(fx)),
+            ..RegionFilter::default()
+        },
+        geometry: Geometry {
+            chunk: 64 << 10,
+            ..Geometry::default()
+        },
+        lanes: 1,
+        ..SearchOptions::default()
+    };
+    let m = maps.clone();
+    let job = Job::search_in(
+        move || Paused {
+            inner: ProcessSource::new(target.clone(), m.clone(), ReadMode::NoWait),
+            reads: 0,
+            after: 3,
+            paused: paused_tx.clone(),
+            resume: resume.clone(),
+        },
+        maps.regions(),
+        Pattern::new(&Query::Regex(MARK.into())).expect("pattern"),
+        options,
+    );
+    paused_rx.recv().expect("the search reached the pause");
+    meanwhile(fx);
+    resume_tx.send(()).expect("resume");
+    let (found, summary) = job.collect();
+    (found.iter().map(|m| m.addr).collect(), summary)
+}
+
+#[test]
+fn target_exit_mid_search_keeps_the_matches_so_far() {
+    let mut fx = haystack(&["--size", "4M", "--marks", "200", "--edge", "64K"]);
+    let planted: BTreeSet<u64> = addr_list(&fx, "mark_addrs").into_iter().collect();
+    let (found, summary) = search_with_pause(&mut fx, |fx| fx.kill());
+    assert!(!found.is_empty(), "matches before the exit are kept");
+    assert!(found.len() < planted.len());
+    assert!(found.is_subset(&planted));
+    match &summary.end {
+        End::Failed(why) => assert!(why.contains("exited"), "{why}"),
+        other => panic!("expected the exit to be reported, got {other:?}"),
+    }
+}
+
+#[test]
+fn region_unmapped_mid_search_gives_partial_results_and_says_so() {
+    let mut fx = haystack(&["--size", "4M", "--marks", "200", "--edge", "64K"]);
+    let (heap, end) = heap_range(&fx);
+    let half = heap + (end - heap) / 2;
+    let planted: BTreeSet<u64> = addr_list(&fx, "mark_addrs")
+        .into_iter()
+        .filter(|a| a + MARK_LEN <= half)
+        .collect();
+    let (found, summary) = search_with_pause(&mut fx, |fx| {
+        fx.send("unmap");
+        fx.expect_line("unmapped");
+    });
+    assert_eq!(found, planted);
+    assert_eq!(summary.end, End::Complete);
+    assert!(
+        summary.skipped.unmapped >= end - half - (64 << 10),
+        "{:?}",
+        summary.skipped
+    );
+    assert!(
+        summary
+            .notes
+            .iter()
+            .any(|n| n.contains("unmapped during the search")),
+        "{:?}",
+        summary.notes
+    );
+}
+
+#[test]
+fn ctrl_c_cancels_and_keeps_the_matches_so_far() {
+    let fx = haystack(&["--size", "64M", "--edge", "64K", "--quiet"]);
+    let pid = fx.pid.to_string();
+    let mut child = Command::new(pvtui_bin())
+        .args([
+            "search", "--pid", &pid, MARK, "--chunk", "4K", "--lanes", "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run pvtui");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).expect("a first match");
+    assert!(first.contains("PVTUI-MARK-"), "{first}");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("send SIGINT");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).expect("rest");
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("cancelled"), "{err}");
+    let marks: usize = fx.var("marks").parse().expect("marks");
+    let printed = 1 + rest.lines().count();
+    assert!(printed < marks, "printed {printed} of {marks}");
+}
