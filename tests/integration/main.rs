@@ -3,6 +3,6 @@
 
 mod engine;
 mod expr;
-mod tui;
 mod search;
+mod tui;
 mod util;
