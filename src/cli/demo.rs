@@ -8,7 +8,6 @@ use clap::Args;
 
 use crate::cli::ui::{Settings, UiOptions, attach_and_run};
 use crate::error::{Error, Result};
-use crate::tui::terminal;
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -35,7 +34,6 @@ pub fn suggested_watches() -> Vec<String> {
 }
 
 pub fn run(args: DemoArgs) -> Result<ExitCode> {
-    terminal::block_signals()?;
     let settings = Settings::load(&args.options)?;
     let exe = std::env::current_exe()
         .map_err(|e| Error::Usage(format!("cannot find the pvtui binary: {e}")))?;

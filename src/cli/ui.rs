@@ -51,8 +51,6 @@ pub struct UiArgs {
 }
 
 pub fn run(args: UiArgs) -> Result<ExitCode> {
-    // First, before any thread exists, so every thread inherits the mask.
-    terminal::block_signals()?;
     let settings = Settings::load(&args.options)?;
     match (args.pid, &args.name, args.command.is_empty()) {
         (Some(pid), None, true) => attach_and_run(pid, None, &settings, Vec::new()),
@@ -216,6 +214,15 @@ pub fn attach_and_run(
     settings: &Settings,
     extra: Vec<String>,
 ) -> Result<ExitCode> {
+    // Before any thread exists, so every thread inherits the mask; and after
+    // the child was started, which would inherit it too.
+    if let Err(e) = terminal::block_signals() {
+        if let Some(mut child) = child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        return Err(e);
+    }
     let target = match Target::attach(pid) {
         Ok(t) => Arc::new(t),
         Err(e) => {

@@ -594,17 +594,26 @@ impl PollState {
         Ok(readings)
     }
 
-    /// Reads `len` bytes at `addr` now, all or nothing.
+    /// Reads `len` bytes at `addr` now, all or nothing. A read that missed its
+    /// deadline on a busy machine is tried again before giving up.
     fn read_now(&mut self, addr: u64, len: usize) -> std::result::Result<Vec<u8>, String> {
-        let outcomes = self
-            .worker
-            .read(&self.maps, &[(addr, len)], ReadMode::NoWait)
-            .map_err(|e| e.to_string())?;
-        let outcome = outcomes.first().ok_or("nothing was read")?;
-        match outcome.first_unread() {
-            None => Ok(outcome.data.clone()),
-            Some(why) => Err(format!("the value was not read: {why}")),
+        let mut why = Unread::Stalled;
+        for _ in 0..3 {
+            let outcomes = self
+                .worker
+                .read(&self.maps, &[(addr, len)], ReadMode::NoWait)
+                .map_err(|e| e.to_string())?;
+            let outcome = outcomes.first().ok_or("nothing was read")?;
+            match outcome.first_unread() {
+                None => return Ok(outcome.data.clone()),
+                Some(Unread::Stalled) => continue,
+                Some(other) => {
+                    why = other;
+                    break;
+                }
+            }
         }
+        Err(format!("the value was not read: {why}"))
     }
 
     /// Parses, resolves and follows `text` once.

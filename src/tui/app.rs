@@ -42,6 +42,17 @@ impl Pane {
         Pane::Output,
     ];
 
+    /// The action that opens this pane.
+    pub fn action(self) -> Action {
+        match self {
+            Pane::Watches => Action::Watches,
+            Pane::Maps => Action::Maps,
+            Pane::Hex => Action::Hex,
+            Pane::Log => Action::Log,
+            Pane::Output => Action::Output,
+        }
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Pane::Watches => "Watches",

@@ -28,7 +28,10 @@ pub enum Event {
     Signal(&'static str),
 }
 
-/// Reads terminal input on its own thread until stopped; joined on drop.
+/// Reads terminal input on its own thread until stopped. Dropping it asks the
+/// thread to stop but does not wait: a read of a terminal that hung up can
+/// spin inside crossterm and never return, and that must not keep pvtui from
+/// exiting.
 pub struct InputThread {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -73,7 +76,8 @@ impl InputThread {
 impl Drop for InputThread {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
+        // Joined only when it has already finished.
+        if let Some(thread) = self.thread.take().filter(|t| t.is_finished()) {
             let _ = thread.join();
         }
     }

@@ -201,6 +201,10 @@ impl Theme {
     pub fn base(&self) -> Style {
         Style::default().fg(self.fg).bg(self.bg)
     }
+    /// Plain text colour without a background, for spans inside a highlighted row.
+    pub fn text(&self) -> Style {
+        Style::default().fg(self.fg)
+    }
     pub fn muted(&self) -> Style {
         if self.monochrome {
             Style::default().add_modifier(Modifier::DIM)

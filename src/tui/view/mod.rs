@@ -111,13 +111,19 @@ fn pane_title(app: &App) -> String {
 
 fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
     let mut spans = vec![Span::raw(" ")];
-    for (i, pane) in Pane::ALL.iter().enumerate() {
-        let style = if *pane == app.pane {
+    for pane in Pane::ALL {
+        let style = if pane == app.pane {
             app.theme.selected()
         } else {
             app.theme.muted()
         };
-        spans.push(Span::styled(format!(" {} {} ", i + 1, pane.title()), style));
+        let key = app
+            .keys
+            .keys_for(pane.action())
+            .first()
+            .map(|k| format!("{k} "))
+            .unwrap_or_default();
+        spans.push(Span::styled(format!(" {key}{} ", pane.title()), style));
         spans.push(Span::raw(" "));
     }
     spans.push(Span::styled(" ? help  q quit", app.theme.muted()));

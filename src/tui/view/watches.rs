@@ -90,7 +90,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     }
     let rows_fit = table_area.height.saturating_sub(3) as usize;
     let offset = scroll_offset(app.selected, rows_fit);
-    let spark_width = 20;
+    let spark_width = 16;
     let rows: Vec<Row> = app
         .watches
         .iter()
@@ -114,7 +114,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
                     } else if App::highlighted(w.changed_at) {
                         t.changed()
                     } else {
-                        t.base()
+                        t.text()
                     },
                 ),
                 (None, Some(why)) => Span::styled(format!("({why})"), t.unread()),
@@ -149,7 +149,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
             Constraint::Fill(1),
             Constraint::Length(15),
             Constraint::Length(8),
-            Constraint::Length(30),
+            Constraint::Length(28),
             Constraint::Length(spark_width as u16),
             Constraint::Length(16),
         ],
