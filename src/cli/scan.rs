@@ -156,7 +156,7 @@ fn print_places(summary: &Summary, maps: &Maps, args: &ScanArgs) -> Result<()> {
             break;
         }
     }
-    if file.count() > args.max as u64 && !args.json {
+    if file.count() > args.max as u64 && args.max > 0 && !args.json {
         let _ = writeln!(out, "... and {} more", file.count() - args.max as u64);
     }
     Ok(())

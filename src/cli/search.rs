@@ -173,20 +173,28 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode> {
 }
 
 /// Prints the summary line and notes to stderr; picks the exit status.
+/// Narrowing counts places, not bytes.
 pub(super) fn report(summary: &Summary, what: &str) -> Result<ExitCode> {
     let secs = summary.elapsed.as_secs_f64();
-    let rate = if secs > 0.0 {
-        summary.done as f64 / secs
+    if summary.narrow.is_some() {
+        eprintln!(
+            "{} {what} remain of {} in {secs:.3} s",
+            summary.found, summary.total
+        );
     } else {
-        0.0
-    };
-    eprintln!(
-        "{} {what} in {} regions, {} covered in {secs:.3} s ({}/s)",
-        summary.found,
-        summary.regions,
-        human_bytes(summary.done),
-        human_bytes(rate as u64)
-    );
+        let rate = if secs > 0.0 {
+            summary.done as f64 / secs
+        } else {
+            0.0
+        };
+        eprintln!(
+            "{} {what} in {} regions, {} covered in {secs:.3} s ({}/s)",
+            summary.found,
+            summary.regions,
+            human_bytes(summary.done),
+            human_bytes(rate as u64)
+        );
+    }
     for note in &summary.notes {
         eprintln!("note: {note}");
     }

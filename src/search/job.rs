@@ -689,7 +689,8 @@ fn run_scan<S: Source>(
 ) -> Summary {
     let started = Instant::now();
     let found = AtomicU64::new(0);
-    let (block_tx, block_rx) = sync_channel::<BlockBuf>(64);
+    // Shallow: a block of densely matching places can weigh 640 KiB.
+    let (block_tx, block_rx) = sync_channel::<BlockBuf>(4);
     let write_error: Mutex<Option<Error>> = Mutex::new(None);
     let sink = |block: BlockBuf| {
         let mut block = block;

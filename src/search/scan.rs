@@ -66,17 +66,17 @@ impl<'a> ScanVisitor<'a> {
         }
     }
 
-    fn emit(&mut self, block: BlockBuf) {
-        self.found.fetch_add(block.len() as u64, Ordering::Relaxed);
-        if !(self.sink)(block) {
-            self.stop.store(true, Ordering::Relaxed);
-        }
-    }
-
     pub fn finish(&mut self) {
         if let Some(block) = self.block.take() {
-            self.emit(block);
+            emit(self.found, self.stop, self.sink, block);
         }
+    }
+}
+
+fn emit(found: &AtomicU64, stop: &AtomicBool, sink: &BlockSink<'_>, block: BlockBuf) {
+    found.fetch_add(block.len() as u64, Ordering::Relaxed);
+    if !sink(block) {
+        stop.store(true, Ordering::Relaxed);
     }
 }
 
@@ -92,15 +92,20 @@ impl Visitor for ScanVisitor<'_> {
         }
         let hay = &p.bytes[first..stop - 1 + size];
         let base = p.addr + first as u64;
-        let mut hits: Vec<(u64, u64)> = Vec::new();
-        find_values(&self.spec, hay, &mut |off, bits| {
-            hits.push((base + off as u64, bits));
-        });
-        for (addr, bits) in hits {
-            if let Some(done) = self.block.push(addr, bits) {
-                self.emit(done);
+        // Straight into the block: a piece where every place matches must
+        // not need memory in proportion to its size.
+        let ScanVisitor {
+            spec,
+            found,
+            stop: halt,
+            sink,
+            block,
+        } = self;
+        find_values(spec, hay, &mut |off, bits| {
+            if let Some(done) = block.push(base + off as u64, bits) {
+                emit(found, halt, *sink, done);
             }
-        }
+        });
     }
 }
 
@@ -190,7 +195,7 @@ const MERGE_GAP: u64 = 256;
 /// The longest range one narrowing read asks for.
 const MAX_SPAN: u64 = 64 << 10;
 /// Candidates checked per batch of reads: bounds memory while narrowing.
-const BATCH: usize = 1 << 16;
+const BATCH: usize = 1 << 14;
 
 /// How a narrowing went.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
