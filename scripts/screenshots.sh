@@ -66,6 +66,10 @@ for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do keys l; done
 shot hex 0.8
 keys Enter ; shot hex-follow 0.8
 
+keys 4 / ; text 'text vault is' ; keys Enter ; wait_for 'found ·' ; shot search 0.3
+keys / C-u ; text 'u32 100' ; keys Enter ; wait_for 'found ·'
+keys n C-u ; text 'unchanged' ; keys Enter ; wait_for 'kept ·' ; shot scan 0.3
+
 keys 5 ; shot write-log
 keys '?' ; shot help 0.4
 keys Escape

@@ -13,6 +13,7 @@ use crate::process::{Access, Maps, ReadOutcome, WriteReport};
 use crate::tui::event::Event;
 use crate::tui::input::{Input, Purpose};
 use crate::tui::keys::{Action, KeyMap};
+use crate::tui::search::{Request, SearchState, Searcher, parse_request};
 use crate::tui::theme::Theme;
 
 /// How many values a watch keeps for its sparkline and chart.
@@ -29,15 +30,17 @@ pub enum Pane {
     Watches,
     Maps,
     Hex,
+    Search,
     Log,
     Output,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 5] = [
+    pub const ALL: [Pane; 6] = [
         Pane::Watches,
         Pane::Maps,
         Pane::Hex,
+        Pane::Search,
         Pane::Log,
         Pane::Output,
     ];
@@ -48,6 +51,7 @@ impl Pane {
             Pane::Watches => Action::Watches,
             Pane::Maps => Action::Maps,
             Pane::Hex => Action::Hex,
+            Pane::Search => Action::Search,
             Pane::Log => Action::Log,
             Pane::Output => Action::Output,
         }
@@ -58,6 +62,7 @@ impl Pane {
             Pane::Watches => "Watches",
             Pane::Maps => "Maps",
             Pane::Hex => "Hex",
+            Pane::Search => "Search",
             Pane::Log => "Write log",
             Pane::Output => "Output",
         }
@@ -216,6 +221,9 @@ pub struct App {
     pub quit: bool,
     /// Input-to-frame latency samples, filled by the loop.
     pub latencies: VecDeque<Duration>,
+    pub search: SearchState,
+    /// Starts search jobs; absent where no target is attached (unit tests).
+    pub searcher: Option<Searcher>,
     commands: Sender<Command>,
     next_id: u64,
     next_tag: u64,
@@ -259,6 +267,8 @@ impl App {
             size: (80, 24),
             quit: false,
             latencies: VecDeque::new(),
+            search: SearchState::default(),
+            searcher: None,
             commands,
             next_id: 1,
             next_tag: 1,
@@ -380,6 +390,7 @@ impl App {
                 self.state = TargetState::Exited(Some(how));
                 self.input = None;
             }
+            Event::Search(seq, event) => self.search.update(seq, event, &self.maps.maps),
             Event::Signal(name) => {
                 self.say(Level::Info, format!("{name}: quitting"));
                 self.quit = true;
@@ -399,6 +410,9 @@ impl App {
                     w.frozen = None;
                 }
                 self.input_tag = None;
+                if let Some(c) = self.search.running.take() {
+                    c.cancel();
+                }
                 if matches!(self.input.as_ref().map(|i| &i.purpose), Some(p) if p.writes()) {
                     self.input = None;
                 }
@@ -583,7 +597,19 @@ impl App {
     }
 
     fn key(&mut self, key: KeyEvent) {
-        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        let ctrl_c =
+            key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+        let esc =
+            key.code == KeyCode::Esc && self.input.is_none() && !self.help && self.chart.is_none();
+        // Esc or Ctrl-C in the search pane stops a running search first.
+        if (ctrl_c || esc) && self.pane == Pane::Search && self.search.is_running() {
+            if let Some(c) = &self.search.running {
+                c.cancel();
+            }
+            self.say(Level::Info, "search cancelled; results so far kept");
+            return;
+        }
+        if ctrl_c {
             self.quit = true;
             return;
         }
@@ -628,7 +654,7 @@ impl App {
             Action::Hex => self.set_pane(Pane::Hex),
             Action::Log => self.set_pane(Pane::Log),
             Action::Output => self.set_pane(Pane::Output),
-            Action::Search => self.say(Level::Info, "search is not available in this build"),
+            Action::Search => self.set_pane(Pane::Search),
             Action::Pause => {
                 self.paused = !self.paused;
                 let paused = self.paused;
@@ -667,8 +693,14 @@ impl App {
                     }
                 }
                 Pane::Hex => self.follow(),
+                Pane::Search => {
+                    if let Some(addr) = self.search.hits.get(self.search.selected).map(|h| h.addr) {
+                        self.open_hex(addr);
+                    }
+                }
                 _ => {}
             },
+            Action::Add if self.pane == Pane::Search => self.add_hit_as_watch(),
             Action::Add => self.start_input(Purpose::AddWatch, String::new()),
             Action::Edit => match self.pane {
                 Pane::Hex => self.start_hex_write(),
@@ -699,6 +731,10 @@ impl App {
                 let current = self.maps.filter.clone();
                 self.start_input(Purpose::MapsFilter, current);
             }
+            Action::Filter if self.pane == Pane::Search => {
+                let query = self.search.query.clone();
+                self.start_input(Purpose::Search, query);
+            }
             Action::Filter => {}
             Action::Export => self.start_input(Purpose::ExportLog, "pvtui-writes.tsv".into()),
             Action::OpenHex => {
@@ -706,7 +742,15 @@ impl App {
                     self.open_hex(addr);
                 }
             }
-            Action::Narrow => {}
+            Action::Narrow => match (&self.search.scan, self.search.scan_ty) {
+                (Some(_), Some(ty)) if !self.search.is_running() => {
+                    self.start_input(Purpose::Narrow(ty), "changed".into())
+                }
+                _ => self.say(
+                    Level::Info,
+                    "narrowing follows a value scan: / then e.g. u32 1234",
+                ),
+            },
         }
     }
 
@@ -724,6 +768,9 @@ impl App {
                 self.maps.selected = clamp(self.maps.selected, n);
             }
             Pane::Log => self.log_selected = clamp(self.log_selected, self.log.len()),
+            Pane::Search => {
+                self.search.selected = clamp(self.search.selected, self.search.hits.len())
+            }
             Pane::Hex => {
                 let rows = delta.clamp(-(1 << 40), 1 << 40);
                 self.hex_move(rows * HEX_COLS as i64);
@@ -946,6 +993,15 @@ impl App {
                 .then(|| "a file name".to_string())
                 .and_then(err),
             Purpose::MapsFilter => None,
+            Purpose::Search => parse_request(&input.text)
+                .err()
+                .and_then(|e| err(e.to_string())),
+            Purpose::Narrow(ty) => {
+                let words: Vec<String> = input.text.split_whitespace().map(String::from).collect();
+                crate::search::Condition::parse(*ty, &words)
+                    .err()
+                    .and_then(|e| err(e.to_string()))
+            }
         }
     }
 
@@ -1048,6 +1104,67 @@ impl App {
             }
             Purpose::ExportLog => self.export_log(&text),
             Purpose::MapsFilter => self.maps.filter = text,
+            Purpose::Search => self.start_search(text),
+            Purpose::Narrow(ty) => self.narrow(ty, &text),
+        }
+    }
+
+    fn start_search(&mut self, text: String) {
+        let request = match parse_request(&text) {
+            Ok(r) => r,
+            Err(e) => return self.say(Level::Error, e.to_string()),
+        };
+        let Some(searcher) = self.searcher.clone() else {
+            return self.say(Level::Error, "no target to search");
+        };
+        if let Some(c) = self.search.running.take() {
+            c.cancel();
+        }
+        let seq = self.search.seq + 1;
+        let scan_ty = match &request {
+            Request::Scan(ty, _) => Some(*ty),
+            Request::Pattern(_) => None,
+        };
+        self.search = SearchState {
+            query: text,
+            seq,
+            scan_ty,
+            ..SearchState::default()
+        };
+        match searcher.start(seq, &request, &self.maps.maps) {
+            Ok(canceller) => self.search.running = Some(canceller),
+            Err(e) => self.say(Level::Error, e.to_string()),
+        }
+    }
+
+    fn narrow(&mut self, ty: crate::search::ValueType, text: &str) {
+        let words: Vec<String> = text.split_whitespace().map(String::from).collect();
+        let condition = match crate::search::Condition::parse(ty, &words) {
+            Ok(c) => c,
+            Err(e) => return self.say(Level::Error, e.to_string()),
+        };
+        let (Some(searcher), Some(from)) = (self.searcher.clone(), self.search.scan.take()) else {
+            return;
+        };
+        self.search.seq += 1;
+        self.search.hits.clear();
+        self.search.summary = None;
+        self.search.progress = None;
+        self.search.query = format!("{} · narrow: {text}", self.search.query);
+        match searcher.narrow(self.search.seq, from, condition, &self.maps.maps) {
+            Ok(canceller) => self.search.running = Some(canceller),
+            Err(e) => self.say(Level::Error, e.to_string()),
+        }
+    }
+
+    fn add_hit_as_watch(&mut self) {
+        let Some(hit) = self.search.hits.get(self.search.selected).cloned() else {
+            return self.say(Level::Info, "no result selected: / starts a search");
+        };
+        let expr = self.search.watch_for(&hit, &self.maps.maps);
+        match self.add_watch(&expr) {
+            Ok(()) => self.say(Level::Info, format!("added watch {expr}")),
+            Err(e) => self.say(Level::Error, format!("{expr}: {}", e.message)),
         }
     }
 

@@ -26,6 +26,8 @@ pub enum Event {
     TargetEnded(String),
     /// SIGINT, SIGTERM or SIGHUP: quit cleanly.
     Signal(&'static str),
+    /// From the search job numbered by the first field.
+    Search(u64, crate::search::Event),
 }
 
 /// Reads terminal input on its own thread until stopped. Dropping it asks the

@@ -16,6 +16,9 @@ pub enum Purpose {
     SaveWatches,
     ExportLog,
     MapsFilter,
+    Search,
+    /// Narrow the last value scan of this type.
+    Narrow(crate::search::ValueType),
 }
 
 impl Purpose {
@@ -28,6 +31,8 @@ impl Purpose {
             Purpose::SaveWatches => "save watches to> ".into(),
             Purpose::ExportLog => "export log to> ".into(),
             Purpose::MapsFilter => "filter> ".into(),
+            Purpose::Search => "search> ".into(),
+            Purpose::Narrow(ty) => format!("narrow {ty}> "),
         }
     }
 

@@ -14,6 +14,7 @@ pub mod config;
 pub mod event;
 pub mod input;
 pub mod keys;
+pub mod search;
 pub mod terminal;
 pub mod theme;
 pub mod view;
@@ -142,6 +143,7 @@ impl Session {
     ) -> Result<Session> {
         let (tx, rx) = channel();
         let poller_tx = tx.clone();
+        let target_for_search = Arc::clone(&target);
         let poller = Poller::start(
             target,
             PollerOptions {
@@ -155,6 +157,10 @@ impl Session {
             .sender()
             .ok_or_else(|| Error::Usage("the poller stopped during start-up".into()))?;
         let mut app = App::new(options, commands);
+        app.searcher = Some(search::Searcher::new(
+            Arc::clone(&target_for_search),
+            tx.clone(),
+        ));
         app.queue_watches(watches);
         Ok(Session {
             app,

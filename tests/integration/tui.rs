@@ -403,6 +403,76 @@ fn hex_view_marks_unread_bytes_and_says_why() {
 }
 
 #[test]
+fn search_finds_bytes_opens_hex_and_adds_a_watch() {
+    let fx = spawn_target();
+    let magic = fx.addr("magic");
+    let mut ui = Ui::start(&fx, &[]);
+    ui.until("the maps", |app| !app.maps.maps.regions().is_empty());
+    ui.key(KeyCode::Char('4'));
+    ui.key(KeyCode::Char('/'));
+    // 0xC0FFEE as a little-endian u32.
+    ui.type_text("hex ee ff c0 00");
+    ui.key(KeyCode::Enter);
+    ui.until("the search to end", |app| app.search.summary.is_some());
+    let at = ui.app().search.hits.iter().position(|h| h.addr == magic);
+    let at = at.unwrap_or_else(|| panic!("magic not among the hits:\n{}", ui.screen()));
+    ui.until_screen(&format!("{magic:#x}"));
+    for _ in 0..at {
+        ui.key(KeyCode::Down);
+    }
+    ui.until("the selection", |app| app.search.selected == at);
+    ui.key(KeyCode::Char('a'));
+    ui.until("the watch", |app| {
+        app.watches.first().and_then(|w| w.value_text()).as_deref() == Some("ee ff c0 00")
+    });
+    // Added relative to the executable, not as an absolute address.
+    assert!(
+        ui.app().watches[0].expr.starts_with("[tui_target]+"),
+        "{}",
+        ui.app().watches[0].expr
+    );
+    ui.key(KeyCode::Enter);
+    ui.until("the hex view at magic", |app| {
+        app.pane == Pane::Hex && app.hex.cursor == magic
+    });
+}
+
+#[test]
+fn value_scan_then_narrowing_keeps_the_unchanged_magic() {
+    let fx = spawn_target();
+    let magic = fx.addr("magic");
+    let mut ui = Ui::start(&fx, &[]);
+    ui.until("the maps", |app| !app.maps.maps.regions().is_empty());
+    ui.key(KeyCode::Char('4'));
+    ui.key(KeyCode::Char('/'));
+    ui.type_text("u32 12648430");
+    ui.key(KeyCode::Enter);
+    ui.until("the scan", |app| {
+        app.search.summary.is_some() && app.search.scan.is_some()
+    });
+    assert!(
+        ui.app()
+            .search
+            .hits
+            .iter()
+            .any(|h| h.addr == magic && h.value.as_deref() == Some("12648430"))
+    );
+    ui.key(KeyCode::Char('n'));
+    ui.send(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    ui.type_text("unchanged");
+    ui.key(KeyCode::Enter);
+    ui.until("the narrowing", |app| {
+        app.search.summary.is_some() && app.search.query.contains("narrow")
+    });
+    assert!(
+        ui.app().search.hits.iter().any(|h| h.addr == magic),
+        "{}",
+        ui.screen()
+    );
+    ui.until_screen("narrow: unchanged");
+}
+
+#[test]
 fn help_lists_every_key() {
     let fx = spawn_target();
     let mut ui = Ui::start(&fx, &[]);

@@ -9,6 +9,7 @@ mod help;
 mod hex;
 mod log;
 mod maps;
+mod search;
 mod watches;
 
 use ratatui::Frame;
@@ -78,6 +79,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Pane::Watches => watches::draw(frame, a.body, block, app),
         Pane::Maps => maps::draw(frame, a.body, block, app),
         Pane::Hex => hex::draw(frame, a.body, block, app),
+        Pane::Search => search::draw(frame, a.body, block, app),
         Pane::Log => log::draw(frame, a.body, block, app),
         Pane::Output => log::draw_output(frame, a.body, block, app),
     }
@@ -103,6 +105,7 @@ fn pane_title(app: &App) -> String {
         }
         Pane::Maps => format!("Maps ({})", app.maps.maps.regions().len()),
         Pane::Hex => format!("Hex {:#x}", app.hex.base),
+        Pane::Search => "Search".to_string(),
         Pane::Log => format!("Write log ({})", app.log.len()),
         Pane::Output if app.spawned => "Target output".to_string(),
         Pane::Output => "Target output (only for targets pvtui started)".to_string(),
@@ -137,6 +140,7 @@ fn hints(app: &App) -> &'static str {
         }
         Pane::Maps => "/ filter  j/k move  Enter open in hex  Tab next pane",
         Pane::Hex => "g go to  Enter/p follow pointer  Backspace back  e write bytes  h/j/k/l move",
+        Pane::Search => "/ search  n narrow a scan  Enter open in hex  a add as watch  Esc stop",
         Pane::Log => "E export  u undo the last write",
         Pane::Output => "lines the target printed (newest last)",
     }
