@@ -6,3 +6,4 @@ mod expr;
 mod search;
 mod tui;
 mod util;
+mod native;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
@@ -21,6 +21,11 @@ static BUILD_LOCK: Mutex<()> = Mutex::new(());
 /// `PVTUI_FIXTURE_DIR` points at prebuilt fixtures (a machine without a C
 /// compiler, such as the test kernel's VM); there the binary is looked up as
 /// `NAME` or `NAME-VARIANT` where `variant` names the flag set.
+///
+/// `tests/kernel/run.sh` makes that directory by running the suite on the host
+/// first with `PVTUI_FIXTURE_OUT` (where to build) and `PVTUI_FIXTURE_CFLAGS`
+/// (extra compiler flags, there `-static`), so every fixture the suite uses is
+/// built under the name the VM looks for.
 pub fn fixture(name: &str, variant: &str, flags: &[&str]) -> PathBuf {
     let file = if variant.is_empty() {
         name.to_string()
@@ -28,10 +33,21 @@ pub fn fixture(name: &str, variant: &str, flags: &[&str]) -> PathBuf {
         format!("{name}-{variant}")
     };
     if let Ok(dir) = std::env::var("PVTUI_FIXTURE_DIR") {
-        return Path::new(&dir).join(file);
+        let prebuilt = Path::new(&dir).join(file);
+        assert!(
+            prebuilt.exists(),
+            "prebuilt fixture {} is missing: PVTUI_FIXTURE_DIR holds only the fixtures the \
+             host run of the suite built (tests/kernel/run.sh)",
+            prebuilt.display()
+        );
+        return prebuilt;
     }
+    let extra_flags = std::env::var("PVTUI_FIXTURE_CFLAGS").unwrap_or_default();
     let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixtures");
+    let dir = match std::env::var_os("PVTUI_FIXTURE_OUT") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixtures"),
+    };
     std::fs::create_dir_all(&dir).expect("create fixture dir");
     let out = dir.join(&file);
     let src = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -47,6 +63,7 @@ pub fn fixture(name: &str, variant: &str, flags: &[&str]) -> PathBuf {
             .arg(&out)
             .arg(&src)
             .args(flags)
+            .args(extra_flags.split_whitespace())
             .status()
             .expect("run the C compiler (cc) to build a fixture; install gcc");
         assert!(
@@ -123,6 +140,13 @@ impl Fixture {
             .unwrap_or_else(|_| panic!("{key}={v} is not a hex address"))
     }
 
+    /// A decimal number the fixture printed as `key=N`.
+    pub fn number(&self, key: &str) -> u64 {
+        let v = self.var(key);
+        v.parse()
+            .unwrap_or_else(|_| panic!("{key}={v} is not a decimal number"))
+    }
+
     pub fn send(&mut self, command: &str) {
         let stdin = self.stdin.as_mut().expect("fixture stdin");
         writeln!(stdin, "{command}").expect("write to fixture");
@@ -186,9 +210,31 @@ pub fn skip_unless_root(test: &str, why: &str) -> bool {
     true
 }
 
-/// The path of the pvtui binary built for these tests.
+/// The path of the pvtui binary built for these tests, or `PVTUI_BIN` (the
+/// static binary the test kernel's VM runs).
 pub fn pvtui_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_pvtui")
+    static BIN: OnceLock<String> = OnceLock::new();
+    BIN.get_or_init(|| {
+        std::env::var("PVTUI_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_pvtui").to_string())
+    })
+}
+
+/// Whether `program` can be run from `PATH`. The test kernel's VM has no
+/// shell tools and no C compiler.
+pub fn have_program(program: &str) -> bool {
+    let Some(path) = std::env::var_os("PATH") else {
+        return false;
+    };
+    std::env::split_paths(&path).any(|dir| dir.join(program).is_file())
+}
+
+/// Skips (returning true) with a reason when `program` is not installed.
+pub fn skip_without_program(test: &str, program: &str) -> bool {
+    if have_program(program) {
+        return false;
+    }
+    eprintln!("SKIPPED {test}: needs the program {program}, which is not installed here");
+    true
 }
 
 /// The path of the Rust fixture `tests/fixtures/<name>.rs`, built once with `rustc`.

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Runs pvtui's integration suite twice: on this machine's kernel (which lacks
+# PROCESS_VM_PIDFD / PROCESS_VM_NOWAIT, so pvtui takes its fallback paths) and
+# inside QEMU on a kernel built with the patch (native paths).
+#
+#   bash tests/kernel/run.sh [TEST FILTER ARGS...]
+#
+# Arguments go to the integration test binary inside the VM (default: the
+# whole suite). Exit status 0 only when both runs pass.
+#
+# Environment:
+#   PVTUI_KERNEL_CACHE  kernel and build cache (default /var/cache/pvtui-kernel)
+#   PVTUI_VM_TIMEOUT    seconds the VM may run (default 1500)
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+here="$repo/tests/kernel"
+cache=${PVTUI_KERNEL_CACHE:-/var/cache/pvtui-kernel}
+vm_timeout=${PVTUI_VM_TIMEOUT:-1500}
+rust_target=x86_64-unknown-linux-gnu
+start_all=$SECONDS
+
+step() { echo; echo "=== kernel-vm: $* ==="; }
+took() { echo "kernel-vm: $1 took $(( SECONDS - $2 )) s"; }
+
+step "installing Debian packages"
+packages=(linux-source-6.12 qemu-system-x86 flex bison bc libelf-dev libssl-dev cpio make xz-utils gcc libc6-dev binutils file)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    sudo_cmd=(); [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+    echo "kernel-vm: all present: ${packages[*]}"
+fi
+
+step "test kernel (linux-source-6.12 + tests/kernel/process-vm-flags.patch)"
+t=$SECONDS
+mkdir -p "$cache"
+kernel_dir=$(bash "$here/build-kernel.sh" "$cache")
+took "kernel" "$t"
+
+step "static pvtui and integration test binaries ($rust_target, +crt-static)"
+t=$SECONDS
+# A target directory of its own: static flags would otherwise invalidate the
+# host build, and an explicit --target keeps them off build scripts and
+# proc-macros.
+export CARGO_TARGET_DIR="$cache/cargo-target"
+build_log="$cache/static-build.log"
+(cd "$repo" && RUSTFLAGS='-C target-feature=+crt-static' nice -n 5 \
+    cargo test --no-run --test integration --target "$rust_target") 2>&1 | tee "$build_log"
+# cargo names the test executable: "Executable tests/integration/main.rs (PATH)".
+tests_bin=$(sed -n 's/^ *Executable tests\/integration\/main.rs (\(.*\))$/\1/p' "$build_log" | tail -n1)
+pvtui_bin="$CARGO_TARGET_DIR/$rust_target/debug/pvtui"
+for bin in "$tests_bin" "$pvtui_bin"; do
+    [ -x "$bin" ] || { echo "kernel-vm: missing binary '$bin'" >&2; exit 1; }
+    if file "$bin" | grep -q "dynamically linked"; then
+        echo "kernel-vm: $bin is not static: $(file "$bin")" >&2
+        exit 1
+    fi
+done
+# CARGO_MANIFEST_DIR as compiled into the test binary.
+manifest_dir=$(cd "$repo" && pwd -P)
+took "static build" "$t"
+
+stage="$cache/stage-$(printf %s "$repo" | sha256sum | cut -c1-8)"
+rm -rf "$stage"
+mkdir -p "$stage/fixtures"
+
+step "host kernel $(uname -r): pvtui probe and the integration suite (fallback paths)"
+t=$SECONDS
+"$pvtui_bin" probe || echo "kernel-vm: pvtui probe failed on the host"
+# The same static binaries as in the VM. The run also builds, statically and
+# under the names the suite asks for, every fixture the VM will need.
+host_status=0
+(cd "$repo" && PVTUI_FIXTURE_OUT="$stage/fixtures" PVTUI_FIXTURE_CFLAGS=-static PVTUI_BIN="$pvtui_bin" \
+    "$tests_bin" --test-threads=2) || host_status=$?
+# Fixtures no host test happened to build still get their plain variant.
+for src in "$repo"/tests/fixtures/*.c; do
+    [ -e "$src" ] || continue
+    name=$(basename "$src" .c)
+    [ -e "$stage/fixtures/$name" ] || cc -O1 -g -pthread -static -o "$stage/fixtures/$name" "$src"
+done
+took "host run" "$t"
+echo "kernel-vm: host suite exit status $host_status"
+
+step "initramfs"
+t=$SECONDS
+cc -O2 -static -Wall -o "$stage/init" "$here/init.c"
+# Debug info is not needed in the VM and would only make the initramfs large.
+objcopy --strip-debug "$tests_bin" "$stage/integration"
+objcopy --strip-debug "$pvtui_bin" "$stage/pvtui"
+{
+    echo "env PATH=/bin"
+    echo "env HOME=/root"
+    echo "env TMPDIR=/tmp"
+    echo "env RUST_BACKTRACE=1"
+    echo "env PVTUI_FIXTURE_DIR=/fixtures"
+    echo "env PVTUI_BIN=/bin/pvtui"
+    # Inside the VM the native paths must run: a test that would skip for
+    # lack of the kernel flags fails instead.
+    echo "env PVTUI_EXPECT_NATIVE=1"
+    echo "cd $manifest_dir"
+    echo "run /bin/pvtui probe"
+    echo "run /bin/pvtui probe --json"
+    echo "run /bin/integration --test-threads=2 $*"
+} > "$stage/vm-commands"
+{
+    echo "dir /dev 0755 0 0"
+    echo "nod /dev/console 0600 0 0 c 5 1"
+    for d in /proc /sys /tmp /run /root /bin /etc /fixtures; do echo "dir $d 0755 0 0"; done
+    echo "file /init $stage/init 0755 0 0"
+    echo "file /bin/pvtui $stage/pvtui 0755 0 0"
+    echo "file /bin/integration $stage/integration 0755 0 0"
+    echo "file /etc/vm-commands $stage/vm-commands 0644 0 0"
+    for f in "$stage"/fixtures/*; do
+        [ -f "$f" ] && echo "file /fixtures/$(basename "$f") $f 0755 0 0"
+    done
+    # The checkout's tests/ at its own path: tests may read data files there.
+    path=""
+    IFS=/ read -ra parts <<< "${manifest_dir#/}"
+    for part in "${parts[@]}"; do path="$path/$part"; echo "dir $path 0755 0 0"; done
+    (cd "$repo" && find tests -path tests/kernel -prune -o -type d -print) | while read -r d; do
+        echo "dir $manifest_dir/$d 0755 0 0"
+    done
+    (cd "$repo" && find tests -path tests/kernel -prune -o -type f -print) | while read -r f; do
+        echo "file $manifest_dir/$f $repo/$f 0644 0 0"
+    done
+} > "$stage/initramfs.list"
+"$kernel_dir/gen_init_cpio" "$stage/initramfs.list" > "$stage/initramfs.cpio"
+echo "kernel-vm: initramfs $(du -h "$stage/initramfs.cpio" | cut -f1), $(ls "$stage/fixtures" | wc -l) fixtures"
+took "initramfs" "$t"
+
+step "VM: patched kernel under QEMU (software emulation), native paths"
+t=$SECONDS
+vm_status=0
+timeout --foreground -k 10 "$vm_timeout" qemu-system-x86_64 \
+    -cpu max -smp 2 -m 512M -nographic -no-reboot \
+    -kernel "$kernel_dir/bzImage" -initrd "$stage/initramfs.cpio" \
+    -append "console=ttyS0 panic=-1" \
+    -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+    < /dev/null 2>&1 | tee "$stage/vm.log" || true
+vm_status=${PIPESTATUS[0]}
+took "VM boot and tests" "$t"
+
+# isa-debug-exit makes QEMU exit with (code << 1) | 1: the VM's init writes 0
+# when every command passed, 1 otherwise.
+case "$vm_status" in
+    1) vm_result=passed ;;
+    3) vm_result=failed ;;
+    124|137) vm_result="timed out after ${vm_timeout} s" ;;
+    *) vm_result="ended without a result (QEMU status $vm_status: kernel panic or crash)" ;;
+esac
+if [ "$vm_result" = passed ] && ! grep -q "^vm: RESULT PASSED" "$stage/vm.log"; then
+    vm_result="failed (no RESULT line)"
+fi
+
+step "summary"
+echo "kernel-vm: host $(uname -r): pvtui $( "$pvtui_bin" probe 2>&1 | tr '\n' ' ')"
+echo "kernel-vm: host suite (fallback paths): $([ "$host_status" = 0 ] && echo passed || echo "FAILED (status $host_status)")"
+grep -h "^vm: booted\|^vm: kernel probe" "$stage/vm.log" | sed 's/^/kernel-vm: /' || true
+echo "kernel-vm: VM suite (native paths): $vm_result"
+took "everything" "$start_all"
+[ "$host_status" = 0 ] && [ "$vm_result" = passed ]
