@@ -8,7 +8,7 @@ use std::time::Duration;
 use pvtui::Error;
 use pvtui::process::{MemoryWorker, ReadMode, Target, Unread};
 
-use crate::util::{Fixture, fixture, pvtui_bin, skip_unless_root};
+use crate::util::{Fixture, fixture, pvtui_bin, skip_unless_root, skip_without_program};
 
 const PAGE: u64 = 4096;
 
@@ -375,6 +375,9 @@ fn pid_reuse_is_never_read_or_written() {
         "pid_reuse_is_never_read_or_written",
         "a private pid namespace and ns_last_pid need CAP_SYS_ADMIN",
     ) {
+        return;
+    }
+    if skip_without_program("pid_reuse_is_never_read_or_written", "unshare") {
         return;
     }
     let _ = fixture("target", "", &[]);

@@ -3,7 +3,7 @@
 
 mod engine;
 mod expr;
+mod native;
 mod search;
 mod tui;
 mod util;
-mod native;
