@@ -24,6 +24,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -162,6 +163,9 @@ int main(void)
 
 	printf("vm: RESULT %s\n", failed ? "FAILED" : "PASSED");
 	fflush(stdout);
+	/* QEMU exits the moment the port is written: let the UART send the
+	 * console's buffered output first. */
+	tcdrain(STDOUT_FILENO);
 	if (ioperm(DEBUG_EXIT_PORT, 1, 1) == 0)
 		outb(failed ? 1 : 0, DEBUG_EXIT_PORT);
 	else

@@ -9,13 +9,17 @@
 # whole suite). Exit status 0 only when both runs pass.
 #
 # Environment:
-#   PVTUI_KERNEL_CACHE  kernel and build cache (default /var/cache/pvtui-kernel)
+#   PVTUI_KERNEL_CACHE  kernel and build cache, outside the checkout (default
+#                       /var/cache/pvtui-kernel, else ~/.cache/pvtui-kernel)
 #   PVTUI_VM_TIMEOUT    seconds the VM may run (default 1500)
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 here="$repo/tests/kernel"
 cache=${PVTUI_KERNEL_CACHE:-/var/cache/pvtui-kernel}
+if ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
+    cache="${XDG_CACHE_HOME:-$HOME/.cache}/pvtui-kernel"
+fi
 vm_timeout=${PVTUI_VM_TIMEOUT:-1500}
 rust_target=x86_64-unknown-linux-gnu
 start_all=$SECONDS
@@ -24,7 +28,7 @@ step() { echo; echo "=== kernel-vm: $* ==="; }
 took() { echo "kernel-vm: $1 took $(( SECONDS - $2 )) s"; }
 
 step "installing Debian packages"
-packages=(linux-source-6.12 qemu-system-x86 flex bison bc libelf-dev libssl-dev cpio make xz-utils gcc libc6-dev binutils file)
+packages=(linux-source-6.12 qemu-system-x86 flex bison bc libelf-dev libssl-dev cpio make xz-utils gcc libc6-dev binutils file busybox-static)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -77,7 +81,7 @@ t=$SECONDS
 # under the names the suite asks for, every fixture the VM will need.
 host_status=0
 (cd "$repo" && PVTUI_FIXTURE_OUT="$stage/fixtures" PVTUI_FIXTURE_CFLAGS=-static PVTUI_BIN="$pvtui_bin" \
-    "$tests_bin" --test-threads=2) || host_status=$?
+    "$tests_bin" --test-threads=2 --show-output) || host_status=$?
 # Fixtures no host test happened to build still get their plain variant.
 for src in "$repo"/tests/fixtures/*.c; do
     [ -e "$src" ] || continue
@@ -103,10 +107,12 @@ objcopy --strip-debug "$pvtui_bin" "$stage/pvtui"
     # Inside the VM the native paths must run: a test that would skip for
     # lack of the kernel flags fails instead.
     echo "env PVTUI_EXPECT_NATIVE=1"
+    echo "env PVTUI_REQUIRE_ROOT_TESTS=1"
     echo "cd $manifest_dir"
     echo "run /bin/pvtui probe"
     echo "run /bin/pvtui probe --json"
-    echo "run /bin/integration --test-threads=2 $*"
+    # --show-output: each test's SKIPPED line (and why) reaches the log.
+    echo "run /bin/integration --test-threads=2 --show-output $*"
 } > "$stage/vm-commands"
 {
     echo "dir /dev 0755 0 0"
@@ -115,6 +121,9 @@ objcopy --strip-debug "$pvtui_bin" "$stage/pvtui"
     echo "file /init $stage/init 0755 0 0"
     echo "file /bin/pvtui $stage/pvtui 0755 0 0"
     echo "file /bin/integration $stage/integration 0755 0 0"
+    # Only unshare: tests that need other tools (cc, ...) say they skip.
+    echo "file /bin/busybox /bin/busybox 0755 0 0"
+    echo "slink /bin/unshare /bin/busybox 0777 0 0"
     echo "file /etc/vm-commands $stage/vm-commands 0644 0 0"
     for f in "$stage"/fixtures/*; do
         [ -f "$f" ] && echo "file /fixtures/$(basename "$f") $f 0755 0 0"
@@ -136,14 +145,15 @@ took "initramfs" "$t"
 
 step "VM: patched kernel under QEMU (software emulation), native paths"
 t=$SECONDS
-vm_status=0
+set +e
 timeout --foreground -k 10 "$vm_timeout" qemu-system-x86_64 \
-    -cpu max -smp 2 -m 512M -nographic -no-reboot \
+    -cpu max -smp 2 -m 512M -nographic -no-reboot -nic none \
     -kernel "$kernel_dir/bzImage" -initrd "$stage/initramfs.cpio" \
     -append "console=ttyS0 panic=-1" \
     -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-    < /dev/null 2>&1 | tee "$stage/vm.log" || true
+    < /dev/null 2>&1 | tee "$stage/vm.log"
 vm_status=${PIPESTATUS[0]}
+set -e
 took "VM boot and tests" "$t"
 
 # isa-debug-exit makes QEMU exit with (code << 1) | 1: the VM's init writes 0
@@ -159,9 +169,9 @@ if [ "$vm_result" = passed ] && ! grep -q "^vm: RESULT PASSED" "$stage/vm.log"; 
 fi
 
 step "summary"
-echo "kernel-vm: host $(uname -r): pvtui $( "$pvtui_bin" probe 2>&1 | tr '\n' ' ')"
+echo "kernel-vm: host kernel $(uname -r): pvtui probe --json: $("$pvtui_bin" probe --json 2>&1)"
 echo "kernel-vm: host suite (fallback paths): $([ "$host_status" = 0 ] && echo passed || echo "FAILED (status $host_status)")"
-grep -h "^vm: booted\|^vm: kernel probe" "$stage/vm.log" | sed 's/^/kernel-vm: /' || true
+grep -h "^vm: booted\|^vm: kernel probe\|^{.*process_vm_pidfd" "$stage/vm.log" | sed 's/^/kernel-vm: vm: /; s/^kernel-vm: vm: vm: /kernel-vm: vm: /' || true
 echo "kernel-vm: VM suite (native paths): $vm_result"
 took "everything" "$start_all"
 [ "$host_status" = 0 ] && [ "$vm_result" = passed ]
