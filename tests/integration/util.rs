@@ -21,11 +21,8 @@ static BUILD_LOCK: Mutex<()> = Mutex::new(());
 /// `PVTUI_FIXTURE_DIR` points at prebuilt fixtures (a machine without a C
 /// compiler, such as the test kernel's VM); there the binary is looked up as
 /// `NAME` or `NAME-VARIANT` where `variant` names the flag set.
-///
-/// `tests/kernel/run.sh` makes that directory by running the suite on the host
-/// first with `PVTUI_FIXTURE_OUT` (where to build) and `PVTUI_FIXTURE_CFLAGS`
-/// (extra compiler flags, there `-static`), so every fixture the suite uses is
-/// built under the name the VM looks for.
+/// `tests/kernel/run.sh` fills that directory by running the suite on the
+/// host first, so it holds every fixture the suite uses.
 pub fn fixture(name: &str, variant: &str, flags: &[&str]) -> PathBuf {
     let file = if variant.is_empty() {
         name.to_string()
@@ -42,12 +39,8 @@ pub fn fixture(name: &str, variant: &str, flags: &[&str]) -> PathBuf {
         );
         return prebuilt;
     }
-    let extra_flags = std::env::var("PVTUI_FIXTURE_CFLAGS").unwrap_or_default();
     let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = match std::env::var_os("PVTUI_FIXTURE_OUT") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixtures"),
-    };
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixtures");
     std::fs::create_dir_all(&dir).expect("create fixture dir");
     let out = dir.join(&file);
     let src = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -63,7 +56,6 @@ pub fn fixture(name: &str, variant: &str, flags: &[&str]) -> PathBuf {
             .arg(&out)
             .arg(&src)
             .args(flags)
-            .args(extra_flags.split_whitespace())
             .status()
             .expect("run the C compiler (cc) to build a fixture; install gcc");
         assert!(

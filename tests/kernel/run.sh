@@ -12,6 +12,7 @@
 #   PVTUI_KERNEL_CACHE  kernel and build cache, outside the checkout (default
 #                       /var/cache/pvtui-kernel, else ~/.cache/pvtui-kernel)
 #   PVTUI_VM_TIMEOUT    seconds the VM may run (default 1500)
+#   PVTUI_VM_THREADS    tests run at once in the VM (default 2, one per CPU)
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
@@ -21,6 +22,7 @@ if ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
     cache="${XDG_CACHE_HOME:-$HOME/.cache}/pvtui-kernel"
 fi
 vm_timeout=${PVTUI_VM_TIMEOUT:-1500}
+vm_threads=${PVTUI_VM_THREADS:-2}
 rust_target=x86_64-unknown-linux-gnu
 start_all=$SECONDS
 
@@ -52,8 +54,12 @@ t=$SECONDS
 # A target directory of its own: static flags would otherwise invalidate the
 # host build, and an explicit --target keeps them off build scripts and
 # proc-macros.
-export CARGO_TARGET_DIR="$cache/cargo-target"
-build_log="$cache/static-build.log"
+# One per checkout: the fixtures are built from this checkout's sources into
+# the target's tmp dir (below).
+repo_key=$(printf %s "$repo" | sha256sum | cut -c1-8)
+export CARGO_TARGET_DIR="$cache/cargo-target-$repo_key"
+build_log="$CARGO_TARGET_DIR/static-build.log"
+mkdir -p "$CARGO_TARGET_DIR"
 (cd "$repo" && RUSTFLAGS='-C target-feature=+crt-static' nice -n 5 \
     cargo test --no-run --test integration --target "$rust_target") 2>&1 | tee "$build_log"
 # cargo names the test executable: "Executable tests/integration/main.rs (PATH)".
@@ -70,26 +76,37 @@ done
 manifest_dir=$(cd "$repo" && pwd -P)
 took "static build" "$t"
 
-stage="$cache/stage-$(printf %s "$repo" | sha256sum | cut -c1-8)"
+stage="$cache/stage-$repo_key"
 rm -rf "$stage"
-mkdir -p "$stage/fixtures"
+mkdir -p "$stage"
+# Where the suite builds its fixtures (CARGO_TARGET_TMPDIR/fixtures): the VM
+# gets them at the same path, so paths the tests print or compare (snapshots)
+# are the same on the host and in the VM.
+fixtures="$CARGO_TARGET_DIR/$rust_target/tmp/fixtures"
+rm -rf "$fixtures"
+mkdir -p "$fixtures"
 
 step "host kernel $(uname -r): pvtui probe and the integration suite (fallback paths)"
 t=$SECONDS
 "$pvtui_bin" probe || echo "kernel-vm: pvtui probe failed on the host"
-# The same static binaries as in the VM. The run also builds, statically and
-# under the names the suite asks for, every fixture the VM will need.
+# The same static binaries as in the VM. The run also builds every fixture
+# the suite uses, under the names it looks them up by in the VM.
 host_status=0
-(cd "$repo" && PVTUI_FIXTURE_OUT="$stage/fixtures" PVTUI_FIXTURE_CFLAGS=-static PVTUI_BIN="$pvtui_bin" \
-    "$tests_bin" --test-threads=2 --show-output) || host_status=$?
-# Fixtures no host test happened to build still get their plain variant.
-for src in "$repo"/tests/fixtures/*.c; do
-    [ -e "$src" ] || continue
-    name=$(basename "$src" .c)
-    [ -e "$stage/fixtures/$name" ] || cc -O1 -g -pthread -static -o "$stage/fixtures/$name" "$src"
-done
+# INSTA_UPDATE=no: a failed snapshot must not leave .snap.new files behind.
+(cd "$repo" && INSTA_UPDATE=no PVTUI_BIN="$pvtui_bin" "$tests_bin" --test-threads=2 --show-output) ||
+    host_status=$?
 took "host run" "$t"
 echo "kernel-vm: host suite exit status $host_status"
+
+# The shared objects (and dynamic loader) the given executables and
+# libraries load, as absolute paths, once each.
+shared_objects() {
+    local f
+    for f in "$@"; do
+        file -L "$f" | grep -q "dynamically linked\|shared object" || continue
+        ldd "$f" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
+    done | sort -u
+}
 
 step "initramfs"
 t=$SECONDS
@@ -102,7 +119,10 @@ objcopy --strip-debug "$pvtui_bin" "$stage/pvtui"
     echo "env HOME=/root"
     echo "env TMPDIR=/tmp"
     echo "env RUST_BACKTRACE=1"
-    echo "env PVTUI_FIXTURE_DIR=/fixtures"
+    echo "env NO_COLOR=1"
+    echo "env INSTA_UPDATE=no"
+    echo "env INSTA_WORKSPACE_ROOT=$manifest_dir"
+    echo "env PVTUI_FIXTURE_DIR=$fixtures"
     echo "env PVTUI_BIN=/bin/pvtui"
     # Inside the VM the native paths must run: a test that would skip for
     # lack of the kernel flags fails instead.
@@ -112,35 +132,51 @@ objcopy --strip-debug "$pvtui_bin" "$stage/pvtui"
     echo "run /bin/pvtui probe"
     echo "run /bin/pvtui probe --json"
     # --show-output: each test's SKIPPED line (and why) reaches the log.
-    echo "run /bin/integration --test-threads=2 --show-output $*"
+    echo "run /bin/integration --test-threads=$vm_threads --show-output $*"
 } > "$stage/vm-commands"
 {
     echo "dir /dev 0755 0 0"
     echo "nod /dev/console 0600 0 0 c 5 1"
-    for d in /proc /sys /tmp /run /root /bin /etc /fixtures; do echo "dir $d 0755 0 0"; done
+    for d in /proc /sys /tmp /run /root /bin /etc; do echo "dir $d 0755 0 0"; done
+    # Every directory from / down to each of these, once.
+    for dir in "$fixtures" "$manifest_dir"; do
+        path=""
+        IFS=/ read -ra parts <<< "${dir#/}"
+        for part in "${parts[@]}"; do path="$path/$part"; echo "dir $path 0755 0 0"; done
+    done | awk '!seen[$0]++'
+
     echo "file /init $stage/init 0755 0 0"
     echo "file /bin/pvtui $stage/pvtui 0755 0 0"
     echo "file /bin/integration $stage/integration 0755 0 0"
-    # Only unshare: tests that need other tools (cc, ...) say they skip.
+    # unshare (busybox) and nm; tests that need other tools (cc, tmux, ...)
+    # say they skip.
     echo "file /bin/busybox /bin/busybox 0755 0 0"
     echo "slink /bin/unshare /bin/busybox 0777 0 0"
+    echo "file /bin/nm $(readlink -f "$(command -v nm)") 0755 0 0"
     echo "file /etc/vm-commands $stage/vm-commands 0644 0 0"
-    for f in "$stage"/fixtures/*; do
-        [ -f "$f" ] && echo "file /fixtures/$(basename "$f") $f 0755 0 0"
+    for f in "$fixtures"/*; do
+        [ -f "$f" ] && echo "file $f $f 0755 0 0"
     done
-    # The checkout's tests/ at its own path: tests may read data files there.
-    path=""
-    IFS=/ read -ra parts <<< "${manifest_dir#/}"
-    for part in "${parts[@]}"; do path="$path/$part"; echo "dir $path 0755 0 0"; done
+    # The fixtures are ordinary dynamic executables and libraries (tests look
+    # at libc, dlopen, .dynsym): the VM gets the host's copies of the shared
+    # objects they load, at the same paths.
+    for lib in $(shared_objects "$fixtures"/* "$(command -v nm)"); do
+        parent=""
+        IFS=/ read -ra parts <<< "$(dirname "${lib#/}")"
+        for part in "${parts[@]}"; do parent="$parent/$part"; echo "dir $parent 0755 0 0"; done
+        echo "file $lib $(readlink -f "$lib") 0755 0 0"
+    done
+    [ -f /etc/ld.so.cache ] && echo "file /etc/ld.so.cache /etc/ld.so.cache 0644 0 0"
+    # The checkout's tests/ at its own path: tests read data files (snapshots) there.
     (cd "$repo" && find tests -path tests/kernel -prune -o -type d -print) | while read -r d; do
         echo "dir $manifest_dir/$d 0755 0 0"
     done
     (cd "$repo" && find tests -path tests/kernel -prune -o -type f -print) | while read -r f; do
         echo "file $manifest_dir/$f $repo/$f 0644 0 0"
     done
-} > "$stage/initramfs.list"
+} | awk '!seen[$0]++' > "$stage/initramfs.list"
 "$kernel_dir/gen_init_cpio" "$stage/initramfs.list" > "$stage/initramfs.cpio"
-echo "kernel-vm: initramfs $(du -h "$stage/initramfs.cpio" | cut -f1), $(ls "$stage/fixtures" | wc -l) fixtures"
+echo "kernel-vm: initramfs $(du -h "$stage/initramfs.cpio" | cut -f1), $(ls "$fixtures" | wc -l) fixtures"
 took "initramfs" "$t"
 
 step "VM: patched kernel under QEMU (software emulation), native paths"
