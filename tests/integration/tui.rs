@@ -597,3 +597,84 @@ fn demo_in_a_real_terminal_and_the_terminal_is_restored_after_q() {
         "0"
     );
 }
+
+#[test]
+fn name_lookup_lists_every_candidate_when_ambiguous() {
+    let a = spawn_target();
+    let b = spawn_target();
+    let out = Command::new(pvtui_bin())
+        .args(["--name", "tui_target"])
+        .output()
+        .expect("run pvtui");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("pick one with --pid"), "{err}");
+    for pid in [a.pid, b.pid] {
+        assert!(err.contains(&pid.to_string()), "{pid} is not listed: {err}");
+    }
+    let out = Command::new(pvtui_bin())
+        .args(["--name", "no-such-process-pvtui"])
+        .output()
+        .expect("run pvtui");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.contains("no process is named"), "{err}");
+}
+
+#[test]
+fn spawned_command_shows_its_output_and_sigterm_restores_the_terminal() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("SKIPPED spawned_command: tmux is not installed (apt-get install tmux)");
+        return;
+    }
+    let bin = fixture("tui_target", "", &[]);
+    let tmux = Tmux {
+        socket: format!("pvtui-spawn-{}", std::process::id()),
+    };
+    let script = format!(
+        "{} --watch magic:u32 -- {}; echo \"pvtui-status=$?\"; stty -a | grep -o -- '-\\?icanon' | sed 's/^/mode=/'; sleep 60",
+        pvtui_bin(),
+        bin.display()
+    );
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &script,
+    ]);
+    // The symbol of a C target resolves; its output shows under the watches.
+    tmux.wait_for("12648430");
+    tmux.wait_for("score=");
+    tmux.keys(&["6"]);
+    tmux.wait_for("Target output");
+    // The pane runs a shell; pvtui is its child.
+    let shell = tmux.run(&["display", "-p", "-t", "e2e", "#{pane_pid}"]);
+    let shell = shell.trim();
+    let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+        .expect("the shell's children");
+    let pid: i32 = children
+        .split_whitespace()
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("pvtui's pid");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("signal pvtui");
+    let screen = tmux.wait_for("mode=");
+    assert!(
+        screen.contains("mode=icanon"),
+        "the tty is left raw:\n{screen}"
+    );
+    assert_eq!(
+        tmux.run(&["display", "-p", "-t", "e2e", "#{alternate_on}"])
+            .trim(),
+        "0"
+    );
+}
