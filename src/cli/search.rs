@@ -136,8 +136,10 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode> {
     interrupt.cancels(job.canceller());
     let mut out = std::io::stdout().lock();
     let mut meter = Meter::new();
+    let mut closed = false;
     let summary = loop {
         match job.events().recv() {
+            Ok(Event::Found(_)) if closed => {}
             Ok(Event::Found(batch)) => {
                 meter.clear();
                 for m in batch {
@@ -156,8 +158,9 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode> {
                         format!("{:#x}  {}  {}  {text}", m.addr, m.region, m.len)
                     };
                     if writeln!(out, "{line}").is_err() {
-                        // stdout closed (| head): stop searching.
+                        // stdout closed (| head): stop searching, quietly.
                         job.cancel();
+                        closed = true;
                         break;
                     }
                 }
@@ -168,7 +171,9 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode> {
         }
     };
     meter.clear();
-    let _ = out.flush();
+    if closed || out.flush().is_err() {
+        return Ok(ExitCode::SUCCESS);
+    }
     report(&summary, "matches")
 }
 

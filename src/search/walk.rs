@@ -36,7 +36,7 @@ pub struct Geometry {
 }
 
 impl Geometry {
-    pub const DEFAULT_CHUNK: usize = 1 << 20;
+    pub const DEFAULT_CHUNK: usize = 2 << 20;
     pub const DEFAULT_OVERLAP: usize = 4096;
 
     /// The smallest geometry allowed: one-byte chunks, one-chunk segments.

@@ -48,8 +48,16 @@ fn search(fx: &Fixture, query: Query, options: SearchOptions) -> (BTreeSet<u64>,
 
 #[test]
 fn every_marker_across_every_chunk_edge_is_found_once() {
+    let default_edge = Geometry::DEFAULT_CHUNK.to_string();
     let fx = haystack(&[
-        "--size", "8M", "--edge", "1M", "--edge", "64K", "--marks", "300",
+        "--size",
+        "8M",
+        "--edge",
+        &default_edge,
+        "--edge",
+        "64K",
+        "--marks",
+        "300",
     ]);
     let planted: BTreeSet<u64> = addr_list(&fx, "mark_addrs").into_iter().collect();
     assert_eq!(
