@@ -246,8 +246,7 @@ pub fn attach_and_run(
     watches.extend(settings.watches.iter().cloned());
     let session = Session::start(target, options, watches)?;
     let _child = child.map(|c| ChildWatch::spawn(c, session.sender.clone()));
-    session.run_in_terminal()?;
-    Ok(ExitCode::SUCCESS)
+    session.run_in_terminal()
 }
 
 /// The pid of the one process called `name`; several are listed so the user can pick.

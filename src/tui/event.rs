@@ -25,7 +25,7 @@ pub enum Event {
     /// How the spawned target ended: "exited with status 0", "killed by SIGKILL".
     TargetEnded(String),
     /// SIGINT, SIGTERM or SIGHUP: quit cleanly.
-    Signal(&'static str),
+    Signal(nix::sys::signal::Signal),
     /// From the search job numbered by the first field.
     Search(u64, crate::search::Event),
 }

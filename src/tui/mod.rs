@@ -171,7 +171,8 @@ impl Session {
     }
 
     /// Runs the session in the real terminal until the user quits.
-    pub fn run_in_terminal(mut self) -> Result<()> {
+    /// Returns the exit status: 0, or 128 + the signal that ended it.
+    pub fn run_in_terminal(mut self) -> Result<std::process::ExitCode> {
         terminal::forward_signals(self.sender.clone())?;
         let mut guard = terminal::TerminalGuard::enter()?;
         let _input = event::InputThread::spawn(self.sender.clone())
@@ -180,6 +181,10 @@ impl Session {
         drop(guard);
         // The poller is joined here: freezes stop with it.
         drop(self.poller);
-        result
+        result?;
+        Ok(match self.app.quit_signal {
+            Some(signal) => std::process::ExitCode::from(128u8.saturating_add(signal as u8)),
+            None => std::process::ExitCode::SUCCESS,
+        })
     }
 }

@@ -112,7 +112,7 @@ pub fn forward_signals(tx: Sender<Event>) -> Result<()> {
             loop {
                 let Ok(signal) = set.wait() else { return };
                 seen += 1;
-                if seen > 1 || tx.send(Event::Signal(signal.as_str())).is_err() {
+                if seen > 1 || tx.send(Event::Signal(signal)).is_err() {
                     restore();
                     // The terminal may be gone (SIGHUP): a failed write must not stop the exit.
                     let _ = writeln!(std::io::stderr(), "pvtui: {}", signal.as_str());

@@ -672,6 +672,10 @@ fn spawned_command_shows_its_output_and_sigterm_restores_the_terminal() {
         screen.contains("mode=icanon"),
         "the tty is left raw:\n{screen}"
     );
+    assert!(
+        screen.contains("pvtui-status=143"),
+        "128 + SIGTERM:\n{screen}"
+    );
     assert_eq!(
         tmux.run(&["display", "-p", "-t", "e2e", "#{alternate_on}"])
             .trim(),
