@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use pvtui::process::{Gap, ReadMode, ReadOutcome, Target};
 use pvtui::search::{
-    End, Geometry, Job, Pattern, ProcessSource, Query, RegionFilter, SearchOptions, Source, Summary,
+    Encoding, End, Geometry, Job, Pattern, ProcessSource, Query, RegionFilter, SearchOptions,
+    Source, Summary,
 };
 
 use crate::util::{Fixture, fixture, pvtui_bin};
@@ -132,6 +133,39 @@ fn byte_patterns_with_wildcards_find_markers_and_values() {
     let (found, _) = search(&fx, Query::Bytes(spec), options());
     let want: BTreeSet<u64> = addr_list(&fx, "values").into_iter().collect();
     assert_eq!(found, want);
+}
+
+#[test]
+fn utf16_text_ignoring_case() {
+    let fx = haystack(&["--size", "1M", "--marks", "5"]);
+    let wide = fx.addr("wide");
+    let text = |text: &str, ignore_case| Query::Text {
+        text: text.into(),
+        encoding: Encoding::Utf16Le,
+        ignore_case,
+    };
+    let options = || SearchOptions {
+        regions: RegionFilter {
+            range: Some(heap_range(&fx)),
+            ..RegionFilter::default()
+        },
+        ..SearchOptions::default()
+    };
+    let (found, _) = search(&fx, text("gold COINS", true), options());
+    assert_eq!(found, BTreeSet::from([wide]));
+    let (found, _) = search(&fx, text("gold COINS", false), options());
+    assert!(found.is_empty());
+    let (code, out, err) = run_cli(&[
+        "search",
+        "--pid",
+        &fx.pid.to_string(),
+        "--text",
+        "Gold Coins",
+        "--utf16",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json_addrs(&out), BTreeSet::from([wide]));
 }
 
 fn run_cli(args: &[&str]) -> (i32, String, String) {
