@@ -11,7 +11,7 @@
 # Environment:
 #   PVTUI_KERNEL_CACHE  kernel and build cache, outside the checkout (default
 #                       /var/cache/pvtui-kernel, else ~/.cache/pvtui-kernel)
-#   PVTUI_VM_TIMEOUT    seconds the VM may run (default 1500)
+#   PVTUI_VM_TIMEOUT    seconds the VM may run (default 900)
 #   PVTUI_VM_THREADS    tests run at once in the VM (default 2, one per CPU)
 set -euo pipefail
 
@@ -21,7 +21,7 @@ cache=${PVTUI_KERNEL_CACHE:-/var/cache/pvtui-kernel}
 if ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
     cache="${XDG_CACHE_HOME:-$HOME/.cache}/pvtui-kernel"
 fi
-vm_timeout=${PVTUI_VM_TIMEOUT:-1500}
+vm_timeout=${PVTUI_VM_TIMEOUT:-900}
 vm_threads=${PVTUI_VM_THREADS:-2}
 rust_target=x86_64-unknown-linux-gnu
 start_all=$SECONDS
@@ -94,10 +94,12 @@ t=$SECONDS
 "$pvtui_bin" probe || echo "kernel-vm: pvtui probe failed on the host"
 # The same static binaries as in the VM. The run also builds every fixture
 # the suite uses, under the names it looks them up by in the VM.
-host_status=0
 # INSTA_UPDATE=no: a failed snapshot must not leave .snap.new files behind.
-(cd "$repo" && INSTA_UPDATE=no PVTUI_BIN="$pvtui_bin" "$tests_bin" --test-threads=2 --show-output) ||
-    host_status=$?
+set +e
+(cd "$repo" && INSTA_UPDATE=no PVTUI_BIN="$pvtui_bin" "$tests_bin" --test-threads=2 --show-output) 2>&1 |
+    tee "$stage/host.log"
+host_status=${PIPESTATUS[0]}
+set -e
 took "host run" "$t"
 echo "kernel-vm: host suite exit status $host_status"
 
@@ -207,10 +209,17 @@ if [ "$vm_result" = passed ] && ! grep -q "^vm: RESULT PASSED" "$stage/vm.log"; 
     vm_result="failed (no RESULT line)"
 fi
 
+# The names libtest lists under its last "failures:" heading.
+failed_tests() {
+    tr -d '\r' < "$1" |
+        awk '/^failures:$/ { names = "" } /^    [A-Za-z_][A-Za-z0-9_:]*$/ { names = names " " $1 } END { print names }'
+}
+
 step "summary"
 echo "kernel-vm: host kernel $(uname -r): pvtui probe --json: $("$pvtui_bin" probe --json 2>&1)"
-echo "kernel-vm: host suite (fallback paths): $([ "$host_status" = 0 ] && echo passed || echo "FAILED (status $host_status)")"
+echo "kernel-vm: host suite (fallback paths): $([ "$host_status" = 0 ] && echo passed || echo "FAILED (status $host_status):$(failed_tests "$stage/host.log")")"
 grep -h "^vm: booted\|^vm: kernel probe\|^{.*process_vm_pidfd" "$stage/vm.log" | sed 's/^/kernel-vm: vm: /; s/^kernel-vm: vm: vm: /kernel-vm: vm: /' || true
+if [ "$vm_result" = failed ]; then vm_result="FAILED:$(failed_tests "$stage/vm.log")"; fi
 echo "kernel-vm: VM suite (native paths): $vm_result"
 took "everything" "$start_all"
 [ "$host_status" = 0 ] && [ "$vm_result" = passed ]
