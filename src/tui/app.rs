@@ -299,6 +299,13 @@ impl App {
 
     /// Adds a watch from its expression; the error says what is wrong with it.
     pub fn add_watch(&mut self, expr: &str) -> Result<(), ExprError> {
+        self.push_watch(expr)?;
+        self.sync_watches();
+        Ok(())
+    }
+
+    /// Adds a watch to the list without telling the poller yet.
+    fn push_watch(&mut self, expr: &str) -> Result<(), ExprError> {
         let watch = parse_watch(expr.trim()).map_err(|e| ExprError {
             column: e.column + (expr.len() - expr.trim_start().len()),
             message: e.message,
@@ -319,18 +326,19 @@ impl App {
             freeze_error: None,
         });
         self.selected = self.watches.len() - 1;
-        self.sync_watches();
         Ok(())
     }
 
-    /// Adds the watches given at start; those that do not parse are reported.
+    /// Adds the watches given at start, in one update of the poller's list;
+    /// those that do not parse are reported.
     pub fn queue_watches(&mut self, exprs: Vec<String>) {
         for expr in exprs {
-            if let Err(e) = self.add_watch(&expr) {
+            if let Err(e) = self.push_watch(&expr) {
                 self.say(Level::Error, format!("watch {expr:?}: {}", e.message));
             }
         }
         self.selected = 0;
+        self.sync_watches();
     }
 
     fn sync_watches(&mut self) {
