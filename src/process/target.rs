@@ -542,6 +542,10 @@ impl Target {
             flags |= sys::PROCESS_VM_NOWAIT;
         }
         let page = sys::page_size();
+        // The caller's maps may be stale; on the first fault they are read
+        // again, since EFAULT alone cannot tell an unmapped page from one
+        // that NOWAIT would not fault in.
+        let mut fresh_maps: Option<Maps> = None;
         let mut i = 0;
         let mut skip = 0usize;
         while i < ios.len() {
@@ -597,10 +601,14 @@ impl Target {
                 };
             if read_alone < page_len {
                 let from = bad_addr + read_alone as u64;
+                if fresh_maps.is_none() {
+                    fresh_maps = Some(self.maps().unwrap_or_else(|_| maps.clone()));
+                }
+                let current = fresh_maps.as_ref().unwrap_or(maps);
                 gaps.push(Gap {
                     addr: from,
                     len: page_end - from,
-                    why: fault_reason(maps, from, nowait),
+                    why: fault_reason(current, from, nowait),
                 });
             }
             i = j;
@@ -610,8 +618,10 @@ impl Target {
                 skip = 0;
             }
         }
-        if !self.access.pidfd && !self.is_alive() {
-            // The pid may already name another process: discard what was read.
+        // By pid, the pid may already name another process: discard what was
+        // read. By pidfd, the kernel says ESRCH, but only if it was asked:
+        // with nothing to read, the pidfd answers instead.
+        if (!self.access.pidfd || ios.is_empty()) && !self.is_alive() {
             return Err(self.exited());
         }
         Ok(())
