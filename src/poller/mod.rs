@@ -594,19 +594,26 @@ impl PollState {
         Ok(readings)
     }
 
-    /// Reads `len` bytes at `addr` now, all or nothing. A read that missed its
+    /// Reads `len` bytes at `addr` now, all or nothing. The user asked for
+    /// this one value, so after a never-block try it may fault the page in
+    /// (still under the worker's deadline), and a read that missed its
     /// deadline on a busy machine is tried again before giving up.
     fn read_now(&mut self, addr: u64, len: usize) -> std::result::Result<Vec<u8>, String> {
         let mut why = Unread::Stalled;
-        for _ in 0..3 {
+        for attempt in 0..3 {
+            let mode = if attempt == 0 {
+                ReadMode::NoWait
+            } else {
+                ReadMode::Force
+            };
             let outcomes = self
                 .worker
-                .read(&self.maps, &[(addr, len)], ReadMode::NoWait)
+                .read(&self.maps, &[(addr, len)], mode)
                 .map_err(|e| e.to_string())?;
             let outcome = outcomes.first().ok_or("nothing was read")?;
             match outcome.first_unread() {
                 None => return Ok(outcome.data.clone()),
-                Some(Unread::Stalled) => continue,
+                Some(w @ (Unread::Stalled | Unread::NotResident)) => why = w,
                 Some(other) => {
                     why = other;
                     break;

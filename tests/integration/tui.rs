@@ -301,18 +301,22 @@ fn freeze_holds_a_value_the_target_keeps_changing() {
     score_line(&mut fx);
     score_line(&mut fx);
     let (_, first_steps) = score_line(&mut fx);
-    let mut highest = 0;
+    let mut drift = Vec::new();
     let mut last_steps = first_steps;
-    for _ in 0..10 {
+    for _ in 0..11 {
         let (value, steps) = score_line(&mut fx);
-        highest = highest.max(value);
+        drift.push(value.saturating_sub(frozen));
         last_steps = steps;
     }
     let climbed = last_steps - first_steps;
     assert!(climbed >= 200, "the target kept adding: {climbed} steps");
+    // Held, what the target sees stays near the frozen value (a late tick on
+    // a busy machine lets it run a little); free, it would be `climbed` ahead.
+    drift.sort_unstable();
+    let median = drift[drift.len() / 2];
     assert!(
-        highest - frozen < climbed / 2,
-        "frozen at {frozen}, the target saw up to {highest} over {climbed} additions"
+        median < climbed / 4,
+        "frozen at {frozen}, the target saw it drift by {drift:?} over {climbed} additions"
     );
     ui.until_screen("frozen");
     // Unfrozen, the value runs on again.
