@@ -536,7 +536,7 @@ fn walk_all<S: Source, V: Visitor + Send>(
         let mut skipped = Skipped::default();
         for lane in lanes {
             match lane.join() {
-                Ok(s) => skipped = merge(skipped, s),
+                Ok(s) => skipped.merge(&s),
                 Err(_) => {
                     let mut slot = ctl.error.lock().unwrap_or_else(|e| e.into_inner());
                     slot.get_or_insert(Error::Usage("a search thread panicked".into()));
@@ -545,15 +545,6 @@ fn walk_all<S: Source, V: Visitor + Send>(
         }
         skipped
     })
-}
-
-fn merge(mut a: Skipped, b: Skipped) -> Skipped {
-    a.not_resident += b.not_resident;
-    a.unmapped += b.unmapped;
-    a.protected += b.protected;
-    a.faulted += b.faulted;
-    a.stalled += b.stalled;
-    a
 }
 
 /// Turns the walk's state into the summary every job ends with.
@@ -764,7 +755,7 @@ fn run_narrow<S: Source>(
     let started = Instant::now();
     let total = from.count();
     let done = AtomicU64::new(0);
-    // Progress comes from a helper thread: narrowing runs on this one.
+    // Progress ticks come from a second thread: narrowing runs on this one.
     let finished = AtomicBool::new(false);
     let outcome = std::thread::scope(|scope| {
         scope.spawn(|| {

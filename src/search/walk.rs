@@ -137,7 +137,7 @@ impl Skipped {
         *slot += n;
     }
 
-    fn merge(&mut self, other: &Skipped) {
+    pub(crate) fn merge(&mut self, other: &Skipped) {
         self.not_resident += other.not_resident;
         self.unmapped += other.unmapped;
         self.protected += other.protected;
