@@ -11,7 +11,10 @@
 //! A segment's last window reaches `overlap` bytes past the segment (its
 //! `data_end`) so matches starting near the seam are whole there too; starts
 //! past the seam belong to the next segment. Unreadable bytes (gaps) split a
-//! window into pieces; a match never spans a gap.
+//! window into pieces; a match never spans a gap or a region boundary.
+//! Within a segment the matches are those of one pass; at a seam the search
+//! starts afresh, so the two overlapping matches of a self-overlapping
+//! pattern (`aa` in `aaa`) can both be reported there.
 //!
 //! Two lanes on two cores overlap reading with matching: while one lane's
 //! read is in the kernel, the other lane matches the window it just read.
