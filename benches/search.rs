@@ -114,6 +114,7 @@ fn main() {
             count: Some(out.lines().filter(|l| l.starts_with("0x")).count() as u64),
             ..run
         });
+        let _ = std::fs::remove_file(&rule);
     } else {
         println!("skipped YARA: not installed (apt-get install yara)");
     }
