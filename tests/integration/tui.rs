@@ -257,6 +257,19 @@ fn edited_value_reaches_the_target_and_is_logged() {
     ui.key(KeyCode::Char('5'));
     ui.until_screen("0 → 7");
     insta::assert_snapshot!("write_log", normalized(&ui.screen(), &fx));
+    let export = std::env::temp_dir().join(format!("pvtui-log-{}.tsv", fx.pid));
+    ui.key(KeyCode::Char('E'));
+    ui.send(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    ui.type_text(&export.display().to_string());
+    ui.key(KeyCode::Enter);
+    ui.until_screen("exported 2 log entries");
+    let tsv = std::fs::read_to_string(&export).expect("exported log");
+    let _ = std::fs::remove_file(&export);
+    assert!(tsv.starts_with("time\twhat\taddress"), "{tsv}");
+    assert!(
+        tsv.contains("\twrite\t") && tsv.contains("\tundo\t") && tsv.contains("landed"),
+        "{tsv}"
+    );
 }
 
 #[test]
@@ -635,8 +648,17 @@ fn spawned_command_shows_its_output_and_sigterm_restores_the_terminal() {
     let tmux = Tmux {
         socket: format!("pvtui-spawn-{}", std::process::id()),
     };
+    // A config file that rebinds a key and sets the interval.
+    let config = std::env::temp_dir().join(format!("pvtui-config-{}", std::process::id()));
+    std::fs::create_dir_all(config.join("pvtui")).expect("config dir");
+    std::fs::write(
+        config.join("pvtui/config.toml"),
+        "interval_ms = 50\ntheme = \"gruvbox\"\n[keys]\noutput = \"o\"\n",
+    )
+    .expect("config file");
     let script = format!(
-        "{} --watch magic:u32 -- {}; echo \"pvtui-status=$?\"; stty -a | grep -o -- '-\\?icanon' | sed 's/^/mode=/'; sleep 60",
+        "XDG_CONFIG_HOME={} {} --watch magic:u32 -- {}; echo \"pvtui-status=$?\"; stty -a | grep -o -- '-\\?icanon' | sed 's/^/mode=/'; sleep 60",
+        config.display(),
         pvtui_bin(),
         bin.display()
     );
@@ -654,7 +676,8 @@ fn spawned_command_shows_its_output_and_sigterm_restores_the_terminal() {
     // The symbol of a C target resolves; its output shows under the watches.
     tmux.wait_for("12648430");
     tmux.wait_for("score=");
-    tmux.keys(&["6"]);
+    tmux.wait_for("every 50 ms");
+    tmux.keys(&["o"]);
     tmux.wait_for("Target output");
     // The pane runs a shell; pvtui is its child.
     let shell = tmux.run(&["display", "-p", "-t", "e2e", "#{pane_pid}"]);
@@ -680,6 +703,7 @@ fn spawned_command_shows_its_output_and_sigterm_restores_the_terminal() {
         screen.contains("pvtui-status=143"),
         "128 + SIGTERM:\n{screen}"
     );
+    let _ = std::fs::remove_dir_all(&config);
     assert_eq!(
         tmux.run(&["display", "-p", "-t", "e2e", "#{alternate_on}"])
             .trim(),
