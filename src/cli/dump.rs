@@ -9,7 +9,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::process::{Gap, MemoryWorker, ReadMode, Target};
+use crate::process::{Gap, MemoryWorker, PageBuffer, ReadMode, Target};
 
 /// Dumps larger than this are refused: a terminal is the wrong place for them.
 const MAX_DUMP: u64 = 64 << 20;
@@ -70,7 +70,8 @@ pub fn run(args: &DumpArgs) -> Result<ExitCode> {
         ReadMode::NoWait
     };
     let mut worker = MemoryWorker::new(target, Duration::from_millis(args.deadline_ms));
-    let (data, gaps) = worker.read_into(&maps, args.addr, vec![0; args.len as usize], mode)?;
+    let (data, gaps) =
+        worker.read_into(&maps, args.addr, PageBuffer::new(args.len as usize), mode)?;
     let unread = |i: usize| {
         let a = args.addr + i as u64;
         gaps.iter().any(|g| g.addr <= a && a < g.end())

@@ -235,6 +235,30 @@ impl PageBuffer {
         let start = (page - raw.as_ptr() as usize % page) % page;
         PageBuffer { raw, start, len }
     }
+
+    /// Sets the length, keeping the start aligned; new bytes are zero.
+    pub fn resize(&mut self, len: usize) {
+        if self.start + len > self.raw.len() {
+            let mut grown = PageBuffer::new(len);
+            let keep = self.len.min(len);
+            grown[..keep].copy_from_slice(&self[..keep]);
+            *self = grown;
+            return;
+        }
+        if len > self.len {
+            let (from, to) = (self.start + self.len, self.start + len);
+            self.raw[from..to].fill(0);
+        }
+        self.len = len;
+    }
+}
+
+impl From<&[u8]> for PageBuffer {
+    fn from(bytes: &[u8]) -> PageBuffer {
+        let mut buf = PageBuffer::new(bytes.len());
+        buf.copy_from_slice(bytes);
+        buf
+    }
 }
 
 impl std::ops::Deref for PageBuffer {

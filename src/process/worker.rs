@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::process::maps::Maps;
-use crate::process::memory::{Gap, ReadBatch, ReadMode, ReadOutcome, Unread, WriteReport};
+use crate::process::memory::{
+    Gap, PageBuffer, ReadBatch, ReadMode, ReadOutcome, Unread, WriteReport,
+};
 use crate::process::target::Target;
 use crate::sys;
 
@@ -28,13 +30,13 @@ const QUARANTINE: Duration = Duration::from_secs(5);
 
 enum Job {
     Read(Maps, Vec<(u64, usize)>, ReadMode),
-    ReadInto(Maps, u64, Vec<u8>, ReadMode),
+    ReadInto(Maps, u64, PageBuffer, ReadMode),
     Write(Maps, u64, Vec<u8>),
 }
 
 enum Done {
     Read(Result<ReadBatch>),
-    ReadInto(Result<(Vec<u8>, Vec<Gap>)>),
+    ReadInto(Result<(PageBuffer, Vec<Gap>)>),
     Write(Result<WriteReport>),
 }
 
@@ -253,23 +255,24 @@ impl MemoryWorker {
         }
     }
 
-    /// Like [`Target::read_into`], under the deadline; the buffer comes back.
+    /// Like [`Target::read_into`], under the deadline; the buffer comes back
+    /// (a fresh one of the same length if the read stalled and kept it).
     pub fn read_into(
         &mut self,
         maps: &Maps,
         addr: u64,
-        buf: Vec<u8>,
+        buf: PageBuffer,
         mode: ReadMode,
-    ) -> Result<(Vec<u8>, Vec<Gap>)> {
+    ) -> Result<(PageBuffer, Vec<Gap>)> {
         let len = buf.len();
         if self.quarantined(addr, len) {
-            return Ok((vec![0; len], vec![stalled_gap(addr, len)]));
+            return Ok((PageBuffer::new(len), vec![stalled_gap(addr, len)]));
         }
         match self.run(Job::ReadInto(maps.clone(), addr, buf, mode))? {
             Some(Done::ReadInto(result)) => result,
             Some(_) => Err(mismatch()),
             // The buffer stays with the stuck thread.
-            None => Ok((vec![0; len], vec![stalled_gap(addr, len)])),
+            None => Ok((PageBuffer::new(len), vec![stalled_gap(addr, len)])),
         }
     }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::error::Result;
-use crate::process::{Gap, Maps, MemoryWorker, ReadMode, ReadOutcome, Target, Unread};
+use crate::process::{Gap, Maps, MemoryWorker, PageBuffer, ReadMode, ReadOutcome, Target, Unread};
 
 /// A readable address space.
 pub trait Source: Send {
@@ -20,16 +20,20 @@ pub trait Source: Send {
     /// back with the same length.
     ///
     /// An `Err` means the whole address space is gone (the target exited).
-    fn read_chunk(&mut self, addr: u64, buf: &mut Vec<u8>) -> Result<Vec<Gap>>;
+    fn read_chunk(&mut self, addr: u64, buf: &mut PageBuffer) -> Result<Vec<Gap>>;
 
     /// Reads many small ranges; one outcome per range, in order. The default
     /// reads them one by one; a process source batches them into few syscalls.
     fn read_ranges(&mut self, ranges: &[(u64, usize)]) -> Result<Vec<ReadOutcome>> {
         let mut out = Vec::with_capacity(ranges.len());
         for &(addr, len) in ranges {
-            let mut data = vec![0; len];
-            let gaps = self.read_chunk(addr, &mut data)?;
-            out.push(ReadOutcome { addr, data, gaps });
+            let mut buf = PageBuffer::new(len);
+            let gaps = self.read_chunk(addr, &mut buf)?;
+            out.push(ReadOutcome {
+                addr,
+                data: buf.to_vec(),
+                gaps,
+            });
         }
         Ok(out)
     }
@@ -83,13 +87,12 @@ impl ProcessSource {
 }
 
 impl Source for ProcessSource {
-    fn read_chunk(&mut self, addr: u64, buf: &mut Vec<u8>) -> Result<Vec<Gap>> {
+    fn read_chunk(&mut self, addr: u64, buf: &mut PageBuffer) -> Result<Vec<Gap>> {
         let len = buf.len();
         let owned = std::mem::take(buf);
         let (back, mut gaps) = self.worker.read_into(&self.maps, addr, owned, self.mode)?;
         *buf = back;
-        // A worker that abandoned a stalled read may hand back a fresh buffer.
-        buf.resize(len, 0);
+        buf.resize(len);
         self.reclassify(&mut gaps);
         Ok(gaps)
     }
@@ -103,10 +106,11 @@ impl Source for ProcessSource {
 /// as a chosen [`Unread`] reason. For tests and examples.
 ///
 /// ```
+/// use pvtui::process::PageBuffer;
 /// use pvtui::search::{MemorySource, Source};
 /// let mut mem = MemorySource::new();
 /// mem.map(0x1000, b"hello".to_vec());
-/// let mut buf = vec![0; 8];
+/// let mut buf = PageBuffer::new(8);
 /// let gaps = mem.read_chunk(0x0ffe, &mut buf)?;
 /// assert_eq!(&buf[2..7], b"hello");
 /// assert_eq!(gaps.len(), 2); // before and after the span
@@ -165,7 +169,7 @@ impl MemorySource {
 }
 
 impl Source for MemorySource {
-    fn read_chunk(&mut self, addr: u64, buf: &mut Vec<u8>) -> Result<Vec<Gap>> {
+    fn read_chunk(&mut self, addr: u64, buf: &mut PageBuffer) -> Result<Vec<Gap>> {
         let end = addr + buf.len() as u64;
         if self.exit_at.is_some_and(|x| x < end) {
             return Err(crate::Error::TargetExited { pid: 0 });
@@ -207,7 +211,7 @@ mod tests {
         let mut mem = MemorySource::new();
         mem.map(10, (0..10).collect());
         mem.hole(12, 2, Unread::NotResident);
-        let mut buf = vec![0xff; 14];
+        let mut buf = PageBuffer::from(&[0xff; 14][..]);
         let gaps = mem.read_chunk(8, &mut buf).expect("read");
         assert_eq!(&buf[2..4], &[0, 1]);
         assert_eq!(&buf[6..12], &[4, 5, 6, 7, 8, 9]);

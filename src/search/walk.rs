@@ -23,7 +23,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use crate::error::Error;
-use crate::process::{Gap, Region, Unread};
+use crate::process::{Gap, PageBuffer, Region, Unread};
 use crate::search::source::Source;
 
 /// Buffer geometry of a walk.
@@ -239,7 +239,9 @@ pub(crate) fn run_lane<S: Source, V: Visitor>(
     let chunk = geom.chunk.max(1) as u64;
     let overlap = geom.overlap as u64;
     let mut skipped = Skipped::default();
-    let mut buf: Vec<u8> = Vec::with_capacity((chunk + overlap) as usize);
+    // Page aligned: windows start on page boundaries, and the kernel copies
+    // into an equally aligned buffer much faster.
+    let mut buf = PageBuffer::new((chunk + overlap) as usize);
     'segments: loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(seg) = segs.get(i) else { break };
@@ -250,7 +252,7 @@ pub(crate) fn run_lane<S: Source, V: Visitor>(
                 break 'segments;
             }
             let e = s.saturating_add(chunk + overlap).min(seg.data_end);
-            buf.resize((e - s) as usize, 0);
+            buf.resize((e - s) as usize);
             let gaps = match source.read_chunk(s, &mut buf) {
                 Ok(gaps) => gaps,
                 Err(err) => {

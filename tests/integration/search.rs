@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 
-use pvtui::process::{Gap, ReadMode, ReadOutcome, Target};
+use pvtui::process::{Gap, PageBuffer, ReadMode, ReadOutcome, Target};
 use pvtui::search::{
     Encoding, End, Geometry, Job, Pattern, ProcessSource, Query, RegionFilter, SearchOptions,
     Source, Summary,
@@ -297,7 +297,7 @@ struct Paused {
 }
 
 impl Source for Paused {
-    fn read_chunk(&mut self, addr: u64, buf: &mut Vec<u8>) -> pvtui::Result<Vec<Gap>> {
+    fn read_chunk(&mut self, addr: u64, buf: &mut PageBuffer) -> pvtui::Result<Vec<Gap>> {
         self.reads += 1;
         if self.reads == self.after {
             let _ = self.paused.send(());
