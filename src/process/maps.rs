@@ -182,6 +182,11 @@ impl Maps {
         })
     }
 
+    /// A hash of the text these maps were parsed from.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
     /// Whether `text` is what these maps were parsed from, without parsing it.
     pub fn is_parsed_from(&self, text: &str) -> bool {
         self.fingerprint == fingerprint(text)

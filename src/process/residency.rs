@@ -40,9 +40,12 @@ const REMEMBER_MAX_PAGES: u64 = 4;
 /// At most this many pages are remembered.
 const REMEMBER_CAPACITY: usize = 1 << 16;
 
-/// How long a reading of smaps VmFlags is trusted: registering a whole
-/// region with userfaultfd does not change `/proc/PID/maps`.
-const UFFD_FRESHNESS: Duration = Duration::from_secs(1);
+/// How long a reading of smaps VmFlags is trusted while the maps stay the
+/// same: registering a whole region with userfaultfd does not change
+/// `/proc/PID/maps`. Reading smaps walks every page of the target (about 7%
+/// of a search of 1 GiB at one read a second), hence not more often; a
+/// region registered within this window is still caught by the deadline.
+const UFFD_FRESHNESS: Duration = Duration::from_secs(5);
 
 /// The raw 64-bit pagemap entry of one page.
 pub type PageEntry = u64;
@@ -57,7 +60,8 @@ pub fn is_swapped(entry: PageEntry) -> bool {
 
 pub struct Residency {
     pagemap: File,
-    uffd: Option<(Instant, Vec<(u64, u64)>)>,
+    /// Regions registered with userfaultfd: when and for which maps that was read.
+    uffd: Option<(Instant, u64, Vec<(u64, u64)>)>,
     /// Pages recently seen present, with when that stops being trusted.
     present_until: HashMap<u64, Instant>,
 }
@@ -141,7 +145,7 @@ impl Residency {
                         .mul_f64((p.wrapping_mul(0x9e37_79b9) % 1024) as f64 / 1024.0);
                     self.present_until.insert(p, now + PRESENT_TRUST + jitter);
                 }
-                let safe = present || self.zero_fill(target, maps.find(at), entry);
+                let safe = present || self.zero_fill(target, maps, at, entry);
                 match run_safe {
                     Some(s) if s == safe => {}
                     Some(s) => {
@@ -160,31 +164,32 @@ impl Residency {
     }
 
     /// Whether a non-present page reads as zeros without waiting.
-    fn zero_fill(&mut self, target: &Target, region: Option<&Region>, entry: PageEntry) -> bool {
-        let Some(region) = region else {
+    fn zero_fill(&mut self, target: &Target, maps: &Maps, addr: u64, entry: PageEntry) -> bool {
+        let Some(region) = maps.find(addr) else {
             return false;
         };
         !is_swapped(entry)
             && region.is_anonymous()
             && !region.perms.shared
-            && !self.is_uffd(target, region.start)
+            && !self.is_uffd(target, maps, region)
     }
 
-    fn is_uffd(&mut self, target: &Target, addr: u64) -> bool {
-        let stale = self
-            .uffd
-            .as_ref()
-            .is_none_or(|(at, _)| at.elapsed() > UFFD_FRESHNESS);
+    fn is_uffd(&mut self, target: &Target, maps: &Maps, region: &Region) -> bool {
+        let stale = self.uffd.as_ref().is_none_or(|(at, fingerprint, _)| {
+            at.elapsed() > UFFD_FRESHNESS || *fingerprint != maps.fingerprint()
+        });
         if stale {
             // If smaps cannot be read, assume the worst: the page may block.
             let Ok(ranges) = uffd_ranges(target) else {
                 return true;
             };
-            self.uffd = Some((Instant::now(), ranges));
+            self.uffd = Some((Instant::now(), maps.fingerprint(), ranges));
         }
-        self.uffd
-            .as_ref()
-            .is_some_and(|(_, ranges)| ranges.iter().any(|&(s, e)| s <= addr && addr < e))
+        self.uffd.as_ref().is_some_and(|(_, _, ranges)| {
+            ranges
+                .iter()
+                .any(|&(s, e)| s <= region.start && region.start < e)
+        })
     }
 }
 
