@@ -58,10 +58,16 @@ pub fn is_swapped(entry: PageEntry) -> bool {
     entry & SWAPPED != 0
 }
 
+/// Regions registered with userfaultfd, and when and for which maps that was read.
+struct UffdRegions {
+    read_at: Instant,
+    maps_fingerprint: u64,
+    ranges: Vec<(u64, u64)>,
+}
+
 pub struct Residency {
     pagemap: File,
-    /// Regions registered with userfaultfd: when and for which maps that was read.
-    uffd: Option<(Instant, u64, Vec<(u64, u64)>)>,
+    uffd: Option<UffdRegions>,
     /// Pages recently seen present, with when that stops being trusted.
     present_until: HashMap<u64, Instant>,
 }
@@ -175,18 +181,22 @@ impl Residency {
     }
 
     fn is_uffd(&mut self, target: &Target, maps: &Maps, region: &Region) -> bool {
-        let stale = self.uffd.as_ref().is_none_or(|(at, fingerprint, _)| {
-            at.elapsed() > UFFD_FRESHNESS || *fingerprint != maps.fingerprint()
+        let stale = self.uffd.as_ref().is_none_or(|u| {
+            u.read_at.elapsed() > UFFD_FRESHNESS || u.maps_fingerprint != maps.fingerprint()
         });
         if stale {
             // If smaps cannot be read, assume the worst: the page may block.
             let Ok(ranges) = uffd_ranges(target) else {
                 return true;
             };
-            self.uffd = Some((Instant::now(), maps.fingerprint(), ranges));
+            self.uffd = Some(UffdRegions {
+                read_at: Instant::now(),
+                maps_fingerprint: maps.fingerprint(),
+                ranges,
+            });
         }
-        self.uffd.as_ref().is_some_and(|(_, _, ranges)| {
-            ranges
+        self.uffd.as_ref().is_some_and(|u| {
+            u.ranges
                 .iter()
                 .any(|&(s, e)| s <= region.start && region.start < e)
         })
