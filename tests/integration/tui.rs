@@ -120,6 +120,7 @@ fn normalized(screen: &str, fx: &Fixture) -> String {
         (r"pidfd: .*\| nowait: [a-z]+( \([a-z]+\))?", "ACCESS"),
         (r"\d+\.\d ms", "N ms"),
         (r"tick \d+", "tick N"),
+        (r"last \d+ values", "last N values"),
         (r"\b\d{2}:\d{2}:\d{2}\b", "HH:MM:SS"),
         (r"\s*\d+%", " N%"),
         (r"[▁▂▃▄▅▆▇█]+ *", "~spark~ "),
@@ -153,6 +154,12 @@ fn added_watch_shows_its_value() {
     });
     ui.until_screen("12648430");
     insta::assert_snapshot!("watches", normalized(&ui.screen(), &fx));
+    // A constant charts as a flat line between its value ± 1.
+    ui.until("some history", |app| app.watches[0].history.len() >= 3);
+    ui.key(KeyCode::Char('c'));
+    ui.until("the chart", |app| app.chart.is_some());
+    ui.until_screen("any key closes");
+    insta::assert_snapshot!("chart", normalized(&ui.screen(), &fx));
 }
 
 #[test]
