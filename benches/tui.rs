@@ -25,7 +25,7 @@ use pvtui::search::{Job, Query, SearchOptions};
 use pvtui::tui::app::AppOptions;
 use pvtui::tui::keys::KeyMap;
 use pvtui::tui::theme::Theme;
-use pvtui::tui::{Event, Session, run_until};
+use pvtui::tui::{Event, Tui, run_until};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -43,7 +43,7 @@ fn watches(fx: &util::Fixture) -> Vec<String> {
     list
 }
 
-fn session(fx: &util::Fixture) -> (Session, Arc<Target>) {
+fn tui(fx: &util::Fixture) -> (Tui, Arc<Target>) {
     let target = Arc::new(Target::attach(fx.pid).expect("attach"));
     let options = AppOptions {
         pid: fx.pid,
@@ -54,8 +54,8 @@ fn session(fx: &util::Fixture) -> (Session, Arc<Target>) {
         keys: KeyMap::default(),
         spawned: false,
     };
-    let session = Session::start(Arc::clone(&target), options, watches(fx)).expect("session");
-    (session, target)
+    let tui = Tui::start(Arc::clone(&target), options, watches(fx)).expect("tui");
+    (tui, target)
 }
 
 fn percentile(sorted: &[Duration], p: usize) -> Duration {
@@ -68,7 +68,7 @@ fn ms(d: Duration) -> f64 {
 
 /// Sends `KEYS` keys (down, up, ...) into the loop and returns the latencies.
 fn measure_latency(fx: &util::Fixture, with_search: bool) -> Vec<Duration> {
-    let (mut s, target) = session(fx);
+    let (mut s, target) = tui(fx);
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
     // Let the first readings arrive and check what the watches say.
     run_until(
@@ -189,7 +189,7 @@ fn main() {
         "idle CPU polling 1,000 watches at 10 Hz for {} s:",
         IDLE_FOR.as_secs()
     );
-    let (mut s, _target) = session(&fx);
+    let (mut s, _target) = tui(&fx);
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
     run_until(
         &mut terminal,

@@ -16,7 +16,7 @@ use crate::process::Target;
 use crate::tui::config::Config;
 use crate::tui::keys::KeyMap;
 use crate::tui::theme::Theme;
-use crate::tui::{AppOptions, Event, Session, terminal};
+use crate::tui::{AppOptions, Event, Tui, terminal};
 
 /// Options every way of starting the UI shares.
 #[derive(Debug, Args, Clone)]
@@ -244,9 +244,9 @@ pub fn attach_and_run(
     };
     let mut watches = extra;
     watches.extend(settings.watches.iter().cloned());
-    let session = Session::start(target, options, watches)?;
-    let _child = child.map(|c| ChildWatch::spawn(c, session.sender.clone()));
-    session.run_in_terminal()
+    let tui = Tui::start(target, options, watches)?;
+    let _child = child.map(|c| ChildWatch::spawn(c, tui.sender.clone()));
+    tui.run_in_terminal()
 }
 
 /// The pid of the one process called `name`; several are listed so the user can pick.

@@ -123,9 +123,9 @@ fn note_key(event: &Event, keys_at: &mut Vec<Instant>) {
     }
 }
 
-/// Everything a session of the UI needs, wired together: the poller over the
+/// Everything the UI needs, wired together: the poller over the
 /// target, and the app with its event channel.
-pub struct Session {
+pub struct Tui {
     pub app: App,
     pub events: Receiver<Event>,
     /// Feeds the same channel: input, output forwarding, signals, tests.
@@ -133,14 +133,10 @@ pub struct Session {
     pub poller: Poller,
 }
 
-impl Session {
+impl Tui {
     /// Starts polling `target` and builds the app. `watches` are added once
     /// the first maps arrive.
-    pub fn start(
-        target: Arc<Target>,
-        options: AppOptions,
-        watches: Vec<String>,
-    ) -> Result<Session> {
+    pub fn start(target: Arc<Target>, options: AppOptions, watches: Vec<String>) -> Result<Tui> {
         let (tx, rx) = channel();
         let poller_tx = tx.clone();
         let target_for_search = Arc::clone(&target);
@@ -162,7 +158,7 @@ impl Session {
             tx.clone(),
         ));
         app.queue_watches(watches);
-        Ok(Session {
+        Ok(Tui {
             app,
             events: rx,
             sender: tx,
@@ -170,7 +166,7 @@ impl Session {
         })
     }
 
-    /// Runs the session in the real terminal until the user quits.
+    /// Runs the UI in the real terminal until the user quits.
     /// Returns the exit status: 0, or 128 + the signal that ended it.
     pub fn run_in_terminal(mut self) -> Result<std::process::ExitCode> {
         terminal::forward_signals(self.sender.clone())?;

@@ -11,7 +11,7 @@ use pvtui::process::Target;
 use pvtui::tui::app::{App, AppOptions, Pane};
 use pvtui::tui::keys::KeyMap;
 use pvtui::tui::theme::Theme;
-use pvtui::tui::{Event, Session, run_until};
+use pvtui::tui::{Event, Tui, run_until};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -21,9 +21,9 @@ fn spawn_target() -> Fixture {
     Fixture::spawn(&fixture("tui_target", "", &[]), &[])
 }
 
-/// A UI session over a fixture, drawn on a 110×30 test terminal.
+/// The UI over a fixture, drawn on a 110×30 test terminal.
 struct Ui {
-    session: Session,
+    tui: Tui,
     terminal: Terminal<TestBackend>,
 }
 
@@ -39,18 +39,18 @@ impl Ui {
             keys: KeyMap::default(),
             spawned: false,
         };
-        let session = Session::start(target, options, watches.to_vec()).expect("start the session");
+        let tui = Tui::start(target, options, watches.to_vec()).expect("start the UI");
         let terminal = Terminal::new(TestBackend::new(110, 30)).expect("test terminal");
-        Ui { session, terminal }
+        Ui { tui, terminal }
     }
 
     fn app(&self) -> &App {
-        &self.session.app
+        &self.tui.app
     }
 
     fn send(&self, code: KeyCode, modifiers: KeyModifiers) {
         let key = KeyEvent::new(code, modifiers);
-        self.session
+        self.tui
             .sender
             .send(Event::Key(key, Instant::now()))
             .expect("the loop's channel is open");
@@ -68,7 +68,7 @@ impl Ui {
 
     /// Runs the real loop until `done` holds; fails with the screen if it never does.
     fn until(&mut self, what: &str, done: impl FnMut(&App) -> bool) {
-        let Session { app, events, .. } = &mut self.session;
+        let Tui { app, events, .. } = &mut self.tui;
         let ok = run_until(&mut self.terminal, app, events, PATIENCE, done).expect("the loop runs");
         assert!(ok, "never saw {what}; the screen:\n{}", self.screen());
     }
@@ -80,7 +80,7 @@ impl Ui {
             if self.screen().contains(text) {
                 return;
             }
-            let Session { app, events, .. } = &mut self.session;
+            let Tui { app, events, .. } = &mut self.tui;
             run_until(
                 &mut self.terminal,
                 app,
