@@ -136,7 +136,7 @@ fn main() {
         ("1,000 scattered u64", &scatter),
         ("10,000 adjacent u64", &adjacent),
     ] {
-        for mode in [ReadMode::NoWait, ReadMode::Force] {
+        for mode in [ReadMode::Force, ReadMode::NoWait] {
             let (p50, p99) = time(200, || {
                 let out = target.read_batch(&maps, ranges, mode).expect("read");
                 assert!(out.iter().all(|o| o.is_complete()));

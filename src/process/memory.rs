@@ -129,7 +129,9 @@ struct Entry {
     addr: u64,
     offset: usize,
     len: usize,
-    gaps: std::ops::Range<usize>,
+    /// Where this range's gaps are in `ReadBatch::gaps`.
+    gaps_from: u32,
+    gaps_to: u32,
 }
 
 /// One range of a [`ReadBatch`].
@@ -175,22 +177,54 @@ impl ReadBatch {
         }
     }
 
+    /// A batch whose first bytes are `buffer`, for ranges that are windows on it.
+    pub(crate) fn over(buffer: Vec<u8>, ranges: usize) -> ReadBatch {
+        ReadBatch {
+            data: buffer,
+            entries: Vec::with_capacity(ranges),
+            gaps: Vec::new(),
+        }
+    }
+
+    pub(crate) fn buffer(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// Appends a range read whole whose bytes are already in the buffer at `offset`.
+    pub(crate) fn push_window(&mut self, addr: u64, offset: usize, len: usize) {
+        let at = self.gaps_len();
+        self.entries.push(Entry {
+            addr,
+            offset,
+            len,
+            gaps_from: at,
+            gaps_to: at,
+        });
+    }
+
     /// Appends a range: its bytes, and its gaps (sorted, disjoint).
     pub(crate) fn push(&mut self, addr: u64, data: &[u8], gaps: impl IntoIterator<Item = Gap>) {
         let offset = self.data.len();
         self.data.extend_from_slice(data);
-        let first = self.gaps.len();
+        let first = self.gaps_len();
         self.gaps.extend(gaps);
         self.entries.push(Entry {
             addr,
             offset,
             len: data.len(),
-            gaps: first..self.gaps.len(),
+            gaps_from: first,
+            gaps_to: self.gaps_len(),
         });
     }
 
     pub fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// Gaps are few (each is a run of unread bytes); a batch of four billion
+    /// of them would not fit in memory first.
+    fn gaps_len(&self) -> u32 {
+        u32::try_from(self.gaps.len()).unwrap_or(u32::MAX)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -202,7 +236,7 @@ impl ReadBatch {
         self.entries.get(i).map(|e| RangeRead {
             addr: e.addr,
             data: &self.data[e.offset..e.offset + e.len],
-            gaps: &self.gaps[e.gaps.clone()],
+            gaps: &self.gaps[e.gaps_from as usize..e.gaps_to as usize],
         })
     }
 

@@ -399,15 +399,15 @@ impl Target {
     ) -> Result<ReadBatch> {
         let mut plan = Plan::default();
         let mut plan_gaps = Vec::new();
-        let mut plan_gap_starts = Vec::with_capacity(ranges.len() + 1);
-        let mut requested = 0usize;
-        for &(addr, len) in ranges {
-            let len = clamp_len(addr, len);
-            requested += len;
-            plan_gap_starts.push(plan_gaps.len());
-            plan.add(maps, addr, len as u64, &mut plan_gaps);
+        // (range index, its gaps in plan_gaps): only ranges that have some.
+        let mut gapped: Vec<(usize, usize, usize)> = Vec::new();
+        for (i, &(addr, len)) in ranges.iter().enumerate() {
+            let before = plan_gaps.len();
+            plan.add(maps, addr, clamp_len(addr, len) as u64, &mut plan_gaps);
+            if plan_gaps.len() > before {
+                gapped.push((i, before, plan_gaps.len()));
+            }
         }
-        plan_gap_starts.push(plan_gaps.len());
         let mut span_gaps = Vec::new();
         let spans = self.filter_resident(maps, plan.spans(), mode, &mut span_gaps)?;
         let total: usize = spans.iter().map(|s| s.len).sum();
@@ -427,21 +427,36 @@ impl Target {
             self.transfer(maps, &mut ios, mode, &mut span_gaps)?;
         }
         span_gaps.sort_by_key(|g| g.addr);
+        // The batch keeps the span buffer: a range read whole is a window on
+        // it, with no copy. Only ranges with unread bytes get bytes of their own.
+        let mut batch = ReadBatch::over(buffer, ranges.len());
         let read = SpanData {
             spans: &spans,
             offsets: &offsets,
-            buffer: &buffer,
             gaps: &span_gaps,
         };
-        let mut batch = ReadBatch::with_capacity(ranges.len(), requested);
         let mut data = Vec::new();
         let mut gaps = Vec::new();
+        let mut hint = 0;
+        let mut gapped = gapped.into_iter().peekable();
         for (i, &(addr, len)) in ranges.iter().enumerate() {
+            let len = clamp_len(addr, len);
+            let own_gaps = match gapped.next_if(|&(k, _, _)| k == i) {
+                Some((_, from, to)) => &plan_gaps[from..to],
+                None => &[],
+            };
+            if own_gaps.is_empty()
+                && let Some((k, offset)) = read.whole(addr, len, hint)
+            {
+                hint = k;
+                batch.push_window(addr, offset, len);
+                continue;
+            }
             data.clear();
-            data.resize(clamp_len(addr, len), 0);
+            data.resize(len, 0);
             gaps.clear();
-            gaps.extend_from_slice(&plan_gaps[plan_gap_starts[i]..plan_gap_starts[i + 1]]);
-            read.fill(addr, &mut data, &mut gaps);
+            gaps.extend_from_slice(own_gaps);
+            read.fill(batch.buffer(), addr, &mut data, &mut gaps);
             batch.push(addr, &data, gaps.drain(..));
         }
         Ok(batch)
@@ -755,13 +770,29 @@ fn fault_reason(maps: &Maps, addr: u64, nowait: bool) -> Unread {
 /// ranges as possible.
 #[derive(Default)]
 struct Plan {
-    pieces: Vec<RemoteRange>,
+    /// Merged as pieces arrive while they come in address order; sorted and
+    /// merged at the end otherwise.
+    spans: Vec<RemoteRange>,
+    unsorted: bool,
+    /// The readable region the last range fell in: watches cluster, so most
+    /// ranges need no search of the maps.
+    last_region: Option<(u64, u64)>,
 }
 
 impl Plan {
     /// Adds `[addr, addr + len)`: readable parts become pieces, the rest gaps.
     fn add(&mut self, maps: &Maps, addr: u64, len: u64, gaps: &mut Vec<Gap>) {
         let end = addr + len;
+        if let Some((start, stop)) = self.last_region
+            && start <= addr
+            && end <= stop
+        {
+            self.push(RemoteRange {
+                addr,
+                len: len as usize,
+            });
+            return;
+        }
         let mut at = addr;
         for region in maps.overlapping(addr, len) {
             if region.start > at {
@@ -774,7 +805,8 @@ impl Plan {
             }
             let stop = region.end.min(end);
             if region.is_readable() {
-                self.pieces.push(RemoteRange {
+                self.last_region = Some((region.start, region.end));
+                self.push(RemoteRange {
                     addr: at,
                     len: (stop - at) as usize,
                 });
@@ -796,43 +828,100 @@ impl Plan {
         }
     }
 
+    fn push(&mut self, piece: RemoteRange) {
+        if piece.len == 0 {
+            return;
+        }
+        match self.spans.last_mut() {
+            Some(last) if piece.addr >= last.addr => {
+                if !merge_into(last, &piece) {
+                    self.spans.push(piece);
+                }
+            }
+            Some(_) => {
+                self.unsorted = true;
+                self.spans.push(piece);
+            }
+            None => self.spans.push(piece),
+        }
+    }
+
     /// Sorted, disjoint remote ranges covering every piece. Pieces merge when
     /// they overlap or when the bytes between them lie on pages read anyway,
     /// so merging never touches a page no request asked for.
-    fn spans(mut self) -> Vec<RemoteRange> {
-        let page = sys::page_size();
-        self.pieces.retain(|p| p.len > 0);
-        self.pieces.sort_by_key(|p| p.addr);
-        let mut spans: Vec<RemoteRange> = Vec::with_capacity(self.pieces.len());
-        for piece in self.pieces {
-            if let Some(last) = spans.last_mut() {
-                let last_end = last.addr + last.len as u64;
-                let last_page = (last_end - 1) / page;
-                if piece.addr / page <= last_page + 1 {
-                    let end = last_end.max(piece.addr + piece.len as u64);
-                    last.len = (end - last.addr) as usize;
-                    continue;
-                }
+    fn spans(self) -> Vec<RemoteRange> {
+        if !self.unsorted {
+            return self.spans;
+        }
+        let mut pieces = self.spans;
+        pieces.sort_by_key(|p| p.addr);
+        let mut spans: Vec<RemoteRange> = Vec::with_capacity(pieces.len());
+        for piece in pieces {
+            let merged = spans
+                .last_mut()
+                .is_some_and(|last| merge_into(last, &piece));
+            if !merged {
+                spans.push(piece);
             }
-            spans.push(piece);
         }
         spans
     }
+}
+
+/// Extends `last` over `piece` (which starts at or after it) when no new
+/// page would be read in between; false when they must stay apart.
+fn merge_into(last: &mut RemoteRange, piece: &RemoteRange) -> bool {
+    let page = sys::page_size();
+    let last_end = last.addr + last.len as u64;
+    if piece.addr / page > (last_end - 1) / page + 1 {
+        return false;
+    }
+    let end = last_end.max(piece.addr + piece.len as u64);
+    last.len = (end - last.addr) as usize;
+    true
 }
 
 /// The spans read in one batch, with where each landed in the buffer.
 struct SpanData<'a> {
     spans: &'a [RemoteRange],
     offsets: &'a [usize],
-    buffer: &'a [u8],
     /// Bytes of the spans that were not read, sorted by address.
     gaps: &'a [Gap],
 }
 
 impl SpanData<'_> {
-    /// Copies the bytes of `[addr, addr + data.len())` out of the spans and
-    /// adds the gaps that fall inside it to `gaps`, leaving them sorted.
-    fn fill(&self, addr: u64, data: &mut [u8], gaps: &mut Vec<Gap>) {
+    /// Where `[addr, addr + len)` lies in the buffer when one span holds all
+    /// of it and none of it is a gap: `(span index, buffer offset)`. Ranges
+    /// usually come in address order, so the span of the previous range
+    /// (`hint`) is tried before a search.
+    fn whole(&self, addr: u64, len: usize, hint: usize) -> Option<(usize, usize)> {
+        let end = addr + len as u64;
+        let holds = |s: &RemoteRange| s.addr <= addr && end <= s.addr + s.len as u64;
+        let k = match self.spans.get(hint) {
+            Some(s) if holds(s) => hint,
+            _ => {
+                let k = self
+                    .spans
+                    .partition_point(|s| s.addr + s.len as u64 <= addr);
+                if !self.spans.get(k).is_some_and(holds) {
+                    return None;
+                }
+                k
+            }
+        };
+        if !self.gaps.is_empty() {
+            let g = self.gaps.partition_point(|g| g.end() <= addr);
+            if self.gaps.get(g).is_some_and(|g| g.addr < end) {
+                return None;
+            }
+        }
+        Some((k, self.offsets[k] + (addr - self.spans[k].addr) as usize))
+    }
+
+    /// Copies the bytes of `[addr, addr + data.len())` out of the spans in
+    /// `buffer` and adds the gaps that fall inside it to `gaps`, leaving them
+    /// sorted.
+    fn fill(&self, buffer: &[u8], addr: u64, data: &mut [u8], gaps: &mut Vec<Gap>) {
         let end = addr + data.len() as u64;
         let first = self
             .spans
@@ -846,7 +935,7 @@ impl SpanData<'_> {
             let src = off + (from - span.addr) as usize;
             let dst = (from - addr) as usize;
             let n = (to - from) as usize;
-            data[dst..dst + n].copy_from_slice(&self.buffer[src..src + n]);
+            data[dst..dst + n].copy_from_slice(&buffer[src..src + n]);
         }
         let first = self.gaps.partition_point(|g| g.end() <= addr);
         for gap in &self.gaps[first..] {
@@ -939,13 +1028,15 @@ mod tests {
         let read = SpanData {
             spans: &spans,
             offsets: &[0],
-            buffer: &buffer,
             gaps: &span_gaps,
         };
         let (mut a, mut a_gaps) = (vec![0; 4], Vec::new());
         let (mut b, mut b_gaps) = (vec![0; 6], Vec::new());
-        read.fill(0x104, &mut a, &mut a_gaps);
-        read.fill(0x10a, &mut b, &mut b_gaps);
+        read.fill(&buffer, 0x104, &mut a, &mut a_gaps);
+        read.fill(&buffer, 0x10a, &mut b, &mut b_gaps);
+        assert_eq!(read.whole(0x104, 4, 7), Some((0, 4)));
+        assert_eq!(read.whole(0x10a, 4, 0), None, "touches the gap");
+        assert_eq!(read.whole(0x0fc, 8, 0), None, "starts before the span");
         assert_eq!((a, a_gaps), (vec![4u8, 5, 6, 7], vec![]));
         assert_eq!(b, vec![10, 11, 0, 0, 0, 0]);
         assert_eq!(b_gaps, vec![gap(0x10c, 4, Unread::NotResident)]);

@@ -187,13 +187,16 @@ pub fn userfaultfd_available() -> io::Result<()> {
     Ok(())
 }
 
-/// The size of a page, from `sysconf(_SC_PAGESIZE)`.
+/// The size of a page, from `sysconf(_SC_PAGESIZE)`, asked once.
 pub fn page_size() -> u64 {
-    nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
-        .ok()
-        .flatten()
-        .and_then(|n| u64::try_from(n).ok())
-        .unwrap_or(4096)
+    static PAGE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *PAGE.get_or_init(|| {
+        nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+            .ok()
+            .flatten()
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(4096)
+    })
 }
 
 #[cfg(test)]

@@ -27,6 +27,8 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     let rows_fit = area.height.saturating_sub(3) as usize;
     let offset = scroll_offset(app.maps.selected, rows_fit);
     let regions = app.maps.maps.regions();
+    // Borders, the fixed columns and the spaces between them.
+    let path_width = usize::from(area.width).saturating_sub(2 + 13 + 13 + 5 + 11 + 5 + 5);
     let rows: Vec<Row> = visible
         .iter()
         .enumerate()
@@ -54,7 +56,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
                 Span::raw(r.perms.to_string()),
                 Span::raw(format!("{:>10}", size_text(r.len()))),
                 Span::raw(resident),
-                Span::raw(path),
+                Span::raw(keep_tail(&path, path_width)),
             ])
             .style(style);
             Some(if i == app.maps.selected {
@@ -78,4 +80,26 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     .header(Row::new(["start", "end", "perm", "      size", "res", "path"]).style(t.accent()))
     .block(block);
     frame.render_widget(table, area);
+}
+
+/// `path` cut to `width` characters from the left, so the file name stays in
+/// view: `…/lib/x86_64-linux-gnu/libc.so.6`.
+fn keep_tail(path: &str, width: usize) -> String {
+    let len = path.chars().count();
+    if len <= width || width == 0 {
+        return path.to_string();
+    }
+    let tail: String = path.chars().skip(len - (width - 1)).collect();
+    format!("…{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keep_tail;
+
+    #[test]
+    fn long_paths_keep_their_file_name() {
+        assert_eq!(keep_tail("/usr/lib/libc.so.6", 40), "/usr/lib/libc.so.6");
+        assert_eq!(keep_tail("/usr/lib/libc.so.6", 10), "…libc.so.6");
+    }
 }
