@@ -128,18 +128,19 @@ fn is_kernel_thread(pid: i32) -> bool {
         .is_some_and(|flags| flags & PF_KTHREAD != 0)
 }
 
+/// A capability set (`CapEff:`, `CapPrm:`) from `/proc/<who>/status`.
+fn caps_of(who: &str, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{who}/status")).ok()?;
+    let value = status.lines().find_map(|l| l.strip_prefix(field))?;
+    u64::from_str_radix(value.trim(), 16).ok()
+}
+
 /// Why we may not access a process owned by `target_uid`: the facts a user
 /// needs to fix it.
-fn explain_permission(target_uid: u32) -> String {
+fn explain_permission(target_uid: u32, target_caps: Option<u64>) -> String {
     let our_uid = nix::unistd::geteuid().as_raw();
-    let has_ptrace_cap = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("CapEff:"))
-                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
-        })
-        .is_some_and(|caps| caps & (1 << CAP_SYS_PTRACE) != 0);
+    let has_ptrace_cap =
+        caps_of("self", "CapEff:").is_some_and(|caps| caps & (1 << CAP_SYS_PTRACE) != 0);
     let yama = std::fs::read_to_string("/proc/sys/kernel/yama/ptrace_scope")
         .ok()
         .and_then(|s| s.trim().parse::<u32>().ok());
@@ -149,9 +150,15 @@ fn explain_permission(target_uid: u32) -> String {
             "the target runs as uid {target_uid} and pvtui as uid {our_uid}"
         ));
     } else {
-        why.push(format!(
-            "both run as uid {our_uid}, but the target is not dumpable (setuid, file capabilities, or prctl(PR_SET_DUMPABLE, 0))"
-        ));
+        why.push(format!("both run as uid {our_uid}, yet the kernel refused"));
+        match (caps_of("self", "CapEff:"), target_caps) {
+            (Some(ours), Some(theirs)) if theirs & !ours != 0 => why.push(format!(
+                "the target holds capabilities pvtui lacks (its CapPrm {theirs:#x}, pvtui's CapEff {ours:#x})"
+            )),
+            _ => why.push(
+                "the target may be non-dumpable (setuid, file capabilities, prctl(PR_SET_DUMPABLE, 0)) or guarded by an LSM (SELinux, AppArmor)".to_string(),
+            ),
+        }
     }
     if !has_ptrace_cap {
         why.push("pvtui lacks CAP_SYS_PTRACE".to_string());
@@ -257,7 +264,7 @@ impl Target {
                 Err(Errno::EACCES | Errno::EPERM) => {
                     return Err(Error::PermissionDenied {
                         pid,
-                        why: explain_permission(status.uid),
+                        why: explain_permission(status.uid, caps_of(&pid.to_string(), "CapPrm:")),
                     });
                 }
                 Err(e) => return Err(open_error(pid, "mem", e)),
