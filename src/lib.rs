@@ -26,5 +26,6 @@ pub mod search;
 pub mod symbols;
 pub mod sys;
 pub mod tui;
+pub mod units;
 
 pub use error::{Error, Result};

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::process::Target;
+use crate::units::human_bytes;
 
 #[derive(Debug, Args)]
 pub struct MapsArgs {
@@ -50,36 +51,20 @@ pub fn run(args: &MapsArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{:<16} {:<16} {:<4} {:>10} {:>9}  path",
+        "{:<16} {:<16} {:<4} {:>10} {:>10}  path",
         "start", "end", "perm", "offset", "size"
     );
     for r in maps.iter() {
         let deleted = if r.deleted { " (deleted)" } else { "" };
         println!(
-            "{:016x} {:016x} {} {:>10x} {:>9}  {}{deleted}",
+            "{:016x} {:016x} {} {:>10x} {:>10}  {}{deleted}",
             r.start,
             r.end,
             r.perms,
             r.offset,
-            human_size(r.len()),
+            human_bytes(r.len()),
             r.path
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `4.0K`, `1.5M`, `2.0G`.
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "K", "M", "G", "T"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes}B")
-    } else {
-        format!("{value:.1}{}", UNITS[unit])
-    }
 }

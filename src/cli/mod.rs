@@ -63,6 +63,9 @@ enum Command {
 /// Runs pvtui with the process's arguments.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, None | Some(Command::Demo(_))) {
+        crate::sys::exit_quietly_on_broken_pipe();
+    }
     let result = match cli.command {
         Some(Command::Probe(args)) => probe::run(&args),
         Some(Command::Maps(args)) => maps::run(&args),

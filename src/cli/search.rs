@@ -9,8 +9,9 @@ use crate::error::{Error, Result};
 use crate::process::{ReadMode, Target};
 use crate::search::{
     Canceller, Encoding, End, Event, Geometry, Job, Progress, Query, RegionFilter, SearchOptions,
-    Summary, human_bytes,
+    Summary,
 };
+use crate::units::human_bytes;
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {

@@ -50,7 +50,7 @@ pub use scan::{NarrowStats, ScanSpec};
 pub use source::{MemorySource, ProcessSource, Source};
 pub use store::{BlockReader, Candidate, ScanFile, ScanHeader};
 pub use value::{Condition, Number, ValueType};
-pub use walk::{Geometry, Skipped, human_bytes};
+pub use walk::{Geometry, Skipped};
 
 #[cfg(test)]
 mod tests;

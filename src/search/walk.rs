@@ -164,25 +164,9 @@ impl Skipped {
         parts
             .iter()
             .filter(|(n, _)| *n > 0)
-            .map(|(n, what)| format!("{} {what}", human_bytes(*n)))
+            .map(|(n, what)| format!("{} {what}", crate::units::human_bytes(*n)))
             .collect::<Vec<_>>()
             .join(", ")
-    }
-}
-
-/// `1.5 MiB`.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit + 1 < UNITS.len() {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
     }
 }
 
@@ -414,12 +398,5 @@ mod tests {
                 "piece {addr}..{end} crosses the hole"
             );
         }
-    }
-
-    #[test]
-    fn human_sizes() {
-        assert_eq!(human_bytes(512), "512 B");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
-        assert_eq!(human_bytes(3 << 30), "3.0 GiB");
     }
 }

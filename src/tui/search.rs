@@ -21,9 +21,10 @@ use crate::error::{Error, Result};
 use crate::process::{Maps, ReadMode, Target};
 use crate::search::{
     Canceller, Condition, Encoding, Event as JobEvent, Job, Pattern, Progress, Query, ScanFile,
-    ScanSpec, SearchOptions, Summary, ValueType, human_bytes,
+    ScanSpec, SearchOptions, Summary, ValueType,
 };
 use crate::tui::event::Event;
+use crate::units::human_bytes;
 
 /// Results kept for display; the count goes on past it.
 pub const MAX_SHOWN: usize = 10_000;

@@ -439,3 +439,33 @@ fn pid_reuse_inside_namespace() {
     assert_eq!(check[0].bytes(), Some(&42u64.to_ne_bytes()[..]));
     let _ = value;
 }
+
+/// `pvtui dump ... | head` must end quietly when `head` goes away.
+#[test]
+fn broken_pipe_ends_quietly_without_a_panic() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let fx = Fixture::spawn(&fixture("target", "", &[]), &["4"]);
+    let mut child = Command::new(pvtui_bin())
+        .args([
+            "dump",
+            "--pid",
+            &fx.pid.to_string(),
+            fx.var("big"),
+            "4194304",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run pvtui dump");
+    let mut first = String::new();
+    let stdout = child.stdout.take().expect("stdout");
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("a line");
+    // The reader is dropped here: the rest of the dump hits a closed pipe.
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!first.is_empty());
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -7,7 +7,7 @@ use ratatui::text::Span;
 use ratatui::widgets::{Block, Paragraph, Row, Table};
 
 use crate::tui::app::{App, scroll_offset};
-use crate::tui::view::size_text;
+use crate::units::human_bytes;
 
 pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     let t = &app.theme;
@@ -54,7 +54,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
                 Span::raw(format!("{:012x}", r.start)),
                 Span::raw(format!("{:012x}", r.end)),
                 Span::raw(r.perms.to_string()),
-                Span::raw(format!("{:>10}", size_text(r.len()))),
+                Span::raw(format!("{:>10}", human_bytes(r.len()))),
                 Span::raw(resident),
                 Span::raw(keep_tail(&path, path_width)),
             ])

@@ -198,32 +198,9 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
-/// Human size: 4.0 KiB, 1.2 MiB.
-pub fn size_text(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = bytes as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_read_naturally() {
-        assert_eq!(size_text(512), "512 B");
-        assert_eq!(size_text(4096), "4.0 KiB");
-        assert_eq!(size_text(3 << 20), "3.0 MiB");
-    }
 
     #[test]
     fn body_rows_match_the_layout() {

@@ -6,8 +6,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Gauge, Paragraph, Row, Table};
 
-use crate::search::human_bytes;
 use crate::tui::app::{App, scroll_offset};
+use crate::units::human_bytes;
 
 /// The matched bytes as text where printable, dots elsewhere.
 fn preview(bytes: &[u8]) -> String {
