@@ -121,7 +121,9 @@ int main(void)
 	mount_or_warn("proc", "/proc", "proc");
 	mount_or_warn("sysfs", "/sys", "sysfs");
 	mount_or_warn("devtmpfs", "/dev", "devtmpfs");
-	mount_or_warn("tmpfs", "/tmp", "tmpfs");
+	/* No tmpfs on /tmp: the root is already a writable ramfs, and the
+	 * checkout may itself live under /tmp (its tests and snapshots are
+	 * packed at their own paths). */
 	mount_or_warn("tmpfs", "/dev/shm", "tmpfs");
 	mount_or_warn("tmpfs", "/run", "tmpfs");
 
