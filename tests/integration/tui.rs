@@ -138,7 +138,7 @@ fn normalized(screen: &str, fx: &Fixture) -> String {
         let re = regex::Regex::new(pattern).expect("pattern");
         text = re.replace_all(&text, *with).into_owned();
     }
-    let padding = regex::Regex::new(r"([^ │]) *│").expect("pattern");
+    let padding = regex::Regex::new(r"([^ │\n]) *│").expect("pattern");
     text = padding.replace_all(&text, "$1 │").into_owned();
     text.lines()
         .map(str::trim_end)
