@@ -140,6 +140,9 @@ fn normalized(screen: &str, fx: &Fixture) -> String {
     }
     let padding = regex::Regex::new(r"([^ │\n]) *│").expect("pattern");
     text = padding.replace_all(&text, "$1 │").into_owned();
+    // A border's length follows its title, which holds counts (`last 12 values`).
+    let border = regex::Regex::new(r"─+").expect("pattern");
+    text = border.replace_all(&text, "─").into_owned();
     text.lines()
         .map(str::trim_end)
         .collect::<Vec<_>>()
