@@ -878,10 +878,14 @@ impl Plan {
 /// Extends `last` over `piece` (which starts at or after it) when no new
 /// page would be read in between; false when they must stay apart.
 fn merge_into(last: &mut RemoteRange, piece: &RemoteRange) -> bool {
-    let page = sys::page_size();
     let last_end = last.addr + last.len as u64;
-    if piece.addr / page > (last_end - 1) / page + 1 {
-        return false;
+    // Touching or overlapping ranges (the common case for adjacent watches)
+    // merge without asking which pages lie between.
+    if piece.addr > last_end {
+        let page = sys::page_size();
+        if piece.addr / page > (last_end - 1) / page + 1 {
+            return false;
+        }
     }
     let end = last_end.max(piece.addr + piece.len as u64);
     last.len = (end - last.addr) as usize;
