@@ -9,7 +9,9 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::process::{Gap, MemoryWorker, PageBuffer, ReadMode, Target};
+use crate::expr::{WatchReading, WatchSet, parse_watch};
+use crate::process::{Gap, Maps, MemoryWorker, PageBuffer, ReadMode, Target};
+use crate::symbols::SymbolTable;
 
 /// Dumps larger than this are refused: a terminal is the wrong place for them.
 const MAX_DUMP: u64 = 64 << 20;
@@ -19,9 +21,9 @@ pub struct DumpArgs {
     /// The process to read
     #[arg(long, short)]
     pub pid: i32,
-    /// Start address (decimal or 0x hex)
-    #[arg(value_parser = super::parse_u64)]
-    pub addr: u64,
+    /// Where to start: a number (decimal or 0x hex) or a watch expression
+    /// (`counter`, `*root+16`, `[heap]`, `libc.so.6!environ`)
+    pub addr: String,
     /// Number of bytes (decimal or 0x hex)
     #[arg(value_parser = super::parse_u64)]
     pub len: u64,
@@ -69,11 +71,15 @@ pub fn run(args: &DumpArgs) -> Result<ExitCode> {
     } else {
         ReadMode::NoWait
     };
-    let mut worker = MemoryWorker::new(target, Duration::from_millis(args.deadline_ms));
-    let (data, gaps) =
-        worker.read_into(&maps, args.addr, PageBuffer::new(args.len as usize), mode)?;
+    let mut worker =
+        MemoryWorker::new(Arc::clone(&target), Duration::from_millis(args.deadline_ms));
+    let addr = match super::parse_u64(&args.addr) {
+        Ok(addr) => addr,
+        Err(_) => address_of(&args.addr, &target, &maps, &mut worker)?,
+    };
+    let (data, gaps) = worker.read_into(&maps, addr, PageBuffer::new(args.len as usize), mode)?;
     let unread = |i: usize| {
-        let a = args.addr + i as u64;
+        let a = addr + i as u64;
         gaps.iter().any(|g| g.addr <= a && a < g.end())
     };
     if args.json {
@@ -86,13 +92,13 @@ pub fn run(args: &DumpArgs) -> Result<ExitCode> {
             }
         }
         super::print_json(&DumpJson {
-            address: format!("{:#x}", args.addr),
+            address: format!("{addr:#x}"),
             len: args.len,
             hex,
             gaps: gaps.iter().map(gap_json).collect(),
         })?;
     } else {
-        print!("{}", hex_lines(args.addr, &data, unread));
+        print!("{}", hex_lines(addr, &data, unread));
         for gap in &gaps {
             println!(
                 "?? {:#x}..{:#x} ({} bytes): {}",
@@ -108,6 +114,31 @@ pub fn run(args: &DumpArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(3)
     })
+}
+
+/// Where a watch expression points, following any pointers on the way.
+fn address_of(
+    text: &str,
+    target: &Arc<Target>,
+    maps: &Maps,
+    worker: &mut MemoryWorker,
+) -> Result<u64> {
+    let watch = parse_watch(text).map_err(|e| Error::Usage(e.to_string()))?;
+    let symbols = SymbolTable::new(target, maps);
+    let mut set = WatchSet::new();
+    set.add(watch);
+    let reading = set
+        .poll(worker, maps, &symbols, ReadMode::Force)?
+        .into_iter()
+        .next();
+    match reading {
+        Some(WatchReading {
+            address: Some(addr),
+            ..
+        }) => Ok(addr),
+        Some(reading) => Err(Error::Usage(format!("{text}: {}", reading.status))),
+        None => Err(Error::Usage(format!("{text}: no address"))),
+    }
 }
 
 fn gap_json(g: &Gap) -> GapJson {

@@ -469,3 +469,24 @@ fn broken_pipe_ends_quietly_without_a_panic() {
     assert!(!first.is_empty());
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn cli_dump_takes_an_expression_for_its_address() {
+    let fx = spawn_target();
+    let out = Command::new(pvtui_bin())
+        .args(["dump", "--json", "--pid", &fx.pid.to_string(), "value", "8"])
+        .output()
+        .expect("run pvtui dump");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    assert_eq!(json["address"], format!("{:#x}", fx.addr("value")));
+    assert_eq!(json["hex"], "2a00000000000000");
+    let bad = Command::new(pvtui_bin())
+        .args(["dump", "--pid", &fx.pid.to_string(), "valeu", "8"])
+        .output()
+        .expect("run pvtui dump");
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(!bad.status.success());
+    assert!(err.contains("did you mean value"), "{err}");
+}
