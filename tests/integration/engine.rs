@@ -317,12 +317,14 @@ fn cli_dump_marks_unread_bytes_with_reasons() {
 
 #[test]
 fn cli_errors_are_one_line_without_panic() {
+    let own = std::process::id().to_string();
     for (args, want) in [
         (vec!["maps", "--pid", "2147483646"], "no process with pid"),
         (
-            vec!["dump", "--pid", "1", "zz", "4"],
+            vec!["dump", "--pid", &own, "0x10", "4k"],
             "not a decimal or 0x-hex",
         ),
+        (vec!["dump", "--pid", &own, "zz +", "4"], "at column 5"),
     ] {
         let out = Command::new(pvtui_bin()).args(&args).output().expect("run");
         let err = String::from_utf8_lossy(&out.stderr);
