@@ -7,6 +7,7 @@ use ratatui::text::Span;
 use ratatui::widgets::{Block, Paragraph, Row, Table};
 
 use crate::tui::app::{App, scroll_offset};
+use crate::tui::view::mark_selected;
 use crate::units::human_bytes;
 
 pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
@@ -59,11 +60,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
                 Span::raw(keep_tail(&path, path_width)),
             ])
             .style(style);
-            Some(if i == app.maps.selected {
-                row.style(t.selected())
-            } else {
-                row
-            })
+            Some(mark_selected(row, i == app.maps.selected, t))
         })
         .collect();
     let table = Table::new(

@@ -16,9 +16,10 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph, Row};
 
 use crate::tui::app::{App, Pane};
+use crate::tui::theme::Theme;
 
 pub use hex::{HEX_ADDR_WIDTH, hex_col_at};
 
@@ -187,6 +188,15 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 /// A centred rectangle of at most `w` × `h` inside `area`.
+/// `row` in the selection style when it is the selected one.
+pub(super) fn mark_selected<'a>(row: Row<'a>, selected: bool, t: &Theme) -> Row<'a> {
+    if selected {
+        row.style(t.selected())
+    } else {
+        row
+    }
+}
+
 fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Gauge, Paragraph, Row, Table};
 
 use crate::tui::app::{App, scroll_offset};
+use crate::tui::view::mark_selected;
 use crate::units::human_bytes;
 
 /// The matched bytes as text where printable, dots elsewhere.
@@ -110,11 +111,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
                 Span::raw(h.len.to_string()),
                 Span::raw(shown),
             ]);
-            if i == s.selected {
-                row.style(t.selected())
-            } else {
-                row
-            }
+            mark_selected(row, i == s.selected, t)
         })
         .collect();
     let table = Table::new(

@@ -12,6 +12,7 @@ use ratatui::widgets::{
 use crate::expr::Status;
 use crate::poller::WatchId;
 use crate::tui::app::{App, WatchRow, scroll_offset};
+use crate::tui::view::mark_selected;
 
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -136,11 +137,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
                 Span::styled(sparkline(&w.history, spark_width), t.sparkline()),
                 Span::styled(status_text, if bad { t.warning() } else { t.muted() }),
             ]);
-            if i == app.selected {
-                row.style(t.selected())
-            } else {
-                row
-            }
+            mark_selected(row, i == app.selected, t)
         })
         .collect();
     let table = Table::new(
