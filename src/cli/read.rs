@@ -54,8 +54,10 @@ impl Attached {
 
     /// Follows the target's current maps (a library loaded or unloaded).
     pub fn refresh(&mut self) -> Result<()> {
-        self.maps = self.target.maps()?;
-        self.symbols.refresh(&self.maps);
+        if let Some(maps) = self.target.maps_if_changed(&self.maps)? {
+            self.maps = maps;
+            self.symbols.refresh(&self.maps);
+        }
         Ok(())
     }
 }

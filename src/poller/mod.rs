@@ -481,16 +481,22 @@ impl PollState {
         let started = Instant::now();
         self.tick += 1;
         let mut maps_changed = None;
-        match self.worker.target().maps() {
-            Ok(maps) => {
-                if !self.maps_sent || maps != self.maps {
-                    maps_changed = Some(maps.clone());
-                    self.maps_sent = true;
-                    // A library loaded or unloaded: watches on it resolve anew.
-                    self.symbols.refresh(&maps);
-                }
+        // Unchanged maps (the usual tick) are told by fingerprint, not parsed.
+        let target = self.worker.target();
+        let fresh = if self.maps_sent {
+            target.maps_if_changed(&self.maps)
+        } else {
+            target.maps().map(Some)
+        };
+        match fresh {
+            Ok(Some(maps)) => {
+                maps_changed = Some(maps.clone());
+                self.maps_sent = true;
+                // A library loaded or unloaded: watches on it resolve anew.
+                self.symbols.refresh(&maps);
                 self.maps = maps;
             }
+            Ok(None) => {}
             Err(e) if e.is_exit() => return self.handle(Command::TargetExited, sink),
             Err(e) => {
                 if !sink(PollerEvent::Warning(format!(
