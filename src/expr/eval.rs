@@ -102,19 +102,35 @@ fn resolve_expr(expr: &Expr, symbols: &SymbolTable, maps: &Maps) -> Result<Node,
             let left = resolve_expr(left, symbols, maps)?;
             let right = resolve_expr(right, symbols, maps)?;
             match (&left, &right) {
-                (Node::Const(a), Node::Const(b)) => Node::Const(apply(*op, *a, *b)),
+                (Node::Const(a), Node::Const(b)) => {
+                    Node::Const(apply(*op, *a, *b).ok_or_else(|| ResolveError {
+                        column: 0,
+                        message: overflow(*op, *a, *b),
+                    })?)
+                }
                 _ => Node::Binary(*op, Box::new(left), Box::new(right)),
             }
         }
     })
 }
 
-fn apply(op: BinOp, a: u64, b: u64) -> u64 {
+/// Address arithmetic; `None` when it leaves 0..=u64::MAX, which would
+/// silently point somewhere else.
+fn apply(op: BinOp, a: u64, b: u64) -> Option<u64> {
     match op {
-        BinOp::Add => a.wrapping_add(b),
-        BinOp::Sub => a.wrapping_sub(b),
-        BinOp::Mul => a.wrapping_mul(b),
+        BinOp::Add => a.checked_add(b),
+        BinOp::Sub => a.checked_sub(b),
+        BinOp::Mul => a.checked_mul(b),
     }
+}
+
+fn overflow(op: BinOp, a: u64, b: u64) -> String {
+    let sign = match op {
+        BinOp::Add => '+',
+        BinOp::Sub => '-',
+        BinOp::Mul => '*',
+    };
+    format!("address arithmetic overflows: {a:#x} {sign} {b:#x} is outside 0..=0xffffffffffffffff")
 }
 
 /// `watch` with each absolute address inside a mapped file rewritten as
@@ -266,6 +282,8 @@ enum Step {
     Waiting,
     /// A pointer on the way could not be read: (where, why).
     Failed(u64, Unread),
+    /// Arithmetic on a pointer read left the address space.
+    Overflow(String),
 }
 
 fn step(node: &Node, pointers: &PointerReads, need: &mut Vec<u64>) -> Step {
@@ -287,8 +305,12 @@ fn step(node: &Node, pointers: &PointerReads, need: &mut Vec<u64>) -> Step {
             let l = step(left, pointers, need);
             let r = step(right, pointers, need);
             match (l, r) {
-                (Step::Done(a), Step::Done(b)) => Step::Done(apply(*op, a, b)),
-                (f @ Step::Failed(..), _) | (_, f @ Step::Failed(..)) => f,
+                (Step::Done(a), Step::Done(b)) => match apply(*op, a, b) {
+                    Some(v) => Step::Done(v),
+                    None => Step::Overflow(overflow(*op, a, b)),
+                },
+                (f @ (Step::Failed(..) | Step::Overflow(_)), _)
+                | (_, f @ (Step::Failed(..) | Step::Overflow(_))) => f,
                 _ => Step::Waiting,
             }
         }
@@ -406,7 +428,10 @@ impl WatchSet {
             let mut need = Vec::new();
             for (entry, slot) in self.entries.iter().zip(steps.iter_mut()) {
                 if let Some(Ok(resolved)) = &entry.resolved
-                    && !matches!(slot, Some(Step::Done(_) | Step::Failed(..)))
+                    && !matches!(
+                        slot,
+                        Some(Step::Done(_) | Step::Failed(..) | Step::Overflow(_))
+                    )
                 {
                     *slot = Some(step(&resolved.node, &pointers, &mut need));
                 }
@@ -443,6 +468,7 @@ impl WatchSet {
                 (_, Some(Step::Failed(at, why))) => {
                     (None, Status::from_unread(*why, "pointer", *at))
                 }
+                (_, Some(Step::Overflow(why))) => (None, Status::Error(why.clone())),
                 _ => (
                     None,
                     Status::Error("pointer chain deeper than expected".into()),
@@ -487,6 +513,8 @@ impl WatchSet {
             match bytes {
                 Some(bytes) => {
                     reading.value = Some(reading.ty.decode(bytes));
+                    // Bytes after a C string's NUL are not part of its value.
+                    let bytes = reading.ty.significant(bytes);
                     // Compared and kept in place: no allocation on a steady tick.
                     match &mut entry.last {
                         Some((a, last)) if *a == addr && last.as_slice() == bytes => {}
@@ -573,5 +601,21 @@ mod tests {
             Step::Failed(0x100, Unread::Unmapped)
         ));
         assert!(need.is_empty());
+    }
+
+    #[test]
+    fn address_arithmetic_that_overflows_is_an_error() {
+        let node = Node::Binary(
+            BinOp::Add,
+            Box::new(Node::Deref(Box::new(c(0x100)))),
+            Box::new(c(1)),
+        );
+        let mut pointers = PointerReads::new();
+        pointers.insert(0x100, Ok(u64::MAX));
+        let mut need = Vec::new();
+        assert!(matches!(step(&node, &pointers, &mut need), Step::Overflow(_)));
+        assert_eq!(apply(BinOp::Sub, 1, 2), None);
+        assert_eq!(apply(BinOp::Mul, 1 << 32, 1 << 32), None);
+        assert_eq!(apply(BinOp::Add, u64::MAX - 1, 1), Some(u64::MAX));
     }
 }

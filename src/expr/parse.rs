@@ -145,12 +145,33 @@ impl fmt::Display for ParseError {
     ///   counter + :u32
     ///             ^
     /// ```
+    ///
+    /// A long text is shown as a window around the column.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{} at column {}", self.message, self.column + 1)?;
-        writeln!(f, "  {}", self.text)?;
-        write!(f, "  {}^", " ".repeat(self.column))
+        let chars: Vec<char> = self.text.chars().collect();
+        let from = self.column.saturating_sub(SHOWN / 2);
+        let to = chars.len().min(from + SHOWN);
+        let from = from.min(to);
+        let head = if from > 0 { "..." } else { "" };
+        let tail = if to < chars.len() { "..." } else { "" };
+        let shown: String = chars[from..to].iter().collect();
+        writeln!(f, "  {head}{shown}{tail}")?;
+        write!(f, "  {}^", " ".repeat(head.len() + self.column - from))
     }
 }
+
+/// How many characters of the text an error shows around its column.
+const SHOWN: usize = 100;
+
+/// The longest expression accepted, in characters.
+pub const MAX_EXPR_CHARS: usize = 4096;
+/// How deep parentheses and `*` may nest.
+pub const MAX_NESTING: usize = 64;
+/// How many `+ - *` operators one expression may hold.
+pub const MAX_OPERATORS: usize = 256;
+/// How many `[N]` dimensions one type may have.
+pub const MAX_DIMENSIONS: usize = 8;
 
 impl std::error::Error for ParseError {}
 
@@ -166,7 +187,7 @@ impl std::error::Error for ParseError {}
 /// # Ok::<(), pvtui::expr::ParseError>(())
 /// ```
 pub fn parse_watch(text: &str) -> Result<Watch, ParseError> {
-    let mut p = Parser::new(text);
+    let mut p = Parser::new(text)?;
     p.skip_space();
     let expr = p.expr()?;
     p.skip_space();
@@ -195,7 +216,7 @@ pub fn parse_watch(text: &str) -> Result<Watch, ParseError> {
 
 /// Parses a type on its own, such as `u32be` or `str[16]`.
 pub fn parse_type(text: &str) -> Result<Type, ParseError> {
-    let mut p = Parser::new(text);
+    let mut p = Parser::new(text)?;
     p.skip_space();
     let ty = p.ty()?;
     p.skip_space();
@@ -231,19 +252,53 @@ fn is_plain_symbol(name: &str) -> bool {
             .all(|part| !part.is_empty() && part.chars().all(is_symbol_char))
 }
 
+/// The parser recurses, and so do the evaluator, printer and drop of the
+/// tree it builds: the limits keep every one of them far from the stack's end.
 struct Parser<'a> {
     text: &'a str,
     chars: Vec<char>,
     pos: usize,
+    /// Open parentheses and `*` around the current position.
+    nesting: usize,
+    operators: usize,
 }
 
 impl<'a> Parser<'a> {
-    fn new(text: &'a str) -> Parser<'a> {
-        Parser {
+    fn new(text: &'a str) -> Result<Parser<'a>, ParseError> {
+        let p = Parser {
             text,
-            chars: text.chars().collect(),
+            chars: text.chars().take(MAX_EXPR_CHARS + 1).collect(),
             pos: 0,
+            nesting: 0,
+            operators: 0,
+        };
+        if p.chars.len() > MAX_EXPR_CHARS {
+            return Err(p.error_at(
+                MAX_EXPR_CHARS,
+                format!("the expression is longer than {MAX_EXPR_CHARS} characters"),
+            ));
         }
+        Ok(p)
+    }
+
+    /// Goes one level deeper into parentheses or a `*`.
+    fn nest(&mut self) -> Result<(), ParseError> {
+        self.nesting += 1;
+        if self.nesting > MAX_NESTING {
+            return Err(self.error(format!(
+                "parentheses and '*' nest deeper than {MAX_NESTING} levels"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Counts one more `+ - *` operator.
+    fn operator(&mut self) -> Result<(), ParseError> {
+        self.operators += 1;
+        if self.operators > MAX_OPERATORS {
+            return Err(self.error(format!("more than {MAX_OPERATORS} operators")));
+        }
+        Ok(())
     }
 
     fn error_at(&self, column: usize, message: impl Into<String>) -> ParseError {
@@ -302,6 +357,7 @@ impl<'a> Parser<'a> {
                 Some('-') => BinOp::Sub,
                 _ => return Ok(left),
             };
+            self.operator()?;
             self.pos += 1;
             self.skip_space();
             let right = self.term()?;
@@ -317,9 +373,11 @@ impl<'a> Parser<'a> {
         let mut left = self.unary()?;
         loop {
             self.skip_space();
-            if !self.eat('*') {
+            if self.peek() != Some('*') {
                 return Ok(left);
             }
+            self.operator()?;
+            self.pos += 1;
             self.skip_space();
             let right = self.unary()?;
             left = Expr::Binary {
@@ -331,9 +389,13 @@ impl<'a> Parser<'a> {
     }
 
     fn unary(&mut self) -> Result<Expr, ParseError> {
-        if self.eat('*') {
+        if self.peek() == Some('*') {
+            self.nest()?;
+            self.pos += 1;
             self.skip_space();
-            return Ok(Expr::Deref(Box::new(self.unary()?)));
+            let inner = self.unary()?;
+            self.nesting -= 1;
+            return Ok(Expr::Deref(Box::new(inner)));
         }
         self.primary()
     }
@@ -343,9 +405,11 @@ impl<'a> Parser<'a> {
         match self.peek() {
             Some(c) if c.is_ascii_digit() => self.number().map(Expr::Number),
             Some('(') => {
+                self.nest()?;
                 self.pos += 1;
                 self.skip_space();
                 let inner = self.expr()?;
+                self.nesting -= 1;
                 self.skip_space();
                 if !self.eat(')') {
                     return Err(self.error(format!(
@@ -508,7 +572,12 @@ impl<'a> Parser<'a> {
             }
         };
         let mut ty = base;
+        let mut dimensions = 0;
         while self.peek() == Some('[') {
+            dimensions += 1;
+            if dimensions > MAX_DIMENSIONS {
+                return Err(self.error(format!("more than {MAX_DIMENSIONS} array dimensions")));
+            }
             if ty == Type::CStr {
                 return Err(self.error("an array of cstr has no fixed element size; use str[N][M]"));
             }
@@ -551,273 +620,5 @@ impl<'a> Parser<'a> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(text: &str) -> Watch {
-        parse_watch(text).unwrap_or_else(|e| panic!("{text:?} must parse:\n{e}"))
-    }
-
-    fn sym(name: &str) -> Expr {
-        Expr::Symbol(SymbolName {
-            module: None,
-            name: name.into(),
-            column: 0,
-        })
-    }
-
-    fn strip_columns(e: &Expr) -> Expr {
-        match e {
-            Expr::Symbol(s) => Expr::Symbol(SymbolName {
-                column: 0,
-                ..s.clone()
-            }),
-            Expr::Region { name, .. } => Expr::Region {
-                name: name.clone(),
-                column: 0,
-            },
-            Expr::Deref(inner) => Expr::Deref(Box::new(strip_columns(inner))),
-            Expr::Binary { op, left, right } => Expr::Binary {
-                op: *op,
-                left: Box::new(strip_columns(left)),
-                right: Box::new(strip_columns(right)),
-            },
-            Expr::Number(n) => Expr::Number(*n),
-        }
-    }
-
-    fn bin(op: BinOp, l: Expr, r: Expr) -> Expr {
-        Expr::Binary {
-            op,
-            left: Box::new(l),
-            right: Box::new(r),
-        }
-    }
-
-    fn err(text: &str) -> ParseError {
-        match parse_watch(text) {
-            Ok(w) => panic!("{text:?} must not parse, got {w:?}"),
-            Err(e) => e,
-        }
-    }
-
-    #[test]
-    fn numbers_decimal_and_hex() {
-        assert_eq!(parse("42").expr, Expr::Number(42));
-        assert_eq!(parse("0x7fff_0000").expr, Expr::Number(0x7fff_0000));
-        assert_eq!(parse("0XFF").expr, Expr::Number(255));
-        assert_eq!(parse("18446744073709551615").expr, Expr::Number(u64::MAX));
-    }
-
-    #[test]
-    fn symbols_paths_and_modules() {
-        assert_eq!(parse("counter").expr, sym("counter"));
-        assert_eq!(
-            strip_columns(&parse("app::STATE:u32").expr),
-            sym("app::STATE")
-        );
-        assert_eq!(parse("app::STATE:u32").ty, Some(Type::scalar(Scalar::U32)));
-        let w = parse("libc.so.6!environ");
-        assert_eq!(
-            w.expr,
-            Expr::Symbol(SymbolName {
-                module: Some("libc.so.6".into()),
-                name: "environ".into(),
-                column: 10
-            })
-        );
-        let w = parse("libfoo-1.2!ns::table");
-        match w.expr {
-            Expr::Symbol(s) => {
-                assert_eq!(s.module.as_deref(), Some("libfoo-1.2"));
-                assert_eq!(s.name, "ns::table");
-            }
-            other => panic!("{other:?}"),
-        }
-        assert_eq!(
-            strip_columns(&parse("`operator new(unsigned long)`").expr),
-            sym("operator new(unsigned long)")
-        );
-    }
-
-    #[test]
-    fn regions() {
-        assert_eq!(
-            parse("[heap]+16").expr,
-            bin(
-                BinOp::Add,
-                Expr::Region {
-                    name: "[heap]".into(),
-                    column: 0
-                },
-                Expr::Number(16)
-            )
-        );
-        assert_eq!(
-            strip_columns(&parse("[libc.so.6]").expr),
-            Expr::Region {
-                name: "libc.so.6".into(),
-                column: 0
-            }
-        );
-    }
-
-    #[test]
-    fn precedence_and_associativity() {
-        assert_eq!(
-            strip_columns(&parse("table+8*3").expr),
-            bin(
-                BinOp::Add,
-                sym("table"),
-                bin(BinOp::Mul, Expr::Number(8), Expr::Number(3))
-            )
-        );
-        assert_eq!(
-            strip_columns(&parse("a-b-c").expr),
-            bin(BinOp::Sub, bin(BinOp::Sub, sym("a"), sym("b")), sym("c"))
-        );
-        assert_eq!(
-            strip_columns(&parse("(a+b)*2").expr),
-            bin(
-                BinOp::Mul,
-                bin(BinOp::Add, sym("a"), sym("b")),
-                Expr::Number(2)
-            )
-        );
-        // Subtraction does not glue into a symbol name.
-        assert_eq!(
-            strip_columns(&parse("counter-4").expr),
-            bin(BinOp::Sub, sym("counter"), Expr::Number(4))
-        );
-    }
-
-    #[test]
-    fn derefs_chain_and_multiply() {
-        let w = parse("*(*root+16)+8:i64");
-        assert_eq!(
-            strip_columns(&w.expr),
-            bin(
-                BinOp::Add,
-                Expr::Deref(Box::new(bin(
-                    BinOp::Add,
-                    Expr::Deref(Box::new(sym("root"))),
-                    Expr::Number(16)
-                ))),
-                Expr::Number(8)
-            )
-        );
-        assert_eq!(w.expr.depth(), 2);
-        assert_eq!(
-            strip_columns(&parse("a * *b").expr),
-            bin(BinOp::Mul, sym("a"), Expr::Deref(Box::new(sym("b"))))
-        );
-        assert_eq!(
-            strip_columns(&parse("**pp").expr),
-            Expr::Deref(Box::new(Expr::Deref(Box::new(sym("pp")))))
-        );
-    }
-
-    #[test]
-    fn every_type() {
-        for (text, size) in [
-            ("u8", 1),
-            ("u16", 2),
-            ("u32", 4),
-            ("u64", 8),
-            ("i8", 1),
-            ("i16", 2),
-            ("i32", 4),
-            ("i64", 8),
-            ("f32", 4),
-            ("f64", 8),
-            ("bool", 1),
-            ("ptr", 8),
-            ("char", 1),
-            ("u32be", 4),
-            ("f64be", 8),
-            ("ptrbe", 8),
-            ("u32[4]", 16),
-            ("u8[2][3]", 6),
-            ("cstr", crate::expr::types::CSTR_WINDOW),
-            ("str[16]", 16),
-            ("bytes[0x10]", 16),
-        ] {
-            let w = parse(&format!("x : {text}"));
-            let ty = w.ty.expect("a type");
-            assert_eq!(ty.size(), size, "{text}");
-            assert_eq!(ty.to_string(), text.replace("0x10", "16"));
-        }
-    }
-
-    #[test]
-    fn display_parses_back() {
-        for text in [
-            "counter",
-            "*(*root + 16) + 8:i64",
-            "table + 8 * 3:u64",
-            "(a + b) * 2",
-            "a - (b - c)",
-            "libc.so.6!environ:ptr",
-            "[heap] + 0x1000:bytes[4]",
-            "`weird name`:u8[2]",
-            "*(a * 2)",
-            // A region named "[" once printed as an unclosed bracket.
-            "[[]",
-        ] {
-            let w = parse(text);
-            let again = parse(&w.to_string());
-            assert_eq!(
-                strip_columns(&again.expr),
-                strip_columns(&w.expr),
-                "{text} -> {w}"
-            );
-            assert_eq!(again.ty, w.ty);
-        }
-    }
-
-    #[test]
-    fn errors_point_at_the_column() {
-        for (text, column, expected) in [
-            ("", 0, "expected a number, symbol"),
-            ("counter +", 9, "the expression ended"),
-            ("counter + :u32", 10, "expected a number, symbol"),
-            ("(a+b", 4, "expected ')'"),
-            ("a)", 1, "expected an operator"),
-            ("[heap", 5, "expected ']'"),
-            ("[]", 1, "expected a region name"),
-            ("12abc", 2, "expected a decimal digit"),
-            ("0x", 2, "expected hex digits"),
-            ("0xfg", 3, "expected a hex digit"),
-            ("99999999999999999999", 0, "does not fit in 64 bits"),
-            ("libc!", 5, "expected a symbol name after 'libc!'"),
-            ("`open", 5, "expected '`'"),
-            ("``", 0, "between the backquotes"),
-            ("x:", 2, "expected a type"),
-            ("x:u33", 2, "unknown type"),
-            ("x:u8be", 2, "no byte order"),
-            ("x:str", 5, "expected '['"),
-            ("x:bytes[", 8, "expected a length"),
-            ("x:bytes[0]", 8, "1..="),
-            ("x:str[4", 7, "expected ']'"),
-            ("x:cstr[2]", 6, "array of cstr"),
-            ("x:u64[999999999]", 6, "1..="),
-            ("x:u64[1048576]", 2, "larger than"),
-            ("x:u32 y", 6, "expected the end"),
-            ("x # y", 2, "expected an operator"),
-            ("&x", 0, "expected a number, symbol"),
-        ] {
-            let e = err(text);
-            assert_eq!(e.column, column, "{text:?}: {e}");
-            assert!(e.message.contains(expected), "{text:?}: {e}");
-        }
-    }
-
-    #[test]
-    fn error_display_puts_a_caret_under_the_column() {
-        let e = err("counter + :u32");
-        assert_eq!(
-            e.to_string(),
-            "expected a number, symbol, [region], '(' or '*' at column 11\n  counter + :u32\n            ^"
-        );
-    }
-}
+#[path = "parse_tests.rs"]
+mod tests;

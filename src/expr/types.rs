@@ -168,6 +168,18 @@ impl Type {
         matches!(self, Type::CStr)
     }
 
+    /// The part of `bytes` that makes the value: a `cstr` ends at its NUL,
+    /// so what follows it in the window cannot make the value "changed".
+    pub fn significant<'b>(&self, bytes: &'b [u8]) -> &'b [u8] {
+        match self {
+            Type::CStr => match bytes.iter().position(|&b| b == 0) {
+                Some(nul) => &bytes[..=nul],
+                None => bytes,
+            },
+            _ => bytes,
+        }
+    }
+
     /// Shows `bytes` (as many as [`Type::size`]; fewer only for `cstr`) as a value.
     /// Never fails: short input decodes what it has, missing bytes read as zero.
     pub fn decode(&self, bytes: &[u8]) -> Value {
@@ -438,6 +450,9 @@ fn encode_scalar(kind: Scalar, big_endian: bool, text: &str) -> Result<Vec<u8>, 
             if v.is_finite() && (v as f32).is_infinite() {
                 return Err(err("out of range for f32"));
             }
+            if v != 0.0 && (v as f32) == 0.0 {
+                return Err(err("too small for f32: it would be written as 0"));
+            }
             u64::from((v as f32).to_bits())
         }
         Scalar::F64 => parse_float(text)
@@ -696,6 +711,8 @@ mod tests {
             ("i64", "9223372036854775808"),
             ("i8", "0x100"),
             ("f32", "1e39"),
+            ("f32", "1e-300"),
+            ("f32[2]", "1, -1e-46"),
             ("bool", "2"),
             ("char", "256"),
             ("char", "'ab'"),
@@ -809,5 +826,11 @@ mod tests {
         assert_eq!(ty("u64").decode(&[1]), Value::Unsigned(1));
         assert_eq!(ty("u8[3]").decode(&[7]).to_string(), "[7, 0, 0]");
         assert_eq!(ty("bytes[4]").decode(&[1]), Value::Bytes(vec![1]));
+    }
+
+    #[test]
+    fn a_cstr_is_its_bytes_up_to_the_nul() {
+        assert_eq!(Type::CStr.significant(b"ab\0junk"), b"ab\0");
+        assert_eq!(ty("u8[3]").significant(b"a\0b"), b"a\0b");
     }
 }
