@@ -14,6 +14,7 @@
 //! - [`tui`]: the terminal user interface.
 //! - [`demo`]: the built-in demo target (`pvtui demo`).
 //! - [`cli`]: the command-line front end.
+//! - [`text`]: escaping target-controlled text for the terminal.
 #![deny(unsafe_code)]
 
 pub mod cli;
@@ -25,6 +26,7 @@ pub mod process;
 pub mod search;
 pub mod symbols;
 pub mod sys;
+pub mod text;
 pub mod tui;
 pub mod units;
 

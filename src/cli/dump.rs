@@ -19,19 +19,19 @@ const MAX_DUMP: u64 = 64 << 20;
 #[derive(Debug, Args)]
 pub struct DumpArgs {
     /// The process to read
-    #[arg(long, short)]
+    #[arg(long, short, value_parser = super::numbers::pid)]
     pub pid: i32,
     /// Where to start: a number (decimal or 0x hex) or a watch expression
     /// (`counter`, `*root+16`, `[heap]`, `libc.so.6!environ`)
     pub addr: String,
     /// Number of bytes (decimal or 0x hex)
-    #[arg(value_parser = super::parse_u64)]
+    #[arg(value_parser = |s: &str| super::numbers::dump_len(s, MAX_DUMP))]
     pub len: u64,
     /// Fault pages in instead of skipping those not resident
     #[arg(long)]
     pub force: bool,
     /// Give up on a read that takes longer than this many milliseconds
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 500, value_parser = super::numbers::timeout_ms)]
     pub deadline_ms: u64,
     /// Print one JSON object
     #[arg(long)]
@@ -63,7 +63,7 @@ pub fn run(args: &DumpArgs) -> Result<ExitCode> {
     }
     let target = Arc::new(Target::attach(args.pid)?);
     if let Some(note) = target.note() {
-        eprintln!("pvtui: {note}");
+        eprintln!("pvtui: {}", crate::text::escape(&note));
     }
     let maps = target.maps()?;
     let mode = if args.force {

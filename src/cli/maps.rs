@@ -12,7 +12,7 @@ use crate::units::human_bytes;
 #[derive(Debug, Args)]
 pub struct MapsArgs {
     /// The process to inspect
-    #[arg(long, short)]
+    #[arg(long, short, value_parser = super::numbers::pid)]
     pub pid: i32,
     /// Print a JSON array
     #[arg(long)]
@@ -32,7 +32,7 @@ struct RegionJson<'a> {
 pub fn run(args: &MapsArgs) -> Result<ExitCode> {
     let target = Target::attach(args.pid)?;
     if let Some(note) = target.note() {
-        eprintln!("pvtui: {note}");
+        eprintln!("pvtui: {}", crate::text::escape(&note));
     }
     let maps = target.maps()?;
     if args.json {
@@ -63,7 +63,7 @@ pub fn run(args: &MapsArgs) -> Result<ExitCode> {
             r.perms,
             r.offset,
             human_bytes(r.len()),
-            r.path
+            crate::text::escape(&r.path)
         );
     }
     Ok(ExitCode::SUCCESS)

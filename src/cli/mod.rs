@@ -6,6 +6,7 @@
 mod demo;
 mod dump;
 mod maps;
+mod numbers;
 mod probe;
 mod read;
 mod scan;
@@ -62,7 +63,16 @@ enum Command {
 
 /// Runs pvtui with the process's arguments.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if wants_json() && e.use_stderr() => {
+            // Help and version stay text; a refused argument is an error like any other.
+            print_json_error(&e.kind().to_string(), &e.to_string());
+            return ExitCode::from(2);
+        }
+        Err(e) => e.exit(),
+    };
+    let json = cli.command.as_ref().is_some_and(Command::json);
     if !matches!(cli.command, None | Some(Command::Demo(_))) {
         crate::sys::exit_quietly_on_broken_pipe();
     }
@@ -81,10 +91,51 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
-        Err(err) => {
-            eprintln!("pvtui: {err}");
+        Err(err) if json => {
+            print_json_error(error_kind(&err), &err.to_string());
             ExitCode::from(exit_status(&err))
         }
+        Err(err) => {
+            eprintln!("pvtui: {}", crate::text::escape_lines(&err.to_string()));
+            ExitCode::from(exit_status(&err))
+        }
+    }
+}
+
+impl Command {
+    /// Whether the command was asked for JSON output, so its errors are JSON too.
+    fn json(&self) -> bool {
+        match self {
+            Command::Maps(a) => a.json,
+            Command::Dump(a) => a.json,
+            Command::Read(a) => a.json,
+            Command::Write(a) => a.json,
+            Command::Watch(a) => a.json,
+            Command::Search(a) => a.json,
+            Command::Scan(a) => a.json,
+            Command::Probe(a) => a.json,
+            Command::Demo(_) | Command::DemoTarget => false,
+        }
+    }
+}
+
+/// `--json` among the arguments, for errors found before they parse.
+fn wants_json() -> bool {
+    std::env::args_os().skip(1).any(|a| a == "--json")
+}
+
+/// An error as one JSON line on stdout, where a `--json` reader looks.
+fn print_json_error(kind: &str, message: &str) {
+    let line = serde_json::json!({"error": message.trim_end(), "kind": kind});
+    println!("{line}");
+}
+
+/// What kind of failure an error is, for a JSON reader.
+fn error_kind(err: &Error) -> &'static str {
+    match err {
+        Error::Usage(_) => "usage",
+        _ if err.is_exit() => "target-exited",
+        _ => "failed",
     }
 }
 

@@ -17,13 +17,13 @@ use crate::symbols::SymbolTable;
 #[derive(Debug, Args)]
 pub struct ReadArgs {
     /// The process to read
-    #[arg(long)]
+    #[arg(long, value_parser = super::numbers::pid)]
     pub pid: i32,
     /// Watch expressions: `counter`, `*ptr:u32`, `libc.so.6!environ:ptr`, `[heap]+16:bytes[8]`
     #[arg(required = true, value_name = "EXPR")]
     pub exprs: Vec<String>,
     /// How long a read may block (on a page that must be faulted in) before it is abandoned
-    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = super::numbers::timeout_ms)]
     pub timeout: u64,
     /// Print one JSON object per expression
     #[arg(long)]

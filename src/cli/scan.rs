@@ -15,7 +15,7 @@ use crate::search::{Condition, Event, Job, ScanFile, ScanSpec, Summary, ValueTyp
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// The process to scan (defaults to the one a --from file was taken of)
-    #[arg(long, required_unless_present = "from")]
+    #[arg(long, required_unless_present = "from", value_parser = super::numbers::pid)]
     pub pid: Option<i32>,
     /// The value type: u8 u16 u32 u64 i8 i16 i32 i64 f32 f64
     #[arg(long = "type", short = 't', value_parser = parse_type, required_unless_present = "from")]
@@ -34,12 +34,12 @@ pub struct ScanArgs {
     #[arg(long)]
     pub unaligned: bool,
     /// Floats within this distance count as equal
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = super::numbers::tolerance)]
     pub tolerance: f64,
     #[command(flatten)]
     pub common: CommonArgs,
     /// Print at most N places
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = super::numbers::max_places)]
     pub max: usize,
     /// Print one JSON object per place
     #[arg(long)]
@@ -150,7 +150,11 @@ fn print_places(summary: &Summary, maps: &Maps, args: &ScanArgs) -> Result<()> {
             })
             .map_err(|e| Error::Usage(e.to_string()))?
         } else {
-            format!("{:#x}  {region}  {ty}  {value}", c.addr)
+            format!(
+                "{:#x}  {}  {ty}  {value}",
+                c.addr,
+                crate::text::escape(&region)
+            )
         };
         if writeln!(out, "{line}").is_err() {
             break;

@@ -16,7 +16,7 @@ use crate::units::human_bytes;
 #[derive(Debug, Args)]
 pub struct SearchArgs {
     /// The process to search
-    #[arg(long)]
+    #[arg(long, value_parser = super::numbers::pid)]
     pub pid: i32,
     /// A regular expression (regex crate syntax; `(?-u)` for raw bytes)
     #[arg(required_unless_present_any = ["bytes", "text"], conflicts_with_all = ["bytes", "text"])]
@@ -36,10 +36,10 @@ pub struct SearchArgs {
     #[command(flatten)]
     pub common: CommonArgs,
     /// Stop after N matches
-    #[arg(long)]
+    #[arg(long, value_parser = super::numbers::max_matches)]
     pub max: Option<u64>,
     /// The longest match guaranteed to be found whole across chunk edges
-    #[arg(long, default_value_t = Geometry::DEFAULT_OVERLAP)]
+    #[arg(long, default_value_t = Geometry::DEFAULT_OVERLAP, value_parser = super::numbers::overlap)]
     pub overlap: usize,
     /// Print one JSON object per match
     #[arg(long)]
@@ -65,10 +65,10 @@ pub struct CommonArgs {
     #[arg(long)]
     pub force: bool,
     /// Bytes read per chunk
-    #[arg(long, default_value_t = Geometry::DEFAULT_CHUNK, value_parser = super::parse_size)]
+    #[arg(long, default_value_t = Geometry::DEFAULT_CHUNK, value_parser = super::numbers::chunk)]
     pub chunk: usize,
     /// Threads that read and match (0: one per core)
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = super::numbers::lanes)]
     pub lanes: usize,
 }
 
@@ -156,7 +156,12 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode> {
                         })
                         .map_err(|e| Error::Usage(e.to_string()))?
                     } else {
-                        format!("{:#x}  {}  {}  {text}", m.addr, m.region, m.len)
+                        format!(
+                            "{:#x}  {}  {}  {text}",
+                            m.addr,
+                            crate::text::escape(&m.region),
+                            m.len
+                        )
                     };
                     if writeln!(out, "{line}").is_err() {
                         // stdout closed (| head): stop searching, quietly.
@@ -202,7 +207,7 @@ pub(super) fn report(summary: &Summary, what: &str) -> Result<ExitCode> {
         );
     }
     for note in &summary.notes {
-        eprintln!("note: {note}");
+        eprintln!("note: {}", crate::text::escape(note));
     }
     Ok(match &summary.end {
         End::Complete | End::Limit => ExitCode::SUCCESS,
@@ -211,7 +216,7 @@ pub(super) fn report(summary: &Summary, what: &str) -> Result<ExitCode> {
             ExitCode::from(130)
         }
         End::Failed(why) => {
-            eprintln!("pvtui: {why}");
+            eprintln!("pvtui: {}", crate::text::escape(why));
             ExitCode::FAILURE
         }
     })

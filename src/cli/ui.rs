@@ -38,10 +38,10 @@ pub struct UiOptions {
 #[derive(Debug, Args)]
 pub struct UiArgs {
     /// The process to attach to
-    #[arg(long, short, conflicts_with = "name")]
+    #[arg(long, short, conflicts_with = "name", value_parser = super::numbers::pid)]
     pub pid: Option<i32>,
     /// Attach to the process with this name (its comm or executable's file name)
-    #[arg(long, short)]
+    #[arg(long, short, value_parser = process_name)]
     pub name: Option<String>,
     #[command(flatten)]
     pub options: UiOptions,
@@ -123,18 +123,55 @@ impl Settings {
     }
 }
 
-/// Expressions from a watch file: one a line; blank lines and `#` comments skipped.
+/// A `--name`: not empty (which would match a process without a name) and
+/// no longer than a command line's first word can be.
+fn process_name(s: &str) -> std::result::Result<String, String> {
+    match s.len() {
+        0 => Err("a process name cannot be empty".into()),
+        1..=4096 => Ok(s.to_string()),
+        _ => Err("a process name is at most 4096 bytes".into()),
+    }
+}
+
+/// The largest watch file read: far more watches than a screen shows.
+const MAX_WATCH_FILE: u64 = 1 << 20;
+
+/// Expressions from a watch file: one a line; blank lines and `#` comments
+/// skipped. The file is read only up to [`MAX_WATCH_FILE`] bytes (it could
+/// be `/dev/zero`) and a line longer than an expression can be is refused.
 pub fn read_watch_file(path: &Path) -> Result<Vec<String>> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Proc {
+    use std::io::Read;
+    let io_err = |source| Error::Proc {
         path: path.display().to_string(),
         source,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_WATCH_FILE + 1).read_to_end(&mut bytes))
+        .map_err(io_err)?;
+    let refuse = |why: String| Error::Usage(format!("watch file {}: {why}", path.display()));
+    if bytes.len() as u64 > MAX_WATCH_FILE {
+        return Err(refuse(format!("larger than {MAX_WATCH_FILE} bytes")));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        refuse(format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
     })?;
-    Ok(text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(String::from)
-        .collect())
+    let mut watches = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line.chars().count() > crate::expr::parse::MAX_EXPR_CHARS {
+            return Err(refuse(format!(
+                "line {} is longer than {} characters",
+                i + 1,
+                crate::expr::parse::MAX_EXPR_CHARS
+            )));
+        }
+        watches.push(line.to_string());
+    }
+    Ok(watches)
 }
 
 fn child_pid(child: &Child) -> Result<i32> {

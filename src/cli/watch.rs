@@ -17,19 +17,19 @@ use crate::process::ReadMode;
 #[derive(Debug, Args)]
 pub struct WatchArgs {
     /// The process to watch
-    #[arg(long)]
+    #[arg(long, value_parser = super::numbers::pid)]
     pub pid: i32,
     /// Watch expressions, as for `pvtui read`
     #[arg(required = true, value_name = "EXPR")]
     pub exprs: Vec<String>,
     /// Time between ticks
-    #[arg(long, value_name = "MS", default_value_t = 500)]
+    #[arg(long, value_name = "MS", default_value_t = 500, value_parser = super::numbers::interval_ms)]
     pub interval: u64,
     /// Stop after this many ticks (default: until the target exits or Ctrl-C)
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = super::numbers::count)]
     pub count: Option<u64>,
     /// How long one tick's reads may take before they are reported stalled
-    #[arg(long, value_name = "MS", default_value_t = 100)]
+    #[arg(long, value_name = "MS", default_value_t = 100, value_parser = super::numbers::timeout_ms)]
     pub timeout: u64,
     /// Print one JSON object per tick
     #[arg(long)]

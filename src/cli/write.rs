@@ -15,7 +15,7 @@ use crate::process::ReadMode;
 #[derive(Debug, Args)]
 pub struct WriteArgs {
     /// The process to write to
-    #[arg(long)]
+    #[arg(long, value_parser = super::numbers::pid)]
     pub pid: i32,
     /// Where, and as what type: `counter:u32`, `*(*root+8):f64`, `name:cstr`
     #[arg(value_name = "EXPR")]
@@ -24,7 +24,7 @@ pub struct WriteArgs {
     #[arg(value_name = "VALUE", allow_hyphen_values = true)]
     pub value: String,
     /// How long a read or write may block before it is abandoned
-    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = super::numbers::timeout_ms)]
     pub timeout: u64,
     /// Print one JSON object
     #[arg(long)]

@@ -1,0 +1,165 @@
+//! Value parsers for every numeric option, each with the range it makes
+//! sense in: a number outside it is refused when the arguments are parsed,
+//! before it can size an allocation, a thread count or a loop.
+
+use std::ops::RangeInclusive;
+
+use super::{parse_size, parse_u64};
+
+/// The largest pid Linux hands out (`PID_MAX_LIMIT` on 64-bit).
+const PID_MAX: i64 = 1 << 22;
+
+fn within<T>(s: &str, n: T, range: RangeInclusive<T>, what: &str) -> Result<T, String>
+where
+    T: PartialOrd + std::fmt::Display + Copy,
+{
+    if range.contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!(
+            "{s:?} is out of range: {what} must be {}..={}",
+            range.start(),
+            range.end()
+        ))
+    }
+}
+
+/// A process id: 1..=4194304.
+pub(super) fn pid(s: &str) -> Result<i32, String> {
+    let n: i64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a pid (a positive whole number)"))?;
+    let n = within(s, n, 1..=PID_MAX, "a pid")?;
+    i32::try_from(n).map_err(|_| format!("{s:?} is not a pid"))
+}
+
+/// How long a read or write may block: 1 ms to 10 minutes.
+pub(super) fn timeout_ms(s: &str) -> Result<u64, String> {
+    within(s, parse_u64(s)?, 1..=600_000, "a timeout in ms")
+}
+
+/// Time between ticks: 1 ms (0 would spin a core) to an hour.
+pub(super) fn interval_ms(s: &str) -> Result<u64, String> {
+    within(s, parse_u64(s)?, 1..=3_600_000, "an interval in ms")
+}
+
+/// A number of ticks: at least one.
+pub(super) fn count(s: &str) -> Result<u64, String> {
+    within(s, parse_u64(s)?, 1..=u64::MAX, "a count")
+}
+
+/// Bytes read per chunk: 1 KiB to 64 MiB (each lane holds one).
+pub(super) fn chunk(s: &str) -> Result<usize, String> {
+    within(s, parse_size(s)?, 1 << 10..=64 << 20, "a chunk size")
+}
+
+/// Bytes re-read across a chunk edge: up to 1 MiB.
+pub(super) fn overlap(s: &str) -> Result<usize, String> {
+    let n = usize::try_from(parse_u64(s)?).map_err(|_| format!("{s:?} is too large"))?;
+    within(s, n, 0..=1 << 20, "an overlap in bytes")
+}
+
+/// Reading threads: 0 (one per core) to 64.
+pub(super) fn lanes(s: &str) -> Result<usize, String> {
+    let n = usize::try_from(parse_u64(s)?).map_err(|_| format!("{s:?} is too large"))?;
+    within(s, n, 0..=64, "a lane count")
+}
+
+/// Matches a search stops after: 1 to a billion.
+pub(super) fn max_matches(s: &str) -> Result<u64, String> {
+    within(s, parse_u64(s)?, 1..=1_000_000_000, "a match limit")
+}
+
+/// Places a scan prints: 0 to a million.
+pub(super) fn max_places(s: &str) -> Result<usize, String> {
+    let n = usize::try_from(parse_u64(s)?).map_err(|_| format!("{s:?} is too large"))?;
+    within(s, n, 0..=1_000_000, "a number of places to print")
+}
+
+/// Bytes a dump shows: 1 to `max`.
+pub(super) fn dump_len(s: &str, max: u64) -> Result<u64, String> {
+    within(s, parse_u64(s)?, 1..=max, "a dump length")
+}
+
+/// A float tolerance: finite and not negative.
+pub(super) fn tolerance(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(t) if t.is_finite() && t >= 0.0 => Ok(t),
+        _ => Err(format!(
+            "{s:?} is not a tolerance (a finite number, 0 or more)"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    type Parser = fn(&str) -> Result<u64, String>;
+
+    fn widened() -> Vec<(&'static str, Parser)> {
+        vec![
+            ("pid", |s| pid(s).map(|n| n as u64)),
+            ("timeout", timeout_ms),
+            ("interval", interval_ms),
+            ("count", count),
+            ("chunk", |s| chunk(s).map(|n| n as u64)),
+            ("overlap", |s| overlap(s).map(|n| n as u64)),
+            ("lanes", |s| lanes(s).map(|n| n as u64)),
+            ("max", max_matches),
+            ("places", |s| max_places(s).map(|n| n as u64)),
+            ("dump", |s| dump_len(s, 64 << 20)),
+            ("tolerance", |s| tolerance(s).map(|t| t as u64)),
+        ]
+    }
+
+    #[test]
+    fn hostile_numbers_are_refused_at_parse_time() {
+        for (text, parser) in [
+            ("100000", lanes as fn(&str) -> Result<usize, String>),
+            ("18446744073709551615", lanes),
+            ("9223372036854775808", overlap),
+            ("1T", chunk),
+            ("1152921504606846976", chunk),
+            ("1G", chunk),
+            ("0", chunk),
+        ] {
+            assert!(parser(text).is_err(), "{text} must be refused");
+        }
+        for bad in ["0", "-1", "4194305", "2147483648", "", "x"] {
+            assert!(pid(bad).is_err(), "pid {bad}");
+        }
+        assert!(interval_ms("0").is_err());
+        assert!(count("0").is_err());
+        assert!(timeout_ms("0").is_err());
+        assert!(dump_len("0", 16).is_err() && dump_len("17", 16).is_err());
+        for bad in ["NaN", "inf", "-0.5", "1e400"] {
+            assert!(tolerance(bad).is_err(), "tolerance {bad}");
+        }
+        assert_eq!(chunk("4K"), Ok(4096));
+        assert_eq!(lanes("0"), Ok(0));
+        assert_eq!(pid("1"), Ok(1));
+        assert_eq!(interval_ms("0x10"), Ok(16));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// No string makes a numeric option's parser panic, and what passes is in range.
+        #[test]
+        fn every_numeric_option_parses_any_string_without_panic(
+            s in prop_oneof![
+                "\\PC{0,24}",
+                "[0-9xX_kKmMgGtT.eE+-]{0,30}",
+            ]
+        ) {
+            for (name, parser) in widened() {
+                if let Ok(n) = parser(&s) {
+                    prop_assert!(name != "lanes" || n <= 64, "{name} {s:?} -> {n}");
+                    prop_assert!(name != "chunk" || n <= 64 << 20, "{name} {s:?} -> {n}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! Target-controlled text made safe to print: a path, comm, argv or string
+//! from another process must not drive the terminal (an ESC in a mapping's
+//! path would otherwise reach the terminal as a command).
+//!
+//! The escapes are Rust's, as values already show them (`{:?}`): `\u{1b}`,
+//! `\t`, `\\`, and invisible format characters such as `\u{202e}`.
+
+use std::borrow::Cow;
+
+/// `text` with control and invisible characters (and `\`) escaped.
+///
+/// ```
+/// assert_eq!(pvtui::text::escape("/tmp/a\x1b[2Jb"), "/tmp/a\\u{1b}[2Jb");
+/// assert_eq!(pvtui::text::escape("/usr/lib/libc.so.6"), "/usr/lib/libc.so.6");
+/// ```
+pub fn escape(text: &str) -> Cow<'_, str> {
+    escape_with(text, false)
+}
+
+/// Like [`escape`], but line breaks stay: for messages of several lines.
+pub fn escape_lines(text: &str) -> Cow<'_, str> {
+    escape_with(text, true)
+}
+
+fn escape_with(text: &str, keep_newlines: bool) -> Cow<'_, str> {
+    let plain = |c: char| c == '"' || c == '\'' || (keep_newlines && c == '\n');
+    if text
+        .chars()
+        .all(|c| plain(c) || c.escape_debug().len() == 1)
+    {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if plain(c) {
+            out.push(c);
+        } else {
+            out.extend(c.escape_debug());
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_controls_are_escaped_and_plain_text_is_borrowed() {
+        assert!(matches!(escape("[heap] \"x\" 'y' é"), Cow::Borrowed(_)));
+        assert_eq!(escape("a\x1b]0;pwned\x07b"), "a\\u{1b}]0;pwned\\u{7}b");
+        assert_eq!(escape("\u{9b}31m"), "\\u{9b}31m");
+        assert_eq!(escape("x\u{202e}y"), "x\\u{202e}y");
+        assert_eq!(escape("a\\u{1b}"), "a\\\\u{1b}");
+        assert_eq!(escape("a\nb"), "a\\nb");
+        assert_eq!(escape_lines("a\nb\x1b"), "a\nb\\u{1b}");
+    }
+}
