@@ -10,7 +10,9 @@ use clap::Args;
 use super::search::{CommonArgs, Interrupt, JsonHit, Meter, hex, report};
 use crate::error::{Error, Result};
 use crate::process::{Maps, Target};
-use crate::search::{Condition, Event, Job, ScanFile, ScanSpec, Summary, ValueType};
+use crate::search::{
+    Condition, Event, Job, ProcessIdentity, ScanFile, ScanHeader, ScanSpec, Summary, ValueType,
+};
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -75,6 +77,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
             }
             let condition = Condition::parse(h.ty, &args.condition)?;
             let target = Arc::new(Target::attach(pid)?);
+            same_process(path, pid, &h)?;
             let maps = target.maps()?;
             let save = args.save.clone().unwrap_or_else(|| path.clone());
             let mode = args.common.options().mode;
@@ -124,6 +127,21 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         eprintln!("saved to {}", file.path().display());
     }
     Ok(code)
+}
+
+/// Refuses to narrow `path` in `pid` when `pid` is no longer the process
+/// the scan was taken of (the pid was reused, or the process ran `exec`).
+fn same_process(path: &std::path::Path, pid: i32, h: &ScanHeader) -> Result<()> {
+    let now = ProcessIdentity::of(pid).ok_or(Error::NoSuchProcess { pid })?;
+    match h.identity.mismatch(&now) {
+        None => Ok(()),
+        Some(why) => Err(Error::ScanFile {
+            path: path.display().to_string(),
+            why: format!(
+                "it was taken of an earlier process with pid {pid}: {why}; start a new scan"
+            ),
+        }),
+    }
 }
 
 fn print_places(summary: &Summary, maps: &Maps, args: &ScanArgs) -> Result<()> {

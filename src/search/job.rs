@@ -1,7 +1,7 @@
 //! Search jobs on their own thread: results and progress stream over a
 //! channel, a handle cancels.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, Result};
 use crate::process::{Maps, ReadMode, Region, Target};
 use crate::search::find::{FindVisitor, Match};
+use crate::search::identity::ProcessIdentity;
 use crate::search::pattern::{Pattern, Query};
 use crate::search::scan::{NarrowStats, ScanSpec, ScanVisitor, narrow};
 use crate::search::source::{ProcessSource, Source};
@@ -329,6 +330,7 @@ impl Job {
                 tolerance: spec.tolerance,
                 count: 0,
                 scans: 1,
+                identity: ProcessIdentity::of(pid).unwrap_or_default(),
             },
         )?;
         let sources: Vec<S> = std::iter::repeat_with(make_source)
@@ -364,17 +366,11 @@ impl Job {
     ) -> Result<Job> {
         let mut header = *from.header();
         header.scans += 1;
-        // Write beside the destination and move into place at the end, so
+        // The writer stages beside `save` and renames at the end, so
         // narrowing a file into itself never reads what it is writing.
-        let staging = save.map(|p| {
-            let mut s = p.as_os_str().to_owned();
-            s.push(".partial");
-            PathBuf::from(s)
-        });
-        let writer = ScanWriter::create(staging.as_deref(), header)?;
-        let dest = save.map(Path::to_path_buf);
+        let writer = ScanWriter::create(save, header)?;
         Ok(Job::spawn(move |tx, ctl| {
-            run_narrow(source, from, condition, writer, dest, tx, ctl)
+            run_narrow(source, from, condition, writer, tx, ctl)
         }))
     }
 
@@ -734,7 +730,9 @@ fn run_scan<S: Source>(
     let count = writer.count();
     let mut summary = summarize(&plan, ctl, count, skipped, started, false);
     if let Some(err) = write_error.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        // Dropping the writer removes its unfinished file.
         summary.end = End::Failed(err.to_string());
+        return summary;
     }
     match writer.finish() {
         Ok(file) => summary.scan = Some(file),
@@ -748,7 +746,6 @@ fn run_narrow<S: Source>(
     from: ScanFile,
     condition: Condition,
     mut writer: ScanWriter,
-    dest: Option<PathBuf>,
     tx: &SyncSender<Event>,
     ctl: &Control,
 ) -> Summary {
@@ -765,16 +762,16 @@ fn run_narrow<S: Source>(
                 tick(&done);
             }
         });
-        let r = narrow(
+        // Set on the way out even by a panic, so the ticker (and the scope) ends.
+        let _finished = SetOnDrop(&finished);
+        narrow(
             &mut source,
             &from,
             condition,
             &mut writer,
             &|| ctl.should_stop(),
             &done,
-        );
-        finished.store(true, Ordering::Relaxed);
-        r
+        )
     });
     let mut summary = failed_summary("");
     summary.total = total;
@@ -801,20 +798,26 @@ fn run_narrow<S: Source>(
             }
             summary.narrow = Some(stats);
         }
-        Err(err) => summary.end = End::Failed(err.to_string()),
+        Err(err) => {
+            // The input could not be read through: keep the old file as it was.
+            summary.end = End::Failed(err.to_string());
+            return summary;
+        }
     }
     summary.found = writer.count();
     drop(from);
     match writer.finish() {
-        Ok(mut file) => {
-            if let Some(dest) = dest
-                && let Err(err) = file.persist(&dest)
-            {
-                summary.end = End::Failed(err.to_string());
-            }
-            summary.scan = Some(file);
-        }
+        Ok(file) => summary.scan = Some(file),
         Err(err) => summary.end = End::Failed(err.to_string()),
     }
     summary
+}
+
+/// Sets its flag when dropped.
+struct SetOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }

@@ -35,6 +35,7 @@
 //! ```
 
 mod find;
+mod identity;
 mod job;
 mod pattern;
 mod scan;
@@ -44,6 +45,7 @@ mod value;
 pub mod walk;
 
 pub use find::Match;
+pub use identity::ProcessIdentity;
 pub use job::{Canceller, End, Event, Job, Progress, RegionFilter, SearchOptions, Summary};
 pub use pattern::{Encoding, Pattern, Query};
 pub use scan::{NarrowStats, ScanSpec};

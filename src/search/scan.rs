@@ -375,6 +375,7 @@ mod tests {
             tolerance: 0.0,
             count: 0,
             scans: 1,
+            identity: Default::default(),
         };
         let mut w = ScanWriter::create(None, h).expect("create");
         // Two lanes' records of the same block, the later addresses first.
