@@ -65,6 +65,50 @@ fn any_type() -> impl Strategy<Value = Type> {
     })
 }
 
+/// Text nested `depth` deep in one of the ways the grammar allows.
+fn nested(kind: u8, depth: usize) -> String {
+    match kind {
+        0 => format!("{}1{}", "(".repeat(depth), ")".repeat(depth)),
+        1 => format!("{}p", "*".repeat(depth)),
+        2 => format!("1{}", "+1".repeat(depth)),
+        3 => format!("x:u8{}", "[1]".repeat(depth)),
+        4 => format!("{}p{}", "*(".repeat(depth), ")".repeat(depth)),
+        _ => format!("a{}", "*b".repeat(depth)),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// However deep the input, the parser and everything that walks its tree
+    /// (printing, depth, drop) finish on a thread with the default 2 MiB stack.
+    #[test]
+    fn nesting_of_any_depth_is_parsed_or_refused_on_a_small_stack(
+        kind in 0u8..6,
+        depth in prop_oneof![0usize..300, 0usize..60_000],
+    ) {
+        let text = nested(kind, depth);
+        let outcome = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || match parse_watch(&text) {
+                Ok(watch) => {
+                    let again = parse_watch(&watch.to_string()).is_ok();
+                    let _ = watch.expr.depth();
+                    let _ = watch.ty.as_ref().map(|t| t.size());
+                    Ok(again)
+                }
+                Err(e) => Err(e.to_string().len()),
+            })
+            .expect("spawn")
+            .join()
+            .expect("no panic");
+        match outcome {
+            Ok(printed_parses) => prop_assert!(printed_parses),
+            // A refusal stays short, whatever the input's length.
+            Err(shown) => prop_assert!(shown < 1000),
+        }
+    }
+}
+
 proptest! {
     #[test]
     fn parser_never_panics_on_any_text(text in any::<String>()) {
