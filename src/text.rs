@@ -17,13 +17,37 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     escape_with(text, false)
 }
 
-/// Like [`escape`], but line breaks stay: for messages of several lines.
+/// Like [`escape`], but line breaks and backslashes stay: for messages of
+/// several lines that may quote text already escaped with `{:?}`.
 pub fn escape_lines(text: &str) -> Cow<'_, str> {
     escape_with(text, true)
 }
 
-fn escape_with(text: &str, keep_newlines: bool) -> Cow<'_, str> {
-    let plain = |c: char| c == '"' || c == '\'' || (keep_newlines && c == '\n');
+/// A line of JSON with the non-ASCII control and invisible characters
+/// (C1 controls such as U+009B, bidi overrides) written as `\uXXXX`:
+/// serde_json escapes only those below U+0020, and a terminal may act on
+/// the others. Only strings hold non-ASCII text, so the JSON stays valid.
+pub fn json_line(line: String) -> String {
+    let hidden = |c: char| !c.is_ascii() && c.escape_debug().len() > 1;
+    if !line.chars().any(hidden) {
+        return line;
+    }
+    let mut out = String::with_capacity(line.len() + 16);
+    for c in line.chars() {
+        if hidden(c) {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn escape_with(text: &str, message: bool) -> Cow<'_, str> {
+    let plain = |c: char| c == '"' || c == '\'' || (message && (c == '\n' || c == '\\'));
     if text
         .chars()
         .all(|c| plain(c) || c.escape_debug().len() == 1)
@@ -53,6 +77,10 @@ mod tests {
         assert_eq!(escape("x\u{202e}y"), "x\\u{202e}y");
         assert_eq!(escape("a\\u{1b}"), "a\\\\u{1b}");
         assert_eq!(escape("a\nb"), "a\\nb");
-        assert_eq!(escape_lines("a\nb\x1b"), "a\nb\\u{1b}");
+        let json = json_line(serde_json::json!({"p": "a\u{9b}b\u{202e}\u{e0001}é"}).to_string());
+        assert_eq!(json, r#"{"p":"a\u009bb\u202e\udb40\udc01é"}"#);
+        let back: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+        assert_eq!(back["p"], "a\u{9b}b\u{202e}\u{e0001}é");
+        assert_eq!(escape_lines("a\nb\x1b\\"), "a\nb\\u{1b}\\");
     }
 }

@@ -63,7 +63,7 @@ pub fn run(args: &DumpArgs) -> Result<ExitCode> {
     }
     let target = Arc::new(Target::attach(args.pid)?);
     if let Some(note) = target.note() {
-        eprintln!("pvtui: {}", crate::text::escape(&note));
+        eprintln!("pvtui: {}", crate::text::escape(note));
     }
     let maps = target.maps()?;
     let mode = if args.force {

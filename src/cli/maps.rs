@@ -32,7 +32,7 @@ struct RegionJson<'a> {
 pub fn run(args: &MapsArgs) -> Result<ExitCode> {
     let target = Target::attach(args.pid)?;
     if let Some(note) = target.note() {
-        eprintln!("pvtui: {}", crate::text::escape(&note));
+        eprintln!("pvtui: {}", crate::text::escape(note));
     }
     let maps = target.maps()?;
     if args.json {

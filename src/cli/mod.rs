@@ -127,7 +127,7 @@ fn wants_json() -> bool {
 /// An error as one JSON line on stdout, where a `--json` reader looks.
 fn print_json_error(kind: &str, message: &str) {
     let line = serde_json::json!({"error": message.trim_end(), "kind": kind});
-    println!("{line}");
+    println!("{}", crate::text::json_line(line.to_string()));
 }
 
 /// What kind of failure an error is, for a JSON reader.
@@ -149,6 +149,7 @@ fn exit_status(err: &Error) -> u8 {
 /// Prints `value` as one line of JSON.
 fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     let line = serde_json::to_string(value).map_err(|e| Error::Usage(e.to_string()))?;
+    let line = crate::text::json_line(line);
     println!("{line}");
     Ok(())
 }

@@ -84,6 +84,17 @@ pub(super) fn reading_json(expr: &str, reading: &WatchReading) -> Map<String, Js
     obj
 }
 
+/// An expression as an error names it: a very long one is cut (its parse
+/// error shows the place that matters).
+pub(super) fn expr_label(text: &str) -> String {
+    const SHOWN: usize = 60;
+    if text.chars().count() <= SHOWN {
+        return text.to_string();
+    }
+    let head: String = text.chars().take(SHOWN).collect();
+    format!("{head}... ({} characters)", text.chars().count())
+}
+
 /// The first line of a parse error, with its column: JSON has no room for the caret.
 pub(super) fn parse_error_line(err: &ParseError) -> String {
     format!("{} at column {}", err.message, err.column + 1)
@@ -116,9 +127,10 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
                 failed = true;
                 if args.json {
                     let obj = json!({"expr": text, "error": parse_error_line(&e)});
-                    writeln!(out, "{obj}").map_err(output_error)?;
+                    writeln!(out, "{}", crate::text::json_line(obj.to_string()))
+                        .map_err(output_error)?;
                 } else {
-                    eprintln!("{text}: {e}");
+                    eprintln!("{}: {e}", expr_label(text));
                 }
                 continue;
             }
@@ -127,7 +139,7 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
         failed |= reading.value.is_none();
         if args.json {
             let obj = Json::Object(reading_json(text, &reading));
-            writeln!(out, "{obj}").map_err(output_error)?;
+            writeln!(out, "{}", crate::text::json_line(obj.to_string())).map_err(output_error)?;
             continue;
         }
         let place = match reading.address {

@@ -166,6 +166,7 @@ fn print_places(summary: &Summary, maps: &Maps, args: &ScanArgs) -> Result<()> {
                 hex: hex(&bytes),
                 value: Some(value),
             })
+            .map(crate::text::json_line)
             .map_err(|e| Error::Usage(e.to_string()))?
         } else {
             format!(

@@ -154,6 +154,7 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode> {
                             hex: hex(&m.bytes),
                             value: None,
                         })
+                        .map(crate::text::json_line)
                         .map_err(|e| Error::Usage(e.to_string()))?
                     } else {
                         format!(

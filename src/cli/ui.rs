@@ -154,7 +154,10 @@ pub fn read_watch_file(path: &Path) -> Result<Vec<String>> {
         return Err(refuse(format!("larger than {MAX_WATCH_FILE} bytes")));
     }
     let text = String::from_utf8(bytes).map_err(|e| {
-        refuse(format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
+        refuse(format!(
+            "not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        ))
     })?;
     let mut watches = Vec::new();
     for (i, line) in text.lines().enumerate() {

@@ -9,7 +9,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use serde_json::{Value as Json, json};
 
 use crate::cli::print_json;
-use crate::cli::read::{Attached, parse_error_line, reading_json};
+use crate::cli::read::{Attached, expr_label, parse_error_line, reading_json};
 use crate::error::{Error, Result};
 use crate::expr::{WatchSet, parse_watch};
 use crate::process::ReadMode;
@@ -41,9 +41,9 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
     for text in &args.exprs {
         let watch = parse_watch(text).map_err(|e| {
             if args.json {
-                Error::Usage(format!("{text}: {}", parse_error_line(&e)))
+                Error::Usage(format!("{}: {}", expr_label(text), parse_error_line(&e)))
             } else {
-                Error::Usage(format!("{text}:\n{e}"))
+                Error::Usage(format!("{}:\n{e}", expr_label(text)))
             }
         })?;
         set.add(watch);

@@ -7,7 +7,7 @@ use clap::Args;
 use serde_json::json;
 
 use crate::cli::print_json;
-use crate::cli::read::{Attached, parse_error_line};
+use crate::cli::read::{Attached, expr_label, parse_error_line};
 use crate::error::{Error, Result};
 use crate::expr::{Expr, Type, Watch, WatchSet, parse_watch};
 use crate::process::ReadMode;
@@ -34,9 +34,13 @@ pub struct WriteArgs {
 pub fn run(args: &WriteArgs) -> Result<ExitCode> {
     let watch = parse_watch(&args.expr).map_err(|e| {
         if args.json {
-            Error::Usage(format!("{}: {}", args.expr, parse_error_line(&e)))
+            Error::Usage(format!(
+                "{}: {}",
+                expr_label(&args.expr),
+                parse_error_line(&e)
+            ))
         } else {
-            Error::Usage(format!("{}:\n{e}", args.expr))
+            Error::Usage(format!("{}:\n{e}", expr_label(&args.expr)))
         }
     })?;
     let mut attached = Attached::open(args.pid, Duration::from_millis(args.timeout))?;

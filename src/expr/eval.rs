@@ -613,7 +613,10 @@ mod tests {
         let mut pointers = PointerReads::new();
         pointers.insert(0x100, Ok(u64::MAX));
         let mut need = Vec::new();
-        assert!(matches!(step(&node, &pointers, &mut need), Step::Overflow(_)));
+        assert!(matches!(
+            step(&node, &pointers, &mut need),
+            Step::Overflow(_)
+        ));
         assert_eq!(apply(BinOp::Sub, 1, 2), None);
         assert_eq!(apply(BinOp::Mul, 1 << 32, 1 << 32), None);
         assert_eq!(apply(BinOp::Add, u64::MAX - 1, 1), Some(u64::MAX));

@@ -284,7 +284,10 @@ fn hostile_sizes_are_refused_with_a_clear_error() {
         (many_suffixes.as_str(), "longer than"),
         (few_suffixes.as_str(), "array dimensions"),
         (many_ops.as_str(), "operators"),
-        (&format!("{}1{}", "(".repeat(65), ")".repeat(65)), "nest deeper"),
+        (
+            &format!("{}1{}", "(".repeat(65), ")".repeat(65)),
+            "nest deeper",
+        ),
         (&format!("{}p", "*".repeat(65)), "nest deeper"),
     ] {
         let e = err(text);

@@ -125,7 +125,10 @@ mod tests {
             start_time: me.start_time + 1,
             ..me
         };
-        assert!(me.mismatch(&later).is_some_and(|w| w.contains("different process")));
+        assert!(
+            me.mismatch(&later)
+                .is_some_and(|w| w.contains("different process"))
+        );
         let exec = ProcessIdentity { exe_ino: 1, ..me };
         assert!(me.mismatch(&exec).is_some_and(|w| w.contains("exec")));
     }

@@ -171,8 +171,7 @@ impl ScanWriter {
                     Some(p) if !p.as_os_str().is_empty() => p,
                     _ => Path::new("."),
                 };
-                NamedTempFile::with_prefix_in(".pvtui-scan-", dir)
-                    .map_err(|e| scan_err(dest, e))?
+                NamedTempFile::with_prefix_in(".pvtui-scan-", dir).map_err(|e| scan_err(dest, e))?
             }
             None => NamedTempFile::with_prefix("pvtui-scan-")
                 .map_err(|e| scan_err(&std::env::temp_dir(), e))?,
@@ -274,7 +273,7 @@ impl ScanWriter {
         };
         Ok(ScanFile {
             path,
-            header: self.header,
+            header: Box::new(self.header),
             temporary,
         })
     }
@@ -284,7 +283,8 @@ impl ScanWriter {
 #[derive(Debug)]
 pub struct ScanFile {
     path: PathBuf,
-    header: ScanHeader,
+    /// Boxed: a finished search's summary carries a `ScanFile` through the event channel.
+    header: Box<ScanHeader>,
     temporary: bool,
 }
 
@@ -343,7 +343,7 @@ impl ScanFile {
         identity.copy_from_slice(&head[IDENTITY_AT..CRC_AT]);
         Ok(ScanFile {
             path: path.to_path_buf(),
-            header: ScanHeader {
+            header: Box::new(ScanHeader {
                 pid: u32_at(12) as i32,
                 ty,
                 aligned: head[17] != 0,
@@ -351,7 +351,7 @@ impl ScanFile {
                 count: u64_at(26),
                 scans: u32_at(34),
                 identity: ProcessIdentity::from_bytes(&identity),
-            },
+            }),
             temporary: false,
         })
     }
@@ -390,7 +390,7 @@ impl ScanFile {
             .map_err(|e| scan_err(&self.path, e))?;
         Ok(BlockReader {
             input: BufReader::with_capacity(1 << 16, f),
-            header: self.header,
+            header: *self.header,
             path: self.path.clone(),
         })
     }

@@ -23,8 +23,11 @@ pub fn nearest<'a>(wanted: &str, symbols: impl Iterator<Item = &'a ElfSymbol>) -
         let last = sym.name.rsplit("::").next().unwrap_or(&sym.name);
         let mut distance = edit_distance_within(&wanted_lower, &sym.name.to_lowercase(), limit);
         if last.len() != sym.name.len() {
-            distance =
-                distance.min(edit_distance_within(&wanted_lower, &last.to_lowercase(), limit));
+            distance = distance.min(edit_distance_within(
+                &wanted_lower,
+                &last.to_lowercase(),
+                limit,
+            ));
         }
         if distance > limit && wanted.len() >= 4 && sym.name.contains(wanted) {
             distance = limit;
@@ -142,7 +145,11 @@ mod tests {
 
     #[test]
     fn bounded_distance_agrees_within_the_limit() {
-        for (a, b) in [("countr", "counter"), ("g_u23", "g_u32"), ("kitten", "sitting")] {
+        for (a, b) in [
+            ("countr", "counter"),
+            ("g_u23", "g_u32"),
+            ("kitten", "sitting"),
+        ] {
             let full = edit_distance(a, b);
             assert_eq!(edit_distance_within(a, b, full), full);
             assert!(edit_distance_within(a, b, full - 1) > full - 1);
