@@ -318,8 +318,12 @@ fn cli_dump_marks_unread_bytes_with_reasons() {
 #[test]
 fn cli_errors_are_one_line_without_panic() {
     let own = std::process::id().to_string();
+    // The kernel hands out pids below pid_max: pid_max itself never exists.
+    let pid_max = std::fs::read_to_string("/proc/sys/kernel/pid_max").expect("pid_max");
+    let absent = pid_max.trim();
     for (args, want) in [
-        (vec!["maps", "--pid", "2147483646"], "no process with pid"),
+        (vec!["maps", "--pid", absent], "no process with pid"),
+        (vec!["maps", "--pid", "2147483646"], "a pid must be 1..=4194304"),
         (
             vec!["dump", "--pid", &own, "0x10", "4k"],
             "not a decimal or 0x-hex",
