@@ -77,6 +77,12 @@ pub fn run(args: &DumpArgs) -> Result<ExitCode> {
         Ok(addr) => addr,
         Err(_) => address_of(&args.addr, &target, &maps, &mut worker)?,
     };
+    if addr.checked_add(args.len).is_none() {
+        return Err(Error::Usage(format!(
+            "{addr:#x} + {} runs past the top of memory",
+            args.len
+        )));
+    }
     let (data, gaps) = worker.read_into(&maps, addr, PageBuffer::new(args.len as usize), mode)?;
     let unread = |i: usize| {
         let a = addr + i as u64;

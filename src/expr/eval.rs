@@ -293,6 +293,9 @@ fn step(node: &Node, pointers: &PointerReads, need: &mut Vec<u64>) -> Step {
             Step::Done(addr) => match pointers.get(&addr) {
                 Some(Ok(v)) => Step::Done(*v),
                 Some(Err(why)) => Step::Failed(addr, *why),
+                None if addr.checked_add(8).is_none() => Step::Overflow(format!(
+                    "the pointer at {addr:#x} runs past the top of memory"
+                )),
                 None => {
                     need.push(addr);
                     Step::Waiting
@@ -461,6 +464,10 @@ impl WatchSet {
             };
             let (address, status) = match (&entry.resolved, slot) {
                 (Some(Err(e)), _) => (None, Status::Error(e.message.clone())),
+                (_, Some(Step::Done(addr))) if addr.checked_add(ty.size() as u64).is_none() => (
+                    None,
+                    Status::Error(format!("the {ty} at {addr:#x} runs past the top of memory")),
+                ),
                 (_, Some(Step::Done(addr))) => {
                     value_ranges.push((*addr, ty.size()));
                     (Some(*addr), Status::Ok)
@@ -620,5 +627,11 @@ mod tests {
         assert_eq!(apply(BinOp::Sub, 1, 2), None);
         assert_eq!(apply(BinOp::Mul, 1 << 32, 1 << 32), None);
         assert_eq!(apply(BinOp::Add, u64::MAX - 1, 1), Some(u64::MAX));
+        // A pointer whose 8 bytes would end past the top is not read at all.
+        let node = Node::Deref(Box::new(c(u64::MAX - 3)));
+        let mut need = Vec::new();
+        let got = step(&node, &PointerReads::new(), &mut need);
+        assert!(matches!(got, Step::Overflow(_)));
+        assert!(need.is_empty());
     }
 }

@@ -323,7 +323,10 @@ fn cli_errors_are_one_line_without_panic() {
     let absent = pid_max.trim();
     for (args, want) in [
         (vec!["maps", "--pid", absent], "no process with pid"),
-        (vec!["maps", "--pid", "2147483646"], "a pid must be 1..=4194304"),
+        (
+            vec!["maps", "--pid", "2147483646"],
+            "a pid must be 1..=4194304",
+        ),
         (
             vec!["dump", "--pid", &own, "0x10", "4k"],
             "not a decimal or 0x-hex",

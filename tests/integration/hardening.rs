@@ -122,6 +122,31 @@ fn overflowing_address_arithmetic_is_an_error_and_writes_nothing() {
 }
 
 #[test]
+fn reads_past_the_top_of_memory_are_errors_not_zeros() {
+    let fx = globals();
+    let pid = fx.pid.to_string();
+    for expr in [
+        "0xffffffffffffffff:u64",
+        "0xfffffffffffffffc:u64",
+        "*0xfffffffffffffffd",
+    ] {
+        let out = pvtui(&["read", "--json", "--pid", &pid, expr]);
+        assert!(!out.status.success(), "{expr}: {}", stdout(&out));
+        let json: Value = serde_json::from_str(stdout(&out).trim()).expect("json");
+        assert!(json.get("value").is_none(), "{expr}: {json}");
+        assert!(
+            json["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("top of memory")),
+            "{expr}: {json}"
+        );
+    }
+    let out = pvtui(&["dump", "--pid", &pid, "0xfffffffffffffff8", "0x20"]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(stderr(&out).contains("top of memory"), "{}", stderr(&out));
+}
+
+#[test]
 fn f32_too_small_to_hold_is_refused_not_written_as_zero() {
     let fx = globals();
     let pid = fx.pid.to_string();
