@@ -144,6 +144,57 @@ mod tests {
         assert_eq!(interval_ms("0x10"), Ok(16));
     }
 
+    /// Every numeric option of every command, as `(command words, option)`.
+    const OPTIONS: &[(&[&str], &str)] = &[
+        (&["read", "0x10"], "--pid"),
+        (&["read", "--pid", "1", "0x10"], "--timeout"),
+        (&["write", "0x10", "1"], "--pid"),
+        (&["write", "--pid", "1", "0x10", "1"], "--timeout"),
+        (&["watch", "--pid", "1", "0x10"], "--interval"),
+        (&["watch", "--pid", "1", "0x10"], "--count"),
+        (&["watch", "--pid", "1", "0x10"], "--timeout"),
+        (&["maps"], "--pid"),
+        (&["dump", "--pid", "1", "0x10", "8"], "--deadline-ms"),
+        (&["search", "--pid", "1", "x"], "--max"),
+        (&["search", "--pid", "1", "x"], "--overlap"),
+        (&["search", "--pid", "1", "x"], "--chunk"),
+        (&["search", "--pid", "1", "x"], "--lanes"),
+        (&["search", "--pid", "1", "x"], "--start"),
+        (&["search", "--pid", "1", "x"], "--end"),
+        (&["scan", "--pid", "1", "-t", "u32", "1"], "--max"),
+        (&["scan", "--pid", "1", "-t", "f32", "1"], "--tolerance"),
+        (&["scan", "--pid", "1", "-t", "u32", "1"], "--lanes"),
+        (&["scan", "--pid", "1", "-t", "u32", "1"], "--chunk"),
+        (&[], "--pid"),
+        (&["--pid", "1"], "--interval"),
+    ];
+
+    #[test]
+    fn the_argument_definitions_are_consistent() {
+        use clap::CommandFactory;
+        crate::cli::Cli::command().debug_assert();
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// Whole command lines with any value for a numeric option parse or
+        /// are refused, never a panic; the dump length too.
+        #[test]
+        fn every_numeric_option_of_every_command_parses_any_value(
+            value in prop_oneof!["\\PC{0,20}", "-?[0-9xX_kKmMgGtT]{0,24}"],
+        ) {
+            use clap::Parser as _;
+            for (words, option) in OPTIONS {
+                let mut argv = vec!["pvtui"];
+                argv.extend_from_slice(words);
+                let flag = format!("{option}={value}");
+                argv.push(&flag);
+                let _ = crate::cli::Cli::try_parse_from(&argv);
+            }
+            let _ = crate::cli::Cli::try_parse_from(["pvtui", "dump", "--pid", "1", "0x10", &value]);
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
         /// No string makes a numeric option's parser panic, and what passes is in range.
