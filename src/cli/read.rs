@@ -148,7 +148,11 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
         };
         match &reading.value {
             Some(value) => writeln!(out, "{text} = {value}  ({place})"),
-            None => writeln!(out, "{text}: {}  ({place})", reading.status),
+            None => writeln!(
+                out,
+                "{text}: {}  ({place})",
+                crate::text::escape_lines(&reading.status.to_string())
+            ),
         }
         .map_err(output_error)?;
     }
