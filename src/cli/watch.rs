@@ -92,7 +92,10 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
                 .zip(&readings)
                 .map(|(text, r)| match &r.value {
                     Some(v) => format!("{text} = {v} ({})", r.status),
-                    None => format!("{text}: {}", crate::text::escape_lines(&r.status.to_string())),
+                    None => format!(
+                        "{text}: {}",
+                        crate::text::escape_lines(&r.status.to_string())
+                    ),
                 })
                 .collect();
             println!(
