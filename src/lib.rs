@@ -10,6 +10,7 @@
 //! - [`symbols`]: ELF symbols of every mapped object, with load bias.
 //! - [`expr`]: watch expressions, types and value codecs.
 //! - [`search`]: regex, byte-pattern and value scans over target memory.
+//! - [`hunt`]: who writes an address, pointer chains to it, holding a value.
 //! - [`poller`]: the thread that owns the target and polls watches.
 //! - [`tui`]: the terminal user interface.
 //! - [`demo`]: the built-in demo target (`pvtui demo`).
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod demo;
 pub mod error;
 pub mod expr;
+pub mod hunt;
 pub mod poller;
 pub mod process;
 pub mod search;

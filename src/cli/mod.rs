@@ -13,6 +13,7 @@ mod search;
 mod ui;
 mod watch;
 mod write;
+mod writers;
 
 use std::process::ExitCode;
 
@@ -58,6 +59,8 @@ enum Command {
     Search(search::SearchArgs),
     /// Find the places holding a value; narrow them with --save / --from
     Scan(scan::ScanArgs),
+    /// Which instructions write (or read) a place: hardware breakpoints, the target never stops
+    Writers(writers::WritersArgs),
 }
 
 /// Runs pvtui with the process's arguments.
@@ -77,6 +80,7 @@ pub fn main() -> ExitCode {
         Some(Command::DemoTarget) => Ok(crate::demo::run()),
         Some(Command::Search(args)) => search::run(&args),
         Some(Command::Scan(args)) => scan::run(&args),
+        Some(Command::Writers(args)) => writers::run(&args),
         None => ui::run(cli.ui),
     };
     match result {
@@ -126,4 +130,18 @@ fn parse_size(s: &str) -> std::result::Result<usize, String> {
         .and_then(|n| n.checked_mul(1 << shift))
         .filter(|n| *n > 0)
         .ok_or_else(|| format!("{s:?} is not a size such as 4096, 64K or 1M"))
+}
+
+/// Parses a duration in seconds (`2`, `0.5`), more than 0 and at most a week.
+fn parse_seconds(s: &str) -> std::result::Result<std::time::Duration, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !(secs > 0.0 && secs <= 7.0 * 86400.0) {
+        return Err(format!(
+            "{s:?}: give more than 0 and at most 604800 seconds"
+        ));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
 }

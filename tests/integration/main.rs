@@ -3,6 +3,7 @@
 
 mod engine;
 mod expr;
+mod hunt;
 mod native;
 mod search;
 mod tui;
