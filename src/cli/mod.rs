@@ -6,6 +6,7 @@
 mod demo;
 mod dump;
 mod maps;
+mod pointers;
 mod probe;
 mod read;
 mod scan;
@@ -61,6 +62,8 @@ enum Command {
     Scan(scan::ScanArgs),
     /// Which instructions write (or read) a place: hardware breakpoints, the target never stops
     Writers(writers::WritersArgs),
+    /// Chains of pointers from static places to an address, that survive a restart
+    Pointers(pointers::PointersArgs),
 }
 
 /// Runs pvtui with the process's arguments.
@@ -81,6 +84,7 @@ pub fn main() -> ExitCode {
         Some(Command::Search(args)) => search::run(&args),
         Some(Command::Scan(args)) => scan::run(&args),
         Some(Command::Writers(args)) => writers::run(&args),
+        Some(Command::Pointers(args)) => pointers::run(&args),
         None => ui::run(cli.ui),
     };
     match result {

@@ -7,7 +7,8 @@
 //! - [`chains`]: saving chains by module and offset, and re-checking them.
 //! - [`stop`]: Ctrl-C and `kill` as a file descriptor to poll.
 //! - [`target_expr`]: turning a watch expression into an address.
-
+pub mod chains;
+pub mod pointers;
 pub mod stop;
 pub mod target_expr;
 pub mod writers;

@@ -4,7 +4,7 @@
 
 use std::process::{Command, Stdio};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::util::{Fixture, fixture, pvtui_bin, skip_unless_root};
 
@@ -115,4 +115,133 @@ fn writers_refuses_an_unaligned_place_clearly() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("not aligned to 4 bytes"), "{stderr}");
+}
+
+/// `pvtui ARGS`: (success, stdout lines, stderr).
+fn pvtui(args: &[&str]) -> (bool, Vec<String>, String) {
+    let out = Command::new(pvtui_bin())
+        .args(args)
+        .output()
+        .expect("run pvtui");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json_lines(lines: &[String]) -> Vec<Value> {
+    lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
+
+#[test]
+fn pointer_chain_is_found_and_survives_a_restart_with_another_heap_layout() {
+    if skip_unless_root(
+        "pointer_chain_is_found_and_survives_a_restart_with_another_heap_layout",
+        "reading a fixture's memory",
+    ) {
+        return;
+    }
+    let first = game(&[]);
+    let pid = first.pid.to_string();
+    let score = format!("{:#x}:u32", first.addr("score"));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("hunt");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let saved = dir.join(format!("chains-{}.ptr", first.pid));
+    let saved_arg = saved.to_str().expect("utf-8 path");
+    let (ok, lines, stderr) = pvtui(&[
+        "pointers", "--json", "--pid", &pid, "--depth", "3", "--save", saved_arg, &score,
+    ]);
+    assert!(ok, "pointers failed: {stderr}");
+    let found = json_lines(&lines);
+    let true_offsets = json!([
+        first.number("level_off"),
+        first.number("box_off"),
+        first.number("score_off")
+    ]);
+    let chain = found
+        .iter()
+        .find(|c| c["symbol"] == "g_world" && c["offsets"] == true_offsets)
+        .unwrap_or_else(|| panic!("the true chain is missing: {lines:#?}"));
+    assert_eq!(chain["module"], "game");
+    assert_eq!(
+        chain["expr"],
+        format!(
+            "*(*(*game!g_world+{:#x})+{:#x})+{:#x}:u32",
+            first.number("level_off"),
+            first.number("box_off"),
+            first.number("score_off")
+        )
+    );
+    let done = found.last().expect("summary");
+    assert_eq!(done["event"], "done");
+
+    // Another run, with the structs at other heap offsets.
+    let second = game(&["300"]);
+    let moved = second.addr("score");
+    assert_ne!(
+        moved - second.addr("world"),
+        first.addr("score") - first.addr("world"),
+        "the padding did not change the heap layout"
+    );
+    let pid2 = second.pid.to_string();
+    let want = format!("{moved:#x}");
+    let (ok, lines, stderr) = pvtui(&[
+        "pointers", "--json", "--pid", &pid2, "--from", saved_arg, &want,
+    ]);
+    assert!(ok, "re-check failed: {stderr}");
+    let kept = json_lines(&lines);
+    let (summary, kept) = kept.split_last().expect("summary");
+    assert!(
+        kept.iter()
+            .any(|c| c["symbol"] == "g_world" && c["offsets"] == true_offsets),
+        "the true chain did not survive: {lines:#?}"
+    );
+    assert!(kept.iter().all(|c| c["address"] == want.as_str()));
+    assert!(
+        summary["dropped"].as_u64().unwrap_or(0) > 0,
+        "the short cut through the old layout should be dropped: {lines:#?}"
+    );
+    // The kept expression reads the new score.
+    let expr = kept[0]["expr"].as_str().expect("expr");
+    let (ok, lines, stderr) = pvtui(&["read", "--json", "--pid", &pid2, expr]);
+    assert!(ok, "{stderr}");
+    let reading: Value = serde_json::from_str(&lines[0]).expect("json");
+    assert_eq!(reading["address"], want.as_str());
+    let _ = std::fs::remove_file(&saved);
+}
+
+#[test]
+fn pointers_refuses_damaged_files_and_bad_bounds() {
+    if skip_unless_root(
+        "pointers_refuses_damaged_files_and_bad_bounds",
+        "attaching to a fixture",
+    ) {
+        return;
+    }
+    let game = game(&[]);
+    let pid = game.pid.to_string();
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("hunt");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let junk = dir.join(format!("junk-{}.ptr", game.pid));
+    std::fs::write(&junk, "pvtui-pointers 1 0000000000000000\n{}\n").expect("write");
+    let (ok, _, stderr) = pvtui(&[
+        "pointers",
+        "--pid",
+        &pid,
+        "--from",
+        junk.to_str().expect("utf-8"),
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("checksum mismatch"), "{stderr}");
+    let (ok, _, stderr) = pvtui(&["pointers", "--pid", &pid, "--depth", "0", "g_world"]);
+    assert!(!ok);
+    assert!(stderr.contains("--depth 0"), "{stderr}");
+    let _ = std::fs::remove_file(&junk);
 }
