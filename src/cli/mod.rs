@@ -5,6 +5,7 @@
 
 mod demo;
 mod dump;
+mod freeze;
 mod maps;
 mod pointers;
 mod probe;
@@ -64,6 +65,8 @@ enum Command {
     Writers(writers::WritersArgs),
     /// Chains of pointers from static places to an address, that survive a restart
     Pointers(pointers::PointersArgs),
+    /// Hold a value at a watch expression, rewriting it every interval
+    Freeze(freeze::FreezeArgs),
 }
 
 /// Runs pvtui with the process's arguments.
@@ -85,6 +88,7 @@ pub fn main() -> ExitCode {
         Some(Command::Scan(args)) => scan::run(&args),
         Some(Command::Writers(args)) => writers::run(&args),
         Some(Command::Pointers(args)) => pointers::run(&args),
+        Some(Command::Freeze(args)) => freeze::run(&args),
         None => ui::run(cli.ui),
     };
     match result {

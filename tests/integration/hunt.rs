@@ -245,3 +245,111 @@ fn pointers_refuses_damaged_files_and_bad_bounds() {
     assert!(stderr.contains("--depth 0"), "{stderr}");
     let _ = std::fs::remove_file(&junk);
 }
+
+#[test]
+fn freeze_holds_the_score_against_the_games_own_writes() {
+    if skip_unless_root(
+        "freeze_holds_the_score_against_the_games_own_writes",
+        "writing a fixture's memory",
+    ) {
+        return;
+    }
+    let mut game = game(&[]);
+    game.send("auto 10");
+    let pid = game.pid.to_string();
+    let expr = score_expr(&game);
+    let mut child = Command::new(pvtui_bin())
+        .args([
+            "freeze",
+            "--json",
+            "--interval",
+            "1",
+            "--seconds",
+            "1.5",
+            "--pid",
+            &pid,
+            &expr,
+            "777",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run pvtui freeze");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    let first = lines.next().expect("a first line").expect("utf-8");
+    let holding: Value = serde_json::from_str(&first).expect("json");
+    assert_eq!(holding["event"], "holding", "{first}");
+    // Sample while the hold runs: the game adds 1 every 10 ticks meanwhile.
+    let mut samples = Vec::new();
+    while child.try_wait().expect("wait").is_none() {
+        samples.push(show(&mut game).0);
+    }
+    let rest: Vec<Value> = lines
+        .map(|l| serde_json::from_str(&l.expect("utf-8")).expect("json"))
+        .collect();
+    let done = rest.last().expect("summary");
+    assert_eq!(done["event"], "done", "{rest:?}");
+    assert_eq!(done["failed"], 0, "{rest:?}");
+    assert!(child.wait().expect("status").success());
+    // The game fought back: the hold restored the value many times.
+    assert!(done["restored"].as_u64().unwrap_or(0) >= 10, "{done}");
+    assert!(samples.len() >= 20, "too few samples: {}", samples.len());
+    let held = samples.iter().filter(|&&s| s == 777).count();
+    assert!(
+        held * 10 >= samples.len() * 6,
+        "only {held} of {} samples read 777: {samples:?}",
+        samples.len()
+    );
+    assert!(
+        samples.iter().all(|&s| (777..=790).contains(&s)),
+        "the score escaped the hold: {samples:?}"
+    );
+    // Released: the game's own writes take over again.
+    let after = show(&mut game).0;
+    let mut later = after;
+    while later <= after + 2 {
+        later = show(&mut game).0;
+    }
+    assert!(later > 777);
+}
+
+#[test]
+fn freeze_reports_each_failed_rewrite_and_fails() {
+    if skip_unless_root(
+        "freeze_reports_each_failed_rewrite_and_fails",
+        "attaching to a fixture",
+    ) {
+        return;
+    }
+    let game = game(&[]);
+    let pid = game.pid.to_string();
+    // Code is mapped read-only: every rewrite is refused.
+    let (ok, lines, stderr) = pvtui(&[
+        "freeze",
+        "--json",
+        "--seconds",
+        "0.2",
+        "--interval",
+        "50",
+        "--pid",
+        &pid,
+        "add_score:u8",
+        "0x90",
+    ]);
+    assert!(!ok, "a hold that never landed must fail");
+    let events = json_lines(&lines);
+    let failures: Vec<&Value> = events.iter().filter(|e| e["event"] == "failed").collect();
+    assert!(!failures.is_empty(), "{lines:?} {stderr}");
+    assert!(
+        failures[0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("not writable")),
+        "{failures:?}"
+    );
+    let done = events.last().expect("summary");
+    assert_eq!(done["failed"].as_u64(), Some(failures.len() as u64));
+    let (ok, _, stderr) = pvtui(&["freeze", "--pid", &pid, "--interval", "0", "g_ticks", "1"]);
+    assert!(!ok);
+    assert!(stderr.contains("--interval 0"), "{stderr}");
+}
