@@ -3,9 +3,10 @@
 //! writable mapped memory, and a reverse search over that map finds the
 //! chains `static place -> +o1 -> +o2 ... = address`.
 //!
-//! The map is two flat arrays (16 bytes per pointer by address, 4 more for
-//! the by-value index): no per-pointer allocation, and a range query for
-//! "who points into `[t - max_offset, t]`" is two binary searches.
+//! The map is one flat array of `(address, value)` pairs sorted by address
+//! (16 bytes per pointer) and a by-value index of 4 bytes per pointer: no
+//! per-pointer allocation, and a range query for "who points into
+//! `[t - max_offset, t]`" is two binary searches.
 
 use std::sync::atomic::AtomicUsize;
 
@@ -77,12 +78,11 @@ pub fn static_areas(maps: &Maps) -> Vec<StaticArea> {
     out
 }
 
-/// Every pointer found: `addrs[i]` holds `values[i]`; `by_value` orders the
-/// entries by value.
+/// Every pointer found: `pairs[i]` is `(address, value)`, sorted by
+/// address; `by_value` orders the entries by value.
 #[derive(Debug, Default)]
 pub struct PointerMap {
-    addrs: Vec<u64>,
-    values: Vec<u64>,
+    pairs: Vec<(u64, u64)>,
     by_value: Vec<u32>,
     /// Bytes read to build it.
     pub bytes_read: u64,
@@ -186,47 +186,66 @@ impl PointerMap {
             return Err(err);
         }
         let bytes_read = collectors.iter().map(|c| c.bytes).sum();
-        let mut pairs: Vec<(u64, u64)> = collectors.into_iter().flat_map(|c| c.found).collect();
+        // Appending grows the first lane's buffer in place where the
+        // allocator can (a large block is remapped, not copied).
+        let mut lanes = collectors.into_iter().map(|c| c.found);
+        let mut pairs = lanes.next().unwrap_or_default();
+        for mut more in lanes {
+            pairs.append(&mut more);
+        }
+        if u32::try_from(pairs.len()).is_err() {
+            return Err(crate::Error::Usage(format!(
+                "{} pointers found: more than a pointer map indexes; scan a smaller process",
+                pairs.len()
+            )));
+        }
         pairs.sort_unstable();
         pairs.dedup_by_key(|p| p.0);
         Ok(PointerMap::from_pairs(pairs, bytes_read))
     }
 
     /// A map from `(address, value)` pairs sorted by address.
-    pub fn from_pairs(pairs: Vec<(u64, u64)>, bytes_read: u64) -> PointerMap {
-        let (addrs, values): (Vec<u64>, Vec<u64>) = pairs.into_iter().unzip();
-        let mut by_value: Vec<u32> = (0..addrs.len() as u32).collect();
-        by_value.sort_unstable_by_key(|&i| values[i as usize]);
+    pub fn from_pairs(mut pairs: Vec<(u64, u64)>, bytes_read: u64) -> PointerMap {
+        pairs.shrink_to_fit();
+        let mut by_value: Vec<u32> = (0..pairs.len() as u32).collect();
+        by_value.sort_unstable_by_key(|&i| pairs[i as usize].1);
         PointerMap {
-            addrs,
-            values,
+            pairs,
             by_value,
             bytes_read,
         }
     }
 
     pub fn len(&self) -> usize {
-        self.addrs.len()
+        self.pairs.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.addrs.is_empty()
+        self.pairs.is_empty()
+    }
+
+    fn addr(&self, i: usize) -> u64 {
+        self.pairs[i].0
+    }
+
+    fn value(&self, i: usize) -> u64 {
+        self.pairs[i].1
     }
 
     /// Entries whose value lies in `[lo, hi]`.
     fn pointing_into(&self, lo: u64, hi: u64) -> &[u32] {
         let from = self
             .by_value
-            .partition_point(|&i| self.values[i as usize] < lo);
+            .partition_point(|&i| self.value(i as usize) < lo);
         let to = self
             .by_value
-            .partition_point(|&i| self.values[i as usize] <= hi);
+            .partition_point(|&i| self.value(i as usize) <= hi);
         &self.by_value[from..to]
     }
 
     /// Entries whose address lies in `[lo, hi]`.
     fn located_in(&self, lo: u64, hi: u64) -> std::ops::Range<usize> {
-        self.addrs.partition_point(|&a| a < lo)..self.addrs.partition_point(|&a| a <= hi)
+        self.pairs.partition_point(|p| p.0 < lo)..self.pairs.partition_point(|p| p.0 <= hi)
     }
 }
 
@@ -286,7 +305,7 @@ pub fn find_chains(
                     continue;
                 }
                 *slot |= bit;
-                let addr = map.addrs[e as usize];
+                let addr = map.addr(e as usize);
                 if is_static(addr) {
                     // A chain ends here; following it further only makes it longer.
                     roots.push((k, e));
@@ -300,11 +319,11 @@ pub fn find_chains(
         }
         frontier = next;
     }
-    roots.sort_unstable_by_key(|&(k, e)| (k, map.addrs[e as usize]));
+    roots.sort_unstable_by_key(|&(k, e)| (k, map.addr(e as usize)));
     let mut chains = Vec::new();
     for (k, e) in roots {
         let mut path = Path {
-            root: map.addrs[e as usize],
+            root: map.addr(e as usize),
             offsets: Vec::with_capacity(k),
         };
         walk_forward(map, &levels, target, bounds, e, k, &mut path, &mut chains);
@@ -337,7 +356,7 @@ fn walk_forward(
     if chains.len() >= bounds.max_chains {
         return;
     }
-    let value = map.values[e as usize];
+    let value = map.value(e as usize);
     if k == 1 {
         if (value..=value.saturating_add(bounds.max_offset)).contains(&target) {
             let mut offsets = path.offsets.clone();
@@ -353,7 +372,7 @@ fn walk_forward(
         if level[c] & (1 << (k - 2)) == 0 {
             continue;
         }
-        path.offsets.push(map.addrs[c] - value);
+        path.offsets.push(map.addr(c) - value);
         walk_forward(map, level, target, bounds, c as u32, k - 1, path, chains);
         path.offsets.pop();
         if chains.len() >= bounds.max_chains {
@@ -408,15 +427,18 @@ mod tests {
     fn the_map_holds_aligned_pointers_into_targets_only() {
         let (mem, plan, _) = game_memory();
         let map = PointerMap::build(&mut [mem], &plan).expect("scan");
-        assert_eq!(map.addrs, vec![0x1010, 0x10008, 0x20018]);
-        assert_eq!(map.values, vec![0x10000, 0x20000, 0x30000]);
+        assert_eq!(
+            map.pairs,
+            vec![(0x1010, 0x10000), (0x10008, 0x20000), (0x20018, 0x30000)]
+        );
     }
 
     #[test]
     fn two_lanes_find_the_same_map() {
         let (mem, plan, _) = game_memory();
         let map = PointerMap::build(&mut [mem.clone(), mem], &plan).expect("scan");
-        assert_eq!(map.addrs, vec![0x1010, 0x10008, 0x20018]);
+        let addrs: Vec<u64> = map.pairs.iter().map(|p| p.0).collect();
+        assert_eq!(addrs, vec![0x1010, 0x10008, 0x20018]);
     }
 
     #[test]

@@ -46,13 +46,28 @@ fn writers_names_add_score_while_the_game_keeps_ticking() {
     let mut game = game(&[]);
     let pid = game.pid.to_string();
     let expr = score_expr(&game);
-    let child = Command::new(pvtui_bin())
+    let mut child = Command::new(pvtui_bin())
         .args(["writers", "--json", "--seconds", "2", "--pid", &pid, &expr])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("run pvtui writers");
-    let mut child = child;
+    // Once the breakpoints are set, a thread started now must be picked up.
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stderr, &mut first).expect("pvtui stderr");
+    if first.contains("no hardware breakpoints") {
+        let _ = child.wait();
+        eprintln!("SKIPPED writers test: {}", first.trim());
+        return;
+    }
+    assert!(first.starts_with("watching writes"), "{first}");
+    game.send("spawn");
+    let late_tid: u64 = game
+        .expect_line("thread=")
+        .trim_start_matches("thread=")
+        .parse()
+        .expect("a thread id");
     // While it samples, poke the game and watch its tick counter move.
     let mut ticks = Vec::new();
     while child.try_wait().expect("wait for pvtui").is_none() {
@@ -63,13 +78,10 @@ fn writers_names_add_score_while_the_game_keeps_ticking() {
         .expect("signal the game");
         ticks.push(show(&mut game).1);
     }
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).expect("stderr");
     let out = child.wait_with_output().expect("pvtui output");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if stderr.contains("no hardware breakpoints") {
-        eprintln!("SKIPPED writers test: {}", stderr.trim());
-        return;
-    }
-    assert!(out.status.success(), "pvtui writers failed: {stderr}");
+    assert!(out.status.success(), "pvtui writers failed: {first}{rest}");
     let report: Value = serde_json::from_slice(&out.stdout).expect("one JSON report");
     let hits = report["hits"].as_array().expect("hits");
     let add_score = hits
@@ -78,7 +90,20 @@ fn writers_names_add_score_while_the_game_keeps_ticking() {
         .unwrap_or_else(|| panic!("no hit in add_score: {report}"));
     assert!(add_score["count"].as_u64().unwrap_or(0) >= 1, "{report}");
     assert_eq!(add_score["module"], "game", "{report}");
-    assert_eq!(add_score["tids"][0].as_u64(), Some(game.pid as u64));
+    let tids: Vec<u64> = add_score["tids"]
+        .as_array()
+        .expect("tids")
+        .iter()
+        .filter_map(Value::as_u64)
+        .collect();
+    assert!(
+        tids.contains(&(game.pid as u64)),
+        "main thread missing: {report}"
+    );
+    assert!(
+        tids.contains(&late_tid),
+        "the thread started during sampling was not watched: {report}"
+    );
     // Nothing else writes the score.
     assert!(
         hits.iter().all(|h| h["function"] == "add_score"),
