@@ -4,7 +4,7 @@
 //! owns one concern:
 //!
 //! - [`sys`]: the raw kernel interface (`pidfd_open`, `process_vm_readv/writev`
-//!   with flags, the capability probe). The only module with `unsafe`.
+//!   with flags, perf breakpoints, the capability probe). The only module with `unsafe`.
 //! - [`process`]: attaching to a target, its memory maps, batched never-block
 //!   reads, verified writes, residency checks and the deadline worker.
 //! - [`symbols`]: ELF symbols of every mapped object, with load bias.

@@ -502,6 +502,52 @@ mod tests {
     }
 
     #[test]
+    fn a_breakpoint_on_our_own_thread_samples_each_write() {
+        let mut watched = Box::new(0u64);
+        let addr = std::ptr::addr_of_mut!(*watched) as u64;
+        let bp = Breakpoint {
+            addr,
+            len: 8,
+            access: HW_BREAKPOINT_W,
+        };
+        let tid = nix::unistd::gettid().as_raw();
+        let mut event = match PerfBreakpoint::open(tid, bp, 1) {
+            Ok(event) => event,
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::ENOENT | libc::EOPNOTSUPP | libc::ENODEV)
+                ) =>
+            {
+                eprintln!("SKIPPED: no hardware breakpoints on this machine ({e})");
+                return;
+            }
+            Err(e) => panic!("perf_event_open: {e}"),
+        };
+        for i in 1..=5u64 {
+            // black_box keeps each store: the compiler may not merge them.
+            std::hint::black_box(&mut *watched);
+            *watched = i;
+            std::hint::black_box(&mut *watched);
+        }
+        let mut samples = Vec::new();
+        event.drain(|r| samples.push(r));
+        let tids: Vec<u32> = samples
+            .iter()
+            .filter_map(|r| match r {
+                PerfRecord::Sample { tid, .. } => Some(*tid),
+                PerfRecord::Lost { .. } => None,
+            })
+            .collect();
+        assert_eq!(tids.len(), 5, "{samples:?}");
+        assert!(tids.iter().all(|&t| t == tid as u32));
+        // Drained: nothing is read twice.
+        let mut again = Vec::new();
+        event.drain(|r| again.push(r));
+        assert!(again.is_empty());
+    }
+
+    #[test]
     fn too_many_iovecs_is_refused_before_the_kernel() {
         let remote = vec![RemoteRange { addr: 0, len: 0 }; IOV_MAX + 1];
         let err = process_vm_readv(std::process::id() as i32, &mut [], &remote, 0)
