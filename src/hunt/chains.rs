@@ -243,9 +243,10 @@ pub fn resolve_all<S: Source>(
                     level + 1
                 )),
                 None => Err(format!(
-                    "the pointer at {:#x} (step {}) could not be read",
+                    "the pointer at {:#x} (step {}) could not be read: {}",
                     outcome.addr,
-                    level + 1
+                    level + 1,
+                    outcome.first_unread().map_or("short read", |u| u.as_str())
                 )),
             };
         }

@@ -98,9 +98,11 @@ pub struct ScanPlan {
 }
 
 impl ScanPlan {
-    /// Reads every readable region; counts as pointers the values that point
-    /// into writable memory (where the structures a chain passes through live:
-    /// pointers into code or read-only data never lead to a changing value).
+    /// Reads every readable and writable region, and counts as pointers the
+    /// values that point into writable memory. A chain to a changing value
+    /// passes only through writable memory: read-only data (RELRO included)
+    /// is fixed at load time and cannot hold a pointer to the heap, and
+    /// pointers into code or constants never lead to a changing value.
     pub fn for_maps(maps: &Maps) -> ScanPlan {
         let read = maps
             .readable()

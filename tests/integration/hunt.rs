@@ -233,6 +233,16 @@ fn pointer_chain_is_found_and_survives_a_restart_with_another_heap_layout() {
         summary["dropped"].as_u64().unwrap_or(0) > 0,
         "the short cut through the old layout should be dropped: {lines:#?}"
     );
+    // Without an address, every chain that still resolves is kept.
+    let (ok, lines, stderr) = pvtui(&["pointers", "--json", "--pid", &pid2, "--from", saved_arg]);
+    assert!(ok, "re-check failed: {stderr}");
+    let resolving = json_lines(&lines);
+    let (all, resolving) = resolving.split_last().expect("summary");
+    assert!(resolving.len() >= kept.len(), "{lines:#?}");
+    assert_eq!(
+        all["kept"].as_u64().unwrap_or(0) + all["dropped"].as_u64().unwrap_or(0),
+        (found.len() - 1) as u64
+    );
     // The kept expression reads the new score.
     let expr = kept[0]["expr"].as_str().expect("expr");
     let (ok, lines, stderr) = pvtui(&["read", "--json", "--pid", &pid2, expr]);
