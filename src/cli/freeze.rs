@@ -25,7 +25,8 @@ pub struct FreezeArgs {
     /// The process to write into
     #[arg(long)]
     pub pid: i32,
-    /// Where, as a watch expression with its type (`score:u32`, `*(*p+8)+0x1c:i32`)
+    /// Where, as a watch expression with its type (`score:u32`, `*(*p+8)+0x1c:i32`);
+    /// its pointers are followed once, at the start, and that address is held
     #[arg(value_name = "EXPR")]
     pub expr: String,
     /// The value to hold, written as for `pvtui write`

@@ -388,3 +388,67 @@ fn freeze_reports_each_failed_rewrite_and_fails() {
     assert!(!ok);
     assert!(stderr.contains("--interval 0"), "{stderr}");
 }
+
+/// Runs `pvtui writers --json` for `seconds` while poking the game; the report.
+fn writers_while_playing(game: &mut Fixture, extra: &[&str], expr: &str) -> Value {
+    let pid = game.pid.to_string();
+    let mut args = vec!["writers", "--json", "--seconds", "1", "--pid", &pid];
+    args.extend_from_slice(extra);
+    args.push(expr);
+    let mut child = Command::new(pvtui_bin())
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run pvtui writers");
+    while child.try_wait().expect("wait for pvtui").is_none() {
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(game.pid),
+            nix::sys::signal::Signal::SIGUSR1,
+        )
+        .expect("signal the game");
+        show(game);
+    }
+    let out = child.wait_with_output().expect("pvtui output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "pvtui writers failed: {stderr}");
+    serde_json::from_slice(&out.stdout).expect("one JSON report")
+}
+
+#[test]
+fn writers_with_reads_sees_the_readers_of_a_pointer_nobody_writes() {
+    if skip_unless_root(
+        "writers_with_reads_sees_the_readers_of_a_pointer_nobody_writes",
+        "perf breakpoints on another process need CAP_PERFMON",
+    ) {
+        return;
+    }
+    let mut game = game(&[]);
+    let probe = Command::new(pvtui_bin())
+        .args([
+            "writers",
+            "--seconds",
+            "0.1",
+            "--pid",
+            &game.pid.to_string(),
+            "g_world",
+        ])
+        .output()
+        .expect("run pvtui writers");
+    if String::from_utf8_lossy(&probe.stderr).contains("no hardware breakpoints") {
+        eprintln!("SKIPPED: no hardware breakpoints on this machine");
+        return;
+    }
+    // g_world is set once at start: no writes, but add_score reads it.
+    let writes = writers_while_playing(&mut game, &[], "g_world");
+    assert_eq!(writes["total"], 0, "{writes}");
+    let reads = writers_while_playing(&mut game, &["--reads"], "g_world");
+    assert_eq!(reads["access"], "read-write");
+    let functions: Vec<&str> = reads["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .filter_map(|h| h["function"].as_str())
+        .collect();
+    assert!(functions.contains(&"add_score"), "{reads}");
+}
