@@ -176,9 +176,7 @@ fn pointer_chain_is_found_and_survives_a_restart_with_another_heap_layout() {
     let first = game(&[]);
     let pid = first.pid.to_string();
     let score = format!("{:#x}:u32", first.addr("score"));
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("hunt");
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let saved = dir.join(format!("chains-{}.ptr", first.pid));
+    let saved = std::env::temp_dir().join(format!("pvtui-chains-{}.ptr", first.pid));
     let saved_arg = saved.to_str().expect("utf-8 path");
     let (ok, lines, stderr) = pvtui(&[
         "pointers", "--json", "--pid", &pid, "--depth", "3", "--save", saved_arg, &score,
@@ -262,9 +260,7 @@ fn pointers_refuses_damaged_files_and_bad_bounds() {
     }
     let game = game(&[]);
     let pid = game.pid.to_string();
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("hunt");
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let junk = dir.join(format!("junk-{}.ptr", game.pid));
+    let junk = std::env::temp_dir().join(format!("pvtui-junk-{}.ptr", game.pid));
     std::fs::write(&junk, "pvtui-pointers 1 0000000000000000\n{}\n").expect("write");
     let (ok, _, stderr) = pvtui(&[
         "pointers",
