@@ -79,6 +79,13 @@ pub fn run(args: &WritersArgs) -> Result<ExitCode> {
         let left = deadline.map_or(RESCAN, |d| d.saturating_duration_since(now).min(RESCAN));
         let target = &attached.target;
         let ready = writers.wait(left, &[stop.fd(), target.exit_fd()])?;
+        if !args.json {
+            // Live, so a run ended by Ctrl-C shows progress: each new instruction once.
+            for ip in writers.take_new() {
+                let place = place_of_ip(ip, &attached.symbols, &NoLines);
+                eprintln!("new: {:#x} {}", ip, place.label());
+            }
+        }
         if ready {
             if stop.received().is_some() {
                 break;
@@ -161,9 +168,10 @@ fn report(
     }
     let what = if args.reads { "accesses" } else { "writes" };
     println!(
-        "{total} {what} to {} by {} instructions in {:.1} s{}",
+        "{total} {what} to {} by {} instruction{} in {:.1} s{}",
         crate::hunt::printable(&args.expr),
         places.len(),
+        if places.len() == 1 { "" } else { "s" },
         elapsed.as_secs_f64(),
         if exited { " (the target exited)" } else { "" }
     );

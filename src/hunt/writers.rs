@@ -66,6 +66,8 @@ pub struct Writers {
     bp: Breakpoint,
     events: HashMap<i32, PerfBreakpoint>,
     hits: BTreeMap<u64, Hit>,
+    /// Instruction addresses seen for the first time since [`Writers::take_new`].
+    fresh: Vec<u64>,
     lost: u64,
     /// Threads that could not get a breakpoint (and why), e.g. slots used up.
     refused: BTreeMap<i32, String>,
@@ -80,6 +82,7 @@ impl Writers {
             bp,
             events: HashMap::new(),
             hits: BTreeMap::new(),
+            fresh: Vec::new(),
             lost: 0,
             refused: BTreeMap::new(),
         };
@@ -176,11 +179,14 @@ impl Writers {
 
     /// Collects the samples waiting in every ring buffer.
     pub fn drain(&mut self) {
-        let (hits, lost) = (&mut self.hits, &mut self.lost);
+        let (hits, lost, fresh) = (&mut self.hits, &mut self.lost, &mut self.fresh);
         for event in self.events.values_mut() {
             event.drain(|record| match record {
                 PerfRecord::Sample { ip, tid, .. } => {
-                    let hit = hits.entry(ip).or_default();
+                    let hit = hits.entry(ip).or_insert_with(|| {
+                        fresh.push(ip);
+                        Hit::default()
+                    });
                     hit.count += 1;
                     hit.tids.insert(tid);
                 }
@@ -192,6 +198,11 @@ impl Writers {
     /// Each sampled instruction address with its count and threads, by address.
     pub fn hits(&self) -> &BTreeMap<u64, Hit> {
         &self.hits
+    }
+
+    /// The instruction addresses seen for the first time since the last call.
+    pub fn take_new(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.fresh)
     }
 
     /// Samples the kernel dropped because a buffer was full.
