@@ -67,6 +67,9 @@ pub enum Error {
     #[error("scan file {path}: {why}")]
     ScanFile { path: String, why: String },
 
+    #[error("hardware breakpoint: {0}")]
+    Breakpoint(String),
+
     #[error("{0}")]
     Usage(String),
 }

@@ -4,12 +4,13 @@
 //! owns one concern:
 //!
 //! - [`sys`]: the raw kernel interface (`pidfd_open`, `process_vm_readv/writev`
-//!   with flags, the capability probe). The only module with `unsafe`.
+//!   with flags, perf breakpoints, the capability probe). The only module with `unsafe`.
 //! - [`process`]: attaching to a target, its memory maps, batched never-block
 //!   reads, verified writes, residency checks and the deadline worker.
 //! - [`symbols`]: ELF symbols of every mapped object, with load bias.
 //! - [`expr`]: watch expressions, types and value codecs.
 //! - [`search`]: regex, byte-pattern and value scans over target memory.
+//! - [`hunt`]: who writes an address, pointer chains to it, holding a value.
 //! - [`poller`]: the thread that owns the target and polls watches.
 //! - [`tui`]: the terminal user interface.
 //! - [`demo`]: the built-in demo target (`pvtui demo`).
@@ -21,6 +22,7 @@ pub mod cli;
 pub mod demo;
 pub mod error;
 pub mod expr;
+pub mod hunt;
 pub mod poller;
 pub mod process;
 pub mod search;

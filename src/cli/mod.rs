@@ -5,8 +5,10 @@
 
 mod demo;
 mod dump;
+mod freeze;
 mod maps;
 mod numbers;
+mod pointers;
 mod probe;
 mod read;
 mod scan;
@@ -14,6 +16,7 @@ mod search;
 mod ui;
 mod watch;
 mod write;
+mod writers;
 
 use std::process::ExitCode;
 
@@ -59,6 +62,12 @@ enum Command {
     Search(search::SearchArgs),
     /// Find the places holding a value; narrow them with --save / --from
     Scan(scan::ScanArgs),
+    /// Which instructions write (or read) a place: hardware breakpoints, the target never stops
+    Writers(writers::WritersArgs),
+    /// Chains of pointers from static places to an address, that survive a restart
+    Pointers(pointers::PointersArgs),
+    /// Hold a value at a watch expression, rewriting it every interval
+    Freeze(freeze::FreezeArgs),
 }
 
 /// Runs pvtui with the process's arguments.
@@ -87,6 +96,9 @@ pub fn main() -> ExitCode {
         Some(Command::DemoTarget) => Ok(crate::demo::run()),
         Some(Command::Search(args)) => search::run(&args),
         Some(Command::Scan(args)) => scan::run(&args),
+        Some(Command::Writers(args)) => writers::run(&args),
+        Some(Command::Pointers(args)) => pointers::run(&args),
+        Some(Command::Freeze(args)) => freeze::run(&args),
         None => ui::run(cli.ui),
     };
     match result {
@@ -114,6 +126,9 @@ impl Command {
             Command::Search(a) => a.json,
             Command::Scan(a) => a.json,
             Command::Probe(a) => a.json,
+            Command::Writers(a) => a.json,
+            Command::Pointers(a) => a.json,
+            Command::Freeze(a) => a.json,
             Command::Demo(_) | Command::DemoTarget => false,
         }
     }
@@ -178,4 +193,18 @@ fn parse_size(s: &str) -> std::result::Result<usize, String> {
         .and_then(|n| n.checked_mul(1 << shift))
         .filter(|n| *n > 0)
         .ok_or_else(|| format!("{s:?} is not a size such as 4096, 64K or 1M"))
+}
+
+/// Parses a duration in seconds (`2`, `0.5`), more than 0 and at most a week.
+fn parse_seconds(s: &str) -> std::result::Result<std::time::Duration, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !(secs > 0.0 && secs <= 7.0 * 86400.0) {
+        return Err(format!(
+            "{s:?}: give more than 0 and at most 604800 seconds"
+        ));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
 }

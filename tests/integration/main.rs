@@ -4,6 +4,7 @@
 mod engine;
 mod expr;
 mod hardening;
+mod hunt;
 mod native;
 mod search;
 mod tui;

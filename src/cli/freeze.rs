@@ -1,0 +1,232 @@
+//! `pvtui freeze`: hold a value at a watch expression, rewriting it every
+//! interval (and checking each rewrite) until Ctrl-C, a time limit or the
+//! target's exit, as the UI's freeze does.
+
+use std::os::fd::AsFd;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use serde_json::json;
+
+use crate::cli::print_json;
+use crate::cli::read::Attached;
+use crate::error::{Error, Result};
+use crate::hunt::printable;
+use crate::hunt::stop::StopSignals;
+use crate::hunt::target_expr::{Place, place_of};
+
+/// The longest interval accepted: a hold that rarely rewrites is no hold.
+const MAX_INTERVAL_MS: u64 = 60_000;
+
+#[derive(Debug, Args)]
+pub struct FreezeArgs {
+    /// The process to write into
+    #[arg(long)]
+    pub pid: i32,
+    /// Where, as a watch expression with its type (`score:u32`, `*(*p+8)+0x1c:i32`);
+    /// its pointers are followed once, at the start, and that address is held
+    #[arg(value_name = "EXPR")]
+    pub expr: String,
+    /// The value to hold, written as for `pvtui write`
+    #[arg(value_name = "VALUE", allow_hyphen_values = true)]
+    pub value: String,
+    /// Time between rewrites, 1 to 60000 ms
+    #[arg(long, value_name = "MS", default_value_t = 10)]
+    pub interval: u64,
+    /// Hold this long (default: until Ctrl-C or the target exits)
+    #[arg(long, value_name = "S", value_parser = super::parse_seconds)]
+    pub seconds: Option<Duration>,
+    /// Print events and the summary as JSON objects, one a line
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What the hold did.
+#[derive(Debug, Default)]
+struct Tally {
+    rewrites: u64,
+    /// The target had changed the value since the last rewrite.
+    restored: u64,
+    /// The value read back differed: the target wrote between our write and the check.
+    contested: u64,
+    failed: u64,
+}
+
+/// Why the hold ended.
+enum End {
+    Signal,
+    Time,
+    Exited,
+}
+
+pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
+    if args.interval == 0 || args.interval > MAX_INTERVAL_MS {
+        return Err(Error::Usage(format!(
+            "--interval {}: give 1 to {MAX_INTERVAL_MS} ms",
+            args.interval
+        )));
+    }
+    let stop = StopSignals::install()?;
+    let mut attached = Attached::open(args.pid, Duration::from_secs(1))?;
+    let place = place_of(
+        &args.expr,
+        &mut attached.worker,
+        &attached.maps,
+        &attached.symbols,
+    )?;
+    let bytes = place
+        .ty
+        .encode(&args.value)
+        .map_err(|e| Error::Usage(format!("{}: {e}", printable(&args.value))))?;
+    let expr = printable(&args.expr);
+    let interval = Duration::from_millis(args.interval);
+    let start = Instant::now();
+    let deadline = args.seconds.map(|s| start + s);
+    let mut tally = Tally::default();
+    let mut next = start;
+    let end = loop {
+        if let Some(end) = wait(&attached, &stop, next, deadline)? {
+            break end;
+        }
+        next += interval;
+        // Far behind (the machine was suspended): do not rewrite in a burst.
+        if next < Instant::now() {
+            next = Instant::now();
+        }
+        if let Err(e) = attached.refresh() {
+            if e.is_exit() || !attached.target.is_alive() {
+                break End::Exited;
+            }
+            report_failure(args, start, &tally, &e.to_string())?;
+            tally.failed += 1;
+            continue;
+        }
+        tally.rewrites += 1;
+        match attached.worker.write(&attached.maps, place.addr, &bytes) {
+            Ok(report) if report.written == bytes.len() => {
+                tally.restored += u64::from(report.before != bytes);
+                tally.contested += u64::from(report.after != bytes);
+            }
+            Ok(report) => {
+                tally.failed += 1;
+                let why = format!("wrote {} of {} bytes", report.written, bytes.len());
+                report_failure(args, start, &tally, &why)?;
+            }
+            Err(e) if e.is_exit() || !attached.target.is_alive() => break End::Exited,
+            Err(e) => {
+                tally.failed += 1;
+                report_failure(args, start, &tally, &e.to_string())?;
+            }
+        }
+        if tally.rewrites == 1 && tally.failed == 0 {
+            announce(args, &place)?;
+        }
+    };
+    let why = match end {
+        End::Signal => "stopped",
+        End::Time => "time is up",
+        End::Exited => "the target exited",
+    };
+    let seconds = start.elapsed().as_secs_f64();
+    if args.json {
+        print_json(&json!({
+            "event": "done", "why": why, "seconds": seconds,
+            "rewrites": tally.rewrites, "restored": tally.restored,
+            "contested": tally.contested, "failed": tally.failed,
+        }))?;
+    } else {
+        println!(
+            "held {expr} for {seconds:.1} s ({why}): {} rewrites, the target changed it {} times, \
+             {} rewrites raced a write of its own, {} failed",
+            tally.rewrites, tally.restored, tally.contested, tally.failed
+        );
+    }
+    Ok(if tally.failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Says the hold has begun, once the first rewrite was made.
+fn announce(args: &FreezeArgs, place: &Place) -> Result<()> {
+    let expr = printable(&args.expr);
+    if args.json {
+        print_json(&json!({
+            "event": "holding", "expr": expr, "value": args.value,
+            "address": format!("{:#x}", place.addr), "type": place.ty.to_string(),
+            "interval_ms": args.interval,
+        }))?;
+    } else {
+        println!(
+            "holding {expr} = {} ({} at {:#x}) every {} ms",
+            printable(&args.value),
+            place.ty,
+            place.addr,
+            args.interval
+        );
+    }
+    Ok(())
+}
+
+fn report_failure(args: &FreezeArgs, start: Instant, tally: &Tally, why: &str) -> Result<()> {
+    let at = start.elapsed().as_secs_f64();
+    if args.json {
+        print_json(
+            &json!({"event": "failed", "seconds": at, "rewrite": tally.rewrites, "error": why}),
+        )
+    } else {
+        eprintln!("[{at:>8.3}s] rewrite {} failed: {why}", tally.rewrites);
+        Ok(())
+    }
+}
+
+/// Sleeps until `next`; says why the hold ends if it must.
+fn wait(
+    attached: &Attached,
+    stop: &StopSignals,
+    next: Instant,
+    deadline: Option<Instant>,
+) -> Result<Option<End>> {
+    loop {
+        let now = Instant::now();
+        if deadline.is_some_and(|d| now >= d) {
+            return Ok(Some(End::Time));
+        }
+        let until = deadline.map_or(next, |d| next.min(d));
+        let left = until.saturating_duration_since(now);
+        let exit_fd = attached.target.exit_fd();
+        let mut fds = [
+            PollFd::new(stop.fd(), PollFlags::POLLIN),
+            PollFd::new(exit_fd.as_fd(), PollFlags::POLLIN),
+        ];
+        // Rounded up: a timeout rounded down to 0 ms would spin until `next`.
+        let millis = i32::try_from(left.as_micros().div_ceil(1000)).unwrap_or(i32::MAX);
+        let timeout = PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX);
+        match poll(&mut fds, timeout) {
+            Ok(0) => {
+                if Instant::now() >= next {
+                    return Ok(None);
+                }
+            }
+            Ok(_) => {
+                let ready = |f: &PollFd<'_>| f.revents().is_some_and(|r| !r.is_empty());
+                if ready(&fds[0]) && stop.received().is_some() {
+                    return Ok(Some(End::Signal));
+                }
+                if ready(&fds[1]) || !attached.target.is_alive() {
+                    return Ok(Some(End::Exited));
+                }
+            }
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => {
+                return Err(Error::Kernel {
+                    call: "poll",
+                    source: e.into(),
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! `pvtui writers`: which instructions write (or read) a watched place,
+//! sampled by hardware breakpoints while the target runs on.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use serde_json::json;
+
+use crate::cli::print_json;
+use crate::cli::read::Attached;
+use crate::error::Result;
+use crate::hunt::stop::StopSignals;
+use crate::hunt::target_expr::place_of;
+use crate::hunt::writers::{Access, NoLines, Writers, breakpoint, place_of_ip};
+
+#[derive(Debug, Args)]
+pub struct WritersArgs {
+    /// The process to watch
+    #[arg(long)]
+    pub pid: i32,
+    /// The place, as a watch expression; its type gives the length (`score:u32`, `*(*p+8)+0x1c:u32`)
+    #[arg(value_name = "EXPR")]
+    pub expr: String,
+    /// Sample this long (default: until Ctrl-C or the target exits)
+    #[arg(long, value_name = "S", value_parser = super::parse_seconds)]
+    pub seconds: Option<Duration>,
+    /// Trap reads as well as writes
+    #[arg(long)]
+    pub reads: bool,
+    /// Print the report as one JSON object
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How often threads started since the last look get their breakpoint.
+const RESCAN: Duration = Duration::from_millis(200);
+
+pub fn run(args: &WritersArgs) -> Result<ExitCode> {
+    // Before any thread starts, so Ctrl-C reaches us as a readable fd.
+    let stop = StopSignals::install()?;
+    let mut attached = Attached::open(args.pid, Duration::from_secs(1))?;
+    let place = place_of(
+        &args.expr,
+        &mut attached.worker,
+        &attached.maps,
+        &attached.symbols,
+    )?;
+    let access = if args.reads {
+        Access::ReadsAndWrites
+    } else {
+        Access::Writes
+    };
+    let bp = breakpoint(place.addr, place.ty.size(), access)?;
+    let mut writers = Writers::open(&attached.target, bp)?;
+    let what = if args.reads {
+        "reads and writes"
+    } else {
+        "writes"
+    };
+    eprintln!(
+        "watching {what} of {} bytes at {:#x} on {} threads of pid {}{}",
+        bp.len,
+        bp.addr,
+        writers.threads_watched(),
+        args.pid,
+        if args.seconds.is_none() {
+            " (Ctrl-C to stop)"
+        } else {
+            ""
+        }
+    );
+    let start = Instant::now();
+    let deadline = args.seconds.map(|s| start + s);
+    let mut scanned = start;
+    let mut exited = false;
+    loop {
+        let now = Instant::now();
+        let left = deadline.map_or(RESCAN, |d| d.saturating_duration_since(now).min(RESCAN));
+        let target = &attached.target;
+        let ready = writers.wait(left, &[stop.fd(), target.exit_fd()])?;
+        if !args.json {
+            // Live, so a run ended by Ctrl-C shows progress: each new instruction once.
+            for ip in writers.take_new() {
+                let place = place_of_ip(ip, &attached.symbols, &NoLines);
+                eprintln!("new: {:#x} {}", ip, place.label());
+            }
+        }
+        if ready {
+            if stop.received().is_some() {
+                break;
+            }
+            if !target.is_alive() {
+                exited = true;
+                break;
+            }
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+        if scanned.elapsed() >= RESCAN {
+            scanned = Instant::now();
+            match writers.rescan() {
+                Ok(_) => {}
+                Err(e) if e.is_exit() => {
+                    exited = true;
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    writers.drain();
+    // Refresh so code loaded during sampling names its module.
+    let _ = attached.refresh();
+    report(args, &attached, &writers, start.elapsed(), exited)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(
+    args: &WritersArgs,
+    attached: &Attached,
+    writers: &Writers,
+    elapsed: Duration,
+    exited: bool,
+) -> Result<()> {
+    let places: Vec<_> = writers
+        .hits()
+        .iter()
+        .map(|(&ip, hit)| (place_of_ip(ip, &attached.symbols, &NoLines), hit))
+        .collect();
+    let total: u64 = places.iter().map(|(_, h)| h.count).sum();
+    if args.json {
+        let hits: Vec<_> = places
+            .iter()
+            .map(|(p, h)| {
+                json!({
+                    "ip": format!("{:#x}", p.ip),
+                    "count": h.count,
+                    "tids": h.tids,
+                    "function": p.function,
+                    "function_offset": p.function_offset,
+                    "module": p.module,
+                    "module_offset": p.module_offset,
+                    "line": p.line,
+                    "where": p.label(),
+                })
+            })
+            .collect();
+        let refused: Vec<_> = writers
+            .refused()
+            .iter()
+            .map(|(tid, why)| json!({"tid": tid, "error": why}))
+            .collect();
+        return print_json(&json!({
+            "pid": args.pid,
+            "expr": args.expr,
+            "access": if args.reads { "read-write" } else { "write" },
+            "seconds": elapsed.as_secs_f64(),
+            "threads": writers.threads_watched(),
+            "hits": hits,
+            "total": total,
+            "lost": writers.lost(),
+            "refused": refused,
+            "target_exited": exited,
+            "ip_after_access": true,
+        }));
+    }
+    let what = if args.reads { "accesses" } else { "writes" };
+    println!(
+        "{total} {what} to {} by {} instruction{} in {:.1} s{}",
+        crate::hunt::printable(&args.expr),
+        places.len(),
+        if places.len() == 1 { "" } else { "s" },
+        elapsed.as_secs_f64(),
+        if exited { " (the target exited)" } else { "" }
+    );
+    if !places.is_empty() {
+        println!("{:>9}  {:<18}  {:<40}  THREADS", "COUNT", "IP", "WHERE");
+    }
+    let mut sorted = places;
+    sorted.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.ip.cmp(&b.0.ip)));
+    for (place, hit) in &sorted {
+        let tids: Vec<String> = hit.tids.iter().map(u32::to_string).collect();
+        println!(
+            "{:>9}  {:<18}  {:<40}  {}",
+            hit.count,
+            format!("{:#x}", place.ip),
+            place.label(),
+            tids.join(",")
+        );
+    }
+    if !sorted.is_empty() {
+        println!(
+            "each IP is the instruction after the access: the breakpoint traps once it completes"
+        );
+    }
+    if writers.lost() > 0 {
+        println!("{} samples lost (the ring buffer was full)", writers.lost());
+    }
+    for (tid, why) in writers.refused() {
+        println!("thread {tid} not watched: {why}");
+    }
+    Ok(())
+}

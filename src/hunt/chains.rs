@@ -1,0 +1,362 @@
+//! Pointer chains as the user keeps them: relative to a module (never an
+//! absolute address), printed as a watch expression, saved to a versioned
+//! and checksummed file, and re-checked in a later run of the program.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::hunt::pointers::{Chain, POINTER, StaticArea};
+use crate::process::Maps;
+use crate::search::Source;
+use crate::symbols::SymbolTable;
+
+/// The first line of a chain file: magic and format version, then the checksum.
+const MAGIC: &str = "pvtui-pointers";
+const VERSION: u32 = 1;
+/// Longer chains than this are refused when loading: nobody scans that deep.
+const MAX_DEPTH: usize = 16;
+/// Chain files larger than this are refused rather than read into memory.
+const MAX_FILE: u64 = 256 << 20;
+
+/// A chain relative to a module: `module + module_offset -> +o1 -> ...`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedChain {
+    pub module: String,
+    pub module_offset: u64,
+    /// The symbol covering the static place and the offset into it, when one does.
+    pub symbol: Option<String>,
+    #[serde(default)]
+    pub symbol_offset: u64,
+    pub offsets: Vec<u64>,
+}
+
+impl SavedChain {
+    /// `chain` with its base named by module (and symbol where one covers it).
+    pub fn new(chain: &Chain, statics: &[StaticArea], symbols: &SymbolTable) -> Option<SavedChain> {
+        let area = statics
+            .iter()
+            .find(|s| s.start <= chain.base && chain.base < s.end)?;
+        let (symbol, symbol_offset) = match symbols.symbol_at(chain.base) {
+            Some((name, off)) => {
+                let bare = name
+                    .split_once('!')
+                    .map_or(name.clone(), |(_, s)| s.to_string());
+                // Only a name the expression syntax reads back unquoted.
+                let plain = crate::expr::parse_watch(&bare)
+                    .is_ok_and(|w| matches!(w.expr, crate::expr::Expr::Symbol(_)));
+                if plain { (Some(bare), off) } else { (None, 0) }
+            }
+            None => (None, 0),
+        };
+        Some(SavedChain {
+            module: area.module.clone(),
+            module_offset: chain.base - area.base,
+            symbol,
+            symbol_offset,
+            offsets: chain.offsets.clone(),
+        })
+    }
+
+    /// `game+0x4010 -> +0x8 -> +0x18 -> +0xc`
+    pub fn text(&self) -> String {
+        let mut out = format!("{}+{:#x}", self.module, self.module_offset);
+        for off in &self.offsets {
+            out.push_str(&format!(" -> +{off:#x}"));
+        }
+        crate::hunt::printable(&out)
+    }
+
+    /// The chain as a watch expression of type `ty`:
+    /// `*(*(*game!g_world+0x8)+0x18)+0xc:u32`.
+    pub fn expr(&self, ty: &str) -> String {
+        let mut e = match &self.symbol {
+            Some(sym) if self.symbol_offset == 0 => format!("{}!{sym}", self.module),
+            Some(sym) => format!("({}!{sym}+{:#x})", self.module, self.symbol_offset),
+            None => format!("([{}]+{:#x})", self.module, self.module_offset),
+        };
+        let last = self.offsets.len().saturating_sub(1);
+        for (i, off) in self.offsets.iter().enumerate() {
+            e = format!("*{e}+{off:#x}");
+            if i < last {
+                e = format!("({e})");
+            }
+        }
+        crate::hunt::printable(&format!("{e}:{ty}"))
+    }
+
+    /// Where the static place is in a run mapped as `maps`.
+    fn base_in(&self, maps: &Maps) -> Option<u64> {
+        let first = maps
+            .iter()
+            .find(|r| r.is_file() && r.name() == self.module)?;
+        first.start.checked_add(self.module_offset)
+    }
+}
+
+/// The target the chains were found for, as the file records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainFile {
+    pub version: u32,
+    /// The expression or address scanned for (informative: addresses change).
+    pub target: String,
+    /// The type the chains' expressions read.
+    pub ty: String,
+    pub depth: usize,
+    pub max_offset: u64,
+    pub chains: Vec<SavedChain>,
+}
+
+/// FNV-1a: a stable checksum that needs no dependency; it guards against
+/// truncation and editing mistakes, not against an adversary.
+fn checksum(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+fn file_err(path: &Path, why: impl std::fmt::Display) -> Error {
+    Error::ScanFile {
+        path: path.display().to_string(),
+        why: why.to_string(),
+    }
+}
+
+impl ChainFile {
+    /// Writes the file through a temporary file renamed into place, so a
+    /// reader never sees half a file.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let body = serde_json::to_string_pretty(self).map_err(|e| file_err(path, e))?;
+        let text = format!(
+            "{MAGIC} {VERSION} {:016x}\n{body}\n",
+            checksum(body.as_bytes())
+        );
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        let name = path
+            .file_name()
+            .ok_or_else(|| file_err(path, "is not a file name"))?;
+        let tmp = dir.unwrap_or(Path::new(".")).join(format!(
+            ".{}.tmp{}",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        let written = std::fs::File::create(&tmp).and_then(|mut f| {
+            f.write_all(text.as_bytes())?;
+            f.sync_all()
+        });
+        if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(file_err(path, e));
+        }
+        Ok(())
+    }
+
+    pub fn load(path: &Path) -> Result<ChainFile> {
+        let meta = std::fs::metadata(path).map_err(|e| file_err(path, e))?;
+        if meta.len() > MAX_FILE {
+            return Err(file_err(path, format!("larger than {MAX_FILE} bytes")));
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| file_err(path, e))?;
+        ChainFile::parse(&text).map_err(|why| file_err(path, why))
+    }
+
+    fn parse(text: &str) -> std::result::Result<ChainFile, String> {
+        let (head, body) = text
+            .split_once('\n')
+            .ok_or("not a pointer chain file (no header line)")?;
+        let mut fields = head.split(' ');
+        if fields.next() != Some(MAGIC) {
+            return Err("not a pointer chain file (written by `pvtui pointers --save`)".into());
+        }
+        let version: u32 = fields
+            .next()
+            .and_then(|v| v.parse().ok())
+            .ok_or("the header has no version")?;
+        if version != VERSION {
+            return Err(format!(
+                "format version {version}; this pvtui reads version {VERSION}"
+            ));
+        }
+        let sum = fields
+            .next()
+            .and_then(|s| u64::from_str_radix(s, 16).ok())
+            .ok_or("the header has no checksum")?;
+        let body = body.strip_suffix('\n').unwrap_or(body);
+        if checksum(body.as_bytes()) != sum {
+            return Err("checksum mismatch: the file is damaged or was edited".into());
+        }
+        let file: ChainFile = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        if let Some(bad) = file
+            .chains
+            .iter()
+            .find(|c| c.offsets.is_empty() || c.offsets.len() > MAX_DEPTH)
+        {
+            return Err(format!(
+                "a chain from {} has {} offsets (1 to {MAX_DEPTH} allowed)",
+                crate::hunt::printable(&bad.module),
+                bad.offsets.len()
+            ));
+        }
+        Ok(file)
+    }
+}
+
+/// Follows each chain in the current run: the address it leads to, or why
+/// it does not resolve. One batched read per level for all chains.
+pub fn resolve_all<S: Source>(
+    chains: &[SavedChain],
+    maps: &Maps,
+    source: &mut S,
+) -> Result<Vec<std::result::Result<u64, String>>> {
+    let mut at: Vec<std::result::Result<u64, String>> = chains
+        .iter()
+        .map(|c| {
+            c.base_in(maps).ok_or_else(|| {
+                format!("module {} is not mapped", crate::hunt::printable(&c.module))
+            })
+        })
+        .collect();
+    let depth = chains.iter().map(|c| c.offsets.len()).max().unwrap_or(0);
+    for level in 0..depth {
+        let want: Vec<usize> = (0..chains.len())
+            .filter(|&i| at[i].is_ok() && level < chains[i].offsets.len())
+            .collect();
+        let ranges: Vec<(u64, usize)> = want
+            .iter()
+            .filter_map(|&i| at[i].as_ref().ok().map(|&a| (a, POINTER as usize)))
+            .collect();
+        let outcomes = source.read_ranges(&ranges)?;
+        for (&i, outcome) in want.iter().zip(&outcomes) {
+            let read = outcome
+                .bytes()
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map(u64::from_le_bytes);
+            at[i] = match read {
+                Some(ptr) if maps.find(ptr).is_some() => {
+                    Ok(ptr.wrapping_add(chains[i].offsets[level]))
+                }
+                Some(ptr) => Err(format!(
+                    "the pointer at {:#x} (step {}) is {ptr:#x}, not a mapped address",
+                    outcome.addr,
+                    level + 1
+                )),
+                None => Err(format!(
+                    "the pointer at {:#x} (step {}) could not be read: {}",
+                    outcome.addr,
+                    level + 1,
+                    outcome.first_unread().map_or("short read", |u| u.as_str())
+                )),
+            };
+        }
+    }
+    Ok(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::MemorySource;
+
+    fn chain() -> SavedChain {
+        SavedChain {
+            module: "game".into(),
+            module_offset: 0x4010,
+            symbol: Some("g_world".into()),
+            symbol_offset: 0,
+            offsets: vec![8, 0x18, 0xc],
+        }
+    }
+
+    #[test]
+    fn a_chain_prints_as_text_and_as_an_expression_pvtui_parses() {
+        let c = chain();
+        assert_eq!(c.text(), "game+0x4010 -> +0x8 -> +0x18 -> +0xc");
+        assert_eq!(c.expr("u32"), "*(*(*game!g_world+0x8)+0x18)+0xc:u32");
+        let by_module = SavedChain {
+            symbol: None,
+            ..chain()
+        };
+        let e = by_module.expr("u32");
+        assert_eq!(e, "*(*(*([game]+0x4010)+0x8)+0x18)+0xc:u32");
+        for text in [c.expr("u32"), e] {
+            let w = crate::expr::parse_watch(&text).expect("parses");
+            assert_eq!(w.expr.depth(), 3, "{text}");
+        }
+    }
+
+    #[test]
+    fn files_round_trip_and_damage_is_refused() {
+        let dir = std::env::temp_dir().join(format!("pvtui-chains-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("chains.ptr");
+        let file = ChainFile {
+            version: VERSION,
+            target: "score".into(),
+            ty: "u32".into(),
+            depth: 3,
+            max_offset: 4096,
+            chains: vec![chain()],
+        };
+        file.save(&path).expect("save");
+        assert_eq!(ChainFile::load(&path).expect("load"), file);
+        let text = std::fs::read_to_string(&path).expect("read");
+        std::fs::write(
+            &path,
+            text.replace("0x4010", "0x4011").replace("16400", "16401"),
+        )
+        .expect("edit");
+        let err = ChainFile::load(&path).expect_err("edited");
+        assert!(err.to_string().contains("checksum"), "{err}");
+        std::fs::write(&path, "hello\nworld").expect("junk");
+        let err = ChainFile::load(&path).expect_err("junk");
+        assert!(
+            err.to_string().contains("not a pointer chain file"),
+            "{err}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn chains_resolve_through_memory_or_say_where_they_broke() {
+        let maps = Maps::parse(
+            "1000-2000 r--p 00000000 08:01 42 /usr/bin/game\n\
+             5000-6000 rw-p 00004000 08:01 42 /usr/bin/game\n\
+             10000-40000 rw-p 00000000 00:00 0 [heap]\n",
+            "test",
+        )
+        .expect("maps");
+        let mut mem = MemorySource::new();
+        let mut data = vec![0u8; 0x1000];
+        data[0x10..0x18].copy_from_slice(&0x10000u64.to_le_bytes());
+        mem.map(0x5000, data);
+        let mut heap = vec![0u8; 0x100];
+        heap[8..16].copy_from_slice(&0x20000u64.to_le_bytes());
+        mem.map(0x10000, heap);
+        let mut level = vec![0u8; 0x100];
+        level[0x18..0x20].copy_from_slice(&0x30000u64.to_le_bytes());
+        mem.map(0x20000, level);
+        let good = chain();
+        let broken = SavedChain {
+            offsets: vec![8, 0x30, 0xc],
+            ..chain()
+        };
+        let absent = SavedChain {
+            module: "other".into(),
+            ..chain()
+        };
+        let got = resolve_all(&[good, broken, absent], &maps, &mut mem).expect("resolve");
+        assert_eq!(got[0], Ok(0x3000c));
+        assert!(
+            got[1]
+                .as_ref()
+                .is_err_and(|e| e.contains("(step 3) is 0x0")),
+            "{got:?}"
+        );
+        assert!(
+            got[2].as_ref().is_err_and(|e| e.contains("not mapped")),
+            "{got:?}"
+        );
+    }
+}

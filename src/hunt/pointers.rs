@@ -1,0 +1,548 @@
+//! Pointer scans, the way Cheat Engine does them: one pass over readable
+//! memory collects every aligned pointer-sized value that points into
+//! writable mapped memory, and a reverse search over that map finds the
+//! chains `static place -> +o1 -> +o2 ... = address`.
+//!
+//! The map is one flat array of `(address, value)` pairs sorted by address
+//! (16 bytes per pointer) and a by-value index of 4 bytes per pointer: no
+//! per-pointer allocation, and a range query for "who points into
+//! `[t - max_offset, t]`" is two binary searches.
+
+use std::sync::atomic::AtomicUsize;
+
+use crate::error::Result;
+use crate::process::{Maps, Region};
+use crate::search::Source;
+use crate::search::walk::{Control, Geometry, Piece, Visitor, run_lane, segments};
+
+/// Width and alignment of the pointers looked for (64-bit targets).
+pub const POINTER: u64 = 8;
+
+/// A place whose address is the same from run to run, relative to a module:
+/// a module's writable data, or the anonymous `.bss` right after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaticArea {
+    pub start: u64,
+    pub end: u64,
+    /// The file name of the module (`game`, `libc.so.6`).
+    pub module: String,
+    /// The start of the module's first mapping: the base offsets count from.
+    pub base: u64,
+}
+
+/// The static areas of a target: writable file mappings and anonymous
+/// writable mappings that start where such a module's mapping ends.
+pub fn static_areas(maps: &Maps) -> Vec<StaticArea> {
+    let regions = maps.regions();
+    let base_of = |path: &str| {
+        regions
+            .iter()
+            .filter(|r| r.path == path)
+            .map(|r| r.start)
+            .min()
+    };
+    let mut out = Vec::new();
+    let mut last_file: Option<&Region> = None;
+    for r in regions {
+        if r.is_file() {
+            last_file = Some(r);
+            if r.perms.write
+                && r.perms.read
+                && let Some(base) = base_of(&r.path)
+            {
+                out.push(StaticArea {
+                    start: r.start,
+                    end: r.end,
+                    module: r.name().to_string(),
+                    base,
+                });
+            }
+            continue;
+        }
+        let follows = last_file.filter(|f| f.end == r.start);
+        if let Some(file) = follows
+            && r.path.is_empty()
+            && r.perms.write
+            && r.perms.read
+            && let Some(base) = base_of(&file.path)
+        {
+            out.push(StaticArea {
+                start: r.start,
+                end: r.end,
+                module: file.name().to_string(),
+                base,
+            });
+        }
+        last_file = None;
+    }
+    out
+}
+
+/// Every pointer found: `pairs[i]` is `(address, value)`, sorted by
+/// address; `by_value` orders the entries by value.
+#[derive(Debug, Default)]
+pub struct PointerMap {
+    pairs: Vec<(u64, u64)>,
+    by_value: Vec<u32>,
+    /// Bytes read to build it.
+    pub bytes_read: u64,
+}
+
+/// What to scan: regions to read, and the ranges a value must fall in.
+#[derive(Debug)]
+pub struct ScanPlan {
+    /// `(start, end)` of the memory read, sorted.
+    pub read: Vec<(u64, u64)>,
+    /// `(start, end)` a value must point into, sorted and disjoint.
+    pub targets: Vec<(u64, u64)>,
+}
+
+impl ScanPlan {
+    /// Reads every readable and writable region, and counts as pointers the
+    /// values that point into writable memory. A chain to a changing value
+    /// passes only through writable memory: read-only data (RELRO included)
+    /// is fixed at load time and cannot hold a pointer to the heap, and
+    /// pointers into code or constants never lead to a changing value.
+    pub fn for_maps(maps: &Maps) -> ScanPlan {
+        let read = maps
+            .readable()
+            .filter(|r| r.perms.write)
+            .map(|r| (r.start, r.end))
+            .collect();
+        let targets = maps
+            .readable()
+            .filter(|r| r.perms.write)
+            .map(|r| (r.start, r.end))
+            .collect();
+        ScanPlan { read, targets }
+    }
+}
+
+/// Collects pointers from the pieces one lane reads.
+struct Collector<'a> {
+    targets: &'a [(u64, u64)],
+    found: Vec<(u64, u64)>,
+    bytes: u64,
+}
+
+impl Collector<'_> {
+    fn points_in(&self, value: u64) -> bool {
+        let i = self.targets.partition_point(|&(_, end)| end <= value);
+        self.targets
+            .get(i)
+            .is_some_and(|&(start, _)| start <= value)
+    }
+}
+
+impl Visitor for Collector<'_> {
+    fn piece(&mut self, piece: &Piece<'_>) {
+        self.bytes += piece.owned as u64;
+        let misalign = (POINTER - piece.addr % POINTER) % POINTER;
+        let mut i = misalign as usize;
+        while i < piece.owned && i + POINTER as usize <= piece.bytes.len() {
+            let word: [u8; 8] = match piece.bytes[i..i + 8].try_into() {
+                Ok(w) => w,
+                Err(_) => break,
+            };
+            let value = u64::from_le_bytes(word);
+            if value % 4 == 0 && self.points_in(value) {
+                self.found.push((piece.addr + i as u64, value));
+            }
+            i += POINTER as usize;
+        }
+    }
+}
+
+impl PointerMap {
+    /// One pass over `plan.read` through `sources` (one lane each, so reads
+    /// and matching overlap on two cores). Unreadable bytes are skipped.
+    pub fn build<S: Source>(sources: &mut [S], plan: &ScanPlan) -> Result<PointerMap> {
+        let geometry = Geometry {
+            overlap: POINTER as usize,
+            ..Geometry::default()
+        };
+        let ranges: Vec<(usize, u64, u64)> = plan
+            .read
+            .iter()
+            .enumerate()
+            .map(|(i, &(s, e))| (i, s, e))
+            .collect();
+        let segs = segments(&ranges, &geometry);
+        let next = AtomicUsize::new(0);
+        let ctl = Control::default();
+        let mut collectors: Vec<Collector<'_>> = sources
+            .iter()
+            .map(|_| Collector {
+                targets: &plan.targets,
+                found: Vec::new(),
+                bytes: 0,
+            })
+            .collect();
+        std::thread::scope(|scope| {
+            for (source, collector) in sources.iter_mut().zip(collectors.iter_mut()) {
+                let (segs, next, geometry, ctl) = (&segs, &next, &geometry, &ctl);
+                scope.spawn(move || run_lane(source, segs, next, geometry, ctl, collector));
+            }
+        });
+        if let Some(err) = ctl.take_error() {
+            return Err(err);
+        }
+        let bytes_read = collectors.iter().map(|c| c.bytes).sum();
+        // Appending grows the first lane's buffer in place where the
+        // allocator can (a large block is remapped, not copied).
+        let mut lanes = collectors.into_iter().map(|c| c.found);
+        let mut pairs = lanes.next().unwrap_or_default();
+        for mut more in lanes {
+            pairs.append(&mut more);
+        }
+        if u32::try_from(pairs.len()).is_err() {
+            return Err(crate::Error::Usage(format!(
+                "{} pointers found: more than a pointer map indexes; scan a smaller process",
+                pairs.len()
+            )));
+        }
+        pairs.sort_unstable();
+        pairs.dedup_by_key(|p| p.0);
+        Ok(PointerMap::from_pairs(pairs, bytes_read))
+    }
+
+    /// A map from `(address, value)` pairs sorted by address.
+    pub fn from_pairs(mut pairs: Vec<(u64, u64)>, bytes_read: u64) -> PointerMap {
+        pairs.shrink_to_fit();
+        let mut by_value: Vec<u32> = (0..pairs.len() as u32).collect();
+        by_value.sort_unstable_by_key(|&i| pairs[i as usize].1);
+        PointerMap {
+            pairs,
+            by_value,
+            bytes_read,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    fn addr(&self, i: usize) -> u64 {
+        self.pairs[i].0
+    }
+
+    fn value(&self, i: usize) -> u64 {
+        self.pairs[i].1
+    }
+
+    /// Entries whose value lies in `[lo, hi]`.
+    fn pointing_into(&self, lo: u64, hi: u64) -> &[u32] {
+        let from = self
+            .by_value
+            .partition_point(|&i| self.value(i as usize) < lo);
+        let to = self
+            .by_value
+            .partition_point(|&i| self.value(i as usize) <= hi);
+        &self.by_value[from..to]
+    }
+
+    /// Entries whose address lies in `[lo, hi]`.
+    fn located_in(&self, lo: u64, hi: u64) -> std::ops::Range<usize> {
+        self.pairs.partition_point(|p| p.0 < lo)..self.pairs.partition_point(|p| p.0 <= hi)
+    }
+}
+
+/// Bounds of a reverse search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bounds {
+    /// Most pointers followed from a static place to the address.
+    pub depth: usize,
+    /// Largest offset added after a pointer.
+    pub max_offset: u64,
+    /// Most chains reported.
+    pub max_chains: usize,
+}
+
+/// `base -> +offsets[0] -> ... = address`: read the pointer at `base`, add
+/// the first offset, read the pointer there, ... the last offset gives the address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chain {
+    pub base: u64,
+    pub offsets: Vec<u64>,
+}
+
+/// The deepest search [`find_chains`] does: levels are bits of a byte.
+pub const MAX_DEPTH: usize = 8;
+
+/// Chains from static places to `target`, shortest first, at most
+/// `bounds.max_chains`; `bounds.depth` is capped at [`MAX_DEPTH`].
+///
+/// Breadth first, backwards: level 1 holds the pointers into
+/// `[target - max_offset, target]`, level k those into the same window
+/// before a level k-1 pointer's address. A pointer may sit on several
+/// levels (a struct's field is both near the target and on a longer, more
+/// stable path to it), but enters each level once, so each level costs at
+/// most one pass over the map. Chains are then read forwards from the
+/// static pointers found, each step going down exactly one level.
+pub fn find_chains(
+    map: &PointerMap,
+    statics: &[StaticArea],
+    target: u64,
+    bounds: Bounds,
+) -> Vec<Chain> {
+    let depth = bounds.depth.min(MAX_DEPTH);
+    let mut levels = vec![0u8; map.len()];
+    let is_static = |addr: u64| {
+        let i = statics.partition_point(|s| s.end <= addr);
+        statics.get(i).is_some_and(|s| s.start <= addr)
+    };
+    let mut frontier: Vec<u64> = vec![target];
+    let mut roots: Vec<(usize, u32)> = Vec::new();
+    for k in 1..=depth {
+        let bit = 1u8 << (k - 1);
+        let mut next = Vec::new();
+        for &t in &frontier {
+            for &e in map.pointing_into(t.saturating_sub(bounds.max_offset), t) {
+                let slot = &mut levels[e as usize];
+                if *slot & bit != 0 {
+                    continue;
+                }
+                *slot |= bit;
+                let addr = map.addr(e as usize);
+                if is_static(addr) {
+                    // A chain ends here; following it further only makes it longer.
+                    roots.push((k, e));
+                } else {
+                    next.push(addr);
+                }
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        frontier = next;
+    }
+    roots.sort_unstable_by_key(|&(k, e)| (k, map.addr(e as usize)));
+    let mut chains = Vec::new();
+    for (k, e) in roots {
+        let mut path = Path {
+            root: map.addr(e as usize),
+            offsets: Vec::with_capacity(k),
+        };
+        walk_forward(map, &levels, target, bounds, e, k, &mut path, &mut chains);
+        if chains.len() >= bounds.max_chains {
+            chains.truncate(bounds.max_chains);
+            break;
+        }
+    }
+    chains
+}
+
+/// A chain being built: its static root and the offsets so far.
+struct Path {
+    root: u64,
+    offsets: Vec<u64>,
+}
+
+/// Every path from entry `e` at level `k` down to the target, appended to `chains`.
+#[allow(clippy::too_many_arguments)]
+fn walk_forward(
+    map: &PointerMap,
+    level: &[u8],
+    target: u64,
+    bounds: Bounds,
+    e: u32,
+    k: usize,
+    path: &mut Path,
+    chains: &mut Vec<Chain>,
+) {
+    if chains.len() >= bounds.max_chains {
+        return;
+    }
+    let value = map.value(e as usize);
+    if k == 1 {
+        if (value..=value.saturating_add(bounds.max_offset)).contains(&target) {
+            let mut offsets = path.offsets.clone();
+            offsets.push(target - value);
+            chains.push(Chain {
+                base: path.root,
+                offsets,
+            });
+        }
+        return;
+    }
+    for c in map.located_in(value, value.saturating_add(bounds.max_offset)) {
+        if level[c] & (1 << (k - 2)) == 0 {
+            continue;
+        }
+        path.offsets.push(map.addr(c) - value);
+        walk_forward(map, level, target, bounds, c as u32, k - 1, path, chains);
+        path.offsets.pop();
+        if chains.len() >= bounds.max_chains {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::MemorySource;
+
+    fn area(start: u64, end: u64) -> StaticArea {
+        StaticArea {
+            start,
+            end,
+            module: "game".into(),
+            base: start,
+        }
+    }
+
+    /// static 0x1000 -> heap 0x10000 (+8) -> 0x20000 (+0x18) -> 0x30000 (+0xc) = target
+    fn game_memory() -> (MemorySource, ScanPlan, u64) {
+        let mut mem = MemorySource::new();
+        let mut data = vec![0u8; 0x100];
+        data[0x10..0x18].copy_from_slice(&0x10000u64.to_le_bytes());
+        mem.map(0x1000, data);
+        let mut world = vec![0u8; 0x100];
+        world[8..16].copy_from_slice(&0x20000u64.to_le_bytes());
+        mem.map(0x10000, world);
+        let mut level = vec![0u8; 0x100];
+        level[0x18..0x20].copy_from_slice(&0x30000u64.to_le_bytes());
+        // A decoy pointing far past the window.
+        level[0x40..0x48].copy_from_slice(&0x2f000u64.to_le_bytes());
+        mem.map(0x20000, level);
+        mem.map(0x30000, vec![0u8; 0x100]);
+        let spans = [
+            (0x1000, 0x1100),
+            (0x10000, 0x10100),
+            (0x20000, 0x20100),
+            (0x30000, 0x30100),
+        ];
+        let plan = ScanPlan {
+            read: spans.to_vec(),
+            targets: spans.to_vec(),
+        };
+        (mem, plan, 0x3000c)
+    }
+
+    #[test]
+    fn the_map_holds_aligned_pointers_into_targets_only() {
+        let (mem, plan, _) = game_memory();
+        let map = PointerMap::build(&mut [mem], &plan).expect("scan");
+        assert_eq!(
+            map.pairs,
+            vec![(0x1010, 0x10000), (0x10008, 0x20000), (0x20018, 0x30000)]
+        );
+    }
+
+    #[test]
+    fn two_lanes_find_the_same_map() {
+        let (mem, plan, _) = game_memory();
+        let map = PointerMap::build(&mut [mem.clone(), mem], &plan).expect("scan");
+        let addrs: Vec<u64> = map.pairs.iter().map(|p| p.0).collect();
+        assert_eq!(addrs, vec![0x1010, 0x10008, 0x20018]);
+    }
+
+    #[test]
+    fn finds_the_three_level_chain_from_the_static_place() {
+        let (mem, plan, target) = game_memory();
+        let map = PointerMap::build(&mut [mem], &plan).expect("scan");
+        let statics = [area(0x1000, 0x1100)];
+        let bounds = Bounds {
+            depth: 3,
+            max_offset: 0x100,
+            max_chains: 10,
+        };
+        let chains = find_chains(&map, &statics, target, bounds);
+        assert_eq!(
+            chains,
+            vec![Chain {
+                base: 0x1010,
+                offsets: vec![8, 0x18, 0xc]
+            }]
+        );
+        // Too shallow, or offsets too small: no chain.
+        let shallow = Bounds { depth: 2, ..bounds };
+        assert!(find_chains(&map, &statics, target, shallow).is_empty());
+        let narrow = Bounds {
+            max_offset: 0x10,
+            ..bounds
+        };
+        assert!(find_chains(&map, &statics, target, narrow).is_empty());
+    }
+
+    #[test]
+    fn a_short_cut_does_not_hide_the_longer_chain() {
+        // With a wide window the static pointer reaches the target directly,
+        // and the heap pointers sit on two levels at once.
+        let (mem, plan, target) = game_memory();
+        let map = PointerMap::build(&mut [mem], &plan).expect("scan");
+        let bounds = Bounds {
+            depth: 3,
+            max_offset: 0x20100,
+            max_chains: 100,
+        };
+        let chains = find_chains(&map, &[area(0x1000, 0x1100)], target, bounds);
+        assert_eq!(
+            chains[0].offsets,
+            vec![0x2000c],
+            "shortest first: {chains:?}"
+        );
+        let true_chain = Chain {
+            base: 0x1010,
+            offsets: vec![8, 0x18, 0xc],
+        };
+        assert!(chains.contains(&true_chain), "{chains:?}");
+        assert!(
+            chains
+                .iter()
+                .all(|c| c.base == 0x1010 && c.offsets.len() <= 3)
+        );
+    }
+
+    #[test]
+    fn chains_are_capped() {
+        // Many static pointers straight at the target's struct.
+        let mut mem = MemorySource::new();
+        let mut data = vec![0u8; 0x100];
+        for i in 0..0x20usize {
+            data[i * 8..i * 8 + 8].copy_from_slice(&0x30000u64.to_le_bytes());
+        }
+        mem.map(0x1000, data);
+        mem.map(0x30000, vec![0u8; 0x10]);
+        let spans = [(0x1000, 0x1100), (0x30000, 0x30010)];
+        let plan = ScanPlan {
+            read: spans.to_vec(),
+            targets: spans.to_vec(),
+        };
+        let map = PointerMap::build(&mut [mem], &plan).expect("scan");
+        let bounds = Bounds {
+            depth: 3,
+            max_offset: 0x100,
+            max_chains: 5,
+        };
+        let chains = find_chains(&map, &[area(0x1000, 0x1100)], 0x30008, bounds);
+        assert_eq!(chains.len(), 5);
+        assert!(chains.iter().all(|c| c.offsets == vec![8]));
+    }
+
+    fn region(line: &str) -> Maps {
+        Maps::parse(line, "test").expect("maps")
+    }
+
+    #[test]
+    fn static_areas_are_module_data_and_the_bss_after_it() {
+        let maps = region(
+            "1000-2000 r--p 00000000 08:01 42 /usr/bin/game\n\
+             2000-3000 r-xp 00001000 08:01 42 /usr/bin/game\n\
+             3000-4000 rw-p 00002000 08:01 42 /usr/bin/game\n\
+             4000-5000 rw-p 00000000 00:00 0 \n\
+             9000-a000 rw-p 00000000 00:00 0 [heap]\n\
+             b000-c000 rw-p 00000000 00:00 0 \n",
+        );
+        let areas = static_areas(&maps);
+        assert_eq!(areas.len(), 2, "{areas:?}");
+        assert_eq!((areas[0].start, areas[0].base), (0x3000, 0x1000));
+        assert_eq!((areas[1].start, areas[1].module.as_str()), (0x4000, "game"));
+    }
+}

@@ -1,0 +1,450 @@
+//! The value hunter's tools against the "game" fixture: who writes the score
+//! (hardware breakpoints, the game never stops), pointer chains to it that
+//! survive a restart, and holding it from the command line.
+
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::util::{Fixture, fixture, pvtui_bin, skip_unless_root};
+
+fn game(args: &[&str]) -> Fixture {
+    Fixture::spawn(&fixture("game", "", &[]), args)
+}
+
+/// `score=S ticks=T`, printed by the game on `show`.
+fn show(game: &mut Fixture) -> (u64, u64) {
+    game.send("show");
+    let line = game.expect_line("score=");
+    let mut fields = line
+        .split_whitespace()
+        .filter_map(|f| f.split_once('=')?.1.parse::<u64>().ok());
+    match (fields.next(), fields.next()) {
+        (Some(s), Some(t)) => (s, t),
+        _ => panic!("unexpected show line {line:?}"),
+    }
+}
+
+/// The score as a watch expression through the game's own pointers.
+fn score_expr(game: &Fixture) -> String {
+    format!(
+        "*(*(*g_world+{})+{})+{}:u32",
+        game.number("level_off"),
+        game.number("box_off"),
+        game.number("score_off")
+    )
+}
+
+#[test]
+fn writers_names_add_score_while_the_game_keeps_ticking() {
+    if skip_unless_root(
+        "writers_names_add_score_while_the_game_keeps_ticking",
+        "perf breakpoints on another process need CAP_PERFMON",
+    ) {
+        return;
+    }
+    let mut game = game(&[]);
+    let pid = game.pid.to_string();
+    let expr = score_expr(&game);
+    let mut child = Command::new(pvtui_bin())
+        .args(["writers", "--json", "--seconds", "2", "--pid", &pid, &expr])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run pvtui writers");
+    // Once the breakpoints are set, a thread started now must be picked up.
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stderr, &mut first).expect("pvtui stderr");
+    if first.contains("no hardware breakpoints") {
+        let _ = child.wait();
+        eprintln!("SKIPPED writers test: {}", first.trim());
+        return;
+    }
+    assert!(first.starts_with("watching writes"), "{first}");
+    game.send("spawn");
+    let late_tid: u64 = game
+        .expect_line("thread=")
+        .trim_start_matches("thread=")
+        .parse()
+        .expect("a thread id");
+    // While it samples, poke the game and watch its tick counter move.
+    let mut ticks = Vec::new();
+    while child.try_wait().expect("wait for pvtui").is_none() {
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(game.pid),
+            nix::sys::signal::Signal::SIGUSR1,
+        )
+        .expect("signal the game");
+        ticks.push(show(&mut game).1);
+    }
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).expect("stderr");
+    let out = child.wait_with_output().expect("pvtui output");
+    assert!(out.status.success(), "pvtui writers failed: {first}{rest}");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("one JSON report");
+    let hits = report["hits"].as_array().expect("hits");
+    let add_score = hits
+        .iter()
+        .find(|h| h["function"] == "add_score")
+        .unwrap_or_else(|| panic!("no hit in add_score: {report}"));
+    assert!(add_score["count"].as_u64().unwrap_or(0) >= 1, "{report}");
+    assert_eq!(add_score["module"], "game", "{report}");
+    let tids: Vec<u64> = add_score["tids"]
+        .as_array()
+        .expect("tids")
+        .iter()
+        .filter_map(Value::as_u64)
+        .collect();
+    assert!(
+        tids.contains(&(game.pid as u64)),
+        "main thread missing: {report}"
+    );
+    assert!(
+        tids.contains(&late_tid),
+        "the thread started during sampling was not watched: {report}"
+    );
+    // Nothing else writes the score.
+    assert!(
+        hits.iter().all(|h| h["function"] == "add_score"),
+        "{report}"
+    );
+    // The game was never stopped: its own counter advanced while sampled.
+    assert!(
+        ticks.len() >= 2,
+        "too few samples during sampling: {ticks:?}"
+    );
+    assert!(
+        ticks.windows(2).all(|w| w[1] > w[0]),
+        "the tick counter stalled during sampling: {ticks:?}"
+    );
+    let (score, _) = show(&mut game);
+    let total = report["total"].as_u64().expect("total");
+    assert!(score >= total, "score {score} below {total} writes seen");
+}
+
+#[test]
+fn writers_refuses_an_unaligned_place_clearly() {
+    if skip_unless_root(
+        "writers_refuses_an_unaligned_place_clearly",
+        "attaching to a fixture",
+    ) {
+        return;
+    }
+    let game = game(&[]);
+    let pid = game.pid.to_string();
+    let out = Command::new(pvtui_bin())
+        .args(["writers", "--seconds", "1", "--pid", &pid, "g_world+1:u32"])
+        .output()
+        .expect("run pvtui writers");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not aligned to 4 bytes"), "{stderr}");
+}
+
+/// `pvtui ARGS`: (success, stdout lines, stderr).
+fn pvtui(args: &[&str]) -> (bool, Vec<String>, String) {
+    let out = Command::new(pvtui_bin())
+        .args(args)
+        .output()
+        .expect("run pvtui");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json_lines(lines: &[String]) -> Vec<Value> {
+    lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
+
+#[test]
+fn pointer_chain_is_found_and_survives_a_restart_with_another_heap_layout() {
+    if skip_unless_root(
+        "pointer_chain_is_found_and_survives_a_restart_with_another_heap_layout",
+        "reading a fixture's memory",
+    ) {
+        return;
+    }
+    let first = game(&[]);
+    let pid = first.pid.to_string();
+    let score = format!("{:#x}:u32", first.addr("score"));
+    let saved = std::env::temp_dir().join(format!("pvtui-chains-{}.ptr", first.pid));
+    let saved_arg = saved.to_str().expect("utf-8 path");
+    let (ok, lines, stderr) = pvtui(&[
+        "pointers", "--json", "--pid", &pid, "--depth", "3", "--save", saved_arg, &score,
+    ]);
+    assert!(ok, "pointers failed: {stderr}");
+    let found = json_lines(&lines);
+    let true_offsets = json!([
+        first.number("level_off"),
+        first.number("box_off"),
+        first.number("score_off")
+    ]);
+    let chain = found
+        .iter()
+        .find(|c| c["symbol"] == "g_world" && c["offsets"] == true_offsets)
+        .unwrap_or_else(|| panic!("the true chain is missing: {lines:#?}"));
+    assert_eq!(chain["module"], "game");
+    assert_eq!(
+        chain["expr"],
+        format!(
+            "*(*(*game!g_world+{:#x})+{:#x})+{:#x}:u32",
+            first.number("level_off"),
+            first.number("box_off"),
+            first.number("score_off")
+        )
+    );
+    let done = found.last().expect("summary");
+    assert_eq!(done["event"], "done");
+
+    // Another run, with the structs at other heap offsets.
+    let second = game(&["300"]);
+    let moved = second.addr("score");
+    assert_ne!(
+        moved - second.addr("world"),
+        first.addr("score") - first.addr("world"),
+        "the padding did not change the heap layout"
+    );
+    let pid2 = second.pid.to_string();
+    let want = format!("{moved:#x}");
+    let (ok, lines, stderr) = pvtui(&[
+        "pointers", "--json", "--pid", &pid2, "--from", saved_arg, &want,
+    ]);
+    assert!(ok, "re-check failed: {stderr}");
+    let kept = json_lines(&lines);
+    let (summary, kept) = kept.split_last().expect("summary");
+    assert!(
+        kept.iter()
+            .any(|c| c["symbol"] == "g_world" && c["offsets"] == true_offsets),
+        "the true chain did not survive: {lines:#?}"
+    );
+    assert!(kept.iter().all(|c| c["address"] == want.as_str()));
+    assert!(
+        summary["dropped"].as_u64().unwrap_or(0) > 0,
+        "the short cut through the old layout should be dropped: {lines:#?}"
+    );
+    // Without an address, every chain that still resolves is kept.
+    let (ok, lines, stderr) = pvtui(&["pointers", "--json", "--pid", &pid2, "--from", saved_arg]);
+    assert!(ok, "re-check failed: {stderr}");
+    let resolving = json_lines(&lines);
+    let (all, resolving) = resolving.split_last().expect("summary");
+    assert!(resolving.len() >= kept.len(), "{lines:#?}");
+    assert_eq!(
+        all["kept"].as_u64().unwrap_or(0) + all["dropped"].as_u64().unwrap_or(0),
+        (found.len() - 1) as u64
+    );
+    // The kept expression reads the new score.
+    let expr = kept[0]["expr"].as_str().expect("expr");
+    let (ok, lines, stderr) = pvtui(&["read", "--json", "--pid", &pid2, expr]);
+    assert!(ok, "{stderr}");
+    let reading: Value = serde_json::from_str(&lines[0]).expect("json");
+    assert_eq!(reading["address"], want.as_str());
+    let _ = std::fs::remove_file(&saved);
+}
+
+#[test]
+fn pointers_refuses_damaged_files_and_bad_bounds() {
+    if skip_unless_root(
+        "pointers_refuses_damaged_files_and_bad_bounds",
+        "attaching to a fixture",
+    ) {
+        return;
+    }
+    let game = game(&[]);
+    let pid = game.pid.to_string();
+    let junk = std::env::temp_dir().join(format!("pvtui-junk-{}.ptr", game.pid));
+    std::fs::write(&junk, "pvtui-pointers 1 0000000000000000\n{}\n").expect("write");
+    let (ok, _, stderr) = pvtui(&[
+        "pointers",
+        "--pid",
+        &pid,
+        "--from",
+        junk.to_str().expect("utf-8"),
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("checksum mismatch"), "{stderr}");
+    let (ok, _, stderr) = pvtui(&["pointers", "--pid", &pid, "--depth", "0", "g_world"]);
+    assert!(!ok);
+    assert!(stderr.contains("--depth 0"), "{stderr}");
+    let _ = std::fs::remove_file(&junk);
+}
+
+#[test]
+fn freeze_holds_the_score_against_the_games_own_writes() {
+    if skip_unless_root(
+        "freeze_holds_the_score_against_the_games_own_writes",
+        "writing a fixture's memory",
+    ) {
+        return;
+    }
+    let mut game = game(&[]);
+    game.send("auto 10");
+    let pid = game.pid.to_string();
+    let expr = score_expr(&game);
+    let mut child = Command::new(pvtui_bin())
+        .args([
+            "freeze",
+            "--json",
+            "--interval",
+            "1",
+            "--seconds",
+            "1.5",
+            "--pid",
+            &pid,
+            &expr,
+            "777",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run pvtui freeze");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    let first = lines.next().expect("a first line").expect("utf-8");
+    let holding: Value = serde_json::from_str(&first).expect("json");
+    assert_eq!(holding["event"], "holding", "{first}");
+    // Sample while the hold runs: the game adds 1 every 10 ticks meanwhile.
+    let mut samples = Vec::new();
+    while child.try_wait().expect("wait").is_none() {
+        samples.push(show(&mut game).0);
+    }
+    let rest: Vec<Value> = lines
+        .map(|l| serde_json::from_str(&l.expect("utf-8")).expect("json"))
+        .collect();
+    let done = rest.last().expect("summary");
+    assert_eq!(done["event"], "done", "{rest:?}");
+    assert_eq!(done["failed"], 0, "{rest:?}");
+    assert!(child.wait().expect("status").success());
+    // The game fought back: the hold restored the value many times.
+    assert!(done["restored"].as_u64().unwrap_or(0) >= 10, "{done}");
+    assert!(samples.len() >= 20, "too few samples: {}", samples.len());
+    let held = samples.iter().filter(|&&s| s == 777).count();
+    assert!(
+        held * 10 >= samples.len() * 6,
+        "only {held} of {} samples read 777: {samples:?}",
+        samples.len()
+    );
+    assert!(
+        samples.iter().all(|&s| (777..=790).contains(&s)),
+        "the score escaped the hold: {samples:?}"
+    );
+    // Released: the game's own writes take over again.
+    let after = show(&mut game).0;
+    let mut later = after;
+    while later <= after + 2 {
+        later = show(&mut game).0;
+    }
+    assert!(later > 777);
+}
+
+#[test]
+fn freeze_reports_each_failed_rewrite_and_fails() {
+    if skip_unless_root(
+        "freeze_reports_each_failed_rewrite_and_fails",
+        "attaching to a fixture",
+    ) {
+        return;
+    }
+    let game = game(&[]);
+    let pid = game.pid.to_string();
+    // Code is mapped read-only: every rewrite is refused.
+    let (ok, lines, stderr) = pvtui(&[
+        "freeze",
+        "--json",
+        "--seconds",
+        "0.2",
+        "--interval",
+        "50",
+        "--pid",
+        &pid,
+        "add_score:u8",
+        "0x90",
+    ]);
+    assert!(!ok, "a hold that never landed must fail");
+    let events = json_lines(&lines);
+    let failures: Vec<&Value> = events.iter().filter(|e| e["event"] == "failed").collect();
+    assert!(!failures.is_empty(), "{lines:?} {stderr}");
+    assert!(
+        failures[0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("not writable")),
+        "{failures:?}"
+    );
+    let done = events.last().expect("summary");
+    assert_eq!(done["failed"].as_u64(), Some(failures.len() as u64));
+    let (ok, _, stderr) = pvtui(&["freeze", "--pid", &pid, "--interval", "0", "g_ticks", "1"]);
+    assert!(!ok);
+    assert!(stderr.contains("--interval 0"), "{stderr}");
+}
+
+/// Runs `pvtui writers --json` for `seconds` while poking the game; the report.
+fn writers_while_playing(game: &mut Fixture, extra: &[&str], expr: &str) -> Value {
+    let pid = game.pid.to_string();
+    let mut args = vec!["writers", "--json", "--seconds", "1", "--pid", &pid];
+    args.extend_from_slice(extra);
+    args.push(expr);
+    let mut child = Command::new(pvtui_bin())
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run pvtui writers");
+    while child.try_wait().expect("wait for pvtui").is_none() {
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(game.pid),
+            nix::sys::signal::Signal::SIGUSR1,
+        )
+        .expect("signal the game");
+        show(game);
+    }
+    let out = child.wait_with_output().expect("pvtui output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "pvtui writers failed: {stderr}");
+    serde_json::from_slice(&out.stdout).expect("one JSON report")
+}
+
+#[test]
+fn writers_with_reads_sees_the_readers_of_a_pointer_nobody_writes() {
+    if skip_unless_root(
+        "writers_with_reads_sees_the_readers_of_a_pointer_nobody_writes",
+        "perf breakpoints on another process need CAP_PERFMON",
+    ) {
+        return;
+    }
+    let mut game = game(&[]);
+    let probe = Command::new(pvtui_bin())
+        .args([
+            "writers",
+            "--seconds",
+            "0.1",
+            "--pid",
+            &game.pid.to_string(),
+            "g_world",
+        ])
+        .output()
+        .expect("run pvtui writers");
+    if String::from_utf8_lossy(&probe.stderr).contains("no hardware breakpoints") {
+        eprintln!("SKIPPED: no hardware breakpoints on this machine");
+        return;
+    }
+    // g_world is set once at start: no writes, but add_score reads it.
+    let writes = writers_while_playing(&mut game, &[], "g_world");
+    assert_eq!(writes["total"], 0, "{writes}");
+    let reads = writers_while_playing(&mut game, &["--reads"], "g_world");
+    assert_eq!(reads["access"], "read-write");
+    let functions: Vec<&str> = reads["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .filter_map(|h| h["function"].as_str())
+        .collect();
+    assert!(functions.contains(&"add_score"), "{reads}");
+}
