@@ -10,6 +10,7 @@
 //! - [`symbols`]: ELF symbols of every mapped object, with load bias.
 //! - [`expr`]: watch expressions, types and value codecs.
 //! - [`search`]: regex, byte-pattern and value scans over target memory.
+//! - [`shared`]: the shared-memory map: which processes map which object.
 //! - [`poller`]: the thread that owns the target and polls watches.
 //! - [`tui`]: the terminal user interface.
 //! - [`demo`]: the built-in demo target (`pvtui demo`).
@@ -23,6 +24,7 @@ pub mod expr;
 pub mod poller;
 pub mod process;
 pub mod search;
+pub mod shared;
 pub mod symbols;
 pub mod sys;
 pub mod tui;
