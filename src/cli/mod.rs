@@ -10,6 +10,7 @@ mod probe;
 mod read;
 mod scan;
 mod search;
+mod shared;
 mod ui;
 mod watch;
 mod write;
@@ -58,6 +59,8 @@ enum Command {
     Search(search::SearchArgs),
     /// Find the places holding a value; narrow them with --save / --from
     Scan(scan::ScanArgs),
+    /// Which processes map which shared object (a /dev/shm file, SysV, memfd, shared anonymous), where, and which private pages diverged
+    Shared(shared::SharedArgs),
 }
 
 /// Runs pvtui with the process's arguments.
@@ -77,6 +80,7 @@ pub fn main() -> ExitCode {
         Some(Command::DemoTarget) => Ok(crate::demo::run()),
         Some(Command::Search(args)) => search::run(&args),
         Some(Command::Scan(args)) => scan::run(&args),
+        Some(Command::Shared(args)) => shared::run(&args),
         None => ui::run(cli.ui),
     };
     match result {

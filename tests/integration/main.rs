@@ -5,5 +5,6 @@ mod engine;
 mod expr;
 mod native;
 mod search;
+mod shared;
 mod tui;
 mod util;
