@@ -121,7 +121,7 @@ fn render_object(out: &mut String, o: &SharedObject) {
         let how = if m.is_shared() { "shared" } else { "private" };
         let _ = write!(
             out,
-            "  {:>7} {:<16} {:016x}-{:016x} {} off {:#x} {how} resident {resident}",
+            "  {:>7} {:<16} {:016x}-{:016x} {} off {:#x} {how} rss {resident}",
             m.pid,
             escape(&m.comm),
             m.start,

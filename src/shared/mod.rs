@@ -115,8 +115,8 @@ pub struct Skipped {
     pub denied: usize,
     /// They exited while being looked at.
     pub exited: usize,
-    /// Kernel threads: no user memory.
-    pub kernel_threads: usize,
+    /// Kernel threads and zombies: no user memory.
+    pub no_memory: usize,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -138,31 +138,33 @@ pub fn collect(selection: &Selection, options: &Options) -> Result<Report> {
     let mut report = Report::default();
     let mut captured = Vec::new();
     let mut sizes = HashMap::new();
+    let mut scratch = walk::Scratch::default();
+    let mut mine = Vec::new();
     for pid in pids {
-        let result = Target::attach(pid).and_then(|t| walk::capture(&t, options));
+        mine.clear();
+        // Chosen by pid: an attach first, for its checks and clear errors.
+        let checked = if strict {
+            Target::attach(pid).map(|t| t.pid())
+        } else {
+            Ok(pid)
+        };
+        let result = checked.and_then(|pid| {
+            let proc = walk::ProcDir::open(pid)?;
+            walk::capture(&proc, options, &mut scratch, &mut sizes, &mut mine)
+        });
         match result {
-            Ok(capture) => {
+            Ok(true) => {
                 report.processes += 1;
-                captured.extend(capture.mappings);
-                sizes.extend(capture.sizes);
+                captured.append(&mut mine);
             }
+            Ok(false) if strict => return Err(Error::TargetExited { pid }),
+            Ok(false) => report.skipped.no_memory += 1,
             Err(e) if strict => return Err(e),
             Err(Error::PermissionDenied { .. }) => report.skipped.denied += 1,
-            Err(Error::KernelThread { .. }) => report.skipped.kernel_threads += 1,
+            Err(Error::KernelThread { .. }) => report.skipped.no_memory += 1,
             Err(
                 Error::NoSuchProcess { .. } | Error::TargetExited { .. } | Error::Zombie { .. },
             ) => report.skipped.exited += 1,
-            // A process that vanished between listing and reading its files.
-            Err(Error::Proc { ref source, .. })
-                if matches!(source.raw_os_error(), Some(libc::ENOENT | libc::ESRCH)) =>
-            {
-                report.skipped.exited += 1
-            }
-            Err(Error::Proc { ref source, .. })
-                if matches!(source.raw_os_error(), Some(libc::EACCES | libc::EPERM)) =>
-            {
-                report.skipped.denied += 1
-            }
             Err(e) => return Err(e),
         }
     }

@@ -1,14 +1,25 @@
 //! Choosing the processes and capturing, one process at a time, the mappings
 //! of objects and what their pages look like.
 //!
-//! A process is attached, read and let go before the next one, so walking
+//! A process is opened, read and let go before the next one, so walking
 //! every process of a machine holds a handful of descriptors at a time.
+//! Everything of one process is read through its `/proc/PID` directory,
+//! opened once: a pid reused meanwhile makes the reads fail, never mixes two
+//! processes. A walk needs no pidfd nor `/proc/PID/mem` (what an attach
+//! opens, and most of what it costs) until bytes must be compared.
 
 use std::collections::HashMap;
+use std::fs::File;
 
 use crate::error::{Error, Result};
 use crate::process::residency::Residency;
-use crate::process::{ReadMode, Region, Target};
+use std::os::fd::OwnedFd;
+
+use nix::errno::Errno;
+use nix::fcntl::{OFlag, open, openat};
+use nix::sys::stat::Mode;
+
+use crate::process::{Maps, ReadMode, Region, Target};
 use crate::shared::object::ObjectKey;
 use crate::shared::pages::PageData;
 use crate::shared::{Compare, Options};
@@ -28,13 +39,18 @@ pub struct Captured {
     pub pages: PageData,
 }
 
-/// What one process gave.
+/// Buffers reused from one process to the next.
 #[derive(Debug, Default)]
-pub struct ProcessCapture {
-    pub mappings: Vec<Captured>,
-    /// The object sizes found through `/proc/PID/map_files`.
-    pub sizes: HashMap<ObjectKey, u64>,
+pub struct Scratch {
+    chunk: Vec<u8>,
+    text: Vec<u8>,
 }
+
+/// `/proc/PID/maps` is generated anew by every `read`, each walking the
+/// address space up to where the last stopped: one large read costs far
+/// less than the many small ones of `read_to_string` (whose first read
+/// probes 32 bytes, since proc files report a size of 0).
+const MAPS_CHUNK: usize = 256 << 10;
 
 /// Every pid in `/proc` but our own.
 pub fn all_pids() -> Result<Vec<i32>> {
@@ -82,75 +98,179 @@ pub fn wanted(key: &ObjectKey, region: &Region, options: &Options) -> bool {
     options.every_object || region.perms.shared || key.is_memory(&region.path)
 }
 
-/// Captures the object mappings of an attached process.
-pub fn capture(target: &Target, options: &Options) -> Result<ProcessCapture> {
-    let maps = target.maps()?;
+/// A process seen through its `/proc/PID` directory.
+#[derive(Debug)]
+pub struct ProcDir {
+    pid: i32,
+    dir: OwnedFd,
+}
+
+impl ProcDir {
+    pub fn open(pid: i32) -> Result<ProcDir> {
+        let dir = open(
+            format!("/proc/{pid}").as_str(),
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| match e {
+            Errno::ENOENT | Errno::ESRCH => Error::NoSuchProcess { pid },
+            e => Error::Proc {
+                path: format!("/proc/{pid}"),
+                source: e.into(),
+            },
+        })?;
+        Ok(ProcDir { pid, dir })
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// Opens `/proc/PID/<rel>` of this process.
+    pub fn file(&self, rel: &str) -> Result<File> {
+        openat(&self.dir, rel, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())
+            .map(File::from)
+            .map_err(|e| self.error(rel, e.into()))
+    }
+
+    /// Reads all of `/proc/PID/<rel>` into `into`, in chunks of `chunk`'s size.
+    fn read(&self, rel: &str, chunk: &mut [u8], into: &mut Vec<u8>) -> Result<()> {
+        use std::io::Read;
+        let mut file = self.file(rel)?;
+        into.clear();
+        loop {
+            match file.read(chunk) {
+                Ok(0) => return Ok(()),
+                Ok(n) => into.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.error(rel, e)),
+            }
+        }
+    }
+
+    fn error(&self, rel: &str, e: std::io::Error) -> Error {
+        let pid = self.pid;
+        match e.raw_os_error() {
+            Some(libc::ENOENT | libc::ESRCH) => Error::TargetExited { pid },
+            Some(libc::EACCES | libc::EPERM) => Error::PermissionDenied {
+                pid,
+                why: format!("/proc/{pid}/{rel}: {e}"),
+            },
+            _ => Error::Proc {
+                path: format!("/proc/{pid}/{rel}"),
+                source: e,
+            },
+        }
+    }
+}
+
+/// Captures the object mappings of process `proc` into `out`, and the sizes
+/// of objects not yet in `sizes`. A process with no user memory (a kernel
+/// thread, a zombie) gives `Ok(false)`.
+pub fn capture(
+    proc: &ProcDir,
+    options: &Options,
+    scratch: &mut Scratch,
+    sizes: &mut HashMap<ObjectKey, u64>,
+    out: &mut Vec<Captured>,
+) -> Result<bool> {
+    scratch.chunk.resize(MAPS_CHUNK, 0);
+    proc.read("maps", &mut scratch.chunk, &mut scratch.text)?;
+    if scratch.text.is_empty() {
+        return Ok(false);
+    }
+    // Paths that are not UTF-8 are kept lossily rather than failing the process.
+    let text = String::from_utf8_lossy(&scratch.text);
+    let maps = Maps::parse(&text, &format!("/proc/{}/maps", proc.pid()))?;
+    let mut comm = Vec::new();
+    proc.read("comm", &mut scratch.chunk[..64], &mut comm)?;
+    let comm = String::from_utf8_lossy(comm.strip_suffix(b"\n").unwrap_or(&comm)).into_owned();
     let page = sys::page_size();
-    let pagemap = match options.compare {
-        Compare::Auto => target.open_proc("pagemap").ok().map(Residency::new),
-        Compare::Bytes => None,
+    let mut pages = Pages {
+        proc,
+        maps: &maps,
+        pagemap: match options.compare {
+            Compare::Auto => None,
+            Compare::Bytes => Some(None),
+        },
+        target: None,
     };
-    let mut out = ProcessCapture::default();
     for region in maps.iter() {
         let Some(key) = ObjectKey::of(region) else {
             continue;
         };
-        let pages = if wanted(&key, region, options) {
-            if !out.sizes.contains_key(&key)
-                && let Some(size) = object_size(target, region)
+        let data = if wanted(&key, region, options) {
+            if !sizes.contains_key(&key)
+                && let Some(size) = object_size(proc.pid(), region)
             {
-                out.sizes.insert(key.clone(), size);
+                sizes.insert(key.clone(), size);
             }
-            pages_of(target, &maps, region, pagemap.as_ref(), page)?
+            pages.of(region, page)?
         } else {
             PageData::None
         };
-        out.mappings.push(Captured {
+        out.push(Captured {
             key,
-            pid: target.pid(),
-            comm: target.name().to_string(),
+            pid: proc.pid(),
+            comm: comm.clone(),
             region: region.clone(),
-            pages,
+            pages: data,
         });
     }
-    Ok(out)
+    Ok(true)
 }
 
-/// The pagemap entries of `region`, or failing that its bytes.
-fn pages_of(
-    target: &Target,
-    maps: &crate::process::Maps,
-    region: &Region,
-    pagemap: Option<&Residency>,
-    page: u64,
-) -> Result<PageData> {
-    if let Some(pagemap) = pagemap {
-        match pagemap.entries(region.start / page, region.len() / page) {
-            Ok(entries) => return Ok(PageData::Entries(entries)),
-            Err(_) if !target.is_alive() => return Err(Error::TargetExited { pid: target.pid() }),
-            Err(_) => {}
+/// Reads pages of one process's mappings, opening pagemap, and attaching
+/// for bytes, only when first needed.
+struct Pages<'a> {
+    proc: &'a ProcDir,
+    maps: &'a Maps,
+    /// Not yet opened; opened (or `Some(None)`: unreadable, or bytes asked for).
+    pagemap: Option<Option<Residency>>,
+    target: Option<Target>,
+}
+
+impl Pages<'_> {
+    /// The pagemap entries of `region`, or failing that its bytes.
+    fn of(&mut self, region: &Region, page: u64) -> Result<PageData> {
+        let pagemap = self
+            .pagemap
+            .get_or_insert_with(|| self.proc.file("pagemap").ok().map(Residency::new));
+        if let Some(pagemap) = pagemap {
+            match pagemap.entries(region.start / page, region.len() / page) {
+                Ok(entries) => return Ok(PageData::Entries(entries)),
+                Err(e) if matches!(e.raw_os_error(), Some(libc::ESRCH)) => {
+                    return Err(Error::TargetExited {
+                        pid: self.proc.pid(),
+                    });
+                }
+                Err(_) => {}
+            }
         }
+        if !region.is_readable() || region.len() > MAX_BYTES {
+            return Ok(PageData::None);
+        }
+        let target = match &mut self.target {
+            Some(t) => t,
+            None => self.target.insert(Target::attach(self.proc.pid())?),
+        };
+        let mut read = target.read(
+            self.maps,
+            &[(region.start, region.len() as usize)],
+            ReadMode::NoWait,
+        )?;
+        Ok(read.pop().map_or(PageData::None, PageData::Bytes))
     }
-    if !region.is_readable() || region.len() > MAX_BYTES {
-        return Ok(PageData::None);
-    }
-    let mut read = target.read(
-        maps,
-        &[(region.start, region.len() as usize)],
-        ReadMode::NoWait,
-    )?;
-    Ok(read.pop().map_or(PageData::None, PageData::Bytes))
 }
 
 /// The object's size: a `stat` (never an `open`, which could act on a
 /// device) of `/proc/PID/map_files/START-END`, which reaches the object even
 /// when its path is deleted (root only), else of its path; either counts only
 /// when it names the mapping's inode.
-fn object_size(target: &Target, region: &Region) -> Option<u64> {
+fn object_size(pid: i32, region: &Region) -> Option<u64> {
     use std::os::unix::fs::MetadataExt;
     let link = format!(
-        "/proc/{}/map_files/{:x}-{:x}",
-        target.pid(),
+        "/proc/{pid}/map_files/{:x}-{:x}",
         region.start,
         region.end
     );
