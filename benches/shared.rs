@@ -35,7 +35,11 @@ fn processes() -> usize {
     std::fs::read_dir("/proc")
         .map(|d| {
             d.flatten()
-                .filter(|e| e.file_name().to_str().is_some_and(|s| s.parse::<u32>().is_ok()))
+                .filter(|e| {
+                    e.file_name()
+                        .to_str()
+                        .is_some_and(|s| s.parse::<u32>().is_ok())
+                })
                 .count()
         })
         .unwrap_or(0)
@@ -91,7 +95,11 @@ fn main() {
     // In process, without start-up costs on either side.
     let raw = median(|| {
         for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
-            if entry.file_name().to_str().is_some_and(|s| s.parse::<u32>().is_ok()) {
+            if entry
+                .file_name()
+                .to_str()
+                .is_some_and(|s| s.parse::<u32>().is_ok())
+            {
                 black_box(std::fs::read_to_string(entry.path().join("maps")).ok());
             }
         }
@@ -104,10 +112,7 @@ fn main() {
     });
 
     println!("\nmedian of {RUNS} runs");
-    println!(
-        "  cat /proc/[0-9]*/maps          {:>8.2} ms",
-        ms(cat)
-    );
+    println!("  cat /proc/[0-9]*/maps          {:>8.2} ms", ms(cat));
     println!(
         "  pvtui shared --all             {:>8.2} ms   {:.2}x the raw read",
         ms(cli),

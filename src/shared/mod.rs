@@ -221,9 +221,7 @@ fn object_of(
     page: u64,
 ) -> SharedObject {
     let segment = match &key {
-        ObjectKey::Sysv { key: k, shmid } => {
-            sysv.iter().find(|s| s.key == *k && s.shmid == *shmid)
-        }
+        ObjectKey::Sysv { key: k, shmid } => sysv.iter().find(|s| s.key == *k && s.shmid == *shmid),
         _ => None,
     };
     // The frames and bytes of the shared mappings, to compare private ones with.
@@ -231,6 +229,8 @@ fn object_of(
     let mut shared_bytes = Vec::new();
     let mut resident_pages = BTreeSet::new();
     let mut looked = false;
+    // A mapping too large to keep per-page entries leaves the union unknown.
+    let mut partial = false;
     for c in maps {
         match &c.pages {
             PageData::Entries(e) => {
@@ -241,6 +241,7 @@ fn object_of(
                 }
             }
             PageData::Bytes(b) if c.region.perms.shared => shared_bytes.push((c.region.offset, b)),
+            PageData::Present(_) => partial = true,
             _ => {}
         }
     }
@@ -259,6 +260,7 @@ fn object_of(
                     (!r.perms.shared)
                         .then(|| pages::diverged_by_bytes(b, r.offset, page, &shared_bytes)),
                 ),
+                PageData::Present(n) => (Some(n * page), None),
                 PageData::None => (None, None),
             };
             Mapping {
@@ -285,7 +287,7 @@ fn object_of(
             .unwrap_or(0),
         resident: segment
             .map(|s| s.rss)
-            .or_else(|| looked.then(|| resident_pages.len() as u64 * page)),
+            .or_else(|| (looked && !partial).then(|| resident_pages.len() as u64 * page)),
         key,
         mappings,
     }
@@ -355,7 +357,10 @@ mod tests {
         assert_eq!(ring.resident, Some(2 * PAGE));
         assert_eq!(ring.extent, 2 * PAGE);
         let private = &ring.mappings[1];
-        let d = private.divergence.as_ref().expect("private mapping compared");
+        let d = private
+            .divergence
+            .as_ref()
+            .expect("private mapping compared");
         assert_eq!((d.diverged, d.first.clone()), (1, vec![PAGE]));
         assert!(ring.mappings[0].divergence.is_none());
 
@@ -385,6 +390,25 @@ mod tests {
         assert_eq!(objects[0].size, Some(4000));
         assert_eq!(objects[0].resident, Some(4096));
         assert!(objects[0].deleted);
+    }
+
+    #[test]
+    fn large_mappings_count_pages_without_claiming_the_object_residency() {
+        let list = vec![
+            captured(
+                1,
+                "5000-7000 rw-s 00000000 00:01 9 /memfd:big (deleted)",
+                PageData::Entries(vec![FILE_OR_SHARED | PRESENT, 0]),
+            ),
+            captured(
+                2,
+                "5000-7000 rw-s 00000000 00:01 9 /memfd:big (deleted)",
+                PageData::Present(2),
+            ),
+        ];
+        let objects = group(list, &HashMap::new(), &[], &Options::default(), PAGE);
+        assert_eq!(objects[0].mappings[1].resident, Some(2 * PAGE));
+        assert_eq!(objects[0].resident, None);
     }
 
     #[test]

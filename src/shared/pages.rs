@@ -32,6 +32,9 @@ pub enum PageData {
     Entries(Vec<PageEntry>),
     /// The mapping's bytes, read without blocking.
     Bytes(ReadOutcome),
+    /// Only how many pages are present: the mapping is too large to keep an
+    /// entry per page (see `walk::MAX_PAGEMAP_PAGES`).
+    Present(u64),
     /// Nothing: the mapping was not looked into.
     #[default]
     None,

@@ -21,13 +21,18 @@ use nix::sys::stat::Mode;
 
 use crate::process::{Maps, ReadMode, Region, Target};
 use crate::shared::object::ObjectKey;
-use crate::shared::pages::PageData;
+use crate::shared::pages::{self, PageData};
 use crate::shared::{Compare, Options};
 use crate::sys;
 
 /// Bytes are captured for mappings up to this size only: a byte comparison
 /// holds both sides in memory.
 pub const MAX_BYTES: u64 = 64 << 20;
+
+/// Mappings of more pages than this keep only their count of present pages,
+/// read in chunks of this size: a walk's memory stays bounded however large
+/// the shared segments (8 bytes a page kept otherwise).
+pub const MAX_PAGEMAP_PAGES: u64 = 1 << 16;
 
 /// One mapping of an object in one process, with its pages as captured.
 #[derive(Clone, Debug)]
@@ -128,9 +133,14 @@ impl ProcDir {
 
     /// Opens `/proc/PID/<rel>` of this process.
     pub fn file(&self, rel: &str) -> Result<File> {
-        openat(&self.dir, rel, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())
-            .map(File::from)
-            .map_err(|e| self.error(rel, e.into()))
+        openat(
+            &self.dir,
+            rel,
+            OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map(File::from)
+        .map_err(|e| self.error(rel, e.into()))
     }
 
     /// Reads all of `/proc/PID/<rel>` into `into`, in chunks of `chunk`'s size.
@@ -237,8 +247,14 @@ impl Pages<'_> {
             .pagemap
             .get_or_insert_with(|| self.proc.file("pagemap").ok().map(Residency::new));
         if let Some(pagemap) = pagemap {
-            match pagemap.entries(region.start / page, region.len() / page) {
-                Ok(entries) => return Ok(PageData::Entries(entries)),
+            let (first, count) = (region.start / page, region.len() / page);
+            let read = if count <= MAX_PAGEMAP_PAGES {
+                pagemap.entries(first, count).map(PageData::Entries)
+            } else {
+                count_present(pagemap, first, count).map(PageData::Present)
+            };
+            match read {
+                Ok(data) => return Ok(data),
                 Err(e) if matches!(e.raw_os_error(), Some(libc::ESRCH)) => {
                     return Err(Error::TargetExited {
                         pid: self.proc.pid(),
@@ -263,17 +279,25 @@ impl Pages<'_> {
     }
 }
 
+/// Present pages among `count` from page `first`, a chunk at a time.
+fn count_present(pagemap: &Residency, first: u64, count: u64) -> std::io::Result<u64> {
+    let mut present = 0;
+    let mut done = 0;
+    while done < count {
+        let n = (count - done).min(MAX_PAGEMAP_PAGES);
+        present += pages::present_pages(&pagemap.entries(first + done, n)?);
+        done += n;
+    }
+    Ok(present)
+}
+
 /// The object's size: a `stat` (never an `open`, which could act on a
 /// device) of `/proc/PID/map_files/START-END`, which reaches the object even
 /// when its path is deleted (root only), else of its path; either counts only
 /// when it names the mapping's inode.
 fn object_size(pid: i32, region: &Region) -> Option<u64> {
     use std::os::unix::fs::MetadataExt;
-    let link = format!(
-        "/proc/{pid}/map_files/{:x}-{:x}",
-        region.start,
-        region.end
-    );
+    let link = format!("/proc/{pid}/map_files/{:x}-{:x}", region.start, region.end);
     let meta = std::fs::metadata(link).ok().or_else(|| {
         (!region.deleted && region.path.starts_with('/'))
             .then(|| std::fs::metadata(&region.path).ok())

@@ -62,9 +62,17 @@ fn groups_every_kind_of_shared_object_with_every_address() {
 
     let shm = object_at(&objects, p, fx.addr("parent_shm"));
     assert!(matches!(shm.key, ObjectKey::File { .. }), "{:?}", shm.key);
-    assert!(shm.name.starts_with("/dev/shm/pvtui-shared-"), "{}", shm.name);
+    assert!(
+        shm.name.starts_with("/dev/shm/pvtui-shared-"),
+        "{}",
+        shm.name
+    );
     assert!(shm.deleted);
-    let (ps, cs, cp) = (fx.addr("parent_shm"), fx.addr("child_shm"), fx.addr("child_priv"));
+    let (ps, cs, cp) = (
+        fx.addr("parent_shm"),
+        fx.addr("child_shm"),
+        fx.addr("child_priv"),
+    );
     assert_ne!(ps, cs, "the fixture maps the object at two addresses");
     let mut want = vec![
         (p, ps, ps + 3 * page, "rw-s".to_string(), 0),
@@ -99,7 +107,11 @@ fn groups_every_kind_of_shared_object_with_every_address() {
     assert_eq!(sysv.size, Some(page), "from /proc/sysvipc/shm");
 
     let memfd = object_at(&objects, p, fx.addr("memfd"));
-    assert!(matches!(memfd.key, ObjectKey::Memfd { .. }), "{:?}", memfd.key);
+    assert!(
+        matches!(memfd.key, ObjectKey::Memfd { .. }),
+        "{:?}",
+        memfd.key
+    );
     assert_eq!(memfd.name, "/memfd:pvtui-ring");
     let at = fx.addr("memfd");
     assert_eq!(
@@ -112,7 +124,11 @@ fn groups_every_kind_of_shared_object_with_every_address() {
     assert_eq!(memfd.resident, Some(2 * page), "both pages were written");
 
     let anon = object_at(&objects, p, fx.addr("anon"));
-    assert!(matches!(anon.key, ObjectKey::SharedAnon { .. }), "{:?}", anon.key);
+    assert!(
+        matches!(anon.key, ObjectKey::SharedAnon { .. }),
+        "{:?}",
+        anon.key
+    );
     let at = fx.addr("anon");
     assert_eq!(
         layout(anon),
@@ -142,7 +158,11 @@ fn pagemap_finds_the_written_private_page_and_only_it() {
     let root = nix::unistd::geteuid().is_root();
     assert_eq!(d.method, if root { Method::Pfn } else { Method::Pagemap });
     assert_eq!((d.pages, d.diverged, d.unknown), (3, 1, 0), "{d:?}");
-    assert_eq!(d.first, vec![pair.page], "page 1 was written; 0 and 2 only read");
+    assert_eq!(
+        d.first,
+        vec![pair.page],
+        "page 1 was written; 0 and 2 only read"
+    );
     for m in shm.mappings.iter().filter(|m| m.is_shared()) {
         assert!(m.divergence.is_none(), "shared mappings cannot diverge");
     }
@@ -153,7 +173,11 @@ fn byte_comparison_finds_the_same_page() {
     let pair = spawn_pair();
     let objects = collect(&pair, Compare::Bytes);
     let shm = object_at(&objects, pair.child, pair.fx.addr("child_priv"));
-    let private = shm.mappings.iter().find(|m| !m.is_shared()).expect("private");
+    let private = shm
+        .mappings
+        .iter()
+        .find(|m| !m.is_shared())
+        .expect("private");
     let d = private.divergence.as_ref().expect("compared");
     assert_eq!(d.method, Method::Bytes);
     assert_eq!((d.pages, d.diverged, d.unknown), (3, 1, 0), "{d:?}");
@@ -212,7 +236,11 @@ fn cli_json_has_one_record_per_mapping_each_with_its_pid() {
     let pair = spawn_pair();
     let (p, c) = (pair.parent.to_string(), pair.child.to_string());
     let out = run_cli(&["--pid", &p, "--pid", &c, "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let records: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
@@ -239,7 +267,11 @@ fn cli_json_has_one_record_per_mapping_each_with_its_pid() {
 fn cli_text_escapes_the_name_a_target_chose() {
     let pair = spawn_pair();
     let out = run_cli(&["--name", "shared"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains('\u{1b}'), "raw escape printed: {text}");
     assert!(text.contains("sh\\u{1b}[7mchild"), "{text}");
