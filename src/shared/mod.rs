@@ -168,9 +168,31 @@ pub fn collect(selection: &Selection, options: &Options) -> Result<Report> {
             Err(e) => return Err(e),
         }
     }
+    look_into_late(&mut captured, options, &mut scratch);
     let sysv = read_sysvipc();
     report.objects = group(captured, &sizes, &sysv, options, sys::page_size());
     Ok(report)
+}
+
+/// Captures the private mappings of ordinary files that turned out to be
+/// shared by some other mapping. A process gone since is left as it was.
+fn look_into_late(captured: &mut [walk::Captured], options: &Options, scratch: &mut walk::Scratch) {
+    let mut shown: HashMap<&ObjectKey, bool> = HashMap::new();
+    for c in captured.iter() {
+        *shown.entry(&c.key).or_default() |= walk::wanted(&c.key, &c.region, options);
+    }
+    let mut late: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
+    for (i, c) in captured.iter().enumerate() {
+        if matches!(c.pages, PageData::None) && shown.get(&c.key) == Some(&true) {
+            late.entry(c.pid).or_default().push(i);
+        }
+    }
+    for (pid, which) in late {
+        if let Ok(proc) = walk::ProcDir::open(pid) {
+            // Best effort: the mappings stay listed, only not compared.
+            let _ = walk::recapture(&proc, options, scratch, captured, &which);
+        }
+    }
 }
 
 fn dedup(pids: &[i32]) -> Vec<i32> {
@@ -200,11 +222,7 @@ pub fn group(
     }
     let mut objects = Vec::new();
     for (key, mut maps) in by_key {
-        let shown = options.every_object
-            || maps
-                .iter()
-                .any(|c| c.region.perms.shared || key.is_memory(&c.region.path));
-        if !shown {
+        if !walk::shown(&key, maps.iter().map(|c| &c.region), options) {
             continue;
         }
         maps.sort_by_key(|c| (c.pid, c.region.start));

@@ -103,6 +103,17 @@ pub fn wanted(key: &ObjectKey, region: &Region, options: &Options) -> bool {
     options.every_object || region.perms.shared || key.is_memory(&region.path)
 }
 
+/// Whether an object is reported, given all its mappings: when one of them
+/// is [`wanted`], so a private mapping of a file some other process maps
+/// shared is reported (and compared) too.
+pub fn shown<'a>(
+    key: &ObjectKey,
+    mut regions: impl Iterator<Item = &'a Region>,
+    options: &Options,
+) -> bool {
+    regions.any(|r| wanted(key, r, options))
+}
+
 /// A process seen through its `/proc/PID` directory.
 #[derive(Debug)]
 pub struct ProcDir {
@@ -184,27 +195,14 @@ pub fn capture(
     sizes: &mut HashMap<ObjectKey, u64>,
     out: &mut Vec<Captured>,
 ) -> Result<bool> {
-    scratch.chunk.resize(MAPS_CHUNK, 0);
-    proc.read("maps", &mut scratch.chunk, &mut scratch.text)?;
-    if scratch.text.is_empty() {
+    let Some(maps) = read_maps(proc, scratch)? else {
         return Ok(false);
-    }
-    // Paths that are not UTF-8 are kept lossily rather than failing the process.
-    let text = String::from_utf8_lossy(&scratch.text);
-    let maps = Maps::parse(&text, &format!("/proc/{}/maps", proc.pid()))?;
+    };
     let mut comm = Vec::new();
     proc.read("comm", &mut scratch.chunk[..64], &mut comm)?;
     let comm = String::from_utf8_lossy(comm.strip_suffix(b"\n").unwrap_or(&comm)).into_owned();
     let page = sys::page_size();
-    let mut pages = Pages {
-        proc,
-        maps: &maps,
-        pagemap: match options.compare {
-            Compare::Auto => None,
-            Compare::Bytes => Some(None),
-        },
-        target: None,
-    };
+    let mut pages = Pages::new(proc, &maps, options);
     for region in maps.iter() {
         let Some(key) = ObjectKey::of(region) else {
             continue;
@@ -230,6 +228,46 @@ pub fn capture(
     Ok(true)
 }
 
+/// Captures the pages of `captured[i]` for each `i` in `which`, all
+/// mappings of process `proc` not looked into by [`capture`] (private
+/// mappings of ordinary files, which matter only once another process is
+/// found to share the file). A mapping no longer in the process's maps is
+/// left as it was.
+pub fn recapture(
+    proc: &ProcDir,
+    options: &Options,
+    scratch: &mut Scratch,
+    captured: &mut [Captured],
+    which: &[usize],
+) -> Result<()> {
+    let Some(maps) = read_maps(proc, scratch)? else {
+        return Ok(());
+    };
+    let page = sys::page_size();
+    let mut pages = Pages::new(proc, &maps, options);
+    for &i in which {
+        let Some(c) = captured.get_mut(i) else {
+            continue;
+        };
+        if c.pid == proc.pid() && maps.iter().any(|r| *r == c.region) {
+            c.pages = pages.of(&c.region, page)?;
+        }
+    }
+    Ok(())
+}
+
+/// The maps of `proc`, read in large chunks; `None` when it has no user
+/// memory. Paths that are not UTF-8 are kept lossily rather than failing.
+fn read_maps(proc: &ProcDir, scratch: &mut Scratch) -> Result<Option<Maps>> {
+    scratch.chunk.resize(MAPS_CHUNK, 0);
+    proc.read("maps", &mut scratch.chunk, &mut scratch.text)?;
+    if scratch.text.is_empty() {
+        return Ok(None);
+    }
+    let text = String::from_utf8_lossy(&scratch.text);
+    Maps::parse(&text, &format!("/proc/{}/maps", proc.pid())).map(Some)
+}
+
 /// Reads pages of one process's mappings, opening pagemap, and attaching
 /// for bytes, only when first needed.
 struct Pages<'a> {
@@ -240,7 +278,19 @@ struct Pages<'a> {
     target: Option<Target>,
 }
 
-impl Pages<'_> {
+impl<'a> Pages<'a> {
+    fn new(proc: &'a ProcDir, maps: &'a Maps, options: &Options) -> Pages<'a> {
+        Pages {
+            proc,
+            maps,
+            pagemap: match options.compare {
+                Compare::Auto => None,
+                Compare::Bytes => Some(None),
+            },
+            target: None,
+        }
+    }
+
     /// The pagemap entries of `region`, or failing that its bytes.
     fn of(&mut self, region: &Region, page: u64) -> Result<PageData> {
         let pagemap = self

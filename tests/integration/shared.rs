@@ -169,6 +169,28 @@ fn pagemap_finds_the_written_private_page_and_only_it() {
 }
 
 #[test]
+fn a_private_mapping_of_an_ordinary_file_shared_elsewhere_is_compared() {
+    let pair = spawn_pair();
+    let objects = collect(&pair, Compare::Auto);
+    let file = object_at(&objects, pair.parent, pair.fx.addr("file"));
+    assert!(
+        file.name.starts_with("/tmp/pvtui-shared-file-"),
+        "{}",
+        file.name
+    );
+    let at = pair.fx.addr("child_file_priv");
+    let private = file
+        .mappings
+        .iter()
+        .find(|m| m.pid == pair.child && m.start == at)
+        .expect("the child's private mapping is listed with the file");
+    assert!(!private.is_shared());
+    let d = private.divergence.as_ref().expect("compared");
+    assert_eq!((d.pages, d.diverged), (2, 1), "{d:?}");
+    assert_eq!(d.first, vec![0], "page 0 was written, page 1 only read");
+}
+
+#[test]
 fn byte_comparison_finds_the_same_page() {
     let pair = spawn_pair();
     let objects = collect(&pair, Compare::Bytes);
@@ -255,7 +277,12 @@ fn cli_json_has_one_record_per_mapping_each_with_its_pid() {
     assert_eq!(ring[0]["start"], pair.fx.var("memfd"));
     let private = records
         .iter()
-        .find(|r| r["shared"] == false && r["kind"] == "file")
+        .find(|r| {
+            r["shared"] == false
+                && r["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("/dev/shm/"))
+        })
         .expect("the private shm mapping");
     assert_eq!(private["pid"], pair.child);
     assert_eq!(private["start"], pair.fx.var("child_priv"));
@@ -305,7 +332,15 @@ fn all_skips_processes_another_user_may_not_read() {
     let dir = std::env::temp_dir().join(format!("pvtui-shared-all-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let bin = dir.join("pvtui");
-    std::fs::copy(pvtui_bin(), &bin).expect("copy pvtui");
+    // Copied by `cp`, not here: a write descriptor of ours could be inherited
+    // by a fixture another test forks meanwhile, and exec would then fail
+    // with ETXTBSY.
+    let copied = Command::new("cp")
+        .arg(pvtui_bin())
+        .arg(&bin)
+        .status()
+        .expect("run cp");
+    assert!(copied.success(), "cp pvtui failed");
     use std::os::unix::fs::PermissionsExt;
     for p in [&dir, &bin] {
         std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
