@@ -88,9 +88,9 @@ pub fn render(report: &Report) -> String {
     }
     let _ = write!(
         out,
-        "{} objects in {} processes",
-        report.objects.len(),
-        report.processes
+        "{} in {}",
+        count(report.objects.len(), "object"),
+        count(report.processes, "process")
     );
     // Processes that exit mid-walk are routine on a busy machine: counted, not errors.
     match report.skipped.exited {
@@ -102,6 +102,15 @@ pub fn render(report: &Report) -> String {
     out
 }
 
+/// "1 object", "2 processes".
+fn count(n: usize, noun: &str) -> String {
+    match (n, noun.ends_with('s')) {
+        (1, _) => format!("1 {noun}"),
+        (_, true) => format!("{n} {noun}es"),
+        _ => format!("{n} {noun}s"),
+    }
+}
+
 fn render_object(out: &mut String, o: &SharedObject) {
     let deleted = if o.deleted { " (deleted)" } else { "" };
     let size = match o.size {
@@ -111,10 +120,10 @@ fn render_object(out: &mut String, o: &SharedObject) {
     let resident = o.resident.map_or_else(|| "?".to_string(), human_bytes);
     let _ = writeln!(
         out,
-        "{}{deleted}  [{}]  size {size}  resident {resident}  {} processes",
+        "{}{deleted}  [{}]  size {size}  resident {resident}  {}",
         escape(&o.name),
         o.key,
-        o.processes()
+        count(o.processes(), "process")
     );
     for m in &o.mappings {
         let resident = m.resident.map_or_else(|| "?".to_string(), human_bytes);
@@ -204,4 +213,82 @@ fn print_json_lines(report: &Report) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shared::{Mapping, Method, ObjectKey, Skipped};
+
+    fn report() -> Report {
+        let mapping = |pid, shared: bool, divergence| Mapping {
+            pid,
+            comm: "a\u{1b}[2Jb".into(),
+            start: 0x7000,
+            end: 0x9000,
+            perms: crate::process::Perms {
+                read: true,
+                write: true,
+                exec: false,
+                shared,
+            },
+            offset: 0x1000,
+            resident: Some(4096),
+            divergence,
+        };
+        let d = Divergence {
+            method: Method::Pagemap,
+            pages: 20,
+            diverged: 9,
+            first: (0..8).map(|i| i * 0x1000).collect(),
+            unknown: 2,
+        };
+        Report {
+            objects: vec![SharedObject {
+                key: ObjectKey::Memfd {
+                    dev: "00:01".into(),
+                    inode: 5,
+                },
+                name: "/memfd:ring\n".into(),
+                deleted: true,
+                size: None,
+                extent: 0x3000,
+                resident: Some(8192),
+                mappings: vec![mapping(10, true, None), mapping(11, false, Some(d))],
+            }],
+            processes: 2,
+            skipped: Skipped {
+                denied: 12,
+                exited: 3,
+                no_memory: 40,
+            },
+        }
+    }
+
+    #[test]
+    fn text_escapes_target_names_and_summarises_divergence() {
+        let text = render(&report());
+        assert!(!text.contains('\u{1b}'), "{text}");
+        assert!(text.contains("a\\u{1b}[2Jb"), "{text}");
+        assert!(text.contains("/memfd:ring\\n (deleted)"), "{text}");
+        assert!(text.contains("size ? (mapped to 12.0 KiB)"), "{text}");
+        assert!(
+            text.contains("diverged 9 of 20 pages (pagemap) at 0x0, 0x1000,"),
+            "{text}"
+        );
+        assert!(text.contains("0x7000, ...; 2 not compared"), "{text}");
+        assert!(
+            text.ends_with("1 object in 2 processes (3 exited while being read)\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn skipped_processes_are_counted_in_one_line() {
+        assert_eq!(
+            skipped_line(&report()).as_deref(),
+            Some("skipped 12 processes: permission denied")
+        );
+        assert_eq!(skipped_line(&Report::default()), None);
+    }
 }
