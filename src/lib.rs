@@ -11,6 +11,7 @@
 //! - [`expr`]: watch expressions, types and value codecs.
 //! - [`search`]: regex, byte-pattern and value scans over target memory.
 //! - [`hunt`]: who writes an address, pointer chains to it, holding a value.
+//! - [`shared`]: the shared-memory map: which processes map which object.
 //! - [`poller`]: the thread that owns the target and polls watches.
 //! - [`tui`]: the terminal user interface.
 //! - [`demo`]: the built-in demo target (`pvtui demo`).
@@ -26,6 +27,7 @@ pub mod hunt;
 pub mod poller;
 pub mod process;
 pub mod search;
+pub mod shared;
 pub mod symbols;
 pub mod sys;
 pub mod text;

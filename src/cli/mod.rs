@@ -13,6 +13,7 @@ mod probe;
 mod read;
 mod scan;
 mod search;
+mod shared;
 mod ui;
 mod watch;
 mod write;
@@ -68,6 +69,8 @@ enum Command {
     Pointers(pointers::PointersArgs),
     /// Hold a value at a watch expression, rewriting it every interval
     Freeze(freeze::FreezeArgs),
+    /// Which processes map which shared object (a /dev/shm file, SysV, memfd, shared anonymous), where, and which private pages diverged
+    Shared(shared::SharedArgs),
 }
 
 /// Runs pvtui with the process's arguments.
@@ -99,6 +102,7 @@ pub fn main() -> ExitCode {
         Some(Command::Writers(args)) => writers::run(&args),
         Some(Command::Pointers(args)) => pointers::run(&args),
         Some(Command::Freeze(args)) => freeze::run(&args),
+        Some(Command::Shared(args)) => shared::run(&args),
         None => ui::run(cli.ui),
     };
     match result {
@@ -129,6 +133,7 @@ impl Command {
             Command::Writers(a) => a.json,
             Command::Pointers(a) => a.json,
             Command::Freeze(a) => a.json,
+            Command::Shared(a) => a.json,
             Command::Demo(_) | Command::DemoTarget => false,
         }
     }

@@ -7,5 +7,6 @@ mod hardening;
 mod hunt;
 mod native;
 mod search;
+mod shared;
 mod tui;
 mod util;
