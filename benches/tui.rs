@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use pvtui::expr::Status;
 use pvtui::process::Target;
-use pvtui::search::{Job, Query, SearchOptions};
+use pvtui::search::{Query, SearchOptions};
+use pvtui::session::{DEFAULT_DEADLINE, Session};
 use pvtui::tui::app::AppOptions;
 use pvtui::tui::keys::KeyMap;
 use pvtui::tui::theme::Theme;
@@ -54,7 +55,8 @@ fn tui(fx: &util::Fixture) -> (Tui, Arc<Target>) {
         keys: KeyMap::default(),
         spawned: false,
     };
-    let tui = Tui::start(Arc::clone(&target), options, watches(fx)).expect("tui");
+    let session = Session::over(Arc::clone(&target), DEFAULT_DEADLINE).expect("session");
+    let tui = Tui::start(session, options, watches(fx)).expect("tui");
     (tui, target)
 }
 
@@ -93,11 +95,17 @@ fn measure_latency(fx: &util::Fixture, with_search: bool) -> Vec<Duration> {
         let stop = Arc::clone(&stop);
         std::thread::spawn(move || {
             let mut searches = 0u64;
+            let Ok(mut session) = Session::over(target, DEFAULT_DEADLINE) else {
+                return searches;
+            };
             while !stop.load(Ordering::Relaxed) {
-                let Ok(maps) = target.maps() else { break };
+                let Ok(maps) = session.reload().cloned() else {
+                    break;
+                };
                 let query = Query::Regex("[a-z]{6,}[0-9]".into());
-                let Ok(job) =
-                    Job::search(Arc::clone(&target), &maps, &query, SearchOptions::default())
+                let Ok(job) = session
+                    .searches()
+                    .search(&maps, &query, SearchOptions::default())
                 else {
                     break;
                 };

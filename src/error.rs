@@ -67,8 +67,22 @@ pub enum Error {
     #[error("scan file {path}: {why}")]
     ScanFile { path: String, why: String },
 
+    /// The user's mistake: a bad argument, expression or value.
     #[error("{0}")]
     Usage(String),
+
+    /// Reading or writing a file or the terminal failed.
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: io::Error,
+    },
+
+    /// pvtui itself failed (a thread would not start, a worker answered
+    /// out of turn): not the user's mistake nor the target's.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl Error {

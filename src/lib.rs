@@ -10,7 +10,9 @@
 //! - [`symbols`]: ELF symbols of every mapped object, with load bias.
 //! - [`expr`]: watch expressions, types and value codecs.
 //! - [`search`]: regex, byte-pattern and value scans over target memory.
-//! - [`poller`]: the thread that owns the target and polls watches.
+//! - [`session`]: one attached target with its maps, symbols and worker;
+//!   every command, the poller and the searches go through it.
+//! - [`poller`]: the thread that owns a session and polls watches.
 //! - [`tui`]: the terminal user interface.
 //! - [`demo`]: the built-in demo target (`pvtui demo`).
 //! - [`cli`]: the command-line front end.
@@ -23,6 +25,7 @@ pub mod expr;
 pub mod poller;
 pub mod process;
 pub mod search;
+pub mod session;
 pub mod symbols;
 pub mod sys;
 pub mod tui;

@@ -3,14 +3,14 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::Args;
 
 use super::search::{CommonArgs, Interrupt, JsonHit, Meter, hex, report};
 use crate::error::{Error, Result};
-use crate::process::{Maps, Target};
-use crate::search::{Condition, Event, Job, ScanFile, ScanSpec, Summary, ValueType};
+use crate::process::Maps;
+use crate::search::{Condition, ScanFile, ScanSpec, SearchEvent, Summary, ValueType};
+use crate::session::{DEFAULT_DEADLINE, Session};
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -74,11 +74,13 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
                 )));
             }
             let condition = Condition::parse(h.ty, &args.condition)?;
-            let target = Arc::new(Target::attach(pid)?);
-            let maps = target.maps()?;
+            let session = Session::attach(pid, DEFAULT_DEADLINE)?;
+            let maps = session.maps().clone();
             let save = args.save.clone().unwrap_or_else(|| path.clone());
             let mode = args.common.options().mode;
-            let job = Job::narrow(target, &maps, from, condition, Some(&save), mode)?;
+            let job = session
+                .searches()
+                .narrow(&maps, from, condition, Some(&save), mode)?;
             (job, maps)
         }
         None => {
@@ -92,10 +94,9 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
                 aligned: !args.unaligned,
                 tolerance: args.tolerance,
             };
-            let target = Arc::new(Target::attach(pid)?);
-            let maps = target.maps()?;
-            let job = Job::scan(
-                target,
+            let session = Session::attach(pid, DEFAULT_DEADLINE)?;
+            let maps = session.maps().clone();
+            let job = session.searches().scan(
                 &maps,
                 spec,
                 args.save.as_deref(),
@@ -109,9 +110,9 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     let mut meter = Meter::new();
     let summary = loop {
         match job.events().recv() {
-            Ok(Event::Progress(p)) => meter.show(&p, unit),
-            Ok(Event::Found(_)) => {}
-            Ok(Event::Finished(summary)) => break summary,
+            Ok(SearchEvent::Progress(p)) => meter.show(&p, unit),
+            Ok(SearchEvent::Found(_)) => {}
+            Ok(SearchEvent::Finished(summary)) => break summary,
             Err(_) => return Err(Error::Usage("the scan stopped unexpectedly".into())),
         }
     };

@@ -5,25 +5,11 @@ use std::collections::HashMap;
 use std::fmt;
 
 use crate::error::Result;
+use crate::expr::diagnostic::Diagnostic;
 use crate::expr::parse::{BinOp, Expr, SymbolName, Watch, parse_watch};
 use crate::expr::types::{Type, Value};
-use crate::process::{Maps, MemoryWorker, ReadBatch, ReadMode, Unread};
+use crate::process::{Maps, Memory, ReadBatch, ReadMode, Unread};
 use crate::symbols::{Symbol, SymbolTable};
-
-/// Why a watch has no address: an unknown symbol or region, with the column.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ResolveError {
-    pub column: usize,
-    pub message: String,
-}
-
-impl fmt::Display for ResolveError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for ResolveError {}
 
 /// An address computation with symbols and regions replaced by their
 /// addresses; only the pointer reads are left to do.
@@ -53,11 +39,7 @@ impl Resolved {
 }
 
 /// Resolves the symbols and regions of `watch`, folding what is constant.
-pub fn resolve(
-    watch: &Watch,
-    symbols: &SymbolTable,
-    maps: &Maps,
-) -> Result<Resolved, ResolveError> {
+pub fn resolve(watch: &Watch, symbols: &SymbolTable, maps: &Maps) -> Result<Resolved, Diagnostic> {
     if let Expr::Symbol(name) = &watch.expr {
         // A bare symbol: its size picks the type when none was given.
         let symbol = lookup(name, symbols)?;
@@ -75,23 +57,21 @@ pub fn resolve(
     Ok(Resolved { node, ty })
 }
 
-fn lookup(name: &SymbolName, symbols: &SymbolTable) -> Result<Symbol, ResolveError> {
-    let found = match &name.module {
-        Some(m) => symbols.lookup_in(m, &name.name),
-        None => symbols.lookup(&name.name),
-    };
-    found.map_err(|e| ResolveError {
-        column: name.column,
-        message: e.to_string(),
-    })
+fn lookup(name: &SymbolName, symbols: &SymbolTable) -> Result<Symbol, Diagnostic> {
+    symbols
+        .lookup_qualified(name.module.as_deref(), &name.name)
+        .map_err(|e| Diagnostic {
+            column: name.column,
+            message: e.to_string(),
+        })
 }
 
-fn resolve_expr(expr: &Expr, symbols: &SymbolTable, maps: &Maps) -> Result<Node, ResolveError> {
+fn resolve_expr(expr: &Expr, symbols: &SymbolTable, maps: &Maps) -> Result<Node, Diagnostic> {
     Ok(match expr {
         Expr::Number(n) => Node::Const(*n),
         Expr::Symbol(sym) => Node::Const(lookup(sym, symbols)?.addr),
         Expr::Region { name, column } => {
-            let region = maps.find_by_name(name).ok_or_else(|| ResolveError {
+            let region = maps.find_by_name(name).ok_or_else(|| Diagnostic {
                 column: *column,
                 message: format!("no mapping named {name}"),
             })?;
@@ -215,7 +195,7 @@ pub struct WatchReading {
 struct Entry {
     id: WatchId,
     watch: Watch,
-    resolved: Option<Result<Resolved, ResolveError>>,
+    resolved: Option<Result<Resolved, Diagnostic>>,
     /// The bytes of the last reading, to tell `changed` from `ok`.
     last: Option<(u64, Vec<u8>)>,
 }
@@ -247,6 +227,9 @@ pub struct WatchSet {
     next_id: u64,
     /// The symbol generation the watches were resolved at.
     generation: Option<u64>,
+    /// Reused tick after tick: a steady poll allocates no read buffers.
+    pointer_batch: ReadBatch,
+    value_batch: ReadBatch,
 }
 
 impl fmt::Debug for WatchSet {
@@ -300,16 +283,44 @@ impl WatchSet {
         WatchSet::default()
     }
 
+    /// Adds a watch under an id not in use in this set. A set filled by
+    /// another owner's ids (the UI's) takes them with [`WatchSet::insert`].
     pub fn add(&mut self, watch: Watch) -> WatchId {
         let id = WatchId(self.next_id);
-        self.next_id += 1;
-        self.entries.push(Entry {
-            id,
-            watch,
-            resolved: None,
-            last: None,
-        });
+        self.insert(id, watch);
         id
+    }
+
+    /// Puts `watch` under the caller's `id`: after the others when new, in
+    /// place of the old one (keeping its position) when not.
+    pub fn insert(&mut self, id: WatchId, watch: Watch) {
+        self.next_id = self.next_id.max(id.0.saturating_add(1));
+        if !self.replace(id, watch.clone()) {
+            self.entries.push(Entry {
+                id,
+                watch,
+                resolved: None,
+                last: None,
+            });
+        }
+    }
+
+    /// Makes the set hold exactly `watches`, in that order. A watch whose
+    /// id and text are unchanged keeps its resolution and last bytes.
+    pub fn set_all(&mut self, watches: Vec<(WatchId, Watch)>) {
+        let mut old = std::mem::take(&mut self.entries);
+        for (id, watch) in watches {
+            self.next_id = self.next_id.max(id.0.saturating_add(1));
+            match old.iter().position(|e| e.id == id && e.watch == watch) {
+                Some(i) => self.entries.push(old.swap_remove(i)),
+                None => self.entries.push(Entry {
+                    id,
+                    watch,
+                    resolved: None,
+                    last: None,
+                }),
+            }
+        }
     }
 
     /// Removes a watch; returns it if it was there.
@@ -338,7 +349,7 @@ impl WatchSet {
 
     /// Why watch `id` has no address (unknown symbol or region), with the
     /// column to point at; `None` when it resolved or was not tried yet.
-    pub fn resolve_error(&self, id: WatchId) -> Option<&ResolveError> {
+    pub fn resolve_error(&self, id: WatchId) -> Option<&Diagnostic> {
         match &self.entries.iter().find(|e| e.id == id)?.resolved {
             Some(Err(e)) => Some(e),
             _ => None,
@@ -385,9 +396,9 @@ impl WatchSet {
     /// Keep `symbols` current with [`SymbolTable::refresh`] when the maps
     /// change: the watches re-resolve when its generation moves, so a watch
     /// on a library that is not loaded yet starts reading once it is.
-    pub fn poll(
+    pub fn poll<M: Memory>(
         &mut self,
-        worker: &mut MemoryWorker,
+        memory: &mut M,
         maps: &Maps,
         symbols: &SymbolTable,
         mode: ReadMode,
@@ -417,8 +428,8 @@ impl WatchSet {
             need.sort_unstable();
             need.dedup();
             let ranges: Vec<(u64, usize)> = need.iter().map(|&a| (a, 8)).collect();
-            let batch = worker.read_batch(maps, &ranges, mode)?;
-            for (addr, outcome) in need.iter().zip(batch.iter()) {
+            memory.read_batch(maps, &ranges, mode, &mut self.pointer_batch)?;
+            for (addr, outcome) in need.iter().zip(self.pointer_batch.iter()) {
                 let read = match outcome.bytes() {
                     Some(b) => Ok(u64::from_le_bytes(b.try_into().unwrap_or([0; 8]))),
                     None => Err(outcome.first_unread().unwrap_or(Unread::Faulted)),
@@ -456,12 +467,12 @@ impl WatchSet {
                 value: None,
             });
         }
-        let batch = if value_ranges.is_empty() {
-            ReadBatch::default()
+        if value_ranges.is_empty() {
+            self.value_batch.clear();
         } else {
-            worker.read_batch(maps, &value_ranges, mode)?
-        };
-        let mut outcomes = batch.iter();
+            memory.read_batch(maps, &value_ranges, mode, &mut self.value_batch)?;
+        }
+        let mut outcomes = self.value_batch.iter();
         for (entry, reading) in self.entries.iter_mut().zip(&mut readings) {
             let Some(addr) = reading.address else {
                 entry.last = None;

@@ -32,7 +32,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 pub use elf::{ElfSymbol, LoadError, ObjectFile, SymbolKind, demangle};
 
-use crate::error::Result;
 use crate::process::{Maps, Region, Target};
 
 /// A symbol at its address in the target.
@@ -101,7 +100,7 @@ impl fmt::Display for SymbolError {
 impl std::error::Error for SymbolError {}
 
 /// Opens a path relative to the target's `/proc/PID/` directory.
-pub type Opener = Arc<dyn Fn(&str) -> Result<File> + Send + Sync>;
+pub type Opener = crate::process::procfs::ProcOpener;
 
 /// Identifies a mapped file across maps snapshots: device, inode and path.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -163,8 +162,7 @@ impl fmt::Debug for SymbolTable {
 impl SymbolTable {
     /// The symbol table of `target` as mapped in `maps`. Reads no file yet.
     pub fn new(target: &Arc<Target>, maps: &Maps) -> SymbolTable {
-        let target = Arc::clone(target);
-        SymbolTable::with_opener(Arc::new(move |rel: &str| target.open_proc(rel)), maps)
+        SymbolTable::with_opener(target.proc_opener(), maps)
     }
 
     /// The symbol table of a process whose `/proc/PID/<rel>` files `opener` opens.
@@ -235,6 +233,19 @@ impl SymbolTable {
     /// The file names of the mapped objects, the executable first.
     pub fn modules(&self) -> impl Iterator<Item = &str> {
         self.modules.iter().map(|m| m.name.as_str())
+    }
+
+    /// Resolves `name` in `module` when one is given (`libc!environ`), else
+    /// in the executable, then each library.
+    pub fn lookup_qualified(
+        &self,
+        module: Option<&str>,
+        name: &str,
+    ) -> std::result::Result<Symbol, SymbolError> {
+        match module {
+            Some(m) => self.lookup_in(m, name),
+            None => self.lookup(name),
+        }
     }
 
     /// Resolves `name` (raw or demangled) in the executable, then each library.

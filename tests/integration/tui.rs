@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use pvtui::process::Target;
+use pvtui::session::{DEFAULT_DEADLINE, Session};
 use pvtui::tui::app::{App, AppOptions, Pane};
 use pvtui::tui::keys::KeyMap;
 use pvtui::tui::theme::Theme;
@@ -39,7 +40,8 @@ impl Ui {
             keys: KeyMap::default(),
             spawned: false,
         };
-        let tui = Tui::start(target, options, watches.to_vec()).expect("start the UI");
+        let session = Session::over(target, DEFAULT_DEADLINE).expect("a session");
+        let tui = Tui::start(session, options, watches.to_vec()).expect("start the UI");
         let terminal = Terminal::new(TestBackend::new(110, 30)).expect("test terminal");
         Ui { tui, terminal }
     }
