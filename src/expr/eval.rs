@@ -585,4 +585,128 @@ mod tests {
         ));
         assert!(need.is_empty());
     }
+
+    mod on_fake_memory {
+        use super::super::*;
+        use crate::expr::Value;
+        use crate::process::fake::FakeMemory;
+        use crate::symbols::SymbolTable;
+
+        fn maps() -> Maps {
+            Maps::parse(
+                "1000-4000 rw-p 00000000 00:00 0\n\
+                 5000-6000 r--p 00000000 00:00 0\n",
+                "test",
+            )
+            .expect("maps")
+        }
+
+        fn no_symbols(maps: &Maps) -> SymbolTable {
+            SymbolTable::with_opener(
+                std::sync::Arc::new(|rel: &str| {
+                    Err(crate::Error::Usage(format!("no /proc/PID/{rel} here")))
+                }),
+                maps,
+            )
+        }
+
+        /// root at 0x1000 -> node at 0x2000; node+16 -> leaf at 0x3000; leaf+8 holds -5.
+        fn chain() -> FakeMemory {
+            let fake = FakeMemory::new();
+            fake.map(0x1000, vec![0; 0x3000]);
+            fake.put_u64(0x1000, 0x2000);
+            fake.put_u64(0x2010, 0x3000);
+            fake.put_u64(0x3008, (-5i64) as u64);
+            fake
+        }
+
+        fn poll(set: &mut WatchSet, fake: &mut FakeMemory) -> Vec<WatchReading> {
+            let maps = maps();
+            set.poll(fake, &maps, &no_symbols(&maps), ReadMode::NoWait)
+                .expect("poll")
+        }
+
+        #[test]
+        fn a_two_level_chain_is_followed_one_read_per_level() {
+            let mut fake = chain();
+            let mut set = WatchSet::new();
+            set.add(parse_watch("*(*0x1000+16)+8:i64").expect("parses"));
+            let reading = poll(&mut set, &mut fake).remove(0);
+            assert_eq!(reading.address, Some(0x3008));
+            assert_eq!(reading.value, Some(Value::Signed(-5)));
+            assert_eq!(reading.status, Status::Ok);
+            // Two pointer levels and the value: three ranges in three calls.
+            assert_eq!(fake.calls(), 3);
+        }
+
+        #[test]
+        fn a_moved_pointer_is_followed_and_a_new_value_is_changed() {
+            let mut fake = chain();
+            let mut set = WatchSet::new();
+            set.add(parse_watch("*(*0x1000+16)+8:i64").expect("parses"));
+            poll(&mut set, &mut fake);
+            fake.put_u64(0x3008, 7);
+            let reading = poll(&mut set, &mut fake).remove(0);
+            assert_eq!(
+                (reading.value, reading.status),
+                (Some(Value::Signed(7)), Status::Changed)
+            );
+            fake.put_u64(0x2010, 0x3100);
+            fake.put_u64(0x3108, 9);
+            let reading = poll(&mut set, &mut fake).remove(0);
+            assert_eq!(reading.address, Some(0x3108));
+            assert_eq!(reading.value, Some(Value::Signed(9)));
+        }
+
+        #[test]
+        fn a_pointer_into_unmapped_memory_fails_the_chain_not_the_others() {
+            let mut fake = chain();
+            fake.put_u64(0x1000, 0x9000);
+            let mut set = WatchSet::new();
+            let broken = set.add(parse_watch("*(*0x1000+16):u32").expect("parses"));
+            let fine = set.add(parse_watch("*0x2010+8:i64").expect("parses"));
+            let readings = poll(&mut set, &mut fake);
+            assert_eq!(readings[0].id, broken);
+            assert_eq!(readings[0].status, Status::Unmapped);
+            assert_eq!(readings[0].address, None);
+            assert_eq!(readings[1].id, fine);
+            assert_eq!(readings[1].value, Some(Value::Signed(-5)));
+        }
+
+        #[test]
+        fn a_faulting_pointer_is_an_error_with_its_address() {
+            let mut fake = chain();
+            fake.fault_page(0x2010);
+            let mut set = WatchSet::new();
+            set.add(parse_watch("*(*0x1000+16)+8:i64").expect("parses"));
+            let reading = poll(&mut set, &mut fake).remove(0);
+            assert_eq!(
+                reading.status,
+                Status::Error("pointer at 0x2010: fault".into())
+            );
+        }
+
+        #[test]
+        fn watches_keep_the_callers_ids_and_order() {
+            let mut fake = chain();
+            let mut set = WatchSet::new();
+            set.insert(WatchId(40), parse_watch("0x1000:u64").expect("parses"));
+            set.insert(WatchId(7), parse_watch("0x2010:u64").expect("parses"));
+            set.insert(WatchId(40), parse_watch("0x3008:i64").expect("parses"));
+            let readings = poll(&mut set, &mut fake);
+            let ids: Vec<WatchId> = readings.iter().map(|r| r.id).collect();
+            assert_eq!(
+                ids,
+                [WatchId(40), WatchId(7)],
+                "a replaced watch keeps its place"
+            );
+            assert_eq!(readings[0].value, Some(Value::Signed(-5)));
+            assert_eq!(set.add(parse_watch("0x1000").expect("parses")), WatchId(41));
+            set.set_all(vec![(
+                WatchId(7),
+                parse_watch("0x2010:u64").expect("parses"),
+            )]);
+            assert_eq!(set.len(), 1);
+        }
+    }
 }

@@ -14,6 +14,8 @@
 //! ```
 
 pub mod caps;
+#[cfg(test)]
+pub(crate) mod fake;
 pub mod maps;
 pub mod memory;
 mod plan;

@@ -319,3 +319,154 @@ fn stalled_gap(addr: u64, len: usize) -> Gap {
         why: Unread::Stalled,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::process::fake::FakeMemory;
+
+    const PAGE: u64 = 0x1000;
+    const BASE: u64 = 0x10_0000;
+
+    /// Four mapped pages, each byte its page number.
+    fn memory() -> FakeMemory {
+        let fake = FakeMemory::new();
+        for p in 0..4u8 {
+            fake.map(BASE + u64::from(p) * PAGE, vec![p + 1; PAGE as usize]);
+        }
+        fake
+    }
+
+    fn maps() -> Maps {
+        Maps::parse("100000-104000 rw-p 00000000 00:00 0\n", "test").expect("maps")
+    }
+
+    fn worker(fake: &FakeMemory) -> MemoryWorker<FakeMemory> {
+        // Every stall here waits it out once; long enough that a read that
+        // does not stall never misses it on a loaded machine.
+        MemoryWorker::new(fake.clone(), Duration::from_millis(200))
+    }
+
+    fn one_per_page() -> Vec<(u64, usize)> {
+        (0..4).map(|p| (BASE + p * PAGE + 8, 8)).collect()
+    }
+
+    #[test]
+    fn a_stalling_range_is_bisected_out_and_the_others_are_read() {
+        let fake = memory();
+        fake.stall_page(BASE + 2 * PAGE);
+        let mut worker = worker(&fake);
+        let out = worker
+            .read(&maps(), &one_per_page(), ReadMode::Force)
+            .expect("read");
+        assert_eq!(out[0].bytes(), Some(&[1u8; 8][..]));
+        assert_eq!(out[1].bytes(), Some(&[2u8; 8][..]));
+        assert_eq!(out[2].first_unread(), Some(Unread::Stalled));
+        assert_eq!(out[2].data, vec![0; 8], "no bytes shown for a stalled read");
+        assert_eq!(out[3].bytes(), Some(&[4u8; 8][..]));
+        assert!(worker.stalls() >= 2, "the whole batch, then its half");
+        fake.release();
+    }
+
+    #[test]
+    fn a_quarantined_page_is_not_read_again_and_does_not_stall() {
+        let fake = memory();
+        fake.stall_page(BASE + PAGE);
+        let mut worker = worker(&fake);
+        let ranges = [(BASE + PAGE, 8)];
+        let first = worker
+            .read(&maps(), &ranges, ReadMode::Force)
+            .expect("read");
+        assert_eq!(first[0].first_unread(), Some(Unread::Stalled));
+        let (stalls, calls) = (worker.stalls(), fake.calls());
+        let again = worker
+            .read(&maps(), &one_per_page(), ReadMode::Force)
+            .expect("read");
+        assert_eq!(again[1].first_unread(), Some(Unread::Stalled));
+        assert_eq!(again[0].bytes(), Some(&[1u8; 8][..]));
+        assert_eq!(again[3].bytes(), Some(&[4u8; 8][..]));
+        assert_eq!(worker.stalls(), stalls, "the quarantined page was skipped");
+        assert_eq!(
+            fake.calls(),
+            calls + 3,
+            "only the three other ranges were read"
+        );
+        fake.release();
+    }
+
+    #[test]
+    fn a_faulting_page_is_a_gap_not_a_stall() {
+        let fake = memory();
+        fake.fault_page(BASE + 3 * PAGE);
+        let mut worker = worker(&fake);
+        for _ in 0..2 {
+            let out = worker
+                .read(&maps(), &one_per_page(), ReadMode::NoWait)
+                .expect("read");
+            assert_eq!(out[3].first_unread(), Some(Unread::Faulted));
+            assert!(out[..3].iter().all(|o| o.is_complete()));
+        }
+        assert_eq!(worker.stalls(), 0);
+        assert_eq!(
+            fake.calls(),
+            8,
+            "nothing was quarantined: both reads asked for all"
+        );
+    }
+
+    #[test]
+    fn a_batch_is_reused_and_refilled() {
+        let fake = memory();
+        let mut worker = worker(&fake);
+        let mut batch = ReadBatch::default();
+        worker
+            .read_batch(&maps(), &one_per_page(), ReadMode::NoWait, &mut batch)
+            .expect("read");
+        assert_eq!(batch.len(), 4);
+        worker
+            .read_batch(&maps(), &[(BASE, 2)], ReadMode::NoWait, &mut batch)
+            .expect("read");
+        assert_eq!(batch.len(), 1);
+        assert_eq!(batch.get(0).and_then(|r| r.bytes()), Some(&[1u8, 1][..]));
+    }
+
+    #[test]
+    fn a_stalled_read_into_gives_back_a_zeroed_buffer_of_the_same_length() {
+        let fake = memory();
+        fake.stall_page(BASE);
+        let mut worker = worker(&fake);
+        let mut buf = PageBuffer::from(&[9u8; 16][..]);
+        let gaps = worker
+            .read_into(&maps(), BASE, &mut buf, ReadMode::Force)
+            .expect("read");
+        assert_eq!(gaps, vec![stalled_gap(BASE, 16)]);
+        assert_eq!(&buf[..], &[0u8; 16][..]);
+        fake.release();
+    }
+
+    #[test]
+    fn a_stalled_write_is_an_error_and_a_landed_one_reads_back() {
+        let fake = memory();
+        fake.stall_page(BASE + PAGE);
+        let mut worker = worker(&fake);
+        let err = worker
+            .write(&maps(), BASE + PAGE, &[7; 4])
+            .expect_err("stalls");
+        assert!(matches!(err, Error::Stalled { .. }), "{err}");
+        let report = worker.write(&maps(), BASE, &[7; 4]).expect("write");
+        assert!(report.landed());
+        assert_eq!(report.before, vec![1; 4]);
+        fake.release();
+    }
+
+    #[test]
+    fn an_exit_fails_the_whole_read() {
+        let fake = memory();
+        fake.exit();
+        let mut worker = worker(&fake);
+        let err = worker
+            .read(&maps(), &one_per_page(), ReadMode::NoWait)
+            .expect_err("exited");
+        assert!(err.is_exit());
+    }
+}
