@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::error::Result;
 use crate::process::maps::Maps;
+use crate::process::plan::clamp_len;
 
 /// Whether a read may fault pages in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,10 +181,24 @@ impl ReadBatch {
         self.gaps.clear();
     }
 
-    /// Empties the batch and gives back a zeroed buffer of `bytes` at its
-    /// start, for ranges that are then pushed as windows on it.
+    /// Forgets the ranges, keeping the buffer's bytes.
+    pub(crate) fn clear_entries(&mut self) {
+        self.addrs.clear();
+        self.offsets.clear();
+        self.lens.clear();
+        self.gap_ends.clear();
+        self.gaps.clear();
+    }
+
+    /// Empties the batch and gives back a buffer of `bytes` at its start,
+    /// for the spans of a read; ranges are then pushed as windows on it.
+    ///
+    /// The buffer is not zeroed (that would cost a pass over it every tick):
+    /// it may hold last tick's bytes where this read fails. Only ranges read
+    /// whole become windows; the others are copied out with their unread
+    /// bytes zeroed, so stale bytes are never reported.
     pub(crate) fn reset(&mut self, bytes: usize, ranges: usize) -> &mut [u8] {
-        self.clear();
+        self.clear_entries();
         self.addrs.reserve(ranges);
         self.offsets.reserve(ranges);
         self.lens.reserve(ranges);
@@ -197,9 +212,26 @@ impl ReadBatch {
     }
 
     /// Appends a range read whole whose bytes are already in the buffer at `offset`.
+    #[inline]
     pub(crate) fn push_window(&mut self, addr: u64, offset: usize, len: usize) {
         let at = self.gaps_len();
         self.push_entry(addr, offset, len, at);
+    }
+
+    /// Makes the entries `ranges`, each read whole: a window at its offset
+    /// in the buffer. The common tick, with no gap anywhere; each column is
+    /// filled in one pass.
+    pub(crate) fn set_windows(
+        &mut self,
+        ranges: &[(u64, usize)],
+        offsets: impl Iterator<Item = usize>,
+    ) {
+        self.clear_entries();
+        self.addrs.extend(ranges.iter().map(|&(addr, _)| addr));
+        self.lens
+            .extend(ranges.iter().map(|&(addr, len)| clamp_len(addr, len)));
+        self.offsets.extend(offsets);
+        self.gap_ends.resize(ranges.len(), 0);
     }
 
     /// Appends a range: its bytes, and its gaps (sorted, disjoint).
@@ -211,6 +243,7 @@ impl ReadBatch {
         self.push_entry(addr, offset, data.len(), end);
     }
 
+    #[inline]
     fn push_entry(&mut self, addr: u64, offset: usize, len: usize, gaps_end: u32) {
         self.addrs.push(addr);
         self.offsets.push(offset);

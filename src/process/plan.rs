@@ -7,6 +7,7 @@ use crate::process::memory::{Gap, Unread};
 use crate::sys::{self, RemoteRange};
 
 /// Keeps `addr + len` inside the address space.
+#[inline]
 pub(crate) fn clamp_len(addr: u64, len: usize) -> usize {
     let room = u64::MAX - addr;
     len.min(usize::try_from(room).unwrap_or(usize::MAX))
@@ -26,6 +27,53 @@ pub(crate) struct ReadPlan {
 }
 
 impl ReadPlan {
+    /// Adds every range; returns `(range index, from, to)` for each range
+    /// that has gaps, with its gaps at `gaps[from..to]`.
+    ///
+    /// Sorted ranges inside the region of the range before need no maps
+    /// lookup: they stretch a run kept in locals, pushed as one piece when
+    /// the run ends (10,000 adjacent watches make one piece).
+    pub(crate) fn add_ranges(
+        &mut self,
+        maps: &Maps,
+        ranges: &[(u64, usize)],
+        gaps: &mut Vec<Gap>,
+    ) -> Vec<(usize, usize, usize)> {
+        let mut gapped = Vec::new();
+        let (mut region_start, mut region_stop) = self.last_region.unwrap_or((1, 0));
+        let mut run: Option<(u64, u64)> = None;
+        for (i, &(addr, len)) in ranges.iter().enumerate() {
+            let end = addr + clamp_len(addr, len) as u64;
+            let inside = region_start <= addr && end <= region_stop;
+            if inside {
+                match &mut run {
+                    Some((from, to)) if *from <= addr && addr <= *to => {
+                        *to = (*to).max(end);
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            if let Some((from, to)) = run.take() {
+                self.push(piece(from, to));
+            }
+            if inside {
+                run = Some((addr, end));
+                continue;
+            }
+            let before = gaps.len();
+            self.add(maps, addr, end - addr, gaps);
+            if gaps.len() > before {
+                gapped.push((i, before, gaps.len()));
+            }
+            (region_start, region_stop) = self.last_region.unwrap_or((1, 0));
+        }
+        if let Some((from, to)) = run {
+            self.push(piece(from, to));
+        }
+        gapped
+    }
+
     /// Adds `[addr, addr + len)`: readable parts become pieces, the rest gaps.
     pub(crate) fn add(&mut self, maps: &Maps, addr: u64, len: u64, gaps: &mut Vec<Gap>) {
         let end = addr + len;
@@ -114,6 +162,13 @@ impl ReadPlan {
     }
 }
 
+fn piece(from: u64, to: u64) -> RemoteRange {
+    RemoteRange {
+        addr: from,
+        len: (to - from) as usize,
+    }
+}
+
 /// Extends `last` over `piece` (which starts at or after it) when no new
 /// page would be read in between; false when they must stay apart.
 fn merge_into(last: &mut RemoteRange, piece: &RemoteRange) -> bool {
@@ -144,6 +199,7 @@ impl SpanData<'_> {
     /// of it and none of it is a gap: `(span index, buffer offset)`. Ranges
     /// usually come in address order, so the span of the previous range
     /// (`hint`) is tried before a search.
+    #[inline]
     pub(crate) fn whole(&self, addr: u64, len: usize, hint: usize) -> Option<(usize, usize)> {
         let end = addr + len as u64;
         let holds = |s: &RemoteRange| s.addr <= addr && end <= s.addr + s.len as u64;
@@ -268,6 +324,44 @@ mod tests {
             plan.spans(),
             vec![range(0x1000, 0x100c), range(0x5000, 8), range(0x7000, 8)]
         );
+    }
+
+    #[test]
+    fn sorted_adjacent_ranges_make_one_piece_without_lookups() {
+        let mut plan = ReadPlan::default();
+        let mut gaps = Vec::new();
+        let ranges: Vec<(u64, usize)> = (0..512).map(|i| (0x1000 + i * 8, 8)).collect();
+        let gapped = plan.add_ranges(&maps(), &ranges, &mut gaps);
+        assert!(gapped.is_empty() && gaps.is_empty());
+        assert_eq!(plan.spans(), vec![range(0x1000, 0x1000)]);
+    }
+
+    #[test]
+    fn runs_and_single_adds_plan_the_same() {
+        let ranges = [
+            (0x1000, 8),
+            (0x1008, 8),
+            (0x2ff8, 0x10),
+            (0x3008, 4),
+            (0x1004, 8),
+            (0x5000, 8),
+            (0x4ff8, 0x10),
+            (0x9000, 8),
+            (0x5008, 0),
+            (0x5010, 8),
+        ];
+        let mut one_by_one = ReadPlan::default();
+        let mut single_gaps = Vec::new();
+        for &(addr, len) in &ranges {
+            one_by_one.add(&maps(), addr, len as u64, &mut single_gaps);
+        }
+        let mut runs = ReadPlan::default();
+        let mut run_gaps = Vec::new();
+        let gapped = runs.add_ranges(&maps(), &ranges, &mut run_gaps);
+        assert_eq!(run_gaps, single_gaps);
+        assert_eq!(runs.spans(), one_by_one.spans());
+        let with_gaps: Vec<usize> = gapped.iter().map(|&(i, _, _)| i).collect();
+        assert_eq!(with_gaps, [2, 3, 6, 7]);
     }
 
     #[test]

@@ -286,14 +286,7 @@ impl Target {
         let mut plan = ReadPlan::default();
         let mut plan_gaps = Vec::new();
         // (range index, its gaps in plan_gaps): only ranges that have some.
-        let mut gapped: Vec<(usize, usize, usize)> = Vec::new();
-        for (i, &(addr, len)) in ranges.iter().enumerate() {
-            let before = plan_gaps.len();
-            plan.add(maps, addr, clamp_len(addr, len) as u64, &mut plan_gaps);
-            if plan_gaps.len() > before {
-                gapped.push((i, before, plan_gaps.len()));
-            }
-        }
+        let gapped = plan.add_ranges(maps, ranges, &mut plan_gaps);
         let mut span_gaps = Vec::new();
         let spans = self.filter_resident(maps, plan.spans(), mode, &mut span_gaps)?;
         let total: usize = spans.iter().map(|s| s.len).sum();
@@ -320,6 +313,9 @@ impl Target {
             offsets: &offsets,
             gaps: &span_gaps,
         };
+        if plan_gaps.is_empty() && span_gaps.is_empty() && self.all_windows(ranges, &read, batch) {
+            return Ok(());
+        }
         let mut data = Vec::new();
         let mut gaps = Vec::new();
         let mut hint = 0;
@@ -345,6 +341,44 @@ impl Target {
             batch.push(addr, &data, gaps.drain(..));
         }
         Ok(())
+    }
+
+    /// With nothing unread anywhere, every range lies whole in one span:
+    /// each becomes a window, with no per-range gap bookkeeping. False (and
+    /// the batch's entries left empty) if one does not.
+    fn all_windows(
+        &self,
+        ranges: &[(u64, usize)],
+        read: &SpanData<'_>,
+        batch: &mut ReadBatch,
+    ) -> bool {
+        // The span of the range before, as (start, end, buffer offset):
+        // sorted ranges mostly fall in it, so no search is needed.
+        let mut span = (1u64, 0u64, 0usize);
+        let mut whole = true;
+        let offsets = ranges.iter().map(|&(addr, len)| {
+            let len = clamp_len(addr, len);
+            let end = addr + len as u64;
+            if span.0 <= addr && end <= span.1 {
+                return span.2 + (addr - span.0) as usize;
+            }
+            match read.whole(addr, len, 0) {
+                Some((k, offset)) => {
+                    let s = read.spans[k];
+                    span = (s.addr, s.addr + s.len as u64, read.offsets[k]);
+                    offset
+                }
+                None => {
+                    whole = false;
+                    0
+                }
+            }
+        });
+        batch.set_windows(ranges, offsets);
+        if !whole {
+            batch.clear_entries();
+        }
+        whole
     }
 
     /// Reads `[addr, addr + buf.len())` into `buf`; returns the runs of bytes
