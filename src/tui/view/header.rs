@@ -16,8 +16,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let [first, second] =
         Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
     let t = &app.theme;
-    let state = match &app.state {
-        TargetState::Running if app.paused => Span::styled("● paused", t.warning()),
+    let state = match &app.process.state {
+        TargetState::Running if app.poll.paused => Span::styled("● paused", t.warning()),
         TargetState::Running => Span::styled("● running", t.ok()),
         TargetState::Exited(Some(how)) => Span::styled(format!("■ {how}"), t.error()),
         TargetState::Exited(None) => Span::styled("■ exited", t.error()),
@@ -26,23 +26,26 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let line = Line::from(vec![
         Span::styled(" pvtui ", t.header()),
         sep(),
-        Span::styled(format!("pid {} {} ", app.pid, app.name), t.header()),
+        Span::styled(
+            format!("pid {} {} ", app.process.pid, app.process.name),
+            t.header(),
+        ),
         state,
         sep(),
         Span::styled(
             format!(
                 "every {} ms · late {} · read {} · tick {}",
-                app.interval.as_millis(),
-                millis(app.lateness),
-                millis(app.took),
-                app.tick
+                app.poll.interval.as_millis(),
+                millis(app.poll.lateness),
+                millis(app.poll.took),
+                app.poll.tick
             ),
             t.header(),
         ),
     ]);
     frame.render_widget(Paragraph::new(line).style(t.header()), first);
     if app.exited() {
-        let how = match &app.state {
+        let how = match &app.process.state {
             TargetState::Exited(Some(how)) => how.clone(),
             _ => "exited".into(),
         };
@@ -57,7 +60,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         return;
     }
     // The kernel access mode sits at the right; the last message takes the rest.
-    let access = format!("{} ", app.access.describe());
+    let access = format!("{} ", app.process.access.describe());
     let width = (access.chars().count() as u16).min(second.width);
     let [message_area, access_area] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(width)]).areas(second);

@@ -29,7 +29,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let half = rows.len().div_ceil(2);
     let mut right = rows;
     let left: Vec<Row> = right.drain(..half).collect();
-    let popup = super::centered(area, 150, half as u16 + 2);
+    let popup = crate::tui::layout::centered(area, 150, half as u16 + 2);
     frame.render_widget(Clear, popup);
     let block = Block::default()
         .borders(Borders::ALL)

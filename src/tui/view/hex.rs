@@ -6,20 +6,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::tui::app::{App, HEX_COLS};
-
-/// Width of the address column, with its gap.
-pub const HEX_ADDR_WIDTH: u16 = 14;
-
-fn byte_x(col: u64) -> u64 {
-    col * 3 + u64::from(col >= 8)
-}
-
-/// The byte column (0..16) under screen column `x`, for mouse clicks.
-pub fn hex_col_at(x: u16) -> Option<u64> {
-    let rel = u64::from(x.checked_sub(1 + HEX_ADDR_WIDTH)?);
-    (0..HEX_COLS).find(|c| rel >= byte_x(*c) && rel < byte_x(*c) + 3)
-}
+use crate::tui::app::App;
+use crate::tui::layout::HEX_COLS;
 
 pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     let t = &app.theme;
@@ -122,7 +110,7 @@ pub fn cursor_status(app: &App) -> String {
     }
     let off = (cursor - data.addr) as usize;
     let byte = data.data.get(off).copied().unwrap_or(0);
-    let value = match app.pointer_at_cursor() {
+    let value = match app.hex.pointer_at_cursor() {
         Some(p) if app.maps.maps.find(p).is_some() => {
             format!("u8 {byte} · ptr {p:#x} → Enter follows")
         }
@@ -130,21 +118,4 @@ pub fn cursor_status(app: &App) -> String {
         None => format!("u8 {byte}"),
     };
     format!("{cursor:#x} · {region} · {value}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mouse_columns_map_to_bytes() {
-        let first = 1 + HEX_ADDR_WIDTH;
-        assert_eq!(hex_col_at(first), Some(0));
-        assert_eq!(hex_col_at(first + 3), Some(1));
-        assert_eq!(hex_col_at(first + 24), None);
-        assert_eq!(hex_col_at(first + 25), Some(8));
-        assert_eq!(hex_col_at(first + 25 + 7 * 3), Some(15));
-        assert_eq!(hex_col_at(first + 25 + 8 * 3), None);
-        assert_eq!(hex_col_at(3), None);
-    }
 }

@@ -5,7 +5,8 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row, Table};
 
-use crate::tui::app::{App, clock, scroll_offset};
+use crate::tui::app::{App, clock};
+use crate::tui::layout::scroll_offset;
 
 pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     let t = &app.theme;
@@ -18,15 +19,16 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
         return;
     }
     let rows_fit = area.height.saturating_sub(3) as usize;
-    let offset = scroll_offset(app.log_selected, rows_fit);
+    let offset = scroll_offset(app.log.selected, rows_fit);
     let rows: Vec<Row> = app
         .log
+        .entries
         .iter()
         .enumerate()
         .skip(offset)
         .take(rows_fit)
         .map(|(i, e)| {
-            let style = if i == app.log_selected {
+            let style = if i == app.log.selected {
                 t.selected()
             } else {
                 t.base()
@@ -76,8 +78,9 @@ pub fn draw_output(frame: &mut Frame, area: Rect, block: Block, app: &App) {
         vec![Line::styled("The target has printed nothing.", t.muted())]
     } else {
         app.output
+            .lines
             .iter()
-            .skip(app.output.len().saturating_sub(fit))
+            .skip(app.output.lines.len().saturating_sub(fit))
             .map(|l| Line::raw(l.clone()))
             .collect()
     };

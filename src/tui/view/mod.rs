@@ -1,8 +1,7 @@
 //! Drawing: `draw(&App)` renders the state and never changes it.
 //!
-//! The layout is fixed so the update code can map mouse rows and page sizes
-//! without asking the renderer: a two-line header, a tab line, the pane in a
-//! bordered block, and a two-line footer (input and its error, or the key hints).
+//! Where each part goes is [`crate::tui::layout`]'s, so the update code can
+//! map mouse rows and page sizes without asking the renderer.
 
 mod header;
 mod help;
@@ -19,48 +18,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row};
 
 use crate::tui::app::{App, Pane};
+use crate::tui::layout::areas;
 use crate::tui::theme::Theme;
-
-pub use hex::{HEX_ADDR_WIDTH, hex_col_at};
-
-const HEADER: u16 = 2;
-const TABS: u16 = 1;
-const FOOTER: u16 = 2;
-
-/// Rows inside the pane's border for a terminal of `size`.
-pub fn body_rows(size: (u16, u16)) -> usize {
-    size.1.saturating_sub(HEADER + TABS + FOOTER + 2) as usize
-}
-
-/// The row inside the pane's border at screen row `y`, if it is one.
-pub fn body_row_at(size: (u16, u16), y: u16) -> Option<usize> {
-    let first = HEADER + TABS + 1;
-    let row = y.checked_sub(first)? as usize;
-    (row < body_rows(size)).then_some(row)
-}
-
-struct Areas {
-    header: Rect,
-    tabs: Rect,
-    body: Rect,
-    footer: Rect,
-}
-
-fn areas(area: Rect) -> Areas {
-    let [header, tabs, body, footer] = Layout::vertical([
-        Constraint::Length(HEADER),
-        Constraint::Length(TABS),
-        Constraint::Min(3),
-        Constraint::Length(FOOTER),
-    ])
-    .areas(area);
-    Areas {
-        header,
-        tabs,
-        body,
-        footer,
-    }
-}
 
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, app: &App) {
@@ -85,7 +44,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Pane::Output => log::draw_output(frame, a.body, block, app),
     }
     draw_footer(frame, a.footer, app);
-    if let Some(id) = app.chart {
+    if let Some(id) = app.watches.chart {
         watches::draw_chart(frame, a.body, app, id);
     }
     if app.help {
@@ -108,7 +67,7 @@ fn pane_title(app: &App) -> String {
         Pane::Hex => format!("Hex {:#x}", app.hex.base),
         Pane::Search => "Search".to_string(),
         Pane::Log => format!("Write log ({})", app.log.len()),
-        Pane::Output if app.spawned => "Target output".to_string(),
+        Pane::Output if app.process.spawned => "Target output".to_string(),
         Pane::Output => "Target output (only for targets pvtui started)".to_string(),
     }
 }
@@ -187,37 +146,11 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
     }
 }
 
-/// A centred rectangle of at most `w` × `h` inside `area`.
 /// `row` in the selection style when it is the selected one.
 pub(super) fn mark_selected<'a>(row: Row<'a>, selected: bool, t: &Theme) -> Row<'a> {
     if selected {
         row.style(t.selected())
     } else {
         row
-    }
-}
-
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn body_rows_match_the_layout() {
-        let area = Rect::new(0, 0, 100, 30);
-        let a = areas(area);
-        assert_eq!(body_rows((100, 30)), a.body.height as usize - 2);
-        assert_eq!(body_row_at((100, 30), a.body.y + 1), Some(0));
-        assert_eq!(body_row_at((100, 30), a.body.y), None);
     }
 }

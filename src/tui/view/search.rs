@@ -6,7 +6,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Gauge, Paragraph, Row, Table};
 
-use crate::tui::app::{App, scroll_offset};
+use crate::tui::app::App;
+use crate::tui::layout::scroll_offset;
 use crate::tui::view::mark_selected;
 use crate::units::human_bytes;
 

@@ -11,7 +11,8 @@ use ratatui::widgets::{
 
 use crate::expr::Status;
 use crate::poller::WatchId;
-use crate::tui::app::{App, WatchRow, scroll_offset};
+use crate::tui::app::{App, WatchRow};
+use crate::tui::layout::scroll_offset;
 use crate::tui::view::mark_selected;
 
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -59,7 +60,7 @@ fn status(w: &WatchRow) -> (String, bool) {
 
 pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     let t = &app.theme;
-    let (table_area, output_area) = if app.spawned && !app.output.is_empty() {
+    let (table_area, output_area) = if app.process.spawned && !app.output.is_empty() {
         let [a, b] = Layout::vertical([Constraint::Min(4), Constraint::Length(5)]).areas(area);
         (a, Some(b))
     } else {
@@ -68,8 +69,9 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     if let Some(out) = output_area {
         let lines: Vec<Line> = app
             .output
+            .lines
             .iter()
-            .skip(app.output.len().saturating_sub(3))
+            .skip(app.output.lines.len().saturating_sub(3))
             .map(|l| Line::raw(l.clone()))
             .collect();
         let b = Block::default()
@@ -90,10 +92,11 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
         return;
     }
     let rows_fit = table_area.height.saturating_sub(3) as usize;
-    let offset = scroll_offset(app.selected, rows_fit);
+    let offset = scroll_offset(app.watches.selected, rows_fit);
     let spark_width = 16;
     let rows: Vec<Row> = app
         .watches
+        .rows
         .iter()
         .enumerate()
         .skip(offset)
@@ -137,7 +140,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
                 Span::styled(sparkline(&w.history, spark_width), t.sparkline()),
                 Span::styled(status_text, if bad { t.warning() } else { t.muted() }),
             ]);
-            mark_selected(row, i == app.selected, t)
+            mark_selected(row, i == app.watches.selected, t)
         })
         .collect();
     let table = Table::new(
@@ -169,7 +172,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
 /// A chart of one watch's history over the pane.
 pub fn draw_chart(frame: &mut Frame, area: Rect, app: &App, id: WatchId) {
     let t = &app.theme;
-    let Some(w) = app.watches.iter().find(|w| w.id == id) else {
+    let Some(w) = app.watches.get(id) else {
         return;
     };
     let points: Vec<(f64, f64)> = w
