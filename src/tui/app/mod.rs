@@ -30,7 +30,7 @@ use crate::poller::{Command, PollerEvent, Snapshot};
 use crate::process::Access;
 use crate::tui::event::Event;
 use crate::tui::input::{Input, Purpose};
-use crate::tui::keys::{Action, KeyMap};
+use crate::tui::keys::{Action, Hint, KeyMap};
 use crate::tui::layout::{self, HEX_COLS};
 use crate::tui::search::{SearchState, Searcher};
 use crate::tui::theme::Theme;
@@ -73,6 +73,59 @@ impl Pane {
             Pane::Search => Action::Search,
             Pane::Log => Action::Log,
             Pane::Output => Action::Output,
+        }
+    }
+
+    /// The footer's hints in this pane, most used first.
+    pub fn hints(self) -> &'static [Hint] {
+        const fn h(actions: &'static [Action], label: &'static str) -> Hint {
+            Hint { actions, label }
+        }
+        const WATCHES: &[Hint] = &[
+            h(&[Action::Add], "add"),
+            h(&[Action::Edit, Action::Activate], "edit"),
+            h(&[Action::Freeze], "freeze"),
+            h(&[Action::Undo], "undo"),
+            h(&[Action::Delete], "delete"),
+            h(&[Action::Chart], "chart"),
+            h(&[Action::OpenHex], "hex"),
+            h(&[Action::Save], "save"),
+            h(&[Action::Pause], "pause"),
+            h(&[Action::Faster, Action::Slower], "interval"),
+        ];
+        const MAPS: &[Hint] = &[
+            h(&[Action::Filter], "filter"),
+            h(&[Action::Down, Action::Up], "move"),
+            h(&[Action::Activate], "open in hex"),
+            h(&[Action::NextPane], "next pane"),
+        ];
+        const HEX: &[Hint] = &[
+            h(&[Action::Goto], "go to"),
+            h(&[Action::Activate, Action::Follow], "follow pointer"),
+            h(&[Action::Back], "back"),
+            h(&[Action::Edit], "write bytes"),
+            h(
+                &[Action::Left, Action::Down, Action::Up, Action::Right],
+                "move",
+            ),
+        ];
+        const SEARCH: &[Hint] = &[
+            h(&[Action::Filter], "search"),
+            h(&[Action::Narrow], "narrow a scan"),
+            h(&[Action::Activate], "open in hex"),
+            h(&[Action::Add], "add as watch"),
+        ];
+        const LOG: &[Hint] = &[
+            h(&[Action::Export], "export"),
+            h(&[Action::Undo], "undo the last write"),
+        ];
+        match self {
+            Pane::Watches => WATCHES,
+            Pane::Maps => MAPS,
+            Pane::Hex => HEX,
+            Pane::Search => SEARCH,
+            Pane::Log => LOG,
+            Pane::Output => &[],
         }
     }
 
@@ -154,6 +207,8 @@ pub struct App {
     pub keys: KeyMap,
     pub pane: Pane,
     pub help: bool,
+    /// How far the help overlay is scrolled.
+    pub help_scroll: usize,
     pub input: Option<Input>,
     pub watches: WatchesPane,
     pub maps: MapsState,
@@ -198,6 +253,7 @@ impl App {
             keys: options.keys,
             pane: Pane::Watches,
             help: false,
+            help_scroll: 0,
             input: None,
             watches: WatchesPane::default(),
             maps: MapsState::default(),
@@ -266,6 +322,40 @@ impl App {
     fn sync_watches(&mut self) {
         let list = self.watches.for_poller();
         self.send(Command::SetWatches(list));
+    }
+
+    /// The help's entries: every action's keys and what it does, then the
+    /// keys that are not actions.
+    pub fn help_entries(&self) -> Vec<(String, &'static str)> {
+        let mut entries = self.keys.help_entries();
+        entries.push((
+            "mouse".into(),
+            "wheel scrolls the pane under the pointer, click selects",
+        ));
+        entries.push((
+            "input line".into(),
+            "←/→ Home/End move, Ctrl-U clears, Enter confirms, Esc cancels",
+        ));
+        entries
+    }
+
+    /// How many lines a key scrolls the help by, if it scrolls it.
+    fn help_scroll_by(&self, action: Action) -> Option<i64> {
+        let page = self.size.1.saturating_sub(4).max(1) as i64;
+        Some(match action {
+            Action::Up => -1,
+            Action::Down => 1,
+            Action::PageUp => -page,
+            Action::PageDown => page,
+            Action::Top => i64::MIN / 2,
+            Action::Bottom => i64::MAX / 2,
+            _ => return None,
+        })
+    }
+
+    /// The whole screen.
+    fn screen(&self) -> ratatui::layout::Rect {
+        ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1)
     }
 
     /// Rows of the body area (the pane's content), for paging.
@@ -386,9 +476,16 @@ impl App {
             self.input_key(key);
             return;
         }
+        let action = self.keys.action(&key);
+        if self.help {
+            if let Some(by) = action.and_then(|a| self.help_scroll_by(a)) {
+                let max = layout::help(self.screen(), &self.help_entries()).max_scroll();
+                self.help_scroll = (self.help_scroll as i64 + by).clamp(0, max as i64) as usize;
+                return;
+            }
+        }
         if self.help || self.watches.chart.is_some() {
-            // Any key closes an overlay; the quit key also quits.
-            let action = self.keys.action(&key);
+            // Any other key closes an overlay; the quit key also quits.
             self.help = false;
             self.watches.chart = None;
             if action == Some(Action::Quit) {
@@ -396,7 +493,7 @@ impl App {
             }
             return;
         }
-        if let Some(action) = self.keys.action(&key) {
+        if let Some(action) = action {
             self.action(action);
         } else if key.code == KeyCode::Esc {
             self.message = None;
@@ -407,7 +504,10 @@ impl App {
         let page = self.body_rows().saturating_sub(2).max(1) as i64;
         match action {
             Action::Quit => self.quit = true,
-            Action::Help => self.help = true,
+            Action::Help => {
+                self.help = true;
+                self.help_scroll = 0;
+            }
             Action::NextPane | Action::PrevPane => {
                 let i = Pane::ALL.iter().position(|p| *p == self.pane).unwrap_or(0);
                 let n = Pane::ALL.len();

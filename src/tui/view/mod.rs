@@ -18,6 +18,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row};
 
 use crate::tui::app::{App, Pane};
+use crate::tui::keys::{Action, Hint};
 use crate::tui::layout::areas;
 use crate::tui::theme::Theme;
 
@@ -82,28 +83,71 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
         };
         let key = app
             .keys
-            .keys_for(pane.action())
-            .first()
+            .primary(pane.action())
             .map(|k| format!("{k} "))
             .unwrap_or_default();
         spans.push(Span::styled(format!(" {key}{} ", pane.title()), style));
         spans.push(Span::raw(" "));
     }
-    spans.push(Span::styled(" ? help  q quit", app.theme.muted()));
+    let global = [
+        Hint {
+            actions: &[Action::Help],
+            label: "help",
+        },
+        Hint {
+            actions: &[Action::Quit],
+            label: "quit",
+        },
+    ];
+    let global: Vec<String> = global.iter().filter_map(|h| app.keys.hint(h)).collect();
+    spans.push(Span::styled(
+        format!(" {}", global.join("  ")),
+        app.theme.muted(),
+    ));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn hints(app: &App) -> &'static str {
+/// The footer's hints for the pane, from the key map, as many as fit in
+/// `width`; when some are left out, the help key says where they all are.
+fn hints(app: &App, width: usize) -> String {
+    let mut parts: Vec<String> = app
+        .pane
+        .hints()
+        .iter()
+        .filter_map(|h| app.keys.hint(h))
+        .collect();
     match app.pane {
-        Pane::Watches => {
-            "a add  e/Enter edit  f freeze  u undo  d delete  c chart  x hex  s save  Space pause  +/- interval"
-        }
-        Pane::Maps => "/ filter  j/k move  Enter open in hex  Tab next pane",
-        Pane::Hex => "g go to  Enter/p follow pointer  Backspace back  e write bytes  h/j/k/l move",
-        Pane::Search => "/ search  n narrow a scan  Enter open in hex  a add as watch  Esc stop",
-        Pane::Log => "E export  u undo the last write",
-        Pane::Output => "lines the target printed (newest last)",
+        // Esc always stops a search; it is not a rebindable action.
+        Pane::Search => parts.push("Esc stop".into()),
+        Pane::Output => parts.push("lines the target printed (newest last)".into()),
+        _ => {}
     }
+    let full = parts.join("  ");
+    if full.chars().count() <= width {
+        return full;
+    }
+    let more = app
+        .keys
+        .hint(&Hint {
+            actions: &[Action::Help],
+            label: "all keys",
+        })
+        .map(|h| format!("  … {h}"))
+        .unwrap_or_default();
+    let room = width.saturating_sub(more.chars().count());
+    let mut line = String::new();
+    for part in parts {
+        let sep = if line.is_empty() { 0 } else { 2 };
+        if line.chars().count() + sep + part.chars().count() > room {
+            break;
+        }
+        if sep > 0 {
+            line.push_str("  ");
+        }
+        line.push_str(&part);
+    }
+    line.push_str(&more);
+    line
 }
 
 fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
@@ -111,7 +155,13 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
         Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
     let Some(input) = &app.input else {
         frame.render_widget(
-            Paragraph::new(Line::styled(format!(" {}", hints(app)), app.theme.muted())),
+            Paragraph::new(Line::styled(
+                format!(
+                    " {}",
+                    hints(app, usize::from(second.width).saturating_sub(1))
+                ),
+                app.theme.muted(),
+            )),
             second,
         );
         return;
@@ -154,3 +204,6 @@ pub(super) fn mark_selected<'a>(row: Row<'a>, selected: bool, t: &Theme) -> Row<
         row
     }
 }
+
+#[cfg(test)]
+mod tests;
