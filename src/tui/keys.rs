@@ -47,6 +47,7 @@ pub enum Action {
     Export,
     OpenHex,
     Narrow,
+    Trend,
 }
 
 /// Name (as in the config file), default keys, and what the help says.
@@ -186,6 +187,12 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         "narrow",
         &["n"],
         "search: narrow a value scan",
+    ),
+    (
+        Action::Trend,
+        "trend",
+        &["t"],
+        "watches: show the change per tick, per second, or neither",
     ),
 ];
 

@@ -43,6 +43,141 @@ pub fn body_rows(size: (u16, u16)) -> usize {
     size.1.saturating_sub(HEADER + TABS + FOOTER + 2) as usize
 }
 
+/// Lines of the detail under the watches table: the selected watch's
+/// expression, value and status, whole.
+pub const DETAIL: u16 = 3;
+/// Lines of the hex view's inspector: the bytes under the cursor as each type.
+pub const HEX_INSPECTOR: u16 = 3;
+
+/// Rows of bytes the hex view shows for a terminal of `size`.
+pub fn hex_rows(size: (u16, u16)) -> usize {
+    body_rows(size).saturating_sub(usize::from(HEX_INSPECTOR))
+}
+
+/// `parts` laid out left to right, `sep` between them, starting a new line
+/// where the next would not fit in `width`.
+pub fn flow(parts: &[String], width: usize, sep: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for part in parts {
+        let len = line.chars().count();
+        if len > 0 && len + sep.len() + part.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push_str(sep);
+        }
+        line.push_str(part);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Lines of the target's output shown under the watches.
+const OUTPUT_BOX: u16 = 5;
+
+/// `area` less its border.
+pub fn inner(area: Rect) -> Rect {
+    Rect {
+        x: area.x.saturating_add(1),
+        y: area.y.saturating_add(1),
+        width: area.width.saturating_sub(2),
+        height: area.height.saturating_sub(2),
+    }
+}
+
+/// The parts of the watches pane: the bordered block, the table inside it
+/// (header row first), the detail lines, and the target's output below.
+pub struct WatchesAreas {
+    pub block: Rect,
+    pub table: Rect,
+    pub detail: Option<Rect>,
+    pub output: Option<Rect>,
+}
+
+pub fn watches(body: Rect, output: bool, detail: bool) -> WatchesAreas {
+    let (block, output) = if output {
+        let [a, b] =
+            Layout::vertical([Constraint::Min(4), Constraint::Length(OUTPUT_BOX)]).areas(body);
+        (a, Some(b))
+    } else {
+        (body, None)
+    };
+    let inside = inner(block);
+    let (table, detail) = if detail && inside.height > DETAIL + 2 {
+        let [t, d] =
+            Layout::vertical([Constraint::Min(2), Constraint::Length(DETAIL)]).areas(inside);
+        (t, Some(d))
+    } else {
+        (inside, None)
+    };
+    WatchesAreas {
+        block,
+        table,
+        detail,
+        output,
+    }
+}
+
+/// The search pane inside its border: the query line, progress, results.
+pub fn search(body: Rect) -> [Rect; 3] {
+    Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(2),
+        Constraint::Min(1),
+    ])
+    .areas(inner(body))
+}
+
+/// The row of a table in `table` (a header row, then the rows from the
+/// scroll offset that keeps `selected` in view) at screen row `y`.
+pub fn table_row_at(table: Rect, y: u16, selected: usize, len: usize) -> Option<usize> {
+    let first = table.y.checked_add(1)?;
+    let rel = usize::from(y.checked_sub(first)?);
+    let rows = usize::from(table.height.saturating_sub(1));
+    if rel >= rows {
+        return None;
+    }
+    let i = scroll_offset(selected, rows) + rel;
+    (i < len).then_some(i)
+}
+
+/// A table column's needs: the width its content wants, and the least it
+/// can do with (its text is cut in the middle below `want`).
+#[derive(Clone, Copy, Debug)]
+pub struct Column {
+    pub want: u16,
+    pub min: u16,
+}
+
+/// Widths for columns sharing `width` with `spacing` between them. Each
+/// gets what it wants when all fit; otherwise the narrow ones stay whole
+/// and the widest give way, none below its minimum. What is left over goes
+/// to column `grow`.
+pub fn column_widths(width: u16, columns: &[Column], spacing: u16, grow: usize) -> Vec<u16> {
+    let gaps = spacing.saturating_mul(columns.len().saturating_sub(1) as u16);
+    let room = width.saturating_sub(gaps);
+    let mut widths: Vec<u16> = columns.iter().map(|c| c.min.min(c.want)).collect();
+    let mut left = room.saturating_sub(widths.iter().sum());
+    // Water-filling: one cell at a time to the narrowest column still short.
+    while left > 0 {
+        let Some(i) = (0..columns.len())
+            .filter(|i| widths[*i] < columns[*i].want)
+            .min_by_key(|i| widths[*i])
+        else {
+            break;
+        };
+        widths[i] += 1;
+        left -= 1;
+    }
+    if let Some(w) = widths.get_mut(grow) {
+        *w += left;
+    }
+    widths
+}
+
 /// The row inside the pane's border at screen row `y`, if it is one.
 pub fn body_row_at(size: (u16, u16), y: u16) -> Option<usize> {
     let first = HEADER + TABS + 1;
@@ -227,6 +362,32 @@ mod tests {
         assert_eq!(hex_col_at(first + 25 + 7 * 3), Some(15));
         assert_eq!(hex_col_at(first + 25 + 8 * 3), None);
         assert_eq!(hex_col_at(3), None);
+    }
+
+    #[test]
+    fn columns_fit_whole_when_they_can_and_share_fairly_when_not() {
+        let cols = [
+            Column { want: 30, min: 8 },
+            Column { want: 4, min: 4 },
+            Column { want: 40, min: 8 },
+        ];
+        assert_eq!(column_widths(100, &cols, 1, 0), [54, 4, 40]);
+        // 74 wanted, 50 there: the short column stays whole, the others share.
+        assert_eq!(column_widths(52, &cols, 1, 0), [23, 4, 23]);
+        // Never below the minimum, even if the row overflows.
+        assert_eq!(column_widths(10, &cols, 1, 0), [8, 4, 8]);
+    }
+
+    #[test]
+    fn table_rows_follow_the_scroll() {
+        let table = Rect::new(1, 5, 50, 11);
+        assert_eq!(table_row_at(table, 5, 0, 20), None, "the header");
+        assert_eq!(table_row_at(table, 6, 0, 20), Some(0));
+        assert_eq!(table_row_at(table, 15, 0, 20), Some(9));
+        assert_eq!(table_row_at(table, 16, 0, 20), None, "below the table");
+        // With the 15th selected, rows 6..15 show.
+        assert_eq!(table_row_at(table, 6, 14, 20), Some(5));
+        assert_eq!(table_row_at(table, 8, 0, 2), None, "past the last row");
     }
 
     #[test]

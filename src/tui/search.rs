@@ -184,7 +184,7 @@ impl SearchState {
                     len: ty.size(),
                     region: maps
                         .find(c.addr)
-                        .map(|r| r.name().to_string())
+                        .map(crate::search::walk::region_label)
                         .unwrap_or_default(),
                     preview: Vec::new(),
                     value: Some(ty.format(c.bits)),

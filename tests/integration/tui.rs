@@ -124,6 +124,8 @@ fn normalized(screen: &str, fx: &Fixture) -> String {
         (r"\d+\.\d ms", "N ms"),
         (r"tick \d+", "tick N"),
         (r"last \d+ values", "last N values"),
+        // The chart's time axis: seconds before the latest reading.
+        (r"-\d+(\.\d)?s\b", "-Ns"),
         (r"\b\d{2}:\d{2}:\d{2}\b", "HH:MM:SS"),
         (r"\s*\d+%", " N%"),
         (r"[▁▂▃▄▅▆▇█]+ *", "~spark~ "),

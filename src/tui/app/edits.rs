@@ -117,7 +117,27 @@ impl App {
                     ok: true,
                 });
             }
-            Err(why) => self.say(Level::Error, format!("freeze {expr}: {why}")),
+            Err(why) => self.freeze_failed(watch, why),
         }
+    }
+
+    /// A freeze could not take hold or be kept: said, and logged as a failure.
+    pub(super) fn freeze_failed(&mut self, watch: WatchId, why: String) {
+        let Some(w) = self.watches.get(watch) else {
+            return;
+        };
+        let (expr, addr) = (w.expr.clone(), w.frozen.as_ref().map(|f| f.0).or(w.addr));
+        let value = w.value_text().unwrap_or_default();
+        self.say_about(watch, Level::Error, format!("freeze {expr}: {why}"));
+        self.log.push(LogEntry {
+            time: SystemTime::now(),
+            what: "freeze",
+            addr: addr.unwrap_or(0),
+            expr,
+            old: value.clone(),
+            new: value,
+            result: format!("failed: {why}"),
+            ok: false,
+        });
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::process::Maps;
+use crate::search::walk::region_label;
 
 #[derive(Clone, Debug, Default)]
 pub struct MapsState {
@@ -25,6 +26,7 @@ impl MapsState {
             .filter(|(_, r)| {
                 needle.is_empty()
                     || r.path.to_lowercase().contains(&needle)
+                    || (r.path.is_empty() && region_label(r).contains(&needle))
                     || r.perms.to_string().contains(&needle)
                     || format!("{:x}", r.start).contains(needle.trim_start_matches("0x"))
             })

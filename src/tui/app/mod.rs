@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
-use crate::poller::{Command, PollerEvent, Snapshot};
+use crate::poller::{Command, PollerEvent, Snapshot, WatchId};
 use crate::process::Access;
 use crate::tui::event::Event;
 use crate::tui::input::{Input, Purpose};
@@ -39,7 +39,7 @@ pub use hex::HexState;
 pub use log::{LogEntry, WriteLog, clock};
 pub use maps::MapsState;
 pub use output::OutputPane;
-pub use watches::{HISTORY, WatchRow, WatchesPane};
+pub use watches::{HISTORY, Sample, Trend, WatchRow, WatchesPane};
 
 /// How long a changed value stays highlighted.
 const HIGHLIGHT_FOR: Duration = Duration::from_millis(1500);
@@ -88,6 +88,7 @@ impl Pane {
             h(&[Action::Undo], "undo"),
             h(&[Action::Delete], "delete"),
             h(&[Action::Chart], "chart"),
+            h(&[Action::Trend], "delta/rate"),
             h(&[Action::OpenHex], "hex"),
             h(&[Action::Save], "save"),
             h(&[Action::Pause], "pause"),
@@ -226,6 +227,8 @@ pub struct App {
     pub latencies: VecDeque<Duration>,
     /// Starts search jobs; absent where no target is attached (unit tests).
     pub searcher: Option<Searcher>,
+    /// The watch the message is about: it goes when the watch does.
+    message_watch: Option<WatchId>,
     commands: Sender<Command>,
     next_tag: u64,
     writes: log::Writes,
@@ -267,6 +270,7 @@ impl App {
             quit_signal: None,
             latencies: VecDeque::new(),
             searcher: None,
+            message_watch: None,
             commands,
             next_tag: 1,
             writes: log::Writes::default(),
@@ -293,6 +297,13 @@ impl App {
 
     pub fn say(&mut self, level: Level, text: impl Into<String>) {
         self.message = Some((level, text.into()));
+        self.message_watch = None;
+    }
+
+    /// Says something about one watch; deleting the watch clears it.
+    fn say_about(&mut self, watch: WatchId, level: Level, text: impl Into<String>) {
+        self.say(level, text);
+        self.message_watch = Some(watch);
     }
 
     /// Whether a change at `at` is still highlighted.
@@ -301,10 +312,10 @@ impl App {
     }
 
     /// Adds a watch from its expression; the error says what is wrong with it.
-    pub fn add_watch(&mut self, expr: &str) -> Result<(), crate::poller::ExprError> {
-        self.watches.push(expr)?;
+    pub fn add_watch(&mut self, expr: &str) -> Result<WatchId, crate::poller::ExprError> {
+        let id = self.watches.push(expr)?;
         self.sync_watches();
-        Ok(())
+        Ok(id)
     }
 
     /// Adds the watches given at start, in one update of the poller's list;
@@ -364,8 +375,8 @@ impl App {
     }
 
     fn request_hex(&mut self) {
-        let range =
-            (self.pane == Pane::Hex && !self.exited()).then(|| self.hex.range(self.body_rows()));
+        let range = (self.pane == Pane::Hex && !self.exited())
+            .then(|| self.hex.range(layout::hex_rows(self.size)));
         self.send(Command::HexRange(range));
     }
 
@@ -447,7 +458,9 @@ impl App {
         self.poll.lateness = s.lateness;
         self.poll.took = s.took;
         self.maps.apply(s.maps, s.residency);
-        self.watches.apply(s.watches, s.freeze_errors, now);
+        for (id, why) in self.watches.apply(s.watches, s.freeze_errors, now) {
+            self.freeze_failed(id, why);
+        }
         if let Some(hex) = s.hex {
             self.hex.apply(hex, now);
         }
@@ -607,6 +620,15 @@ impl App {
                 }
             }
             Action::Narrow => self.start_narrow(),
+            Action::Trend => {
+                self.watches.trend = self.watches.trend.next();
+                let shown = match self.watches.trend {
+                    Trend::Hidden => "no change column",
+                    Trend::Delta => "the change column shows the change per tick",
+                    Trend::Rate => "the change column shows the change per second",
+                };
+                self.say(Level::Info, shown);
+            }
         }
     }
 
@@ -638,7 +660,7 @@ impl App {
     }
 
     fn hex_move(&mut self, bytes: i64) {
-        if self.hex.move_cursor(bytes, self.body_rows()) {
+        if self.hex.move_cursor(bytes, layout::hex_rows(self.size)) {
             self.request_hex();
         }
     }
@@ -659,46 +681,89 @@ impl App {
             if w.frozen.is_some() {
                 self.send(Command::Unfreeze { watch: w.id });
             }
+            if self.message_watch == Some(w.id) {
+                self.message = None;
+                self.message_watch = None;
+            }
             self.sync_watches();
         }
     }
 
     fn mouse(&mut self, mouse: MouseEvent) {
-        if self.input.is_some() || self.help || self.watches.chart.is_some() {
+        if self.input.is_some() || self.watches.chart.is_some() {
+            return;
+        }
+        let body = layout::areas(self.screen()).body;
+        let inside = |r: ratatui::layout::Rect| {
+            mouse.column >= r.x
+                && mouse.column < r.right()
+                && mouse.row >= r.y
+                && mouse.row < r.bottom()
+        };
+        if self.help {
+            let by = match mouse.kind {
+                MouseEventKind::ScrollUp => -3,
+                MouseEventKind::ScrollDown => 3,
+                _ => return,
+            };
+            let max = layout::help(self.screen(), &self.help_entries()).max_scroll();
+            self.help_scroll = (self.help_scroll as i64 + by).clamp(0, max as i64) as usize;
+            return;
+        }
+        // The wheel scrolls the pane under the pointer; only the pane's body scrolls.
+        if !inside(body) {
             return;
         }
         match mouse.kind {
             MouseEventKind::ScrollUp => self.move_by(-3),
             MouseEventKind::ScrollDown => self.move_by(3),
-            MouseEventKind::Down(MouseButton::Left) => {
-                let Some(row) = layout::body_row_at(self.size, mouse.row) else {
-                    return;
-                };
-                let table_rows = self.body_rows().saturating_sub(1);
-                match self.pane {
-                    Pane::Watches => {
-                        let offset = layout::scroll_offset(self.watches.selected, table_rows);
-                        let i = offset + row.saturating_sub(1);
-                        if row >= 1 && i < self.watches.len() {
-                            self.watches.selected = i;
-                        }
-                    }
-                    Pane::Maps => {
-                        let offset = layout::scroll_offset(self.maps.selected, table_rows);
-                        let i = offset + row.saturating_sub(1);
-                        if row >= 1 && i < self.maps.visible().len() {
-                            self.maps.selected = i;
-                        }
-                    }
-                    Pane::Hex => {
-                        if let Some(col) = layout::hex_col_at(mouse.column) {
-                            self.hex.cursor = self.hex.base + row as u64 * HEX_COLS + col;
-                        }
-                    }
-                    _ => {}
+            MouseEventKind::Down(MouseButton::Left) => self.click(body, mouse.column, mouse.row),
+            _ => {}
+        }
+    }
+
+    /// Selects what is under a click at (`x`, `y`) in the pane's `body`.
+    fn click(&mut self, body: ratatui::layout::Rect, x: u16, y: u16) {
+        match self.pane {
+            Pane::Watches => {
+                let has_output = self.process.spawned && !self.output.is_empty();
+                let table = layout::watches(body, has_output, !self.watches.is_empty()).table;
+                let (selected, len) = (self.watches.selected, self.watches.len());
+                if let Some(i) = layout::table_row_at(table, y, selected, len) {
+                    self.watches.selected = i;
                 }
             }
-            _ => {}
+            Pane::Maps => {
+                let len = self.maps.visible().len();
+                let table = layout::inner(body);
+                if let Some(i) = layout::table_row_at(table, y, self.maps.selected, len) {
+                    self.maps.selected = i;
+                }
+            }
+            Pane::Search => {
+                let [_, _, table] = layout::search(body);
+                let len = self.search.hits.len();
+                if let Some(i) = layout::table_row_at(table, y, self.search.selected, len) {
+                    self.search.selected = i;
+                }
+            }
+            Pane::Log => {
+                let table = layout::inner(body);
+                if let Some(i) = layout::table_row_at(table, y, self.log.selected, self.log.len()) {
+                    self.log.selected = i;
+                }
+            }
+            Pane::Hex => {
+                let Some(row) =
+                    layout::body_row_at(self.size, y).filter(|r| *r < layout::hex_rows(self.size))
+                else {
+                    return;
+                };
+                if let Some(col) = layout::hex_col_at(x) {
+                    self.hex.cursor = self.hex.base + row as u64 * HEX_COLS + col;
+                }
+            }
+            Pane::Output => {}
         }
     }
 }

@@ -10,6 +10,10 @@ use crate::tui::app::{App, Level};
 use crate::tui::input::{Input, Purpose};
 use crate::tui::search::parse_request;
 
+/// What a value scan can be narrowed by, shown while the narrow line is empty.
+const NARROW_CHOICES: &str =
+    "changed unchanged increased decreased increased-by N decreased-by N = N range A B";
+
 impl App {
     pub(super) fn start_input(&mut self, purpose: Purpose, text: String) {
         if purpose.writes() && self.exited() {
@@ -63,6 +67,8 @@ impl App {
             Purpose::Search => parse_request(&input.text)
                 .err()
                 .and_then(|e| err(e.to_string())),
+            // Empty, the line lists the choices (see `check_input`), not an error.
+            Purpose::Narrow(_) if input.text.trim().is_empty() => None,
             Purpose::Narrow(ty) => {
                 let words: Vec<String> = input.text.split_whitespace().map(String::from).collect();
                 crate::search::Condition::parse(*ty, &words)
@@ -77,6 +83,9 @@ impl App {
         input.error = self.validate(input);
         input.hint = None;
         self.waiting.input = None;
+        if matches!(input.purpose, Purpose::Narrow(_)) && input.text.trim().is_empty() {
+            input.hint = Some(NARROW_CHOICES.into());
+        }
         if input.error.is_none() && matches!(input.purpose, Purpose::AddWatch | Purpose::Goto) {
             let tag = self.tag();
             self.waiting.input = Some(tag);
@@ -96,6 +105,13 @@ impl App {
                 if input.purpose == Purpose::MapsFilter {
                     self.maps.filter.clear();
                 }
+                return;
+            }
+            KeyCode::Enter
+                if matches!(input.purpose, Purpose::Narrow(_)) && input.text.trim().is_empty() =>
+            {
+                // Nothing typed yet: keep the line open with its choices.
+                self.input = Some(input);
                 return;
             }
             KeyCode::Enter => {
@@ -122,7 +138,7 @@ impl App {
         let text = input.text.trim().to_string();
         match input.purpose {
             Purpose::AddWatch => {
-                if let Err(e) = self.add_watch(&text) {
+                if let Err(e) = self.add_watch(&text).map(|_| ()) {
                     self.say(Level::Error, e.message);
                 }
             }

@@ -39,7 +39,7 @@ impl App {
     pub(super) fn start_narrow(&mut self) {
         match (&self.search.scan, self.search.scan_ty) {
             (Some(_), Some(ty)) if !self.search.is_running() => {
-                self.start_input(Purpose::Narrow(ty), "changed".into())
+                self.start_input(Purpose::Narrow(ty), String::new())
             }
             _ => self.say(
                 Level::Info,
@@ -74,7 +74,7 @@ impl App {
         };
         let expr = self.search.watch_for(&hit, &self.maps.maps);
         match self.add_watch(&expr) {
-            Ok(()) => self.say(Level::Info, format!("added watch {expr}")),
+            Ok(id) => self.say_about(id, Level::Info, format!("added watch {expr}")),
             Err(e) => self.say(Level::Error, format!("{expr}: {}", e.message)),
         }
     }

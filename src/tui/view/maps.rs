@@ -6,6 +6,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Block, Paragraph, Row, Table};
 
+use crate::search::walk::region_label;
 use crate::tui::app::App;
 use crate::tui::layout::scroll_offset;
 use crate::tui::view::mark_selected;
@@ -43,7 +44,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
                 _ => "   ?".into(),
             };
             let path = match (r.path.is_empty(), r.deleted) {
-                (true, _) => "(anonymous)".to_string(),
+                (true, _) => region_label(r),
                 (false, true) => format!("{} (deleted)", r.path),
                 (false, false) => r.path.clone(),
             };

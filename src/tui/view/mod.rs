@@ -19,7 +19,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row};
 
 use crate::tui::app::{App, Pane};
 use crate::tui::keys::{Action, Hint};
-use crate::tui::layout::areas;
+use crate::tui::layout::{areas, fit};
 use crate::tui::theme::Theme;
 
 /// Draws the whole screen.
@@ -175,17 +175,26 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
     let prompt_width = 1 + prompt.chars().count() as u16;
     let cursor_x = first.x + prompt_width + input.cursor as u16;
     frame.set_cursor_position((cursor_x.min(first.right().saturating_sub(1)), first.y));
+    let width = usize::from(second.width);
     if let Some(err) = &input.error {
-        // The caret sits under the column the error points at.
-        let pad = " ".repeat(prompt_width as usize + err.column);
-        let text = format!("{pad}^ {}", err.message);
+        // The caret sits under the column the error points at; a message too
+        // long for the rest of the line is cut in its middle, never silently.
+        let at = (prompt_width as usize + err.column).min(width.saturating_sub(12));
+        let text = format!(
+            "{}^ {}",
+            " ".repeat(at),
+            fit(&err.message, width.saturating_sub(at + 2))
+        );
         frame.render_widget(
             Paragraph::new(Line::styled(text, app.theme.error())),
             second,
         );
     } else if let Some(hint) = &input.hint {
         let pad = " ".repeat(prompt_width as usize);
-        let text = format!("{pad}{hint}   (Enter to confirm, Esc to cancel)");
+        let mut text = format!("{pad}{hint}   (Enter to confirm, Esc to cancel)");
+        if text.chars().count() > width {
+            text = fit(&format!(" {hint}"), width);
+        }
         frame.render_widget(Paragraph::new(Line::styled(text, app.theme.ok())), second);
     } else {
         let text = " Enter to confirm, Esc to cancel";
