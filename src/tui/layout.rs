@@ -45,7 +45,7 @@ pub fn body_rows(size: (u16, u16)) -> usize {
 
 /// Lines of the detail under the watches table: the selected watch's
 /// expression, value and status, whole.
-pub const DETAIL: u16 = 3;
+pub const DETAIL: u16 = 4;
 /// Lines of the hex view's inspector: the bytes under the cursor as each type.
 pub const HEX_INSPECTOR: u16 = 3;
 

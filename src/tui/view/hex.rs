@@ -155,15 +155,32 @@ fn inspect(app: &App) -> Vec<String> {
     }
     if let Some(x) = le(4) {
         parts.push(format!("u32 {x}  i32 {}", x as u32 as i32));
-        parts.push(format!("f32 {}", f32::from_bits(x as u32)));
     }
     if let Some(x) = le(8) {
         parts.push(format!("u64 {x}  i64 {}", x as i64));
-        parts.push(format!("f64 {}", f64::from_bits(x)));
         match place(&app.maps.maps, x) {
             Some(at) => parts.push(format!("ptr {x:#x} → {at} (Enter follows)")),
             None => parts.push(format!("ptr {x:#x} (not mapped)")),
         }
     }
+    if let Some(x) = le(4) {
+        parts.push(format!(
+            "f32 {}",
+            float(f64::from(f32::from_bits(x as u32)))
+        ));
+    }
+    if let Some(x) = le(8) {
+        parts.push(format!("f64 {}", float(f64::from_bits(x))));
+    }
     parts
+}
+
+/// A float short enough for one line: plain in the usual range, else with
+/// an exponent (`4.6e-310`).
+fn float(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() || (1e-6..1e15).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
 }

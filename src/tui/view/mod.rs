@@ -74,6 +74,32 @@ fn pane_title(app: &App) -> String {
 }
 
 fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
+    let global = [
+        Hint {
+            actions: &[Action::Help],
+            label: "help",
+        },
+        Hint {
+            actions: &[Action::Quit],
+            label: "quit",
+        },
+    ];
+    let global: Vec<String> = global.iter().filter_map(|h| app.keys.hint(h)).collect();
+    let global = format!(" {}", global.join("  "));
+    // On a narrow terminal only the current pane's tab keeps its title.
+    let full: usize = Pane::ALL
+        .iter()
+        .map(|p| {
+            let key = app
+                .keys
+                .primary(p.action())
+                .map_or(0, |k| k.to_string().len() + 1);
+            key + p.title().len() + 3
+        })
+        .sum::<usize>()
+        + 1
+        + global.chars().count();
+    let short = full > usize::from(area.width);
     let mut spans = vec![Span::raw(" ")];
     for pane in Pane::ALL {
         let style = if pane == app.pane {
@@ -86,24 +112,20 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
             .primary(pane.action())
             .map(|k| format!("{k} "))
             .unwrap_or_default();
-        spans.push(Span::styled(format!(" {key}{} ", pane.title()), style));
+        let title = if short && pane != app.pane && !key.is_empty() {
+            ""
+        } else {
+            pane.title()
+        };
+        let key = if title.is_empty() {
+            key.trim_end()
+        } else {
+            &key
+        };
+        spans.push(Span::styled(format!(" {key}{title} "), style));
         spans.push(Span::raw(" "));
     }
-    let global = [
-        Hint {
-            actions: &[Action::Help],
-            label: "help",
-        },
-        Hint {
-            actions: &[Action::Quit],
-            label: "quit",
-        },
-    ];
-    let global: Vec<String> = global.iter().filter_map(|h| app.keys.hint(h)).collect();
-    spans.push(Span::styled(
-        format!(" {}", global.join("  ")),
-        app.theme.muted(),
-    ));
+    spans.push(Span::styled(global, app.theme.muted()));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 

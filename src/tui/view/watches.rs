@@ -270,14 +270,19 @@ fn draw_detail(frame: &mut Frame, area: Rect, c: &Cells, t: &Theme) {
     if !c.trend.is_empty() {
         value.push_str(&format!("  ({})", c.trend));
     }
-    let lines = vec![
+    let mut lines = vec![
         Line::styled(line("", &at), t.accent()),
         Line::styled(line("= ", &value), t.text()),
-        Line::styled(
-            line("status: ", &c.status),
-            if c.bad { t.warning() } else { t.muted() },
-        ),
     ];
+    // The status wraps over the lines left, so a long failure reads whole.
+    let room = usize::from(area.height).saturating_sub(lines.len()).max(1);
+    let mut status = layout::wrap(&format!("status: {}", c.status), width);
+    if status.len() > room {
+        let rest = status.split_off(room - 1).join(" ");
+        status.push(fit(&rest, width));
+    }
+    let style = if c.bad { t.warning() } else { t.muted() };
+    lines.extend(status.into_iter().map(|l| Line::styled(l, style)));
     frame.render_widget(Paragraph::new(lines), area);
 }
 
