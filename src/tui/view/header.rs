@@ -8,6 +8,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::tui::app::{App, Level, TargetState};
 use crate::tui::layout::fit;
+use crate::tui::view::printable;
 
 fn millis(d: std::time::Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
@@ -24,7 +25,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         TargetState::Exited(None) => Span::styled("■ exited", t.error()),
     };
     let sep = || Span::styled(" │ ", t.header());
-    let who = format!("pid {} {} ", app.process.pid, app.process.name);
+    let who = format!("pid {} {} ", app.process.pid, printable(&app.process.name));
     let stats = format!(
         "every {} ms · late {} · read {} · tick {}",
         app.poll.interval.as_millis(),

@@ -7,6 +7,7 @@ use ratatui::widgets::{Block, Paragraph, Row, Table};
 
 use crate::tui::app::{App, clock};
 use crate::tui::layout::{self, Column, column_widths, fit, scroll_offset};
+use crate::tui::view::printable;
 
 pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     let t = &app.theme;
@@ -37,7 +38,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
                 clock(e.time),
                 e.what.to_string(),
                 format!("{:#x}", e.addr),
-                e.expr.clone(),
+                printable(&e.expr),
                 format!("{} → {}", e.old, e.new),
                 e.result.clone(),
             ]
@@ -106,7 +107,7 @@ pub fn draw_output(frame: &mut Frame, area: Rect, block: Block, app: &App) {
             .lines
             .iter()
             .skip(app.output.lines.len().saturating_sub(fit))
-            .map(|l| Line::raw(l.clone()))
+            .map(|l| Line::raw(printable(l)))
             .collect()
     };
     frame.render_widget(Paragraph::new(lines).block(block), area);

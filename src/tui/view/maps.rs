@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Paragraph, Row, Table};
 use crate::search::walk::region_label;
 use crate::tui::app::App;
 use crate::tui::layout::scroll_offset;
-use crate::tui::view::mark_selected;
+use crate::tui::view::{mark_selected, printable};
 use crate::units::human_bytes;
 
 pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
@@ -59,7 +59,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
                 Span::raw(r.perms.to_string()),
                 Span::raw(format!("{:>10}", human_bytes(r.len()))),
                 Span::raw(resident),
-                Span::raw(keep_tail(&path, path_width)),
+                Span::raw(keep_tail(&printable(&path), path_width)),
             ])
             .style(style);
             Some(mark_selected(row, i == app.maps.selected, t))

@@ -227,6 +227,23 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
     }
 }
 
+/// `text` with control characters escaped (`\u{1b}`), so text the target
+/// controls (its name, paths, output) cannot drive the terminal.
+pub(super) fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// `row` in the selection style when it is the selected one.
 pub(super) fn mark_selected<'a>(row: Row<'a>, selected: bool, t: &Theme) -> Row<'a> {
     if selected {

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Gauge, Paragraph, Row, Table};
 
 use crate::tui::app::App;
 use crate::tui::layout::{Column, column_widths, fit, scroll_offset};
-use crate::tui::view::mark_selected;
+use crate::tui::view::{mark_selected, printable};
 use crate::units::human_bytes;
 
 /// The matched bytes as text where printable, dots elsewhere.
@@ -102,7 +102,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
             };
             [
                 format!("{:#x}", h.addr),
-                h.region.clone(),
+                printable(&h.region),
                 h.len.to_string(),
                 shown,
             ]

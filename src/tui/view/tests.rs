@@ -64,6 +64,19 @@ pub(super) fn press(app: &mut App, code: KeyCode) {
     ));
 }
 
+#[test]
+fn target_text_cannot_drive_the_terminal() {
+    assert_eq!(super::printable("plain"), "plain");
+    assert_eq!(super::printable("a\u{1b}[2Jb\n"), "a\\u{1b}[2Jb\\n");
+    let (mut app, _rx) = app_with(KeyMap::default(), (80, 24));
+    app.update(Event::TargetOutput("evil \u{1b}]0;title\u{7}".into()));
+    app.process.spawned = true;
+    app.set_pane(crate::tui::app::Pane::Output);
+    let screen = screen(&app);
+    assert!(screen.contains("evil \\u{1b}]0;title\\u{7}"), "{screen}");
+    assert!(!screen.contains('\u{1b}'));
+}
+
 fn freeze_on_shift_f() -> KeyMap {
     let mut o = BTreeMap::new();
     o.insert("freeze".to_string(), vec!["F".to_string()]);

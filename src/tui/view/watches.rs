@@ -15,7 +15,7 @@ use crate::poller::WatchId;
 use crate::tui::app::{App, Sample, Trend, WatchRow};
 use crate::tui::layout::{self, Column, column_widths, fit, scroll_offset};
 use crate::tui::theme::Theme;
-use crate::tui::view::mark_selected;
+use crate::tui::view::{mark_selected, printable};
 
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 /// The sparkline's width when there is room for it.
@@ -96,7 +96,7 @@ fn cells(w: &WatchRow, trend: Trend) -> Cells {
         (None, None) => "…".into(),
     };
     Cells {
-        expr: w.expr.clone(),
+        expr: printable(&w.expr),
         addr: w
             .addr
             .map(|a| format!("{a:#x}"))
@@ -123,7 +123,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
             .lines
             .iter()
             .skip(app.output.lines.len().saturating_sub(3))
-            .map(|l| Line::raw(l.clone()))
+            .map(|l| Line::raw(printable(l)))
             .collect();
         let b = Block::default()
             .borders(Borders::ALL)
