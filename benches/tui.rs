@@ -78,16 +78,23 @@ fn measure_latency(fx: &util::Fixture, with_search: bool) -> Vec<Duration> {
         &mut s.app,
         &s.events,
         util::PATIENCE,
-        |app| app.watches.iter().all(|w| w.status.is_some()),
+        |app| app.watches.rows.iter().all(|w| w.status.is_some()),
     )
     .expect("loop");
     let stalled = s
         .app
         .watches
+        .rows
         .iter()
         .filter(|w| matches!(w.status, Some(Status::NotResident | Status::Stalled)))
         .count();
-    let ok = s.app.watches.iter().filter(|w| w.value.is_some()).count();
+    let ok = s
+        .app
+        .watches
+        .rows
+        .iter()
+        .filter(|w| w.value.is_some())
+        .count();
     println!("  watches: {ok} read, {stalled} not resident or stalled (the userfaultfd page)");
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -207,7 +214,7 @@ fn main() {
         |_| false,
     )
     .expect("loop");
-    let ticks_before = s.app.tick;
+    let ticks_before = s.app.poll.tick;
     let (wall, cpu) = (Instant::now(), cpu_time());
     run_until(&mut terminal, &mut s.app, &s.events, IDLE_FOR, |_| false).expect("loop");
     let (wall, cpu) = (wall.elapsed(), cpu_time() - cpu);
@@ -216,7 +223,7 @@ fn main() {
         cpu.as_secs_f64() / wall.as_secs_f64() * 100.0,
         ms(cpu),
         wall.as_secs_f64(),
-        s.app.tick - ticks_before,
-        ms(s.app.took)
+        s.app.poll.tick - ticks_before,
+        ms(s.app.poll.took)
     );
 }

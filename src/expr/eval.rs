@@ -499,14 +499,18 @@ impl WatchSet {
                 Some(bytes) => {
                     reading.value = Some(reading.ty.decode(bytes));
                     // Compared and kept in place: no allocation on a steady tick.
+                    // A pointer that moved to different bytes changed the value too.
                     match &mut entry.last {
                         Some((a, last)) if *a == addr && last.as_slice() == bytes => {}
-                        Some((a, last)) if *a == addr => {
-                            reading.status = Status::Changed;
+                        Some((a, last)) => {
+                            if last.as_slice() != bytes {
+                                reading.status = Status::Changed;
+                            }
+                            *a = addr;
                             last.clear();
                             last.extend_from_slice(bytes);
                         }
-                        _ => entry.last = Some((addr, bytes.to_vec())),
+                        None => entry.last = Some((addr, bytes.to_vec())),
                     }
                 }
                 None => {

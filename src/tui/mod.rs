@@ -3,6 +3,7 @@
 //! - [`event`]: the one event enum, and the threads that feed it.
 //! - [`app`]: the state, and `update` (how an event changes it).
 //! - [`view`]: `draw(&App)`, which renders and never mutates.
+//! - [`layout`]: where each part sits on the screen, read by both.
 //! - [`terminal`]: raw mode and the alternate screen, restored on exit,
 //!   panic and signals.
 //!
@@ -14,6 +15,7 @@ pub mod config;
 pub mod event;
 pub mod input;
 pub mod keys;
+pub mod layout;
 pub mod search;
 pub mod terminal;
 pub mod theme;

@@ -154,14 +154,8 @@ impl SearchState {
                 summary.elapsed.as_secs_f64()
             )
         };
-        let skipped =
-            summary.skipped.not_resident + summary.skipped.stalled + summary.skipped.faulted;
-        if skipped > 0 {
-            line.push_str(&format!(
-                " · {} not read (not resident, stalled or faulted)",
-                human_bytes(skipped)
-            ));
-        }
+        // What was not read is one of the job's notes ("not searched: …"),
+        // by reason; it is said once.
         match &summary.end {
             crate::search::End::Complete => {}
             crate::search::End::Cancelled => line.push_str(" · cancelled, results so far kept"),
@@ -184,7 +178,7 @@ impl SearchState {
                     len: ty.size(),
                     region: maps
                         .find(c.addr)
-                        .map(|r| r.name().to_string())
+                        .map(crate::search::walk::region_label)
                         .unwrap_or_default(),
                     preview: Vec::new(),
                     value: Some(ty.format(c.bits)),
