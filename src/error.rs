@@ -38,6 +38,9 @@ pub enum Error {
         perms: String,
     },
 
+    #[error("{addr:#x}+{len}: the value was not read: {why}")]
+    NotRead { addr: u64, len: usize, why: String },
+
     #[error(
         "{what} timed out after {millis} ms: the target did not answer (a page that never faults in?)"
     )]

@@ -29,14 +29,11 @@ use std::time::{Duration, Instant};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use crate::error::{Error, Result};
-use crate::expr::{Diagnostic, Type, Watch, WatchReading, WatchSet, parse_watch, relocatable};
+use crate::expr::{Diagnostic, Type, Watch, WatchReading, WatchSet, relocatable};
 use crate::process::{Gap, Maps, ReadMode, ReadOutcome, Unread, WriteReport};
 use crate::session::Session;
 
 pub use crate::expr::WatchId;
-
-/// An expression's error with the 0-based column it points at.
-pub type ExprError = Diagnostic;
 
 /// Where an expression points, and the type a watch of it reads.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,11 +45,8 @@ pub struct Evaluated {
 /// Commands to the poller.
 #[derive(Clone, Debug)]
 pub enum Command {
-    /// Replace the watch list; readings come back with these ids, in this
-    /// order. Watches kept unchanged keep their state.
-    SetWatches(Vec<(WatchId, Watch)>),
     /// Add watches after the others (or put them in place of those with
-    /// the same ids).
+    /// the same ids); readings come back with the caller's ids.
     AddWatches(Vec<(WatchId, Watch)>),
     /// An edited watch: same id, same place; its freeze is dropped.
     ReplaceWatch(WatchId, Watch),
@@ -83,11 +77,11 @@ pub enum Command {
     WantResidency(bool),
     /// Poll now rather than at the next deadline.
     PollNow,
-    /// Parse, resolve and follow an expression once; answered by
+    /// Resolve and follow a parsed watch once; answered by
     /// [`PollerEvent::Evaluated`] with `tag`.
     Evaluate {
         tag: u64,
-        text: String,
+        watch: Watch,
     },
     /// The watch list written to survive ASLR and restarts; answered by
     /// [`PollerEvent::Portable`].
@@ -125,16 +119,16 @@ pub enum PollerEvent {
     Snapshot(Box<Snapshot>),
     Wrote {
         tag: u64,
-        result: std::result::Result<WriteReport, String>,
+        result: Result<WriteReport>,
     },
     /// A freeze took hold (with the bytes it holds) or could not.
     Frozen {
         watch: WatchId,
-        result: std::result::Result<(u64, Vec<u8>), String>,
+        result: Result<(u64, Vec<u8>)>,
     },
     Evaluated {
         tag: u64,
-        result: std::result::Result<Evaluated, ExprError>,
+        result: std::result::Result<Evaluated, Diagnostic>,
     },
     Portable {
         tag: u64,
@@ -372,12 +366,6 @@ impl PollState {
     /// Handles one command; false when the UI is gone.
     fn handle<F: FnMut(PollerEvent) -> bool>(&mut self, command: Command, sink: &mut F) -> bool {
         match command {
-            Command::SetWatches(watches) => {
-                self.freezes
-                    .retain(|id, _| watches.iter().any(|(w, _)| w == id));
-                self.set.set_all(watches);
-                self.poll_now = true;
-            }
             Command::AddWatches(watches) => {
                 for (id, watch) in watches {
                     self.set.insert(id, watch);
@@ -443,8 +431,8 @@ impl PollState {
                 }
             }
             Command::PollNow => self.poll_now = true,
-            Command::Evaluate { tag, text } => {
-                let result = self.evaluate(&text);
+            Command::Evaluate { tag, watch } => {
+                let result = self.evaluate(&watch);
                 return sink(PollerEvent::Evaluated { tag, result });
             }
             Command::Portable { tag } => {
@@ -467,11 +455,13 @@ impl PollState {
         true
     }
 
-    fn write(&mut self, addr: u64, bytes: &[u8]) -> std::result::Result<WriteReport, String> {
+    fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<WriteReport> {
         if self.exited {
-            return Err("the target has exited".into());
+            return Err(Error::TargetExited {
+                pid: self.session.pid(),
+            });
         }
-        self.session.write(addr, bytes).map_err(|e| e.to_string())
+        self.session.write(addr, bytes)
     }
 
     /// One tick: hold freezes, refresh maps, read watches and the hex range.
@@ -590,7 +580,7 @@ impl PollState {
     /// this one value, so after a never-block try it may fault the page in
     /// (still under the worker's deadline), and a read that missed its
     /// deadline on a busy machine is tried again before giving up.
-    fn read_now(&mut self, addr: u64, len: usize) -> std::result::Result<Vec<u8>, String> {
+    fn read_now(&mut self, addr: u64, len: usize) -> Result<Vec<u8>> {
         let mut why = Unread::Stalled;
         for attempt in 0..3 {
             let mode = if attempt == 0 {
@@ -598,11 +588,10 @@ impl PollState {
             } else {
                 ReadMode::Force
             };
-            let outcomes = self
-                .session
-                .read(&[(addr, len)], mode)
-                .map_err(|e| e.to_string())?;
-            let outcome = outcomes.first().ok_or("nothing was read")?;
+            let outcomes = self.session.read(&[(addr, len)], mode)?;
+            let Some(outcome) = outcomes.first() else {
+                break;
+            };
             match outcome.first_unread() {
                 None => return Ok(outcome.data.clone()),
                 Some(w @ (Unread::Stalled | Unread::NotResident)) => why = w,
@@ -612,13 +601,16 @@ impl PollState {
                 }
             }
         }
-        Err(format!("the value was not read: {why}"))
+        Err(Error::NotRead {
+            addr,
+            len,
+            why: why.to_string(),
+        })
     }
 
-    /// Parses, resolves and follows `text` once.
-    fn evaluate(&mut self, text: &str) -> std::result::Result<Evaluated, Diagnostic> {
-        let watch = parse_watch(text)?;
-        match self.session.evaluate(&watch, ReadMode::NoWait) {
+    /// Resolves and follows `watch` once.
+    fn evaluate(&mut self, watch: &Watch) -> std::result::Result<Evaluated, Diagnostic> {
+        match self.session.evaluate(watch, ReadMode::NoWait) {
             Ok(Ok(reading)) => match reading.address {
                 Some(addr) => Ok(Evaluated {
                     addr,

@@ -312,27 +312,33 @@ impl App {
     }
 
     /// Adds a watch from its expression; the error says what is wrong with it.
-    pub fn add_watch(&mut self, expr: &str) -> Result<WatchId, crate::poller::ExprError> {
-        let id = self.watches.push(expr)?;
-        self.sync_watches();
-        Ok(id)
+    pub fn add_watch(&mut self, expr: &str) -> Result<WatchId, crate::expr::Diagnostic> {
+        let watch = crate::expr::parse_typed(expr)?;
+        Ok(self.add_parsed(expr, watch))
     }
 
-    /// Adds the watches given at start, in one update of the poller's list;
-    /// those that do not parse are reported.
+    /// Adds a watch parsed where it was typed; the poller gets it as it is.
+    pub(super) fn add_parsed(&mut self, expr: &str, watch: crate::expr::Watch) -> WatchId {
+        let id = self.watches.push_parsed(expr, watch.clone());
+        self.send(Command::AddWatches(vec![(id, watch)]));
+        id
+    }
+
+    /// Adds the watches given at start, in one command to the poller; those
+    /// that do not parse are reported.
     pub fn queue_watches(&mut self, exprs: Vec<String>) {
+        let mut added = Vec::new();
         for expr in exprs {
-            if let Err(e) = self.watches.push(&expr) {
-                self.say(Level::Error, format!("watch {expr:?}: {}", e.message));
+            match crate::expr::parse_typed(&expr) {
+                Ok(watch) => {
+                    let id = self.watches.push_parsed(&expr, watch.clone());
+                    added.push((id, watch));
+                }
+                Err(e) => self.say(Level::Error, format!("watch {expr:?}: {}", e.message)),
             }
         }
         self.watches.selected = 0;
-        self.sync_watches();
-    }
-
-    fn sync_watches(&mut self) {
-        let list = self.watches.for_poller();
-        self.send(Command::SetWatches(list));
+        self.send(Command::AddWatches(added));
     }
 
     /// The help's entries: every action's keys and what it does, then the
@@ -419,7 +425,9 @@ impl App {
     fn poller(&mut self, event: PollerEvent) {
         match event {
             PollerEvent::Snapshot(snapshot) => self.snapshot(*snapshot),
-            PollerEvent::Wrote { tag, result } => self.wrote(tag, result),
+            PollerEvent::Wrote { tag, result } => {
+                self.wrote(tag, result.map_err(|e| e.to_string()))
+            }
             PollerEvent::Exited => {
                 if !self.exited() {
                     self.process.state = TargetState::Exited(None);
@@ -438,7 +446,9 @@ impl App {
                 );
             }
             PollerEvent::Warning(text) => self.say(Level::Warning, text),
-            PollerEvent::Frozen { watch, result } => self.frozen(watch, result),
+            PollerEvent::Frozen { watch, result } => {
+                self.frozen(watch, result.map_err(|e| e.to_string()))
+            }
             PollerEvent::Evaluated { tag, result } => self.evaluated(tag, result),
             PollerEvent::Portable { tag, lines } => {
                 if let Some((want, path)) = self.waiting.save.take() {
@@ -678,14 +688,12 @@ impl App {
 
     fn delete_watch(&mut self) {
         if let Some(w) = self.watches.remove_selected() {
-            if w.frozen.is_some() {
-                self.send(Command::Unfreeze { watch: w.id });
-            }
+            // The poller drops its freeze with it.
+            self.send(Command::RemoveWatch(w.id));
             if self.message_watch == Some(w.id) {
                 self.message = None;
                 self.message_watch = None;
             }
-            self.sync_watches();
         }
     }
 

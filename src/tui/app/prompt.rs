@@ -3,8 +3,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use crate::expr::parse_watch;
-use crate::poller::{Command, Evaluated, ExprError};
+use crate::expr::{Diagnostic, parse_typed};
+use crate::poller::{Command, Evaluated};
 use crate::tui::app::hex::parse_hex_bytes;
 use crate::tui::app::{App, Level};
 use crate::tui::input::{Input, Purpose};
@@ -45,16 +45,15 @@ impl App {
 
     /// What is wrong with the input's text, as far as the UI can tell;
     /// unknown symbols and unmapped regions come back from the poller.
-    fn validate(&self, input: &Input) -> Option<ExprError> {
-        let err = |message: String| Some(ExprError { column: 0, message });
-        let lead = input.text.len() - input.text.trim_start().len();
+    fn validate(&self, input: &Input) -> Option<Diagnostic> {
+        let err = |message: String| Some(Diagnostic::new(0, message));
         match &input.purpose {
-            Purpose::AddWatch | Purpose::Goto => {
-                parse_watch(input.text.trim()).err().map(|e| ExprError {
-                    column: e.column + lead,
-                    message: e.message,
-                })
-            }
+            // Parsed as typed, in `check_input`.
+            Purpose::AddWatch | Purpose::Goto => match (&input.watch, &input.error) {
+                (Some(_), _) => None,
+                (None, Some(e)) => Some(e.clone()),
+                (None, None) => err("an expression".into()),
+            },
             Purpose::EditWatch(_, ty) => ty.encode(&input.text).err().and_then(|e| err(e.why)),
             Purpose::HexWrite(_) => parse_hex_bytes(&input.text).err().and_then(err),
             Purpose::SaveWatches | Purpose::ExportLog => input
@@ -80,18 +79,31 @@ impl App {
 
     /// Checks the input again, and asks the poller to resolve an expression.
     fn check_input(&mut self, input: &mut Input) {
+        if matches!(input.purpose, Purpose::AddWatch | Purpose::Goto) {
+            // The one parse of what was typed; the watch travels parsed.
+            input.error = None;
+            input.watch = match parse_typed(&input.text) {
+                Ok(watch) => Some(watch),
+                Err(e) => {
+                    input.error = Some(e);
+                    None
+                }
+            };
+        }
         input.error = self.validate(input);
         input.hint = None;
         self.waiting.input = None;
         if matches!(input.purpose, Purpose::Narrow(_)) && input.text.trim().is_empty() {
             input.hint = Some(NARROW_CHOICES.into());
         }
-        if input.error.is_none() && matches!(input.purpose, Purpose::AddWatch | Purpose::Goto) {
+        if let Some(watch) = &input.watch
+            && input.error.is_none()
+        {
             let tag = self.tag();
             self.waiting.input = Some(tag);
             self.send(Command::Evaluate {
                 tag,
-                text: input.text.trim().to_string(),
+                watch: watch.clone(),
             });
         }
     }
@@ -137,11 +149,12 @@ impl App {
     fn submit(&mut self, input: Input) {
         let text = input.text.trim().to_string();
         match input.purpose {
-            Purpose::AddWatch => {
-                if let Err(e) = self.add_watch(&text).map(|_| ()) {
-                    self.say(Level::Error, e.message);
+            Purpose::AddWatch => match input.watch {
+                Some(watch) => {
+                    self.add_parsed(&text, watch);
                 }
-            }
+                None => self.say(Level::Error, "nothing to add"),
+            },
             Purpose::EditWatch(id, ty) => {
                 let Some(w) = self.watches.get(id) else {
                     return;
@@ -172,9 +185,12 @@ impl App {
                 Err(e) => self.say(Level::Error, e),
             },
             Purpose::Goto => {
+                let Some(watch) = input.watch else {
+                    return;
+                };
                 let tag = self.tag();
                 self.waiting.goto = Some(tag);
-                self.send(Command::Evaluate { tag, text });
+                self.send(Command::Evaluate { tag, watch });
             }
             Purpose::SaveWatches => {
                 let tag = self.tag();
@@ -189,7 +205,7 @@ impl App {
     }
 
     /// An expression the input line asked about was evaluated.
-    pub(super) fn evaluated(&mut self, tag: u64, result: Result<Evaluated, ExprError>) {
+    pub(super) fn evaluated(&mut self, tag: u64, result: Result<Evaluated, Diagnostic>) {
         if self.waiting.goto == Some(tag) {
             self.waiting.goto = None;
             match result {

@@ -54,13 +54,21 @@ fn every_watch_change_is_sent_to_the_poller() {
     let (mut app, rx) = app();
     app.queue_watches(vec!["0x10:u32".into(), "0x20".into()]);
     let last = rx.try_iter().last();
-    assert!(matches!(last, Some(Command::SetWatches(list)) if list.len() == 2));
+    let Some(Command::AddWatches(added)) = last else {
+        panic!("the watches were not added: {last:?}");
+    };
+    let ids: Vec<_> = added.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids.len(), 2);
+    assert_ne!(ids[0], ids[1], "each watch has its own id");
     app.update(Event::Key(
         KeyEvent::new(KeyCode::Char('d'), KeyModifiers::NONE),
         Instant::now(),
     ));
     let last = rx.try_iter().last();
-    assert!(matches!(last, Some(Command::SetWatches(list)) if list.len() == 1));
+    assert!(
+        matches!(last, Some(Command::RemoveWatch(id)) if id == ids[0]),
+        "{last:?}"
+    );
 }
 
 #[test]

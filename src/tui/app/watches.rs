@@ -4,8 +4,8 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use crate::expr::{Status, Type, Value, Watch, WatchReading, parse_watch};
-use crate::poller::{ExprError, WatchId};
+use crate::expr::{Status, Type, Value, Watch, WatchReading};
+use crate::poller::WatchId;
 
 /// How many values a watch keeps for its sparkline and chart.
 pub const HISTORY: usize = 240;
@@ -159,13 +159,9 @@ impl WatchesPane {
         self.rows.iter_mut().find(|w| w.id == id)
     }
 
-    /// Parses `expr` and appends it, selected; the error points at its column
-    /// in the text as given (leading spaces included).
-    pub fn push(&mut self, expr: &str) -> Result<WatchId, ExprError> {
-        let watch = parse_watch(expr.trim()).map_err(|e| ExprError {
-            column: e.column + (expr.len() - expr.trim_start().len()),
-            message: e.message,
-        })?;
+    /// Appends a watch already parsed from `expr`, selected, under a new id
+    /// (minted here, and nowhere else).
+    pub fn push_parsed(&mut self, expr: &str, watch: Watch) -> WatchId {
         let id = WatchId(self.next_id);
         self.next_id += 1;
         self.rows.push(WatchRow {
@@ -182,7 +178,7 @@ impl WatchesPane {
             freeze_error: None,
         });
         self.selected = self.rows.len() - 1;
-        Ok(id)
+        id
     }
 
     /// Removes the selected watch.
@@ -193,11 +189,6 @@ impl WatchesPane {
         let w = self.rows.remove(self.selected);
         self.selected = self.selected.min(self.rows.len().saturating_sub(1));
         Some(w)
-    }
-
-    /// The list as the poller takes it.
-    pub fn for_poller(&self) -> Vec<(WatchId, Watch)> {
-        self.rows.iter().map(|w| (w.id, w.watch.clone())).collect()
     }
 
     /// Takes a tick's readings and freeze errors; returns the freezes that
@@ -246,7 +237,8 @@ mod tests {
     #[test]
     fn trend_is_the_last_change_or_its_rate() {
         let mut pane = WatchesPane::default();
-        pane.push("0x10:u32").expect("parses");
+        let watch = crate::expr::parse_watch("0x10:u32").expect("parses");
+        pane.push_parsed("0x10:u32", watch);
         let w = &mut pane.rows[0];
         let t0 = Instant::now();
         assert_eq!(w.trend_text(Trend::Delta), None, "one reading is no trend");
