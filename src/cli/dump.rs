@@ -109,7 +109,7 @@ pub fn run(args: &DumpArgs) -> Result<ExitCode> {
     Ok(if gaps.is_empty() {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(3)
+        ExitCode::from(super::exit::INCOMPLETE)
     })
 }
 

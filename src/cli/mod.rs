@@ -20,11 +20,40 @@ use clap::{Parser, Subcommand};
 
 use crate::error::{Error, Result};
 
+/// What each exit status means; one meaning each.
+pub mod exit {
+    /// Done: everything asked was read or written.
+    pub const OK: u8 = 0;
+    /// The operation failed (the kernel, a file or /proc refused; a read stalled).
+    pub const FAILED: u8 = 1;
+    /// The user's mistake: a bad argument, expression or value.
+    pub const USAGE: u8 = 2;
+    /// Done, but incomplete: some bytes or values were not read, or a write
+    /// did not land as asked.
+    pub const INCOMPLETE: u8 = 3;
+    /// The target is gone, or cannot be attached (no such process, zombie,
+    /// kernel thread, permission denied).
+    pub const TARGET: u8 = 4;
+    /// pvtui itself failed.
+    pub const INTERNAL: u8 = 5;
+}
+
+const EXIT_HELP: &str = "\
+Exit status:
+  0    done
+  1    the operation failed (the kernel, a file or /proc refused; a read stalled)
+  2    usage: a bad argument, expression or value
+  3    done, but incomplete: bytes or values not read, or a write that did not land
+  4    the target is gone or cannot be attached
+  5    internal error
+  128+N  ended by signal N (130: Ctrl-C stopped a search, keeping its results)";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "pvtui",
     version,
     about = "A terminal debugger for the live memory of another Linux process",
+    after_help = EXIT_HELP,
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
@@ -90,14 +119,28 @@ pub fn main() -> ExitCode {
 
 fn exit_status(err: &Error) -> u8 {
     match err {
-        Error::Usage(_) => 2,
-        _ => 1,
+        Error::Usage(_) | Error::InvalidPid { .. } => exit::USAGE,
+        Error::NoSuchProcess { .. }
+        | Error::Zombie { .. }
+        | Error::KernelThread { .. }
+        | Error::PermissionDenied { .. }
+        | Error::TargetExited { .. } => exit::TARGET,
+        Error::Internal(_) => exit::INTERNAL,
+        Error::Unmapped { .. }
+        | Error::ReadOnly { .. }
+        | Error::NotRead { .. }
+        | Error::Stalled { .. }
+        | Error::Kernel { .. }
+        | Error::Proc { .. }
+        | Error::ProcFormat { .. }
+        | Error::ScanFile { .. }
+        | Error::Io { .. } => exit::FAILED,
     }
 }
 
 /// Prints `value` as one line of JSON.
 fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
-    let line = serde_json::to_string(value).map_err(|e| Error::Usage(e.to_string()))?;
+    let line = serde_json::to_string(value).map_err(|e| Error::Internal(e.to_string()))?;
     println!("{line}");
     Ok(())
 }

@@ -111,7 +111,7 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
             source,
         })?;
     Ok(if failed {
-        ExitCode::FAILURE
+        ExitCode::from(super::exit::INCOMPLETE)
     } else {
         ExitCode::SUCCESS
     })

@@ -113,7 +113,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
             Ok(SearchEvent::Progress(p)) => meter.show(&p, unit),
             Ok(SearchEvent::Found(_)) => {}
             Ok(SearchEvent::Finished(summary)) => break summary,
-            Err(_) => return Err(Error::Usage("the scan stopped unexpectedly".into())),
+            Err(_) => return Err(Error::Internal("the scan stopped unexpectedly".into())),
         }
     };
     meter.clear();
@@ -149,7 +149,7 @@ fn print_places(summary: &Summary, maps: &Maps, args: &ScanArgs) -> Result<()> {
                 hex: hex(&bytes),
                 value: Some(value),
             })
-            .map_err(|e| Error::Usage(e.to_string()))?
+            .map_err(|e| Error::Internal(e.to_string()))?
         } else {
             format!("{:#x}  {region}  {ty}  {value}", c.addr)
         };

@@ -155,7 +155,7 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode> {
                             hex: hex(&m.bytes),
                             value: None,
                         })
-                        .map_err(|e| Error::Usage(e.to_string()))?
+                        .map_err(|e| Error::Internal(e.to_string()))?
                     } else {
                         format!("{:#x}  {}  {}  {text}", m.addr, m.region, m.len)
                     };
@@ -169,7 +169,7 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode> {
             }
             Ok(SearchEvent::Progress(p)) => meter.show(&p, "B"),
             Ok(SearchEvent::Finished(summary)) => break summary,
-            Err(_) => return Err(Error::Usage("the search stopped unexpectedly".into())),
+            Err(_) => return Err(Error::Internal("the search stopped unexpectedly".into())),
         }
     };
     meter.clear();

@@ -94,7 +94,7 @@ pub fn run(args: &WriteArgs) -> Result<ExitCode> {
     Ok(if landed {
         ExitCode::SUCCESS
     } else {
-        ExitCode::FAILURE
+        ExitCode::from(super::exit::INCOMPLETE)
     })
 }
 

@@ -6,10 +6,10 @@ use std::fmt;
 
 use crate::error::Result;
 use crate::expr::diagnostic::Diagnostic;
-use crate::expr::parse::{BinOp, Expr, SymbolName, Watch, parse_watch};
+use crate::expr::parse::{BinOp, Expr, SymbolName, Watch};
 use crate::expr::types::{Type, Value};
 use crate::process::{Maps, Memory, ReadBatch, ReadMode, Unread};
-use crate::symbols::{Symbol, SymbolTable};
+use crate::symbols::{Location, Symbol, SymbolTable};
 
 /// An address computation with symbols and regions replaced by their
 /// addresses; only the pointer reads are left to do.
@@ -97,16 +97,46 @@ fn apply(op: BinOp, a: u64, b: u64) -> u64 {
     }
 }
 
+/// A located address as an expression: `module!symbol + off` or `[module] + off`.
+fn located(location: Location) -> Expr {
+    let (base, offset) = match location {
+        Location::Symbol {
+            module,
+            symbol,
+            offset,
+        } => (
+            Expr::Symbol(SymbolName {
+                module: Some(module),
+                name: symbol,
+                column: 0,
+            }),
+            offset,
+        ),
+        Location::Module { module, offset } => (
+            Expr::Region {
+                name: module,
+                column: 0,
+            },
+            offset,
+        ),
+    };
+    match offset {
+        0 => base,
+        off => Expr::Binary {
+            op: BinOp::Add,
+            left: Box::new(base),
+            right: Box::new(Expr::Number(off)),
+        },
+    }
+}
+
 /// `watch` with each absolute address inside a mapped file rewritten as
 /// `module!symbol+off` or `[module]+off`, so a saved watch list still points
 /// at the same data after the next run moves everything.
 pub fn relocatable(watch: &Watch, symbols: &SymbolTable) -> Watch {
     fn walk(expr: &Expr, symbols: &SymbolTable) -> Expr {
         match expr {
-            Expr::Number(n) => symbols
-                .relocatable(*n)
-                .and_then(|text| parse_watch(&text).ok())
-                .map_or_else(|| expr.clone(), |w| w.expr),
+            Expr::Number(n) => symbols.locate(*n).map_or_else(|| expr.clone(), located),
             Expr::Deref(inner) => Expr::Deref(Box::new(walk(inner, symbols))),
             Expr::Binary { op, left, right } => Expr::Binary {
                 op: *op,
@@ -575,6 +605,7 @@ mod tests {
     mod on_fake_memory {
         use super::super::*;
         use crate::expr::Value;
+        use crate::expr::parse_watch;
         use crate::process::fake::FakeMemory;
         use crate::symbols::SymbolTable;
 

@@ -491,7 +491,7 @@ fn walk_all<S: Source, V: Visitor + Send>(
                 Ok(s) => skipped.merge(&s),
                 Err(_) => {
                     let mut slot = ctl.error.lock().unwrap_or_else(|e| e.into_inner());
-                    slot.get_or_insert(Error::Usage("a search thread panicked".into()));
+                    slot.get_or_insert(Error::Internal("a search thread panicked".into()));
                 }
             }
         }

@@ -45,6 +45,20 @@ pub struct Symbol {
     pub kind: SymbolKind,
 }
 
+/// Where an address lies in the mapped files, by names that survive
+/// address randomisation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// `offset` bytes into `symbol` of `module`.
+    Symbol {
+        module: String,
+        symbol: String,
+        offset: u64,
+    },
+    /// `offset` bytes from the first mapping of `module`, outside any symbol.
+    Module { module: String, offset: u64 },
+}
+
 /// A symbol that could not be resolved, with the names it may have meant.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SymbolError {
@@ -313,41 +327,42 @@ impl SymbolTable {
 
     /// The symbol holding `addr`, as (`module!symbol`, offset into it).
     pub fn symbol_at(&self, addr: u64) -> Option<(String, u64)> {
+        match self.locate(addr)? {
+            Location::Symbol {
+                module,
+                symbol,
+                offset,
+            } => Some((format!("{module}!{symbol}"), offset)),
+            Location::Module { .. } => None,
+        }
+    }
+
+    /// Where `addr` lies in terms that survive address randomisation: in a
+    /// symbol, else in a mapped file; `None` in anonymous memory.
+    pub fn locate(&self, addr: u64) -> Option<Location> {
         let module = self.modules.iter().find(|m| m.contains(addr))?;
-        let loaded = self.load(module).ok()?;
-        let vaddr = addr.wrapping_sub(loaded.bias);
-        let sym = loaded.object.containing(vaddr)?;
-        Some((format!("{}!{}", module.name, sym.name), vaddr - sym.value))
+        let symbol = self.load(module).ok().and_then(|loaded| {
+            let vaddr = addr.wrapping_sub(loaded.bias);
+            let sym = loaded.object.containing(vaddr)?;
+            Some((sym.name.clone(), vaddr - sym.value))
+        });
+        Some(match symbol {
+            Some((symbol, offset)) => Location::Symbol {
+                module: module.name.clone(),
+                symbol,
+                offset,
+            },
+            None => Location::Module {
+                module: module.name.clone(),
+                offset: addr - module.base(),
+            },
+        })
     }
 
     /// The mapped object holding `addr`, as (file name, offset from its first mapping).
     pub fn module_at(&self, addr: u64) -> Option<(&str, u64)> {
         let module = self.modules.iter().find(|m| m.contains(addr))?;
         Some((module.name.as_str(), addr - module.base()))
-    }
-
-    /// `addr` as an expression that survives address randomisation:
-    /// `module!symbol+0x10` inside a symbol, `[module]+0x1234` elsewhere in a
-    /// mapped file, `None` in anonymous memory.
-    pub fn relocatable(&self, addr: u64) -> Option<String> {
-        let with_offset = |base: String, off: u64| match off {
-            0 => base,
-            off => format!("{base} + {off:#x}"),
-        };
-        if let Some((name, off)) = self.symbol_at(addr) {
-            let plain = name.split_once('!').is_none_or(|(_, s)| {
-                crate::expr::parse_watch(s)
-                    .is_ok_and(|w| matches!(w.expr, crate::expr::Expr::Symbol(_)))
-            });
-            if plain {
-                return Some(with_offset(name, off));
-            }
-            if let Some((module, sym)) = name.split_once('!') {
-                return Some(with_offset(format!("{module}!`{sym}`"), off));
-            }
-        }
-        let (module, off) = self.module_at(addr)?;
-        Some(with_offset(format!("[{module}]"), off))
     }
 
     fn find_modules(&self, module: &str) -> Vec<&Module> {
@@ -508,8 +523,12 @@ mod tests {
         let (at, off) = table.symbol_at(addr).expect("symbol at");
         assert!(at.ends_with(&format!("!{name}")), "{at}");
         assert_eq!(off, 4);
-        let text = table.relocatable(addr).expect("relocatable");
-        assert!(text.ends_with(&format!("{name} + 0x4")), "{text}");
+        match table.locate(addr).expect("located") {
+            Location::Symbol { symbol, offset, .. } => {
+                assert_eq!((symbol, offset), (name.clone(), 4))
+            }
+            other => panic!("not in a symbol: {other:?}"),
+        }
         let (module, _) = table.module_at(addr).expect("module at");
         assert_eq!(format!("{module}!{name}"), at);
     }
