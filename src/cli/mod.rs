@@ -147,11 +147,7 @@ fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
 
 /// Parses a number as decimal or `0x` hex (clap value parser).
 fn parse_u64(s: &str) -> std::result::Result<u64, String> {
-    let parsed = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        Some(hex) => u64::from_str_radix(&hex.replace('_', ""), 16),
-        None => s.replace('_', "").parse(),
-    };
-    parsed.map_err(|_| format!("{s:?} is not a decimal or 0x-hex number"))
+    crate::expr::literal::parse_u64(s)
 }
 
 /// Parses a size as bytes with an optional K/M/G suffix (`64K`, `1M`).

@@ -23,6 +23,7 @@
 
 pub mod diagnostic;
 pub mod eval;
+pub mod literal;
 pub mod parse;
 pub mod types;
 

@@ -4,6 +4,7 @@
 //! A value is carried as its raw little-endian bits zero-extended to 64 bits,
 //! so candidates store compactly and compare without allocation.
 
+use crate::expr::literal::{parse_float, parse_integer};
 use std::fmt;
 
 use crate::error::{Error, Result};
@@ -116,32 +117,19 @@ impl ValueType {
     /// Parses a value written as a user would: `1234`, `-5`, `0x4d2`, `1.5`.
     pub fn parse_value(self, text: &str) -> Result<u64> {
         let bad = |why: &str| Error::Usage(format!("{text:?} is not a {}: {why}", self.name()));
-        let t = text.trim().replace('_', "");
+        let t = text.trim();
         if self.is_float() {
-            let v: f64 = t
-                .parse()
-                .map_err(|_| bad("expected a number such as 1.5"))?;
+            let v = parse_float(t).ok_or_else(|| bad("expected a number such as 1.5"))?;
             return Ok(match self {
                 ValueType::F32 => u64::from((v as f32).to_bits()),
                 _ => v.to_bits(),
             });
         }
-        let (neg, digits) = match t.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, t.as_str()),
-        };
-        let magnitude = match digits
-            .strip_prefix("0x")
-            .or_else(|| digits.strip_prefix("0X"))
-        {
-            Some(hex) => u128::from_str_radix(hex, 16),
-            None => digits.parse::<u128>(),
-        }
-        .map_err(|_| bad("expected a decimal or 0x-hex integer"))?;
-        let value: i128 = if neg {
-            -(i128::try_from(magnitude).map_err(|_| bad("out of range"))?)
+        let n = parse_integer(t).map_err(|_| bad("expected a decimal or 0x-hex integer"))?;
+        let value = if n.negative {
+            -n.magnitude
         } else {
-            i128::try_from(magnitude).map_err(|_| bad("out of range"))?
+            n.magnitude
         };
         let bits = self.size() as u32 * 8;
         let (lo, hi) = if self.is_signed() {

@@ -99,22 +99,12 @@ impl HexState {
     }
 }
 
-/// `de ad be ef` or `deadbeef`.
+/// `de ad be ef` or `deadbeef`: the one hex-bytes parser, and at least one byte.
 pub fn parse_hex_bytes(text: &str) -> Result<Vec<u8>, String> {
-    let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.is_empty() {
-        return Err("expected hex bytes, e.g. de ad be ef".into());
+    match crate::expr::literal::parse_hex_bytes(text)? {
+        bytes if bytes.is_empty() => Err("expected hex bytes, e.g. de ad be ef".into()),
+        bytes => Ok(bytes),
     }
-    if digits.len() % 2 != 0 || !digits.is_ascii() {
-        return Err("expected pairs of hex digits".into());
-    }
-    (0..digits.len())
-        .step_by(2)
-        .map(|i| {
-            u8::from_str_radix(&digits[i..i + 2], 16)
-                .map_err(|_| format!("{:?} is not a hex byte", &digits[i..i + 2]))
-        })
-        .collect()
 }
 
 /// `de ad be ef`.
