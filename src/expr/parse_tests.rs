@@ -1,0 +1,270 @@
+//! Tests of the watch expression parser.
+
+use super::*;
+
+fn parse(text: &str) -> Watch {
+    parse_watch(text).unwrap_or_else(|e| panic!("{text:?} must parse:\n{e}"))
+}
+
+fn sym(name: &str) -> Expr {
+    Expr::Symbol(SymbolName {
+        module: None,
+        name: name.into(),
+        column: 0,
+    })
+}
+
+fn strip_columns(e: &Expr) -> Expr {
+    match e {
+        Expr::Symbol(s) => Expr::Symbol(SymbolName {
+            column: 0,
+            ..s.clone()
+        }),
+        Expr::Region { name, .. } => Expr::Region {
+            name: name.clone(),
+            column: 0,
+        },
+        Expr::Deref(inner) => Expr::Deref(Box::new(strip_columns(inner))),
+        Expr::Binary { op, left, right } => Expr::Binary {
+            op: *op,
+            left: Box::new(strip_columns(left)),
+            right: Box::new(strip_columns(right)),
+        },
+        Expr::Number(n) => Expr::Number(*n),
+    }
+}
+
+fn bin(op: BinOp, l: Expr, r: Expr) -> Expr {
+    Expr::Binary {
+        op,
+        left: Box::new(l),
+        right: Box::new(r),
+    }
+}
+
+fn err(text: &str) -> ParseError {
+    match parse_watch(text) {
+        Ok(w) => panic!("{text:?} must not parse, got {w:?}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn numbers_decimal_and_hex() {
+    assert_eq!(parse("42").expr, Expr::Number(42));
+    assert_eq!(parse("0x7fff_0000").expr, Expr::Number(0x7fff_0000));
+    assert_eq!(parse("0XFF").expr, Expr::Number(255));
+    assert_eq!(parse("18446744073709551615").expr, Expr::Number(u64::MAX));
+}
+
+#[test]
+fn symbols_paths_and_modules() {
+    assert_eq!(parse("counter").expr, sym("counter"));
+    assert_eq!(
+        strip_columns(&parse("app::STATE:u32").expr),
+        sym("app::STATE")
+    );
+    assert_eq!(parse("app::STATE:u32").ty, Some(Type::scalar(Scalar::U32)));
+    let w = parse("libc.so.6!environ");
+    assert_eq!(
+        w.expr,
+        Expr::Symbol(SymbolName {
+            module: Some("libc.so.6".into()),
+            name: "environ".into(),
+            column: 10
+        })
+    );
+    let w = parse("libfoo-1.2!ns::table");
+    match w.expr {
+        Expr::Symbol(s) => {
+            assert_eq!(s.module.as_deref(), Some("libfoo-1.2"));
+            assert_eq!(s.name, "ns::table");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        strip_columns(&parse("`operator new(unsigned long)`").expr),
+        sym("operator new(unsigned long)")
+    );
+}
+
+#[test]
+fn regions() {
+    assert_eq!(
+        parse("[heap]+16").expr,
+        bin(
+            BinOp::Add,
+            Expr::Region {
+                name: "[heap]".into(),
+                column: 0
+            },
+            Expr::Number(16)
+        )
+    );
+    assert_eq!(
+        strip_columns(&parse("[libc.so.6]").expr),
+        Expr::Region {
+            name: "libc.so.6".into(),
+            column: 0
+        }
+    );
+}
+
+#[test]
+fn precedence_and_associativity() {
+    assert_eq!(
+        strip_columns(&parse("table+8*3").expr),
+        bin(
+            BinOp::Add,
+            sym("table"),
+            bin(BinOp::Mul, Expr::Number(8), Expr::Number(3))
+        )
+    );
+    assert_eq!(
+        strip_columns(&parse("a-b-c").expr),
+        bin(BinOp::Sub, bin(BinOp::Sub, sym("a"), sym("b")), sym("c"))
+    );
+    assert_eq!(
+        strip_columns(&parse("(a+b)*2").expr),
+        bin(
+            BinOp::Mul,
+            bin(BinOp::Add, sym("a"), sym("b")),
+            Expr::Number(2)
+        )
+    );
+    // Subtraction does not glue into a symbol name.
+    assert_eq!(
+        strip_columns(&parse("counter-4").expr),
+        bin(BinOp::Sub, sym("counter"), Expr::Number(4))
+    );
+}
+
+#[test]
+fn derefs_chain_and_multiply() {
+    let w = parse("*(*root+16)+8:i64");
+    assert_eq!(
+        strip_columns(&w.expr),
+        bin(
+            BinOp::Add,
+            Expr::Deref(Box::new(bin(
+                BinOp::Add,
+                Expr::Deref(Box::new(sym("root"))),
+                Expr::Number(16)
+            ))),
+            Expr::Number(8)
+        )
+    );
+    assert_eq!(w.expr.depth(), 2);
+    assert_eq!(
+        strip_columns(&parse("a * *b").expr),
+        bin(BinOp::Mul, sym("a"), Expr::Deref(Box::new(sym("b"))))
+    );
+    assert_eq!(
+        strip_columns(&parse("**pp").expr),
+        Expr::Deref(Box::new(Expr::Deref(Box::new(sym("pp")))))
+    );
+}
+
+#[test]
+fn every_type() {
+    for (text, size) in [
+        ("u8", 1),
+        ("u16", 2),
+        ("u32", 4),
+        ("u64", 8),
+        ("i8", 1),
+        ("i16", 2),
+        ("i32", 4),
+        ("i64", 8),
+        ("f32", 4),
+        ("f64", 8),
+        ("bool", 1),
+        ("ptr", 8),
+        ("char", 1),
+        ("u32be", 4),
+        ("f64be", 8),
+        ("ptrbe", 8),
+        ("u32[4]", 16),
+        ("u8[2][3]", 6),
+        ("cstr", crate::expr::types::CSTR_WINDOW),
+        ("str[16]", 16),
+        ("bytes[0x10]", 16),
+    ] {
+        let w = parse(&format!("x : {text}"));
+        let ty = w.ty.expect("a type");
+        assert_eq!(ty.size(), size, "{text}");
+        assert_eq!(ty.to_string(), text.replace("0x10", "16"));
+    }
+}
+
+#[test]
+fn display_parses_back() {
+    for text in [
+        "counter",
+        "*(*root + 16) + 8:i64",
+        "table + 8 * 3:u64",
+        "(a + b) * 2",
+        "a - (b - c)",
+        "libc.so.6!environ:ptr",
+        "[heap] + 0x1000:bytes[4]",
+        "`weird name`:u8[2]",
+        "*(a * 2)",
+        // A region named "[" once printed as an unclosed bracket.
+        "[[]",
+    ] {
+        let w = parse(text);
+        let again = parse(&w.to_string());
+        assert_eq!(
+            strip_columns(&again.expr),
+            strip_columns(&w.expr),
+            "{text} -> {w}"
+        );
+        assert_eq!(again.ty, w.ty);
+    }
+}
+
+#[test]
+fn errors_point_at_the_column() {
+    for (text, column, expected) in [
+        ("", 0, "expected a number, symbol"),
+        ("counter +", 9, "the expression ended"),
+        ("counter + :u32", 10, "expected a number, symbol"),
+        ("(a+b", 4, "expected ')'"),
+        ("a)", 1, "expected an operator"),
+        ("[heap", 5, "expected ']'"),
+        ("[]", 1, "expected a region name"),
+        ("12abc", 2, "expected a decimal digit"),
+        ("0x", 2, "expected hex digits"),
+        ("0xfg", 3, "expected a hex digit"),
+        ("99999999999999999999", 0, "does not fit in 64 bits"),
+        ("libc!", 5, "expected a symbol name after 'libc!'"),
+        ("`open", 5, "expected '`'"),
+        ("``", 0, "between the backquotes"),
+        ("x:", 2, "expected a type"),
+        ("x:u33", 2, "unknown type"),
+        ("x:u8be", 2, "no byte order"),
+        ("x:str", 5, "expected '['"),
+        ("x:bytes[", 8, "expected a length"),
+        ("x:bytes[0]", 8, "1..="),
+        ("x:str[4", 7, "expected ']'"),
+        ("x:cstr[2]", 6, "array of cstr"),
+        ("x:u64[999999999]", 6, "1..="),
+        ("x:u64[1048576]", 2, "larger than"),
+        ("x:u32 y", 6, "expected the end"),
+        ("x # y", 2, "expected an operator"),
+        ("&x", 0, "expected a number, symbol"),
+    ] {
+        let e = err(text);
+        assert_eq!(e.column, column, "{text:?}: {e}");
+        assert!(e.message.contains(expected), "{text:?}: {e}");
+    }
+}
+
+#[test]
+fn error_display_puts_a_caret_under_the_column() {
+    let e = err("counter + :u32");
+    assert_eq!(
+        e.to_string(),
+        "expected a number, symbol, [region], '(' or '*' at column 11\n  counter + :u32\n            ^"
+    );
+}
