@@ -58,14 +58,14 @@ Exit status:
 )]
 pub struct Cli {
     #[command(subcommand)]
-    command: Option<Command>,
+    command: Option<CliCommand>,
 
     #[command(flatten)]
     ui: ui::UiArgs,
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {
+enum CliCommand {
     /// What this kernel supports and the access strategy pvtui will use
     Probe(probe::ProbeArgs),
     /// The memory regions of a process
@@ -92,20 +92,20 @@ enum Command {
 /// Runs pvtui with the process's arguments.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    if !matches!(cli.command, None | Some(Command::Demo(_))) {
+    if !matches!(cli.command, None | Some(CliCommand::Demo(_))) {
         crate::sys::exit_quietly_on_broken_pipe();
     }
     let result = match cli.command {
-        Some(Command::Probe(args)) => probe::run(&args),
-        Some(Command::Maps(args)) => maps::run(&args),
-        Some(Command::Dump(args)) => dump::run(&args),
-        Some(Command::Read(args)) => read::run(&args),
-        Some(Command::Write(args)) => write::run(&args),
-        Some(Command::Watch(args)) => watch::run(&args),
-        Some(Command::Demo(args)) => demo::run(args),
-        Some(Command::DemoTarget) => Ok(crate::demo::run()),
-        Some(Command::Search(args)) => search::run(&args),
-        Some(Command::Scan(args)) => scan::run(&args),
+        Some(CliCommand::Probe(args)) => probe::run(&args),
+        Some(CliCommand::Maps(args)) => maps::run(&args),
+        Some(CliCommand::Dump(args)) => dump::run(&args),
+        Some(CliCommand::Read(args)) => read::run(&args),
+        Some(CliCommand::Write(args)) => write::run(&args),
+        Some(CliCommand::Watch(args)) => watch::run(&args),
+        Some(CliCommand::Demo(args)) => demo::run(args),
+        Some(CliCommand::DemoTarget) => Ok(crate::demo::run()),
+        Some(CliCommand::Search(args)) => search::run(&args),
+        Some(CliCommand::Scan(args)) => scan::run(&args),
         None => ui::run(cli.ui),
     };
     match result {

@@ -1,8 +1,8 @@
-//! The poller: the one thread that owns the target.
+//! The poller: the one thread that owns a target's [`Session`].
 //!
-//! It takes [`Command`]s over a channel (set watches, write, freeze, pause,
-//! interval, hex range), polls on a fixed schedule, and hands back
-//! [`PollerEvent`]s through a sink. Writes go through it, so they are ordered
+//! It takes [`Command`]s over a channel (add, replace and remove watches
+//! under the caller's ids; write, freeze, pause, interval, hex range), polls
+//! on a fixed schedule, and hands back [`PollerEvent`]s through a sink. Writes go through it, so they are ordered
 //! with the reads. It sleeps to deadlines and reports how late each tick
 //! started; it notices the target's exit at once through the pidfd; it ends
 //! when its handle is dropped, which joins it.
@@ -183,7 +183,7 @@ impl Poller {
         let thread = std::thread::Builder::new()
             .name("pvtui-poller".into())
             .spawn(move || {
-                let mut state = match PollState::new(session, options) {
+                let mut state = match PollerState::new(session, options) {
                     Ok(state) => {
                         let _ = ready_tx.send(Ok(()));
                         state
@@ -285,7 +285,7 @@ struct Freeze {
     bytes: Vec<u8>,
 }
 
-struct PollState {
+struct PollerState {
     session: Session,
     /// The caller's watches, under the caller's ids.
     set: WatchSet,
@@ -304,10 +304,10 @@ struct PollState {
 /// How often residency is re-measured while the maps pane wants it.
 const RESIDENCY_EVERY: Duration = Duration::from_secs(2);
 
-impl PollState {
-    fn new(session: Session, options: PollerOptions) -> Result<PollState> {
+impl PollerState {
+    fn new(session: Session, options: PollerOptions) -> Result<PollerState> {
         let session = session.with_deadline(options.read_deadline);
-        Ok(PollState {
+        Ok(PollerState {
             session,
             set: WatchSet::new(),
             maps_sent: false,
@@ -362,7 +362,7 @@ impl PollState {
     }
 }
 
-impl PollState {
+impl PollerState {
     /// Handles one command; false when the UI is gone.
     fn handle<F: FnMut(PollerEvent) -> bool>(&mut self, command: Command, sink: &mut F) -> bool {
         match command {
