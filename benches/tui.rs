@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use pvtui::expr::Status;
 use pvtui::process::Target;
-use pvtui::search::{Job, Query, SearchOptions};
+use pvtui::search::{Query, SearchOptions};
+use pvtui::session::{DEFAULT_DEADLINE, Session};
 use pvtui::tui::app::AppOptions;
 use pvtui::tui::keys::KeyMap;
 use pvtui::tui::theme::Theme;
@@ -54,7 +55,8 @@ fn tui(fx: &util::Fixture) -> (Tui, Arc<Target>) {
         keys: KeyMap::default(),
         spawned: false,
     };
-    let tui = Tui::start(Arc::clone(&target), options, watches(fx)).expect("tui");
+    let session = Session::over(Arc::clone(&target), DEFAULT_DEADLINE).expect("session");
+    let tui = Tui::start(session, options, watches(fx)).expect("tui");
     (tui, target)
 }
 
@@ -76,16 +78,23 @@ fn measure_latency(fx: &util::Fixture, with_search: bool) -> Vec<Duration> {
         &mut s.app,
         &s.events,
         util::PATIENCE,
-        |app| app.watches.iter().all(|w| w.status.is_some()),
+        |app| app.watches.rows.iter().all(|w| w.status.is_some()),
     )
     .expect("loop");
     let stalled = s
         .app
         .watches
+        .rows
         .iter()
         .filter(|w| matches!(w.status, Some(Status::NotResident | Status::Stalled)))
         .count();
-    let ok = s.app.watches.iter().filter(|w| w.value.is_some()).count();
+    let ok = s
+        .app
+        .watches
+        .rows
+        .iter()
+        .filter(|w| w.value.is_some())
+        .count();
     println!("  watches: {ok} read, {stalled} not resident or stalled (the userfaultfd page)");
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -93,11 +102,17 @@ fn measure_latency(fx: &util::Fixture, with_search: bool) -> Vec<Duration> {
         let stop = Arc::clone(&stop);
         std::thread::spawn(move || {
             let mut searches = 0u64;
+            let Ok(mut session) = Session::over(target, DEFAULT_DEADLINE) else {
+                return searches;
+            };
             while !stop.load(Ordering::Relaxed) {
-                let Ok(maps) = target.maps() else { break };
+                let Ok(maps) = session.reload().cloned() else {
+                    break;
+                };
                 let query = Query::Regex("[a-z]{6,}[0-9]".into());
-                let Ok(job) =
-                    Job::search(Arc::clone(&target), &maps, &query, SearchOptions::default())
+                let Ok(job) = session
+                    .searches()
+                    .search(&maps, &query, SearchOptions::default())
                 else {
                     break;
                 };
@@ -199,7 +214,7 @@ fn main() {
         |_| false,
     )
     .expect("loop");
-    let ticks_before = s.app.tick;
+    let ticks_before = s.app.poll.tick;
     let (wall, cpu) = (Instant::now(), cpu_time());
     run_until(&mut terminal, &mut s.app, &s.events, IDLE_FOR, |_| false).expect("loop");
     let (wall, cpu) = (wall.elapsed(), cpu_time() - cpu);
@@ -208,7 +223,7 @@ fn main() {
         cpu.as_secs_f64() / wall.as_secs_f64() * 100.0,
         ms(cpu),
         wall.as_secs_f64(),
-        s.app.tick - ticks_before,
-        ms(s.app.took)
+        s.app.poll.tick - ticks_before,
+        ms(s.app.poll.took)
     );
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pvtui::expr::{Status, WatchSet, parse_watch};
-use pvtui::process::{MemoryWorker, ReadMode, Target};
+use pvtui::process::{Memory, MemoryWorker, ReadBatch, ReadMode, Target};
 use pvtui::symbols::SymbolTable;
 
 const GLOBALS: usize = 1000;
@@ -134,11 +134,12 @@ fn poll_loop(pid: i32, exprs: &[String]) -> (Duration, Duration) {
         .filter_map(|r| Some((r.address?, r.ty.size())))
         .collect();
     let start = Instant::now();
+    let mut batch = ReadBatch::default();
     for _ in 0..TICKS {
-        let outcomes = worker
-            .read_batch(&maps, &ranges, ReadMode::NoWait)
+        worker
+            .read_batch(&maps, &ranges, ReadMode::NoWait, &mut batch)
             .expect("read");
-        assert_eq!(outcomes.len(), ranges.len());
+        assert_eq!(batch.len(), ranges.len());
     }
     (per_tick, start.elapsed() / TICKS)
 }

@@ -38,6 +38,9 @@ pub enum Error {
         perms: String,
     },
 
+    #[error("{addr:#x}+{len}: the value was not read: {why}")]
+    NotRead { addr: u64, len: usize, why: String },
+
     #[error(
         "{what} timed out after {millis} ms: the target did not answer (a page that never faults in?)"
     )]
@@ -70,8 +73,22 @@ pub enum Error {
     #[error("hardware breakpoint: {0}")]
     Breakpoint(String),
 
+    /// The user's mistake: a bad argument, expression or value.
     #[error("{0}")]
     Usage(String),
+
+    /// Reading or writing a file or the terminal failed.
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: io::Error,
+    },
+
+    /// pvtui itself failed (a thread would not start, a worker answered
+    /// out of turn): not the user's mistake nor the target's.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl Error {

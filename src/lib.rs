@@ -12,7 +12,9 @@
 //! - [`search`]: regex, byte-pattern and value scans over target memory.
 //! - [`hunt`]: who writes an address, pointer chains to it, holding a value.
 //! - [`shared`]: the shared-memory map: which processes map which object.
-//! - [`poller`]: the thread that owns the target and polls watches.
+//! - [`session`]: one attached target with its maps, symbols and worker;
+//!   every command, the poller and the searches go through it.
+//! - [`poller`]: the thread that owns a session and polls watches.
 //! - [`tui`]: the terminal user interface.
 //! - [`demo`]: the built-in demo target (`pvtui demo`).
 //! - [`cli`]: the command-line front end.
@@ -27,6 +29,7 @@ pub mod hunt;
 pub mod poller;
 pub mod process;
 pub mod search;
+pub mod session;
 pub mod shared;
 pub mod symbols;
 pub mod sys;

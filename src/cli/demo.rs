@@ -35,19 +35,24 @@ pub fn suggested_watches() -> Vec<String> {
 
 pub fn run(args: DemoArgs) -> Result<ExitCode> {
     let settings = Settings::load(&args.options)?;
-    let exe = std::env::current_exe()
-        .map_err(|e| Error::Usage(format!("cannot find the pvtui binary: {e}")))?;
+    let exe = std::env::current_exe().map_err(|source| Error::Io {
+        what: "finding the pvtui binary".into(),
+        source,
+    })?;
     let mut child = std::process::Command::new(exe)
         .arg("demo-target")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| Error::Usage(format!("cannot start the demo target: {e}")))?;
+        .map_err(|source| Error::Io {
+            what: "starting the demo target".into(),
+            source,
+        })?;
     let pid =
         i32::try_from(child.id()).map_err(|_| Error::Usage("demo pid out of range".into()))?;
     let Some(stdout) = child.stdout.take() else {
-        return Err(Error::Usage("the demo target has no output".into()));
+        return Err(Error::Internal("the demo target printed nothing".into()));
     };
     let mut reader = BufReader::new(stdout);
     let mut line = String::new();
@@ -57,7 +62,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
             Ok(0) | Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(Error::Usage(
+                return Err(Error::Internal(
                     "the demo target ended before it was ready".into(),
                 ));
             }

@@ -2,16 +2,15 @@
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::expr::{WatchReading, WatchSet, parse_watch};
-use crate::process::{Gap, Maps, MemoryWorker, PageBuffer, ReadMode, Target};
-use crate::symbols::SymbolTable;
+use crate::expr::parse_watch;
+use crate::process::{Gap, PageBuffer, ReadMode};
+use crate::session::Session;
 
 /// Dumps larger than this are refused: a terminal is the wrong place for them.
 const MAX_DUMP: u64 = 64 << 20;
@@ -61,21 +60,18 @@ pub fn run(args: &DumpArgs) -> Result<ExitCode> {
             args.len
         )));
     }
-    let target = Arc::new(Target::attach(args.pid)?);
-    if let Some(note) = target.note() {
+    let mut session = Session::attach(args.pid, Duration::from_millis(args.deadline_ms))?;
+    if let Some(note) = session.note() {
         eprintln!("pvtui: {}", crate::text::escape(note));
     }
-    let maps = target.maps()?;
     let mode = if args.force {
         ReadMode::Force
     } else {
         ReadMode::NoWait
     };
-    let mut worker =
-        MemoryWorker::new(Arc::clone(&target), Duration::from_millis(args.deadline_ms));
     let addr = match super::parse_u64(&args.addr) {
         Ok(addr) => addr,
-        Err(_) => address_of(&args.addr, &target, &maps, &mut worker)?,
+        Err(_) => address_of(&args.addr, &mut session)?,
     };
     if addr.checked_add(args.len).is_none() {
         return Err(Error::Usage(format!(
@@ -83,7 +79,8 @@ pub fn run(args: &DumpArgs) -> Result<ExitCode> {
             args.len
         )));
     }
-    let (data, gaps) = worker.read_into(&maps, addr, PageBuffer::new(args.len as usize), mode)?;
+    let mut data = PageBuffer::new(args.len as usize);
+    let gaps = session.read_into(addr, &mut data, mode)?;
     let unread = |i: usize| {
         let a = addr + i as u64;
         gaps.iter().any(|g| g.addr <= a && a < g.end())
@@ -118,32 +115,18 @@ pub fn run(args: &DumpArgs) -> Result<ExitCode> {
     Ok(if gaps.is_empty() {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(3)
+        ExitCode::from(super::exit::INCOMPLETE)
     })
 }
 
 /// Where a watch expression points, following any pointers on the way.
-fn address_of(
-    text: &str,
-    target: &Arc<Target>,
-    maps: &Maps,
-    worker: &mut MemoryWorker,
-) -> Result<u64> {
+fn address_of(text: &str, session: &mut Session) -> Result<u64> {
     let watch = parse_watch(text).map_err(|e| Error::Usage(e.to_string()))?;
-    let symbols = SymbolTable::new(target, maps);
-    let mut set = WatchSet::new();
-    set.add(watch);
-    let reading = set
-        .poll(worker, maps, &symbols, ReadMode::Force)?
-        .into_iter()
-        .next();
-    match reading {
-        Some(WatchReading {
-            address: Some(addr),
-            ..
-        }) => Ok(addr),
-        Some(reading) => Err(Error::Usage(format!("{text}: {}", reading.status))),
-        None => Err(Error::Usage(format!("{text}: no address"))),
+    match session.evaluate(&watch, ReadMode::Force)? {
+        Ok(reading) => reading
+            .address
+            .ok_or_else(|| Error::Usage(format!("{text}: no address"))),
+        Err(diagnostic) => Err(Error::Usage(format!("{text}: {diagnostic}"))),
     }
 }
 

@@ -11,11 +11,11 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use serde_json::json;
 
 use crate::cli::print_json;
-use crate::cli::read::Attached;
 use crate::error::{Error, Result};
 use crate::hunt::printable;
 use crate::hunt::stop::StopSignals;
 use crate::hunt::target_expr::{Place, place_of};
+use crate::session::Session;
 
 /// The longest interval accepted: a hold that rarely rewrites is no hold.
 const MAX_INTERVAL_MS: u64 = 60_000;
@@ -69,13 +69,8 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
         )));
     }
     let stop = StopSignals::install()?;
-    let mut attached = Attached::open(args.pid, Duration::from_secs(1))?;
-    let place = place_of(
-        &args.expr,
-        &mut attached.worker,
-        &attached.maps,
-        &attached.symbols,
-    )?;
+    let mut session = Session::attach(args.pid, Duration::from_secs(1))?;
+    let place = place_of(&args.expr, &mut session)?;
     let bytes = place
         .ty
         .encode(&args.value)
@@ -87,7 +82,7 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
     let mut tally = Tally::default();
     let mut next = start;
     let end = loop {
-        if let Some(end) = wait(&attached, &stop, next, deadline)? {
+        if let Some(end) = wait(&session, &stop, next, deadline)? {
             break end;
         }
         next += interval;
@@ -95,8 +90,8 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
         if next < Instant::now() {
             next = Instant::now();
         }
-        if let Err(e) = attached.refresh() {
-            if e.is_exit() || !attached.target.is_alive() {
+        if let Err(e) = session.refresh() {
+            if e.is_exit() || !session.is_alive() {
                 break End::Exited;
             }
             report_failure(args, start, &tally, &e.to_string())?;
@@ -104,7 +99,7 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
             continue;
         }
         tally.rewrites += 1;
-        match attached.worker.write(&attached.maps, place.addr, &bytes) {
+        match session.write_cached(place.addr, &bytes) {
             Ok(report) if report.written == bytes.len() => {
                 tally.restored += u64::from(report.before != bytes);
                 tally.contested += u64::from(report.after != bytes);
@@ -114,7 +109,7 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
                 let why = format!("wrote {} of {} bytes", report.written, bytes.len());
                 report_failure(args, start, &tally, &why)?;
             }
-            Err(e) if e.is_exit() || !attached.target.is_alive() => break End::Exited,
+            Err(e) if e.is_exit() || !session.is_alive() => break End::Exited,
             Err(e) => {
                 tally.failed += 1;
                 report_failure(args, start, &tally, &e.to_string())?;
@@ -185,7 +180,7 @@ fn report_failure(args: &FreezeArgs, start: Instant, tally: &Tally, why: &str) -
 
 /// Sleeps until `next`; says why the hold ends if it must.
 fn wait(
-    attached: &Attached,
+    session: &Session,
     stop: &StopSignals,
     next: Instant,
     deadline: Option<Instant>,
@@ -197,7 +192,7 @@ fn wait(
         }
         let until = deadline.map_or(next, |d| next.min(d));
         let left = until.saturating_duration_since(now);
-        let exit_fd = attached.target.exit_fd();
+        let exit_fd = session.exit_fd();
         let mut fds = [
             PollFd::new(stop.fd(), PollFlags::POLLIN),
             PollFd::new(exit_fd.as_fd(), PollFlags::POLLIN),
@@ -216,7 +211,7 @@ fn wait(
                 if ready(&fds[0]) && stop.received().is_some() {
                     return Ok(Some(End::Signal));
                 }
-                if ready(&fds[1]) || !attached.target.is_alive() {
+                if ready(&fds[1]) || !session.is_alive() {
                     return Ok(Some(End::Exited));
                 }
             }

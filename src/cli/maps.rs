@@ -6,7 +6,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::process::Target;
+use crate::session::{DEFAULT_DEADLINE, Session};
 use crate::units::human_bytes;
 
 #[derive(Debug, Args)]
@@ -30,11 +30,11 @@ struct RegionJson<'a> {
 }
 
 pub fn run(args: &MapsArgs) -> Result<ExitCode> {
-    let target = Target::attach(args.pid)?;
-    if let Some(note) = target.note() {
+    let session = Session::attach(args.pid, DEFAULT_DEADLINE)?;
+    if let Some(note) = session.note() {
         eprintln!("pvtui: {}", crate::text::escape(note));
     }
-    let maps = target.maps()?;
+    let maps = session.maps();
     if args.json {
         let regions: Vec<RegionJson> = maps
             .iter()

@@ -25,23 +25,52 @@ use clap::{Parser, Subcommand};
 
 use crate::error::{Error, Result};
 
+/// What each exit status means; one meaning each.
+pub mod exit {
+    /// Done: everything asked was read or written.
+    pub const OK: u8 = 0;
+    /// The operation failed (the kernel, a file or /proc refused; a read stalled).
+    pub const FAILED: u8 = 1;
+    /// The user's mistake: a bad argument, expression or value.
+    pub const USAGE: u8 = 2;
+    /// Done, but incomplete: some bytes or values were not read, or a write
+    /// did not land as asked.
+    pub const INCOMPLETE: u8 = 3;
+    /// The target is gone, or cannot be attached (no such process, zombie,
+    /// kernel thread, permission denied).
+    pub const TARGET: u8 = 4;
+    /// pvtui itself failed.
+    pub const INTERNAL: u8 = 5;
+}
+
+const EXIT_HELP: &str = "\
+Exit status:
+  0    done
+  1    the operation failed (the kernel, a file or /proc refused; a read stalled)
+  2    usage: a bad argument, expression or value
+  3    done, but incomplete: bytes or values not read, or a write that did not land
+  4    the target is gone or cannot be attached
+  5    internal error
+  128+N  ended by signal N (130: Ctrl-C stopped a search, keeping its results)";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "pvtui",
     version,
     about = "A terminal debugger for the live memory of another Linux process",
+    after_help = EXIT_HELP,
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     #[command(subcommand)]
-    command: Option<Command>,
+    command: Option<CliCommand>,
 
     #[command(flatten)]
     ui: ui::UiArgs,
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {
+enum CliCommand {
     /// What this kernel supports and the access strategy pvtui will use
     Probe(probe::ProbeArgs),
     /// The memory regions of a process
@@ -80,29 +109,29 @@ pub fn main() -> ExitCode {
         Err(e) if wants_json() && e.use_stderr() => {
             // Help and version stay text; a refused argument is an error like any other.
             print_json_error(&e.kind().to_string(), &e.to_string());
-            return ExitCode::from(2);
+            return ExitCode::from(exit::USAGE);
         }
         Err(e) => e.exit(),
     };
-    let json = cli.command.as_ref().is_some_and(Command::json);
-    if !matches!(cli.command, None | Some(Command::Demo(_))) {
+    let json = cli.command.as_ref().is_some_and(CliCommand::json);
+    if !matches!(cli.command, None | Some(CliCommand::Demo(_))) {
         crate::sys::exit_quietly_on_broken_pipe();
     }
     let result = match cli.command {
-        Some(Command::Probe(args)) => probe::run(&args),
-        Some(Command::Maps(args)) => maps::run(&args),
-        Some(Command::Dump(args)) => dump::run(&args),
-        Some(Command::Read(args)) => read::run(&args),
-        Some(Command::Write(args)) => write::run(&args),
-        Some(Command::Watch(args)) => watch::run(&args),
-        Some(Command::Demo(args)) => demo::run(args),
-        Some(Command::DemoTarget) => Ok(crate::demo::run()),
-        Some(Command::Search(args)) => search::run(&args),
-        Some(Command::Scan(args)) => scan::run(&args),
-        Some(Command::Writers(args)) => writers::run(&args),
-        Some(Command::Pointers(args)) => pointers::run(&args),
-        Some(Command::Freeze(args)) => freeze::run(&args),
-        Some(Command::Shared(args)) => shared::run(&args),
+        Some(CliCommand::Probe(args)) => probe::run(&args),
+        Some(CliCommand::Maps(args)) => maps::run(&args),
+        Some(CliCommand::Dump(args)) => dump::run(&args),
+        Some(CliCommand::Read(args)) => read::run(&args),
+        Some(CliCommand::Write(args)) => write::run(&args),
+        Some(CliCommand::Watch(args)) => watch::run(&args),
+        Some(CliCommand::Demo(args)) => demo::run(args),
+        Some(CliCommand::DemoTarget) => Ok(crate::demo::run()),
+        Some(CliCommand::Search(args)) => search::run(&args),
+        Some(CliCommand::Scan(args)) => scan::run(&args),
+        Some(CliCommand::Writers(args)) => writers::run(&args),
+        Some(CliCommand::Pointers(args)) => pointers::run(&args),
+        Some(CliCommand::Freeze(args)) => freeze::run(&args),
+        Some(CliCommand::Shared(args)) => shared::run(&args),
         None => ui::run(cli.ui),
     };
     match result {
@@ -118,23 +147,23 @@ pub fn main() -> ExitCode {
     }
 }
 
-impl Command {
+impl CliCommand {
     /// Whether the command was asked for JSON output, so its errors are JSON too.
     fn json(&self) -> bool {
         match self {
-            Command::Maps(a) => a.json,
-            Command::Dump(a) => a.json,
-            Command::Read(a) => a.json,
-            Command::Write(a) => a.json,
-            Command::Watch(a) => a.json,
-            Command::Search(a) => a.json,
-            Command::Scan(a) => a.json,
-            Command::Probe(a) => a.json,
-            Command::Writers(a) => a.json,
-            Command::Pointers(a) => a.json,
-            Command::Freeze(a) => a.json,
-            Command::Shared(a) => a.json,
-            Command::Demo(_) | Command::DemoTarget => false,
+            CliCommand::Maps(a) => a.json,
+            CliCommand::Dump(a) => a.json,
+            CliCommand::Read(a) => a.json,
+            CliCommand::Write(a) => a.json,
+            CliCommand::Watch(a) => a.json,
+            CliCommand::Search(a) => a.json,
+            CliCommand::Scan(a) => a.json,
+            CliCommand::Probe(a) => a.json,
+            CliCommand::Writers(a) => a.json,
+            CliCommand::Pointers(a) => a.json,
+            CliCommand::Freeze(a) => a.json,
+            CliCommand::Shared(a) => a.json,
+            CliCommand::Demo(_) | CliCommand::DemoTarget => false,
         }
     }
 }
@@ -154,6 +183,7 @@ fn print_json_error(kind: &str, message: &str) {
 fn error_kind(err: &Error) -> &'static str {
     match err {
         Error::Usage(_) => "usage",
+        Error::Internal(_) => "internal",
         _ if err.is_exit() => "target-exited",
         _ => "failed",
     }
@@ -161,14 +191,29 @@ fn error_kind(err: &Error) -> &'static str {
 
 fn exit_status(err: &Error) -> u8 {
     match err {
-        Error::Usage(_) => 2,
-        _ => 1,
+        Error::Usage(_) | Error::InvalidPid { .. } => exit::USAGE,
+        Error::NoSuchProcess { .. }
+        | Error::Zombie { .. }
+        | Error::KernelThread { .. }
+        | Error::PermissionDenied { .. }
+        | Error::TargetExited { .. } => exit::TARGET,
+        Error::Internal(_) => exit::INTERNAL,
+        Error::Breakpoint(_) => exit::FAILED,
+        Error::Unmapped { .. }
+        | Error::ReadOnly { .. }
+        | Error::NotRead { .. }
+        | Error::Stalled { .. }
+        | Error::Kernel { .. }
+        | Error::Proc { .. }
+        | Error::ProcFormat { .. }
+        | Error::ScanFile { .. }
+        | Error::Io { .. } => exit::FAILED,
     }
 }
 
 /// Prints `value` as one line of JSON.
 fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
-    let line = serde_json::to_string(value).map_err(|e| Error::Usage(e.to_string()))?;
+    let line = serde_json::to_string(value).map_err(|e| Error::Internal(e.to_string()))?;
     let line = crate::text::json_line(line);
     println!("{line}");
     Ok(())
@@ -176,11 +221,7 @@ fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
 
 /// Parses a number as decimal or `0x` hex (clap value parser).
 fn parse_u64(s: &str) -> std::result::Result<u64, String> {
-    let parsed = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        Some(hex) => u64::from_str_radix(&hex.replace('_', ""), 16),
-        None => s.replace('_', "").parse(),
-    };
-    parsed.map_err(|_| format!("{s:?} is not a decimal or 0x-hex number"))
+    crate::expr::literal::parse_u64(s)
 }
 
 /// Parses a size as bytes with an optional K/M/G suffix (`64K`, `1M`).

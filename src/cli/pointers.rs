@@ -4,14 +4,12 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
 use serde_json::json;
 
 use crate::cli::print_json;
-use crate::cli::read::Attached;
 use crate::error::{Error, Result};
 use crate::hunt::chains::{ChainFile, SavedChain, resolve_all};
 use crate::hunt::pointers::{Bounds, MAX_DEPTH, PointerMap, ScanPlan, find_chains, static_areas};
@@ -19,6 +17,7 @@ use crate::hunt::printable;
 use crate::hunt::target_expr::place_of;
 use crate::process::ReadMode;
 use crate::search::ProcessSource;
+use crate::session::Session;
 
 /// The largest offset allowed after a pointer.
 const MAX_OFFSET: u64 = 1 << 20;
@@ -68,40 +67,33 @@ pub fn run(args: &PointersArgs) -> Result<ExitCode> {
     if args.limit == 0 {
         return Err(Error::Usage("--limit 0 would report nothing".into()));
     }
-    let mut attached = Attached::open(args.pid, Duration::from_secs(1))?;
+    let mut session = Session::attach(args.pid, Duration::from_secs(1))?;
     match &args.from {
-        Some(path) => recheck(args, &mut attached, path),
-        None => scan(args, &mut attached),
+        Some(path) => recheck(args, &mut session, path),
+        None => scan(args, &mut session),
     }
 }
 
-fn scan(args: &PointersArgs, attached: &mut Attached) -> Result<ExitCode> {
+fn scan(args: &PointersArgs, session: &mut Session) -> Result<ExitCode> {
     let Some(text) = &args.target else {
         return Err(Error::Usage(
             "give the address to reach (ADDR or EXPR), or --from F to re-check saved chains".into(),
         ));
     };
-    let place = place_of(
-        text,
-        &mut attached.worker,
-        &attached.maps,
-        &attached.symbols,
-    )?;
+    let place = place_of(text, session)?;
     let started = Instant::now();
-    let plan = ScanPlan::for_maps(&attached.maps);
+    let plan = ScanPlan::for_maps(session.maps());
     // Two lanes: one reads while the other looks for pointers.
     let mut sources: Vec<ProcessSource> = (0..2)
         .map(|_| {
-            ProcessSource::new(
-                Arc::clone(&attached.target),
-                attached.maps.clone(),
-                ReadMode::NoWait,
-            )
+            session
+                .searches()
+                .process_source(session.maps(), ReadMode::NoWait)
         })
         .collect();
     let map = PointerMap::build(&mut sources, &plan)?;
     let scanned = started.elapsed();
-    let statics = static_areas(&attached.maps);
+    let statics = static_areas(session.maps());
     let bounds = Bounds {
         depth: args.depth,
         max_offset: args.max_offset,
@@ -111,7 +103,7 @@ fn scan(args: &PointersArgs, attached: &mut Attached) -> Result<ExitCode> {
     let searched = started.elapsed() - scanned;
     let saved: Vec<SavedChain> = chains
         .iter()
-        .filter_map(|c| SavedChain::new(c, &statics, &attached.symbols))
+        .filter_map(|c| SavedChain::new(c, &statics, session.symbols()))
         .collect();
     let ty = place.ty.to_string();
     eprintln!(
@@ -175,30 +167,16 @@ fn save(
     Ok(())
 }
 
-fn recheck(
-    args: &PointersArgs,
-    attached: &mut Attached,
-    path: &std::path::Path,
-) -> Result<ExitCode> {
+fn recheck(args: &PointersArgs, session: &mut Session, path: &std::path::Path) -> Result<ExitCode> {
     let file = ChainFile::load(path)?;
     let want = match &args.target {
-        Some(text) => Some(
-            place_of(
-                text,
-                &mut attached.worker,
-                &attached.maps,
-                &attached.symbols,
-            )?
-            .addr,
-        ),
+        Some(text) => Some(place_of(text, session)?.addr),
         None => None,
     };
-    let mut source = ProcessSource::new(
-        Arc::clone(&attached.target),
-        attached.maps.clone(),
-        ReadMode::NoWait,
-    );
-    let resolved = resolve_all(&file.chains, &attached.maps, &mut source)?;
+    let mut source = session
+        .searches()
+        .process_source(session.maps(), ReadMode::NoWait);
+    let resolved = resolve_all(&file.chains, session.maps(), &mut source)?;
     let mut kept = Vec::new();
     let mut dropped = 0usize;
     for (chain, at) in file.chains.iter().zip(&resolved) {

@@ -19,7 +19,7 @@ pub fn run(args: &ProbeArgs) -> Result<ExitCode> {
     let access = Access::detect();
     if args.json {
         let mut value =
-            serde_json::to_value(caps).map_err(|e| crate::Error::Usage(e.to_string()))?;
+            serde_json::to_value(caps).map_err(|e| crate::Error::Internal(e.to_string()))?;
         if let Some(obj) = value.as_object_mut() {
             obj.insert("strategy".into(), access.describe().into());
         }

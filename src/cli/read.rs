@@ -3,7 +3,6 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
@@ -11,8 +10,8 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::error::{Error, Result};
 use crate::expr::{ParseError, Status, WatchReading, WatchSet, parse_watch};
-use crate::process::{Maps, MemoryWorker, ReadMode, Target};
-use crate::symbols::SymbolTable;
+use crate::process::ReadMode;
+use crate::session::Session;
 
 #[derive(Debug, Args)]
 pub struct ReadArgs {
@@ -28,38 +27,6 @@ pub struct ReadArgs {
     /// Print one JSON object per expression
     #[arg(long)]
     pub json: bool,
-}
-
-/// A target opened for evaluating watches.
-pub(super) struct Attached {
-    pub target: Arc<Target>,
-    pub maps: Maps,
-    pub symbols: SymbolTable,
-    pub worker: MemoryWorker,
-}
-
-impl Attached {
-    pub fn open(pid: i32, timeout: Duration) -> Result<Attached> {
-        let target = Arc::new(Target::attach(pid)?);
-        let maps = target.maps()?;
-        let symbols = SymbolTable::new(&target, &maps);
-        let worker = MemoryWorker::new(Arc::clone(&target), timeout);
-        Ok(Attached {
-            target,
-            maps,
-            symbols,
-            worker,
-        })
-    }
-
-    /// Follows the target's current maps (a library loaded or unloaded).
-    pub fn refresh(&mut self) -> Result<()> {
-        if let Some(maps) = self.target.maps_if_changed(&self.maps)? {
-            self.maps = maps;
-            self.symbols.refresh(&self.maps);
-        }
-        Ok(())
-    }
 }
 
 /// One JSON object for a reading: `expr`, `address`, `type`, then `value` or `error`.
@@ -101,7 +68,7 @@ pub(super) fn parse_error_line(err: &ParseError) -> String {
 }
 
 pub fn run(args: &ReadArgs) -> Result<ExitCode> {
-    let mut attached = Attached::open(args.pid, Duration::from_millis(args.timeout))?;
+    let mut session = Session::attach(args.pid, Duration::from_millis(args.timeout))?;
     let mut set = WatchSet::new();
     let mut parsed = Vec::with_capacity(args.exprs.len());
     for text in &args.exprs {
@@ -110,12 +77,7 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
             Err(e) => Err(e),
         });
     }
-    let readings = set.poll(
-        &mut attached.worker,
-        &attached.maps,
-        &attached.symbols,
-        ReadMode::Force,
-    )?;
+    let readings = session.poll(&mut set, ReadMode::Force)?;
     let mut readings = readings.into_iter();
     let mut failed = false;
     // One write at the end: a thousand expressions must not cost a thousand syscalls.
@@ -160,17 +122,17 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
     stdout
         .write_all(out.as_bytes())
         .and_then(|()| stdout.flush())
-        .map_err(|source| Error::Proc {
-            path: "stdout".into(),
+        .map_err(|source| Error::Io {
+            what: "writing to stdout".into(),
             source,
         })?;
     Ok(if failed {
-        ExitCode::FAILURE
+        ExitCode::from(super::exit::INCOMPLETE)
     } else {
         ExitCode::SUCCESS
     })
 }
 
 fn output_error(e: std::fmt::Error) -> Error {
-    Error::Usage(format!("formatting the output failed: {e}"))
+    Error::Internal(format!("formatting the output failed: {e}"))
 }

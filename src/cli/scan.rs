@@ -3,16 +3,16 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::Args;
 
 use super::search::{CommonArgs, Interrupt, JsonHit, Meter, hex, report};
 use crate::error::{Error, Result};
-use crate::process::{Maps, Target};
+use crate::process::Maps;
 use crate::search::{
-    Condition, Event, Job, ProcessIdentity, ScanFile, ScanHeader, ScanSpec, Summary, ValueType,
+    Condition, ProcessIdentity, ScanFile, ScanHeader, ScanSpec, SearchEvent, Summary, ValueType,
 };
+use crate::session::{DEFAULT_DEADLINE, Session};
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -76,12 +76,14 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
                 )));
             }
             let condition = Condition::parse(h.ty, &args.condition)?;
-            let target = Arc::new(Target::attach(pid)?);
+            let session = Session::attach(pid, DEFAULT_DEADLINE)?;
             same_process(path, pid, &h)?;
-            let maps = target.maps()?;
+            let maps = session.maps().clone();
             let save = args.save.clone().unwrap_or_else(|| path.clone());
             let mode = args.common.options().mode;
-            let job = Job::narrow(target, &maps, from, condition, Some(&save), mode)?;
+            let job = session
+                .searches()
+                .narrow(&maps, from, condition, Some(&save), mode)?;
             (job, maps)
         }
         None => {
@@ -95,10 +97,9 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
                 aligned: !args.unaligned,
                 tolerance: args.tolerance,
             };
-            let target = Arc::new(Target::attach(pid)?);
-            let maps = target.maps()?;
-            let job = Job::scan(
-                target,
+            let session = Session::attach(pid, DEFAULT_DEADLINE)?;
+            let maps = session.maps().clone();
+            let job = session.searches().scan(
                 &maps,
                 spec,
                 args.save.as_deref(),
@@ -112,10 +113,10 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     let mut meter = Meter::new();
     let summary = loop {
         match job.events().recv() {
-            Ok(Event::Progress(p)) => meter.show(&p, unit),
-            Ok(Event::Found(_)) => {}
-            Ok(Event::Finished(summary)) => break summary,
-            Err(_) => return Err(Error::Usage("the scan stopped unexpectedly".into())),
+            Ok(SearchEvent::Progress(p)) => meter.show(&p, unit),
+            Ok(SearchEvent::Found(_)) => {}
+            Ok(SearchEvent::Finished(summary)) => break summary,
+            Err(_) => return Err(Error::Internal("the scan stopped unexpectedly".into())),
         }
     };
     meter.clear();
@@ -167,7 +168,7 @@ fn print_places(summary: &Summary, maps: &Maps, args: &ScanArgs) -> Result<()> {
                 value: Some(value),
             })
             .map(crate::text::json_line)
-            .map_err(|e| Error::Usage(e.to_string()))?
+            .map_err(|e| Error::Internal(e.to_string()))?
         } else {
             format!(
                 "{:#x}  {}  {ty}  {value}",

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use clap::Args;
 
 use crate::error::{Error, Result};
-use crate::process::{ReadMode, Target};
+use crate::process::ReadMode;
 use crate::search::{
-    Canceller, Encoding, End, Event, Geometry, Job, Progress, Query, RegionFilter, SearchOptions,
+    Canceller, Encoding, End, Geometry, Progress, Query, RegionFilter, SearchEvent, SearchOptions,
     Summary,
 };
+use crate::session::{DEFAULT_DEADLINE, Session};
 use crate::units::human_bytes;
 
 #[derive(Debug, Args)]
@@ -131,17 +132,17 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode> {
     options.geometry.overlap = args.overlap;
     options.preview_len = usize::MAX;
     let interrupt = Interrupt::install();
-    let target = Arc::new(Target::attach(args.pid)?);
-    let maps = target.maps()?;
-    let job = Job::search(target, &maps, &query, options)?;
+    let session = Session::attach(args.pid, DEFAULT_DEADLINE)?;
+    let maps = session.maps();
+    let job = session.searches().search(maps, &query, options)?;
     interrupt.cancels(job.canceller());
     let mut out = std::io::stdout().lock();
     let mut meter = Meter::new();
     let mut closed = false;
     let summary = loop {
         match job.events().recv() {
-            Ok(Event::Found(_)) if closed => {}
-            Ok(Event::Found(batch)) => {
+            Ok(SearchEvent::Found(_)) if closed => {}
+            Ok(SearchEvent::Found(batch)) => {
                 meter.clear();
                 for m in batch {
                     let text = m.bytes.escape_ascii().to_string();
@@ -155,7 +156,7 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode> {
                             value: None,
                         })
                         .map(crate::text::json_line)
-                        .map_err(|e| Error::Usage(e.to_string()))?
+                        .map_err(|e| Error::Internal(e.to_string()))?
                     } else {
                         format!(
                             "{:#x}  {}  {}  {text}",
@@ -172,9 +173,9 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode> {
                     }
                 }
             }
-            Ok(Event::Progress(p)) => meter.show(&p, "B"),
-            Ok(Event::Finished(summary)) => break summary,
-            Err(_) => return Err(Error::Usage("the search stopped unexpectedly".into())),
+            Ok(SearchEvent::Progress(p)) => meter.show(&p, "B"),
+            Ok(SearchEvent::Finished(summary)) => break summary,
+            Err(_) => return Err(Error::Internal("the search stopped unexpectedly".into())),
         }
     };
     meter.clear();

@@ -12,7 +12,7 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::error::{Error, Result};
-use crate::process::Target;
+use crate::session::{DEFAULT_DEADLINE, Session};
 use crate::tui::config::Config;
 use crate::tui::keys::KeyMap;
 use crate::tui::theme::Theme;
@@ -263,8 +263,8 @@ pub fn attach_and_run(
         }
         return Err(e);
     }
-    let target = match Target::attach(pid) {
-        Ok(t) => Arc::new(t),
+    let session = match Session::attach(pid, DEFAULT_DEADLINE) {
+        Ok(s) => s,
         Err(e) => {
             if let Some(mut child) = child {
                 let _ = child.kill();
@@ -275,8 +275,8 @@ pub fn attach_and_run(
     };
     let options = AppOptions {
         pid,
-        name: target.name().to_string(),
-        access: target.access(),
+        name: session.name().to_string(),
+        access: session.access(),
         interval: settings.interval,
         theme: settings.theme.clone(),
         keys: settings.keys.clone(),
@@ -284,7 +284,7 @@ pub fn attach_and_run(
     };
     let mut watches = extra;
     watches.extend(settings.watches.iter().cloned());
-    let tui = Tui::start(target, options, watches)?;
+    let tui = Tui::start(session, options, watches)?;
     let _child = child.map(|c| ChildWatch::spawn(c, tui.sender.clone()));
     tui.run_in_terminal()
 }

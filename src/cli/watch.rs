@@ -9,10 +9,11 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use serde_json::{Value as Json, json};
 
 use crate::cli::print_json;
-use crate::cli::read::{Attached, expr_label, parse_error_line, reading_json};
+use crate::cli::read::{expr_label, parse_error_line, reading_json};
 use crate::error::{Error, Result};
 use crate::expr::{WatchSet, parse_watch};
 use crate::process::ReadMode;
+use crate::session::Session;
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {
@@ -48,28 +49,24 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
         })?;
         set.add(watch);
     }
-    let mut attached = Attached::open(args.pid, Duration::from_millis(args.timeout))?;
+    let mut session = Session::attach(args.pid, Duration::from_millis(args.timeout))?;
     let start = Instant::now();
     let interval = Duration::from_millis(args.interval);
     let mut next = start;
     let mut tick = 0u64;
     while args.count.is_none_or(|n| tick < n) {
-        if tick > 0 && wait_or_exit(&attached, next)? {
+        if tick > 0 && wait_or_exit(&session, next)? {
             return report_exit(args);
         }
         next += interval;
         tick += 1;
-        let result = attached.refresh().and_then(|()| {
-            set.poll(
-                &mut attached.worker,
-                &attached.maps,
-                &attached.symbols,
-                ReadMode::NoWait,
-            )
-        });
+        let result = session
+            .refresh()
+            .map(|_| ())
+            .and_then(|()| session.poll(&mut set, ReadMode::NoWait));
         let readings = match result {
             Ok(readings) => readings,
-            Err(e) if e.is_exit() || !attached.target.is_alive() => return report_exit(args),
+            Err(e) if e.is_exit() || !session.is_alive() => return report_exit(args),
             Err(e) => return Err(e),
         };
         let elapsed = start.elapsed().as_millis();
@@ -110,17 +107,17 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
 }
 
 /// Sleeps until `deadline` unless the target exits first; returns whether it did.
-fn wait_or_exit(attached: &Attached, deadline: Instant) -> Result<bool> {
+fn wait_or_exit(session: &Session, deadline: Instant) -> Result<bool> {
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Ok(!attached.target.is_alive());
+            return Ok(!session.is_alive());
         }
         let timeout = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
-        let fd = attached.target.exit_fd();
+        let fd = session.exit_fd();
         let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
         match poll(&mut fds, timeout) {
-            Ok(0) => return Ok(!attached.target.is_alive()),
+            Ok(0) => return Ok(!session.is_alive()),
             Ok(_) => return Ok(true),
             Err(nix::errno::Errno::EINTR) => continue,
             Err(e) => {

@@ -7,10 +7,11 @@ use clap::Args;
 use serde_json::json;
 
 use crate::cli::print_json;
-use crate::cli::read::{Attached, expr_label, parse_error_line};
+use crate::cli::read::{expr_label, parse_error_line};
 use crate::error::{Error, Result};
-use crate::expr::{Expr, Type, Watch, WatchSet, parse_watch};
+use crate::expr::{Expr, Type, Watch, parse_watch};
 use crate::process::ReadMode;
+use crate::session::Session;
 
 #[derive(Debug, Args)]
 pub struct WriteArgs {
@@ -43,28 +44,28 @@ pub fn run(args: &WriteArgs) -> Result<ExitCode> {
             Error::Usage(format!("{}:\n{e}", expr_label(&args.expr)))
         }
     })?;
-    let mut attached = Attached::open(args.pid, Duration::from_millis(args.timeout))?;
-    let mut set = WatchSet::new();
-    set.add(watch.clone());
-    let readings = set.poll(
-        &mut attached.worker,
-        &attached.maps,
-        &attached.symbols,
-        ReadMode::Force,
-    )?;
-    let reading = readings
-        .into_iter()
-        .next()
-        .ok_or_else(|| Error::Usage("nothing to write".into()))?;
+    let mut session = Session::attach(args.pid, Duration::from_millis(args.timeout))?;
+    let reading = match session.evaluate(&watch, ReadMode::Force)? {
+        Ok(reading) => reading,
+        Err(diagnostic) => {
+            return Err(Error::Usage(format!(
+                "{}: {diagnostic}",
+                expr_label(&args.expr)
+            )));
+        }
+    };
     let Some(addr) = reading.address else {
-        return Err(Error::Usage(format!("{}: {}", args.expr, reading.status)));
+        return Err(Error::Usage(format!(
+            "{}: no address",
+            expr_label(&args.expr)
+        )));
     };
     let bytes = reading
         .ty
         .encode(&args.value)
         .map_err(|e| Error::Usage(e.to_string()))?;
-    check_fits(&watch, &attached, &bytes)?;
-    let report = attached.worker.write(&attached.maps, addr, &bytes)?;
+    check_fits(&watch, &session, &bytes)?;
+    let report = session.write(addr, &bytes)?;
     // Decode `before`/`after` as the value written: a cstr spans only its bytes.
     let shown = match &reading.ty {
         Type::CStr => Type::CStr,
@@ -105,24 +106,20 @@ pub fn run(args: &WriteArgs) -> Result<ExitCode> {
     Ok(if landed {
         ExitCode::SUCCESS
     } else {
-        ExitCode::FAILURE
+        ExitCode::from(super::exit::INCOMPLETE)
     })
 }
 
 /// A C string is as long as its text: refuse one that would run past the
 /// end of the symbol it is written to, rather than clobber its neighbours.
-fn check_fits(watch: &Watch, attached: &Attached, bytes: &[u8]) -> Result<()> {
+fn check_fits(watch: &Watch, session: &Session, bytes: &[u8]) -> Result<()> {
     let Expr::Symbol(name) = &watch.expr else {
         return Ok(());
     };
     if watch.ty != Some(Type::CStr) {
         return Ok(());
     }
-    let symbol = match &name.module {
-        Some(m) => attached.symbols.lookup_in(m, &name.name),
-        None => attached.symbols.lookup(&name.name),
-    };
-    match symbol {
+    match session.lookup(name.module.as_deref(), &name.name) {
         Ok(sym) if sym.size > 0 && bytes.len() as u64 > sym.size => Err(Error::Usage(format!(
             "cannot write {} bytes (with the NUL) into {}, which is {} bytes",
             bytes.len(),

@@ -8,11 +8,11 @@ use clap::Args;
 use serde_json::json;
 
 use crate::cli::print_json;
-use crate::cli::read::Attached;
 use crate::error::Result;
 use crate::hunt::stop::StopSignals;
 use crate::hunt::target_expr::place_of;
 use crate::hunt::writers::{Access, NoLines, Writers, breakpoint, place_of_ip};
+use crate::session::Session;
 
 #[derive(Debug, Args)]
 pub struct WritersArgs {
@@ -39,20 +39,15 @@ const RESCAN: Duration = Duration::from_millis(200);
 pub fn run(args: &WritersArgs) -> Result<ExitCode> {
     // Before any thread starts, so Ctrl-C reaches us as a readable fd.
     let stop = StopSignals::install()?;
-    let mut attached = Attached::open(args.pid, Duration::from_secs(1))?;
-    let place = place_of(
-        &args.expr,
-        &mut attached.worker,
-        &attached.maps,
-        &attached.symbols,
-    )?;
+    let mut session = Session::attach(args.pid, Duration::from_secs(1))?;
+    let place = place_of(&args.expr, &mut session)?;
     let access = if args.reads {
         Access::ReadsAndWrites
     } else {
         Access::Writes
     };
     let bp = breakpoint(place.addr, place.ty.size(), access)?;
-    let mut writers = Writers::open(&attached.target, bp)?;
+    let mut writers = Writers::open(session.pid(), bp)?;
     let what = if args.reads {
         "reads and writes"
     } else {
@@ -77,12 +72,11 @@ pub fn run(args: &WritersArgs) -> Result<ExitCode> {
     loop {
         let now = Instant::now();
         let left = deadline.map_or(RESCAN, |d| d.saturating_duration_since(now).min(RESCAN));
-        let target = &attached.target;
-        let ready = writers.wait(left, &[stop.fd(), target.exit_fd()])?;
+        let ready = writers.wait(left, &[stop.fd(), session.exit_fd()])?;
         if !args.json {
             // Live, so a run ended by Ctrl-C shows progress: each new instruction once.
             for ip in writers.take_new() {
-                let place = place_of_ip(ip, &attached.symbols, &NoLines);
+                let place = place_of_ip(ip, session.symbols(), &NoLines);
                 eprintln!("new: {:#x} {}", ip, place.label());
             }
         }
@@ -90,7 +84,7 @@ pub fn run(args: &WritersArgs) -> Result<ExitCode> {
             if stop.received().is_some() {
                 break;
             }
-            if !target.is_alive() {
+            if !session.is_alive() {
                 exited = true;
                 break;
             }
@@ -112,14 +106,14 @@ pub fn run(args: &WritersArgs) -> Result<ExitCode> {
     }
     writers.drain();
     // Refresh so code loaded during sampling names its module.
-    let _ = attached.refresh();
-    report(args, &attached, &writers, start.elapsed(), exited)?;
+    let _ = session.refresh();
+    report(args, &session, &writers, start.elapsed(), exited)?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn report(
     args: &WritersArgs,
-    attached: &Attached,
+    session: &Session,
     writers: &Writers,
     elapsed: Duration,
     exited: bool,
@@ -127,7 +121,7 @@ fn report(
     let places: Vec<_> = writers
         .hits()
         .iter()
-        .map(|(&ip, hit)| (place_of_ip(ip, &attached.symbols, &NoLines), hit))
+        .map(|(&ip, hit)| (place_of_ip(ip, session.symbols(), &NoLines), hit))
         .collect();
     let total: u64 = places.iter().map(|(_, h)| h.count).sum();
     if args.json {

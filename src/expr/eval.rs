@@ -5,25 +5,11 @@ use std::collections::HashMap;
 use std::fmt;
 
 use crate::error::Result;
-use crate::expr::parse::{BinOp, Expr, SymbolName, Watch, parse_watch};
+use crate::expr::diagnostic::Diagnostic;
+use crate::expr::parse::{BinOp, Expr, SymbolName, Watch};
 use crate::expr::types::{Type, Value};
-use crate::process::{Maps, MemoryWorker, ReadBatch, ReadMode, Unread};
-use crate::symbols::{Symbol, SymbolTable};
-
-/// Why a watch has no address: an unknown symbol or region, with the column.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ResolveError {
-    pub column: usize,
-    pub message: String,
-}
-
-impl fmt::Display for ResolveError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for ResolveError {}
+use crate::process::{Maps, Memory, ReadBatch, ReadMode, Unread};
+use crate::symbols::{Location, Symbol, SymbolTable};
 
 /// An address computation with symbols and regions replaced by their
 /// addresses; only the pointer reads are left to do.
@@ -53,11 +39,7 @@ impl Resolved {
 }
 
 /// Resolves the symbols and regions of `watch`, folding what is constant.
-pub fn resolve(
-    watch: &Watch,
-    symbols: &SymbolTable,
-    maps: &Maps,
-) -> Result<Resolved, ResolveError> {
+pub fn resolve(watch: &Watch, symbols: &SymbolTable, maps: &Maps) -> Result<Resolved, Diagnostic> {
     if let Expr::Symbol(name) = &watch.expr {
         // A bare symbol: its size picks the type when none was given.
         let symbol = lookup(name, symbols)?;
@@ -75,23 +57,21 @@ pub fn resolve(
     Ok(Resolved { node, ty })
 }
 
-fn lookup(name: &SymbolName, symbols: &SymbolTable) -> Result<Symbol, ResolveError> {
-    let found = match &name.module {
-        Some(m) => symbols.lookup_in(m, &name.name),
-        None => symbols.lookup(&name.name),
-    };
-    found.map_err(|e| ResolveError {
-        column: name.column,
-        message: e.to_string(),
-    })
+fn lookup(name: &SymbolName, symbols: &SymbolTable) -> Result<Symbol, Diagnostic> {
+    symbols
+        .lookup_qualified(name.module.as_deref(), &name.name)
+        .map_err(|e| Diagnostic {
+            column: name.column,
+            message: e.to_string(),
+        })
 }
 
-fn resolve_expr(expr: &Expr, symbols: &SymbolTable, maps: &Maps) -> Result<Node, ResolveError> {
+fn resolve_expr(expr: &Expr, symbols: &SymbolTable, maps: &Maps) -> Result<Node, Diagnostic> {
     Ok(match expr {
         Expr::Number(n) => Node::Const(*n),
         Expr::Symbol(sym) => Node::Const(lookup(sym, symbols)?.addr),
         Expr::Region { name, column } => {
-            let region = maps.find_by_name(name).ok_or_else(|| ResolveError {
+            let region = maps.find_by_name(name).ok_or_else(|| Diagnostic {
                 column: *column,
                 message: format!("no mapping named {name}"),
             })?;
@@ -103,7 +83,7 @@ fn resolve_expr(expr: &Expr, symbols: &SymbolTable, maps: &Maps) -> Result<Node,
             let right = resolve_expr(right, symbols, maps)?;
             match (&left, &right) {
                 (Node::Const(a), Node::Const(b)) => {
-                    Node::Const(apply(*op, *a, *b).ok_or_else(|| ResolveError {
+                    Node::Const(apply(*op, *a, *b).ok_or_else(|| Diagnostic {
                         column: 0,
                         message: overflow(*op, *a, *b),
                     })?)
@@ -133,16 +113,46 @@ fn overflow(op: BinOp, a: u64, b: u64) -> String {
     format!("address arithmetic overflows: {a:#x} {sign} {b:#x} is outside 0..=0xffffffffffffffff")
 }
 
+/// A located address as an expression: `module!symbol + off` or `[module] + off`.
+fn located(location: Location) -> Expr {
+    let (base, offset) = match location {
+        Location::Symbol {
+            module,
+            symbol,
+            offset,
+        } => (
+            Expr::Symbol(SymbolName {
+                module: Some(module),
+                name: symbol,
+                column: 0,
+            }),
+            offset,
+        ),
+        Location::Module { module, offset } => (
+            Expr::Region {
+                name: module,
+                column: 0,
+            },
+            offset,
+        ),
+    };
+    match offset {
+        0 => base,
+        off => Expr::Binary {
+            op: BinOp::Add,
+            left: Box::new(base),
+            right: Box::new(Expr::Number(off)),
+        },
+    }
+}
+
 /// `watch` with each absolute address inside a mapped file rewritten as
 /// `module!symbol+off` or `[module]+off`, so a saved watch list still points
 /// at the same data after the next run moves everything.
 pub fn relocatable(watch: &Watch, symbols: &SymbolTable) -> Watch {
     fn walk(expr: &Expr, symbols: &SymbolTable) -> Expr {
         match expr {
-            Expr::Number(n) => symbols
-                .relocatable(*n)
-                .and_then(|text| parse_watch(&text).ok())
-                .map_or_else(|| expr.clone(), |w| w.expr),
+            Expr::Number(n) => symbols.locate(*n).map_or_else(|| expr.clone(), located),
             Expr::Deref(inner) => Expr::Deref(Box::new(walk(inner, symbols))),
             Expr::Binary { op, left, right } => Expr::Binary {
                 op: *op,
@@ -231,7 +241,7 @@ pub struct WatchReading {
 struct Entry {
     id: WatchId,
     watch: Watch,
-    resolved: Option<Result<Resolved, ResolveError>>,
+    resolved: Option<Result<Resolved, Diagnostic>>,
     /// The bytes of the last reading, to tell `changed` from `ok`.
     last: Option<(u64, Vec<u8>)>,
 }
@@ -263,6 +273,9 @@ pub struct WatchSet {
     next_id: u64,
     /// The symbol generation the watches were resolved at.
     generation: Option<u64>,
+    /// Reused tick after tick: a steady poll allocates no read buffers.
+    pointer_batch: ReadBatch,
+    value_batch: ReadBatch,
 }
 
 impl fmt::Debug for WatchSet {
@@ -325,16 +338,26 @@ impl WatchSet {
         WatchSet::default()
     }
 
+    /// Adds a watch under an id not in use in this set. A set filled by
+    /// another owner's ids (the UI's) takes them with [`WatchSet::insert`].
     pub fn add(&mut self, watch: Watch) -> WatchId {
         let id = WatchId(self.next_id);
-        self.next_id += 1;
-        self.entries.push(Entry {
-            id,
-            watch,
-            resolved: None,
-            last: None,
-        });
+        self.insert(id, watch);
         id
+    }
+
+    /// Puts `watch` under the caller's `id`: after the others when new, in
+    /// place of the old one (keeping its position) when not.
+    pub fn insert(&mut self, id: WatchId, watch: Watch) {
+        self.next_id = self.next_id.max(id.0.saturating_add(1));
+        if !self.replace(id, watch.clone()) {
+            self.entries.push(Entry {
+                id,
+                watch,
+                resolved: None,
+                last: None,
+            });
+        }
     }
 
     /// Removes a watch; returns it if it was there.
@@ -363,7 +386,7 @@ impl WatchSet {
 
     /// Why watch `id` has no address (unknown symbol or region), with the
     /// column to point at; `None` when it resolved or was not tried yet.
-    pub fn resolve_error(&self, id: WatchId) -> Option<&ResolveError> {
+    pub fn resolve_error(&self, id: WatchId) -> Option<&Diagnostic> {
         match &self.entries.iter().find(|e| e.id == id)?.resolved {
             Some(Err(e)) => Some(e),
             _ => None,
@@ -410,9 +433,9 @@ impl WatchSet {
     /// Keep `symbols` current with [`SymbolTable::refresh`] when the maps
     /// change: the watches re-resolve when its generation moves, so a watch
     /// on a library that is not loaded yet starts reading once it is.
-    pub fn poll(
+    pub fn poll<M: Memory>(
         &mut self,
-        worker: &mut MemoryWorker,
+        memory: &mut M,
         maps: &Maps,
         symbols: &SymbolTable,
         mode: ReadMode,
@@ -445,8 +468,8 @@ impl WatchSet {
             need.sort_unstable();
             need.dedup();
             let ranges: Vec<(u64, usize)> = need.iter().map(|&a| (a, 8)).collect();
-            let batch = worker.read_batch(maps, &ranges, mode)?;
-            for (addr, outcome) in need.iter().zip(batch.iter()) {
+            memory.read_batch(maps, &ranges, mode, &mut self.pointer_batch)?;
+            for (addr, outcome) in need.iter().zip(self.pointer_batch.iter()) {
                 let read = match outcome.bytes() {
                     Some(b) => Ok(u64::from_le_bytes(b.try_into().unwrap_or([0; 8]))),
                     None => Err(outcome.first_unread().unwrap_or(Unread::Faulted)),
@@ -489,12 +512,12 @@ impl WatchSet {
                 value: None,
             });
         }
-        let batch = if value_ranges.is_empty() {
-            ReadBatch::default()
+        if value_ranges.is_empty() {
+            self.value_batch.clear();
         } else {
-            worker.read_batch(maps, &value_ranges, mode)?
-        };
-        let mut outcomes = batch.iter();
+            memory.read_batch(maps, &value_ranges, mode, &mut self.value_batch)?;
+        }
+        let mut outcomes = self.value_batch.iter();
         for (entry, reading) in self.entries.iter_mut().zip(&mut readings) {
             let Some(addr) = reading.address else {
                 entry.last = None;
@@ -523,14 +546,18 @@ impl WatchSet {
                     // Bytes after a C string's NUL are not part of its value.
                     let bytes = reading.ty.significant(bytes);
                     // Compared and kept in place: no allocation on a steady tick.
+                    // A pointer that moved to different bytes changed the value too.
                     match &mut entry.last {
                         Some((a, last)) if *a == addr && last.as_slice() == bytes => {}
-                        Some((a, last)) if *a == addr => {
-                            reading.status = Status::Changed;
+                        Some((a, last)) => {
+                            if last.as_slice() != bytes {
+                                reading.status = Status::Changed;
+                            }
+                            *a = addr;
                             last.clear();
                             last.extend_from_slice(bytes);
                         }
-                        _ => entry.last = Some((addr, bytes.to_vec())),
+                        None => entry.last = Some((addr, bytes.to_vec())),
                     }
                 }
                 None => {
@@ -633,5 +660,127 @@ mod tests {
         let got = step(&node, &PointerReads::new(), &mut need);
         assert!(matches!(got, Step::Overflow(_)));
         assert!(need.is_empty());
+    }
+
+    mod on_fake_memory {
+        use super::super::*;
+        use crate::expr::Value;
+        use crate::expr::parse_watch;
+        use crate::process::fake::FakeMemory;
+        use crate::symbols::SymbolTable;
+
+        fn maps() -> Maps {
+            Maps::parse(
+                "1000-4000 rw-p 00000000 00:00 0\n\
+                 5000-6000 r--p 00000000 00:00 0\n",
+                "test",
+            )
+            .expect("maps")
+        }
+
+        fn no_symbols(maps: &Maps) -> SymbolTable {
+            SymbolTable::with_opener(
+                std::sync::Arc::new(|rel: &str| {
+                    Err(crate::Error::Usage(format!("no /proc/PID/{rel} here")))
+                }),
+                maps,
+            )
+        }
+
+        /// root at 0x1000 -> node at 0x2000; node+16 -> leaf at 0x3000; leaf+8 holds -5.
+        fn chain() -> FakeMemory {
+            let fake = FakeMemory::new();
+            fake.map(0x1000, vec![0; 0x3000]);
+            fake.put_u64(0x1000, 0x2000);
+            fake.put_u64(0x2010, 0x3000);
+            fake.put_u64(0x3008, (-5i64) as u64);
+            fake
+        }
+
+        fn poll(set: &mut WatchSet, fake: &mut FakeMemory) -> Vec<WatchReading> {
+            let maps = maps();
+            set.poll(fake, &maps, &no_symbols(&maps), ReadMode::NoWait)
+                .expect("poll")
+        }
+
+        #[test]
+        fn a_two_level_chain_is_followed_one_read_per_level() {
+            let mut fake = chain();
+            let mut set = WatchSet::new();
+            set.add(parse_watch("*(*0x1000+16)+8:i64").expect("parses"));
+            let reading = poll(&mut set, &mut fake).remove(0);
+            assert_eq!(reading.address, Some(0x3008));
+            assert_eq!(reading.value, Some(Value::Signed(-5)));
+            assert_eq!(reading.status, Status::Ok);
+            // Two pointer levels and the value: three ranges in three calls.
+            assert_eq!(fake.calls(), 3);
+        }
+
+        #[test]
+        fn a_moved_pointer_is_followed_and_a_new_value_is_changed() {
+            let mut fake = chain();
+            let mut set = WatchSet::new();
+            set.add(parse_watch("*(*0x1000+16)+8:i64").expect("parses"));
+            poll(&mut set, &mut fake);
+            fake.put_u64(0x3008, 7);
+            let reading = poll(&mut set, &mut fake).remove(0);
+            assert_eq!(
+                (reading.value, reading.status),
+                (Some(Value::Signed(7)), Status::Changed)
+            );
+            fake.put_u64(0x2010, 0x3100);
+            fake.put_u64(0x3108, 9);
+            let reading = poll(&mut set, &mut fake).remove(0);
+            assert_eq!(reading.address, Some(0x3108));
+            assert_eq!(reading.value, Some(Value::Signed(9)));
+        }
+
+        #[test]
+        fn a_pointer_into_unmapped_memory_fails_the_chain_not_the_others() {
+            let mut fake = chain();
+            fake.put_u64(0x1000, 0x9000);
+            let mut set = WatchSet::new();
+            let broken = set.add(parse_watch("*(*0x1000+16):u32").expect("parses"));
+            let fine = set.add(parse_watch("*0x2010+8:i64").expect("parses"));
+            let readings = poll(&mut set, &mut fake);
+            assert_eq!(readings[0].id, broken);
+            assert_eq!(readings[0].status, Status::Unmapped);
+            assert_eq!(readings[0].address, None);
+            assert_eq!(readings[1].id, fine);
+            assert_eq!(readings[1].value, Some(Value::Signed(-5)));
+        }
+
+        #[test]
+        fn a_faulting_pointer_is_an_error_with_its_address() {
+            let mut fake = chain();
+            fake.fault_page(0x2010);
+            let mut set = WatchSet::new();
+            set.add(parse_watch("*(*0x1000+16)+8:i64").expect("parses"));
+            let reading = poll(&mut set, &mut fake).remove(0);
+            assert_eq!(
+                reading.status,
+                Status::Error("pointer at 0x2010: fault".into())
+            );
+        }
+
+        #[test]
+        fn watches_keep_the_callers_ids_and_order() {
+            let mut fake = chain();
+            let mut set = WatchSet::new();
+            set.insert(WatchId(40), parse_watch("0x1000:u64").expect("parses"));
+            set.insert(WatchId(7), parse_watch("0x2010:u64").expect("parses"));
+            set.insert(WatchId(40), parse_watch("0x3008:i64").expect("parses"));
+            let readings = poll(&mut set, &mut fake);
+            let ids: Vec<WatchId> = readings.iter().map(|r| r.id).collect();
+            assert_eq!(
+                ids,
+                [WatchId(40), WatchId(7)],
+                "a replaced watch keeps its place"
+            );
+            assert_eq!(readings[0].value, Some(Value::Signed(-5)));
+            assert_eq!(set.add(parse_watch("0x1000").expect("parses")), WatchId(41));
+            assert!(set.remove(WatchId(40)).is_some());
+            assert_eq!(set.len(), 2);
+        }
     }
 }

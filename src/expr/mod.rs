@@ -21,15 +21,16 @@
 //! - [`eval`]: resolving watches against a target's symbols and reading them
 //!   many at a time ([`WatchSet`], [`WatchReading`]).
 
+pub mod diagnostic;
 pub mod eval;
+pub mod literal;
 pub mod parse;
 pub mod types;
 
 #[cfg(test)]
 mod proptests;
 
-pub use eval::{
-    ResolveError, Resolved, Status, WatchId, WatchReading, WatchSet, relocatable, resolve,
-};
+pub use diagnostic::{Diagnostic, parse_typed};
+pub use eval::{Resolved, Status, WatchId, WatchReading, WatchSet, relocatable, resolve};
 pub use parse::{BinOp, Expr, ParseError, SymbolName, Watch, parse_type, parse_watch};
 pub use types::{CSTR_WINDOW, MAX_LEN, Scalar, Type, Value, ValueError};

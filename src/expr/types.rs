@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::expr::literal::{Integer, parse_float, parse_hex_bytes, parse_integer};
+
 /// How many bytes a `cstr` reads when looking for its terminating NUL.
 pub const CSTR_WINDOW: usize = 256;
 
@@ -466,7 +468,11 @@ fn encode_scalar(kind: Scalar, big_endian: bool, text: &str) -> Result<Vec<u8>, 
         Scalar::Char => u64::from(parse_char(text).map_err(|why| err(&why))?),
         _ if kind.is_signed() => {
             let bits = (size * 8) as u32;
-            let (negative, magnitude, radix) = parse_integer(text).map_err(|why| err(&why))?;
+            let Integer {
+                negative,
+                magnitude,
+                radix,
+            } = parse_integer(text).map_err(|why| err(&why))?;
             let min = -(1i128 << (bits - 1));
             let max = (1i128 << (bits - 1)) - 1;
             let value = if negative { -magnitude } else { magnitude };
@@ -480,7 +486,11 @@ fn encode_scalar(kind: Scalar, big_endian: bool, text: &str) -> Result<Vec<u8>, 
             }
         }
         _ => {
-            let (negative, magnitude, _) = parse_integer(text).map_err(|why| err(&why))?;
+            let Integer {
+                negative,
+                magnitude,
+                ..
+            } = parse_integer(text).map_err(|why| err(&why))?;
             let max = if size == 8 {
                 u64::MAX as i128
             } else {
@@ -503,43 +513,6 @@ fn encode_scalar(kind: Scalar, big_endian: bool, text: &str) -> Result<Vec<u8>, 
     Ok(out)
 }
 
-/// Parses `[-]digits` in decimal, `0x` hex or `0b` binary (underscores
-/// allowed): (negative, magnitude, radix). Magnitudes beyond 2^64 are refused.
-fn parse_integer(text: &str) -> Result<(bool, i128, u32), String> {
-    let (negative, rest) = match text.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
-    };
-    let (radix, digits) =
-        if let Some(h) = rest.strip_prefix("0x").or_else(|| rest.strip_prefix("0X")) {
-            (16, h)
-        } else if let Some(b) = rest.strip_prefix("0b").or_else(|| rest.strip_prefix("0B")) {
-            (2, b)
-        } else {
-            (10, rest)
-        };
-    let digits = digits.replace('_', "");
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return Err("not an integer (decimal, 0x hex or 0b binary)".to_string());
-    }
-    let magnitude = u128::from_str_radix(&digits, radix)
-        .ok()
-        .filter(|m| *m <= u128::from(u64::MAX))
-        .ok_or_else(|| "out of range: more than 64 bits".to_string())?;
-    Ok((negative, magnitude as i128, radix))
-}
-
-fn parse_float(text: &str) -> Option<f64> {
-    let lower = text.to_ascii_lowercase();
-    match lower.as_str() {
-        "inf" | "+inf" | "infinity" => Some(f64::INFINITY),
-        "-inf" | "-infinity" => Some(f64::NEG_INFINITY),
-        "nan" => Some(f64::NAN),
-        _ if lower.contains("inf") || lower.contains("nan") => None,
-        _ => text.replace('_', "").parse().ok(),
-    }
-}
-
 fn parse_char(text: &str) -> Result<u8, String> {
     let inner = text
         .strip_prefix('\'')
@@ -549,7 +522,11 @@ fn parse_char(text: &str) -> Result<u8, String> {
         Some(quoted) => unescape(&quoted)?,
         None if text.chars().count() == 1 => text.as_bytes().to_vec(),
         None => {
-            let (negative, magnitude, _) = parse_integer(text)?;
+            let Integer {
+                negative,
+                magnitude,
+                ..
+            } = parse_integer(text)?;
             if negative || magnitude > 255 {
                 return Err("a character code is 0..=255".to_string());
             }
@@ -601,27 +578,6 @@ fn unescape(text: &str) -> Result<Vec<u8>, String> {
         }
     }
     Ok(out)
-}
-
-fn parse_hex_bytes(text: &str) -> Result<Vec<u8>, String> {
-    let text = text.strip_prefix("0x").unwrap_or(text);
-    let digits: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != ',' && *c != ':')
-        .collect();
-    if digits.len() % 2 != 0 {
-        return Err("hex bytes need an even number of digits".to_string());
-    }
-    digits
-        .as_bytes()
-        .chunks(2)
-        .map(|pair| {
-            std::str::from_utf8(pair)
-                .ok()
-                .and_then(|p| u8::from_str_radix(p, 16).ok())
-                .ok_or_else(|| format!("{:?} is not a hex byte", String::from_utf8_lossy(pair)))
-        })
-        .collect()
 }
 
 /// Splits array items at top-level commas, leaving commas inside quotes or brackets.

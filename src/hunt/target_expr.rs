@@ -1,9 +1,9 @@
 //! A watch expression turned into the address and size it names now.
 
 use crate::error::{Error, Result};
-use crate::expr::{Type, WatchSet, parse_watch};
-use crate::process::{Maps, MemoryWorker, ReadMode};
-use crate::symbols::SymbolTable;
+use crate::expr::{Type, parse_watch};
+use crate::process::ReadMode;
+use crate::session::Session;
 
 /// Where a watch expression points at this moment.
 #[derive(Clone, Debug, PartialEq)]
@@ -13,25 +13,16 @@ pub struct Place {
 }
 
 /// Resolves `text` against the target, following its pointers once.
-pub fn place_of(
-    text: &str,
-    worker: &mut MemoryWorker,
-    maps: &Maps,
-    symbols: &SymbolTable,
-) -> Result<Place> {
+pub fn place_of(text: &str, session: &mut Session) -> Result<Place> {
     let watch = parse_watch(text).map_err(|e| Error::Usage(format!("{text}:\n{e}")))?;
-    let mut set = WatchSet::new();
-    set.add(watch);
-    let reading = set
-        .poll(worker, maps, symbols, ReadMode::Force)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| Error::Usage(format!("{text}: nothing to read")))?;
-    match reading.address {
-        Some(addr) => Ok(Place {
-            addr,
-            ty: reading.ty,
-        }),
-        None => Err(Error::Usage(format!("{text}: {}", reading.status))),
+    match session.evaluate(&watch, ReadMode::Force)? {
+        Ok(reading) => match reading.address {
+            Some(addr) => Ok(Place {
+                addr,
+                ty: reading.ty,
+            }),
+            None => Err(Error::Usage(format!("{text}: {}", reading.status))),
+        },
+        Err(diagnostic) => Err(Error::Usage(format!("{text}: {diagnostic}"))),
     }
 }

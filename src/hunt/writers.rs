@@ -14,7 +14,6 @@ use std::time::Duration;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use crate::error::{Error, Result};
-use crate::process::Target;
 use crate::sys::{self, Breakpoint, PerfBreakpoint, PerfRecord};
 
 /// Ring buffer pages per thread: room for thousands of 24-byte samples
@@ -74,11 +73,12 @@ pub struct Writers {
 }
 
 impl Writers {
-    /// Opens the breakpoint on each thread of `target`. Fails when no
-    /// thread could get one, with the reason the kernel gave.
-    pub fn open(target: &Target, bp: Breakpoint) -> Result<Writers> {
+    /// Opens the breakpoint on each thread of process `pid` (attached, so
+    /// checked). Fails when no thread could get one, with the reason the
+    /// kernel gave.
+    pub fn open(pid: i32, bp: Breakpoint) -> Result<Writers> {
         let mut writers = Writers {
-            pid: target.pid(),
+            pid,
             bp,
             events: HashMap::new(),
             hits: BTreeMap::new(),

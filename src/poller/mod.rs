@@ -1,18 +1,18 @@
-//! The poller: the one thread that owns the target.
+//! The poller: the one thread that owns a target's [`Session`].
 //!
-//! It takes [`Command`]s over a channel (set watches, write, freeze, pause,
-//! interval, hex range), polls on a fixed schedule, and hands back
-//! [`PollerEvent`]s through a sink. Writes go through it, so they are ordered
+//! It takes [`Command`]s over a channel (add, replace and remove watches
+//! under the caller's ids; write, freeze, pause, interval, hex range), polls
+//! on a fixed schedule, and hands back [`PollerEvent`]s through a sink. Writes go through it, so they are ordered
 //! with the reads. It sleeps to deadlines and reports how late each tick
 //! started; it notices the target's exit at once through the pidfd; it ends
 //! when its handle is dropped, which joins it.
 //!
 //! ```no_run
-//! use std::sync::Arc;
+//! use std::time::Duration;
 //! use pvtui::poller::{Poller, PollerOptions};
-//! use pvtui::process::Target;
-//! let target = Arc::new(Target::attach(1234)?);
-//! let poller = Poller::start(target, PollerOptions::default(), |event| {
+//! use pvtui::session::Session;
+//! let session = Session::attach(1234, Duration::from_millis(50))?;
+//! let poller = Poller::start(session, PollerOptions::default(), |event| {
 //!     println!("{event:?}");
 //!     true
 //! })?;
@@ -22,7 +22,6 @@
 
 use std::collections::HashMap;
 use std::os::fd::{AsFd, OwnedFd};
-use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -30,18 +29,11 @@ use std::time::{Duration, Instant};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use crate::error::{Error, Result};
-use crate::expr::{Type, Watch, WatchReading, WatchSet, parse_watch, relocatable};
-use crate::process::{Gap, Maps, MemoryWorker, ReadMode, ReadOutcome, Target, Unread, WriteReport};
-use crate::symbols::SymbolTable;
+use crate::expr::{Diagnostic, Type, Watch, WatchReading, WatchSet, relocatable};
+use crate::process::{Gap, Maps, ReadMode, ReadOutcome, Unread, WriteReport};
+use crate::session::Session;
 
 pub use crate::expr::WatchId;
-
-/// An expression's error with the 0-based column it points at.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ExprError {
-    pub column: usize,
-    pub message: String,
-}
 
 /// Where an expression points, and the type a watch of it reads.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,8 +45,12 @@ pub struct Evaluated {
 /// Commands to the poller.
 #[derive(Clone, Debug)]
 pub enum Command {
-    /// Replace the watch list; readings come back with these ids.
-    SetWatches(Vec<(WatchId, Watch)>),
+    /// Add watches after the others (or put them in place of those with
+    /// the same ids); readings come back with the caller's ids.
+    AddWatches(Vec<(WatchId, Watch)>),
+    /// An edited watch: same id, same place; its freeze is dropped.
+    ReplaceWatch(WatchId, Watch),
+    RemoveWatch(WatchId),
     /// Write bytes; the result comes back as [`PollerEvent::Wrote`] with `tag`.
     Write {
         tag: u64,
@@ -81,11 +77,11 @@ pub enum Command {
     WantResidency(bool),
     /// Poll now rather than at the next deadline.
     PollNow,
-    /// Parse, resolve and follow an expression once; answered by
+    /// Resolve and follow a parsed watch once; answered by
     /// [`PollerEvent::Evaluated`] with `tag`.
     Evaluate {
         tag: u64,
-        text: String,
+        watch: Watch,
     },
     /// The watch list written to survive ASLR and restarts; answered by
     /// [`PollerEvent::Portable`].
@@ -123,16 +119,16 @@ pub enum PollerEvent {
     Snapshot(Box<Snapshot>),
     Wrote {
         tag: u64,
-        result: std::result::Result<WriteReport, String>,
+        result: Result<WriteReport>,
     },
     /// A freeze took hold (with the bytes it holds) or could not.
     Frozen {
         watch: WatchId,
-        result: std::result::Result<(u64, Vec<u8>), String>,
+        result: Result<(u64, Vec<u8>)>,
     },
     Evaluated {
         tag: u64,
-        result: std::result::Result<Evaluated, ExprError>,
+        result: std::result::Result<Evaluated, Diagnostic>,
     },
     Portable {
         tag: u64,
@@ -168,20 +164,26 @@ pub struct Poller {
 }
 
 impl Poller {
-    /// Starts polling `target`; `sink` gets each event and returns false once
-    /// nobody listens, which stops the poller. Start-up errors (the first
-    /// maps read) come back here.
-    pub fn start<F>(target: Arc<Target>, options: PollerOptions, sink: F) -> Result<Poller>
+    /// Starts polling the session's target; `sink` gets each event and
+    /// returns false once nobody listens, which stops the poller. The
+    /// session's worker reads under `options.read_deadline`.
+    pub fn start<F>(session: Session, options: PollerOptions, sink: F) -> Result<Poller>
     where
         F: FnMut(PollerEvent) -> bool + Send + 'static,
     {
         let (tx, rx) = channel();
         let (ready_tx, ready_rx) = channel::<Result<()>>();
-        let exit_target = Arc::clone(&target);
+        let exit_fd = session
+            .exit_fd()
+            .try_clone_to_owned()
+            .map_err(|e| Error::Kernel {
+                call: "dup(pidfd)",
+                source: e,
+            })?;
         let thread = std::thread::Builder::new()
             .name("pvtui-poller".into())
             .spawn(move || {
-                let mut state = match PollState::new(target, options) {
+                let mut state = match PollerState::new(session, options) {
                     Ok(state) => {
                         let _ = ready_tx.send(Ok(()));
                         state
@@ -193,7 +195,7 @@ impl Poller {
                 };
                 state.run(rx, sink);
             })
-            .map_err(|e| Error::Usage(format!("cannot start the poller thread: {e}")))?;
+            .map_err(|e| Error::Internal(format!("cannot start the poller thread: {e}")))?;
         match ready_rx.recv() {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
@@ -202,12 +204,12 @@ impl Poller {
             }
             Err(_) => {
                 let _ = thread.join();
-                return Err(Error::Usage(
+                return Err(Error::Internal(
                     "the poller thread ended during start-up".into(),
                 ));
             }
         }
-        let exit_watch = spawn_exit_watch(exit_target, tx.clone())?;
+        let exit_watch = spawn_exit_watch(exit_fd, tx.clone())?;
         Ok(Poller {
             commands: Some(tx),
             thread: Some(thread),
@@ -246,7 +248,7 @@ impl Drop for Poller {
 
 /// A thread that blocks in poll(2) on the target's pidfd and a pipe; it tells
 /// the poller when the target exits, and ends when the pipe's write end closes.
-fn spawn_exit_watch(target: Arc<Target>, tx: Sender<Command>) -> Result<(OwnedFd, JoinHandle<()>)> {
+fn spawn_exit_watch(pidfd: OwnedFd, tx: Sender<Command>) -> Result<(OwnedFd, JoinHandle<()>)> {
     let (wake_read, wake_write) = nix::unistd::pipe().map_err(|e| Error::Kernel {
         call: "pipe",
         source: e.into(),
@@ -256,7 +258,7 @@ fn spawn_exit_watch(target: Arc<Target>, tx: Sender<Command>) -> Result<(OwnedFd
         .spawn(move || {
             loop {
                 let mut fds = [
-                    PollFd::new(target.exit_fd(), PollFlags::POLLIN),
+                    PollFd::new(pidfd.as_fd(), PollFlags::POLLIN),
                     PollFd::new(wake_read.as_fd(), PollFlags::POLLIN),
                 ];
                 match poll(&mut fds, PollTimeout::NONE) {
@@ -274,7 +276,7 @@ fn spawn_exit_watch(target: Arc<Target>, tx: Sender<Command>) -> Result<(OwnedFd
                 }
             }
         })
-        .map_err(|e| Error::Usage(format!("cannot start the exit watcher: {e}")))?;
+        .map_err(|e| Error::Internal(format!("cannot start the exit watcher: {e}")))?;
     Ok((wake_write, thread))
 }
 
@@ -283,14 +285,10 @@ struct Freeze {
     bytes: Vec<u8>,
 }
 
-struct PollState {
-    worker: MemoryWorker,
-    symbols: SymbolTable,
+struct PollerState {
+    session: Session,
+    /// The caller's watches, under the caller's ids.
     set: WatchSet,
-    /// The UI's id of each watch in `set`, in order.
-    ids: Vec<WatchId>,
-    watch_list: Vec<Watch>,
-    maps: Maps,
     maps_sent: bool,
     interval: Duration,
     paused: bool,
@@ -306,16 +304,12 @@ struct PollState {
 /// How often residency is re-measured while the maps pane wants it.
 const RESIDENCY_EVERY: Duration = Duration::from_secs(2);
 
-impl PollState {
-    fn new(target: Arc<Target>, options: PollerOptions) -> Result<PollState> {
-        let maps = target.maps()?;
-        Ok(PollState {
-            symbols: SymbolTable::new(&target, &maps),
+impl PollerState {
+    fn new(session: Session, options: PollerOptions) -> Result<PollerState> {
+        let session = session.with_deadline(options.read_deadline);
+        Ok(PollerState {
+            session,
             set: WatchSet::new(),
-            ids: Vec::new(),
-            watch_list: Vec::new(),
-            worker: MemoryWorker::new(target, options.read_deadline),
-            maps,
             maps_sent: false,
             interval: options.interval,
             paused: false,
@@ -368,22 +362,24 @@ impl PollState {
     }
 }
 
-impl PollState {
+impl PollerState {
     /// Handles one command; false when the UI is gone.
     fn handle<F: FnMut(PollerEvent) -> bool>(&mut self, command: Command, sink: &mut F) -> bool {
         match command {
-            Command::SetWatches(watches) => {
-                self.freezes
-                    .retain(|id, _| watches.iter().any(|(w, _)| w == id));
-                self.set = WatchSet::new();
-                self.ids.clear();
-                self.watch_list.clear();
+            Command::AddWatches(watches) => {
                 for (id, watch) in watches {
-                    self.ids.push(id);
-                    self.watch_list.push(watch.clone());
-                    self.set.add(watch);
+                    self.set.insert(id, watch);
                 }
                 self.poll_now = true;
+            }
+            Command::ReplaceWatch(id, watch) => {
+                self.freezes.remove(&id);
+                self.set.insert(id, watch);
+                self.poll_now = true;
+            }
+            Command::RemoveWatch(id) => {
+                self.freezes.remove(&id);
+                self.set.remove(id);
             }
             Command::Write { tag, addr, bytes } => {
                 let result = self.write(addr, &bytes);
@@ -435,15 +431,15 @@ impl PollState {
                 }
             }
             Command::PollNow => self.poll_now = true,
-            Command::Evaluate { tag, text } => {
-                let result = self.evaluate(&text);
+            Command::Evaluate { tag, watch } => {
+                let result = self.evaluate(&watch);
                 return sink(PollerEvent::Evaluated { tag, result });
             }
             Command::Portable { tag } => {
                 let lines = self
-                    .watch_list
-                    .iter()
-                    .map(|w| relocatable(w, &self.symbols).to_string())
+                    .set
+                    .watches()
+                    .map(|(_, w)| relocatable(w, self.session.symbols()).to_string())
                     .collect();
                 return sink(PollerEvent::Portable { tag, lines });
             }
@@ -459,17 +455,13 @@ impl PollState {
         true
     }
 
-    fn write(&mut self, addr: u64, bytes: &[u8]) -> std::result::Result<WriteReport, String> {
+    fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<WriteReport> {
         if self.exited {
-            return Err("the target has exited".into());
+            return Err(Error::TargetExited {
+                pid: self.session.pid(),
+            });
         }
-        // Fresh maps so a write never goes by a stale view of what is writable.
-        if let Ok(maps) = self.worker.target().maps() {
-            self.maps = maps;
-        }
-        self.worker
-            .write(&self.maps, addr, bytes)
-            .map_err(|e| e.to_string())
+        self.session.write(addr, bytes)
     }
 
     /// One tick: hold freezes, refresh maps, read watches and the hex range.
@@ -482,19 +474,17 @@ impl PollState {
         self.tick += 1;
         let mut maps_changed = None;
         // Unchanged maps (the usual tick) are told by fingerprint, not parsed.
-        let target = self.worker.target();
+        // A library loaded or unloaded: the session's symbols follow, and
+        // watches on it resolve anew.
         let fresh = if self.maps_sent {
-            target.maps_if_changed(&self.maps)
+            self.session.refresh().map(|m| m.cloned())
         } else {
-            target.maps().map(Some)
+            self.session.reload().map(|m| Some(m.clone()))
         };
         match fresh {
             Ok(Some(maps)) => {
-                maps_changed = Some(maps.clone());
+                maps_changed = Some(maps);
                 self.maps_sent = true;
-                // A library loaded or unloaded: watches on it resolve anew.
-                self.symbols.refresh(&maps);
-                self.maps = maps;
             }
             Ok(None) => {}
             Err(e) if e.is_exit() => return self.handle(Command::TargetExited, sink),
@@ -513,7 +503,7 @@ impl PollState {
             .map(|(id, f)| (*id, f.addr, f.bytes.clone()))
             .collect();
         for (id, addr, bytes) in freezes {
-            match self.worker.write(&self.maps, addr, &bytes) {
+            match self.session.write_cached(addr, &bytes) {
                 Ok(report) if report.landed() => {}
                 Ok(report) => freeze_errors.push((
                     id,
@@ -549,24 +539,19 @@ impl PollState {
             }
         };
         let hex = match self.hex {
-            Some((addr, len)) => {
-                match self
-                    .worker
-                    .read(&self.maps, &[(addr, len)], ReadMode::NoWait)
-                {
-                    Ok(mut outcomes) => outcomes.pop(),
-                    Err(e) if e.is_exit() => return self.handle(Command::TargetExited, sink),
-                    Err(e) => Some(ReadOutcome {
+            Some((addr, len)) => match self.session.read(&[(addr, len)], ReadMode::NoWait) {
+                Ok(mut outcomes) => outcomes.pop(),
+                Err(e) if e.is_exit() => return self.handle(Command::TargetExited, sink),
+                Err(e) => Some(ReadOutcome {
+                    addr,
+                    data: vec![0; len],
+                    gaps: vec![Gap {
                         addr,
-                        data: vec![0; len],
-                        gaps: vec![Gap {
-                            addr,
-                            len: len as u64,
-                            why: stall_or_fault(&e),
-                        }],
-                    }),
-                }
-            }
+                        len: len as u64,
+                        why: stall_or_fault(&e),
+                    }],
+                }),
+            },
             None => None,
         };
         let residency = self.residency();
@@ -588,23 +573,14 @@ impl PollState {
         if self.set.is_empty() {
             return Ok(Vec::new());
         }
-        let mut readings = self.set.poll(
-            &mut self.worker,
-            &self.maps,
-            &self.symbols,
-            ReadMode::NoWait,
-        )?;
-        for (reading, id) in readings.iter_mut().zip(&self.ids) {
-            reading.id = *id;
-        }
-        Ok(readings)
+        self.session.poll(&mut self.set, ReadMode::NoWait)
     }
 
     /// Reads `len` bytes at `addr` now, all or nothing. The user asked for
     /// this one value, so after a never-block try it may fault the page in
     /// (still under the worker's deadline), and a read that missed its
     /// deadline on a busy machine is tried again before giving up.
-    fn read_now(&mut self, addr: u64, len: usize) -> std::result::Result<Vec<u8>, String> {
+    fn read_now(&mut self, addr: u64, len: usize) -> Result<Vec<u8>> {
         let mut why = Unread::Stalled;
         for attempt in 0..3 {
             let mode = if attempt == 0 {
@@ -612,11 +588,10 @@ impl PollState {
             } else {
                 ReadMode::Force
             };
-            let outcomes = self
-                .worker
-                .read(&self.maps, &[(addr, len)], mode)
-                .map_err(|e| e.to_string())?;
-            let outcome = outcomes.first().ok_or("nothing was read")?;
+            let outcomes = self.session.read(&[(addr, len)], mode)?;
+            let Some(outcome) = outcomes.first() else {
+                break;
+            };
             match outcome.first_unread() {
                 None => return Ok(outcome.data.clone()),
                 Some(w @ (Unread::Stalled | Unread::NotResident)) => why = w,
@@ -626,47 +601,28 @@ impl PollState {
                 }
             }
         }
-        Err(format!("the value was not read: {why}"))
+        Err(Error::NotRead {
+            addr,
+            len,
+            why: why.to_string(),
+        })
     }
 
-    /// Parses, resolves and follows `text` once.
-    fn evaluate(&mut self, text: &str) -> std::result::Result<Evaluated, ExprError> {
-        let watch = parse_watch(text).map_err(|e| ExprError {
-            column: e.column,
-            message: e.message,
-        })?;
-        let mut once = WatchSet::new();
-        let id = once.add(watch);
-        let readings = once
-            .poll(
-                &mut self.worker,
-                &self.maps,
-                &self.symbols,
-                ReadMode::NoWait,
-            )
-            .map_err(|e| ExprError {
-                column: 0,
-                message: e.to_string(),
-            })?;
-        if let Some(e) = once.resolve_error(id) {
-            return Err(ExprError {
-                column: e.column,
-                message: e.message.clone(),
-            });
-        }
-        let reading = readings.into_iter().next().ok_or(ExprError {
-            column: 0,
-            message: "nothing was evaluated".into(),
-        })?;
-        match reading.address {
-            Some(addr) => Ok(Evaluated {
-                addr,
-                ty: reading.ty,
-            }),
-            None => Err(ExprError {
-                column: 0,
-                message: format!("no address: {}", reading.status),
-            }),
+    /// Resolves and follows `watch` once.
+    fn evaluate(&mut self, watch: &Watch) -> std::result::Result<Evaluated, Diagnostic> {
+        match self.session.evaluate(watch, ReadMode::NoWait) {
+            Ok(Ok(reading)) => match reading.address {
+                Some(addr) => Ok(Evaluated {
+                    addr,
+                    ty: reading.ty,
+                }),
+                None => Err(Diagnostic::new(
+                    0,
+                    format!("no address: {}", reading.status),
+                )),
+            },
+            Ok(Err(e)) => Err(e),
+            Err(e) => Err(Diagnostic::new(0, e.to_string())),
         }
     }
 
@@ -680,64 +636,13 @@ impl PollState {
             return None;
         }
         self.residency_at = Some(Instant::now());
-        let text = read_smaps(self.worker.target())?;
-        Some(parse_smaps_rss(&text))
+        self.session.residency().ok()
     }
-}
-
-fn read_smaps(target: &Target) -> Option<String> {
-    let mut text = String::new();
-    let mut file = target.open_proc("smaps").ok()?;
-    std::io::Read::read_to_string(&mut file, &mut text).ok()?;
-    Some(text)
 }
 
 fn stall_or_fault(e: &Error) -> Unread {
     match e {
         Error::Stalled { .. } => Unread::Stalled,
         _ => Unread::Faulted,
-    }
-}
-
-/// Region start → resident bytes, from the text of `/proc/PID/smaps`.
-fn parse_smaps_rss(text: &str) -> HashMap<u64, u64> {
-    let mut rss = HashMap::new();
-    let mut current = None;
-    for line in text.lines() {
-        if let Some(kb) = line.strip_prefix("Rss:") {
-            if let (Some(start), Ok(kb)) = (
-                current,
-                kb.trim().trim_end_matches("kB").trim().parse::<u64>(),
-            ) {
-                rss.insert(start, kb * 1024);
-            }
-        } else if let Some((range, _)) = line.split_once(' ') {
-            if let Some((start, _)) = range.split_once('-') {
-                if let Ok(start) = u64::from_str_radix(start, 16) {
-                    current = Some(start);
-                }
-            }
-        }
-    }
-    rss
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn smaps_rss_per_region() {
-        let text = "\
-55d0c0a00000-55d0c0a02000 r--p 00000000 fd:01 1234 /usr/bin/app
-Size:                  8 kB
-Rss:                   4 kB
-7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0 [stack]
-Size:                132 kB
-Rss:                  12 kB
-";
-        let rss = parse_smaps_rss(text);
-        assert_eq!(rss.get(&0x55d0c0a00000), Some(&4096));
-        assert_eq!(rss.get(&0x7ffd00000000), Some(&(12 * 1024)));
     }
 }

@@ -2,6 +2,10 @@
 
 use std::fmt;
 
+use crate::error::Result;
+use crate::process::maps::Maps;
+use crate::process::plan::clamp_len;
+
 /// Whether a read may fault pages in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReadMode {
@@ -116,22 +120,20 @@ impl WriteReport {
 }
 
 /// The results of one batched read: every range's bytes in one buffer, so a
-/// tick of thousands of watches costs a handful of allocations.
+/// tick of thousands of watches costs no allocation once the batch has grown.
+///
+/// The ranges are kept as parallel columns (address, offset, length, end of
+/// its gaps): a steady tick only appends numbers to four vectors.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReadBatch {
     data: Vec<u8>,
-    entries: Vec<Entry>,
+    addrs: Vec<u64>,
+    offsets: Vec<usize>,
+    lens: Vec<usize>,
+    /// Where each range's gaps end in `gaps`; they start where the previous
+    /// range's end.
+    gap_ends: Vec<u32>,
     gaps: Vec<Gap>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Entry {
-    addr: u64,
-    offset: usize,
-    len: usize,
-    /// Where this range's gaps are in `ReadBatch::gaps`.
-    gaps_from: u32,
-    gaps_to: u32,
 }
 
 /// One range of a [`ReadBatch`].
@@ -169,21 +171,40 @@ impl<'a> RangeRead<'a> {
 }
 
 impl ReadBatch {
-    pub(crate) fn with_capacity(ranges: usize, bytes: usize) -> ReadBatch {
-        ReadBatch {
-            data: Vec::with_capacity(bytes),
-            entries: Vec::with_capacity(ranges),
-            gaps: Vec::new(),
-        }
+    /// Empties the batch, keeping its allocations.
+    pub fn clear(&mut self) {
+        self.data.clear();
+        self.addrs.clear();
+        self.offsets.clear();
+        self.lens.clear();
+        self.gap_ends.clear();
+        self.gaps.clear();
     }
 
-    /// A batch whose first bytes are `buffer`, for ranges that are windows on it.
-    pub(crate) fn over(buffer: Vec<u8>, ranges: usize) -> ReadBatch {
-        ReadBatch {
-            data: buffer,
-            entries: Vec::with_capacity(ranges),
-            gaps: Vec::new(),
-        }
+    /// Forgets the ranges, keeping the buffer's bytes.
+    pub(crate) fn clear_entries(&mut self) {
+        self.addrs.clear();
+        self.offsets.clear();
+        self.lens.clear();
+        self.gap_ends.clear();
+        self.gaps.clear();
+    }
+
+    /// Empties the batch and gives back a buffer of `bytes` at its start,
+    /// for the spans of a read; ranges are then pushed as windows on it.
+    ///
+    /// The buffer is not zeroed (that would cost a pass over it every tick):
+    /// it may hold last tick's bytes where this read fails. Only ranges read
+    /// whole become windows; the others are copied out with their unread
+    /// bytes zeroed, so stale bytes are never reported.
+    pub(crate) fn reset(&mut self, bytes: usize, ranges: usize) -> &mut [u8] {
+        self.clear_entries();
+        self.addrs.reserve(ranges);
+        self.offsets.reserve(ranges);
+        self.lens.reserve(ranges);
+        self.gap_ends.reserve(ranges);
+        self.data.resize(bytes, 0);
+        &mut self.data
     }
 
     pub(crate) fn buffer(&self) -> &[u8] {
@@ -191,34 +212,47 @@ impl ReadBatch {
     }
 
     /// Appends a range read whole whose bytes are already in the buffer at `offset`.
+    #[inline]
     pub(crate) fn push_window(&mut self, addr: u64, offset: usize, len: usize) {
         let at = self.gaps_len();
-        self.entries.push(Entry {
-            addr,
-            offset,
-            len,
-            gaps_from: at,
-            gaps_to: at,
-        });
+        self.push_entry(addr, offset, len, at);
+    }
+
+    /// Makes the entries `ranges`, each read whole: a window at its offset
+    /// in the buffer. The common tick, with no gap anywhere; each column is
+    /// filled in one pass.
+    pub(crate) fn set_windows(
+        &mut self,
+        ranges: &[(u64, usize)],
+        offsets: impl Iterator<Item = usize>,
+    ) {
+        self.clear_entries();
+        self.addrs.extend(ranges.iter().map(|&(addr, _)| addr));
+        self.lens
+            .extend(ranges.iter().map(|&(addr, len)| clamp_len(addr, len)));
+        self.offsets.extend(offsets);
+        self.gap_ends.resize(ranges.len(), 0);
     }
 
     /// Appends a range: its bytes, and its gaps (sorted, disjoint).
-    pub(crate) fn push(&mut self, addr: u64, data: &[u8], gaps: impl IntoIterator<Item = Gap>) {
+    pub fn push(&mut self, addr: u64, data: &[u8], gaps: impl IntoIterator<Item = Gap>) {
         let offset = self.data.len();
         self.data.extend_from_slice(data);
-        let first = self.gaps_len();
         self.gaps.extend(gaps);
-        self.entries.push(Entry {
-            addr,
-            offset,
-            len: data.len(),
-            gaps_from: first,
-            gaps_to: self.gaps_len(),
-        });
+        let end = self.gaps_len();
+        self.push_entry(addr, offset, data.len(), end);
+    }
+
+    #[inline]
+    fn push_entry(&mut self, addr: u64, offset: usize, len: usize, gaps_end: u32) {
+        self.addrs.push(addr);
+        self.offsets.push(offset);
+        self.lens.push(len);
+        self.gap_ends.push(gaps_end);
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.addrs.len()
     }
 
     /// Gaps are few (each is a run of unread bytes); a batch of four billion
@@ -228,15 +262,21 @@ impl ReadBatch {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.addrs.is_empty()
     }
 
     /// The `i`th range asked for.
     pub fn get(&self, i: usize) -> Option<RangeRead<'_>> {
-        self.entries.get(i).map(|e| RangeRead {
-            addr: e.addr,
-            data: &self.data[e.offset..e.offset + e.len],
-            gaps: &self.gaps[e.gaps_from as usize..e.gaps_to as usize],
+        let addr = *self.addrs.get(i)?;
+        let (offset, len) = (self.offsets[i], self.lens[i]);
+        let gaps_from = match i {
+            0 => 0,
+            _ => self.gap_ends[i - 1] as usize,
+        };
+        Some(RangeRead {
+            addr,
+            data: &self.data[offset..offset + len],
+            gaps: &self.gaps[gaps_from..self.gap_ends[i] as usize],
         })
     }
 
@@ -246,6 +286,48 @@ impl ReadBatch {
 
     pub fn to_outcomes(&self) -> Vec<ReadOutcome> {
         self.iter().map(|r| r.to_outcome()).collect()
+    }
+}
+
+/// Reads and writes of one address space: the live target, the deadline
+/// worker over it, or an in-memory fake in unit tests.
+///
+/// Every read reports, per range, exactly which bytes were not read and why;
+/// an `Err` means the address space as a whole is gone (the target exited).
+pub trait Memory {
+    /// Reads many ranges into `batch` (cleared first; its allocations are
+    /// reused), one entry per range, in order.
+    fn read_batch(
+        &mut self,
+        maps: &Maps,
+        ranges: &[(u64, usize)],
+        mode: ReadMode,
+        batch: &mut ReadBatch,
+    ) -> Result<()>;
+
+    /// Fills `buf` (its whole length) with the bytes at `addr`; returns the
+    /// runs not read (zero in `buf`), sorted.
+    fn read_into(
+        &mut self,
+        maps: &Maps,
+        addr: u64,
+        buf: &mut PageBuffer,
+        mode: ReadMode,
+    ) -> Result<Vec<Gap>>;
+
+    /// Writes `bytes` at `addr`, then reads them back.
+    fn write(&mut self, maps: &Maps, addr: u64, bytes: &[u8]) -> Result<WriteReport>;
+
+    /// Reads many ranges, each into an outcome of its own.
+    fn read(
+        &mut self,
+        maps: &Maps,
+        ranges: &[(u64, usize)],
+        mode: ReadMode,
+    ) -> Result<Vec<ReadOutcome>> {
+        let mut batch = ReadBatch::default();
+        self.read_batch(maps, ranges, mode, &mut batch)?;
+        Ok(batch.to_outcomes())
     }
 }
 

@@ -14,8 +14,12 @@
 //! ```
 
 pub mod caps;
+#[cfg(test)]
+pub(crate) mod fake;
 pub mod maps;
 pub mod memory;
+mod plan;
+pub mod procfs;
 pub mod residency;
 pub mod target;
 pub mod worker;
@@ -23,7 +27,7 @@ pub mod worker;
 pub use caps::{Capabilities, capabilities};
 pub use maps::{Maps, Perms, Region};
 pub use memory::{
-    Gap, PageBuffer, RangeRead, ReadBatch, ReadMode, ReadOutcome, Unread, WriteReport,
+    Gap, Memory, PageBuffer, RangeRead, ReadBatch, ReadMode, ReadOutcome, Unread, WriteReport,
 };
 pub use target::{Access, Target};
 pub use worker::MemoryWorker;

@@ -10,13 +10,13 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
 use crate::process::maps::{Maps, Region};
 use crate::process::memory::{Gap, Unread};
-use crate::process::target::Target;
+use crate::process::procfs::{ProcOpener, read_smaps};
 use crate::sys::{self, RemoteRange};
 
 const PRESENT: u64 = 1 << 63;
@@ -65,20 +65,13 @@ struct UffdRegions {
     ranges: Vec<(u64, u64)>,
 }
 
-pub struct Residency {
-    pagemap: File,
-    uffd: Option<UffdRegions>,
-    /// Pages recently seen present, with when that stops being trusted.
-    present_until: HashMap<u64, Instant>,
-}
+/// A process's `/proc/PID/pagemap`, read by page number.
+#[derive(Debug)]
+pub struct Pagemap(File);
 
-impl Residency {
-    pub fn new(pagemap: File) -> Residency {
-        Residency {
-            pagemap,
-            uffd: None,
-            present_until: HashMap::new(),
-        }
+impl Pagemap {
+    pub fn new(file: File) -> Pagemap {
+        Pagemap(file)
     }
 
     /// The pagemap entries of `count` pages from page number `first`.
@@ -86,10 +79,7 @@ impl Residency {
         let mut raw = vec![0u8; (count * 8) as usize];
         let mut done = 0;
         while done < raw.len() {
-            match self
-                .pagemap
-                .read_at(&mut raw[done..], first * 8 + done as u64)
-            {
+            match self.0.read_at(&mut raw[done..], first * 8 + done as u64) {
                 Ok(0) => break,
                 Ok(n) => done += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -101,12 +91,36 @@ impl Residency {
             .map(|c| u64::from_ne_bytes(c.try_into().unwrap_or([0; 8])))
             .collect())
     }
+}
+
+pub struct Residency {
+    pagemap: Pagemap,
+    /// Opens the target's `smaps`, for its userfaultfd flags.
+    opener: ProcOpener,
+    uffd: Option<UffdRegions>,
+    /// Pages recently seen present, with when that stops being trusted.
+    present_until: HashMap<u64, Instant>,
+}
+
+impl Residency {
+    pub fn new(pagemap: File, opener: ProcOpener) -> Residency {
+        Residency {
+            pagemap: Pagemap::new(pagemap),
+            opener,
+            uffd: None,
+            present_until: HashMap::new(),
+        }
+    }
+
+    /// The pagemap entries of `count` pages from page number `first`.
+    pub fn entries(&self, first: u64, count: u64) -> io::Result<Vec<PageEntry>> {
+        self.pagemap.entries(first, count)
+    }
 
     /// Splits `spans` (sorted) into the parts that can be read without
     /// blocking; the rest become [`Unread::NotResident`] gaps.
     pub fn split_resident(
         &mut self,
-        target: &Target,
         maps: &Maps,
         spans: Vec<RemoteRange>,
         gaps: &mut Vec<Gap>,
@@ -151,7 +165,7 @@ impl Residency {
                         .mul_f64((p.wrapping_mul(0x9e37_79b9) % 1024) as f64 / 1024.0);
                     self.present_until.insert(p, now + PRESENT_TRUST + jitter);
                 }
-                let safe = present || self.zero_fill(target, maps, at, entry);
+                let safe = present || self.zero_fill(maps, at, entry);
                 match run_safe {
                     Some(s) if s == safe => {}
                     Some(s) => {
@@ -170,23 +184,23 @@ impl Residency {
     }
 
     /// Whether a non-present page reads as zeros without waiting.
-    fn zero_fill(&mut self, target: &Target, maps: &Maps, addr: u64, entry: PageEntry) -> bool {
+    fn zero_fill(&mut self, maps: &Maps, addr: u64, entry: PageEntry) -> bool {
         let Some(region) = maps.find(addr) else {
             return false;
         };
         !is_swapped(entry)
             && region.is_anonymous()
             && !region.perms.shared
-            && !self.is_uffd(target, maps, region)
+            && !self.is_uffd(maps, region)
     }
 
-    fn is_uffd(&mut self, target: &Target, maps: &Maps, region: &Region) -> bool {
+    fn is_uffd(&mut self, maps: &Maps, region: &Region) -> bool {
         let stale = self.uffd.as_ref().is_none_or(|u| {
             u.read_at.elapsed() > UFFD_FRESHNESS || u.maps_fingerprint != maps.fingerprint()
         });
         if stale {
             // If smaps cannot be read, assume the worst: the page may block.
-            let Ok(ranges) = uffd_ranges(target) else {
+            let Ok(ranges) = uffd_ranges(&self.opener) else {
                 return true;
             };
             self.uffd = Some(UffdRegions {
@@ -221,34 +235,13 @@ fn emit(out: &mut Vec<RemoteRange>, gaps: &mut Vec<Gap>, from: u64, to: u64, saf
     }
 }
 
-/// The regions registered with userfaultfd in missing mode (`um` in VmFlags).
-fn uffd_ranges(target: &Target) -> io::Result<Vec<(u64, u64)>> {
-    let mut text = String::new();
-    target
-        .open_proc("smaps")
-        .map_err(io::Error::other)?
-        .read_to_string(&mut text)?;
-    Ok(parse_uffd_ranges(&text))
-}
-
-fn parse_uffd_ranges(smaps: &str) -> Vec<(u64, u64)> {
-    let mut ranges = Vec::new();
-    let mut current = None;
-    for line in smaps.lines() {
-        if let Some(flags) = line.strip_prefix("VmFlags:") {
-            if let Some(range) = current.take()
-                && flags.split_whitespace().any(|f| f == "um")
-            {
-                ranges.push(range);
-            }
-        } else if let Some((range, _)) = line.split_once(' ')
-            && let Some((s, e)) = range.split_once('-')
-            && let (Ok(s), Ok(e)) = (u64::from_str_radix(s, 16), u64::from_str_radix(e, 16))
-        {
-            current = Some((s, e));
-        }
-    }
-    ranges
+/// The regions registered with userfaultfd in missing mode.
+fn uffd_ranges(opener: &ProcOpener) -> crate::Result<Vec<(u64, u64)>> {
+    Ok(read_smaps(opener)?
+        .into_iter()
+        .filter(|r| r.uffd_missing)
+        .map(|r| (r.start, r.end))
+        .collect())
 }
 
 #[cfg(test)]
@@ -256,25 +249,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_userfaultfd_regions_in_smaps() {
-        let smaps = "\
-7f0000000000-7f0000002000 rw-p 00000000 00:00 0
-Size:                  8 kB
-VmFlags: rd wr mr mw me ac um
-7f0000002000-7f0000003000 rw-p 00000000 00:00 0
-Size:                  4 kB
-VmFlags: rd wr mr mw me ac
-";
-        assert_eq!(
-            parse_uffd_ranges(smaps),
-            vec![(0x7f0000000000, 0x7f0000002000)]
-        );
-    }
-
-    #[test]
     fn own_stack_page_is_present() {
         let file = File::open("/proc/self/pagemap").expect("pagemap");
-        let residency = Residency::new(file);
+        let opener: ProcOpener = std::sync::Arc::new(|rel: &str| {
+            File::open(format!("/proc/self/{rel}")).map_err(|source| crate::Error::Proc {
+                path: rel.to_string(),
+                source,
+            })
+        });
+        let residency = Residency::new(file, opener);
         let local = 7u64;
         let addr = std::ptr::addr_of!(local) as u64;
         let entries = residency

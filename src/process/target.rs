@@ -13,28 +13,26 @@
 //! through the `mem` descriptor, which cannot reach another process.
 
 use std::fs::File;
-use std::io::{IoSliceMut, Read};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::io::IoSliceMut;
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::os::unix::fs::FileExt;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use nix::errno::Errno;
-use nix::fcntl::{OFlag, open, openat};
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::stat::Mode;
+use nix::fcntl::OFlag;
 
 use crate::error::{Error, Result};
 use crate::process::caps::capabilities;
 use crate::process::maps::Maps;
-use crate::process::memory::{Gap, ReadBatch, ReadMode, ReadOutcome, Unread, WriteReport};
+use crate::process::memory::{
+    Gap, Memory, PageBuffer, ReadBatch, ReadMode, ReadOutcome, Unread, WriteReport,
+};
+use crate::process::plan::{ReadPlan, SpanData, clamp_len, merge_gaps_in_place};
+use crate::process::procfs::{
+    ProcDir, ProcOpener, caps_of, explain_permission, is_kernel_thread, open_error, read_status,
+};
 use crate::process::residency::Residency;
 use crate::sys::{self, RemoteRange};
-
-/// `CAP_SYS_PTRACE` from `include/uapi/linux/capability.h`.
-const CAP_SYS_PTRACE: u32 = 19;
-
-/// `PF_KTHREAD` in the flags field of `/proc/PID/stat`.
-const PF_KTHREAD: u64 = 0x0020_0000;
 
 /// Which native kernel paths the accesses use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,118 +73,13 @@ impl Access {
     }
 }
 
-/// What `/proc/PID/status` says about a process.
-struct Status {
-    name: String,
-    state: char,
-    tgid: i32,
-    uid: u32,
-}
-
-fn read_status(pid: i32) -> Result<Status> {
-    let path = format!("/proc/{pid}/status");
-    let text = std::fs::read_to_string(&path).map_err(|e| match e.raw_os_error() {
-        Some(libc::ENOENT | libc::ESRCH) => Error::NoSuchProcess { pid },
-        _ => Error::Proc {
-            path: path.clone(),
-            source: e,
-        },
-    })?;
-    let field = |key: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(key))
-            .map(str::trim)
-            .unwrap_or("")
-    };
-    let bad = |line: &str| Error::ProcFormat {
-        path: path.clone(),
-        line: 0,
-        text: line.to_string(),
-    };
-    Ok(Status {
-        name: field("Name:").to_string(),
-        state: field("State:").chars().next().unwrap_or('?'),
-        tgid: field("Tgid:").parse().map_err(|_| bad("Tgid"))?,
-        uid: field("Uid:")
-            .split_whitespace()
-            .nth(1)
-            .and_then(|u| u.parse().ok())
-            .ok_or_else(|| bad("Uid"))?,
-    })
-}
-
-fn is_kernel_thread(pid: i32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    // The name in parentheses may hold spaces; fields resume after the last ')'.
-    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    after_name
-        .split_whitespace()
-        .nth(6)
-        .and_then(|f| f.parse::<u64>().ok())
-        .is_some_and(|flags| flags & PF_KTHREAD != 0)
-}
-
-/// A capability set (`CapEff:`, `CapPrm:`) from `/proc/<who>/status`.
-fn caps_of(who: &str, field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{who}/status")).ok()?;
-    let value = status.lines().find_map(|l| l.strip_prefix(field))?;
-    u64::from_str_radix(value.trim(), 16).ok()
-}
-
-/// Why we may not access a process owned by `target_uid`: the facts a user
-/// needs to fix it.
-fn explain_permission(target_uid: u32, target_caps: Option<u64>) -> String {
-    let our_uid = nix::unistd::geteuid().as_raw();
-    let has_ptrace_cap =
-        caps_of("self", "CapEff:").is_some_and(|caps| caps & (1 << CAP_SYS_PTRACE) != 0);
-    let yama = std::fs::read_to_string("/proc/sys/kernel/yama/ptrace_scope")
-        .ok()
-        .and_then(|s| s.trim().parse::<u32>().ok());
-    let mut why = Vec::new();
-    if our_uid != target_uid {
-        why.push(format!(
-            "the target runs as uid {target_uid} and pvtui as uid {our_uid}"
-        ));
-    } else {
-        why.push(format!("both run as uid {our_uid}, yet the kernel refused"));
-        match (caps_of("self", "CapEff:"), target_caps) {
-            (Some(ours), Some(theirs)) if theirs & !ours != 0 => why.push(format!(
-                "the target holds capabilities pvtui lacks (its CapPrm {theirs:#x}, pvtui's CapEff {ours:#x})"
-            )),
-            _ => why.push(
-                "the target may be non-dumpable (setuid, file capabilities, prctl(PR_SET_DUMPABLE, 0)) or guarded by an LSM (SELinux, AppArmor)".to_string(),
-            ),
-        }
-    }
-    if !has_ptrace_cap {
-        why.push("pvtui lacks CAP_SYS_PTRACE".to_string());
-    }
-    match yama {
-        Some(1) => why.push(
-            "Yama ptrace_scope is 1: only a parent may attach (start the target under pvtui, or set /proc/sys/kernel/yama/ptrace_scope to 0)".to_string(),
-        ),
-        Some(2) => why.push("Yama ptrace_scope is 2: only CAP_SYS_PTRACE may attach".to_string()),
-        Some(3) => why.push("Yama ptrace_scope is 3: no process may attach until reboot".to_string()),
-        _ => {}
-    }
-    let fix = if our_uid != 0 {
-        "; run pvtui as the target's user or as root, or grant it CAP_SYS_PTRACE"
-    } else {
-        ""
-    };
-    format!("{}{fix}", why.join(", and "))
-}
-
 /// An attached target process.
 pub struct Target {
     pid: i32,
     name: String,
     note: Option<String>,
-    pidfd: OwnedFd,
-    /// `/proc/PID`, opened before the liveness check: bound to our process.
-    proc_dir: OwnedFd,
+    /// `/proc/PID` and the pidfd, opened before the liveness check: bound to our process.
+    proc: Arc<ProcDir>,
     /// `/proc/PID/mem`, bound to our process's address space.
     mem: File,
     mem_writable: bool,
@@ -247,16 +140,8 @@ impl Target {
                 source: e,
             },
         })?;
-        let proc_dir = open(
-            format!("/proc/{pid}").as_str(),
-            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| Error::Proc {
-            path: format!("/proc/{pid}"),
-            source: e.into(),
-        })?;
-        let open_mem = |flags| openat(&proc_dir, "mem", flags | OFlag::O_CLOEXEC, Mode::empty());
+        let proc = Arc::new(ProcDir::open(pid, pidfd)?);
+        let open_mem = |flags| proc.open_at("mem", flags);
         let (mem, mem_writable) = match open_mem(OFlag::O_RDWR) {
             Ok(fd) => (fd, true),
             Err(Errno::EACCES | Errno::EPERM) => match open_mem(OFlag::O_RDONLY) {
@@ -275,8 +160,7 @@ impl Target {
             pid,
             name: status.name,
             note,
-            pidfd,
-            proc_dir,
+            proc,
             mem: File::from(mem),
             mem_writable,
             residency: Mutex::new(None),
@@ -310,17 +194,12 @@ impl Target {
 
     /// Readable once the target has exited: poll it to notice the exit at once.
     pub fn exit_fd(&self) -> BorrowedFd<'_> {
-        self.pidfd.as_fd()
+        self.proc.pidfd()
     }
 
     /// Whether the process has not exited (its pidfd is not yet readable).
     pub fn is_alive(&self) -> bool {
-        let mut fds = [PollFd::new(self.pidfd.as_fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, PollTimeout::ZERO) {
-            Ok(0) => true,
-            Ok(_) => false,
-            Err(_) => true,
-        }
+        self.proc.is_alive()
     }
 
     fn exited(&self) -> Error {
@@ -330,18 +209,13 @@ impl Target {
     /// Opens `/proc/PID/<rel>` through the directory opened at attach, so it
     /// is the target's even if the pid has since been reused.
     pub fn open_proc(&self, rel: &str) -> Result<File> {
-        openat(
-            &self.proc_dir,
-            rel,
-            OFlag::O_RDONLY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )
-        .map(File::from)
-        .map_err(|e| match e {
-            Errno::ESRCH => self.exited(),
-            Errno::ENOENT if !self.is_alive() => self.exited(),
-            e => open_error(self.pid, rel, e),
-        })
+        self.proc.open_file(rel)
+    }
+
+    /// Opens the target's `/proc/PID/<rel>` files for whoever needs them
+    /// later (symbols, residency), without holding the target.
+    pub fn proc_opener(&self) -> ProcOpener {
+        self.proc.opener()
     }
 
     /// The target's memory regions, read fresh.
@@ -361,25 +235,11 @@ impl Target {
     }
 
     fn maps_text(&self) -> Result<String> {
-        let mut text = String::new();
-        self.open_proc("maps")?
-            .read_to_string(&mut text)
-            .map_err(|e| self.proc_read_error("maps", e))?;
+        let text = self.proc.read_text("maps")?;
         if text.is_empty() && !self.is_alive() {
             return Err(self.exited());
         }
         Ok(text)
-    }
-
-    fn proc_read_error(&self, rel: &str, e: std::io::Error) -> Error {
-        if e.raw_os_error() == Some(libc::ESRCH) || !self.is_alive() {
-            self.exited()
-        } else {
-            Error::Proc {
-                path: format!("/proc/{}/{rel}", self.pid),
-                source: e,
-            }
-        }
     }
 
     /// Reads many ranges in as few syscalls as it can. Each range gets its own
@@ -393,36 +253,50 @@ impl Target {
         ranges: &[(u64, usize)],
         mode: ReadMode,
     ) -> Result<Vec<ReadOutcome>> {
-        Ok(self.read_batch(maps, ranges, mode)?.to_outcomes())
+        let mut batch = ReadBatch::default();
+        self.read_batch(maps, ranges, mode, &mut batch)?;
+        Ok(batch.to_outcomes())
     }
 
     /// Like [`Target::read`], with every range's bytes in one buffer: the
-    /// form for polling many watches.
+    /// form for polling many watches. `batch` is the caller's, cleared and
+    /// refilled, so a poll loop reuses its allocations tick after tick.
     pub fn read_batch(
         &self,
         maps: &Maps,
         ranges: &[(u64, usize)],
         mode: ReadMode,
-    ) -> Result<ReadBatch> {
-        let mut plan = Plan::default();
+        batch: &mut ReadBatch,
+    ) -> Result<()> {
+        let result = self.fill_batch(maps, ranges, mode, batch);
+        if result.is_err() {
+            // Nothing read may be used once the target is gone.
+            batch.clear();
+        }
+        result
+    }
+
+    fn fill_batch(
+        &self,
+        maps: &Maps,
+        ranges: &[(u64, usize)],
+        mode: ReadMode,
+        batch: &mut ReadBatch,
+    ) -> Result<()> {
+        let mut plan = ReadPlan::default();
         let mut plan_gaps = Vec::new();
         // (range index, its gaps in plan_gaps): only ranges that have some.
-        let mut gapped: Vec<(usize, usize, usize)> = Vec::new();
-        for (i, &(addr, len)) in ranges.iter().enumerate() {
-            let before = plan_gaps.len();
-            plan.add(maps, addr, clamp_len(addr, len) as u64, &mut plan_gaps);
-            if plan_gaps.len() > before {
-                gapped.push((i, before, plan_gaps.len()));
-            }
-        }
+        let gapped = plan.add_ranges(maps, ranges, &mut plan_gaps);
         let mut span_gaps = Vec::new();
         let spans = self.filter_resident(maps, plan.spans(), mode, &mut span_gaps)?;
         let total: usize = spans.iter().map(|s| s.len).sum();
-        let mut buffer = vec![0u8; total];
+        // The batch keeps the span buffer: a range read whole is a window on
+        // it, with no copy. Only ranges with unread bytes get bytes of their own.
+        let buffer = batch.reset(total, ranges.len());
         let mut offsets = Vec::with_capacity(spans.len());
         {
             let mut ios: Vec<(RemoteRange, &mut [u8])> = Vec::with_capacity(spans.len());
-            let mut rest = buffer.as_mut_slice();
+            let mut rest = &mut buffer[..];
             let mut off = 0usize;
             for span in &spans {
                 let (head, tail) = rest.split_at_mut(span.len);
@@ -434,14 +308,14 @@ impl Target {
             self.transfer(maps, &mut ios, mode, &mut span_gaps)?;
         }
         span_gaps.sort_by_key(|g| g.addr);
-        // The batch keeps the span buffer: a range read whole is a window on
-        // it, with no copy. Only ranges with unread bytes get bytes of their own.
-        let mut batch = ReadBatch::over(buffer, ranges.len());
         let read = SpanData {
             spans: &spans,
             offsets: &offsets,
             gaps: &span_gaps,
         };
+        if plan_gaps.is_empty() && span_gaps.is_empty() && self.all_windows(ranges, &read, batch) {
+            return Ok(());
+        }
         let mut data = Vec::new();
         let mut gaps = Vec::new();
         let mut hint = 0;
@@ -466,7 +340,45 @@ impl Target {
             read.fill(batch.buffer(), addr, &mut data, &mut gaps);
             batch.push(addr, &data, gaps.drain(..));
         }
-        Ok(batch)
+        Ok(())
+    }
+
+    /// With nothing unread anywhere, every range lies whole in one span:
+    /// each becomes a window, with no per-range gap bookkeeping. False (and
+    /// the batch's entries left empty) if one does not.
+    fn all_windows(
+        &self,
+        ranges: &[(u64, usize)],
+        read: &SpanData<'_>,
+        batch: &mut ReadBatch,
+    ) -> bool {
+        // The span of the range before, as (start, end, buffer offset):
+        // sorted ranges mostly fall in it, so no search is needed.
+        let mut span = (1u64, 0u64, 0usize);
+        let mut whole = true;
+        let offsets = ranges.iter().map(|&(addr, len)| {
+            let len = clamp_len(addr, len);
+            let end = addr + len as u64;
+            if span.0 <= addr && end <= span.1 {
+                return span.2 + (addr - span.0) as usize;
+            }
+            match read.whole(addr, len, 0) {
+                Some((k, offset)) => {
+                    let s = read.spans[k];
+                    span = (s.addr, s.addr + s.len as u64, read.offsets[k]);
+                    offset
+                }
+                None => {
+                    whole = false;
+                    0
+                }
+            }
+        });
+        batch.set_windows(ranges, offsets);
+        if !whole {
+            batch.clear_entries();
+        }
+        whole
     }
 
     /// Reads `[addr, addr + buf.len())` into `buf`; returns the runs of bytes
@@ -481,7 +393,7 @@ impl Target {
         let len = clamp_len(addr, buf.len());
         let buf = &mut buf[..len];
         let mut gaps = Vec::new();
-        let mut plan = Plan::default();
+        let mut plan = ReadPlan::default();
         plan.add(maps, addr, len as u64, &mut gaps);
         let spans = self.filter_resident(maps, plan.spans(), mode, &mut gaps)?;
         let mut ios = Vec::with_capacity(spans.len());
@@ -524,7 +436,7 @@ impl Target {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if guard.is_none() {
             match self.open_proc("pagemap") {
-                Ok(file) => *guard = Some(Residency::new(file)),
+                Ok(file) => *guard = Some(Residency::new(file, self.proc_opener())),
                 Err(Error::TargetExited { pid }) => return Err(Error::TargetExited { pid }),
                 // Without pagemap nothing can be checked; the deadline worker is the last guard.
                 Err(_) => return Ok(spans),
@@ -534,13 +446,13 @@ impl Target {
             return Ok(spans);
         };
         residency
-            .split_resident(self, maps, spans, gaps)
-            .map_err(|e| self.proc_read_error("pagemap", e))
+            .split_resident(maps, spans, gaps)
+            .map_err(|e| self.proc.read_error("pagemap", e))
     }
 
     fn vm_target(&self) -> (i32, u64) {
         if self.access.pidfd {
-            (self.pidfd.as_raw_fd(), sys::PROCESS_VM_PIDFD)
+            (self.proc.pidfd().as_raw_fd(), sys::PROCESS_VM_PIDFD)
         } else {
             (self.pid, 0)
         }
@@ -749,17 +661,31 @@ impl Target {
     }
 }
 
-fn open_error(pid: i32, rel: &str, e: Errno) -> Error {
-    Error::Proc {
-        path: format!("/proc/{pid}/{rel}"),
-        source: e.into(),
+/// The target shared with the deadline worker's threads.
+impl Memory for Arc<Target> {
+    fn read_batch(
+        &mut self,
+        maps: &Maps,
+        ranges: &[(u64, usize)],
+        mode: ReadMode,
+        batch: &mut ReadBatch,
+    ) -> Result<()> {
+        Target::read_batch(self, maps, ranges, mode, batch)
     }
-}
 
-/// Keeps `addr + len` inside the address space.
-fn clamp_len(addr: u64, len: usize) -> usize {
-    let room = u64::MAX - addr;
-    len.min(usize::try_from(room).unwrap_or(usize::MAX))
+    fn read_into(
+        &mut self,
+        maps: &Maps,
+        addr: u64,
+        buf: &mut PageBuffer,
+        mode: ReadMode,
+    ) -> Result<Vec<Gap>> {
+        Target::read_into(self, maps, addr, buf, mode)
+    }
+
+    fn write(&mut self, maps: &Maps, addr: u64, bytes: &[u8]) -> Result<WriteReport> {
+        Target::write(self, maps, addr, bytes)
+    }
 }
 
 /// Why the kernel refused a page that the maps say is readable.
@@ -770,303 +696,5 @@ fn fault_reason(maps: &Maps, addr: u64, nowait: bool) -> Unread {
         // Under NOWAIT a page that needs IO gives EFAULT too; the maps tell it apart.
         Some(_) if nowait => Unread::NotResident,
         Some(_) => Unread::Faulted,
-    }
-}
-
-/// The readable stretches of many requests, merged into as few remote
-/// ranges as possible.
-#[derive(Default)]
-struct Plan {
-    /// Merged as pieces arrive while they come in address order; sorted and
-    /// merged at the end otherwise.
-    spans: Vec<RemoteRange>,
-    unsorted: bool,
-    /// The readable region the last range fell in: watches cluster, so most
-    /// ranges need no search of the maps.
-    last_region: Option<(u64, u64)>,
-}
-
-impl Plan {
-    /// Adds `[addr, addr + len)`: readable parts become pieces, the rest gaps.
-    fn add(&mut self, maps: &Maps, addr: u64, len: u64, gaps: &mut Vec<Gap>) {
-        let end = addr + len;
-        if let Some((start, stop)) = self.last_region
-            && start <= addr
-            && end <= stop
-        {
-            self.push(RemoteRange {
-                addr,
-                len: len as usize,
-            });
-            return;
-        }
-        let mut at = addr;
-        for region in maps.overlapping(addr, len) {
-            if region.start > at {
-                gaps.push(Gap {
-                    addr: at,
-                    len: region.start - at,
-                    why: Unread::Unmapped,
-                });
-                at = region.start;
-            }
-            let stop = region.end.min(end);
-            if region.is_readable() {
-                self.last_region = Some((region.start, region.end));
-                self.push(RemoteRange {
-                    addr: at,
-                    len: (stop - at) as usize,
-                });
-            } else {
-                gaps.push(Gap {
-                    addr: at,
-                    len: stop - at,
-                    why: Unread::Protected,
-                });
-            }
-            at = stop;
-        }
-        if at < end {
-            gaps.push(Gap {
-                addr: at,
-                len: end - at,
-                why: Unread::Unmapped,
-            });
-        }
-    }
-
-    fn push(&mut self, piece: RemoteRange) {
-        if piece.len == 0 {
-            return;
-        }
-        match self.spans.last_mut() {
-            Some(last) if piece.addr >= last.addr => {
-                if !merge_into(last, &piece) {
-                    self.spans.push(piece);
-                }
-            }
-            Some(_) => {
-                self.unsorted = true;
-                self.spans.push(piece);
-            }
-            None => self.spans.push(piece),
-        }
-    }
-
-    /// Sorted, disjoint remote ranges covering every piece. Pieces merge when
-    /// they overlap or when the bytes between them lie on pages read anyway,
-    /// so merging never touches a page no request asked for.
-    fn spans(self) -> Vec<RemoteRange> {
-        if !self.unsorted {
-            return self.spans;
-        }
-        let mut pieces = self.spans;
-        pieces.sort_by_key(|p| p.addr);
-        let mut spans: Vec<RemoteRange> = Vec::with_capacity(pieces.len());
-        for piece in pieces {
-            let merged = spans
-                .last_mut()
-                .is_some_and(|last| merge_into(last, &piece));
-            if !merged {
-                spans.push(piece);
-            }
-        }
-        spans
-    }
-}
-
-/// Extends `last` over `piece` (which starts at or after it) when no new
-/// page would be read in between; false when they must stay apart.
-fn merge_into(last: &mut RemoteRange, piece: &RemoteRange) -> bool {
-    let last_end = last.addr + last.len as u64;
-    // Touching or overlapping ranges (the common case for adjacent watches)
-    // merge without asking which pages lie between.
-    if piece.addr > last_end {
-        let page = sys::page_size();
-        if piece.addr / page > (last_end - 1) / page + 1 {
-            return false;
-        }
-    }
-    let end = last_end.max(piece.addr + piece.len as u64);
-    last.len = (end - last.addr) as usize;
-    true
-}
-
-/// The spans read in one batch, with where each landed in the buffer.
-struct SpanData<'a> {
-    spans: &'a [RemoteRange],
-    offsets: &'a [usize],
-    /// Bytes of the spans that were not read, sorted by address.
-    gaps: &'a [Gap],
-}
-
-impl SpanData<'_> {
-    /// Where `[addr, addr + len)` lies in the buffer when one span holds all
-    /// of it and none of it is a gap: `(span index, buffer offset)`. Ranges
-    /// usually come in address order, so the span of the previous range
-    /// (`hint`) is tried before a search.
-    fn whole(&self, addr: u64, len: usize, hint: usize) -> Option<(usize, usize)> {
-        let end = addr + len as u64;
-        let holds = |s: &RemoteRange| s.addr <= addr && end <= s.addr + s.len as u64;
-        let k = match self.spans.get(hint) {
-            Some(s) if holds(s) => hint,
-            _ => {
-                let k = self
-                    .spans
-                    .partition_point(|s| s.addr + s.len as u64 <= addr);
-                if !self.spans.get(k).is_some_and(holds) {
-                    return None;
-                }
-                k
-            }
-        };
-        if !self.gaps.is_empty() {
-            let g = self.gaps.partition_point(|g| g.end() <= addr);
-            if self.gaps.get(g).is_some_and(|g| g.addr < end) {
-                return None;
-            }
-        }
-        Some((k, self.offsets[k] + (addr - self.spans[k].addr) as usize))
-    }
-
-    /// Copies the bytes of `[addr, addr + data.len())` out of the spans in
-    /// `buffer` and adds the gaps that fall inside it to `gaps`, leaving them
-    /// sorted.
-    fn fill(&self, buffer: &[u8], addr: u64, data: &mut [u8], gaps: &mut Vec<Gap>) {
-        let end = addr + data.len() as u64;
-        let first = self
-            .spans
-            .partition_point(|s| s.addr + s.len as u64 <= addr);
-        for (span, &off) in self.spans[first..].iter().zip(&self.offsets[first..]) {
-            if span.addr >= end {
-                break;
-            }
-            let from = span.addr.max(addr);
-            let to = (span.addr + span.len as u64).min(end);
-            let src = off + (from - span.addr) as usize;
-            let dst = (from - addr) as usize;
-            let n = (to - from) as usize;
-            data[dst..dst + n].copy_from_slice(&buffer[src..src + n]);
-        }
-        let first = self.gaps.partition_point(|g| g.end() <= addr);
-        for gap in &self.gaps[first..] {
-            if gap.addr >= end {
-                break;
-            }
-            let from = gap.addr.max(addr);
-            let to = gap.end().min(end);
-            gaps.push(Gap {
-                addr: from,
-                len: to - from,
-                why: gap.why,
-            });
-            data[(from - addr) as usize..(to - addr) as usize].fill(0);
-        }
-        if gaps.len() > 1 {
-            gaps.sort_by_key(|g| g.addr);
-            merge_gaps_in_place(gaps);
-        }
-    }
-}
-
-/// Joins touching gaps with the same reason; `gaps` is sorted.
-fn merge_gaps_in_place(gaps: &mut Vec<Gap>) {
-    gaps.dedup_by(|next, last| {
-        let touches = last.end() == next.addr && last.why == next.why;
-        if touches {
-            last.len += next.len;
-        }
-        touches
-    });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn maps() -> Maps {
-        Maps::parse(
-            "1000-3000 rw-p 00000000 00:00 0\n\
-             3000-4000 ---p 00000000 00:00 0\n\
-             5000-9000 r--p 00000000 00:00 0\n",
-            "test",
-        )
-        .expect("maps")
-    }
-
-    fn range(addr: u64, len: usize) -> RemoteRange {
-        RemoteRange { addr, len }
-    }
-
-    fn gap(addr: u64, len: u64, why: Unread) -> Gap {
-        Gap { addr, len, why }
-    }
-
-    #[test]
-    fn plan_marks_unmapped_and_protected_bytes() {
-        let mut plan = Plan::default();
-        let mut gaps = Vec::new();
-        plan.add(&maps(), 0x2ff0, 0x2020, &mut gaps);
-        assert_eq!(
-            gaps,
-            vec![
-                gap(0x3000, 0x1000, Unread::Protected),
-                gap(0x4000, 0x1000, Unread::Unmapped),
-            ]
-        );
-        assert_eq!(plan.spans(), vec![range(0x2ff0, 0x10), range(0x5000, 0x10)]);
-    }
-
-    #[test]
-    fn plan_merges_only_across_pages_already_read() {
-        let mut plan = Plan::default();
-        let mut gaps = Vec::new();
-        for addr in [0x1008, 0x1000, 0x1ff8, 0x2004, 0x5000, 0x7000] {
-            plan.add(&maps(), addr, 8, &mut gaps);
-        }
-        assert!(gaps.is_empty());
-        assert_eq!(
-            plan.spans(),
-            vec![range(0x1000, 0x100c), range(0x5000, 8), range(0x7000, 8)]
-        );
-    }
-
-    #[test]
-    fn fill_copies_overlapping_requests_and_clips_gaps() {
-        let spans = [range(0x100, 16)];
-        let buffer: Vec<u8> = (0..16).collect();
-        let span_gaps = [gap(0x10c, 4, Unread::NotResident)];
-        let read = SpanData {
-            spans: &spans,
-            offsets: &[0],
-            gaps: &span_gaps,
-        };
-        let (mut a, mut a_gaps) = (vec![0; 4], Vec::new());
-        let (mut b, mut b_gaps) = (vec![0; 6], Vec::new());
-        read.fill(&buffer, 0x104, &mut a, &mut a_gaps);
-        read.fill(&buffer, 0x10a, &mut b, &mut b_gaps);
-        assert_eq!(read.whole(0x104, 4, 7), Some((0, 4)));
-        assert_eq!(read.whole(0x10a, 4, 0), None, "touches the gap");
-        assert_eq!(read.whole(0x0fc, 8, 0), None, "starts before the span");
-        assert_eq!((a, a_gaps), (vec![4u8, 5, 6, 7], vec![]));
-        assert_eq!(b, vec![10, 11, 0, 0, 0, 0]);
-        assert_eq!(b_gaps, vec![gap(0x10c, 4, Unread::NotResident)]);
-    }
-
-    #[test]
-    fn touching_gaps_with_one_reason_merge() {
-        let mut gaps = vec![
-            gap(0x1000, 0x10, Unread::Unmapped),
-            gap(0x1010, 0x10, Unread::Unmapped),
-            gap(0x1020, 0x10, Unread::Protected),
-        ];
-        merge_gaps_in_place(&mut gaps);
-        assert_eq!(
-            gaps,
-            vec![
-                gap(0x1000, 0x20, Unread::Unmapped),
-                gap(0x1020, 0x10, Unread::Protected)
-            ]
-        );
     }
 }

@@ -9,12 +9,12 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::process::{Maps, ReadMode, Region, Target};
+use crate::process::{ReadMode, Region};
 use crate::search::find::{FindVisitor, Match};
 use crate::search::identity::ProcessIdentity;
-use crate::search::pattern::{Pattern, Query};
+use crate::search::pattern::Pattern;
 use crate::search::scan::{NarrowStats, ScanSpec, ScanVisitor, narrow};
-use crate::search::source::{ProcessSource, Source};
+use crate::search::source::Source;
 use crate::search::store::{BlockBuf, ScanFile, ScanHeader, ScanWriter};
 use crate::search::value::Condition;
 use crate::search::walk::{
@@ -188,7 +188,7 @@ pub struct Summary {
 
 /// A message from a running job.
 #[derive(Debug)]
-pub enum Event {
+pub enum SearchEvent {
     /// New matches of a search, in address order within each batch.
     Found(Vec<Match>),
     Progress(Progress),
@@ -209,24 +209,24 @@ impl Canceller {
 /// A search or scan running on its own thread.
 ///
 /// ```no_run
-/// use std::sync::Arc;
-/// use pvtui::process::Target;
-/// use pvtui::search::{Event, Job, Query, SearchOptions};
-/// let target = Arc::new(Target::attach(1234)?);
-/// let maps = target.maps()?;
-/// let job = Job::search(target, &maps, &Query::Regex("gold=[0-9]+".into()), SearchOptions::default())?;
+/// use std::time::Duration;
+/// use pvtui::search::{SearchEvent, Query, SearchOptions};
+/// use pvtui::session::Session;
+/// let session = Session::attach(1234, Duration::from_millis(500))?;
+/// let query = Query::Regex("gold=[0-9]+".into());
+/// let job = session.searches().search(session.maps(), &query, SearchOptions::default())?;
 /// for event in job.events() {
 ///     match event {
-///         Event::Found(matches) => for m in matches { println!("{:#x} {}", m.addr, m.region) },
-///         Event::Progress(p) => eprintln!("{:.0}%", p.fraction() * 100.0),
-///         Event::Finished(summary) => { eprintln!("{} found", summary.found); break }
+///         SearchEvent::Found(matches) => for m in matches { println!("{:#x} {}", m.addr, m.region) },
+///         SearchEvent::Progress(p) => eprintln!("{:.0}%", p.fraction() * 100.0),
+///         SearchEvent::Finished(summary) => { eprintln!("{} found", summary.found); break }
 ///     }
 /// }
 /// # Ok::<(), pvtui::Error>(())
 /// ```
 #[derive(Debug)]
-pub struct Job {
-    events: Receiver<Event>,
+pub struct SearchJob {
+    events: Receiver<SearchEvent>,
     cancel: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -235,67 +235,27 @@ pub struct Job {
 const CHANNEL_DEPTH: usize = 256;
 const TICK: Duration = Duration::from_millis(100);
 
-impl Job {
-    /// Searches a live process for `query`.
-    pub fn search(
-        target: Arc<Target>,
-        maps: &Maps,
-        query: &Query,
-        options: SearchOptions,
-    ) -> Result<Job> {
-        let pattern = Pattern::new(query)?;
-        options.regions.validate()?;
-        let mode = options.mode;
-        let m = maps.clone();
-        Ok(Job::search_in(
-            move || ProcessSource::new(target.clone(), m.clone(), mode),
-            maps.regions(),
-            pattern,
-            options,
-        ))
-    }
-
+impl SearchJob {
     /// Searches any [`Source`]; `make_source` is called once per lane.
     pub fn search_in<S, F>(
         make_source: F,
         regions: &[Region],
         pattern: Pattern,
         options: SearchOptions,
-    ) -> Job
+    ) -> SearchJob
     where
         S: Source + 'static,
         F: FnMut() -> S,
     {
         let mut geometry = options.geometry;
         geometry.chunk = geometry.chunk.max(1);
-        let plan = Plan::new(regions, &options.regions, &geometry);
+        let plan = SearchPlan::new(regions, &options.regions, &geometry);
         let sources: Vec<S> = std::iter::repeat_with(make_source)
             .take(options.lane_count())
             .collect();
-        Job::spawn(move |tx, ctl| run_search(sources, plan, pattern, options, geometry, tx, ctl))
-    }
-
-    /// A first value scan of a live process; the candidates go to `save`
-    /// (or a temporary file) and come back in [`Summary::scan`].
-    pub fn scan(
-        target: Arc<Target>,
-        maps: &Maps,
-        spec: ScanSpec,
-        save: Option<&Path>,
-        options: SearchOptions,
-    ) -> Result<Job> {
-        options.regions.validate()?;
-        let mode = options.mode;
-        let m = maps.clone();
-        let pid = target.pid();
-        Job::scan_in(
-            move || ProcessSource::new(target.clone(), m.clone(), mode),
-            pid,
-            maps.regions(),
-            spec,
-            save,
-            options,
-        )
+        SearchJob::spawn(move |tx, ctl| {
+            run_search(sources, plan, pattern, options, geometry, tx, ctl)
+        })
     }
 
     /// A first value scan of any [`Source`].
@@ -306,7 +266,7 @@ impl Job {
         spec: ScanSpec,
         save: Option<&Path>,
         options: SearchOptions,
-    ) -> Result<Job>
+    ) -> Result<SearchJob>
     where
         S: Source + 'static,
         F: FnMut() -> S,
@@ -320,7 +280,7 @@ impl Job {
         geometry.chunk = geometry.chunk.max(1);
         // A value crossing a chunk edge must be whole in the window owning its start.
         geometry.overlap = spec.ty.size() - 1;
-        let plan = Plan::new(regions, &options.regions, &geometry);
+        let plan = SearchPlan::new(regions, &options.regions, &geometry);
         let writer = ScanWriter::create(
             save,
             ScanHeader {
@@ -336,23 +296,9 @@ impl Job {
         let sources: Vec<S> = std::iter::repeat_with(make_source)
             .take(options.lane_count())
             .collect();
-        Ok(Job::spawn(move |tx, ctl| {
+        Ok(SearchJob::spawn(move |tx, ctl| {
             run_scan(sources, plan, spec, geometry, writer, tx, ctl)
         }))
-    }
-
-    /// Narrows a previous scan of a live process: re-reads only its
-    /// candidates and keeps those `condition` holds for.
-    pub fn narrow(
-        target: Arc<Target>,
-        maps: &Maps,
-        from: ScanFile,
-        condition: Condition,
-        save: Option<&Path>,
-        mode: ReadMode,
-    ) -> Result<Job> {
-        let source = ProcessSource::new(target, maps.clone(), mode);
-        Job::narrow_in(source, from, condition, save)
     }
 
     /// Narrows a previous scan over any [`Source`]. The result goes to `save`
@@ -363,20 +309,20 @@ impl Job {
         from: ScanFile,
         condition: Condition,
         save: Option<&Path>,
-    ) -> Result<Job> {
+    ) -> Result<SearchJob> {
         let mut header = *from.header();
         header.scans += 1;
         // The writer stages beside `save` and renames at the end, so
         // narrowing a file into itself never reads what it is writing.
         let writer = ScanWriter::create(save, header)?;
-        Ok(Job::spawn(move |tx, ctl| {
+        Ok(SearchJob::spawn(move |tx, ctl| {
             run_narrow(source, from, condition, writer, tx, ctl)
         }))
     }
 
-    fn spawn<F>(body: F) -> Job
+    fn spawn<F>(body: F) -> SearchJob
     where
-        F: FnOnce(&SyncSender<Event>, &Control) -> Summary + Send + 'static,
+        F: FnOnce(&SyncSender<SearchEvent>, &Control) -> Summary + Send + 'static,
     {
         let (tx, events) = sync_channel(CHANNEL_DEPTH);
         let cancel = Arc::new(AtomicBool::new(false));
@@ -385,32 +331,34 @@ impl Job {
             .name("pvtui-search".into())
             .spawn(move || {
                 let summary = body(&tx, &ctl);
-                let _ = tx.send(Event::Finished(summary));
+                let _ = tx.send(SearchEvent::Finished(summary));
             })
             .ok();
         if thread.is_none() {
             // Without a thread there is no job; say so as its only event.
             let (tx, rx) = sync_channel(1);
-            let _ = tx.send(Event::Finished(failed_summary("cannot start a thread")));
-            return Job {
+            let _ = tx.send(SearchEvent::Finished(failed_summary(
+                "cannot start a thread",
+            )));
+            return SearchJob {
                 events: rx,
                 cancel,
                 thread: None,
             };
         }
-        Job {
+        SearchJob {
             events,
             cancel,
             thread,
         }
     }
 
-    /// The job's events; the last one is [`Event::Finished`].
-    pub fn events(&self) -> &Receiver<Event> {
+    /// The job's events; the last one is [`SearchEvent::Finished`].
+    pub fn events(&self) -> &Receiver<SearchEvent> {
         &self.events
     }
 
-    /// Asks the job to stop soon; it still sends [`Event::Finished`].
+    /// Asks the job to stop soon; it still sends [`SearchEvent::Finished`].
     pub fn cancel(&self) {
         self.cancel.store(true, Ordering::Relaxed);
     }
@@ -424,16 +372,16 @@ impl Job {
         let mut found = Vec::new();
         loop {
             match self.events.recv() {
-                Ok(Event::Found(batch)) => found.extend(batch),
-                Ok(Event::Progress(_)) => {}
-                Ok(Event::Finished(summary)) => return (found, summary),
+                Ok(SearchEvent::Found(batch)) => found.extend(batch),
+                Ok(SearchEvent::Progress(_)) => {}
+                Ok(SearchEvent::Finished(summary)) => return (found, summary),
                 Err(_) => return (found, failed_summary("the search thread died")),
             }
         }
     }
 }
 
-impl Drop for Job {
+impl Drop for SearchJob {
     fn drop(&mut self) {
         self.cancel();
         if let Some(thread) = self.thread.take() {
@@ -462,7 +410,7 @@ fn failed_summary(why: &str) -> Summary {
 }
 
 /// The work of a walk: segments and the labels of their regions.
-struct Plan {
+struct SearchPlan {
     segments: Vec<Segment>,
     labels: Vec<Arc<str>>,
     names: Vec<String>,
@@ -470,11 +418,11 @@ struct Plan {
     total: u64,
 }
 
-impl Plan {
-    fn new(regions: &[Region], filter: &RegionFilter, geometry: &Geometry) -> Plan {
+impl SearchPlan {
+    fn new(regions: &[Region], filter: &RegionFilter, geometry: &Geometry) -> SearchPlan {
         let ranges = filter.select(regions);
         let total = ranges.iter().map(|(_, s, e)| e - s).sum();
-        Plan {
+        SearchPlan {
             segments: segments(&ranges, geometry),
             labels: regions.iter().map(|r| Arc::from(region_label(r))).collect(),
             names: regions.iter().map(Region::describe).collect(),
@@ -485,7 +433,11 @@ impl Plan {
 }
 
 /// Sends unless the job was cancelled; false when nobody listens any more.
-fn send_or_cancel(tx: &SyncSender<Event>, mut event: Event, cancel: &AtomicBool) -> bool {
+fn send_or_cancel(
+    tx: &SyncSender<SearchEvent>,
+    mut event: SearchEvent,
+    cancel: &AtomicBool,
+) -> bool {
     loop {
         match tx.try_send(event) {
             Ok(()) => return true,
@@ -506,7 +458,7 @@ fn send_or_cancel(tx: &SyncSender<Event>, mut event: Event, cancel: &AtomicBool)
 fn walk_all<S: Source, V: Visitor + Send>(
     sources: &mut [S],
     visitors: &mut [V],
-    plan: &Plan,
+    plan: &SearchPlan,
     geometry: &Geometry,
     ctl: &Control,
     finish: &(dyn Fn(&mut V) + Sync),
@@ -535,7 +487,7 @@ fn walk_all<S: Source, V: Visitor + Send>(
                 Ok(s) => skipped.merge(&s),
                 Err(_) => {
                     let mut slot = ctl.error.lock().unwrap_or_else(|e| e.into_inner());
-                    slot.get_or_insert(Error::Usage("a search thread panicked".into()));
+                    slot.get_or_insert(Error::Internal("a search thread panicked".into()));
                 }
             }
         }
@@ -545,7 +497,7 @@ fn walk_all<S: Source, V: Visitor + Send>(
 
 /// Turns the walk's state into the summary every job ends with.
 fn summarize(
-    plan: &Plan,
+    plan: &SearchPlan,
     ctl: &Control,
     found: u64,
     skipped: Skipped,
@@ -591,7 +543,7 @@ fn summarize(
 }
 
 fn progress_ticker<'a>(
-    tx: &'a SyncSender<Event>,
+    tx: &'a SyncSender<SearchEvent>,
     total: u64,
     started: Instant,
 ) -> impl FnMut(&AtomicU64) + 'a {
@@ -599,7 +551,7 @@ fn progress_ticker<'a>(
     move |done: &AtomicU64| {
         if last.elapsed() >= TICK {
             last = Instant::now();
-            let _ = tx.try_send(Event::Progress(Progress {
+            let _ = tx.try_send(SearchEvent::Progress(Progress {
                 done: done.load(Ordering::Relaxed),
                 total,
                 elapsed: started.elapsed(),
@@ -610,17 +562,17 @@ fn progress_ticker<'a>(
 
 fn run_search<S: Source>(
     mut sources: Vec<S>,
-    plan: Plan,
+    plan: SearchPlan,
     pattern: Pattern,
     options: SearchOptions,
     geometry: Geometry,
-    tx: &SyncSender<Event>,
+    tx: &SyncSender<SearchEvent>,
     ctl: &Control,
 ) -> Summary {
     let started = Instant::now();
     let found = AtomicU64::new(0);
     let maybe_cut = AtomicBool::new(false);
-    let sink = |batch: Vec<Match>| send_or_cancel(tx, Event::Found(batch), &ctl.cancel);
+    let sink = |batch: Vec<Match>| send_or_cancel(tx, SearchEvent::Found(batch), &ctl.cancel);
     let mut visitors: Vec<FindVisitor<'_>> = (0..sources.len())
         .map(|_| {
             FindVisitor::new(
@@ -667,11 +619,11 @@ fn run_search<S: Source>(
 
 fn run_scan<S: Source>(
     mut sources: Vec<S>,
-    plan: Plan,
+    plan: SearchPlan,
     spec: ScanSpec,
     geometry: Geometry,
     mut writer: ScanWriter,
-    tx: &SyncSender<Event>,
+    tx: &SyncSender<SearchEvent>,
     ctl: &Control,
 ) -> Summary {
     let started = Instant::now();
@@ -746,7 +698,7 @@ fn run_narrow<S: Source>(
     from: ScanFile,
     condition: Condition,
     mut writer: ScanWriter,
-    tx: &SyncSender<Event>,
+    tx: &SyncSender<SearchEvent>,
     ctl: &Control,
 ) -> Summary {
     let started = Instant::now();

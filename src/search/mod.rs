@@ -2,9 +2,9 @@
 //! UTF-8 / UTF-16LE text, and value scans with narrowing.
 //!
 //! Every search streams through fixed-size buffers, so memory stays bounded
-//! whatever the target's size, and runs as a [`Job`] on its own thread:
-//! matches and progress arrive as [`Event`]s over a channel and
-//! [`Job::cancel`] stops it promptly, keeping what was found.
+//! whatever the target's size, and runs as a [`SearchJob`] on its own thread:
+//! matches and progress arrive as [`SearchEvent`]s over a channel and
+//! [`SearchJob::cancel`] stops it promptly, keeping what was found.
 //!
 //! - [`walk`] cuts the address space into segments and windows; a match that
 //!   crosses a chunk edge is found exactly once (see its docs for how).
@@ -17,7 +17,7 @@
 //!
 //! ```
 //! use pvtui::process::{Perms, Region};
-//! use pvtui::search::{Job, MemorySource, Pattern, Query, SearchOptions};
+//! use pvtui::search::{SearchJob, MemorySource, Pattern, Query, SearchOptions};
 //!
 //! let mut mem = MemorySource::new();
 //! mem.map(0x1000, b"....gold=1234....".to_vec());
@@ -26,7 +26,7 @@
 //!     offset: 0, dev: "00:00".into(), inode: 0, path: "[heap]".into(), deleted: false,
 //! };
 //! let pattern = Pattern::new(&Query::Regex("gold=[0-9]+".into()))?;
-//! let job = Job::search_in(move || mem.clone(), &[region], pattern, SearchOptions::default());
+//! let job = SearchJob::search_in(move || mem.clone(), &[region], pattern, SearchOptions::default());
 //! let (matches, summary) = job.collect();
 //! assert_eq!(matches[0].addr, 0x1004);
 //! assert_eq!(&*matches[0].region, "[heap]");
@@ -46,7 +46,9 @@ pub mod walk;
 
 pub use find::Match;
 pub use identity::ProcessIdentity;
-pub use job::{Canceller, End, Event, Job, Progress, RegionFilter, SearchOptions, Summary};
+pub use job::{
+    Canceller, End, Progress, RegionFilter, SearchEvent, SearchJob, SearchOptions, Summary,
+};
 pub use pattern::{Encoding, Pattern, Query};
 pub use scan::{NarrowStats, ScanSpec};
 pub use source::{MemorySource, ProcessSource, Source};

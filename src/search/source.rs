@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::error::Result;
-use crate::process::{Gap, Maps, MemoryWorker, PageBuffer, ReadMode, ReadOutcome, Target, Unread};
+use crate::process::{
+    Gap, Maps, Memory, MemoryWorker, PageBuffer, ReadMode, ReadOutcome, Target, Unread,
+};
 
 /// A readable address space.
 pub trait Source: Send {
@@ -74,7 +76,7 @@ impl ProcessSource {
             return;
         }
         self.refreshed = Some(Instant::now());
-        let Ok(fresh) = self.worker.target().maps() else {
+        let Ok(fresh) = self.worker.memory().maps() else {
             return;
         };
         self.maps = fresh;
@@ -89,9 +91,7 @@ impl ProcessSource {
 impl Source for ProcessSource {
     fn read_chunk(&mut self, addr: u64, buf: &mut PageBuffer) -> Result<Vec<Gap>> {
         let len = buf.len();
-        let owned = std::mem::take(buf);
-        let (back, mut gaps) = self.worker.read_into(&self.maps, addr, owned, self.mode)?;
-        *buf = back;
+        let mut gaps = self.worker.read_into(&self.maps, addr, buf, self.mode)?;
         buf.resize(len);
         self.reclassify(&mut gaps);
         Ok(gaps)

@@ -94,7 +94,7 @@ fn search(
     let pattern = Pattern::new(&Query::Regex(query.into())).expect("pattern");
     let mem = mem.clone();
     let (mut found, summary) =
-        Job::search_in(move || mem.clone(), regions, pattern, opts).collect();
+        SearchJob::search_in(move || mem.clone(), regions, pattern, opts).collect();
     found.sort_by_key(|m| m.addr);
     (found, summary)
 }
@@ -276,7 +276,7 @@ fn cancel_ends_the_job_promptly_with_a_summary() {
         lanes: 1,
         ..SearchOptions::default()
     };
-    let job = Job::search_in(move || mem.clone(), &regions, pattern, opts);
+    let job = SearchJob::search_in(move || mem.clone(), &regions, pattern, opts);
     job.cancel();
     let (_, summary) = job.collect();
     assert_eq!(summary.end, End::Cancelled);
@@ -331,14 +331,14 @@ fn first_scan(mem: &MemorySource, regions: &[Region], spec: ScanSpec, geom: Geom
         lanes: 2,
         ..SearchOptions::default()
     };
-    let job = Job::scan_in(move || mem.clone(), 7, regions, spec, None, opts).expect("scan");
+    let job = SearchJob::scan_in(move || mem.clone(), 7, regions, spec, None, opts).expect("scan");
     let (_, summary) = job.collect();
     assert_eq!(summary.end, End::Complete);
     summary.scan.expect("scan file")
 }
 
 fn narrow(mem: &MemorySource, from: ScanFile, cond: Condition) -> ScanFile {
-    let job = Job::narrow_in(mem.clone(), from, cond, None).expect("narrow");
+    let job = SearchJob::narrow_in(mem.clone(), from, cond, None).expect("narrow");
     let (_, summary) = job.collect();
     assert_eq!(summary.end, End::Complete, "{:?}", summary.notes);
     summary.scan.expect("scan file")
@@ -431,7 +431,7 @@ fn value_scan_and_every_narrowing_step() {
 fn a_first_scan_needs_a_value() {
     let (mem, regions, _) = value_space();
     let spec = ScanSpec::new(ValueType::U32, Condition::Changed);
-    let err = Job::scan_in(
+    let err = SearchJob::scan_in(
         move || mem.clone(),
         1,
         &regions,
@@ -453,7 +453,7 @@ fn narrowing_unreadable_candidates_drops_and_says_so() {
         Geometry::default(),
     );
     mem.hole(places[3], 2, Unread::Unmapped);
-    let job = Job::narrow_in(mem.clone(), file, Condition::Unchanged, None).expect("narrow");
+    let job = SearchJob::narrow_in(mem.clone(), file, Condition::Unchanged, None).expect("narrow");
     let (_, summary) = job.collect();
     assert_eq!(summary.found, places.len() as u64 - 1);
     assert!(
@@ -476,7 +476,7 @@ fn narrowing_after_exit_keeps_the_unchecked() {
         Geometry::default(),
     );
     mem.exit_at(0);
-    let job = Job::narrow_in(mem.clone(), file, Condition::Changed, None).expect("narrow");
+    let job = SearchJob::narrow_in(mem.clone(), file, Condition::Changed, None).expect("narrow");
     let (_, summary) = job.collect();
     assert!(
         matches!(&summary.end, End::Failed(why) if why.contains("exited")),

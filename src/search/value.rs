@@ -7,24 +7,36 @@
 use std::fmt;
 
 use crate::error::{Error, Result};
+use crate::expr::Scalar;
+use crate::expr::literal::{parse_float, parse_integer};
 
-/// The scalar types a scan looks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ValueType {
-    U8,
-    U16,
-    U32,
-    U64,
-    I8,
-    I16,
-    I32,
-    I64,
-    F32,
-    F64,
+/// The scalar types a scan looks for: the numeric watch scalars
+/// ([`Scalar`]), so a scan and a watch name a type the same way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ValueType(Scalar);
+
+impl serde::Serialize for ValueType {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
 }
 
 impl ValueType {
+    pub const U8: ValueType = ValueType(Scalar::U8);
+    pub const U16: ValueType = ValueType(Scalar::U16);
+    pub const U32: ValueType = ValueType(Scalar::U32);
+    pub const U64: ValueType = ValueType(Scalar::U64);
+    pub const I8: ValueType = ValueType(Scalar::I8);
+    pub const I16: ValueType = ValueType(Scalar::I16);
+    pub const I32: ValueType = ValueType(Scalar::I32);
+    pub const I64: ValueType = ValueType(Scalar::I64);
+    pub const F32: ValueType = ValueType(Scalar::F32);
+    pub const F64: ValueType = ValueType(Scalar::F64);
+
+    /// In the order of their codes in scan files (which must not change).
     pub const ALL: [ValueType; 10] = [
         ValueType::U8,
         ValueType::U16,
@@ -38,35 +50,28 @@ impl ValueType {
         ValueType::F64,
     ];
 
+    /// The scan type of a watch scalar; `None` for those a scan does not
+    /// take (bool, ptr, char).
+    pub fn of(scalar: Scalar) -> Option<ValueType> {
+        ValueType::ALL.into_iter().find(|t| t.0 == scalar)
+    }
+
+    pub fn scalar(self) -> Scalar {
+        self.0
+    }
+
     /// Size in bytes.
     pub fn size(self) -> usize {
-        match self {
-            ValueType::U8 | ValueType::I8 => 1,
-            ValueType::U16 | ValueType::I16 => 2,
-            ValueType::U32 | ValueType::I32 | ValueType::F32 => 4,
-            ValueType::U64 | ValueType::I64 | ValueType::F64 => 8,
-        }
+        self.0.size()
     }
 
     pub fn name(self) -> &'static str {
-        match self {
-            ValueType::U8 => "u8",
-            ValueType::U16 => "u16",
-            ValueType::U32 => "u32",
-            ValueType::U64 => "u64",
-            ValueType::I8 => "i8",
-            ValueType::I16 => "i16",
-            ValueType::I32 => "i32",
-            ValueType::I64 => "i64",
-            ValueType::F32 => "f32",
-            ValueType::F64 => "f64",
-        }
+        self.0.name()
     }
 
     pub fn parse(name: &str) -> Result<ValueType> {
-        ValueType::ALL
-            .into_iter()
-            .find(|t| t.name() == name)
+        Scalar::from_name(name)
+            .and_then(ValueType::of)
             .ok_or_else(|| {
                 Error::Usage(format!(
                     "unknown value type {name:?}: expected one of u8 u16 u32 u64 i8 i16 i32 i64 f32 f64"
@@ -83,14 +88,11 @@ impl ValueType {
     }
 
     pub fn is_float(self) -> bool {
-        matches!(self, ValueType::F32 | ValueType::F64)
+        matches!(self.0, Scalar::F32 | Scalar::F64)
     }
 
     fn is_signed(self) -> bool {
-        matches!(
-            self,
-            ValueType::I8 | ValueType::I16 | ValueType::I32 | ValueType::I64
-        )
+        matches!(self.0, Scalar::I8 | Scalar::I16 | Scalar::I32 | Scalar::I64)
     }
 
     fn mask(self) -> u64 {
@@ -116,32 +118,19 @@ impl ValueType {
     /// Parses a value written as a user would: `1234`, `-5`, `0x4d2`, `1.5`.
     pub fn parse_value(self, text: &str) -> Result<u64> {
         let bad = |why: &str| Error::Usage(format!("{text:?} is not a {}: {why}", self.name()));
-        let t = text.trim().replace('_', "");
+        let t = text.trim();
         if self.is_float() {
-            let v: f64 = t
-                .parse()
-                .map_err(|_| bad("expected a number such as 1.5"))?;
-            return Ok(match self {
-                ValueType::F32 => u64::from((v as f32).to_bits()),
+            let v = parse_float(t).ok_or_else(|| bad("expected a number such as 1.5"))?;
+            return Ok(match self.0 {
+                Scalar::F32 => u64::from((v as f32).to_bits()),
                 _ => v.to_bits(),
             });
         }
-        let (neg, digits) = match t.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, t.as_str()),
-        };
-        let magnitude = match digits
-            .strip_prefix("0x")
-            .or_else(|| digits.strip_prefix("0X"))
-        {
-            Some(hex) => u128::from_str_radix(hex, 16),
-            None => digits.parse::<u128>(),
-        }
-        .map_err(|_| bad("expected a decimal or 0x-hex integer"))?;
-        let value: i128 = if neg {
-            -(i128::try_from(magnitude).map_err(|_| bad("out of range"))?)
+        let n = parse_integer(t).map_err(|_| bad("expected a decimal or 0x-hex integer"))?;
+        let value = if n.negative {
+            -n.magnitude
         } else {
-            i128::try_from(magnitude).map_err(|_| bad("out of range"))?
+            n.magnitude
         };
         let bits = self.size() as u32 * 8;
         let (lo, hi) = if self.is_signed() {
@@ -158,16 +147,15 @@ impl ValueType {
     /// The number the bits hold.
     pub fn number(self, bits: u64) -> Number {
         let b = bits & self.mask();
-        match self {
-            ValueType::U8 | ValueType::U16 | ValueType::U32 | ValueType::U64 => {
-                Number::Int(i128::from(b))
-            }
-            ValueType::I8 => Number::Int(i128::from(b as u8 as i8)),
-            ValueType::I16 => Number::Int(i128::from(b as u16 as i16)),
-            ValueType::I32 => Number::Int(i128::from(b as u32 as i32)),
-            ValueType::I64 => Number::Int(i128::from(b as i64)),
-            ValueType::F32 => Number::Float(f64::from(f32::from_bits(b as u32))),
-            ValueType::F64 => Number::Float(f64::from_bits(b)),
+        match self.0 {
+            Scalar::I8 => Number::Int(i128::from(b as u8 as i8)),
+            Scalar::I16 => Number::Int(i128::from(b as u16 as i16)),
+            Scalar::I32 => Number::Int(i128::from(b as u32 as i32)),
+            Scalar::I64 => Number::Int(i128::from(b as i64)),
+            Scalar::F32 => Number::Float(f64::from(f32::from_bits(b as u32))),
+            Scalar::F64 => Number::Float(f64::from_bits(b)),
+            // The unsigned scalars (a scan takes no others).
+            _ => Number::Int(i128::from(b)),
         }
     }
 

@@ -18,7 +18,8 @@ pub mod walk;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::error::{Error, Result};
-use crate::process::{Perms, Target};
+use crate::process::Perms;
+use crate::session::{DEFAULT_DEADLINE, Session};
 use crate::sys;
 
 pub use object::{ObjectKey, SysvSegment, escape};
@@ -144,7 +145,7 @@ pub fn collect(selection: &Selection, options: &Options) -> Result<Report> {
         mine.clear();
         // Chosen by pid: an attach first, for its checks and clear errors.
         let checked = if strict {
-            Target::attach(pid).map(|t| t.pid())
+            Session::attach(pid, DEFAULT_DEADLINE).map(|s| s.pid())
         } else {
             Ok(pid)
         };

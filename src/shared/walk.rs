@@ -12,14 +12,15 @@ use std::collections::HashMap;
 use std::fs::File;
 
 use crate::error::{Error, Result};
-use crate::process::residency::Residency;
+use crate::process::residency::Pagemap;
 use std::os::fd::OwnedFd;
 
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, open, openat};
 use nix::sys::stat::Mode;
 
-use crate::process::{Maps, ReadMode, Region, Target};
+use crate::process::{Maps, ReadMode, Region};
+use crate::session::{DEFAULT_DEADLINE, Session};
 use crate::shared::object::ObjectKey;
 use crate::shared::pages::{self, PageData};
 use crate::shared::{Compare, Options};
@@ -202,7 +203,7 @@ pub fn capture(
     proc.read("comm", &mut scratch.chunk[..64], &mut comm)?;
     let comm = String::from_utf8_lossy(comm.strip_suffix(b"\n").unwrap_or(&comm)).into_owned();
     let page = sys::page_size();
-    let mut pages = Pages::new(proc, &maps, options);
+    let mut pages = Pages::new(proc, options);
     for region in maps.iter() {
         let Some(key) = ObjectKey::of(region) else {
             continue;
@@ -244,7 +245,7 @@ pub fn recapture(
         return Ok(());
     };
     let page = sys::page_size();
-    let mut pages = Pages::new(proc, &maps, options);
+    let mut pages = Pages::new(proc, options);
     for &i in which {
         let Some(c) = captured.get_mut(i) else {
             continue;
@@ -272,22 +273,20 @@ fn read_maps(proc: &ProcDir, scratch: &mut Scratch) -> Result<Option<Maps>> {
 /// for bytes, only when first needed.
 struct Pages<'a> {
     proc: &'a ProcDir,
-    maps: &'a Maps,
     /// Not yet opened; opened (or `Some(None)`: unreadable, or bytes asked for).
-    pagemap: Option<Option<Residency>>,
-    target: Option<Target>,
+    pagemap: Option<Option<Pagemap>>,
+    session: Option<Session>,
 }
 
 impl<'a> Pages<'a> {
-    fn new(proc: &'a ProcDir, maps: &'a Maps, options: &Options) -> Pages<'a> {
+    fn new(proc: &'a ProcDir, options: &Options) -> Pages<'a> {
         Pages {
             proc,
-            maps,
             pagemap: match options.compare {
                 Compare::Auto => None,
                 Compare::Bytes => Some(None),
             },
-            target: None,
+            session: None,
         }
     }
 
@@ -295,7 +294,7 @@ impl<'a> Pages<'a> {
     fn of(&mut self, region: &Region, page: u64) -> Result<PageData> {
         let pagemap = self
             .pagemap
-            .get_or_insert_with(|| self.proc.file("pagemap").ok().map(Residency::new));
+            .get_or_insert_with(|| self.proc.file("pagemap").ok().map(Pagemap::new));
         if let Some(pagemap) = pagemap {
             let (first, count) = (region.start / page, region.len() / page);
             let read = if count <= MAX_PAGEMAP_PAGES {
@@ -316,21 +315,19 @@ impl<'a> Pages<'a> {
         if !region.is_readable() || region.len() > MAX_BYTES {
             return Ok(PageData::None);
         }
-        let target = match &mut self.target {
-            Some(t) => t,
-            None => self.target.insert(Target::attach(self.proc.pid())?),
+        let session = match &mut self.session {
+            Some(s) => s,
+            None => self
+                .session
+                .insert(Session::attach(self.proc.pid(), DEFAULT_DEADLINE)?),
         };
-        let mut read = target.read(
-            self.maps,
-            &[(region.start, region.len() as usize)],
-            ReadMode::NoWait,
-        )?;
+        let mut read = session.read(&[(region.start, region.len() as usize)], ReadMode::NoWait)?;
         Ok(read.pop().map_or(PageData::None, PageData::Bytes))
     }
 }
 
 /// Present pages among `count` from page `first`, a chunk at a time.
-fn count_present(pagemap: &Residency, first: u64, count: u64) -> std::io::Result<u64> {
+fn count_present(pagemap: &Pagemap, first: u64, count: u64) -> std::io::Result<u64> {
     let mut present = 0;
     let mut done = 0;
     while done < count {

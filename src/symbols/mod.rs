@@ -32,7 +32,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 pub use elf::{ElfSymbol, LoadError, ObjectFile, SymbolKind, demangle};
 
-use crate::error::Result;
 use crate::process::{Maps, Region, Target};
 
 /// A symbol at its address in the target.
@@ -44,6 +43,20 @@ pub struct Symbol {
     pub addr: u64,
     pub size: u64,
     pub kind: SymbolKind,
+}
+
+/// Where an address lies in the mapped files, by names that survive
+/// address randomisation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// `offset` bytes into `symbol` of `module`.
+    Symbol {
+        module: String,
+        symbol: String,
+        offset: u64,
+    },
+    /// `offset` bytes from the first mapping of `module`, outside any symbol.
+    Module { module: String, offset: u64 },
 }
 
 /// A symbol that could not be resolved, with the names it may have meant.
@@ -101,7 +114,7 @@ impl fmt::Display for SymbolError {
 impl std::error::Error for SymbolError {}
 
 /// Opens a path relative to the target's `/proc/PID/` directory.
-pub type Opener = Arc<dyn Fn(&str) -> Result<File> + Send + Sync>;
+pub type Opener = crate::process::procfs::ProcOpener;
 
 /// Identifies a mapped file across maps snapshots: device, inode and path.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -163,8 +176,7 @@ impl fmt::Debug for SymbolTable {
 impl SymbolTable {
     /// The symbol table of `target` as mapped in `maps`. Reads no file yet.
     pub fn new(target: &Arc<Target>, maps: &Maps) -> SymbolTable {
-        let target = Arc::clone(target);
-        SymbolTable::with_opener(Arc::new(move |rel: &str| target.open_proc(rel)), maps)
+        SymbolTable::with_opener(target.proc_opener(), maps)
     }
 
     /// The symbol table of a process whose `/proc/PID/<rel>` files `opener` opens.
@@ -237,6 +249,19 @@ impl SymbolTable {
         self.modules.iter().map(|m| m.name.as_str())
     }
 
+    /// Resolves `name` in `module` when one is given (`libc!environ`), else
+    /// in the executable, then each library.
+    pub fn lookup_qualified(
+        &self,
+        module: Option<&str>,
+        name: &str,
+    ) -> std::result::Result<Symbol, SymbolError> {
+        match module {
+            Some(m) => self.lookup_in(m, name),
+            None => self.lookup(name),
+        }
+    }
+
     /// Resolves `name` (raw or demangled) in the executable, then each library.
     pub fn lookup(&self, name: &str) -> std::result::Result<Symbol, SymbolError> {
         for module in &self.modules {
@@ -302,41 +327,42 @@ impl SymbolTable {
 
     /// The symbol holding `addr`, as (`module!symbol`, offset into it).
     pub fn symbol_at(&self, addr: u64) -> Option<(String, u64)> {
+        match self.locate(addr)? {
+            Location::Symbol {
+                module,
+                symbol,
+                offset,
+            } => Some((format!("{module}!{symbol}"), offset)),
+            Location::Module { .. } => None,
+        }
+    }
+
+    /// Where `addr` lies in terms that survive address randomisation: in a
+    /// symbol, else in a mapped file; `None` in anonymous memory.
+    pub fn locate(&self, addr: u64) -> Option<Location> {
         let module = self.modules.iter().find(|m| m.contains(addr))?;
-        let loaded = self.load(module).ok()?;
-        let vaddr = addr.wrapping_sub(loaded.bias);
-        let sym = loaded.object.containing(vaddr)?;
-        Some((format!("{}!{}", module.name, sym.name), vaddr - sym.value))
+        let symbol = self.load(module).ok().and_then(|loaded| {
+            let vaddr = addr.wrapping_sub(loaded.bias);
+            let sym = loaded.object.containing(vaddr)?;
+            Some((sym.name.clone(), vaddr - sym.value))
+        });
+        Some(match symbol {
+            Some((symbol, offset)) => Location::Symbol {
+                module: module.name.clone(),
+                symbol,
+                offset,
+            },
+            None => Location::Module {
+                module: module.name.clone(),
+                offset: addr - module.base(),
+            },
+        })
     }
 
     /// The mapped object holding `addr`, as (file name, offset from its first mapping).
     pub fn module_at(&self, addr: u64) -> Option<(&str, u64)> {
         let module = self.modules.iter().find(|m| m.contains(addr))?;
         Some((module.name.as_str(), addr - module.base()))
-    }
-
-    /// `addr` as an expression that survives address randomisation:
-    /// `module!symbol+0x10` inside a symbol, `[module]+0x1234` elsewhere in a
-    /// mapped file, `None` in anonymous memory.
-    pub fn relocatable(&self, addr: u64) -> Option<String> {
-        let with_offset = |base: String, off: u64| match off {
-            0 => base,
-            off => format!("{base} + {off:#x}"),
-        };
-        if let Some((name, off)) = self.symbol_at(addr) {
-            let plain = name.split_once('!').is_none_or(|(_, s)| {
-                crate::expr::parse_watch(s)
-                    .is_ok_and(|w| matches!(w.expr, crate::expr::Expr::Symbol(_)))
-            });
-            if plain {
-                return Some(with_offset(name, off));
-            }
-            if let Some((module, sym)) = name.split_once('!') {
-                return Some(with_offset(format!("{module}!`{sym}`"), off));
-            }
-        }
-        let (module, off) = self.module_at(addr)?;
-        Some(with_offset(format!("[{module}]"), off))
     }
 
     fn find_modules(&self, module: &str) -> Vec<&Module> {
@@ -497,8 +523,12 @@ mod tests {
         let (at, off) = table.symbol_at(addr).expect("symbol at");
         assert!(at.ends_with(&format!("!{name}")), "{at}");
         assert_eq!(off, 4);
-        let text = table.relocatable(addr).expect("relocatable");
-        assert!(text.ends_with(&format!("{name} + 0x4")), "{text}");
+        match table.locate(addr).expect("located") {
+            Location::Symbol { symbol, offset, .. } => {
+                assert_eq!((symbol, offset), (name.clone(), 4))
+            }
+            other => panic!("not in a symbol: {other:?}"),
+        }
         let (module, _) = table.module_at(addr).expect("module at");
         assert_eq!(format!("{module}!{name}"), at);
     }

@@ -27,7 +27,7 @@ pub enum Event {
     /// SIGINT, SIGTERM or SIGHUP: quit cleanly.
     Signal(nix::sys::signal::Signal),
     /// From the search job numbered by the first field.
-    Search(u64, crate::search::Event),
+    Search(u64, crate::search::SearchEvent),
 }
 
 /// Reads terminal input on its own thread until stopped. Dropping it asks the

@@ -3,8 +3,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::expr::Type;
-use crate::poller::{ExprError, WatchId};
+use crate::expr::{Diagnostic, Type, Watch};
+use crate::poller::WatchId;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Purpose {
@@ -48,7 +48,10 @@ pub struct Input {
     pub text: String,
     /// In characters.
     pub cursor: usize,
-    pub error: Option<ExprError>,
+    pub error: Option<Diagnostic>,
+    /// The text parsed as a watch, for the purposes that take one (add,
+    /// go to): parsed here as it is typed, then sent on as it is.
+    pub watch: Option<Watch>,
     /// What the text resolves to, once the poller has said.
     pub hint: Option<String>,
 }
@@ -61,6 +64,7 @@ impl Input {
             text,
             cursor,
             error: None,
+            watch: None,
             hint: None,
         }
     }

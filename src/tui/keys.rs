@@ -1,5 +1,5 @@
-//! Keys and what they do: one table drives both the dispatch and the help
-//! overlay, so the help can never list a key that does something else.
+//! Keys and what they do: one table drives the dispatch, the help overlay
+//! and the footer's hints, so a rebound key shows as rebound everywhere.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -47,6 +47,7 @@ pub enum Action {
     Export,
     OpenHex,
     Narrow,
+    Trend,
 }
 
 /// Name (as in the config file), default keys, and what the help says.
@@ -187,6 +188,12 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         &["n"],
         "search: narrow a value scan",
     ),
+    (
+        Action::Trend,
+        "trend",
+        &["t"],
+        "watches: show the change per tick, per second, or neither",
+    ),
 ];
 
 /// A key with modifiers, as written in the config file: `q`, `ctrl-c`, `enter`.
@@ -310,16 +317,28 @@ impl fmt::Display for Key {
     }
 }
 
+/// A footer hint: the actions whose keys it shows, and what they do.
+/// `Hint { actions: &[Action::Edit, Action::Activate], label: "edit" }`
+/// reads `e/Enter edit` with the default keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hint {
+    pub actions: &'static [Action],
+    pub label: &'static str,
+}
+
 /// Which action each key asks for.
 #[derive(Clone, Debug)]
 pub struct KeyMap {
     bindings: BTreeMap<Key, Action>,
+    /// Each action's keys, the one hints show first.
+    keys: BTreeMap<Action, Vec<Key>>,
 }
 
 impl Default for KeyMap {
     fn default() -> Self {
         KeyMap::with_overrides(&BTreeMap::new()).unwrap_or(KeyMap {
             bindings: BTreeMap::new(),
+            keys: BTreeMap::new(),
         })
     }
 }
@@ -357,7 +376,24 @@ impl KeyMap {
                 }
             }
         }
-        Ok(KeyMap { bindings })
+        // Each action's keys as declared, less those another action took;
+        // the shortest to read goes first (`k` before `Up`).
+        let mut keys = BTreeMap::new();
+        for (action, name, defaults, _) in ACTIONS {
+            let declared: Vec<Key> = match overrides.get(*name) {
+                Some(keys) => keys.iter().filter_map(|k| Key::parse(k)).collect(),
+                None => defaults.iter().filter_map(|k| Key::parse(k)).collect(),
+            };
+            let mut mine: Vec<Key> = Vec::new();
+            for key in declared {
+                if bindings.get(&key) == Some(action) && !mine.contains(&key) {
+                    mine.push(key);
+                }
+            }
+            mine.sort_by_key(|k| k.to_string().chars().count());
+            keys.insert(*action, mine);
+        }
+        Ok(KeyMap { bindings, keys })
     }
 
     pub fn action(&self, event: &KeyEvent) -> Option<Action> {
@@ -370,12 +406,44 @@ impl KeyMap {
         self.bindings.get(&key).copied()
     }
 
-    /// The keys bound to `action`, for the help overlay.
-    pub fn keys_for(&self, action: Action) -> Vec<Key> {
-        self.bindings
+    /// The keys bound to `action`, the shortest first.
+    pub fn keys_for(&self, action: Action) -> &[Key] {
+        self.keys.get(&action).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The key hints show for `action`: the shortest bound to it.
+    pub fn primary(&self, action: Action) -> Option<Key> {
+        self.keys_for(action).first().copied()
+    }
+
+    /// `e/Enter`: the primary key of each action that has one.
+    pub fn keys_text(&self, actions: &[Action]) -> String {
+        actions
             .iter()
-            .filter(|(_, a)| **a == action)
-            .map(|(k, _)| *k)
+            .filter_map(|a| self.primary(*a))
+            .map(|k| k.to_string())
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// `e/Enter edit`; none when no key is bound to any of its actions.
+    pub fn hint(&self, hint: &Hint) -> Option<String> {
+        let keys = self.keys_text(hint.actions);
+        (!keys.is_empty()).then(|| format!("{keys} {}", hint.label))
+    }
+
+    /// Every action's keys (all of them) and what the help says, in table order.
+    pub fn help_entries(&self) -> Vec<(String, &'static str)> {
+        ACTIONS
+            .iter()
+            .map(|(action, _, _, what)| {
+                let keys: Vec<String> = self
+                    .keys_for(*action)
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                (keys.join(" "), *what)
+            })
             .collect()
     }
 }
@@ -450,5 +518,50 @@ mod tests {
         let mut o = BTreeMap::new();
         o.insert("quit".to_string(), vec!["ctrl-".to_string()]);
         assert!(KeyMap::with_overrides(&o).is_err());
+    }
+
+    #[test]
+    fn hints_and_help_follow_a_rebound_key() {
+        let freeze = Hint {
+            actions: &[Action::Freeze],
+            label: "freeze",
+        };
+        let edit = Hint {
+            actions: &[Action::Edit, Action::Activate],
+            label: "edit",
+        };
+        let map = KeyMap::default();
+        assert_eq!(map.hint(&freeze).as_deref(), Some("f freeze"));
+        assert_eq!(map.hint(&edit).as_deref(), Some("e/Enter edit"));
+        let mut o = BTreeMap::new();
+        o.insert("freeze".to_string(), vec!["F".to_string()]);
+        let map = KeyMap::with_overrides(&o).expect("override");
+        assert_eq!(map.hint(&freeze).as_deref(), Some("F freeze"));
+        let help = map.help_entries();
+        let row = help
+            .iter()
+            .find(|(_, what)| what.starts_with("freeze"))
+            .expect("freeze in the help");
+        assert_eq!(row.0, "F");
+        assert_eq!(map.keys_for(Action::Freeze), &[Key::parse("F").expect("F")]);
+        // A key taken from another action leaves that action's hint out.
+        let mut o = BTreeMap::new();
+        o.insert("freeze".to_string(), vec!["c".to_string()]);
+        let map = KeyMap::with_overrides(&o).expect("override");
+        let chart = Hint {
+            actions: &[Action::Chart],
+            label: "chart",
+        };
+        assert_eq!(map.hint(&chart), None);
+        assert_eq!(map.hint(&freeze).as_deref(), Some("c freeze"));
+    }
+
+    #[test]
+    fn the_shortest_key_is_shown_first() {
+        let map = KeyMap::default();
+        assert_eq!(map.keys_text(&[Action::Left, Action::Down]), "h/j");
+        assert_eq!(map.keys_text(&[Action::Quit]), "q");
+        assert_eq!(map.keys_text(&[Action::Faster, Action::Slower]), "+/-");
+        assert_eq!(map.keys_text(&[Action::Bottom]), "G");
     }
 }

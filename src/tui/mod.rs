@@ -3,6 +3,7 @@
 //! - [`event`]: the one event enum, and the threads that feed it.
 //! - [`app`]: the state, and `update` (how an event changes it).
 //! - [`view`]: `draw(&App)`, which renders and never mutates.
+//! - [`layout`]: where each part sits on the screen, read by both.
 //! - [`terminal`]: raw mode and the alternate screen, restored on exit,
 //!   panic and signals.
 //!
@@ -14,12 +15,12 @@ pub mod config;
 pub mod event;
 pub mod input;
 pub mod keys;
+pub mod layout;
 pub mod search;
 pub mod terminal;
 pub mod theme;
 pub mod view;
 
-use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
 
@@ -31,7 +32,7 @@ pub use event::Event;
 
 use crate::error::{Error, Result};
 use crate::poller::{Poller, PollerOptions};
-use crate::process::Target;
+use crate::session::Session;
 
 /// How often the screen is redrawn with no event (highlights fade).
 const IDLE_REDRAW: Duration = Duration::from_millis(250);
@@ -41,7 +42,10 @@ const BATCH: usize = 512;
 const LATENCY_SAMPLES: usize = 10_000;
 
 fn terminal_error(e: impl std::fmt::Display) -> Error {
-    Error::Usage(format!("terminal: {e}"))
+    Error::Io {
+        what: "the terminal".into(),
+        source: std::io::Error::other(e.to_string()),
+    }
 }
 
 /// Runs the loop until the app quits or every event sender is gone.
@@ -134,14 +138,14 @@ pub struct Tui {
 }
 
 impl Tui {
-    /// Starts polling `target` and builds the app. `watches` are added once
-    /// the first maps arrive.
-    pub fn start(target: Arc<Target>, options: AppOptions, watches: Vec<String>) -> Result<Tui> {
+    /// Starts polling the session's target and builds the app. `watches`
+    /// are added once the first maps arrive.
+    pub fn start(session: Session, options: AppOptions, watches: Vec<String>) -> Result<Tui> {
         let (tx, rx) = channel();
         let poller_tx = tx.clone();
-        let target_for_search = Arc::clone(&target);
+        let searches = session.searches();
         let poller = Poller::start(
-            target,
+            session,
             PollerOptions {
                 interval: options.interval,
                 read_deadline: (options.interval / 2)
@@ -151,12 +155,9 @@ impl Tui {
         )?;
         let commands = poller
             .sender()
-            .ok_or_else(|| Error::Usage("the poller stopped during start-up".into()))?;
+            .ok_or_else(|| Error::Internal("the poller stopped during start-up".into()))?;
         let mut app = App::new(options, commands);
-        app.searcher = Some(search::Searcher::new(
-            Arc::clone(&target_for_search),
-            tx.clone(),
-        ));
+        app.searcher = Some(search::Searcher::new(searches, tx.clone()));
         app.queue_watches(watches);
         Ok(Tui {
             app,
@@ -171,8 +172,10 @@ impl Tui {
     pub fn run_in_terminal(mut self) -> Result<std::process::ExitCode> {
         terminal::forward_signals(self.sender.clone())?;
         let mut guard = terminal::TerminalGuard::enter()?;
-        let _input = event::InputThread::spawn(self.sender.clone())
-            .map_err(|e| Error::Usage(format!("cannot read terminal input: {e}")))?;
+        let _input = event::InputThread::spawn(self.sender.clone()).map_err(|e| Error::Io {
+            what: "reading terminal input".into(),
+            source: e,
+        })?;
         let result = run(guard.terminal(), &mut self.app, &self.events);
         drop(guard);
         // The poller is joined here: freezes stop with it.

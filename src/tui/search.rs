@@ -14,15 +14,15 @@
 //! After a value scan, `n` narrows it: `changed`, `unchanged`, `increased`,
 //! `decreased`, `increased-by N`, `= N`, `range A B`.
 
-use std::sync::Arc;
 use std::sync::mpsc::Sender;
 
 use crate::error::{Error, Result};
-use crate::process::{Maps, ReadMode, Target};
+use crate::process::{Maps, ReadMode};
 use crate::search::{
-    Canceller, Condition, Encoding, Event as JobEvent, Job, Pattern, Progress, Query, ScanFile,
-    ScanSpec, SearchOptions, Summary, ValueType,
+    Canceller, Condition, Encoding, Pattern, Progress, Query, ScanFile, ScanSpec, SearchEvent,
+    SearchJob, SearchOptions, Summary, ValueType,
 };
+use crate::session::Searches;
 use crate::tui::event::Event;
 use crate::units::human_bytes;
 
@@ -113,12 +113,12 @@ impl SearchState {
     }
 
     /// Takes a job's event; `maps` names the regions of scan results.
-    pub fn update(&mut self, seq: u64, event: JobEvent, maps: &Maps) {
+    pub fn update(&mut self, seq: u64, event: SearchEvent, maps: &Maps) {
         if seq != self.seq {
             return;
         }
         match event {
-            JobEvent::Found(batch) => {
+            SearchEvent::Found(batch) => {
                 self.found += batch.len() as u64;
                 let room = MAX_SHOWN.saturating_sub(self.hits.len());
                 self.hits.extend(batch.into_iter().take(room).map(|m| Hit {
@@ -129,8 +129,8 @@ impl SearchState {
                     value: None,
                 }));
             }
-            JobEvent::Progress(p) => self.progress = Some(p),
-            JobEvent::Finished(summary) => self.finish(summary, maps),
+            SearchEvent::Progress(p) => self.progress = Some(p),
+            SearchEvent::Finished(summary) => self.finish(summary, maps),
         }
     }
 
@@ -154,14 +154,8 @@ impl SearchState {
                 summary.elapsed.as_secs_f64()
             )
         };
-        let skipped =
-            summary.skipped.not_resident + summary.skipped.stalled + summary.skipped.faulted;
-        if skipped > 0 {
-            line.push_str(&format!(
-                " · {} not read (not resident, stalled or faulted)",
-                human_bytes(skipped)
-            ));
-        }
+        // What was not read is one of the job's notes ("not searched: …"),
+        // by reason; it is said once.
         match &summary.end {
             crate::search::End::Complete => {}
             crate::search::End::Cancelled => line.push_str(" · cancelled, results so far kept"),
@@ -184,7 +178,7 @@ impl SearchState {
                     len: ty.size(),
                     region: maps
                         .find(c.addr)
-                        .map(|r| r.name().to_string())
+                        .map(crate::search::walk::region_label)
                         .unwrap_or_default(),
                     preview: Vec::new(),
                     value: Some(ty.format(c.bits)),
@@ -224,13 +218,13 @@ impl SearchState {
 /// Starts jobs on the target and forwards their events to the UI.
 #[derive(Clone)]
 pub struct Searcher {
-    target: Arc<Target>,
+    searches: Searches,
     tx: Sender<Event>,
 }
 
 impl Searcher {
-    pub fn new(target: Arc<Target>, tx: Sender<Event>) -> Searcher {
-        Searcher { target, tx }
+    pub fn new(searches: Searches, tx: Sender<Event>) -> Searcher {
+        Searcher { searches, tx }
     }
 
     /// Starts a search or first scan numbered `seq`.
@@ -240,14 +234,11 @@ impl Searcher {
             ..SearchOptions::default()
         };
         let job = match request {
-            Request::Pattern(query) => Job::search(Arc::clone(&self.target), maps, query, options)?,
-            Request::Scan(ty, condition) => Job::scan(
-                Arc::clone(&self.target),
-                maps,
-                ScanSpec::new(*ty, *condition),
-                None,
-                options,
-            )?,
+            Request::Pattern(query) => self.searches.search(maps, query, options)?,
+            Request::Scan(ty, condition) => {
+                self.searches
+                    .scan(maps, ScanSpec::new(*ty, *condition), None, options)?
+            }
         };
         Ok(self.forward(seq, job))
     }
@@ -260,25 +251,20 @@ impl Searcher {
         condition: Condition,
         maps: &Maps,
     ) -> Result<Canceller> {
-        let job = Job::narrow(
-            Arc::clone(&self.target),
-            maps,
-            from,
-            condition,
-            None,
-            ReadMode::NoWait,
-        )?;
+        let job = self
+            .searches
+            .narrow(maps, from, condition, None, ReadMode::NoWait)?;
         Ok(self.forward(seq, job))
     }
 
-    fn forward(&self, seq: u64, job: Job) -> Canceller {
+    fn forward(&self, seq: u64, job: SearchJob) -> Canceller {
         let canceller = job.canceller();
         let tx = self.tx.clone();
         let spawned = std::thread::Builder::new()
             .name("pvtui-search-events".into())
             .spawn(move || {
                 for event in job.events() {
-                    let last = matches!(event, JobEvent::Finished(_));
+                    let last = matches!(event, SearchEvent::Finished(_));
                     if tx.send(Event::Search(seq, event)).is_err() || last {
                         break;
                     }

@@ -51,7 +51,10 @@ impl TerminalGuard {
                 previous(info);
             }));
         });
-        let err = |e: std::io::Error| Error::Usage(format!("cannot set up the terminal: {e}"));
+        let err = |source: std::io::Error| Error::Io {
+            what: "setting up the terminal".into(),
+            source,
+        };
         ACTIVE.store(true, Ordering::SeqCst);
         let setup = || -> std::io::Result<Terminal<CrosstermBackend<Stdout>>> {
             enable_raw_mode()?;
@@ -121,5 +124,5 @@ pub fn forward_signals(tx: Sender<Event>) -> Result<()> {
             }
         })
         .map(|_| ())
-        .map_err(|e| Error::Usage(format!("cannot start the signal thread: {e}")))
+        .map_err(|e| Error::Internal(format!("cannot start the signal thread: {e}")))
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pvtui::Error;
-use pvtui::process::{MemoryWorker, ReadMode, Target, Unread};
+use pvtui::process::{Memory, MemoryWorker, ReadMode, Target, Unread};
 
 use crate::util::{Fixture, fixture, pvtui_bin, skip_unless_root, skip_without_program};
 

@@ -551,3 +551,49 @@ fn reads_globals_of_a_target_in_another_mount_namespace() {
     drop(target);
     let _ = std::fs::remove_dir(&dir);
 }
+
+#[test]
+fn a_dereferenced_watch_says_changed_when_its_pointer_moves_to_another_value() {
+    use std::sync::Arc;
+
+    use pvtui::expr::{Status, WatchSet, parse_watch};
+    use pvtui::process::{MemoryWorker, ReadMode, Target};
+    use pvtui::symbols::SymbolTable;
+
+    let bin = globals("pie", &["-fPIE", "-pie"]);
+    let fixture = Fixture::spawn(&bin, &[]);
+    let target = Arc::new(Target::attach(fixture.pid).expect("attach"));
+    let maps = target.maps().expect("maps");
+    let symbols = SymbolTable::new(&target, &maps);
+    let mut worker = MemoryWorker::new(Arc::clone(&target), Duration::from_millis(500));
+    let mut set = WatchSet::new();
+    set.add(parse_watch("*g_ptr:u32").expect("parses"));
+    set.add(parse_watch("g_ptr:ptr").expect("parses"));
+    let mut poll = || {
+        set.poll(&mut worker, &maps, &symbols, ReadMode::Force)
+            .expect("poll")
+    };
+    let first = poll();
+    assert_eq!(first[0].status, Status::Ok);
+    assert_eq!(first[0].address, Some(fixture.addr("g_u32")));
+    // Point g_ptr at g_table[0] (10) instead of g_u32 (4000000000).
+    let g_ptr = symbols
+        .lookup("g_ptr")
+        .map(|s| s.addr)
+        .expect("g_ptr is a symbol");
+    let table = fixture.addr("g_table");
+    let report = target
+        .write(&maps, g_ptr, &table.to_le_bytes())
+        .expect("write");
+    assert!(report.landed());
+    let moved = poll();
+    assert_eq!(moved[0].address, Some(table));
+    assert_eq!(moved[1].status, Status::Changed, "the pointer changed");
+    assert_eq!(
+        moved[0].status,
+        Status::Changed,
+        "the value it points at changed too: {:?}",
+        moved[0].value
+    );
+    assert_eq!(poll()[0].status, Status::Ok, "and then stays");
+}

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pvtui::Error;
-use pvtui::process::{MemoryWorker, ReadMode, Target, Unread};
+use pvtui::process::{Memory, MemoryWorker, ReadMode, Target, Unread};
 
 use crate::util::{Fixture, fixture, skip_unless_root};
 

@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex};
 
 use pvtui::process::{Gap, PageBuffer, ReadMode, ReadOutcome, Target};
 use pvtui::search::{
-    Encoding, End, Geometry, Job, Pattern, ProcessSource, Query, RegionFilter, SearchOptions,
+    Encoding, End, Geometry, Pattern, ProcessSource, Query, RegionFilter, SearchJob, SearchOptions,
     Source, Summary,
 };
+use pvtui::session::{DEFAULT_DEADLINE, Session};
 
 use crate::util::{Fixture, fixture, pvtui_bin};
 
@@ -38,9 +39,11 @@ fn heap_range(fx: &Fixture) -> (u64, u64) {
 }
 
 fn search(fx: &Fixture, query: Query, options: SearchOptions) -> (BTreeSet<u64>, Summary) {
-    let target = Arc::new(Target::attach(fx.pid).expect("attach"));
-    let maps = target.maps().expect("maps");
-    let job = Job::search(target, &maps, &query, options).expect("start");
+    let session = Session::attach(fx.pid, DEFAULT_DEADLINE).expect("attach");
+    let job = session
+        .searches()
+        .search(session.maps(), &query, options)
+        .expect("start");
     let (found, summary) = job.collect();
     let addrs: BTreeSet<u64> = found.iter().map(|m| m.addr).collect();
     assert_eq!(addrs.len(), found.len(), "a match was reported twice");
@@ -340,7 +343,7 @@ fn search_with_pause(
         ..SearchOptions::default()
     };
     let m = maps.clone();
-    let job = Job::search_in(
+    let job = SearchJob::search_in(
         move || Paused {
             inner: ProcessSource::new(target.clone(), m.clone(), ReadMode::NoWait),
             reads: 0,

@@ -312,7 +312,11 @@ fn cli_errors_are_one_clear_line() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--pid PID"));
     let out = run_cli(&["--pid", "0"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an invalid pid is a usage error"
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid process id"));
     let out = run_cli(&["--name", "no-such-process-pvtui"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no process is named"));

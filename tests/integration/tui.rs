@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use pvtui::process::Target;
+use pvtui::session::{DEFAULT_DEADLINE, Session};
 use pvtui::tui::app::{App, AppOptions, Pane};
 use pvtui::tui::keys::KeyMap;
 use pvtui::tui::theme::Theme;
@@ -39,7 +40,8 @@ impl Ui {
             keys: KeyMap::default(),
             spawned: false,
         };
-        let tui = Tui::start(target, options, watches.to_vec()).expect("start the UI");
+        let session = Session::over(target, DEFAULT_DEADLINE).expect("a session");
+        let tui = Tui::start(session, options, watches.to_vec()).expect("start the UI");
         let terminal = Terminal::new(TestBackend::new(110, 30)).expect("test terminal");
         Ui { tui, terminal }
     }
@@ -124,6 +126,8 @@ fn normalized(screen: &str, fx: &Fixture) -> String {
         (r"\d+\.\d ms", "N ms"),
         (r"tick \d+", "tick N"),
         (r"last \d+ values", "last N values"),
+        // The chart's time axis: seconds before the latest reading.
+        (r"-\d+(\.\d)?s\b", "-Ns"),
         (r"\b\d{2}:\d{2}:\d{2}\b", "HH:MM:SS"),
         (r"\s*\d+%", " N%"),
         (r"[▁▂▃▄▅▆▇█]+ *", "~spark~ "),
@@ -164,14 +168,19 @@ fn added_watch_shows_its_value() {
     ui.type_text(&watch(&fx, "magic", "u32"));
     ui.key(KeyCode::Enter);
     ui.until("the value of magic", |app| {
-        app.watches.first().and_then(|w| w.value_text()).as_deref() == Some("12648430")
+        app.watches
+            .rows
+            .first()
+            .and_then(|w| w.value_text())
+            .as_deref()
+            == Some("12648430")
     });
     ui.until_screen("12648430");
     insta::assert_snapshot!("watches", normalized(&ui.screen(), &fx));
     // A constant charts as a flat line between its value ± 1.
-    ui.until("some history", |app| app.watches[0].history.len() >= 3);
+    ui.until("some history", |app| app.watches.rows[0].history.len() >= 3);
     ui.key(KeyCode::Char('c'));
-    ui.until("the chart", |app| app.chart.is_some());
+    ui.until("the chart", |app| app.watches.chart.is_some());
     ui.until_screen("any key closes");
     insta::assert_snapshot!("chart", normalized(&ui.screen(), &fx));
 }
@@ -192,7 +201,12 @@ fn symbol_watch_resolves_as_you_type_and_saves_portably() {
     ui.until_screen(&format!("→ {:#x} as u32", fx.addr("magic")));
     ui.key(KeyCode::Enter);
     ui.until("the value", |app| {
-        app.watches.first().and_then(|w| w.value_text()).as_deref() == Some("12648430")
+        app.watches
+            .rows
+            .first()
+            .and_then(|w| w.value_text())
+            .as_deref()
+            == Some("12648430")
     });
     // A raw address in the executable saves relative to it.
     ui.key(KeyCode::Char('a'));
@@ -220,8 +234,8 @@ fn symbol_watch_resolves_as_you_type_and_saves_portably() {
     );
     again.until("both values", |app| {
         app.watches.len() == 2
-            && app.watches[0].value_text().as_deref() == Some("12648430")
-            && app.watches[1].addr == Some(fx.addr("flag"))
+            && app.watches.rows[0].value_text().as_deref() == Some("12648430")
+            && app.watches.rows[1].addr == Some(fx.addr("flag"))
     });
 }
 
@@ -255,7 +269,7 @@ fn edited_value_reaches_the_target_and_is_logged() {
     let mut fx = spawn_target();
     let mut ui = Ui::start(&fx, &[watch(&fx, "flag", "u32")]);
     ui.until("the flag's value", |app| {
-        app.watches.first().is_some_and(|w| w.value.is_some())
+        app.watches.rows.first().is_some_and(|w| w.value.is_some())
     });
     ui.key(KeyCode::Char('e'));
     ui.send(KeyCode::Char('u'), KeyModifiers::CONTROL);
@@ -269,7 +283,7 @@ fn edited_value_reaches_the_target_and_is_logged() {
         app.log.iter().any(|e| e.ok && e.new == "7")
     });
     ui.until("the new value", |app| {
-        app.watches[0].value_text().as_deref() == Some("7")
+        app.watches.rows[0].value_text().as_deref() == Some("7")
     });
     // Undo writes the old value back, and the target sees that too.
     ui.key(KeyCode::Char('u'));
@@ -298,7 +312,7 @@ fn out_of_range_value_is_refused_before_writing() {
     let fx = spawn_target();
     let mut ui = Ui::start(&fx, &[watch(&fx, "flag", "u8")]);
     ui.until("the flag's value", |app| {
-        app.watches.first().is_some_and(|w| w.value.is_some())
+        app.watches.rows.first().is_some_and(|w| w.value.is_some())
     });
     ui.key(KeyCode::Char('e'));
     ui.send(KeyCode::Char('u'), KeyModifiers::CONTROL);
@@ -325,11 +339,14 @@ fn freeze_holds_a_value_the_target_keeps_changing() {
     let mut fx = spawn_target();
     let mut ui = Ui::start(&fx, &[watch(&fx, "score", "u64")]);
     ui.until("the score", |app| {
-        app.watches.first().is_some_and(|w| w.value.is_some())
+        app.watches.rows.first().is_some_and(|w| w.value.is_some())
     });
     ui.key(KeyCode::Char('f'));
-    ui.until("the freeze", |app| app.watches[0].frozen.is_some());
-    let (_, frozen) = ui.app().watches[0].frozen.clone().expect("frozen bytes");
+    ui.until("the freeze", |app| app.watches.rows[0].frozen.is_some());
+    let (_, frozen) = ui.app().watches.rows[0]
+        .frozen
+        .clone()
+        .expect("frozen bytes");
     let frozen = u64::from_le_bytes(frozen.try_into().expect("8 bytes"));
     // Let the freeze take hold, then watch what the target itself sees.
     score_line(&mut fx);
@@ -355,7 +372,7 @@ fn freeze_holds_a_value_the_target_keeps_changing() {
     ui.until_screen("frozen");
     // Unfrozen, the value runs on again.
     ui.key(KeyCode::Char('f'));
-    ui.until("the release", |app| app.watches[0].frozen.is_none());
+    ui.until("the release", |app| app.watches.rows[0].frozen.is_none());
     loop {
         let (value, _) = score_line(&mut fx);
         if value > frozen + 200 {
@@ -369,7 +386,11 @@ fn target_killed_shows_the_exit_banner_and_keeps_last_values() {
     let mut fx = spawn_target();
     let mut ui = Ui::start(&fx, &[watch(&fx, "magic", "u32")]);
     ui.until("magic", |app| {
-        app.watches.first().and_then(|w| w.value_text()).is_some()
+        app.watches
+            .rows
+            .first()
+            .and_then(|w| w.value_text())
+            .is_some()
     });
     fx.kill();
     ui.until("the exit", App::exited);
@@ -461,13 +482,18 @@ fn search_finds_bytes_opens_hex_and_adds_a_watch() {
     ui.until("the selection", |app| app.search.selected == at);
     ui.key(KeyCode::Char('a'));
     ui.until("the watch", |app| {
-        app.watches.first().and_then(|w| w.value_text()).as_deref() == Some("ee ff c0 00")
+        app.watches
+            .rows
+            .first()
+            .and_then(|w| w.value_text())
+            .as_deref()
+            == Some("ee ff c0 00")
     });
     // Added relative to the executable, not as an absolute address.
     assert!(
-        ui.app().watches[0].expr.starts_with("[tui_target]+"),
+        ui.app().watches.rows[0].expr.starts_with("[tui_target]+"),
         "{}",
-        ui.app().watches[0].expr
+        ui.app().watches.rows[0].expr
     );
     ui.key(KeyCode::Enter);
     ui.until("the hex view at magic", |app| {

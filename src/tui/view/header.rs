@@ -7,6 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::tui::app::{App, Level, TargetState};
+use crate::tui::layout::fit;
+use crate::tui::view::printable;
 
 fn millis(d: std::time::Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
@@ -16,33 +18,35 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let [first, second] =
         Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
     let t = &app.theme;
-    let state = match &app.state {
-        TargetState::Running if app.paused => Span::styled("● paused", t.warning()),
+    let state = match &app.process.state {
+        TargetState::Running if app.poll.paused => Span::styled("● paused", t.warning()),
         TargetState::Running => Span::styled("● running", t.ok()),
         TargetState::Exited(Some(how)) => Span::styled(format!("■ {how}"), t.error()),
         TargetState::Exited(None) => Span::styled("■ exited", t.error()),
     };
     let sep = || Span::styled(" │ ", t.header());
+    let who = format!("pid {} {} ", app.process.pid, printable(&app.process.name));
+    let stats = format!(
+        "every {} ms · late {} · read {} · tick {}",
+        app.poll.interval.as_millis(),
+        millis(app.poll.lateness),
+        millis(app.poll.took),
+        app.poll.tick
+    );
+    // The schedule gives way first on a narrow terminal, cut visibly.
+    let used = " pvtui ".len() + 2 * 3 + who.chars().count() + state.content.chars().count();
+    let stats = fit(&stats, usize::from(first.width).saturating_sub(used));
     let line = Line::from(vec![
         Span::styled(" pvtui ", t.header()),
         sep(),
-        Span::styled(format!("pid {} {} ", app.pid, app.name), t.header()),
+        Span::styled(who, t.header()),
         state,
         sep(),
-        Span::styled(
-            format!(
-                "every {} ms · late {} · read {} · tick {}",
-                app.interval.as_millis(),
-                millis(app.lateness),
-                millis(app.took),
-                app.tick
-            ),
-            t.header(),
-        ),
+        Span::styled(stats, t.header()),
     ]);
     frame.render_widget(Paragraph::new(line).style(t.header()), first);
     if app.exited() {
-        let how = match &app.state {
+        let how = match &app.process.state {
             TargetState::Exited(Some(how)) => how.clone(),
             _ => "exited".into(),
         };
@@ -56,9 +60,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         );
         return;
     }
-    // The kernel access mode sits at the right; the last message takes the rest.
-    let access = format!("{} ", app.access.describe());
-    let width = (access.chars().count() as u16).min(second.width);
+    // The kernel access mode sits at the right; the last message takes the
+    // rest, or the whole line when it needs it.
+    let access = format!("{} ", app.process.access.describe());
+    let message_len = app
+        .message
+        .as_ref()
+        .map_or(0, |(_, text)| text.chars().count() + 2);
+    let mut width = (access.chars().count() as u16).min(second.width);
+    if message_len + usize::from(width) > usize::from(second.width) {
+        width = 0;
+    }
     let [message_area, access_area] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(width)]).areas(second);
     frame.render_widget(
@@ -71,6 +83,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Level::Warning => t.warning(),
             Level::Error => t.error(),
         };
+        let text = fit(text, usize::from(message_area.width).saturating_sub(1));
         frame.render_widget(
             Paragraph::new(Line::styled(format!(" {text}"), style)),
             message_area,

@@ -1,50 +1,61 @@
-//! The help overlay: every action with its keys, from the same table the
-//! dispatch uses, in two columns.
+//! The help overlay: every action with its keys, from the key map the
+//! dispatch uses, in one or two columns; it scrolls when it does not fit.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::Span;
-use ratatui::widgets::{Block, Borders, Clear, Row, Table};
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::tui::app::App;
-use crate::tui::keys::ACTIONS;
+use crate::tui::keys::{Action, Hint};
+use crate::tui::layout::{self, fit};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
-    let rows: Vec<Row> = ACTIONS
-        .iter()
-        .map(|(action, _, _, what)| {
-            let keys: Vec<String> = app
-                .keys
-                .keys_for(*action)
-                .iter()
-                .map(|k| k.to_string())
-                .collect();
-            Row::new(vec![
-                Span::styled(keys.join(" "), t.accent()),
-                Span::raw(*what),
-            ])
-        })
-        .collect();
-    let half = rows.len().div_ceil(2);
-    let mut right = rows;
-    let left: Vec<Row> = right.drain(..half).collect();
-    let popup = super::centered(area, 150, half as u16 + 2);
-    frame.render_widget(Clear, popup);
-    let block = Block::default()
+    let entries = app.help_entries();
+    let help = layout::help(area, &entries);
+    let scroll = app.help_scroll.min(help.max_scroll());
+    let title = if help.max_scroll() > 0 {
+        let keys = app.keys.hint(&Hint {
+            actions: &[Action::Down, Action::Up],
+            label: "scroll",
+        });
+        let keys = keys.map(|k| format!("{k}, ")).unwrap_or_default();
+        format!(" Keys — {keys}any other key closes ")
+    } else {
+        " Keys — any key closes ".to_string()
+    };
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.accent())
-        .title(Span::styled(" Keys — any key closes ", t.accent()))
-        .title_bottom(Span::styled(
-            " mouse: wheel scrolls, click selects · input line: ←/→ Home/End Ctrl-U, Enter, Esc ",
-            t.muted(),
-        ))
+        .title(Span::styled(title, t.accent()))
         .style(t.base());
-    let inner = block.inner(popup);
-    frame.render_widget(block, popup);
-    let [l, r] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
-    let widths = [Constraint::Length(14), Constraint::Min(10)];
-    frame.render_widget(Table::new(left, widths).style(t.base()), l);
-    frame.render_widget(Table::new(right, widths).style(t.base()), r);
+    if help.max_scroll() > 0 {
+        let longest = help.lines.iter().map(Vec::len).max().unwrap_or(0);
+        let last = (scroll + help.visible).min(longest);
+        block = block.title_bottom(Span::styled(
+            format!(" lines {}–{last} of {longest} ", scroll + 1),
+            t.muted(),
+        ));
+    }
+    frame.render_widget(Clear, help.popup);
+    frame.render_widget(block, help.popup);
+    let key_width = usize::from(help.key_width);
+    for (column, lines) in help.columns.iter().zip(&help.lines) {
+        let shown: Vec<Line> = lines
+            .iter()
+            .skip(scroll)
+            .take(help.visible)
+            .map(|(keys, text)| {
+                Line::from(vec![
+                    Span::styled(
+                        format!("{:<key_width$}  ", fit(keys, key_width)),
+                        t.accent(),
+                    ),
+                    Span::raw(text.clone()),
+                ])
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(shown).style(t.base()), *column);
+    }
 }

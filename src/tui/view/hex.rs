@@ -1,29 +1,21 @@
 //! The live hex view: address, hex and ASCII; changed bytes highlighted;
-//! bytes that were not read shown as `??`, with the reason in the status line.
+//! bytes that were not read shown as `??`, with the reason in the status
+//! line; under the bytes, what those at the cursor read as each type.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::tui::app::{App, HEX_COLS};
-
-/// Width of the address column, with its gap.
-pub const HEX_ADDR_WIDTH: u16 = 14;
-
-fn byte_x(col: u64) -> u64 {
-    col * 3 + u64::from(col >= 8)
-}
-
-/// The byte column (0..16) under screen column `x`, for mouse clicks.
-pub fn hex_col_at(x: u16) -> Option<u64> {
-    let rel = u64::from(x.checked_sub(1 + HEX_ADDR_WIDTH)?);
-    (0..HEX_COLS).find(|c| rel >= byte_x(*c) && rel < byte_x(*c) + 3)
-}
+use crate::process::Maps;
+use crate::search::walk::region_label;
+use crate::tui::app::App;
+use crate::tui::layout::{self, HEX_COLS, HEX_INSPECTOR};
 
 pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     let t = &app.theme;
-    let rows = area.height.saturating_sub(2) as u64;
+    let inner = layout::inner(area);
+    let rows = u64::from(inner.height.saturating_sub(HEX_INSPECTOR));
     let data = app.hex.data.as_ref();
     let mut lines = Vec::with_capacity(rows as usize);
     for row in 0..rows {
@@ -75,6 +67,17 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
         format!(" {} ", cursor_status(app)),
         status_style(app),
     ));
+    let width = usize::from(inner.width);
+    let shown = layout::flow(&inspect(app), width, "  ");
+    let pad = (inner.height as usize).saturating_sub(lines.len() + shown.len().min(3));
+    lines.extend((0..pad).map(|_| Line::raw("")));
+    let last = shown.len().min(3);
+    lines.extend(
+        shown
+            .into_iter()
+            .take(last)
+            .map(|l| Line::styled(layout::fit(&l, width), t.accent())),
+    );
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
@@ -98,14 +101,7 @@ pub fn cursor_status(app: &App) -> String {
         .maps
         .maps
         .find(cursor)
-        .map(|r| {
-            let name = if r.path.is_empty() {
-                "anonymous"
-            } else {
-                r.name()
-            };
-            format!("{name} {} +{:#x}", r.perms, cursor - r.start)
-        })
+        .map(|r| format!("{} {} +{:#x}", region_label(r), r.perms, cursor - r.start))
         .unwrap_or_else(|| "unmapped".into());
     let Some(data) = &app.hex.data else {
         return format!("{cursor:#x} · {region} · reading…");
@@ -120,31 +116,71 @@ pub fn cursor_status(app: &App) -> String {
             .unwrap_or_default();
         return format!("{cursor:#x} · {region} · ?? {why}{span}");
     }
-    let off = (cursor - data.addr) as usize;
-    let byte = data.data.get(off).copied().unwrap_or(0);
-    let value = match app.pointer_at_cursor() {
-        Some(p) if app.maps.maps.find(p).is_some() => {
-            format!("u8 {byte} · ptr {p:#x} → Enter follows")
-        }
-        Some(p) => format!("u8 {byte} · u64 {p}"),
-        None => format!("u8 {byte}"),
-    };
-    format!("{cursor:#x} · {region} · {value}")
+    format!("{cursor:#x} · {region}")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Where `addr` lies, as a user would name it: `libc.so.6+0x1a2b` (from the
+/// start of the file's first mapping), `[heap]+0x40`, or none when unmapped.
+pub fn place(maps: &Maps, addr: u64) -> Option<String> {
+    let r = maps.find(addr)?;
+    let base = if r.is_file() {
+        maps.regions()
+            .iter()
+            .filter(|o| o.path == r.path)
+            .map(|o| o.start)
+            .min()
+            .unwrap_or(r.start)
+    } else {
+        r.start
+    };
+    Some(format!("{}+{:#x}", region_label(r), addr - base))
+}
 
-    #[test]
-    fn mouse_columns_map_to_bytes() {
-        let first = 1 + HEX_ADDR_WIDTH;
-        assert_eq!(hex_col_at(first), Some(0));
-        assert_eq!(hex_col_at(first + 3), Some(1));
-        assert_eq!(hex_col_at(first + 24), None);
-        assert_eq!(hex_col_at(first + 25), Some(8));
-        assert_eq!(hex_col_at(first + 25 + 7 * 3), Some(15));
-        assert_eq!(hex_col_at(first + 25 + 8 * 3), None);
-        assert_eq!(hex_col_at(3), None);
+/// The bytes at the cursor read as each type (little-endian), those that
+/// were read in full; and where they point, as a pointer.
+fn inspect(app: &App) -> Vec<String> {
+    let hex = &app.hex;
+    let mut parts = Vec::new();
+    let le = |n: usize| -> Option<u64> {
+        let bytes = hex.bytes_at_cursor(n)?;
+        let mut a = [0u8; 8];
+        a[..n].copy_from_slice(bytes);
+        Some(u64::from_le_bytes(a))
+    };
+    if let Some(x) = le(1) {
+        parts.push(format!("u8 {x}  i8 {}", x as u8 as i8));
+    }
+    if let Some(x) = le(2) {
+        parts.push(format!("u16 {x}  i16 {}", x as u16 as i16));
+    }
+    if let Some(x) = le(4) {
+        parts.push(format!("u32 {x}  i32 {}", x as u32 as i32));
+    }
+    if let Some(x) = le(8) {
+        parts.push(format!("u64 {x}  i64 {}", x as i64));
+        match place(&app.maps.maps, x) {
+            Some(at) => parts.push(format!("ptr {x:#x} → {at} (Enter follows)")),
+            None => parts.push(format!("ptr {x:#x} (not mapped)")),
+        }
+    }
+    if let Some(x) = le(4) {
+        parts.push(format!(
+            "f32 {}",
+            float(f64::from(f32::from_bits(x as u32)))
+        ));
+    }
+    if let Some(x) = le(8) {
+        parts.push(format!("f64 {}", float(f64::from_bits(x))));
+    }
+    parts
+}
+
+/// A float short enough for one line: plain in the usual range, else with
+/// an exponent (`4.6e-310`).
+fn float(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() || (1e-6..1e15).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
     }
 }

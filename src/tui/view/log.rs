@@ -5,7 +5,9 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row, Table};
 
-use crate::tui::app::{App, clock, scroll_offset};
+use crate::tui::app::{App, clock};
+use crate::tui::layout::{self, Column, column_widths, fit, scroll_offset};
+use crate::tui::view::printable;
 
 pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     let t = &app.theme;
@@ -18,54 +20,80 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
         return;
     }
     let rows_fit = area.height.saturating_sub(3) as usize;
-    let offset = scroll_offset(app.log_selected, rows_fit);
+    let offset = scroll_offset(app.log.selected, rows_fit);
+    let headers = [
+        "time",
+        "what",
+        "address",
+        "expression",
+        "old → new",
+        "result",
+    ];
+    let cells: Vec<[String; 6]> = app
+        .log
+        .entries
+        .iter()
+        .map(|e| {
+            [
+                clock(e.time),
+                e.what.to_string(),
+                format!("{:#x}", e.addr),
+                printable(&e.expr),
+                format!("{} → {}", e.old, e.new),
+                e.result.clone(),
+            ]
+        })
+        .collect();
+    let mins = [8, 6, 8, 10, 10, 10];
+    let columns: Vec<Column> = (0..headers.len())
+        .map(|i| Column {
+            want: cells
+                .iter()
+                .map(|c| c[i].chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(headers[i].chars().count())
+                .min(usize::from(u16::MAX)) as u16,
+            min: mins[i],
+        })
+        .collect();
+    let widths = column_widths(layout::inner(area).width, &columns, 1, 5);
+    let cell = |text: &str, i: usize| fit(text, usize::from(widths[i]));
     let rows: Vec<Row> = app
         .log
+        .entries
         .iter()
+        .zip(&cells)
         .enumerate()
         .skip(offset)
         .take(rows_fit)
-        .map(|(i, e)| {
-            let style = if i == app.log_selected {
+        .map(|(i, (e, c))| {
+            let style = if i == app.log.selected {
                 t.selected()
             } else {
                 t.base()
             };
             let result_style = if e.ok { t.ok() } else { t.error() };
             Row::new(vec![
-                Span::raw(clock(e.time)),
-                Span::raw(e.what),
-                Span::raw(format!("{:#x}", e.addr)),
-                Span::raw(e.expr.clone()),
-                Span::raw(format!("{} → {}", e.old, e.new)),
-                Span::styled(e.result.clone(), result_style),
+                Span::raw(cell(&c[0], 0)),
+                Span::raw(cell(&c[1], 1)),
+                Span::raw(cell(&c[2], 2)),
+                Span::raw(cell(&c[3], 3)),
+                Span::raw(cell(&c[4], 4)),
+                Span::styled(cell(&c[5], 5), result_style),
             ])
             .style(style)
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(8),
-            Constraint::Length(8),
-            Constraint::Length(14),
-            Constraint::Length(24),
-            Constraint::Length(28),
-            Constraint::Min(10),
-        ],
-    )
-    .header(
-        Row::new([
-            "time",
-            "what",
-            "address",
-            "expression",
-            "old → new",
-            "result",
-        ])
-        .style(t.accent()),
-    )
-    .block(block);
+    let header: Vec<String> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| cell(h, i))
+        .collect();
+    let table = Table::new(rows, widths.iter().map(|w| Constraint::Length(*w)))
+        .column_spacing(1)
+        .header(Row::new(header).style(t.accent()))
+        .block(block);
     frame.render_widget(table, area);
 }
 
@@ -76,9 +104,10 @@ pub fn draw_output(frame: &mut Frame, area: Rect, block: Block, app: &App) {
         vec![Line::styled("The target has printed nothing.", t.muted())]
     } else {
         app.output
+            .lines
             .iter()
-            .skip(app.output.len().saturating_sub(fit))
-            .map(|l| Line::raw(l.clone()))
+            .skip(app.output.lines.len().saturating_sub(fit))
+            .map(|l| Line::raw(printable(l)))
             .collect()
     };
     frame.render_widget(Paragraph::new(lines).block(block), area);

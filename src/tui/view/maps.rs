@@ -6,8 +6,10 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Block, Paragraph, Row, Table};
 
-use crate::tui::app::{App, scroll_offset};
-use crate::tui::view::mark_selected;
+use crate::search::walk::region_label;
+use crate::tui::app::App;
+use crate::tui::layout::scroll_offset;
+use crate::tui::view::{mark_selected, printable};
 use crate::units::human_bytes;
 
 pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
@@ -42,7 +44,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
                 _ => "   ?".into(),
             };
             let path = match (r.path.is_empty(), r.deleted) {
-                (true, _) => "(anonymous)".to_string(),
+                (true, _) => region_label(r),
                 (false, true) => format!("{} (deleted)", r.path),
                 (false, false) => r.path.clone(),
             };
@@ -57,7 +59,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
                 Span::raw(r.perms.to_string()),
                 Span::raw(format!("{:>10}", human_bytes(r.len()))),
                 Span::raw(resident),
-                Span::raw(keep_tail(&path, path_width)),
+                Span::raw(keep_tail(&printable(&path), path_width)),
             ])
             .style(style);
             Some(mark_selected(row, i == app.maps.selected, t))

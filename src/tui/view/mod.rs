@@ -1,8 +1,7 @@
 //! Drawing: `draw(&App)` renders the state and never changes it.
 //!
-//! The layout is fixed so the update code can map mouse rows and page sizes
-//! without asking the renderer: a two-line header, a tab line, the pane in a
-//! bordered block, and a two-line footer (input and its error, or the key hints).
+//! Where each part goes is [`crate::tui::layout`]'s, so the update code can
+//! map mouse rows and page sizes without asking the renderer.
 
 mod header;
 mod help;
@@ -19,48 +18,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row};
 
 use crate::tui::app::{App, Pane};
+use crate::tui::keys::{Action, Hint};
+use crate::tui::layout::{areas, fit};
 use crate::tui::theme::Theme;
-
-pub use hex::{HEX_ADDR_WIDTH, hex_col_at};
-
-const HEADER: u16 = 2;
-const TABS: u16 = 1;
-const FOOTER: u16 = 2;
-
-/// Rows inside the pane's border for a terminal of `size`.
-pub fn body_rows(size: (u16, u16)) -> usize {
-    size.1.saturating_sub(HEADER + TABS + FOOTER + 2) as usize
-}
-
-/// The row inside the pane's border at screen row `y`, if it is one.
-pub fn body_row_at(size: (u16, u16), y: u16) -> Option<usize> {
-    let first = HEADER + TABS + 1;
-    let row = y.checked_sub(first)? as usize;
-    (row < body_rows(size)).then_some(row)
-}
-
-struct Areas {
-    header: Rect,
-    tabs: Rect,
-    body: Rect,
-    footer: Rect,
-}
-
-fn areas(area: Rect) -> Areas {
-    let [header, tabs, body, footer] = Layout::vertical([
-        Constraint::Length(HEADER),
-        Constraint::Length(TABS),
-        Constraint::Min(3),
-        Constraint::Length(FOOTER),
-    ])
-    .areas(area);
-    Areas {
-        header,
-        tabs,
-        body,
-        footer,
-    }
-}
 
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, app: &App) {
@@ -85,7 +45,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Pane::Output => log::draw_output(frame, a.body, block, app),
     }
     draw_footer(frame, a.footer, app);
-    if let Some(id) = app.chart {
+    if let Some(id) = app.watches.chart {
         watches::draw_chart(frame, a.body, app, id);
     }
     if app.help {
@@ -108,12 +68,38 @@ fn pane_title(app: &App) -> String {
         Pane::Hex => format!("Hex {:#x}", app.hex.base),
         Pane::Search => "Search".to_string(),
         Pane::Log => format!("Write log ({})", app.log.len()),
-        Pane::Output if app.spawned => "Target output".to_string(),
+        Pane::Output if app.process.spawned => "Target output".to_string(),
         Pane::Output => "Target output (only for targets pvtui started)".to_string(),
     }
 }
 
 fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
+    let global = [
+        Hint {
+            actions: &[Action::Help],
+            label: "help",
+        },
+        Hint {
+            actions: &[Action::Quit],
+            label: "quit",
+        },
+    ];
+    let global: Vec<String> = global.iter().filter_map(|h| app.keys.hint(h)).collect();
+    let global = format!(" {}", global.join("  "));
+    // On a narrow terminal only the current pane's tab keeps its title.
+    let full: usize = Pane::ALL
+        .iter()
+        .map(|p| {
+            let key = app
+                .keys
+                .primary(p.action())
+                .map_or(0, |k| k.to_string().len() + 1);
+            key + p.title().len() + 3
+        })
+        .sum::<usize>()
+        + 1
+        + global.chars().count();
+    let short = full > usize::from(area.width);
     let mut spans = vec![Span::raw(" ")];
     for pane in Pane::ALL {
         let style = if pane == app.pane {
@@ -123,28 +109,67 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
         };
         let key = app
             .keys
-            .keys_for(pane.action())
-            .first()
+            .primary(pane.action())
             .map(|k| format!("{k} "))
             .unwrap_or_default();
-        spans.push(Span::styled(format!(" {key}{} ", pane.title()), style));
+        let title = if short && pane != app.pane && !key.is_empty() {
+            ""
+        } else {
+            pane.title()
+        };
+        let key = if title.is_empty() {
+            key.trim_end()
+        } else {
+            &key
+        };
+        spans.push(Span::styled(format!(" {key}{title} "), style));
         spans.push(Span::raw(" "));
     }
-    spans.push(Span::styled(" ? help  q quit", app.theme.muted()));
+    spans.push(Span::styled(global, app.theme.muted()));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn hints(app: &App) -> &'static str {
+/// The footer's hints for the pane, from the key map, as many as fit in
+/// `width`; when some are left out, the help key says where they all are.
+fn hints(app: &App, width: usize) -> String {
+    let mut parts: Vec<String> = app
+        .pane
+        .hints()
+        .iter()
+        .filter_map(|h| app.keys.hint(h))
+        .collect();
     match app.pane {
-        Pane::Watches => {
-            "a add  e/Enter edit  f freeze  u undo  d delete  c chart  x hex  s save  Space pause  +/- interval"
-        }
-        Pane::Maps => "/ filter  j/k move  Enter open in hex  Tab next pane",
-        Pane::Hex => "g go to  Enter/p follow pointer  Backspace back  e write bytes  h/j/k/l move",
-        Pane::Search => "/ search  n narrow a scan  Enter open in hex  a add as watch  Esc stop",
-        Pane::Log => "E export  u undo the last write",
-        Pane::Output => "lines the target printed (newest last)",
+        // Esc always stops a search; it is not a rebindable action.
+        Pane::Search => parts.push("Esc stop".into()),
+        Pane::Output => parts.push("lines the target printed (newest last)".into()),
+        _ => {}
     }
+    let full = parts.join("  ");
+    if full.chars().count() <= width {
+        return full;
+    }
+    let more = app
+        .keys
+        .hint(&Hint {
+            actions: &[Action::Help],
+            label: "all keys",
+        })
+        .map(|h| format!("  … {h}"))
+        .unwrap_or_default();
+    let room = width.saturating_sub(more.chars().count());
+    let mut line = String::new();
+    for part in parts {
+        let sep = if line.is_empty() { 0 } else { 2 };
+        if line.chars().count() + sep + part.chars().count() > room {
+            break;
+        }
+        if sep > 0 {
+            line.push_str("  ");
+        }
+        line.push_str(&part);
+    }
+    line.push_str(&more);
+    line
 }
 
 fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
@@ -152,7 +177,13 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
         Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
     let Some(input) = &app.input else {
         frame.render_widget(
-            Paragraph::new(Line::styled(format!(" {}", hints(app)), app.theme.muted())),
+            Paragraph::new(Line::styled(
+                format!(
+                    " {}",
+                    hints(app, usize::from(second.width).saturating_sub(1))
+                ),
+                app.theme.muted(),
+            )),
             second,
         );
         return;
@@ -166,17 +197,26 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
     let prompt_width = 1 + prompt.chars().count() as u16;
     let cursor_x = first.x + prompt_width + input.cursor as u16;
     frame.set_cursor_position((cursor_x.min(first.right().saturating_sub(1)), first.y));
+    let width = usize::from(second.width);
     if let Some(err) = &input.error {
-        // The caret sits under the column the error points at.
-        let pad = " ".repeat(prompt_width as usize + err.column);
-        let text = format!("{pad}^ {}", err.message);
+        // The caret sits under the column the error points at; a message too
+        // long for the rest of the line is cut in its middle, never silently.
+        let at = (prompt_width as usize + err.column).min(width.saturating_sub(12));
+        let text = format!(
+            "{}^ {}",
+            " ".repeat(at),
+            fit(&err.message, width.saturating_sub(at + 2))
+        );
         frame.render_widget(
             Paragraph::new(Line::styled(text, app.theme.error())),
             second,
         );
     } else if let Some(hint) = &input.hint {
         let pad = " ".repeat(prompt_width as usize);
-        let text = format!("{pad}{hint}   (Enter to confirm, Esc to cancel)");
+        let mut text = format!("{pad}{hint}   (Enter to confirm, Esc to cancel)");
+        if text.chars().count() > width {
+            text = fit(&format!(" {hint}"), width);
+        }
         frame.render_widget(Paragraph::new(Line::styled(text, app.theme.ok())), second);
     } else {
         let text = " Enter to confirm, Esc to cancel";
@@ -187,7 +227,23 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
     }
 }
 
-/// A centred rectangle of at most `w` × `h` inside `area`.
+/// `text` with control characters escaped (`\u{1b}`), so text the target
+/// controls (its name, paths, output) cannot drive the terminal.
+pub(super) fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// `row` in the selection style when it is the selected one.
 pub(super) fn mark_selected<'a>(row: Row<'a>, selected: bool, t: &Theme) -> Row<'a> {
     if selected {
@@ -197,27 +253,5 @@ pub(super) fn mark_selected<'a>(row: Row<'a>, selected: bool, t: &Theme) -> Row<
     }
 }
 
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn body_rows_match_the_layout() {
-        let area = Rect::new(0, 0, 100, 30);
-        let a = areas(area);
-        assert_eq!(body_rows((100, 30)), a.body.height as usize - 2);
-        assert_eq!(body_row_at((100, 30), a.body.y + 1), Some(0));
-        assert_eq!(body_row_at((100, 30), a.body.y), None);
-    }
-}
+mod tests;

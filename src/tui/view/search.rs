@@ -6,8 +6,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Gauge, Paragraph, Row, Table};
 
-use crate::tui::app::{App, scroll_offset};
-use crate::tui::view::mark_selected;
+use crate::tui::app::App;
+use crate::tui::layout::{Column, column_widths, fit, scroll_offset};
+use crate::tui::view::{mark_selected, printable};
 use crate::units::human_bytes;
 
 /// The matched bytes as text where printable, dots elsewhere.
@@ -29,12 +30,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     let s = &app.search;
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [head, gauge, table_area] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(2),
-        Constraint::Min(1),
-    ])
-    .areas(inner);
+    let [head, gauge, table_area] = crate::tui::layout::search(area);
     if s.query.is_empty() {
         let lines = vec![
             Line::styled("/ starts a search of the target's memory:", t.muted()),
@@ -94,35 +90,60 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     }
     let rows_fit = table_area.height.saturating_sub(1) as usize;
     let offset = scroll_offset(s.selected, rows_fit);
-    let rows: Vec<Row> = s
+    let shown_hits: Vec<[String; 4]> = s
         .hits
         .iter()
-        .enumerate()
         .skip(offset)
         .take(rows_fit)
-        .map(|(i, h)| {
+        .map(|h| {
             let shown = match &h.value {
                 Some(v) => v.clone(),
                 None => preview(&h.preview),
             };
-            let row = Row::new(vec![
-                Span::raw(format!("{:#x}", h.addr)),
-                Span::styled(h.region.clone(), t.muted()),
-                Span::raw(h.len.to_string()),
-                Span::raw(shown),
-            ]);
-            mark_selected(row, i == s.selected, t)
+            [
+                format!("{:#x}", h.addr),
+                printable(&h.region),
+                h.len.to_string(),
+                shown,
+            ]
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(16),
-            Constraint::Length(24),
-            Constraint::Length(5),
-            Constraint::Min(10),
-        ],
-    )
-    .header(Row::new(["address", "region", "len", "match / value"]).style(t.accent()));
+    let headers = ["address", "region", "len", "match / value"];
+    let mins = [8, 8, 3, 10];
+    let columns: Vec<Column> = (0..headers.len())
+        .map(|i| Column {
+            want: shown_hits
+                .iter()
+                .map(|h| h[i].chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(headers[i].len())
+                .min(usize::from(u16::MAX)) as u16,
+            min: mins[i],
+        })
+        .collect();
+    let widths = column_widths(table_area.width, &columns, 1, 3);
+    let cell = |text: &str, i: usize| fit(text, usize::from(widths[i]));
+    let rows: Vec<Row> = shown_hits
+        .iter()
+        .enumerate()
+        .map(|(k, h)| {
+            let row = Row::new(vec![
+                Span::raw(cell(&h[0], 0)),
+                Span::styled(cell(&h[1], 1), t.muted()),
+                Span::raw(cell(&h[2], 2)),
+                Span::raw(cell(&h[3], 3)),
+            ]);
+            mark_selected(row, offset + k == s.selected, t)
+        })
+        .collect();
+    let header: Vec<String> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| cell(h, i))
+        .collect();
+    let table = Table::new(rows, widths.iter().map(|w| Constraint::Length(*w)))
+        .column_spacing(1)
+        .header(Row::new(header).style(t.accent()));
     frame.render_widget(table, table_area);
 }

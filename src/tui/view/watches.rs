@@ -1,8 +1,9 @@
-//! The watches pane: expression, address, type, value, a sparkline of its
-//! history, and its status said plainly; a chart on request.
+//! The watches pane: expression, address, type, value, the optional change
+//! column, a sparkline of its history, and its status said plainly; under
+//! the table, the selected watch whole; a chart on request.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
@@ -11,19 +12,22 @@ use ratatui::widgets::{
 
 use crate::expr::Status;
 use crate::poller::WatchId;
-use crate::tui::app::{App, WatchRow, scroll_offset};
-use crate::tui::view::mark_selected;
+use crate::tui::app::{App, Sample, Trend, WatchRow};
+use crate::tui::layout::{self, Column, column_widths, fit, scroll_offset};
+use crate::tui::theme::Theme;
+use crate::tui::view::{mark_selected, printable};
 
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+/// The sparkline's width when there is room for it.
+const SPARK_WIDTH: u16 = 16;
+/// Space between columns.
+const SPACING: u16 = 1;
 
 /// The last `width` values as a line of block characters, scaled between
 /// their minimum and maximum.
-pub fn sparkline(history: &std::collections::VecDeque<f64>, width: usize) -> String {
-    let values: Vec<f64> = history
-        .iter()
-        .skip(history.len().saturating_sub(width))
-        .copied()
-        .collect();
+pub fn sparkline<'a>(history: impl DoubleEndedIterator<Item = &'a Sample>, width: usize) -> String {
+    let mut values: Vec<f64> = history.rev().take(width).map(|s| s.value).collect();
+    values.reverse();
     let (min, max) = values
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
@@ -42,6 +46,7 @@ pub fn sparkline(history: &std::collections::VecDeque<f64>, width: usize) -> Str
         .collect()
 }
 
+/// The watch's status in words, and whether it is bad news.
 fn status(w: &WatchRow) -> (String, bool) {
     if let Some(err) = &w.freeze_error {
         return (format!("freeze failed: {err}"), true);
@@ -51,26 +56,74 @@ fn status(w: &WatchRow) -> (String, bool) {
         (Some(Status::Ok | Status::Changed), Some((addr, _))) => {
             (format!("frozen at {addr:#x}"), false)
         }
+        // Changed while the highlight lasts, so a change is said, not only coloured.
+        (Some(Status::Ok | Status::Changed), None) if App::highlighted(w.changed_at) => {
+            ("changed".into(), false)
+        }
         (Some(Status::Ok | Status::Changed), None) => ("ok".into(), false),
         (Some(Status::NotResident), _) => ("not resident".into(), true),
         (Some(other), _) => (other.to_string(), true),
     }
 }
 
+/// Why a watch has no value, shown in the value column.
+fn unread(w: &WatchRow) -> Option<&'static str> {
+    match &w.status {
+        Some(Status::NotResident) => Some("not resident"),
+        Some(Status::Unmapped) => Some("unmapped"),
+        Some(Status::Stalled) => Some("stalled"),
+        Some(Status::Error(_)) => Some("error"),
+        _ => None,
+    }
+}
+
+/// One watch's cells as text, before fitting.
+struct Cells {
+    expr: String,
+    addr: String,
+    ty: String,
+    value: String,
+    trend: String,
+    status: String,
+    bad: bool,
+}
+
+fn cells(w: &WatchRow, trend: Trend) -> Cells {
+    let (status, bad) = status(w);
+    let value = match (w.value_text(), unread(w)) {
+        (Some(v), _) => v,
+        (None, Some(why)) => format!("({why})"),
+        (None, None) => "…".into(),
+    };
+    Cells {
+        expr: printable(&w.expr),
+        addr: w
+            .addr
+            .map(|a| format!("{a:#x}"))
+            .unwrap_or_else(|| "?".into()),
+        ty: w.ty.as_ref().map(ToString::to_string).unwrap_or_default(),
+        value,
+        trend: w.trend_text(trend).unwrap_or_default(),
+        status,
+        bad,
+    }
+}
+
+fn width_of(text: &str) -> u16 {
+    text.chars().count().min(u16::MAX as usize) as u16
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     let t = &app.theme;
-    let (table_area, output_area) = if app.spawned && !app.output.is_empty() {
-        let [a, b] = Layout::vertical([Constraint::Min(4), Constraint::Length(5)]).areas(area);
-        (a, Some(b))
-    } else {
-        (area, None)
-    };
-    if let Some(out) = output_area {
+    let has_output = app.process.spawned && !app.output.is_empty();
+    let areas = layout::watches(area, has_output, !app.watches.is_empty());
+    if let Some(out) = areas.output {
         let lines: Vec<Line> = app
             .output
+            .lines
             .iter()
-            .skip(app.output.len().saturating_sub(3))
-            .map(|l| Line::raw(l.clone()))
+            .skip(app.output.lines.len().saturating_sub(3))
+            .map(|l| Line::raw(printable(l)))
             .collect();
         let b = Block::default()
             .borders(Borders::ALL)
@@ -78,6 +131,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
             .title(Span::styled(" target says ", t.muted()));
         frame.render_widget(Paragraph::new(lines).block(b), out);
     }
+    frame.render_widget(block, areas.block);
     if app.watches.is_empty() {
         let text = vec![
             Line::styled("No watches yet.", t.muted()),
@@ -86,97 +140,176 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
                 t.muted(),
             ),
         ];
-        frame.render_widget(Paragraph::new(text).block(block), table_area);
+        frame.render_widget(Paragraph::new(text), areas.table);
         return;
     }
-    let rows_fit = table_area.height.saturating_sub(3) as usize;
-    let offset = scroll_offset(app.selected, rows_fit);
-    let spark_width = 16;
+    let trend = app.watches.trend;
+    let all: Vec<Cells> = app.watches.rows.iter().map(|w| cells(w, trend)).collect();
+    let want = |header: &str, f: &dyn Fn(&Cells) -> &str| {
+        all.iter()
+            .map(|c| width_of(f(c)))
+            .max()
+            .unwrap_or(0)
+            .max(width_of(header))
+    };
+    let mut columns = vec![
+        Column {
+            want: want("expression", &|c| &c.expr),
+            min: 10,
+        },
+        Column {
+            want: want("address", &|c| &c.addr),
+            min: 7,
+        },
+        Column {
+            want: want("type", &|c| &c.ty),
+            min: 4,
+        },
+        Column {
+            want: want("value", &|c| &c.value),
+            min: 8,
+        },
+    ];
+    if trend != Trend::Hidden {
+        columns.push(Column {
+            want: want("change", &|c| &c.trend),
+            min: 6,
+        });
+    }
+    columns.push(Column {
+        want: SPARK_WIDTH,
+        min: 4,
+    });
+    columns.push(Column {
+        want: want("status", &|c| &c.status),
+        min: 8,
+    });
+    let widths = column_widths(areas.table.width, &columns, SPACING, 0);
+    let spark_width = usize::from(widths[widths.len() - 2]);
+    let cell = |text: &str, i: usize| fit(text, usize::from(widths[i]));
+    let rows_fit = usize::from(areas.table.height.saturating_sub(1));
+    let offset = scroll_offset(app.watches.selected, rows_fit);
     let rows: Vec<Row> = app
         .watches
+        .rows
         .iter()
+        .zip(&all)
         .enumerate()
         .skip(offset)
         .take(rows_fit)
-        .map(|(i, w)| {
-            let (status_text, bad) = status(w);
-            let unread = match &w.status {
-                Some(Status::NotResident) => Some("not resident"),
-                Some(Status::Unmapped) => Some("unmapped"),
-                Some(Status::Stalled) => Some("stalled"),
-                Some(Status::Error(_)) => Some("error"),
-                _ => None,
+        .map(|(i, (w, c))| {
+            let value_style = if w.value.is_none() {
+                if unread(w).is_some() {
+                    t.unread()
+                } else {
+                    t.muted()
+                }
+            } else if w.frozen.is_some() {
+                t.frozen()
+            } else if App::highlighted(w.changed_at) {
+                t.changed()
+            } else {
+                t.text()
             };
-            let value = match (w.value_text(), unread) {
-                (Some(v), _) => Span::styled(
-                    v,
-                    if w.frozen.is_some() {
-                        t.frozen()
-                    } else if App::highlighted(w.changed_at) {
-                        t.changed()
-                    } else {
-                        t.text()
-                    },
-                ),
-                (None, Some(why)) => Span::styled(format!("({why})"), t.unread()),
-                (None, None) => Span::styled("…", t.muted()),
-            };
-            let row = Row::new(vec![
-                Span::raw(w.expr.clone()),
-                Span::styled(
-                    w.addr
-                        .map(|a| format!("{a:#x}"))
-                        .unwrap_or_else(|| "?".into()),
-                    t.muted(),
-                ),
-                Span::styled(
-                    w.ty.as_ref().map(ToString::to_string).unwrap_or_default(),
-                    t.muted(),
-                ),
-                value,
-                Span::styled(sparkline(&w.history, spark_width), t.sparkline()),
-                Span::styled(status_text, if bad { t.warning() } else { t.muted() }),
-            ]);
-            mark_selected(row, i == app.selected, t)
+            let mut spans = vec![
+                Span::raw(cell(&c.expr, 0)),
+                Span::styled(cell(&c.addr, 1), t.muted()),
+                Span::styled(cell(&c.ty, 2), t.muted()),
+                Span::styled(cell(&c.value, 3), value_style),
+            ];
+            if trend != Trend::Hidden {
+                spans.push(Span::styled(cell(&c.trend, 4), t.muted()));
+            }
+            spans.push(Span::styled(
+                sparkline(w.history.iter(), spark_width),
+                t.sparkline(),
+            ));
+            spans.push(Span::styled(
+                cell(&c.status, widths.len() - 1),
+                if c.bad { t.warning() } else { t.muted() },
+            ));
+            mark_selected(Row::new(spans), i == app.watches.selected, t)
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Fill(1),
-            Constraint::Length(15),
-            Constraint::Length(8),
-            Constraint::Length(28),
-            Constraint::Length(spark_width as u16),
-            Constraint::Length(16),
-        ],
-    )
-    .header(
-        Row::new([
-            "expression",
-            "address",
-            "type",
-            "value",
-            "history",
-            "status",
-        ])
-        .style(t.accent()),
-    )
-    .block(block);
-    frame.render_widget(table, table_area);
+    let mut header = vec!["expression", "address", "type", "value"];
+    if trend != Trend::Hidden {
+        header.push(match trend {
+            Trend::Rate => "change/s",
+            _ => "change",
+        });
+    }
+    header.extend(["history", "status"]);
+    let header: Vec<String> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| fit(h, usize::from(widths[i])))
+        .collect();
+    let table = Table::new(rows, widths.iter().map(|w| Constraint::Length(*w)))
+        .column_spacing(SPACING)
+        .header(Row::new(header).style(t.accent()));
+    frame.render_widget(table, areas.table);
+    if let (Some(detail), Some(c)) = (areas.detail, all.get(app.watches.selected)) {
+        draw_detail(frame, detail, c, t);
+    }
 }
 
-/// A chart of one watch's history over the pane.
+/// The selected watch whole: what is cut in the table reads here.
+fn draw_detail(frame: &mut Frame, area: Rect, c: &Cells, t: &Theme) {
+    let width = usize::from(area.width);
+    let line = |label: &str, text: &str| {
+        format!(
+            "{label}{}",
+            fit(text, width.saturating_sub(label.chars().count()))
+        )
+    };
+    let mut at = format!("{} → {}", c.expr, c.addr);
+    if !c.ty.is_empty() {
+        at.push_str(&format!(" as {}", c.ty));
+    }
+    let mut value = c.value.clone();
+    if !c.trend.is_empty() {
+        value.push_str(&format!("  ({})", c.trend));
+    }
+    let mut lines = vec![
+        Line::styled(line("", &at), t.accent()),
+        Line::styled(line("= ", &value), t.text()),
+    ];
+    // The status wraps over the lines left, so a long failure reads whole.
+    let room = usize::from(area.height).saturating_sub(lines.len()).max(1);
+    let mut status = layout::wrap(&format!("status: {}", c.status), width);
+    if status.len() > room {
+        let rest = status.split_off(room - 1).join(" ");
+        status.push(fit(&rest, width));
+    }
+    let style = if c.bad { t.warning() } else { t.muted() };
+    lines.extend(status.into_iter().map(|l| Line::styled(l, style)));
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// `-2.4s`, `-24s`: how long before the latest reading.
+fn ago(secs: f64) -> String {
+    if secs.abs() < 10.0 {
+        format!("-{:.1}s", secs.abs())
+    } else {
+        format!("-{:.0}s", secs.abs())
+    }
+}
+
+/// A chart of one watch's history over the pane, with time on the x axis:
+/// seconds before the latest reading.
 pub fn draw_chart(frame: &mut Frame, area: Rect, app: &App, id: WatchId) {
     let t = &app.theme;
-    let Some(w) = app.watches.iter().find(|w| w.id == id) else {
+    let Some(w) = app.watches.get(id) else {
         return;
     };
+    let latest = w.history.back().map(|s| s.at);
     let points: Vec<(f64, f64)> = w
         .history
         .iter()
-        .enumerate()
-        .map(|(i, v)| (i as f64, *v))
+        .map(|s| {
+            let before = latest.map_or(0.0, |l| l.saturating_duration_since(s.at).as_secs_f64());
+            (-before, s.value)
+        })
         .collect();
     let (min, max) = points
         .iter()
@@ -188,7 +321,7 @@ pub fn draw_chart(frame: &mut Frame, area: Rect, app: &App, id: WatchId) {
     } else {
         (min - 1.0, max + 1.0)
     };
-    let n = points.len().max(2) as f64;
+    let span = points.first().map_or(0.0, |p| -p.0).max(0.001);
     let datasets = vec![
         Dataset::default()
             .name(w.expr.clone())
@@ -206,6 +339,7 @@ pub fn draw_chart(frame: &mut Frame, area: Rect, app: &App, id: WatchId) {
             t.muted(),
         )
     };
+    let time = |secs: f64| Span::styled(ago(secs), t.muted());
     let chart = Chart::new(datasets)
         .block(
             Block::default()
@@ -220,7 +354,16 @@ pub fn draw_chart(frame: &mut Frame, area: Rect, app: &App, id: WatchId) {
                     t.accent(),
                 )),
         )
-        .x_axis(Axis::default().bounds([0.0, n - 1.0]).style(t.muted()))
+        .x_axis(
+            Axis::default()
+                .bounds([-span, 0.0])
+                .labels(vec![
+                    time(span),
+                    time(span / 2.0),
+                    Span::styled("now", t.muted()),
+                ])
+                .style(t.muted()),
+        )
         .y_axis(
             Axis::default()
                 .bounds([min, max])
@@ -235,13 +378,26 @@ pub fn draw_chart(frame: &mut Frame, area: Rect, app: &App, id: WatchId) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
+
+    fn samples(values: &[f64]) -> Vec<Sample> {
+        let at = Instant::now();
+        values.iter().map(|v| Sample { at, value: *v }).collect()
+    }
 
     #[test]
     fn sparkline_scales_to_the_range() {
-        let h: std::collections::VecDeque<f64> = [0.0, 7.0, 3.5, 7.0].into_iter().collect();
-        assert_eq!(sparkline(&h, 10), "▁█▅█");
-        assert_eq!(sparkline(&h, 2), "▁█");
-        let flat: std::collections::VecDeque<f64> = [5.0, 5.0].into_iter().collect();
-        assert_eq!(sparkline(&flat, 10), "▄▄");
+        let h = samples(&[0.0, 7.0, 3.5, 7.0]);
+        assert_eq!(sparkline(h.iter(), 10), "▁█▅█");
+        assert_eq!(sparkline(h.iter(), 2), "▁█");
+        let flat = samples(&[5.0, 5.0]);
+        assert_eq!(sparkline(flat.iter(), 10), "▄▄");
+    }
+
+    #[test]
+    fn time_labels_count_back_from_the_latest() {
+        assert_eq!(ago(0.01), "-0.0s");
+        assert_eq!(ago(2.44), "-2.4s");
+        assert_eq!(ago(24.4), "-24s");
     }
 }

@@ -1,0 +1,132 @@
+//! The one literal parser: integers, floats and hex bytes as a user types
+//! them, for watches, writes, scans, the CLI and the TUI alike.
+//!
+//! ```
+//! use pvtui::expr::literal::{parse_hex_bytes, parse_integer, parse_u64};
+//! assert_eq!(parse_u64("0x1_000"), Ok(4096));
+//! assert!(parse_integer("-0b101").is_ok_and(|n| n.negative && n.magnitude == 5));
+//! assert_eq!(parse_hex_bytes("de ad be ef"), Ok(vec![0xde, 0xad, 0xbe, 0xef]));
+//! ```
+
+/// An integer as written: its sign, its magnitude (at most 2^64 - 1) and
+/// the radix it was written in (a hex or binary literal may be a bit pattern).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Integer {
+    pub negative: bool,
+    pub magnitude: i128,
+    pub radix: u32,
+}
+
+/// Parses `[+|-]digits` in decimal, `0x` hex or `0b` binary, underscores
+/// allowed. Magnitudes beyond 2^64 - 1 are refused.
+pub fn parse_integer(text: &str) -> Result<Integer, String> {
+    let (negative, rest) = match text.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (radix, digits) =
+        if let Some(h) = rest.strip_prefix("0x").or_else(|| rest.strip_prefix("0X")) {
+            (16, h)
+        } else if let Some(b) = rest.strip_prefix("0b").or_else(|| rest.strip_prefix("0B")) {
+            (2, b)
+        } else {
+            (10, rest)
+        };
+    let digits = digits.replace('_', "");
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return Err("not an integer (decimal, 0x hex or 0b binary)".to_string());
+    }
+    let magnitude = u128::from_str_radix(&digits, radix)
+        .ok()
+        .filter(|m| *m <= u128::from(u64::MAX))
+        .ok_or_else(|| "out of range: more than 64 bits".to_string())?;
+    Ok(Integer {
+        negative,
+        magnitude: magnitude as i128,
+        radix,
+    })
+}
+
+/// A non-negative integer that fits 64 bits: an address, a length, a count.
+pub fn parse_u64(text: &str) -> Result<u64, String> {
+    match parse_integer(text.trim()) {
+        Ok(n) if !n.negative || n.magnitude == 0 => Ok(n.magnitude as u64),
+        Ok(_) => Err(format!("{text:?} is negative")),
+        Err(_) => Err(format!(
+            "{text:?} is not a decimal or 0x-hex number (0b binary works too)"
+        )),
+    }
+}
+
+/// A float: decimal or exponent notation, `inf`, `-inf`, `nan`; underscores allowed.
+pub fn parse_float(text: &str) -> Option<f64> {
+    let lower = text.to_ascii_lowercase();
+    match lower.as_str() {
+        "inf" | "+inf" | "infinity" => Some(f64::INFINITY),
+        "-inf" | "-infinity" => Some(f64::NEG_INFINITY),
+        "nan" => Some(f64::NAN),
+        _ if lower.contains("inf") || lower.contains("nan") => None,
+        _ => text.replace('_', "").parse().ok(),
+    }
+}
+
+/// Hex bytes: `de ad be ef`, `deadbeef`, `0xdeadbeef`, `de:ad,be ef`.
+pub fn parse_hex_bytes(text: &str) -> Result<Vec<u8>, String> {
+    let text = text.trim();
+    let text = text.strip_prefix("0x").unwrap_or(text);
+    let digits: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != ',' && *c != ':')
+        .collect();
+    if digits.len() % 2 != 0 {
+        return Err("hex bytes need an even number of digits".to_string());
+    }
+    digits
+        .as_bytes()
+        .chunks(2)
+        .map(|pair| {
+            std::str::from_utf8(pair)
+                .ok()
+                .and_then(|p| u8::from_str_radix(p, 16).ok())
+                .ok_or_else(|| format!("{:?} is not a hex byte", String::from_utf8_lossy(pair)))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_in_every_radix_with_signs_and_underscores() {
+        let n = |t| parse_integer(t).map(|n| (n.negative, n.magnitude, n.radix));
+        assert_eq!(n("1_234"), Ok((false, 1234, 10)));
+        assert_eq!(n("-0x10"), Ok((true, 16, 16)));
+        assert_eq!(n("+0b11"), Ok((false, 3, 2)));
+        assert!(n("0x").is_err());
+        assert!(n("12a").is_err());
+        assert!(n("0x1_0000_0000_0000_0000").is_err(), "65 bits");
+        assert_eq!(
+            n("0xffff_ffff_ffff_ffff"),
+            Ok((false, u64::MAX as i128, 16))
+        );
+    }
+
+    #[test]
+    fn addresses_and_lengths_are_not_negative() {
+        assert_eq!(parse_u64(" 0x10 "), Ok(16));
+        assert!(parse_u64("-1").is_err());
+        assert!(parse_u64("4k").is_err_and(|e| e.contains("not a decimal or 0x-hex")));
+    }
+
+    #[test]
+    fn floats_and_hex_bytes() {
+        assert_eq!(parse_float("1_000.5"), Some(1000.5));
+        assert_eq!(parse_float("-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_float("info"), None);
+        assert_eq!(parse_hex_bytes("0xdead"), Ok(vec![0xde, 0xad]));
+        assert_eq!(parse_hex_bytes("de:ad, be"), Ok(vec![0xde, 0xad, 0xbe]));
+        assert!(parse_hex_bytes("abc").is_err());
+        assert!(parse_hex_bytes("zz").is_err());
+    }
+}

@@ -1,0 +1,143 @@
+//! Changing the target from the UI: writes, undo and freezes. Each is a
+//! command to the poller; its report comes back as an event and goes to the
+//! write log.
+
+use std::time::SystemTime;
+
+use crate::expr::Type;
+use crate::poller::{Command, WatchId};
+use crate::process::WriteReport;
+use crate::tui::app::log::{LogEntry, PendingWrite, show};
+use crate::tui::app::{App, Level};
+
+impl App {
+    pub(super) fn write(
+        &mut self,
+        what: &'static str,
+        expr: String,
+        ty: Option<Type>,
+        addr: u64,
+        bytes: Vec<u8>,
+    ) {
+        if self.exited() {
+            self.say(
+                Level::Warning,
+                "the target has exited: nothing can be written",
+            );
+            return;
+        }
+        let tag = self.tag();
+        self.writes.sent(tag, PendingWrite { what, expr, ty });
+        self.send(Command::Write { tag, addr, bytes });
+    }
+
+    pub(super) fn wrote(&mut self, tag: u64, result: Result<WriteReport, String>) {
+        let Some(entry) = self.writes.finish(tag, result) else {
+            return;
+        };
+        let level = if entry.ok { Level::Info } else { Level::Error };
+        self.say(level, entry.said());
+        self.log.push(entry);
+    }
+
+    pub(super) fn undo(&mut self) {
+        let Some(u) = self.writes.pop_undo() else {
+            self.say(Level::Info, "nothing to undo");
+            return;
+        };
+        self.write("undo", u.expr, u.ty, u.addr, u.before);
+    }
+
+    pub(super) fn toggle_freeze(&mut self) {
+        if self.exited() {
+            self.say(Level::Warning, "the target has exited: nothing to freeze");
+            return;
+        }
+        let selected = self.watches.selected;
+        let Some(w) = self.watches.rows.get_mut(selected) else {
+            return;
+        };
+        let (id, expr) = (w.id, w.expr.clone());
+        if let Some((addr, bytes)) = w.frozen.take() {
+            w.freeze_error = None;
+            let value = w.value_text().unwrap_or_default();
+            let ty = w.ty.clone();
+            self.send(Command::Unfreeze { watch: id });
+            self.say(Level::Info, format!("unfreeze {expr}"));
+            self.log.push(LogEntry {
+                time: SystemTime::now(),
+                what: "unfreeze",
+                addr,
+                expr,
+                old: show(ty.as_ref(), &bytes),
+                new: value,
+                result: "released".into(),
+                ok: true,
+            });
+            return;
+        }
+        let (Some(addr), Some(ty)) = (w.addr, w.ty.clone()) else {
+            self.say(
+                Level::Warning,
+                "the value was not read: nothing to freeze at",
+            );
+            return;
+        };
+        self.send(Command::Freeze {
+            watch: id,
+            addr,
+            len: ty.size(),
+            bytes: None,
+        });
+    }
+
+    /// A freeze took hold, or could not.
+    pub(super) fn frozen(&mut self, watch: WatchId, result: Result<(u64, Vec<u8>), String>) {
+        let Some(w) = self.watches.get_mut(watch) else {
+            return;
+        };
+        let expr = w.expr.clone();
+        match result {
+            Ok((addr, bytes)) => {
+                let value = show(w.ty.as_ref(), &bytes);
+                let ty = w.ty.as_ref().map(Type::to_string).unwrap_or_default();
+                let was_frozen = w.frozen.replace((addr, bytes)).is_some();
+                if was_frozen {
+                    return;
+                }
+                self.say(Level::Info, format!("freeze {expr} at {value}"));
+                self.log.push(LogEntry {
+                    time: SystemTime::now(),
+                    what: "freeze",
+                    addr,
+                    expr,
+                    old: value.clone(),
+                    new: value,
+                    result: format!("held every tick as {ty}"),
+                    ok: true,
+                });
+            }
+            Err(why) => self.freeze_failed(watch, why),
+        }
+    }
+
+    /// A freeze could not take hold or be kept: said, and logged as a failure.
+    pub(super) fn freeze_failed(&mut self, watch: WatchId, why: String) {
+        let Some(w) = self.watches.get(watch) else {
+            return;
+        };
+        let (expr, addr) = (w.expr.clone(), w.frozen.as_ref().map(|f| f.0).or(w.addr));
+        let value = w.value_text().unwrap_or_default();
+        self.say_about(watch, Level::Error, format!("freeze {expr}: {why}"));
+        self.log.push(LogEntry {
+            time: SystemTime::now(),
+            what: "freeze",
+            addr: addr.unwrap_or(0),
+            expr,
+            old: value.clone(),
+            new: value,
+            result: format!("failed: {why}"),
+            ok: false,
+        });
+    }
+}

@@ -1,0 +1,777 @@
+//! The UI's state and how each event changes it. Nothing here touches the
+//! target: reads and writes are commands to the poller, answered by events.
+//!
+//! Each pane keeps its own state and update in its own module ([`watches`],
+//! [`maps`], [`hex`], [`log`], [`output`]; the search pane's state is
+//! [`crate::tui::search`]). `App` holds them, routes each event to the pane
+//! it concerns, and carries what panes share: the poller's command channel,
+//! the input line and the status message. Screen geometry comes from
+//! [`crate::tui::layout`], which the drawing code reads too.
+
+pub mod hex;
+pub mod log;
+pub mod maps;
+pub mod output;
+pub mod watches;
+
+mod edits;
+mod prompt;
+mod search;
+#[cfg(test)]
+mod tests;
+
+use std::collections::VecDeque;
+use std::sync::mpsc::Sender;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+
+use crate::poller::{Command, PollerEvent, Snapshot, WatchId};
+use crate::process::Access;
+use crate::tui::event::Event;
+use crate::tui::input::{Input, Purpose};
+use crate::tui::keys::{Action, Hint, KeyMap};
+use crate::tui::layout::{self, HEX_COLS};
+use crate::tui::search::{SearchState, Searcher};
+use crate::tui::theme::Theme;
+
+pub use hex::HexState;
+pub use log::{LogEntry, WriteLog, clock};
+pub use maps::MapsState;
+pub use output::OutputPane;
+pub use watches::{HISTORY, Sample, Trend, WatchRow, WatchesPane};
+
+/// How long a changed value stays highlighted.
+const HIGHLIGHT_FOR: Duration = Duration::from_millis(1500);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pane {
+    Watches,
+    Maps,
+    Hex,
+    Search,
+    Log,
+    Output,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 6] = [
+        Pane::Watches,
+        Pane::Maps,
+        Pane::Hex,
+        Pane::Search,
+        Pane::Log,
+        Pane::Output,
+    ];
+
+    /// The action that opens this pane.
+    pub fn action(self) -> Action {
+        match self {
+            Pane::Watches => Action::Watches,
+            Pane::Maps => Action::Maps,
+            Pane::Hex => Action::Hex,
+            Pane::Search => Action::Search,
+            Pane::Log => Action::Log,
+            Pane::Output => Action::Output,
+        }
+    }
+
+    /// The footer's hints in this pane, most used first.
+    pub fn hints(self) -> &'static [Hint] {
+        const fn h(actions: &'static [Action], label: &'static str) -> Hint {
+            Hint { actions, label }
+        }
+        const WATCHES: &[Hint] = &[
+            h(&[Action::Add], "add"),
+            h(&[Action::Edit, Action::Activate], "edit"),
+            h(&[Action::Freeze], "freeze"),
+            h(&[Action::Undo], "undo"),
+            h(&[Action::Delete], "delete"),
+            h(&[Action::Chart], "chart"),
+            h(&[Action::Trend], "delta/rate"),
+            h(&[Action::OpenHex], "hex"),
+            h(&[Action::Save], "save"),
+            h(&[Action::Pause], "pause"),
+            h(&[Action::Faster, Action::Slower], "interval"),
+        ];
+        const MAPS: &[Hint] = &[
+            h(&[Action::Filter], "filter"),
+            h(&[Action::Down, Action::Up], "move"),
+            h(&[Action::Activate], "open in hex"),
+            h(&[Action::NextPane], "next pane"),
+        ];
+        const HEX: &[Hint] = &[
+            h(&[Action::Goto], "go to"),
+            h(&[Action::Activate, Action::Follow], "follow pointer"),
+            h(&[Action::Back], "back"),
+            h(&[Action::Edit], "write bytes"),
+            h(
+                &[Action::Left, Action::Down, Action::Up, Action::Right],
+                "move",
+            ),
+        ];
+        const SEARCH: &[Hint] = &[
+            h(&[Action::Filter], "search"),
+            h(&[Action::Narrow], "narrow a scan"),
+            h(&[Action::Activate], "open in hex"),
+            h(&[Action::Add], "add as watch"),
+        ];
+        const LOG: &[Hint] = &[
+            h(&[Action::Export], "export"),
+            h(&[Action::Undo], "undo the last write"),
+        ];
+        match self {
+            Pane::Watches => WATCHES,
+            Pane::Maps => MAPS,
+            Pane::Hex => HEX,
+            Pane::Search => SEARCH,
+            Pane::Log => LOG,
+            Pane::Output => &[],
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Watches => "Watches",
+            Pane::Maps => "Maps",
+            Pane::Hex => "Hex",
+            Pane::Search => "Search",
+            Pane::Log => "Write log",
+            Pane::Output => "Output",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TargetState {
+    Running,
+    /// Exited; how, when we know (a target we spawned).
+    Exited(Option<String>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+/// What the UI was started with.
+#[derive(Clone, Debug)]
+pub struct AppOptions {
+    pub pid: i32,
+    pub name: String,
+    pub access: Access,
+    pub interval: Duration,
+    pub theme: Theme,
+    pub keys: KeyMap,
+    /// Whether the target was spawned by us (its output and exit status are ours to show).
+    pub spawned: bool,
+}
+
+/// The attached process, as the header shows it.
+#[derive(Clone, Debug)]
+pub struct ProcessInfo {
+    pub pid: i32,
+    pub name: String,
+    pub access: Access,
+    /// Whether pvtui started it (its output and exit status are ours to show).
+    pub spawned: bool,
+    pub state: TargetState,
+}
+
+/// The poll schedule, and how the last tick went.
+#[derive(Clone, Debug)]
+pub struct PollState {
+    pub interval: Duration,
+    pub paused: bool,
+    pub tick: u64,
+    pub lateness: Duration,
+    pub took: Duration,
+}
+
+/// Replies the UI waits for from the poller, by tag.
+#[derive(Debug, Default)]
+struct Waiting {
+    /// The evaluation the input line waits for (as-you-type checks).
+    input: Option<u64>,
+    /// A go-to waiting for its address.
+    goto: Option<u64>,
+    /// A save waiting for the portable watch list: tag and path.
+    save: Option<(u64, String)>,
+}
+
+pub struct App {
+    pub process: ProcessInfo,
+    pub poll: PollState,
+    pub theme: Theme,
+    pub keys: KeyMap,
+    pub pane: Pane,
+    pub help: bool,
+    /// How far the help overlay is scrolled.
+    pub help_scroll: usize,
+    pub input: Option<Input>,
+    pub watches: WatchesPane,
+    pub maps: MapsState,
+    pub hex: HexState,
+    pub search: SearchState,
+    pub log: WriteLog,
+    pub output: OutputPane,
+    pub message: Option<(Level, String)>,
+    /// The terminal's size, for paging and mouse hits.
+    pub size: (u16, u16),
+    pub quit: bool,
+    /// The signal that asked to quit, for the exit status.
+    pub quit_signal: Option<nix::sys::signal::Signal>,
+    /// Input-to-frame latency samples, filled by the loop.
+    pub latencies: VecDeque<Duration>,
+    /// Starts search jobs; absent where no target is attached (unit tests).
+    pub searcher: Option<Searcher>,
+    /// The watch the message is about: it goes when the watch does.
+    message_watch: Option<WatchId>,
+    commands: Sender<Command>,
+    next_tag: u64,
+    writes: log::Writes,
+    waiting: Waiting,
+}
+
+impl App {
+    pub fn new(options: AppOptions, commands: Sender<Command>) -> App {
+        App {
+            process: ProcessInfo {
+                pid: options.pid,
+                name: options.name,
+                access: options.access,
+                spawned: options.spawned,
+                state: TargetState::Running,
+            },
+            poll: PollState {
+                interval: options.interval,
+                paused: false,
+                tick: 0,
+                lateness: Duration::ZERO,
+                took: Duration::ZERO,
+            },
+            theme: options.theme,
+            keys: options.keys,
+            pane: Pane::Watches,
+            help: false,
+            help_scroll: 0,
+            input: None,
+            watches: WatchesPane::default(),
+            maps: MapsState::default(),
+            hex: HexState::default(),
+            search: SearchState::default(),
+            log: WriteLog::default(),
+            output: OutputPane::default(),
+            message: None,
+            size: (80, 24),
+            quit: false,
+            quit_signal: None,
+            latencies: VecDeque::new(),
+            searcher: None,
+            message_watch: None,
+            commands,
+            next_tag: 1,
+            writes: log::Writes::default(),
+            waiting: Waiting::default(),
+        }
+    }
+
+    pub fn exited(&self) -> bool {
+        matches!(self.process.state, TargetState::Exited(_))
+    }
+
+    fn send(&mut self, command: Command) {
+        if self.commands.send(command).is_err() && !self.exited() {
+            self.say(Level::Error, "the poller has stopped");
+        }
+    }
+
+    /// A fresh tag for a command whose reply the UI waits for.
+    fn tag(&mut self) -> u64 {
+        let tag = self.next_tag;
+        self.next_tag += 1;
+        tag
+    }
+
+    pub fn say(&mut self, level: Level, text: impl Into<String>) {
+        self.message = Some((level, text.into()));
+        self.message_watch = None;
+    }
+
+    /// Says something about one watch; deleting the watch clears it.
+    fn say_about(&mut self, watch: WatchId, level: Level, text: impl Into<String>) {
+        self.say(level, text);
+        self.message_watch = Some(watch);
+    }
+
+    /// Whether a change at `at` is still highlighted.
+    pub fn highlighted(at: Option<Instant>) -> bool {
+        at.is_some_and(|t| t.elapsed() < HIGHLIGHT_FOR)
+    }
+
+    /// Adds a watch from its expression; the error says what is wrong with it.
+    pub fn add_watch(&mut self, expr: &str) -> Result<WatchId, crate::expr::Diagnostic> {
+        let watch = crate::expr::parse_typed(expr)?;
+        Ok(self.add_parsed(expr, watch))
+    }
+
+    /// Adds a watch parsed where it was typed; the poller gets it as it is.
+    pub(super) fn add_parsed(&mut self, expr: &str, watch: crate::expr::Watch) -> WatchId {
+        let id = self.watches.push_parsed(expr, watch.clone());
+        self.send(Command::AddWatches(vec![(id, watch)]));
+        id
+    }
+
+    /// Adds the watches given at start, in one command to the poller; those
+    /// that do not parse are reported.
+    pub fn queue_watches(&mut self, exprs: Vec<String>) {
+        let mut added = Vec::new();
+        for expr in exprs {
+            match crate::expr::parse_typed(&expr) {
+                Ok(watch) => {
+                    let id = self.watches.push_parsed(&expr, watch.clone());
+                    added.push((id, watch));
+                }
+                Err(e) => self.say(Level::Error, format!("watch {expr:?}: {}", e.message)),
+            }
+        }
+        self.watches.selected = 0;
+        self.send(Command::AddWatches(added));
+    }
+
+    /// The help's entries: every action's keys and what it does, then the
+    /// keys that are not actions.
+    pub fn help_entries(&self) -> Vec<(String, &'static str)> {
+        let mut entries = self.keys.help_entries();
+        entries.push((
+            "mouse".into(),
+            "wheel scrolls the pane under the pointer, click selects",
+        ));
+        entries.push((
+            "input line".into(),
+            "←/→ Home/End move, Ctrl-U clears, Enter confirms, Esc cancels",
+        ));
+        entries
+    }
+
+    /// How many lines a key scrolls the help by, if it scrolls it.
+    fn help_scroll_by(&self, action: Action) -> Option<i64> {
+        let page = self.size.1.saturating_sub(4).max(1) as i64;
+        Some(match action {
+            Action::Up => -1,
+            Action::Down => 1,
+            Action::PageUp => -page,
+            Action::PageDown => page,
+            Action::Top => i64::MIN / 2,
+            Action::Bottom => i64::MAX / 2,
+            _ => return None,
+        })
+    }
+
+    /// The whole screen.
+    fn screen(&self) -> ratatui::layout::Rect {
+        ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1)
+    }
+
+    /// Rows of the body area (the pane's content), for paging.
+    pub fn body_rows(&self) -> usize {
+        layout::body_rows(self.size)
+    }
+
+    fn request_hex(&mut self) {
+        let range = (self.pane == Pane::Hex && !self.exited())
+            .then(|| self.hex.range(layout::hex_rows(self.size)));
+        self.send(Command::HexRange(range));
+    }
+
+    /// Opens `addr` in the hex view, the cursor on it.
+    pub fn open_hex(&mut self, addr: u64) {
+        self.hex.open(addr);
+        self.set_pane(Pane::Hex);
+    }
+
+    pub fn set_pane(&mut self, pane: Pane) {
+        self.pane = pane;
+        self.send(Command::WantResidency(pane == Pane::Maps));
+        self.request_hex();
+    }
+
+    /// Handles one event.
+    pub fn update(&mut self, event: Event) {
+        match event {
+            Event::Key(key, _) => self.key(key),
+            Event::Mouse(mouse) => self.mouse(mouse),
+            Event::Resize(w, h) => {
+                self.size = (w, h);
+                self.request_hex();
+            }
+            Event::Poller(event) => self.poller(event),
+            Event::TargetOutput(line) => self.output.push(line),
+            Event::TargetEnded(how) => {
+                self.process.state = TargetState::Exited(Some(how));
+                self.input = None;
+            }
+            Event::Search(seq, event) => self.search.update(seq, event, &self.maps.maps),
+            Event::Signal(signal) => {
+                self.say(Level::Info, format!("{}: quitting", signal.as_str()));
+                self.quit_signal = Some(signal);
+                self.quit = true;
+            }
+        }
+    }
+
+    fn poller(&mut self, event: PollerEvent) {
+        match event {
+            PollerEvent::Snapshot(snapshot) => self.snapshot(*snapshot),
+            PollerEvent::Wrote { tag, result } => {
+                self.wrote(tag, result.map_err(|e| e.to_string()))
+            }
+            PollerEvent::Exited => {
+                if !self.exited() {
+                    self.process.state = TargetState::Exited(None);
+                }
+                self.watches.release_freezes();
+                self.waiting.input = None;
+                if let Some(c) = self.search.running.take() {
+                    c.cancel();
+                }
+                if matches!(self.input.as_ref().map(|i| &i.purpose), Some(p) if p.writes()) {
+                    self.input = None;
+                }
+                self.say(
+                    Level::Warning,
+                    "the target exited: last values kept, editing disabled",
+                );
+            }
+            PollerEvent::Warning(text) => self.say(Level::Warning, text),
+            PollerEvent::Frozen { watch, result } => {
+                self.frozen(watch, result.map_err(|e| e.to_string()))
+            }
+            PollerEvent::Evaluated { tag, result } => self.evaluated(tag, result),
+            PollerEvent::Portable { tag, lines } => {
+                if let Some((want, path)) = self.waiting.save.take() {
+                    if want == tag {
+                        self.save_watches(&path, &lines);
+                    } else {
+                        self.waiting.save = Some((want, path));
+                    }
+                }
+            }
+        }
+    }
+
+    fn snapshot(&mut self, s: Snapshot) {
+        let now = Instant::now();
+        self.poll.tick = s.tick;
+        self.poll.lateness = s.lateness;
+        self.poll.took = s.took;
+        self.maps.apply(s.maps, s.residency);
+        for (id, why) in self.watches.apply(s.watches, s.freeze_errors, now) {
+            self.freeze_failed(id, why);
+        }
+        if let Some(hex) = s.hex {
+            self.hex.apply(hex, now);
+        }
+    }
+
+    fn key(&mut self, key: KeyEvent) {
+        let ctrl_c =
+            key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+        let esc = key.code == KeyCode::Esc
+            && self.input.is_none()
+            && !self.help
+            && self.watches.chart.is_none();
+        // Esc or Ctrl-C in the search pane stops a running search first.
+        if (ctrl_c || esc) && self.pane == Pane::Search && self.search.is_running() {
+            if let Some(c) = &self.search.running {
+                c.cancel();
+            }
+            self.say(Level::Info, "search cancelled; results so far kept");
+            return;
+        }
+        if ctrl_c {
+            self.quit = true;
+            return;
+        }
+        if self.input.is_some() {
+            self.input_key(key);
+            return;
+        }
+        let action = self.keys.action(&key);
+        if self.help {
+            if let Some(by) = action.and_then(|a| self.help_scroll_by(a)) {
+                let max = layout::help(self.screen(), &self.help_entries()).max_scroll();
+                self.help_scroll = (self.help_scroll as i64 + by).clamp(0, max as i64) as usize;
+                return;
+            }
+        }
+        if self.help || self.watches.chart.is_some() {
+            // Any other key closes an overlay; the quit key also quits.
+            self.help = false;
+            self.watches.chart = None;
+            if action == Some(Action::Quit) {
+                self.quit = true;
+            }
+            return;
+        }
+        if let Some(action) = action {
+            self.action(action);
+        } else if key.code == KeyCode::Esc {
+            self.message = None;
+        }
+    }
+
+    fn action(&mut self, action: Action) {
+        let page = self.body_rows().saturating_sub(2).max(1) as i64;
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => {
+                self.help = true;
+                self.help_scroll = 0;
+            }
+            Action::NextPane | Action::PrevPane => {
+                let i = Pane::ALL.iter().position(|p| *p == self.pane).unwrap_or(0);
+                let n = Pane::ALL.len();
+                let j = if action == Action::NextPane {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
+                self.set_pane(Pane::ALL[j]);
+            }
+            Action::Watches => self.set_pane(Pane::Watches),
+            Action::Maps => self.set_pane(Pane::Maps),
+            Action::Hex => self.set_pane(Pane::Hex),
+            Action::Log => self.set_pane(Pane::Log),
+            Action::Output => self.set_pane(Pane::Output),
+            Action::Search => self.set_pane(Pane::Search),
+            Action::Pause => {
+                self.poll.paused = !self.poll.paused;
+                let paused = self.poll.paused;
+                self.send(Command::Pause(paused));
+            }
+            Action::Faster | Action::Slower => {
+                let ms = self.poll.interval.as_millis() as u64;
+                let ms = if action == Action::Faster {
+                    (ms / 2).max(10)
+                } else {
+                    (ms * 2).min(10_000)
+                };
+                self.poll.interval = Duration::from_millis(ms);
+                self.send(Command::Interval(self.poll.interval));
+                self.say(Level::Info, format!("polling every {ms} ms"));
+            }
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-page),
+            Action::PageDown => self.move_by(page),
+            Action::Top => self.move_by(i64::MIN / 2),
+            Action::Bottom => self.move_by(i64::MAX / 2),
+            Action::Left if self.pane == Pane::Hex => self.hex_move(-1),
+            Action::Right if self.pane == Pane::Hex => self.hex_move(1),
+            Action::Left | Action::Right => {}
+            Action::Activate => match self.pane {
+                Pane::Watches => self.start_edit(),
+                Pane::Maps => {
+                    if let Some(start) = self.maps.selected_start() {
+                        self.open_hex(start);
+                    }
+                }
+                Pane::Hex => self.follow(),
+                Pane::Search => {
+                    if let Some(addr) = self.search.hits.get(self.search.selected).map(|h| h.addr) {
+                        self.open_hex(addr);
+                    }
+                }
+                _ => {}
+            },
+            Action::Add if self.pane == Pane::Search => self.add_hit_as_watch(),
+            Action::Add => self.start_input(Purpose::AddWatch, String::new()),
+            Action::Edit => match self.pane {
+                Pane::Hex => self.start_hex_write(),
+                _ => self.start_edit(),
+            },
+            Action::Freeze => self.toggle_freeze(),
+            Action::Delete if self.pane == Pane::Watches => self.delete_watch(),
+            Action::Delete => {}
+            Action::Undo => self.undo(),
+            Action::Save => self.start_input(Purpose::SaveWatches, "watches.pvtui".into()),
+            Action::Chart => {
+                if let Some(w) = self.watches.selected_row() {
+                    if w.history.is_empty() {
+                        self.say(Level::Info, "this watch has no numeric history to chart");
+                    } else {
+                        self.watches.chart = Some(w.id);
+                    }
+                }
+            }
+            Action::Goto => self.start_input(Purpose::Goto, String::new()),
+            Action::Follow => self.follow(),
+            Action::Back => {
+                if let Some(addr) = self.hex.back.pop() {
+                    self.open_hex(addr);
+                }
+            }
+            Action::Filter if self.pane == Pane::Maps => {
+                let current = self.maps.filter.clone();
+                self.start_input(Purpose::MapsFilter, current);
+            }
+            Action::Filter if self.pane == Pane::Search => {
+                let query = self.search.query.clone();
+                self.start_input(Purpose::Search, query);
+            }
+            Action::Filter => {}
+            Action::Export => self.start_input(Purpose::ExportLog, "pvtui-writes.tsv".into()),
+            Action::OpenHex => {
+                if let Some(addr) = self.watches.selected_row().and_then(|w| w.addr) {
+                    self.open_hex(addr);
+                }
+            }
+            Action::Narrow => self.start_narrow(),
+            Action::Trend => {
+                self.watches.trend = self.watches.trend.next();
+                let shown = match self.watches.trend {
+                    Trend::Hidden => "no change column",
+                    Trend::Delta => "the change column shows the change per tick",
+                    Trend::Rate => "the change column shows the change per second",
+                };
+                self.say(Level::Info, shown);
+            }
+        }
+    }
+
+    fn move_by(&mut self, delta: i64) {
+        let clamp = |cur: usize, len: usize| -> usize {
+            if len == 0 {
+                return 0;
+            }
+            (cur as i64).saturating_add(delta).clamp(0, len as i64 - 1) as usize
+        };
+        match self.pane {
+            Pane::Watches => {
+                self.watches.selected = clamp(self.watches.selected, self.watches.len())
+            }
+            Pane::Maps => {
+                let n = self.maps.visible().len();
+                self.maps.selected = clamp(self.maps.selected, n);
+            }
+            Pane::Log => self.log.selected = clamp(self.log.selected, self.log.len()),
+            Pane::Search => {
+                self.search.selected = clamp(self.search.selected, self.search.hits.len())
+            }
+            Pane::Hex => {
+                let rows = delta.clamp(-(1 << 40), 1 << 40);
+                self.hex_move(rows * HEX_COLS as i64);
+            }
+            Pane::Output => {}
+        }
+    }
+
+    fn hex_move(&mut self, bytes: i64) {
+        if self.hex.move_cursor(bytes, layout::hex_rows(self.size)) {
+            self.request_hex();
+        }
+    }
+
+    fn follow(&mut self) {
+        match self.hex.pointer_at_cursor() {
+            Some(ptr) if self.maps.maps.find(ptr).is_some() => {
+                self.hex.back.push(self.hex.cursor);
+                self.open_hex(ptr);
+            }
+            Some(ptr) => self.say(Level::Warning, format!("{ptr:#x} is not a mapped address")),
+            None => self.say(Level::Warning, "the 8 bytes under the cursor were not read"),
+        }
+    }
+
+    fn delete_watch(&mut self) {
+        if let Some(w) = self.watches.remove_selected() {
+            // The poller drops its freeze with it.
+            self.send(Command::RemoveWatch(w.id));
+            if self.message_watch == Some(w.id) {
+                self.message = None;
+                self.message_watch = None;
+            }
+        }
+    }
+
+    fn mouse(&mut self, mouse: MouseEvent) {
+        if self.input.is_some() || self.watches.chart.is_some() {
+            return;
+        }
+        let body = layout::areas(self.screen()).body;
+        let inside = |r: ratatui::layout::Rect| {
+            mouse.column >= r.x
+                && mouse.column < r.right()
+                && mouse.row >= r.y
+                && mouse.row < r.bottom()
+        };
+        if self.help {
+            let by = match mouse.kind {
+                MouseEventKind::ScrollUp => -3,
+                MouseEventKind::ScrollDown => 3,
+                _ => return,
+            };
+            let max = layout::help(self.screen(), &self.help_entries()).max_scroll();
+            self.help_scroll = (self.help_scroll as i64 + by).clamp(0, max as i64) as usize;
+            return;
+        }
+        // The wheel scrolls the pane under the pointer; only the pane's body scrolls.
+        if !inside(body) {
+            return;
+        }
+        match mouse.kind {
+            MouseEventKind::ScrollUp => self.move_by(-3),
+            MouseEventKind::ScrollDown => self.move_by(3),
+            MouseEventKind::Down(MouseButton::Left) => self.click(body, mouse.column, mouse.row),
+            _ => {}
+        }
+    }
+
+    /// Selects what is under a click at (`x`, `y`) in the pane's `body`.
+    fn click(&mut self, body: ratatui::layout::Rect, x: u16, y: u16) {
+        match self.pane {
+            Pane::Watches => {
+                let has_output = self.process.spawned && !self.output.is_empty();
+                let table = layout::watches(body, has_output, !self.watches.is_empty()).table;
+                let (selected, len) = (self.watches.selected, self.watches.len());
+                if let Some(i) = layout::table_row_at(table, y, selected, len) {
+                    self.watches.selected = i;
+                }
+            }
+            Pane::Maps => {
+                let len = self.maps.visible().len();
+                let table = layout::inner(body);
+                if let Some(i) = layout::table_row_at(table, y, self.maps.selected, len) {
+                    self.maps.selected = i;
+                }
+            }
+            Pane::Search => {
+                let [_, _, table] = layout::search(body);
+                let len = self.search.hits.len();
+                if let Some(i) = layout::table_row_at(table, y, self.search.selected, len) {
+                    self.search.selected = i;
+                }
+            }
+            Pane::Log => {
+                let table = layout::inner(body);
+                if let Some(i) = layout::table_row_at(table, y, self.log.selected, self.log.len()) {
+                    self.log.selected = i;
+                }
+            }
+            Pane::Hex => {
+                let Some(row) =
+                    layout::body_row_at(self.size, y).filter(|r| *r < layout::hex_rows(self.size))
+                else {
+                    return;
+                };
+                if let Some(col) = layout::hex_col_at(x) {
+                    self.hex.cursor = self.hex.base + row as u64 * HEX_COLS + col;
+                }
+            }
+            Pane::Output => {}
+        }
+    }
+}

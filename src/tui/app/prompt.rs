@@ -1,0 +1,262 @@
+//! The input line: opening it for a purpose, checking its text as it is
+//! typed, and doing what it was opened for on Enter.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use crate::expr::{Diagnostic, parse_typed};
+use crate::poller::{Command, Evaluated};
+use crate::tui::app::hex::parse_hex_bytes;
+use crate::tui::app::{App, Level};
+use crate::tui::input::{Input, Purpose};
+use crate::tui::search::parse_request;
+
+/// What a value scan can be narrowed by, shown while the narrow line is empty.
+const NARROW_CHOICES: &str =
+    "changed unchanged increased decreased increased-by N decreased-by N = N range A B";
+
+impl App {
+    pub(super) fn start_input(&mut self, purpose: Purpose, text: String) {
+        if purpose.writes() && self.exited() {
+            self.say(Level::Warning, "the target has exited: editing is disabled");
+            return;
+        }
+        let mut input = Input::new(purpose, text);
+        self.check_input(&mut input);
+        self.input = Some(input);
+    }
+
+    pub(super) fn start_edit(&mut self) {
+        let Some(w) = self.watches.selected_row() else {
+            self.say(Level::Info, "no watch selected: add one with a");
+            return;
+        };
+        let Some(ty) = w.ty.clone() else {
+            self.say(Level::Warning, "the watch's type is not known yet");
+            return;
+        };
+        let (id, text) = (w.id, w.value_text().unwrap_or_default());
+        self.start_input(Purpose::EditWatch(id, ty), text);
+    }
+
+    pub(super) fn start_hex_write(&mut self) {
+        let cursor = self.hex.cursor;
+        self.start_input(Purpose::HexWrite(cursor), String::new());
+    }
+
+    /// What is wrong with the input's text, as far as the UI can tell;
+    /// unknown symbols and unmapped regions come back from the poller.
+    fn validate(&self, input: &Input) -> Option<Diagnostic> {
+        let err = |message: String| Some(Diagnostic::new(0, message));
+        match &input.purpose {
+            // Parsed as typed, in `check_input`.
+            Purpose::AddWatch | Purpose::Goto => match (&input.watch, &input.error) {
+                (Some(_), _) => None,
+                (None, Some(e)) => Some(e.clone()),
+                (None, None) => err("an expression".into()),
+            },
+            Purpose::EditWatch(_, ty) => ty.encode(&input.text).err().and_then(|e| err(e.why)),
+            Purpose::HexWrite(_) => parse_hex_bytes(&input.text).err().and_then(err),
+            Purpose::SaveWatches | Purpose::ExportLog => input
+                .text
+                .trim()
+                .is_empty()
+                .then(|| "a file name".to_string())
+                .and_then(err),
+            Purpose::MapsFilter => None,
+            Purpose::Search => parse_request(&input.text)
+                .err()
+                .and_then(|e| err(e.to_string())),
+            // Empty, the line lists the choices (see `check_input`), not an error.
+            Purpose::Narrow(_) if input.text.trim().is_empty() => None,
+            Purpose::Narrow(ty) => {
+                let words: Vec<String> = input.text.split_whitespace().map(String::from).collect();
+                crate::search::Condition::parse(*ty, &words)
+                    .err()
+                    .and_then(|e| err(e.to_string()))
+            }
+        }
+    }
+
+    /// Checks the input again, and asks the poller to resolve an expression.
+    fn check_input(&mut self, input: &mut Input) {
+        if matches!(input.purpose, Purpose::AddWatch | Purpose::Goto) {
+            // The one parse of what was typed; the watch travels parsed.
+            input.error = None;
+            input.watch = match parse_typed(&input.text) {
+                Ok(watch) => Some(watch),
+                Err(e) => {
+                    input.error = Some(e);
+                    None
+                }
+            };
+        }
+        input.error = self.validate(input);
+        input.hint = None;
+        self.waiting.input = None;
+        if matches!(input.purpose, Purpose::Narrow(_)) && input.text.trim().is_empty() {
+            input.hint = Some(NARROW_CHOICES.into());
+        }
+        if let Some(watch) = &input.watch
+            && input.error.is_none()
+        {
+            let tag = self.tag();
+            self.waiting.input = Some(tag);
+            self.send(Command::Evaluate {
+                tag,
+                watch: watch.clone(),
+            });
+        }
+    }
+
+    pub(super) fn input_key(&mut self, key: KeyEvent) {
+        let Some(mut input) = self.input.take() else {
+            return;
+        };
+        match key.code {
+            KeyCode::Esc => {
+                if input.purpose == Purpose::MapsFilter {
+                    self.maps.filter.clear();
+                }
+                return;
+            }
+            KeyCode::Enter
+                if matches!(input.purpose, Purpose::Narrow(_)) && input.text.trim().is_empty() =>
+            {
+                // Nothing typed yet: keep the line open with its choices.
+                self.input = Some(input);
+                return;
+            }
+            KeyCode::Enter => {
+                // An unknown symbol does not block adding a watch (its library may
+                // load later), but a syntax error does.
+                if let Some(e) = self.validate(&input) {
+                    input.error = Some(e);
+                    self.input = Some(input);
+                } else {
+                    self.submit(input);
+                }
+                return;
+            }
+            _ => input.edit(key),
+        }
+        self.check_input(&mut input);
+        if input.purpose == Purpose::MapsFilter {
+            self.maps.set_filter(input.text.clone());
+        }
+        self.input = Some(input);
+    }
+
+    fn submit(&mut self, input: Input) {
+        let text = input.text.trim().to_string();
+        match input.purpose {
+            Purpose::AddWatch => match input.watch {
+                Some(watch) => {
+                    self.add_parsed(&text, watch);
+                }
+                None => self.say(Level::Error, "nothing to add"),
+            },
+            Purpose::EditWatch(id, ty) => {
+                let Some(w) = self.watches.get(id) else {
+                    return;
+                };
+                let (expr, addr, frozen) = (w.expr.clone(), w.addr, w.frozen.is_some());
+                let Some(addr) = addr else {
+                    self.say(Level::Error, "the watch has no address to write to");
+                    return;
+                };
+                match ty.encode(&text) {
+                    Ok(bytes) => {
+                        if frozen {
+                            // Editing a frozen value freezes the new one.
+                            self.send(Command::Freeze {
+                                watch: id,
+                                addr,
+                                len: bytes.len(),
+                                bytes: Some(bytes.clone()),
+                            });
+                        }
+                        self.write("write", expr, Some(ty), addr, bytes);
+                    }
+                    Err(e) => self.say(Level::Error, e.to_string()),
+                }
+            }
+            Purpose::HexWrite(addr) => match parse_hex_bytes(&text) {
+                Ok(bytes) => self.write("write", format!("{addr:#x}"), None, addr, bytes),
+                Err(e) => self.say(Level::Error, e),
+            },
+            Purpose::Goto => {
+                let Some(watch) = input.watch else {
+                    return;
+                };
+                let tag = self.tag();
+                self.waiting.goto = Some(tag);
+                self.send(Command::Evaluate { tag, watch });
+            }
+            Purpose::SaveWatches => {
+                let tag = self.tag();
+                self.waiting.save = Some((tag, text));
+                self.send(Command::Portable { tag });
+            }
+            Purpose::ExportLog => self.export_log(&text),
+            Purpose::MapsFilter => self.maps.filter = text,
+            Purpose::Search => self.start_search(text),
+            Purpose::Narrow(ty) => self.narrow(ty, &text),
+        }
+    }
+
+    /// An expression the input line asked about was evaluated.
+    pub(super) fn evaluated(&mut self, tag: u64, result: Result<Evaluated, Diagnostic>) {
+        if self.waiting.goto == Some(tag) {
+            self.waiting.goto = None;
+            match result {
+                Ok(found) => {
+                    self.hex.back.push(self.hex.cursor);
+                    self.open_hex(found.addr);
+                }
+                Err(e) => self.say(Level::Error, format!("go to: {}", e.message)),
+            }
+            return;
+        }
+        if self.waiting.input != Some(tag) {
+            return;
+        }
+        let Some(input) = self.input.as_mut() else {
+            return;
+        };
+        // A parse error found locally stays; otherwise show what the poller said.
+        if input.error.is_none() {
+            match result {
+                Ok(found) => input.hint = Some(format!("→ {:#x} as {}", found.addr, found.ty)),
+                Err(e) => input.error = Some(e),
+            }
+        }
+    }
+
+    /// Writes the watch list, as the poller made it portable: addresses in
+    /// mapped files as `module!symbol+off` or `[module]+off`.
+    pub(super) fn save_watches(&mut self, path: &str, lines: &[String]) {
+        let mut text =
+            String::from("# pvtui watch list: one expression a line (pvtui --watches FILE)\n");
+        for line in lines {
+            text.push_str(line);
+            text.push('\n');
+        }
+        match std::fs::write(path, text) {
+            Ok(()) => self.say(
+                Level::Info,
+                format!("saved {} watches to {path}", lines.len()),
+            ),
+            Err(e) => self.say(Level::Error, format!("cannot write {path}: {e}")),
+        }
+    }
+
+    fn export_log(&mut self, path: &str) {
+        match std::fs::write(path, self.log.tsv()) {
+            Ok(()) => self.say(
+                Level::Info,
+                format!("exported {} log entries to {path}", self.log.len()),
+            ),
+            Err(e) => self.say(Level::Error, format!("cannot write {path}: {e}")),
+        }
+    }
+}
