@@ -36,7 +36,7 @@ pub struct FreezeArgs {
     #[arg(long, value_name = "MS", default_value_t = 10)]
     pub interval: u64,
     /// Hold this long (default: until Ctrl-C or the target exits)
-    #[arg(long, value_name = "S", value_parser = super::parse_seconds)]
+    #[arg(long, value_name = "S", value_parser = super::numbers::parse_seconds)]
     pub seconds: Option<Duration>,
     /// Print events and the summary as JSON objects, one a line
     #[arg(long)]

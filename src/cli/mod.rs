@@ -223,34 +223,3 @@ fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
 fn parse_u64(s: &str) -> std::result::Result<u64, String> {
     crate::expr::literal::parse_u64(s)
 }
-
-/// Parses a size as bytes with an optional K/M/G suffix (`64K`, `1M`).
-fn parse_size(s: &str) -> std::result::Result<usize, String> {
-    let t = s.trim();
-    let (digits, shift) = match t.char_indices().last() {
-        Some((i, 'k' | 'K')) => (&t[..i], 10),
-        Some((i, 'm' | 'M')) => (&t[..i], 20),
-        Some((i, 'g' | 'G')) => (&t[..i], 30),
-        _ => (t, 0),
-    };
-    digits
-        .parse::<usize>()
-        .ok()
-        .and_then(|n| n.checked_mul(1 << shift))
-        .filter(|n| *n > 0)
-        .ok_or_else(|| format!("{s:?} is not a size such as 4096, 64K or 1M"))
-}
-
-/// Parses a duration in seconds (`2`, `0.5`), more than 0 and at most a week.
-fn parse_seconds(s: &str) -> std::result::Result<std::time::Duration, String> {
-    let secs: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
-    if !(secs > 0.0 && secs <= 7.0 * 86400.0) {
-        return Err(format!(
-            "{s:?}: give more than 0 and at most 604800 seconds"
-        ));
-    }
-    Ok(std::time::Duration::from_secs_f64(secs))
-}

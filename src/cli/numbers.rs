@@ -4,10 +4,11 @@
 
 use std::ops::RangeInclusive;
 
-use super::{parse_size, parse_u64};
+use super::parse_u64;
+use crate::expr::literal::parse_float;
 
 /// The largest pid Linux hands out (`PID_MAX_LIMIT` on 64-bit).
-const PID_MAX: i64 = 1 << 22;
+const PID_MAX: u64 = 1 << 22;
 
 fn within<T>(s: &str, n: T, range: RangeInclusive<T>, what: &str) -> Result<T, String>
 where
@@ -26,10 +27,7 @@ where
 
 /// A process id: 1..=4194304.
 pub(super) fn pid(s: &str) -> Result<i32, String> {
-    let n: i64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?} is not a pid (a positive whole number)"))?;
+    let n = parse_u64(s).map_err(|_| format!("{s:?} is not a pid (a positive whole number)"))?;
     let n = within(s, n, 1..=PID_MAX, "a pid")?;
     i32::try_from(n).map_err(|_| format!("{s:?} is not a pid"))
 }
@@ -84,12 +82,40 @@ pub(super) fn dump_len(s: &str, max: u64) -> Result<u64, String> {
 
 /// A float tolerance: finite and not negative.
 pub(super) fn tolerance(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(t) if t.is_finite() && t >= 0.0 => Ok(t),
+    match parse_float(s.trim()) {
+        Some(t) if t.is_finite() && t >= 0.0 => Ok(t),
         _ => Err(format!(
             "{s:?} is not a tolerance (a finite number, 0 or more)"
         )),
     }
+}
+
+/// Parses a size as bytes with an optional K/M/G suffix (`64K`, `1M`).
+pub(super) fn parse_size(s: &str) -> std::result::Result<usize, String> {
+    let t = s.trim();
+    let (digits, shift) = match t.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&t[..i], 10),
+        Some((i, 'm' | 'M')) => (&t[..i], 20),
+        Some((i, 'g' | 'G')) => (&t[..i], 30),
+        _ => (t, 0),
+    };
+    parse_u64(digits)
+        .ok()
+        .and_then(|n| usize::try_from(n).ok())
+        .and_then(|n| n.checked_mul(1 << shift))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{s:?} is not a size such as 4096, 64K or 1M"))
+}
+
+/// Parses a duration in seconds (`2`, `0.5`), more than 0 and at most a week.
+pub(super) fn parse_seconds(s: &str) -> std::result::Result<std::time::Duration, String> {
+    let secs = parse_float(s.trim()).ok_or_else(|| format!("{s:?} is not a number of seconds"))?;
+    if !(secs > 0.0 && secs <= 7.0 * 86400.0) {
+        return Err(format!(
+            "{s:?}: give more than 0 and at most 604800 seconds"
+        ));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 #[cfg(test)]

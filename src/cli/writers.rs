@@ -23,7 +23,7 @@ pub struct WritersArgs {
     #[arg(value_name = "EXPR")]
     pub expr: String,
     /// Sample this long (default: until Ctrl-C or the target exits)
-    #[arg(long, value_name = "S", value_parser = super::parse_seconds)]
+    #[arg(long, value_name = "S", value_parser = super::numbers::parse_seconds)]
     pub seconds: Option<Duration>,
     /// Trap reads as well as writes
     #[arg(long)]
