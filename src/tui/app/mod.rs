@@ -87,7 +87,7 @@ pub struct ProcessInfo {
 
 /// The poll schedule, and how the last tick went.
 #[derive(Clone, Debug)]
-pub struct PollState {
+pub struct Polling {
     pub interval: Duration,
     pub paused: bool,
     pub tick: u64,
@@ -108,7 +108,7 @@ struct Waiting {
 
 pub struct App {
     pub process: ProcessInfo,
-    pub poll: PollState,
+    pub poll: Polling,
     pub theme: Theme,
     pub keys: KeyMap,
     pub pane: Pane,
@@ -150,7 +150,7 @@ impl App {
                 spawned: options.spawned,
                 state: TargetState::Running,
             },
-            poll: PollState {
+            poll: Polling {
                 interval: options.interval,
                 paused: false,
                 tick: 0,
