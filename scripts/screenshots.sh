@@ -61,7 +61,7 @@ keys 2 ; wait_for 'Maps (' ; shot maps 2.5
 keys / ; text pvtui ; keys Enter ; shot maps-filter
 
 # The hex view at the player struct, then follow its pointer to the inventory.
-keys 3 g ; text 'pvtui::demo::PLAYER' ; keys Enter ; sleep 0.5
+keys 3 g ; text 'pvtui::demo::PLAYER' ; keys Enter ; wait_for 'pvtui rw-p +0x' ; sleep 0.3
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do keys l; done
 shot hex 0.8
 keys Enter ; shot hex-follow 0.8

@@ -2,7 +2,8 @@
 //! target: reads and writes are commands to the poller, answered by events.
 //!
 //! Each pane keeps its own state and update in its own module ([`watches`],
-//! [`maps`], [`hex`], [`log`], [`output`]; the search pane's state is
+//! [`maps`], [`hex`], [`log`], [`output`]; [`pane`] names them and their
+//! footer hints; the search pane's state is
 //! [`crate::tui::search`]). `App` holds them, routes each event to the pane
 //! it concerns, and carries what panes share: the poller's command channel,
 //! the input line and the status message. Screen geometry comes from
@@ -12,6 +13,7 @@ pub mod hex;
 pub mod log;
 pub mod maps;
 pub mod output;
+pub mod pane;
 pub mod watches;
 
 mod edits;
@@ -30,7 +32,7 @@ use crate::poller::{Command, PollerEvent, Snapshot, WatchId};
 use crate::process::Access;
 use crate::tui::event::Event;
 use crate::tui::input::{Input, Purpose};
-use crate::tui::keys::{Action, Hint, KeyMap};
+use crate::tui::keys::{Action, KeyMap};
 use crate::tui::layout::{self, HEX_COLS};
 use crate::tui::search::{SearchState, Searcher};
 use crate::tui::theme::Theme;
@@ -39,108 +41,11 @@ pub use hex::HexState;
 pub use log::{LogEntry, WriteLog, clock};
 pub use maps::MapsState;
 pub use output::OutputPane;
+pub use pane::Pane;
 pub use watches::{HISTORY, Sample, Trend, WatchRow, WatchesPane};
 
 /// How long a changed value stays highlighted.
 const HIGHLIGHT_FOR: Duration = Duration::from_millis(1500);
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pane {
-    Watches,
-    Maps,
-    Hex,
-    Search,
-    Log,
-    Output,
-}
-
-impl Pane {
-    pub const ALL: [Pane; 6] = [
-        Pane::Watches,
-        Pane::Maps,
-        Pane::Hex,
-        Pane::Search,
-        Pane::Log,
-        Pane::Output,
-    ];
-
-    /// The action that opens this pane.
-    pub fn action(self) -> Action {
-        match self {
-            Pane::Watches => Action::Watches,
-            Pane::Maps => Action::Maps,
-            Pane::Hex => Action::Hex,
-            Pane::Search => Action::Search,
-            Pane::Log => Action::Log,
-            Pane::Output => Action::Output,
-        }
-    }
-
-    /// The footer's hints in this pane, most used first.
-    pub fn hints(self) -> &'static [Hint] {
-        const fn h(actions: &'static [Action], label: &'static str) -> Hint {
-            Hint { actions, label }
-        }
-        const WATCHES: &[Hint] = &[
-            h(&[Action::Add], "add"),
-            h(&[Action::Edit, Action::Activate], "edit"),
-            h(&[Action::Freeze], "freeze"),
-            h(&[Action::Undo], "undo"),
-            h(&[Action::Delete], "delete"),
-            h(&[Action::Chart], "chart"),
-            h(&[Action::Trend], "delta/rate"),
-            h(&[Action::OpenHex], "hex"),
-            h(&[Action::Save], "save"),
-            h(&[Action::Pause], "pause"),
-            h(&[Action::Faster, Action::Slower], "interval"),
-        ];
-        const MAPS: &[Hint] = &[
-            h(&[Action::Filter], "filter"),
-            h(&[Action::Down, Action::Up], "move"),
-            h(&[Action::Activate], "open in hex"),
-            h(&[Action::NextPane], "next pane"),
-        ];
-        const HEX: &[Hint] = &[
-            h(&[Action::Goto], "go to"),
-            h(&[Action::Activate, Action::Follow], "follow pointer"),
-            h(&[Action::Back], "back"),
-            h(&[Action::Edit], "write bytes"),
-            h(
-                &[Action::Left, Action::Down, Action::Up, Action::Right],
-                "move",
-            ),
-        ];
-        const SEARCH: &[Hint] = &[
-            h(&[Action::Filter], "search"),
-            h(&[Action::Narrow], "narrow a scan"),
-            h(&[Action::Activate], "open in hex"),
-            h(&[Action::Add], "add as watch"),
-        ];
-        const LOG: &[Hint] = &[
-            h(&[Action::Export], "export"),
-            h(&[Action::Undo], "undo the last write"),
-        ];
-        match self {
-            Pane::Watches => WATCHES,
-            Pane::Maps => MAPS,
-            Pane::Hex => HEX,
-            Pane::Search => SEARCH,
-            Pane::Log => LOG,
-            Pane::Output => &[],
-        }
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Pane::Watches => "Watches",
-            Pane::Maps => "Maps",
-            Pane::Hex => "Hex",
-            Pane::Search => "Search",
-            Pane::Log => "Write log",
-            Pane::Output => "Output",
-        }
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TargetState {
@@ -182,7 +87,7 @@ pub struct ProcessInfo {
 
 /// The poll schedule, and how the last tick went.
 #[derive(Clone, Debug)]
-pub struct PollState {
+pub struct Polling {
     pub interval: Duration,
     pub paused: bool,
     pub tick: u64,
@@ -203,7 +108,7 @@ struct Waiting {
 
 pub struct App {
     pub process: ProcessInfo,
-    pub poll: PollState,
+    pub poll: Polling,
     pub theme: Theme,
     pub keys: KeyMap,
     pub pane: Pane,
@@ -245,7 +150,7 @@ impl App {
                 spawned: options.spawned,
                 state: TargetState::Running,
             },
-            poll: PollState {
+            poll: Polling {
                 interval: options.interval,
                 paused: false,
                 tick: 0,

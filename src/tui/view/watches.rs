@@ -144,7 +144,12 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
         return;
     }
     let trend = app.watches.trend;
-    let all: Vec<Cells> = app.watches.rows.iter().map(|w| cells(w, trend)).collect();
+    // Columns fit the rows on screen: a long list costs no more per frame
+    // than a screenful.
+    let rows_fit = usize::from(areas.table.height.saturating_sub(1));
+    let offset = scroll_offset(app.watches.selected, rows_fit);
+    let shown = app.watches.rows.iter().skip(offset).take(rows_fit);
+    let all: Vec<Cells> = shown.map(|w| cells(w, trend)).collect();
     let want = |header: &str, f: &dyn Fn(&Cells) -> &str| {
         all.iter()
             .map(|c| width_of(f(c)))
@@ -187,17 +192,14 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     let widths = column_widths(areas.table.width, &columns, SPACING, 0);
     let spark_width = usize::from(widths[widths.len() - 2]);
     let cell = |text: &str, i: usize| fit(text, usize::from(widths[i]));
-    let rows_fit = usize::from(areas.table.height.saturating_sub(1));
-    let offset = scroll_offset(app.watches.selected, rows_fit);
     let rows: Vec<Row> = app
         .watches
         .rows
         .iter()
-        .zip(&all)
         .enumerate()
         .skip(offset)
-        .take(rows_fit)
-        .map(|(i, (w, c))| {
+        .zip(&all)
+        .map(|((i, w), c)| {
             let value_style = if w.value.is_none() {
                 if unread(w).is_some() {
                     t.unread()
@@ -248,7 +250,10 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
         .column_spacing(SPACING)
         .header(Row::new(header).style(t.accent()));
     frame.render_widget(table, areas.table);
-    if let (Some(detail), Some(c)) = (areas.detail, all.get(app.watches.selected)) {
+    if let (Some(detail), Some(c)) = (
+        areas.detail,
+        all.get(app.watches.selected.saturating_sub(offset)),
+    ) {
         draw_detail(frame, detail, c, t);
     }
 }
