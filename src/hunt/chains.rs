@@ -142,23 +142,54 @@ impl ChainFile {
             name.to_string_lossy(),
             std::process::id()
         ));
-        let written = std::fs::File::create(&tmp).and_then(|mut f| {
-            f.write_all(text.as_bytes())?;
-            f.sync_all()
-        });
-        if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
+        // A new file (O_EXCL): a planted file or symlink at the temporary
+        // name is refused rather than followed and overwritten.
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .and_then(|mut f| {
+                f.write_all(text.as_bytes())?;
+                f.sync_all()
+            });
+        if let Err(e) = written {
+            // Only a file this call created is removed: never a planted one.
+            if e.kind() != std::io::ErrorKind::AlreadyExists {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            return Err(file_err(path, e));
+        }
+        if let Err(e) = std::fs::rename(&tmp, path) {
             let _ = std::fs::remove_file(&tmp);
             return Err(file_err(path, e));
         }
         Ok(())
     }
 
+    /// Reads a chain file: only a regular file, and only up to
+    /// [`MAX_FILE`] bytes (a device such as /dev/zero claims a length of 0).
     pub fn load(path: &Path) -> Result<ChainFile> {
-        let meta = std::fs::metadata(path).map_err(|e| file_err(path, e))?;
-        if meta.len() > MAX_FILE {
+        use std::io::Read as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        // Non-blocking, so opening a FIFO returns at once and is then refused.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
+            .map_err(|e| file_err(path, e))?;
+        let meta = file.metadata().map_err(|e| file_err(path, e))?;
+        if !meta.is_file() {
+            return Err(file_err(path, "is not a regular file"));
+        }
+        let mut bytes = Vec::new();
+        file.take(MAX_FILE + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| file_err(path, e))?;
+        if bytes.len() as u64 > MAX_FILE {
             return Err(file_err(path, format!("larger than {MAX_FILE} bytes")));
         }
-        let text = std::fs::read_to_string(path).map_err(|e| file_err(path, e))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| file_err(path, "not a pointer chain file (not UTF-8 text)"))?;
         ChainFile::parse(&text).map_err(|why| file_err(path, why))
     }
 
@@ -316,6 +347,41 @@ mod tests {
             "{err}"
         );
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn chain_file_save_refuses_a_planted_temporary_symlink() {
+        let dir = std::env::temp_dir().join(format!("pvtui-chains-link-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let victim = dir.join("victim");
+        std::fs::write(&victim, "keep me").expect("victim");
+        let path = dir.join("chains.ptr");
+        let planted = dir.join(format!(".chains.ptr.tmp{}", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &planted).expect("symlink");
+        let file = ChainFile {
+            version: VERSION,
+            target: "score".into(),
+            ty: "u32".into(),
+            depth: 3,
+            max_offset: 4096,
+            chains: vec![chain()],
+        };
+        assert!(
+            file.save(&path).is_err(),
+            "a planted temporary name is refused"
+        );
+        assert_eq!(std::fs::read_to_string(&victim).expect("read"), "keep me");
+        assert!(std::fs::symlink_metadata(&planted).is_ok(), "left as found");
+        assert!(!path.exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn chain_file_load_refuses_devices_and_directories() {
+        for path in ["/dev/zero", "/dev/null", "/"] {
+            let err = ChainFile::load(Path::new(path)).expect_err(path);
+            assert!(err.to_string().contains("not a regular file"), "{err}");
+        }
     }
 
     #[test]
