@@ -17,13 +17,10 @@ use crate::hunt::printable;
 use crate::hunt::stop::StopSignals;
 use crate::hunt::target_expr::{Place, place_of};
 
-/// The longest interval accepted: a hold that rarely rewrites is no hold.
-const MAX_INTERVAL_MS: u64 = 60_000;
-
 #[derive(Debug, Args)]
 pub struct FreezeArgs {
     /// The process to write into
-    #[arg(long)]
+    #[arg(long, value_parser = super::numbers::pid)]
     pub pid: i32,
     /// Where, as a watch expression with its type (`score:u32`, `*(*p+8)+0x1c:i32`);
     /// its pointers are followed once, at the start, and that address is held
@@ -33,7 +30,7 @@ pub struct FreezeArgs {
     #[arg(value_name = "VALUE", allow_hyphen_values = true)]
     pub value: String,
     /// Time between rewrites, 1 to 60000 ms
-    #[arg(long, value_name = "MS", default_value_t = 10)]
+    #[arg(long, value_name = "MS", default_value_t = 10, value_parser = super::numbers::hold_interval_ms)]
     pub interval: u64,
     /// Hold this long (default: until Ctrl-C or the target exits)
     #[arg(long, value_name = "S", value_parser = super::parse_seconds)]
@@ -62,12 +59,6 @@ enum End {
 }
 
 pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
-    if args.interval == 0 || args.interval > MAX_INTERVAL_MS {
-        return Err(Error::Usage(format!(
-            "--interval {}: give 1 to {MAX_INTERVAL_MS} ms",
-            args.interval
-        )));
-    }
     let stop = StopSignals::install()?;
     let mut attached = Attached::open(args.pid, Duration::from_secs(1))?;
     let place = place_of(

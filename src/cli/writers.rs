@@ -17,7 +17,7 @@ use crate::hunt::writers::{Access, NoLines, Writers, breakpoint, place_of_ip};
 #[derive(Debug, Args)]
 pub struct WritersArgs {
     /// The process to watch
-    #[arg(long)]
+    #[arg(long, value_parser = super::numbers::pid)]
     pub pid: i32,
     /// The place, as a watch expression; its type gives the length (`score:u32`, `*(*p+8)+0x1c:u32`)
     #[arg(value_name = "EXPR")]
