@@ -130,10 +130,17 @@ impl Writers {
     }
 
     /// Opens breakpoints on threads started since the last look; returns how
-    /// many were added. Threads that ended keep their samples.
+    /// many were added. Threads that ended keep their samples, but their
+    /// events are closed: a target that keeps starting threads would
+    /// otherwise use up our descriptors and locked ring-buffer memory.
     pub fn rescan(&mut self) -> Result<usize> {
+        let live: BTreeSet<i32> = self.threads()?.into_iter().collect();
+        if self.events.keys().any(|tid| !live.contains(tid)) {
+            self.drain();
+            self.events.retain(|tid, _| live.contains(tid));
+        }
         let mut added = 0;
-        for tid in self.threads()? {
+        for &tid in &live {
             if !self.events.contains_key(&tid) && !self.refused.contains_key(&tid) {
                 let before = self.events.len();
                 let _ = self.add_thread(tid);
