@@ -543,3 +543,39 @@ fn pointers_that_find_nothing_leave_the_save_file_as_it_was() {
     assert_eq!(std::fs::read(&file).expect("still there"), saved);
     let _ = std::fs::remove_file(&file);
 }
+
+#[test]
+fn pointers_and_shared_escape_invisible_characters_in_module_names() {
+    if skip_unless_root(
+        "pointers_and_shared_escape_invisible_characters_in_module_names",
+        "attaching to a fixture",
+    ) {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("pvtui-rlo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    // A right-to-left override makes a terminal show the rest of a line reversed.
+    let exe = dir.join("g\u{202e}ame");
+    let copied = Command::new("cp")
+        .arg(fixture("game", "", &[]))
+        .arg(&exe)
+        .status()
+        .expect("cp");
+    assert!(copied.success());
+    let game = Fixture::spawn(&exe, &[]);
+    let pid = game.pid.to_string();
+    let score = format!("{:#x}:u32", game.addr("score"));
+    let (ok, lines, stderr) = pvtui(&["pointers", "--pid", &pid, &score]);
+    assert!(ok, "{stderr}");
+    let (ok, shared, stderr) = pvtui(&["shared", "--pid", &pid, "--every-object"]);
+    assert!(ok, "{stderr}");
+    for (what, text) in [
+        ("pointers", lines.join("\n")),
+        ("shared", shared.join("\n")),
+    ] {
+        assert!(!text.contains('\u{202e}'), "{what}: {text}");
+        assert!(text.contains("g\\u{202e}ame"), "{what}: {text}");
+    }
+    drop(game);
+    let _ = std::fs::remove_dir_all(&dir);
+}
