@@ -77,6 +77,7 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
     let deadline = args.seconds.map(|s| start + s);
     let mut tally = Tally::default();
     let mut next = start;
+    let mut landed = false;
     let end = loop {
         if let Some(end) = wait(&attached, &stop, next, deadline)? {
             break end;
@@ -97,7 +98,9 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
         tally.rewrites += 1;
         match attached.worker.write(&attached.maps, place.addr, &bytes) {
             Ok(report) if report.written == bytes.len() => {
-                tally.restored += u64::from(report.before != bytes);
+                // The first landed write sets the value: only later ones restore it.
+                tally.restored += u64::from(landed && report.before != bytes);
+                landed = true;
                 tally.contested += u64::from(report.after != bytes);
             }
             Ok(report) => {

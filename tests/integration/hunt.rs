@@ -579,3 +579,34 @@ fn pointers_and_shared_escape_invisible_characters_in_module_names() {
     drop(game);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn freeze_does_not_count_its_first_write_as_the_target_changing_the_value() {
+    if skip_unless_root(
+        "freeze_does_not_count_its_first_write_as_the_target_changing_the_value",
+        "attaching to a fixture",
+    ) {
+        return;
+    }
+    let game = game(&[]);
+    let pid = game.pid.to_string();
+    // Nobody else writes the score (auto is off): the hold sets it once and
+    // then finds it as it left it every time.
+    let score = format!("{:#x}:u32", game.addr("score"));
+    let (ok, lines, stderr) = pvtui(&[
+        "freeze",
+        "--json",
+        "--seconds",
+        "0.3",
+        "--interval",
+        "20",
+        "--pid",
+        &pid,
+        &score,
+        "4242",
+    ]);
+    assert!(ok, "{stderr}");
+    let done = json_lines(&lines).pop().expect("summary");
+    assert!(done["rewrites"].as_u64().unwrap_or(0) >= 2, "{done}");
+    assert_eq!(done["restored"].as_u64(), Some(0), "{done}");
+}
