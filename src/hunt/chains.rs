@@ -44,10 +44,11 @@ impl SavedChain {
                 let bare = name
                     .split_once('!')
                     .map_or(name.clone(), |(_, s)| s.to_string());
-                // Only a name the expression syntax reads back unquoted.
-                let plain = crate::expr::parse_watch(&bare)
-                    .is_ok_and(|w| matches!(w.expr, crate::expr::Expr::Symbol(_)));
-                if plain { (Some(bare), off) } else { (None, 0) }
+                if plain_symbol(&bare) {
+                    (Some(bare), off)
+                } else {
+                    (None, 0)
+                }
             }
             None => (None, 0),
         };
@@ -94,6 +95,11 @@ impl SavedChain {
             .find(|r| r.is_file() && r.name() == self.module)?;
         first.start.checked_add(self.module_offset)
     }
+}
+
+/// Only a name the expression syntax reads back unquoted, as one symbol.
+fn plain_symbol(name: &str) -> bool {
+    crate::expr::parse_watch(name).is_ok_and(|w| matches!(w.expr, crate::expr::Expr::Symbol(_)))
 }
 
 /// The target the chains were found for, as the file records it.
@@ -219,6 +225,26 @@ impl ChainFile {
             return Err("checksum mismatch: the file is damaged or was edited".into());
         }
         let file: ChainFile = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        // The printed expressions are built from these fields: an edited file
+        // must not make them name another place than the chain reaches.
+        if file.ty.parse::<crate::expr::Type>().is_err() {
+            return Err(format!(
+                "the chains' type {:?} is not a type pvtui reads",
+                crate::hunt::printable(&file.ty)
+            ));
+        }
+        if let Some(bad) = file.chains.iter().find(|c| {
+            c.symbol.as_deref().is_some_and(|s| !plain_symbol(s))
+                || c.symbol_offset > c.module_offset
+        }) {
+            return Err(format!(
+                "a chain from {} names its base as {:?}+{:#x}, which is not a plain symbol \
+                 inside the module",
+                crate::hunt::printable(&bad.module),
+                crate::hunt::printable(bad.symbol.as_deref().unwrap_or("")),
+                bad.symbol_offset
+            ));
+        }
         if let Some(bad) = file
             .chains
             .iter()
@@ -374,6 +400,50 @@ mod tests {
         assert!(std::fs::symlink_metadata(&planted).is_ok(), "left as found");
         assert!(!path.exists());
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn chain_file_with_an_edited_symbol_or_type_is_refused() {
+        let sealed = |file: &ChainFile| {
+            let body = serde_json::to_string(file).expect("json");
+            format!(
+                "{MAGIC} {VERSION} {:016x}\n{body}\n",
+                checksum(body.as_bytes())
+            )
+        };
+        let good = ChainFile {
+            version: VERSION,
+            target: "score".into(),
+            ty: "u32".into(),
+            depth: 3,
+            max_offset: 4096,
+            chains: vec![SavedChain {
+                symbol_offset: 0x10,
+                ..chain()
+            }],
+        };
+        assert!(ChainFile::parse(&sealed(&good)).is_ok());
+        let escape = ChainFile {
+            chains: vec![SavedChain {
+                symbol: Some("x\u{1b}[2J".into()),
+                ..chain()
+            }],
+            ..good.clone()
+        };
+        let past = ChainFile {
+            chains: vec![SavedChain {
+                symbol_offset: u64::MAX,
+                ..chain()
+            }],
+            ..good.clone()
+        };
+        let ty = ChainFile {
+            ty: "u64\u{1b}[2J".into(),
+            ..good.clone()
+        };
+        for bad in [escape, past, ty] {
+            assert!(ChainFile::parse(&sealed(&bad)).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -610,3 +610,42 @@ fn freeze_does_not_count_its_first_write_as_the_target_changing_the_value() {
     assert!(done["rewrites"].as_u64().unwrap_or(0) >= 2, "{done}");
     assert_eq!(done["restored"].as_u64(), Some(0), "{done}");
 }
+
+/// FNV-1a, the chain file's checksum: resealing an edited file.
+fn reseal_chains(text: &str) -> String {
+    let (_, body) = text.split_once('\n').expect("header line");
+    let body = body.strip_suffix('\n').unwrap_or(body);
+    let sum = body.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    format!("pvtui-pointers 1 {sum:016x}\n{body}\n")
+}
+
+#[test]
+fn pointers_refuses_a_resealed_chain_file_with_an_edited_type() {
+    if skip_unless_root(
+        "pointers_refuses_a_resealed_chain_file_with_an_edited_type",
+        "attaching to a fixture",
+    ) {
+        return;
+    }
+    let game = game(&[]);
+    let pid = game.pid.to_string();
+    let file = std::env::temp_dir().join(format!("pvtui-edited-{}.ptr", game.pid));
+    let path = file.to_str().expect("utf-8");
+    let score = format!("{:#x}:u32", game.addr("score"));
+    let (ok, _, stderr) = pvtui(&["pointers", "--pid", &pid, "--save", path, &score]);
+    assert!(ok, "{stderr}");
+    let text = std::fs::read_to_string(&file).expect("saved");
+    assert!(text.contains("\"ty\": \"u32\""), "{text}");
+    // The type is printed in every chain's expression; an edited one must
+    // not reach the terminal as an escape or name a type pvtui cannot read.
+    let edited = reseal_chains(&text.replace("\"ty\": \"u32\"", "\"ty\": \"u32\\u001b[2J\""));
+    std::fs::write(&file, edited).expect("edit");
+    let (ok, lines, stderr) = pvtui(&["pointers", "--pid", &pid, "--from", path]);
+    assert!(!ok, "{lines:?}");
+    assert!(lines.is_empty(), "{lines:?}");
+    assert!(stderr.contains("is not a type"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+    let _ = std::fs::remove_file(&file);
+}
