@@ -19,19 +19,21 @@ pub fn place_of(
     maps: &Maps,
     symbols: &SymbolTable,
 ) -> Result<Place> {
-    let watch = parse_watch(text).map_err(|e| Error::Usage(format!("{text}:\n{e}")))?;
+    // A long expression is named shortly: its parse error shows where it failed.
+    let name = crate::text::shortened(text, 60);
+    let watch = parse_watch(text).map_err(|e| Error::Usage(format!("{name}:\n{e}")))?;
     let mut set = WatchSet::new();
     set.add(watch);
     let reading = set
         .poll(worker, maps, symbols, ReadMode::Force)?
         .into_iter()
         .next()
-        .ok_or_else(|| Error::Usage(format!("{text}: nothing to read")))?;
+        .ok_or_else(|| Error::Usage(format!("{name}: nothing to read")))?;
     match reading.address {
         Some(addr) => Ok(Place {
             addr,
             ty: reading.ty,
         }),
-        None => Err(Error::Usage(format!("{text}: {}", reading.status))),
+        None => Err(Error::Usage(format!("{name}: {}", reading.status))),
     }
 }
