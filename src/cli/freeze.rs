@@ -56,6 +56,8 @@ enum End {
     Signal,
     Time,
     Exited,
+    /// A rewrite stalled: the place is not retried.
+    Stalled,
 }
 
 pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
@@ -109,6 +111,13 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
                 report_failure(args, start, &tally, &why)?;
             }
             Err(e) if e.is_exit() || !attached.target.is_alive() => break End::Exited,
+            // A stalled write may still land when the page is served: another
+            // one every tick would pile up pending writes (and their threads).
+            Err(e @ Error::Stalled { .. }) => {
+                tally.failed += 1;
+                report_failure(args, start, &tally, &e.to_string())?;
+                break End::Stalled;
+            }
             Err(e) => {
                 tally.failed += 1;
                 report_failure(args, start, &tally, &e.to_string())?;
@@ -122,6 +131,7 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
         End::Signal => "stopped",
         End::Time => "time is up",
         End::Exited => "the target exited",
+        End::Stalled => "a rewrite stalled, so the place is not written again",
     };
     let seconds = start.elapsed().as_secs_f64();
     if args.json {

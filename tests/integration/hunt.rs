@@ -649,3 +649,44 @@ fn pointers_refuses_a_resealed_chain_file_with_an_edited_type() {
     assert!(!stderr.contains('\u{1b}'), "{stderr}");
     let _ = std::fs::remove_file(&file);
 }
+
+#[test]
+fn freeze_on_a_page_that_stalls_writes_ends_instead_of_piling_up_writes() {
+    if skip_unless_root(
+        "freeze_on_a_page_that_stalls_writes_ends_instead_of_piling_up_writes",
+        "a userfaultfd region in a fixture needs root here",
+    ) {
+        return;
+    }
+    let target = Fixture::spawn(&fixture("target", "", &[]), &[]);
+    if target.var("uffd").starts_with("unavailable") {
+        eprintln!("skipped: the fixture could not create a userfaultfd region");
+        return;
+    }
+    let place = format!("{:#x}:u64", target.addr("uffd"));
+    let pid = target.pid.to_string();
+    // Nobody serves the page's faults: each write waits on it. Before the
+    // fix every tick issued another one, left pending to land later.
+    let (ok, lines, stderr) = pvtui(&[
+        "freeze",
+        "--json",
+        "--seconds",
+        "30",
+        "--interval",
+        "10",
+        "--pid",
+        &pid,
+        &place,
+        "5",
+    ]);
+    assert!(!ok, "{lines:?} {stderr}");
+    let events = json_lines(&lines);
+    let done = events.last().expect("summary");
+    assert_eq!(done["event"], "done", "{events:?}");
+    assert_eq!(done["rewrites"].as_u64(), Some(1), "{done}");
+    assert_eq!(done["failed"].as_u64(), Some(1), "{done}");
+    assert!(
+        done["why"].as_str().is_some_and(|w| w.contains("stalled")),
+        "{done}"
+    );
+}
