@@ -162,6 +162,7 @@ fn report(
             "total": total,
             "lost": writers.lost(),
             "refused": refused,
+            "refused_total": writers.refused_total(),
             "target_exited": exited,
             "ip_after_access": true,
         }));
@@ -200,6 +201,12 @@ fn report(
     }
     for (tid, why) in writers.refused() {
         println!("thread {tid} not watched: {why}");
+    }
+    let ended = writers
+        .refused_total()
+        .saturating_sub(writers.refused().len() as u64);
+    if ended > 0 {
+        println!("{ended} more threads that have ended were not watched");
     }
     Ok(())
 }

@@ -690,3 +690,52 @@ fn freeze_on_a_page_that_stalls_writes_ends_instead_of_piling_up_writes() {
         "{done}"
     );
 }
+
+#[test]
+fn writers_lists_only_live_threads_as_refused_under_churn() {
+    if skip_unless_root(
+        "writers_lists_only_live_threads_as_refused_under_churn",
+        "perf breakpoints on another process need root or CAP_PERFMON",
+    ) {
+        return;
+    }
+    // Threads of 50 ms: about fifty live at a time, hundreds seen per run.
+    let churn = Fixture::spawn(&fixture("churn", "", &[]), &["50"]);
+    let place = format!("{:#x}:u64", churn.addr("value"));
+    let pid = churn.pid.to_string();
+    // Five runs at once want five breakpoints per thread; x86 has four, so
+    // some run is refused on most new threads, which end within milliseconds.
+    let runs: Vec<_> = (0..5)
+        .map(|_| {
+            Command::new(pvtui_bin())
+                .args(["writers", "--pid", &pid, "--seconds", "3", "--json", &place])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("run pvtui writers")
+        })
+        .collect();
+    let mut total = 0;
+    for run in runs {
+        let out = run.wait_with_output().expect("pvtui writers");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if stderr.contains("no hardware breakpoints on this machine") {
+            eprintln!("skipped: no breakpoint PMU here: {stderr}");
+            return;
+        }
+        if !out.status.success() {
+            // Refused on every thread it looked at: a clear JSON error, not a report.
+            assert!(stdout.contains("breakpoint"), "{stdout}{stderr}");
+            continue;
+        }
+        let report: Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+        let listed = report["refused"].as_array().map_or(0, Vec::len) as u64;
+        let refused = report["refused_total"].as_u64().expect("refused_total");
+        assert!(listed <= refused, "{report}");
+        // About fifty threads live at a time; many more end during the run.
+        assert!(listed < 100, "{listed} of {refused} refused threads listed");
+        total += refused;
+    }
+    eprintln!("{total} threads refused over the five runs");
+}
