@@ -134,6 +134,14 @@ impl ChainFile {
     /// Writes the file through a temporary file renamed into place, so a
     /// reader never sees half a file.
     pub fn save(&self, path: &Path) -> Result<()> {
+        // Renaming over a device or FIFO would replace it (as root, even
+        // /dev/null): only a regular file, or a new name, is written.
+        if let Ok(meta) = std::fs::symlink_metadata(path)
+            && !meta.file_type().is_file()
+            && !meta.file_type().is_symlink()
+        {
+            return Err(file_err(path, "is not a regular file: not replaced"));
+        }
         let body = serde_json::to_string_pretty(self).map_err(|e| file_err(path, e))?;
         let text = format!(
             "{MAGIC} {VERSION} {:016x}\n{body}\n",
@@ -444,6 +452,25 @@ mod tests {
         for bad in [escape, past, ty] {
             assert!(ChainFile::parse(&sealed(&bad)).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn chain_file_save_never_replaces_a_device_or_directory() {
+        let file = ChainFile {
+            version: VERSION,
+            target: "score".into(),
+            ty: "u32".into(),
+            depth: 3,
+            max_offset: 4096,
+            chains: vec![chain()],
+        };
+        let dir = std::env::temp_dir();
+        for path in [Path::new("/dev/null"), dir.as_path()] {
+            let err = file.save(path).expect_err("refused");
+            assert!(err.to_string().contains("not replaced"), "{err}");
+        }
+        let meta = std::fs::metadata("/dev/null").expect("/dev/null");
+        assert!(!meta.file_type().is_file(), "/dev/null is still a device");
     }
 
     #[test]

@@ -739,3 +739,32 @@ fn writers_lists_only_live_threads_as_refused_under_churn() {
     }
     eprintln!("{total} threads refused over the five runs");
 }
+
+#[test]
+fn pointers_save_never_replaces_a_device_node() {
+    if skip_unless_root(
+        "pointers_save_never_replaces_a_device_node",
+        "mknod and attaching to a fixture need root",
+    ) {
+        return;
+    }
+    let game = game(&[]);
+    let pid = game.pid.to_string();
+    let node = std::env::temp_dir().join(format!("pvtui-null-{}", game.pid));
+    let _ = std::fs::remove_file(&node);
+    // A copy of /dev/null: `--save /dev/null` must not replace the real one.
+    let made = Command::new("mknod")
+        .arg(&node)
+        .args(["c", "1", "3"])
+        .status()
+        .expect("mknod");
+    assert!(made.success());
+    let score = format!("{:#x}:u32", game.addr("score"));
+    let path = node.to_str().expect("utf-8");
+    let (ok, _, stderr) = pvtui(&["pointers", "--pid", &pid, "--save", path, &score]);
+    assert!(!ok, "{stderr}");
+    assert!(stderr.contains("not replaced"), "{stderr}");
+    let meta = std::fs::symlink_metadata(&node).expect("node");
+    assert!(!meta.file_type().is_file(), "the device node became a file");
+    let _ = std::fs::remove_file(&node);
+}
