@@ -46,6 +46,24 @@ pub fn json_line(line: String) -> String {
     out
 }
 
+/// `text` as a message names it: up to `shown` characters, then how long
+/// it was, so a 100,000-character argument is not echoed whole.
+///
+/// ```
+/// assert_eq!(pvtui::text::shortened("abcdef", 3), "abc... (6 characters)");
+/// assert_eq!(pvtui::text::shortened("abc", 3), "abc");
+/// ```
+pub fn shortened(text: &str, shown: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(shown) {
+        None => Cow::Borrowed(text),
+        Some((cut, _)) => Cow::Owned(format!(
+            "{}... ({} characters)",
+            &text[..cut],
+            text.chars().count()
+        )),
+    }
+}
+
 fn escape_with(text: &str, message: bool) -> Cow<'_, str> {
     let plain = |c: char| c == '"' || c == '\'' || (message && (c == '\n' || c == '\\'));
     if text

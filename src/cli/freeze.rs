@@ -17,13 +17,10 @@ use crate::hunt::stop::StopSignals;
 use crate::hunt::target_expr::{Place, place_of};
 use crate::session::Session;
 
-/// The longest interval accepted: a hold that rarely rewrites is no hold.
-const MAX_INTERVAL_MS: u64 = 60_000;
-
 #[derive(Debug, Args)]
 pub struct FreezeArgs {
     /// The process to write into
-    #[arg(long)]
+    #[arg(long, value_parser = super::numbers::pid)]
     pub pid: i32,
     /// Where, as a watch expression with its type (`score:u32`, `*(*p+8)+0x1c:i32`);
     /// its pointers are followed once, at the start, and that address is held
@@ -33,7 +30,7 @@ pub struct FreezeArgs {
     #[arg(value_name = "VALUE", allow_hyphen_values = true)]
     pub value: String,
     /// Time between rewrites, 1 to 60000 ms
-    #[arg(long, value_name = "MS", default_value_t = 10)]
+    #[arg(long, value_name = "MS", default_value_t = 10, value_parser = super::numbers::hold_interval_ms)]
     pub interval: u64,
     /// Hold this long (default: until Ctrl-C or the target exits)
     #[arg(long, value_name = "S", value_parser = super::numbers::parse_seconds)]
@@ -59,15 +56,11 @@ enum End {
     Signal,
     Time,
     Exited,
+    /// A rewrite stalled: the place is not retried.
+    Stalled,
 }
 
 pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
-    if args.interval == 0 || args.interval > MAX_INTERVAL_MS {
-        return Err(Error::Usage(format!(
-            "--interval {}: give 1 to {MAX_INTERVAL_MS} ms",
-            args.interval
-        )));
-    }
     let stop = StopSignals::install()?;
     let mut session = Session::attach(args.pid, Duration::from_secs(1))?;
     let place = place_of(&args.expr, &mut session)?;
@@ -81,6 +74,7 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
     let deadline = args.seconds.map(|s| start + s);
     let mut tally = Tally::default();
     let mut next = start;
+    let mut landed = false;
     let end = loop {
         if let Some(end) = wait(&session, &stop, next, deadline)? {
             break end;
@@ -101,7 +95,9 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
         tally.rewrites += 1;
         match session.write_cached(place.addr, &bytes) {
             Ok(report) if report.written == bytes.len() => {
-                tally.restored += u64::from(report.before != bytes);
+                // The first landed write sets the value: only later ones restore it.
+                tally.restored += u64::from(landed && report.before != bytes);
+                landed = true;
                 tally.contested += u64::from(report.after != bytes);
             }
             Ok(report) => {
@@ -110,6 +106,13 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
                 report_failure(args, start, &tally, &why)?;
             }
             Err(e) if e.is_exit() || !session.is_alive() => break End::Exited,
+            // A stalled write may still land when the page is served: another
+            // one every tick would pile up pending writes (and their threads).
+            Err(e @ Error::Stalled { .. }) => {
+                tally.failed += 1;
+                report_failure(args, start, &tally, &e.to_string())?;
+                break End::Stalled;
+            }
             Err(e) => {
                 tally.failed += 1;
                 report_failure(args, start, &tally, &e.to_string())?;
@@ -123,6 +126,7 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
         End::Signal => "stopped",
         End::Time => "time is up",
         End::Exited => "the target exited",
+        End::Stalled => "a rewrite stalled, so the place is not written again",
     };
     let seconds = start.elapsed().as_secs_f64();
     if args.json {

@@ -80,6 +80,34 @@ pub(super) fn dump_len(s: &str, max: u64) -> Result<u64, String> {
     within(s, parse_u64(s)?, 1..=max, "a dump length")
 }
 
+/// Time between a hold's rewrites: 1 ms to a minute (a hold that rarely
+/// rewrites is no hold).
+pub(super) fn hold_interval_ms(s: &str) -> Result<u64, String> {
+    within(s, parse_u64(s)?, 1..=60_000, "a hold interval in ms")
+}
+
+/// Pointers followed from a static place: 1 to the search's own limit.
+pub(super) fn pointer_depth(s: &str) -> Result<usize, String> {
+    let n = usize::try_from(parse_u64(s)?).map_err(|_| format!("{s:?} is too large"))?;
+    within(
+        s,
+        n,
+        1..=crate::hunt::pointers::MAX_DEPTH,
+        "a pointer depth",
+    )
+}
+
+/// Offset added after a pointer (a struct's size): up to 1 MiB.
+pub(super) fn pointer_offset(s: &str) -> Result<u64, String> {
+    within(s, parse_u64(s)?, 0..=1 << 20, "an offset after a pointer")
+}
+
+/// Chains a pointer search reports: 1 to a million.
+pub(super) fn chain_limit(s: &str) -> Result<usize, String> {
+    let n = usize::try_from(parse_u64(s)?).map_err(|_| format!("{s:?} is too large"))?;
+    within(s, n, 1..=1_000_000, "a chain limit")
+}
+
 /// A float tolerance: finite and not negative.
 pub(super) fn tolerance(s: &str) -> Result<f64, String> {
     match parse_float(s.trim()) {
@@ -138,6 +166,10 @@ mod tests {
             ("places", |s| max_places(s).map(|n| n as u64)),
             ("dump", |s| dump_len(s, 64 << 20)),
             ("tolerance", |s| tolerance(s).map(|t| t as u64)),
+            ("hold", hold_interval_ms),
+            ("depth", |s| pointer_depth(s).map(|n| n as u64)),
+            ("offset", pointer_offset),
+            ("chains", |s| chain_limit(s).map(|n| n as u64)),
         ]
     }
 
@@ -168,6 +200,14 @@ mod tests {
         assert_eq!(lanes("0"), Ok(0));
         assert_eq!(pid("1"), Ok(1));
         assert_eq!(interval_ms("0x10"), Ok(16));
+        for bad in ["0", "60001", "18446744073709551616"] {
+            assert!(hold_interval_ms(bad).is_err(), "hold interval {bad}");
+        }
+        for bad in ["0", "9", "18446744073709551615"] {
+            assert!(pointer_depth(bad).is_err(), "depth {bad}");
+        }
+        assert!(pointer_offset("0x100001").is_err() && pointer_offset("0") == Ok(0));
+        assert!(chain_limit("0").is_err() && chain_limit("18446744073709551615").is_err());
     }
 
     /// Every numeric option of every command, as `(command words, option)`.
@@ -193,6 +233,16 @@ mod tests {
         (&["scan", "--pid", "1", "-t", "u32", "1"], "--chunk"),
         (&[], "--pid"),
         (&["--pid", "1"], "--interval"),
+        (&["writers", "0x10:u32"], "--pid"),
+        (&["writers", "--pid", "1", "0x10:u32"], "--seconds"),
+        (&["freeze", "0x10:u32", "1"], "--pid"),
+        (&["freeze", "--pid", "1", "0x10:u32", "1"], "--interval"),
+        (&["freeze", "--pid", "1", "0x10:u32", "1"], "--seconds"),
+        (&["pointers", "0x10:u32"], "--pid"),
+        (&["pointers", "--pid", "1", "0x10:u32"], "--depth"),
+        (&["pointers", "--pid", "1", "0x10:u32"], "--max-offset"),
+        (&["pointers", "--pid", "1", "0x10:u32"], "--limit"),
+        (&["shared"], "--pid"),
     ];
 
     #[test]
@@ -235,6 +285,9 @@ mod tests {
                 if let Ok(n) = parser(&s) {
                     prop_assert!(name != "lanes" || n <= 64, "{name} {s:?} -> {n}");
                     prop_assert!(name != "chunk" || n <= 64 << 20, "{name} {s:?} -> {n}");
+                    prop_assert!(name != "depth" || (1..=8).contains(&n), "{name} {s:?} -> {n}");
+                    prop_assert!(name != "chains" || (1..=1_000_000).contains(&n), "{name} {s:?} -> {n}");
+                    prop_assert!(name != "hold" || (1..=60_000).contains(&n), "{name} {s:?} -> {n}");
                 }
             }
         }

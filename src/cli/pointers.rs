@@ -12,33 +12,30 @@ use serde_json::json;
 use crate::cli::print_json;
 use crate::error::{Error, Result};
 use crate::hunt::chains::{ChainFile, SavedChain, resolve_all};
-use crate::hunt::pointers::{Bounds, MAX_DEPTH, PointerMap, ScanPlan, find_chains, static_areas};
+use crate::hunt::pointers::{Bounds, PointerMap, ScanPlan, find_chains, static_areas};
 use crate::hunt::printable;
 use crate::hunt::target_expr::place_of;
 use crate::process::ReadMode;
 use crate::search::ProcessSource;
 use crate::session::Session;
 
-/// The largest offset allowed after a pointer.
-const MAX_OFFSET: u64 = 1 << 20;
-
 #[derive(Debug, Args)]
 pub struct PointersArgs {
     /// The process to scan
-    #[arg(long)]
+    #[arg(long, value_parser = super::numbers::pid)]
     pub pid: i32,
     /// The address to reach, as a watch expression (`0x55d0c0ffe0:u32`, `*(*p+8)+0x1c:u32`);
     /// with --from, keep only the chains that reach it
     #[arg(value_name = "ADDR|EXPR")]
     pub target: Option<String>,
     /// Most pointers followed from a static place
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = super::numbers::pointer_depth)]
     pub depth: usize,
     /// Largest offset added after each pointer (a struct's size)
-    #[arg(long, value_name = "N", value_parser = super::parse_u64, default_value = "4096")]
+    #[arg(long, value_name = "N", value_parser = super::numbers::pointer_offset, default_value = "4096")]
     pub max_offset: u64,
     /// Most chains reported
-    #[arg(long, value_name = "N", default_value_t = 100)]
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = super::numbers::chain_limit)]
     pub limit: usize,
     /// Save the chains (by module and offset) to this file
     #[arg(long, value_name = "F")]
@@ -52,21 +49,6 @@ pub struct PointersArgs {
 }
 
 pub fn run(args: &PointersArgs) -> Result<ExitCode> {
-    if args.depth == 0 || args.depth > MAX_DEPTH {
-        return Err(Error::Usage(format!(
-            "--depth {}: give 1 to {MAX_DEPTH}",
-            args.depth
-        )));
-    }
-    if args.max_offset > MAX_OFFSET {
-        return Err(Error::Usage(format!(
-            "--max-offset {:#x}: at most {MAX_OFFSET:#x}",
-            args.max_offset
-        )));
-    }
-    if args.limit == 0 {
-        return Err(Error::Usage("--limit 0 would report nothing".into()));
-    }
     let mut session = Session::attach(args.pid, Duration::from_secs(1))?;
     match &args.from {
         Some(path) => recheck(args, &mut session, path),
@@ -154,6 +136,14 @@ fn save(
     ty: &str,
     chains: Vec<SavedChain>,
 ) -> Result<()> {
+    if chains.is_empty() {
+        // The command fails: an earlier file there (perhaps the one re-checked) stays.
+        eprintln!(
+            "no chains: {} not written",
+            printable(&path.display().to_string())
+        );
+        return Ok(());
+    }
     let file = ChainFile {
         version: 1,
         target: target.to_string(),
@@ -163,7 +153,11 @@ fn save(
         chains,
     };
     file.save(path)?;
-    eprintln!("saved {} chains to {}", file.chains.len(), path.display());
+    eprintln!(
+        "saved {} chains to {}",
+        file.chains.len(),
+        printable(&path.display().to_string())
+    );
     Ok(())
 }
 

@@ -14,7 +14,7 @@ use crate::units::human_bytes;
 #[derive(Debug, Args)]
 pub struct SharedArgs {
     /// A process to look at; give it several times
-    #[arg(long, short, value_name = "PID", conflicts_with_all = ["name", "all"])]
+    #[arg(long, short, value_name = "PID", conflicts_with_all = ["name", "all"], value_parser = super::numbers::pid)]
     pub pid: Vec<i32>,
     /// Every process with this name (its comm or executable's file name)
     #[arg(long, conflicts_with = "all")]

@@ -17,7 +17,7 @@ use crate::session::Session;
 #[derive(Debug, Args)]
 pub struct WritersArgs {
     /// The process to watch
-    #[arg(long)]
+    #[arg(long, value_parser = super::numbers::pid)]
     pub pid: i32,
     /// The place, as a watch expression; its type gives the length (`score:u32`, `*(*p+8)+0x1c:u32`)
     #[arg(value_name = "EXPR")]
@@ -156,6 +156,7 @@ fn report(
             "total": total,
             "lost": writers.lost(),
             "refused": refused,
+            "refused_total": writers.refused_total(),
             "target_exited": exited,
             "ip_after_access": true,
         }));
@@ -194,6 +195,12 @@ fn report(
     }
     for (tid, why) in writers.refused() {
         println!("thread {tid} not watched: {why}");
+    }
+    let ended = writers
+        .refused_total()
+        .saturating_sub(writers.refused().len() as u64);
+    if ended > 0 {
+        println!("{ended} more threads that have ended were not watched");
     }
     Ok(())
 }

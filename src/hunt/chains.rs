@@ -44,10 +44,11 @@ impl SavedChain {
                 let bare = name
                     .split_once('!')
                     .map_or(name.clone(), |(_, s)| s.to_string());
-                // Only a name the expression syntax reads back unquoted.
-                let plain = crate::expr::parse_watch(&bare)
-                    .is_ok_and(|w| matches!(w.expr, crate::expr::Expr::Symbol(_)));
-                if plain { (Some(bare), off) } else { (None, 0) }
+                if plain_symbol(&bare) {
+                    (Some(bare), off)
+                } else {
+                    (None, 0)
+                }
             }
             None => (None, 0),
         };
@@ -96,6 +97,11 @@ impl SavedChain {
     }
 }
 
+/// Only a name the expression syntax reads back unquoted, as one symbol.
+fn plain_symbol(name: &str) -> bool {
+    crate::expr::parse_watch(name).is_ok_and(|w| matches!(w.expr, crate::expr::Expr::Symbol(_)))
+}
+
 /// The target the chains were found for, as the file records it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainFile {
@@ -128,6 +134,14 @@ impl ChainFile {
     /// Writes the file through a temporary file renamed into place, so a
     /// reader never sees half a file.
     pub fn save(&self, path: &Path) -> Result<()> {
+        // Renaming over a device or FIFO would replace it (as root, even
+        // /dev/null): only a regular file, or a new name, is written.
+        if let Ok(meta) = std::fs::symlink_metadata(path)
+            && !meta.file_type().is_file()
+            && !meta.file_type().is_symlink()
+        {
+            return Err(file_err(path, "is not a regular file: not replaced"));
+        }
         let body = serde_json::to_string_pretty(self).map_err(|e| file_err(path, e))?;
         let text = format!(
             "{MAGIC} {VERSION} {:016x}\n{body}\n",
@@ -142,23 +156,54 @@ impl ChainFile {
             name.to_string_lossy(),
             std::process::id()
         ));
-        let written = std::fs::File::create(&tmp).and_then(|mut f| {
-            f.write_all(text.as_bytes())?;
-            f.sync_all()
-        });
-        if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
+        // A new file (O_EXCL): a planted file or symlink at the temporary
+        // name is refused rather than followed and overwritten.
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .and_then(|mut f| {
+                f.write_all(text.as_bytes())?;
+                f.sync_all()
+            });
+        if let Err(e) = written {
+            // Only a file this call created is removed: never a planted one.
+            if e.kind() != std::io::ErrorKind::AlreadyExists {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            return Err(file_err(path, e));
+        }
+        if let Err(e) = std::fs::rename(&tmp, path) {
             let _ = std::fs::remove_file(&tmp);
             return Err(file_err(path, e));
         }
         Ok(())
     }
 
+    /// Reads a chain file: only a regular file, and only up to
+    /// [`MAX_FILE`] bytes (a device such as /dev/zero claims a length of 0).
     pub fn load(path: &Path) -> Result<ChainFile> {
-        let meta = std::fs::metadata(path).map_err(|e| file_err(path, e))?;
-        if meta.len() > MAX_FILE {
+        use std::io::Read as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        // Non-blocking, so opening a FIFO returns at once and is then refused.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
+            .map_err(|e| file_err(path, e))?;
+        let meta = file.metadata().map_err(|e| file_err(path, e))?;
+        if !meta.is_file() {
+            return Err(file_err(path, "is not a regular file"));
+        }
+        let mut bytes = Vec::new();
+        file.take(MAX_FILE + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| file_err(path, e))?;
+        if bytes.len() as u64 > MAX_FILE {
             return Err(file_err(path, format!("larger than {MAX_FILE} bytes")));
         }
-        let text = std::fs::read_to_string(path).map_err(|e| file_err(path, e))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| file_err(path, "not a pointer chain file (not UTF-8 text)"))?;
         ChainFile::parse(&text).map_err(|why| file_err(path, why))
     }
 
@@ -188,6 +233,26 @@ impl ChainFile {
             return Err("checksum mismatch: the file is damaged or was edited".into());
         }
         let file: ChainFile = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        // The printed expressions are built from these fields: an edited file
+        // must not make them name another place than the chain reaches.
+        if file.ty.parse::<crate::expr::Type>().is_err() {
+            return Err(format!(
+                "the chains' type {:?} is not a type pvtui reads",
+                crate::hunt::printable(&file.ty)
+            ));
+        }
+        if let Some(bad) = file.chains.iter().find(|c| {
+            c.symbol.as_deref().is_some_and(|s| !plain_symbol(s))
+                || c.symbol_offset > c.module_offset
+        }) {
+            return Err(format!(
+                "a chain from {} names its base as {:?}+{:#x}, which is not a plain symbol \
+                 inside the module",
+                crate::hunt::printable(&bad.module),
+                crate::hunt::printable(bad.symbol.as_deref().unwrap_or("")),
+                bad.symbol_offset
+            ));
+        }
         if let Some(bad) = file
             .chains
             .iter()
@@ -316,6 +381,104 @@ mod tests {
             "{err}"
         );
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn chain_file_save_refuses_a_planted_temporary_symlink() {
+        let dir = std::env::temp_dir().join(format!("pvtui-chains-link-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let victim = dir.join("victim");
+        std::fs::write(&victim, "keep me").expect("victim");
+        let path = dir.join("chains.ptr");
+        let planted = dir.join(format!(".chains.ptr.tmp{}", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &planted).expect("symlink");
+        let file = ChainFile {
+            version: VERSION,
+            target: "score".into(),
+            ty: "u32".into(),
+            depth: 3,
+            max_offset: 4096,
+            chains: vec![chain()],
+        };
+        assert!(
+            file.save(&path).is_err(),
+            "a planted temporary name is refused"
+        );
+        assert_eq!(std::fs::read_to_string(&victim).expect("read"), "keep me");
+        assert!(std::fs::symlink_metadata(&planted).is_ok(), "left as found");
+        assert!(!path.exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn chain_file_with_an_edited_symbol_or_type_is_refused() {
+        let sealed = |file: &ChainFile| {
+            let body = serde_json::to_string(file).expect("json");
+            format!(
+                "{MAGIC} {VERSION} {:016x}\n{body}\n",
+                checksum(body.as_bytes())
+            )
+        };
+        let good = ChainFile {
+            version: VERSION,
+            target: "score".into(),
+            ty: "u32".into(),
+            depth: 3,
+            max_offset: 4096,
+            chains: vec![SavedChain {
+                symbol_offset: 0x10,
+                ..chain()
+            }],
+        };
+        assert!(ChainFile::parse(&sealed(&good)).is_ok());
+        let escape = ChainFile {
+            chains: vec![SavedChain {
+                symbol: Some("x\u{1b}[2J".into()),
+                ..chain()
+            }],
+            ..good.clone()
+        };
+        let past = ChainFile {
+            chains: vec![SavedChain {
+                symbol_offset: u64::MAX,
+                ..chain()
+            }],
+            ..good.clone()
+        };
+        let ty = ChainFile {
+            ty: "u64\u{1b}[2J".into(),
+            ..good.clone()
+        };
+        for bad in [escape, past, ty] {
+            assert!(ChainFile::parse(&sealed(&bad)).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn chain_file_save_never_replaces_a_device_or_directory() {
+        let file = ChainFile {
+            version: VERSION,
+            target: "score".into(),
+            ty: "u32".into(),
+            depth: 3,
+            max_offset: 4096,
+            chains: vec![chain()],
+        };
+        let dir = std::env::temp_dir();
+        for path in [Path::new("/dev/null"), dir.as_path()] {
+            let err = file.save(path).expect_err("refused");
+            assert!(err.to_string().contains("not replaced"), "{err}");
+        }
+        let meta = std::fs::metadata("/dev/null").expect("/dev/null");
+        assert!(!meta.file_type().is_file(), "/dev/null is still a device");
+    }
+
+    #[test]
+    fn chain_file_load_refuses_devices_and_directories() {
+        for path in ["/dev/zero", "/dev/null", "/"] {
+            let err = ChainFile::load(Path::new(path)).expect_err(path);
+            assert!(err.to_string().contains("not a regular file"), "{err}");
+        }
     }
 
     #[test]

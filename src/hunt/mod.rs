@@ -13,21 +13,11 @@ pub mod stop;
 pub mod target_expr;
 pub mod writers;
 
-/// `text` with control characters escaped: names read from the target
-/// (paths, symbols) cannot move the cursor or recolour a terminal.
+/// `text` with control and invisible characters escaped, as everywhere else
+/// ([`crate::text::escape`]): names read from the target (paths, symbols)
+/// cannot move the cursor, recolour a terminal or reorder a line.
 pub fn printable(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
-        return text.to_string();
-    }
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    crate::text::escape(text).into_owned()
 }
 
 #[cfg(test)]
@@ -37,5 +27,6 @@ mod tests {
         assert_eq!(super::printable("game"), "game");
         assert_eq!(super::printable("a\x1b[2Jb\n"), "a\\u{1b}[2Jb\\n");
         assert_eq!(super::printable("größe"), "größe");
+        assert_eq!(super::printable("a\u{202e}b\u{9b}"), "a\\u{202e}b\\u{9b}");
     }
 }

@@ -34,13 +34,14 @@ pub struct StaticArea {
 /// writable mappings that start where such a module's mapping ends.
 pub fn static_areas(maps: &Maps) -> Vec<StaticArea> {
     let regions = maps.regions();
-    let base_of = |path: &str| {
-        regions
-            .iter()
-            .filter(|r| r.path == path)
-            .map(|r| r.start)
-            .min()
-    };
+    // Each module's lowest start, found in one pass: a target with tens of
+    // thousands of mappings must not cost a scan of all of them per mapping.
+    let mut bases: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    for r in regions {
+        let base = bases.entry(r.path.as_str()).or_insert(r.start);
+        *base = (*base).min(r.start);
+    }
+    let base_of = |path: &str| bases.get(path).copied();
     let mut out = Vec::new();
     let mut last_file: Option<&Region> = None;
     for r in regions {

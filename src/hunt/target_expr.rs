@@ -14,15 +14,17 @@ pub struct Place {
 
 /// Resolves `text` against the target, following its pointers once.
 pub fn place_of(text: &str, session: &mut Session) -> Result<Place> {
-    let watch = parse_watch(text).map_err(|e| Error::Usage(format!("{text}:\n{e}")))?;
+    // A long expression is named shortly: its parse error shows where it failed.
+    let name = crate::text::shortened(text, 60);
+    let watch = parse_watch(text).map_err(|e| Error::Usage(format!("{name}:\n{e}")))?;
     match session.evaluate(&watch, ReadMode::Force)? {
         Ok(reading) => match reading.address {
             Some(addr) => Ok(Place {
                 addr,
                 ty: reading.ty,
             }),
-            None => Err(Error::Usage(format!("{text}: {}", reading.status))),
+            None => Err(Error::Usage(format!("{name}: {}", reading.status))),
         },
-        Err(diagnostic) => Err(Error::Usage(format!("{text}: {diagnostic}"))),
+        Err(diagnostic) => Err(Error::Usage(format!("{name}: {diagnostic}"))),
     }
 }

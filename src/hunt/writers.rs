@@ -70,6 +70,8 @@ pub struct Writers {
     lost: u64,
     /// Threads that could not get a breakpoint (and why), e.g. slots used up.
     refused: BTreeMap<i32, String>,
+    /// Every thread ever refused, the ended ones included.
+    refused_total: u64,
 }
 
 impl Writers {
@@ -85,6 +87,7 @@ impl Writers {
             fresh: Vec::new(),
             lost: 0,
             refused: BTreeMap::new(),
+            refused_total: 0,
         };
         let mut first_error = None;
         for tid in writers.threads()? {
@@ -123,17 +126,29 @@ impl Writers {
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
             Err(e) => {
                 let err = explain(&e, tid, self.bp);
-                self.refused.insert(tid, err.to_string());
+                if self.refused.insert(tid, err.to_string()).is_none() {
+                    self.refused_total += 1;
+                }
                 Err(err)
             }
         }
     }
 
     /// Opens breakpoints on threads started since the last look; returns how
-    /// many were added. Threads that ended keep their samples.
+    /// many were added. Threads that ended keep their samples, but their
+    /// events are closed: a target that keeps starting threads would
+    /// otherwise use up our descriptors and locked ring-buffer memory.
     pub fn rescan(&mut self) -> Result<usize> {
+        let live: BTreeSet<i32> = self.threads()?.into_iter().collect();
+        if self.events.keys().any(|tid| !live.contains(tid)) {
+            self.drain();
+            self.events.retain(|tid, _| live.contains(tid));
+        }
+        // Only live threads are listed as refused (each ended one is still
+        // counted): under thread churn the list would otherwise grow without end.
+        self.refused.retain(|tid, _| live.contains(tid));
         let mut added = 0;
-        for tid in self.threads()? {
+        for &tid in &live {
             if !self.events.contains_key(&tid) && !self.refused.contains_key(&tid) {
                 let before = self.events.len();
                 let _ = self.add_thread(tid);
@@ -215,9 +230,14 @@ impl Writers {
         self.events.len()
     }
 
-    /// Threads that were refused one, with the reason.
+    /// Live threads that were refused one, with the reason.
     pub fn refused(&self) -> &BTreeMap<i32, String> {
         &self.refused
+    }
+
+    /// How many threads were refused one over the whole run.
+    pub fn refused_total(&self) -> u64 {
+        self.refused_total
     }
 }
 

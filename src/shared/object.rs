@@ -106,18 +106,11 @@ pub fn parse_sysvipc(text: &str) -> Vec<SysvSegment> {
         .collect()
 }
 
-/// `text` with control characters, quotes and invalid bytes escaped, for
-/// printing names a target chose (paths, comm) on a terminal.
+/// `text` escaped as all target text is ([`crate::text::escape`]: control
+/// and invisible characters), and the replacement character too, which marks
+/// bytes that were not UTF-8 in a path or comm.
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() || c == '\u{fffd}' {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::text::escape(text).replace('\u{fffd}', "\\u{fffd}")
 }
 
 #[cfg(test)]
@@ -189,5 +182,6 @@ mod tests {
     fn escapes_control_characters() {
         assert_eq!(escape("a\u{1b}[31mb\n"), "a\\u{1b}[31mb\\n");
         assert_eq!(escape("plain name"), "plain name");
+        assert_eq!(escape("a\u{202e}b\u{fffd}"), "a\\u{202e}b\\u{fffd}");
     }
 }

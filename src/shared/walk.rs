@@ -92,6 +92,7 @@ pub fn pids_named(name: &str) -> Result<Vec<i32>> {
         }
     }
     if found.is_empty() {
+        let name = crate::text::shortened(name, 60);
         return Err(Error::Usage(format!("no process is named {name:?}")));
     }
     Ok(found)

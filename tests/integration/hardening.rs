@@ -615,3 +615,28 @@ fn scan_file_of_a_reused_pid_inside_namespace() {
     assert!(stderr(&out).contains("earlier process"), "{}", stderr(&out));
     assert_eq!(std::fs::read(&file).expect("read"), before);
 }
+
+#[test]
+fn long_expressions_and_names_are_named_shortly_by_the_hunting_commands() {
+    if skip_unless_root(
+        "long_expressions_and_names_are_named_shortly_by_the_hunting_commands",
+        "attaching to a fixture",
+    ) {
+        return;
+    }
+    let target = globals();
+    let pid = target.pid.to_string();
+    let long = "(".repeat(100_000);
+    for command in ["writers", "pointers"] {
+        let out = pvtui(&[command, "--pid", &pid, &long]);
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        let err = stderr(&out);
+        assert!(err.len() < 2000, "{command}: {} bytes of error", err.len());
+        assert!(err.contains("(100000 characters)"), "{command}: {err}");
+    }
+    let out = pvtui(&["freeze", "--pid", &pid, &long, "1"]);
+    assert!(stderr(&out).len() < 2000, "freeze");
+    let out = pvtui(&["shared", "--name", &"a".repeat(100_000)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).len() < 2000, "shared --name");
+}

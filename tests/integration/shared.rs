@@ -311,13 +311,10 @@ fn cli_errors_are_one_clear_line() {
     let out = run_cli(&[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--pid PID"));
+    // Refused when the arguments are parsed, by the shared pid parser.
     let out = run_cli(&["--pid", "0"]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "an invalid pid is a usage error"
-    );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid process id"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("out of range: a pid"));
     let out = run_cli(&["--name", "no-such-process-pvtui"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no process is named"));
     let out = run_cli(&["--pid", "1", "--all"]);
