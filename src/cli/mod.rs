@@ -3,9 +3,11 @@
 //! Each subcommand lives in its own file; this module only dispatches and
 //! turns a library error into one line on stderr and an exit status.
 
+mod completions;
 mod demo;
 mod dump;
 mod freeze;
+mod man;
 mod maps;
 mod numbers;
 mod pointers;
@@ -71,6 +73,10 @@ enum Command {
     Freeze(freeze::FreezeArgs),
     /// Which processes map which shared object (a /dev/shm file, SysV, memfd, shared anonymous), where, and which private pages diverged
     Shared(shared::SharedArgs),
+    /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell)
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page (roff), or write every page to a directory with --out
+    Man(man::ManArgs),
 }
 
 /// Runs pvtui with the process's arguments.
@@ -103,6 +109,8 @@ pub fn main() -> ExitCode {
         Some(Command::Pointers(args)) => pointers::run(&args),
         Some(Command::Freeze(args)) => freeze::run(&args),
         Some(Command::Shared(args)) => shared::run(&args),
+        Some(Command::Completions(args)) => completions::run(&args),
+        Some(Command::Man(args)) => man::run(&args),
         None => ui::run(cli.ui),
     };
     match result {
@@ -135,6 +143,7 @@ impl Command {
             Command::Freeze(a) => a.json,
             Command::Shared(a) => a.json,
             Command::Demo(_) | Command::DemoTarget => false,
+            Command::Completions(_) | Command::Man(_) => false,
         }
     }
 }
