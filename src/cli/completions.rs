@@ -8,6 +8,7 @@
 //! scripts stay static: completing never runs pvtui, so a tab press costs no
 //! attach and works the same for a binary that is not on PATH.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Args, CommandFactory};
@@ -23,7 +24,15 @@ pub struct CompletionsArgs {
 }
 
 pub fn run(args: &CompletionsArgs) -> Result<ExitCode> {
-    print!("{}", script(args.shell)?);
+    let script = script(args.shell)?;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(script.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|source| Error::Kernel {
+            call: "write to stdout",
+            source,
+        })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -55,7 +64,7 @@ pub(super) fn script(shell: Shell) -> Result<String> {
     Ok(match shell {
         Shell::Bash => bash(&generated).0,
         Shell::Zsh => zsh(&generated).0,
-        Shell::Fish => fish(&generated).0,
+        Shell::Fish => fish(&generated, &subcommand_names(&cmd)).0,
         _ => generated,
     })
 }
@@ -152,11 +161,28 @@ fn zsh_target(line: &str) -> Option<Target> {
     bash_flag(option).and_then(Target::of_long)
 }
 
+/// The names of `cmd`'s subcommands, hidden ones too.
+fn subcommand_names(cmd: &clap::Command) -> Vec<String> {
+    cmd.get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect()
+}
+
+/// The generated fish condition for an option before any subcommand. It
+/// parses the words so far with argparse, which fails while the option's
+/// value is still missing: exactly when the value is being completed.
+const FISH_TOP_LEVEL: &str = "-n \"__fish_pvtui_needs_command\"";
+
 /// Fish: a `complete` line for `-l pid` or `-l name` that takes a value
-/// (`-r`) also lists processes and no files (`-f`).
-fn fish(generated: &str) -> (String, usize) {
+/// (`-r`) also lists processes and no files (`-f`). Before a subcommand the
+/// line's condition becomes "no subcommand seen yet".
+fn fish(generated: &str, subcommands: &[String]) -> (String, usize) {
     let mut out = String::with_capacity(generated.len());
     let mut rewritten = 0;
+    let top_level = format!(
+        "-n \"not __fish_seen_subcommand_from {}\"",
+        subcommands.join(" ")
+    );
     for line in generated.lines() {
         let target = if line.contains(" -l pid ") {
             Some(Target::Pid)
@@ -165,8 +191,13 @@ fn fish(generated: &str) -> (String, usize) {
         } else {
             None
         };
-        out.push_str(line);
-        if let Some(target) = target.filter(|_| line.ends_with(" -r")) {
+        let target = target.filter(|_| line.ends_with(" -r"));
+        if target.is_some() {
+            out.push_str(&line.replace(FISH_TOP_LEVEL, &top_level));
+        } else {
+            out.push_str(line);
+        }
+        if let Some(target) = target {
             out.push_str(match target {
                 Target::Pid => " -f -a '(__fish_complete_pids)'",
                 Target::Name => " -f -a '(__fish_complete_proc)'",
@@ -233,8 +264,18 @@ mod tests {
     #[test]
     fn every_target_option_completes_processes_in_fish() {
         let (_, options) = target_options();
-        let (script, rewritten) = fish(&generated(Shell::Fish));
+        let mut cmd = super::super::Cli::command();
+        cmd.build();
+        let (script, rewritten) = fish(&generated(Shell::Fish), &subcommand_names(&cmd));
         assert_eq!(rewritten, options, "{script}");
+        assert!(
+            script.contains(
+                "-n \"not __fish_seen_subcommand_from probe maps dump read write watch demo \
+                 demo-target search scan writers pointers freeze shared completions man help\" \
+                 -s p -l pid"
+            ),
+            "{script}"
+        );
         assert!(
             script.contains("-l pid -d 'The process to read' -r -f -a '(__fish_complete_pids)'")
         );

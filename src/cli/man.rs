@@ -50,7 +50,10 @@ pub fn run(args: &ManArgs) -> Result<ExitCode> {
     stdout
         .write_all(&page.roff)
         .and_then(|()| stdout.flush())
-        .map_err(|e| Error::Usage(format!("writing the manual page: {e}")))?;
+        .map_err(|source| Error::Kernel {
+            call: "write to stdout",
+            source,
+        })?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -277,3 +277,68 @@ fn short_p_works_like_long_pid() {
     assert!(stdout(&long).contains("[stack]"), "{}", stdout(&long));
     assert_eq!(stdout(&short), stdout(&long));
 }
+
+/// The script for `shell`, written to a file in `dir`.
+fn script_file(dir: &Path, shell: &str) -> std::path::PathBuf {
+    let out = pvtui(&["completions", shell]);
+    assert!(out.status.success(), "{shell}: {}", stderr(&out));
+    let path = dir.join(format!("pvtui.{shell}"));
+    std::fs::write(&path, &out.stdout).expect("write script");
+    path
+}
+
+#[test]
+fn fish_completes_live_pids_and_names() {
+    if skip_without_program("fish_completes_live_pids_and_names", "fish") {
+        return;
+    }
+    let fx = spawn_target();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = script_file(dir.path(), "fish");
+    let complete = |line: &str| -> Vec<String> {
+        let program = format!("source '{}'; complete -C '{line}'", script.display());
+        let out = Command::new("fish")
+            .args(["--no-config", "-c", &program])
+            .output()
+            .expect("run fish");
+        assert!(out.status.success(), "fish: {}", stderr(&out));
+        stdout(&out)
+            .lines()
+            .map(|l| l.split('\t').next().unwrap_or_default().to_string())
+            .collect()
+    };
+    let pid = fx.pid.to_string();
+    for line in ["pvtui read --pid ", "pvtui maps -p ", "pvtui --pid "] {
+        let got = complete(line);
+        assert!(got.contains(&pid), "{line:?} offered no {pid}: {got:?}");
+    }
+    let comm = std::fs::read_to_string(format!("/proc/{}/comm", fx.pid)).expect("comm");
+    let comm = comm.trim_end();
+    let got = complete(&format!("pvtui shared --name {}", &comm[..2]));
+    assert!(got.iter().any(|c| c == comm), "{comm}: {got:?}");
+}
+
+#[test]
+fn zsh_script_parses_and_lists_processes() {
+    if skip_without_program("zsh_script_parses_and_lists_processes", "zsh") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = script_file(dir.path(), "zsh");
+    let out = Command::new("zsh")
+        .arg("-n")
+        .arg(&script)
+        .output()
+        .expect("zsh -n");
+    assert!(out.status.success(), "zsh -n: {}", stderr(&out));
+    let text = std::fs::read_to_string(&script).expect("read script");
+    assert!(text.contains(":PID:_pids'"), "{text}");
+    assert!(text.contains(":NAME:_process_names'"), "{text}");
+    // Both actions are functions zsh ships: loading them now (+X) fails
+    // when their files are not on its fpath.
+    let out = Command::new("zsh")
+        .args(["-fc", "autoload -Uz +X _pids _process_names"])
+        .output()
+        .expect("run zsh");
+    assert!(out.status.success(), "zsh: {}", stderr(&out));
+}
