@@ -3,9 +3,11 @@
 //! Each subcommand lives in its own file; this module only dispatches and
 //! turns a library error into one line on stderr and an exit status.
 
+mod completions;
 mod demo;
 mod dump;
 mod freeze;
+mod man;
 mod maps;
 mod numbers;
 mod pointers;
@@ -100,6 +102,10 @@ enum CliCommand {
     Freeze(freeze::FreezeArgs),
     /// Which processes map which shared object (a /dev/shm file, SysV, memfd, shared anonymous), where, and which private pages diverged
     Shared(shared::SharedArgs),
+    /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell)
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page (roff), or write every page to a directory with --out
+    Man(man::ManArgs),
 }
 
 /// Runs pvtui with the process's arguments.
@@ -132,6 +138,8 @@ pub fn main() -> ExitCode {
         Some(CliCommand::Pointers(args)) => pointers::run(&args),
         Some(CliCommand::Freeze(args)) => freeze::run(&args),
         Some(CliCommand::Shared(args)) => shared::run(&args),
+        Some(CliCommand::Completions(args)) => completions::run(&args),
+        Some(CliCommand::Man(args)) => man::run(&args),
         None => ui::run(cli.ui),
     };
     match result {
@@ -164,6 +172,7 @@ impl CliCommand {
             CliCommand::Freeze(a) => a.json,
             CliCommand::Shared(a) => a.json,
             CliCommand::Demo(_) | CliCommand::DemoTarget => false,
+            CliCommand::Completions(_) | CliCommand::Man(_) => false,
         }
     }
 }

@@ -22,11 +22,13 @@ pub fn run(args: &ProbeArgs) -> Result<ExitCode> {
             serde_json::to_value(caps).map_err(|e| crate::Error::Internal(e.to_string()))?;
         if let Some(obj) = value.as_object_mut() {
             obj.insert("strategy".into(), access.describe().into());
+            obj.insert("version".into(), env!("CARGO_PKG_VERSION").into());
         }
         super::print_json(&value)?;
         return Ok(ExitCode::SUCCESS);
     }
     let yes = |b: bool| if b { "yes" } else { "no" };
+    println!("pvtui               {}", env!("CARGO_PKG_VERSION"));
     println!("pidfd_open          {}", yes(caps.pidfd_open));
     println!("process_vm_readv    {}", yes(caps.process_vm_readv));
     println!(
