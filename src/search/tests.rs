@@ -467,7 +467,7 @@ fn narrowing_unreadable_candidates_drops_and_says_so() {
 }
 
 #[test]
-fn narrowing_after_exit_keeps_the_unchecked() {
+fn narrowing_after_exit_fails_at_once_and_replaces_nothing() {
     let (mut mem, regions, places) = value_space();
     let file = first_scan(
         &mem,
@@ -479,9 +479,12 @@ fn narrowing_after_exit_keeps_the_unchecked() {
     let job = Job::narrow_in(mem.clone(), file, Condition::Changed, None).expect("narrow");
     let (_, summary) = job.collect();
     assert!(
-        matches!(&summary.end, End::Failed(why) if why.contains("exited")),
+        matches!(&summary.end, End::Failed(why) if why.contains("exited") && why.contains("left as it was")),
         "{:?}",
         summary.end
     );
-    assert_eq!(summary.found, places.len() as u64);
+    assert!(summary.scan.is_none());
+    let stats = summary.narrow.expect("stats");
+    assert_eq!(stats.checked, 0);
+    assert_eq!(stats.unchecked, places.len() as u64);
 }

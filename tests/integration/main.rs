@@ -5,6 +5,7 @@ mod engine;
 mod expr;
 mod hardening;
 mod native;
+mod scans;
 mod search;
 mod tui;
 mod util;
