@@ -81,6 +81,8 @@ impl PageRecordOut {
     pub fn encode(base: u64, mask: u16, raw: &[u8]) -> PageRecordOut {
         let (encoding, payload) = if raw.iter().all(|b| *b == 0) {
             (PAGES_ZERO, Vec::new())
+        } else if !worth_compressing(raw) {
+            (PAGES_RAW, raw.to_vec())
         } else {
             let packed = lz4_flex::block::compress(raw);
             if packed.len() < raw.len() {
@@ -96,6 +98,13 @@ impl PageRecordOut {
             payload,
         }
     }
+}
+
+/// Whether LZ4 is likely to shrink `raw`: a trial on its first page, so
+/// random-looking data costs a sixteenth of a full attempt.
+fn worth_compressing(raw: &[u8]) -> bool {
+    let trial = &raw[..raw.len().min(SNAP_PAGE)];
+    lz4_flex::block::compress(trial).len() < trial.len() * 7 / 8
 }
 
 /// One record of a scan file.

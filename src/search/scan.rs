@@ -241,40 +241,71 @@ pub(crate) fn narrow<S: Source>(
         page_bytes: 0,
     };
     let mut groups = from.ordered()?;
-    loop {
-        let group = groups.next_group()?;
-        let end = group.is_none();
-        for record in group.into_iter().flatten() {
-            match record {
-                Record::Places(c) => {
-                    if !n.pages.is_empty() {
-                        n.flush_pages(source, out, stop, done)?;
-                    }
-                    n.places.extend(c);
-                }
-                Record::Pages(p) => {
-                    if !n.places.is_empty() {
-                        n.flush_places(source, out, stop, done)?;
-                    }
-                    n.page_bytes += p.data.len();
-                    n.pages.push(p);
+    // Records are read and decompressed on a second thread while this one
+    // reads the target and compares; a few groups in flight bound memory.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Option<Vec<Record>>>>(4);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            loop {
+                let next = groups.next_group();
+                let last = !matches!(next, Ok(Some(_)));
+                if tx.send(next).is_err() || last {
+                    break;
                 }
             }
-        }
-        if n.places.len() >= BATCH || end {
-            n.flush_places(source, out, stop, done)?;
-        }
-        if n.page_bytes >= PAGE_BATCH || end {
-            n.flush_pages(source, out, stop, done)?;
-        }
-        if end {
-            break;
-        }
-    }
-    if let Some(full) = n.block.take() {
-        out.write_block(&full)?;
-    }
+        });
+        n.run(&rx, source, out, stop, done)
+    })?;
     Ok((n.stats, n.failure))
+}
+
+impl Narrowing {
+    fn run<S: Source>(
+        &mut self,
+        groups: &std::sync::mpsc::Receiver<Result<Option<Vec<Record>>>>,
+        source: &mut S,
+        out: &mut ScanWriter,
+        stop: &dyn Fn() -> bool,
+        done: &AtomicU64,
+    ) -> Result<()> {
+        let n = self;
+        loop {
+            let group = groups.recv().unwrap_or_else(|_| {
+                Err(crate::Error::Usage("the scan file reader stopped".into()))
+            })?;
+            let end = group.is_none();
+            for record in group.into_iter().flatten() {
+                match record {
+                    Record::Places(c) => {
+                        if !n.pages.is_empty() {
+                            n.flush_pages(source, out, stop, done)?;
+                        }
+                        n.places.extend(c);
+                    }
+                    Record::Pages(p) => {
+                        if !n.places.is_empty() {
+                            n.flush_places(source, out, stop, done)?;
+                        }
+                        n.page_bytes += p.data.len();
+                        n.pages.push(p);
+                    }
+                }
+            }
+            if n.places.len() >= BATCH || end {
+                n.flush_places(source, out, stop, done)?;
+            }
+            if n.page_bytes >= PAGE_BATCH || end {
+                n.flush_pages(source, out, stop, done)?;
+            }
+            if end {
+                break;
+            }
+        }
+        if let Some(full) = n.block.take() {
+            out.write_block(&full)?;
+        }
+        Ok(())
+    }
 }
 
 /// The state of one narrowing: what is pending and what came of it.
