@@ -9,7 +9,11 @@
 //! - ripgrep over a dump of the same bytes (the page cache warmed first),
 //! - YARA scanning the pid (`yara rule.yar PID`),
 //! - scanmem's string search for the marker prefix,
-//! - `pvtui scan --type u32` against scanmem's int32 scan.
+//! - `pvtui scan --type u32` against scanmem's int32 scan,
+//! - an unknown-value scan and its first narrowing (`pvtui scan unknown`
+//!   then `--from F increased`) against scanmem's `snapshot` then `>`, on
+//!   the random heap (incompressible: the worst case for a snapshot) and on
+//!   a second target filled with game-like records (`--fill records`).
 //!
 //! Each tool runs as a child process; its peak memory is the VmHWM of
 //! `/proc/CHILD/status`, sampled until it exits. Peers that are not
@@ -164,14 +168,84 @@ fn main() {
         });
     }
 
+    let random_runs = unknown_runs(pvtui, &pid_s);
     if let Some(mut stdin) = target.stdin.take() {
         let _ = writeln!(stdin, "exit");
     }
     let _ = target.kill();
     let _ = target.wait();
 
+    let mut records = Command::new(&fixture)
+        .args([
+            "--size", &size, "--marks", "0", "--values", "0", "--quiet", "--fill", "records",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the haystack fixture");
+    let records_pid = records.id().to_string();
+    let lines = BufReader::new(records.stdout.take().expect("fixture stdout")).lines();
+    for line in lines {
+        if line.expect("fixture output") == "ready" {
+            break;
+        }
+    }
+    let record_runs = unknown_runs(pvtui, &records_pid);
+    let _ = records.kill();
+    let _ = records.wait();
+
     table("search PVTUI-MARK-[0-9]{6}", &search_runs);
     table("value scan u32", &scan_runs);
+    table("unknown u32, then increased (random heap)", &random_runs);
+    table(
+        "unknown u32, then increased (game-like records)",
+        &record_runs,
+    );
+}
+
+/// An unknown-value scan and its first narrowing, by pvtui and by scanmem.
+fn unknown_runs(pvtui: &str, pid: &str) -> Vec<Run> {
+    let mut runs = Vec::new();
+    let snap = temp_file("snapshot");
+    let path = snap.to_str().expect("utf-8 temp path");
+    let (first, _, err) = measure(Command::new(pvtui).args([
+        "scan", "--pid", pid, "--type", "u32", "unknown", "--save", path,
+    ]));
+    eprint!("{err}");
+    let bytes = std::fs::metadata(&snap).map_or(0, |m| m.len());
+    let (then, _, err) =
+        measure(Command::new(pvtui).args(["scan", "--from", path, "increased", "--max", "0"]));
+    eprint!("{err}");
+    println!(
+        "pvtui unknown: snapshot {:.3} s, file {:.1} MiB; increased {:.3} s",
+        first.secs,
+        bytes as f64 / (1 << 20) as f64,
+        then.secs
+    );
+    runs.push(Run {
+        tool: "pvtui unknown + increased",
+        secs: first.secs + then.secs,
+        peak_kib: first.peak_kib.max(then.peak_kib),
+        count: err.split_whitespace().next().and_then(|n| n.parse().ok()),
+    });
+    for n in 1..=pvtui::search::UNDO_STEPS {
+        let _ = std::fs::remove_file(pvtui::search::undo_path(&snap, n));
+    }
+    let _ = std::fs::remove_file(&snap);
+    if have("scanmem") {
+        let (run, out, err) = measure(Command::new("scanmem").args([
+            "-p",
+            pid,
+            "-c",
+            "option scan_data_type int32;snapshot;>;exit",
+        ]));
+        runs.push(Run {
+            tool: "scanmem snapshot + >",
+            count: scanmem_count(&format!("{out}{err}")),
+            ..run
+        });
+    }
+    runs
 }
 
 fn table(title: &str, runs: &[Run]) {

@@ -6,13 +6,14 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::search::{CommonArgs, Interrupt, JsonHit, Meter, hex, report};
+use super::search::{CommonArgs, Interrupt, Meter, hex, report};
 use crate::error::{Error, Result};
 use crate::process::Maps;
 use crate::search::{
     Condition, ProcessIdentity, ScanFile, ScanHeader, ScanSpec, SearchEvent, Summary, ValueType,
 };
 use crate::session::{DEFAULT_DEADLINE, Session};
+use crate::symbols::SymbolTable;
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -22,8 +23,10 @@ pub struct ScanArgs {
     /// The value type: u8 u16 u32 u64 i8 i16 i32 i64 f32 f64
     #[arg(long = "type", short = 't', value_parser = parse_type, required_unless_present = "from")]
     pub ty: Option<ValueType>,
-    /// A value (`1234`, `eq 1234`), `range LO HI`; after --from also
-    /// `changed`, `unchanged`, `increased`, `decreased`, `increased-by N`, `decreased-by N`
+    /// A value (`1234`, `eq 1234`), `range LO HI`, or `unknown` (a snapshot
+    /// of every place, to narrow later); after --from also `changed`,
+    /// `unchanged`, `increased`, `decreased`, `increased-by N`,
+    /// `decreased-by N`, and `undo` (back to the step before the last narrowing)
     #[arg(required = true, num_args = 1.., allow_negative_numbers = true)]
     pub condition: Vec<String>,
     /// Narrow the scan saved in FILE (rewritten with the survivors unless --save)
@@ -38,23 +41,48 @@ pub struct ScanArgs {
     /// Floats within this distance count as equal
     #[arg(long, default_value_t = 0.0, value_parser = super::numbers::tolerance)]
     pub tolerance: f64,
+    /// Scan every readable region, not only the writable ones (the default,
+    /// where a program keeps what changes)
+    #[arg(long, conflicts_with = "perms")]
+    pub all_regions: bool,
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Print at most N places
-    #[arg(long, default_value_t = 20, value_parser = super::numbers::max_places)]
-    pub max: usize,
+    /// Print at most N places (text prints 20 unless told; JSON prints all
+    /// unless told). The saved file always holds every place found
+    #[arg(long, value_parser = super::numbers::max_places)]
+    pub max: Option<usize>,
     /// Print one JSON object per place
     #[arg(long)]
     pub json: bool,
 }
 
+/// Places printed as text when --max does not say.
+const TEXT_PLACES: usize = 20;
+
 fn parse_type(s: &str) -> std::result::Result<ValueType, String> {
     ValueType::parse(s).map_err(|e| e.to_string())
 }
 
+/// The first word of a condition, when it is one of the scan's own commands.
+fn command_word(args: &ScanArgs) -> Option<&str> {
+    match args.condition.as_slice() {
+        [word] if word == "unknown" || word == "undo" => Some(word.as_str()),
+        _ => None,
+    }
+}
+
 pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     let interrupt = Interrupt::install();
-    let (job, maps) = match &args.from {
+    let word = command_word(args);
+    let unknown = word == Some("unknown");
+    let (job, session, maps) = match &args.from {
+        Some(path) if word == Some("undo") => return undo(path, args),
+        Some(_) if unknown => {
+            return Err(Error::Usage(
+                "`unknown` starts a new scan: give --pid, --type and --save instead of --from"
+                    .into(),
+            ));
+        }
         Some(path) => {
             let from = ScanFile::open(path)?;
             let h = *from.header();
@@ -76,7 +104,11 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
                 )));
             }
             let condition = Condition::parse(h.ty, &args.condition)?;
-            let session = Session::attach(pid, DEFAULT_DEADLINE)?;
+            // The process the file was taken of is gone: say so at once.
+            let session = Session::attach(pid, DEFAULT_DEADLINE).map_err(|e| match e {
+                Error::NoSuchProcess { pid } | Error::Zombie { pid } => Error::TargetExited { pid },
+                e => e,
+            })?;
             same_process(path, pid, &h)?;
             let maps = session.maps().clone();
             let save = args.save.clone().unwrap_or_else(|| path.clone());
@@ -84,28 +116,50 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
             let job = session
                 .searches()
                 .narrow(&maps, from, condition, Some(&save), mode)?;
-            (job, maps)
+            (job, session, maps)
         }
         None => {
             let (Some(pid), Some(ty)) = (args.pid, args.ty) else {
                 return Err(Error::Usage("a first scan needs --pid and --type".into()));
             };
-            let condition = Condition::parse(ty, &args.condition)?;
-            let spec = ScanSpec {
-                ty,
-                condition,
-                aligned: !args.unaligned,
-                tolerance: args.tolerance,
-            };
+            if word == Some("undo") {
+                return Err(Error::Usage(
+                    "`undo` goes back a step of a saved scan: give --from FILE".into(),
+                ));
+            }
+            let mut options = args.common.options();
+            if !args.all_regions && options.regions.perms.is_none() {
+                options.regions.perms = Some("rw".into());
+            }
             let session = Session::attach(pid, DEFAULT_DEADLINE)?;
             let maps = session.maps().clone();
-            let job = session.searches().scan(
-                &maps,
-                spec,
-                args.save.as_deref(),
-                args.common.options(),
-            )?;
-            (job, maps)
+            let job = if unknown {
+                if args.unaligned {
+                    return Err(Error::Usage(
+                        "an unknown-value scan takes aligned places only: drop --unaligned".into(),
+                    ));
+                }
+                let Some(save) = &args.save else {
+                    return Err(Error::Usage(
+                        "an unknown-value scan is only useful narrowed later: give --save FILE"
+                            .into(),
+                    ));
+                };
+                session
+                    .searches()
+                    .snapshot(&maps, ty, Some(save), options)?
+            } else {
+                let spec = ScanSpec {
+                    ty,
+                    condition: Condition::parse(ty, &args.condition)?,
+                    aligned: !args.unaligned,
+                    tolerance: args.tolerance,
+                };
+                session
+                    .searches()
+                    .scan(&maps, spec, args.save.as_deref(), options)?
+            };
+            (job, session, maps)
         }
     };
     interrupt.cancels(job.canceller());
@@ -120,7 +174,9 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         }
     };
     meter.clear();
-    print_places(&summary, &maps, args)?;
+    if !unknown {
+        print_places(&summary, &maps, session.symbols(), args)?;
+    }
     let code = report(&summary, "places")?;
     if let Some(file) = &summary.scan
         && (args.save.is_some() || args.from.is_some())
@@ -128,6 +184,26 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         eprintln!("saved to {}", file.path().display());
     }
     Ok(code)
+}
+
+/// `scan --from FILE undo`: puts back the step before the last narrowing.
+fn undo(path: &std::path::Path, args: &ScanArgs) -> Result<ExitCode> {
+    let file = crate::search::undo(path)?;
+    let h = file.header();
+    if args.json {
+        super::print_json(&serde_json::json!({
+            "file": path.display().to_string(),
+            "places": h.count,
+            "step": h.scans,
+        }))?;
+    }
+    eprintln!(
+        "{}: back to step {} with {} places",
+        crate::text::escape(&path.display().to_string()),
+        h.scans,
+        h.count
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Refuses to narrow `path` in `pid` when `pid` is no longer the process
@@ -145,43 +221,79 @@ fn same_process(path: &std::path::Path, pid: i32, h: &ScanHeader) -> Result<()> 
     }
 }
 
-fn print_places(summary: &Summary, maps: &Maps, args: &ScanArgs) -> Result<()> {
+#[derive(serde::Serialize)]
+struct JsonPlace<'a> {
+    address: String,
+    /// `module!symbol+0xOFF` or `[module]+0xOFF`, where a mapped file holds the place.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    place: Option<String>,
+    region: &'a str,
+    #[serde(rename = "type")]
+    ty: &'static str,
+    len: usize,
+    text: String,
+    hex: String,
+    value: String,
+}
+
+fn print_places(
+    summary: &Summary,
+    maps: &Maps,
+    symbols: &SymbolTable,
+    args: &ScanArgs,
+) -> Result<()> {
     let Some(file) = &summary.scan else {
         return Ok(());
     };
     let ty = file.header().ty;
+    let limit = match (args.max, args.json) {
+        (Some(n), _) => n,
+        (None, true) => usize::MAX,
+        (None, false) => TEXT_PLACES,
+    };
     let mut out = std::io::stdout().lock();
-    for c in file.first(args.max)? {
+    let places = file.first(limit)?;
+    let shown = places.len() as u64;
+    for c in places {
         let region = maps
             .find(c.addr)
             .map(crate::search::walk::region_label)
             .unwrap_or_else(|| "[unmapped]".to_string());
+        let place = crate::expr::place_name(c.addr, symbols);
         let value = ty.format(c.bits);
         let bytes = ty.store(c.bits);
         let line = if args.json {
-            serde_json::to_string(&JsonHit {
+            serde_json::to_string(&JsonPlace {
                 address: format!("{:#x}", c.addr),
+                place,
                 region: &region,
+                ty: ty.name(),
                 len: ty.size(),
                 text: value.clone(),
                 hex: hex(&bytes),
-                value: Some(value),
+                value,
             })
             .map(crate::text::json_line)
             .map_err(|e| Error::Internal(e.to_string()))?
         } else {
+            let name = place.unwrap_or_else(|| region.clone());
             format!(
                 "{:#x}  {}  {ty}  {value}",
                 c.addr,
-                crate::text::escape(&region)
+                crate::text::escape(&name)
             )
         };
         if writeln!(out, "{line}").is_err() {
-            break;
+            return Ok(());
         }
     }
-    if file.count() > args.max as u64 && args.max > 0 && !args.json {
-        let _ = writeln!(out, "... and {} more", file.count() - args.max as u64);
+    let left = file.count().saturating_sub(shown);
+    if left > 0 && limit > 0 {
+        if args.json {
+            eprintln!("note: {left} more places not printed (--max {limit})");
+        } else {
+            let _ = writeln!(out, "... and {left} more (--max N prints more)");
+        }
     }
     Ok(())
 }

@@ -243,13 +243,12 @@ fn is_module_char(c: char) -> bool {
 
 /// Whether `name` can be written without backquotes.
 fn is_plain_symbol(name: &str) -> bool {
-    let mut chars = name.chars();
-    let first_ok = chars.next().is_some_and(is_symbol_start);
-    first_ok
-        && !name.ends_with(':')
-        && name
-            .split("::")
-            .all(|part| !part.is_empty() && part.chars().all(is_symbol_char))
+    // Each `::` part must start as a symbol does: the parser ends a path
+    // at a `::` followed by anything else.
+    !name.ends_with(':')
+        && name.split("::").all(|part| {
+            part.chars().next().is_some_and(is_symbol_start) && part.chars().all(is_symbol_char)
+        })
 }
 
 /// The parser recurses, and so do the evaluator, printer and drop of the

@@ -1,22 +1,19 @@
 //! Search jobs on their own thread: results and progress stream over a
 //! channel, a handle cancels.
 
-use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::process::{ReadMode, Region};
 use crate::search::find::{FindVisitor, Match};
-use crate::search::identity::ProcessIdentity;
 use crate::search::pattern::Pattern;
-use crate::search::scan::{NarrowStats, ScanSpec, ScanVisitor, narrow};
+use crate::search::scan::NarrowStats;
 use crate::search::source::Source;
-use crate::search::store::{BlockBuf, ScanFile, ScanHeader, ScanWriter};
-use crate::search::value::Condition;
+use crate::search::store::ScanFile;
 use crate::search::walk::{
     Control, Geometry, Segment, Skipped, Visitor, region_label, run_lane, segments,
 };
@@ -115,7 +112,7 @@ impl Default for SearchOptions {
 }
 
 impl SearchOptions {
-    fn lane_count(&self) -> usize {
+    pub(crate) fn lane_count(&self) -> usize {
         match self.lanes {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
@@ -233,9 +230,10 @@ pub struct SearchJob {
 
 /// Batches in flight before lanes wait for the receiver.
 const CHANNEL_DEPTH: usize = 256;
-const TICK: Duration = Duration::from_millis(100);
+pub(crate) const TICK: Duration = Duration::from_millis(100);
 
 impl SearchJob {
+    /// Searches a live process for `query`.
     /// Searches any [`Source`]; `make_source` is called once per lane.
     pub fn search_in<S, F>(
         make_source: F,
@@ -258,69 +256,7 @@ impl SearchJob {
         })
     }
 
-    /// A first value scan of any [`Source`].
-    pub fn scan_in<S, F>(
-        make_source: F,
-        pid: i32,
-        regions: &[Region],
-        spec: ScanSpec,
-        save: Option<&Path>,
-        options: SearchOptions,
-    ) -> Result<SearchJob>
-    where
-        S: Source + 'static,
-        F: FnMut() -> S,
-    {
-        if spec.condition.needs_previous() {
-            return Err(Error::Usage(
-                "a first scan needs a value or a range: changed/increased/... compare with a previous scan (--from FILE)".into(),
-            ));
-        }
-        let mut geometry = options.geometry;
-        geometry.chunk = geometry.chunk.max(1);
-        // A value crossing a chunk edge must be whole in the window owning its start.
-        geometry.overlap = spec.ty.size() - 1;
-        let plan = SearchPlan::new(regions, &options.regions, &geometry);
-        let writer = ScanWriter::create(
-            save,
-            ScanHeader {
-                pid,
-                ty: spec.ty,
-                aligned: spec.aligned,
-                tolerance: spec.tolerance,
-                count: 0,
-                scans: 1,
-                identity: ProcessIdentity::of(pid).unwrap_or_default(),
-            },
-        )?;
-        let sources: Vec<S> = std::iter::repeat_with(make_source)
-            .take(options.lane_count())
-            .collect();
-        Ok(SearchJob::spawn(move |tx, ctl| {
-            run_scan(sources, plan, spec, geometry, writer, tx, ctl)
-        }))
-    }
-
-    /// Narrows a previous scan over any [`Source`]. The result goes to `save`
-    /// (which may be `from`'s own path: it is replaced when done) or a
-    /// temporary file.
-    pub fn narrow_in<S: Source + 'static>(
-        source: S,
-        from: ScanFile,
-        condition: Condition,
-        save: Option<&Path>,
-    ) -> Result<SearchJob> {
-        let mut header = *from.header();
-        header.scans += 1;
-        // The writer stages beside `save` and renames at the end, so
-        // narrowing a file into itself never reads what it is writing.
-        let writer = ScanWriter::create(save, header)?;
-        Ok(SearchJob::spawn(move |tx, ctl| {
-            run_narrow(source, from, condition, writer, tx, ctl)
-        }))
-    }
-
-    fn spawn<F>(body: F) -> SearchJob
+    pub(crate) fn spawn<F>(body: F) -> SearchJob
     where
         F: FnOnce(&SyncSender<SearchEvent>, &Control) -> Summary + Send + 'static,
     {
@@ -394,7 +330,7 @@ impl Drop for SearchJob {
     }
 }
 
-fn failed_summary(why: &str) -> Summary {
+pub(crate) fn failed_summary(why: &str) -> Summary {
     Summary {
         found: 0,
         regions: 0,
@@ -410,16 +346,20 @@ fn failed_summary(why: &str) -> Summary {
 }
 
 /// The work of a walk: segments and the labels of their regions.
-struct SearchPlan {
-    segments: Vec<Segment>,
-    labels: Vec<Arc<str>>,
-    names: Vec<String>,
-    regions: usize,
-    total: u64,
+pub(crate) struct SearchPlan {
+    pub(crate) segments: Vec<Segment>,
+    pub(crate) labels: Vec<Arc<str>>,
+    pub(crate) names: Vec<String>,
+    pub(crate) regions: usize,
+    pub(crate) total: u64,
 }
 
 impl SearchPlan {
-    fn new(regions: &[Region], filter: &RegionFilter, geometry: &Geometry) -> SearchPlan {
+    pub(crate) fn new(
+        regions: &[Region],
+        filter: &RegionFilter,
+        geometry: &Geometry,
+    ) -> SearchPlan {
         let ranges = filter.select(regions);
         let total = ranges.iter().map(|(_, s, e)| e - s).sum();
         SearchPlan {
@@ -433,7 +373,7 @@ impl SearchPlan {
 }
 
 /// Sends unless the job was cancelled; false when nobody listens any more.
-fn send_or_cancel(
+pub(crate) fn send_or_cancel(
     tx: &SyncSender<SearchEvent>,
     mut event: SearchEvent,
     cancel: &AtomicBool,
@@ -455,7 +395,7 @@ fn send_or_cancel(
 
 /// Runs the lanes of a walk; `idle` runs on the calling thread meanwhile
 /// and must block briefly (it paces the progress ticks).
-fn walk_all<S: Source, V: Visitor + Send>(
+pub(crate) fn walk_all<S: Source, V: Visitor + Send>(
     sources: &mut [S],
     visitors: &mut [V],
     plan: &SearchPlan,
@@ -487,7 +427,7 @@ fn walk_all<S: Source, V: Visitor + Send>(
                 Ok(s) => skipped.merge(&s),
                 Err(_) => {
                     let mut slot = ctl.error.lock().unwrap_or_else(|e| e.into_inner());
-                    slot.get_or_insert(Error::Internal("a search thread panicked".into()));
+                    slot.get_or_insert(Error::Usage("a search thread panicked".into()));
                 }
             }
         }
@@ -496,7 +436,7 @@ fn walk_all<S: Source, V: Visitor + Send>(
 }
 
 /// Turns the walk's state into the summary every job ends with.
-fn summarize(
+pub(crate) fn summarize(
     plan: &SearchPlan,
     ctl: &Control,
     found: u64,
@@ -542,7 +482,7 @@ fn summarize(
     }
 }
 
-fn progress_ticker<'a>(
+pub(crate) fn progress_ticker<'a>(
     tx: &'a SyncSender<SearchEvent>,
     total: u64,
     started: Instant,
@@ -615,161 +555,4 @@ fn run_search<S: Source>(
         ));
     }
     summary
-}
-
-fn run_scan<S: Source>(
-    mut sources: Vec<S>,
-    plan: SearchPlan,
-    spec: ScanSpec,
-    geometry: Geometry,
-    mut writer: ScanWriter,
-    tx: &SyncSender<SearchEvent>,
-    ctl: &Control,
-) -> Summary {
-    let started = Instant::now();
-    let found = AtomicU64::new(0);
-    // Shallow: a block of densely matching places can weigh 640 KiB.
-    let (block_tx, block_rx) = sync_channel::<BlockBuf>(4);
-    let write_error: Mutex<Option<Error>> = Mutex::new(None);
-    let sink = |block: BlockBuf| {
-        let mut block = block;
-        loop {
-            match block_tx.try_send(block) {
-                Ok(()) => return true,
-                Err(TrySendError::Disconnected(_)) => return false,
-                Err(TrySendError::Full(back)) => {
-                    if ctl.should_stop() {
-                        return false;
-                    }
-                    block = back;
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-            }
-        }
-    };
-    let mut visitors: Vec<ScanVisitor<'_>> = (0..sources.len())
-        .map(|_| ScanVisitor::new(spec, &found, &ctl.stop, &sink))
-        .collect();
-    let mut tick = progress_ticker(tx, plan.total, started);
-    let write = |block: BlockBuf, writer: &mut ScanWriter| {
-        if let Err(e) = writer.write_block(&block) {
-            write_error
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get_or_insert(e);
-            ctl.stop.store(true, Ordering::Relaxed);
-        }
-    };
-    let skipped = walk_all(
-        &mut sources,
-        &mut visitors,
-        &plan,
-        &geometry,
-        ctl,
-        &|v: &mut ScanVisitor<'_>| v.finish(),
-        &mut || {
-            match block_rx.recv_timeout(Duration::from_millis(10)) {
-                Ok(block) => write(block, &mut writer),
-                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
-            }
-            tick(&ctl.covered);
-        },
-    );
-    drop(visitors);
-    while let Ok(block) = block_rx.try_recv() {
-        write(block, &mut writer);
-    }
-    let count = writer.count();
-    let mut summary = summarize(&plan, ctl, count, skipped, started, false);
-    if let Some(err) = write_error.lock().unwrap_or_else(|e| e.into_inner()).take() {
-        // Dropping the writer removes its unfinished file.
-        summary.end = End::Failed(err.to_string());
-        return summary;
-    }
-    match writer.finish() {
-        Ok(file) => summary.scan = Some(file),
-        Err(err) => summary.end = End::Failed(err.to_string()),
-    }
-    summary
-}
-
-fn run_narrow<S: Source>(
-    mut source: S,
-    from: ScanFile,
-    condition: Condition,
-    mut writer: ScanWriter,
-    tx: &SyncSender<SearchEvent>,
-    ctl: &Control,
-) -> Summary {
-    let started = Instant::now();
-    let total = from.count();
-    let done = AtomicU64::new(0);
-    // Progress ticks come from a second thread: narrowing runs on this one.
-    let finished = AtomicBool::new(false);
-    let outcome = std::thread::scope(|scope| {
-        scope.spawn(|| {
-            let mut tick = progress_ticker(tx, total, started);
-            while !finished.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(10));
-                tick(&done);
-            }
-        });
-        // Set on the way out even by a panic, so the ticker (and the scope) ends.
-        let _finished = SetOnDrop(&finished);
-        narrow(
-            &mut source,
-            &from,
-            condition,
-            &mut writer,
-            &|| ctl.should_stop(),
-            &done,
-        )
-    });
-    let mut summary = failed_summary("");
-    summary.total = total;
-    summary.done = done.load(Ordering::Relaxed);
-    summary.elapsed = started.elapsed();
-    summary.end = if ctl.cancelled() {
-        End::Cancelled
-    } else {
-        End::Complete
-    };
-    match outcome {
-        Ok((stats, failure)) => {
-            if let Some(err) = failure {
-                summary.end = End::Failed(format!(
-                    "{err}; the {} candidates not yet checked are kept unchanged",
-                    stats.unchecked
-                ));
-            }
-            if stats.unreadable > 0 {
-                summary.notes.push(format!(
-                    "{} candidates could not be read and were dropped",
-                    stats.unreadable
-                ));
-            }
-            summary.narrow = Some(stats);
-        }
-        Err(err) => {
-            // The input could not be read through: keep the old file as it was.
-            summary.end = End::Failed(err.to_string());
-            return summary;
-        }
-    }
-    summary.found = writer.count();
-    drop(from);
-    match writer.finish() {
-        Ok(file) => summary.scan = Some(file),
-        Err(err) => summary.end = End::Failed(err.to_string()),
-    }
-    summary
-}
-
-/// Sets its flag when dropped.
-struct SetOnDrop<'a>(&'a AtomicBool);
-
-impl Drop for SetOnDrop<'_> {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
 }

@@ -35,24 +35,30 @@
 //! ```
 
 mod find;
+mod history;
 mod identity;
 mod job;
 mod pattern;
+mod records;
 mod scan;
+mod scan_job;
+mod snapshot;
 mod source;
 mod store;
 mod value;
 pub mod walk;
 
 pub use find::Match;
+pub use history::{UNDO_STEPS, undo, undo_path};
 pub use identity::ProcessIdentity;
 pub use job::{
     Canceller, End, Progress, RegionFilter, SearchEvent, SearchJob, SearchOptions, Summary,
 };
 pub use pattern::{Encoding, Pattern, Query};
+pub use records::{BlockReader, OrderedReader};
 pub use scan::{NarrowStats, ScanSpec};
 pub use source::{MemorySource, ProcessSource, Source};
-pub use store::{BlockReader, Candidate, ScanFile, ScanHeader};
+pub use store::{Candidate, ScanFile, ScanHeader};
 pub use value::{Condition, Number, ValueType};
 pub use walk::{Geometry, Skipped};
 

@@ -4,8 +4,11 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::error::Result;
+use crate::process::Unread;
+use crate::search::records::{PageRecord, PageRecordOut, Record};
+use crate::search::snapshot::{PAGE_BATCH, narrow_pages};
 use crate::search::source::Source;
-use crate::search::store::{BlockBuf, Candidate, ScanFile, ScanWriter};
+use crate::search::store::{BlockBuf, Candidate, ScanFile, ScanHeader, ScanWriter};
 use crate::search::value::{Condition, ValueType};
 use crate::search::walk::{Piece, Visitor};
 
@@ -202,16 +205,22 @@ const BATCH: usize = 1 << 14;
 pub struct NarrowStats {
     /// Candidates looked at (re-read or found unreadable).
     pub checked: u64,
-    /// Candidates dropped because their bytes could not be read now.
+    /// Candidates dropped because their bytes could not be read now
+    /// (unmapped, not readable, a fault).
     pub unreadable: u64,
+    /// Candidates whose pages are not in memory now: kept with their last
+    /// value, since not being read is not a change.
+    pub not_resident: u64,
     /// Candidates not looked at because the narrowing stopped early; they are
     /// kept unchanged so nothing is lost.
     pub unchecked: u64,
 }
 
-/// Re-reads the candidates of `from` and writes the ones `condition` keeps,
-/// with their new values, to `out`. When `stop` is raised or a read fails, the
-/// rest are copied unchanged and the read error is returned with the stats.
+/// Re-reads the candidates of `from` in address order and writes the ones
+/// `condition` keeps, with their new values, to `out`. A snapshot's pages
+/// are compared whole first (see [`crate::search::snapshot`]). When `stop`
+/// is raised or a read fails, the rest are copied unchanged and the read
+/// error is returned with the stats.
 pub(crate) fn narrow<S: Source>(
     source: &mut S,
     from: &ScanFile,
@@ -221,52 +230,189 @@ pub(crate) fn narrow<S: Source>(
     done: &AtomicU64,
 ) -> Result<(NarrowStats, Option<crate::Error>)> {
     let h = *from.header();
-    let mut stats = NarrowStats::default();
-    let mut blocks = from.blocks()?;
-    let mut pending: Vec<Candidate> = Vec::new();
-    let mut block = BlockBuf::default();
-    let mut failure = None;
-    let mut exhausted = false;
-    while !exhausted {
-        match blocks.next_block()? {
-            Some(b) => pending.extend(b),
-            None => exhausted = true,
+    let mut n = Narrowing {
+        h,
+        condition,
+        stats: NarrowStats::default(),
+        block: BlockBuf::default(),
+        failure: None,
+        places: Vec::new(),
+        pages: Vec::new(),
+        page_bytes: 0,
+    };
+    let mut groups = from.ordered()?;
+    // Records are read and decompressed on a second thread while this one
+    // reads the target and compares; a few groups in flight bound memory.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Option<Vec<Record>>>>(4);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            loop {
+                let next = groups.next_group();
+                let last = !matches!(next, Ok(Some(_)));
+                if tx.send(next).is_err() || last {
+                    break;
+                }
+            }
+        });
+        n.run(&rx, source, out, stop, done)
+    })?;
+    Ok((n.stats, n.failure))
+}
+
+impl Narrowing {
+    fn run<S: Source>(
+        &mut self,
+        groups: &std::sync::mpsc::Receiver<Result<Option<Vec<Record>>>>,
+        source: &mut S,
+        out: &mut ScanWriter,
+        stop: &dyn Fn() -> bool,
+        done: &AtomicU64,
+    ) -> Result<()> {
+        let n = self;
+        loop {
+            let group = groups.recv().unwrap_or_else(|_| {
+                Err(crate::Error::Usage("the scan file reader stopped".into()))
+            })?;
+            let end = group.is_none();
+            for record in group.into_iter().flatten() {
+                match record {
+                    Record::Places(c) => {
+                        if !n.pages.is_empty() {
+                            n.flush_pages(source, out, stop, done)?;
+                        }
+                        n.places.extend(c);
+                    }
+                    Record::Pages(p) => {
+                        if !n.places.is_empty() {
+                            n.flush_places(source, out, stop, done)?;
+                        }
+                        n.page_bytes += p.data.len();
+                        n.pages.push(p);
+                    }
+                }
+            }
+            if n.places.len() >= BATCH || end {
+                n.flush_places(source, out, stop, done)?;
+            }
+            if n.page_bytes >= PAGE_BATCH || end {
+                n.flush_pages(source, out, stop, done)?;
+            }
+            if end {
+                break;
+            }
         }
-        if pending.len() < BATCH && !exhausted {
-            continue;
+        if let Some(full) = n.block.take() {
+            out.write_block(&full)?;
         }
-        // Lanes write blocks in the order they finish them: sort, so reads
-        // coalesce and each record lists its places in address order.
+        Ok(())
+    }
+}
+
+/// The state of one narrowing: what is pending and what came of it.
+struct Narrowing {
+    h: ScanHeader,
+    condition: Condition,
+    stats: NarrowStats,
+    block: BlockBuf,
+    failure: Option<crate::Error>,
+    places: Vec<Candidate>,
+    pages: Vec<PageRecord>,
+    page_bytes: usize,
+}
+
+impl Narrowing {
+    fn flush_places<S: Source>(
+        &mut self,
+        source: &mut S,
+        out: &mut ScanWriter,
+        stop: &dyn Fn() -> bool,
+        done: &AtomicU64,
+    ) -> Result<()> {
+        if self.places.is_empty() {
+            return Ok(());
+        }
+        let mut pending = std::mem::take(&mut self.places);
+        // Records of one block may come from two lanes: reads coalesce in address order.
         pending.sort_unstable_by_key(|c| c.addr);
         let mut checked = false;
-        if failure.is_none() && !stop() {
-            match check_batch(source, &h, condition, &pending, &mut block, out, &mut stats) {
+        if self.failure.is_none() && !stop() {
+            let (h, condition) = (self.h, self.condition);
+            match check_batch(
+                source,
+                &h,
+                condition,
+                &pending,
+                &mut self.block,
+                out,
+                &mut self.stats,
+            ) {
                 Ok(()) => {
                     done.fetch_add(pending.len() as u64, Ordering::Relaxed);
                     checked = true;
                 }
-                Err(e) => failure = Some(e),
+                Err(e) => self.failure = Some(e),
             }
         }
         if !checked {
-            stats.unchecked += pending.len() as u64;
+            self.stats.unchecked += pending.len() as u64;
             for c in &pending {
-                if let Some(full) = block.push(c.addr, c.bits) {
+                if let Some(full) = self.block.push(c.addr, c.bits) {
                     out.write_block(&full)?;
                 }
             }
         }
-        pending.clear();
-        if let Some(full) = block.take() {
+        Ok(())
+    }
+
+    fn flush_pages<S: Source>(
+        &mut self,
+        source: &mut S,
+        out: &mut ScanWriter,
+        stop: &dyn Fn() -> bool,
+        done: &AtomicU64,
+    ) -> Result<()> {
+        if self.pages.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pages);
+        self.page_bytes = 0;
+        let places: u64 = pending
+            .iter()
+            .map(|p| (p.data.len() / self.h.step() as usize) as u64)
+            .sum();
+        if self.failure.is_none() && !stop() {
+            let (h, condition) = (self.h, self.condition);
+            match narrow_pages(
+                source,
+                &h,
+                condition,
+                &pending,
+                &mut self.block,
+                out,
+                &mut self.stats,
+            ) {
+                Ok(()) => {
+                    done.fetch_add(places, Ordering::Relaxed);
+                    return Ok(());
+                }
+                Err(e) => self.failure = Some(e),
+            }
+        }
+        // Not checked: the pages go on as they were, still a snapshot.
+        self.stats.unchecked += places;
+        if let Some(full) = self.block.take() {
             out.write_block(&full)?;
         }
+        for p in &pending {
+            out.write_pages(&PageRecordOut::encode(p.base, p.mask, &p.data))?;
+        }
+        Ok(())
     }
-    Ok((stats, failure))
 }
 
 fn check_batch<S: Source>(
     source: &mut S,
-    h: &crate::search::store::ScanHeader,
+    h: &ScanHeader,
     condition: Condition,
     cands: &[Candidate],
     block: &mut BlockBuf,
@@ -298,12 +444,20 @@ fn check_batch<S: Source>(
             stats.unreadable += 1;
             continue;
         };
-        let lost = o
+        if let Some(g) = o
             .gaps
             .iter()
-            .any(|g| g.addr < c.addr + size && c.addr < g.end());
-        if lost {
-            stats.unreadable += 1;
+            .find(|g| g.addr < c.addr + size && c.addr < g.end())
+        {
+            // Not in memory now is not a change: keep the place as it was.
+            if g.why == Unread::NotResident {
+                stats.not_resident += 1;
+                if let Some(full) = block.push(c.addr, c.bits) {
+                    out.write_block(&full)?;
+                }
+            } else {
+                stats.unreadable += 1;
+            }
             continue;
         }
         let at = (c.addr - o.addr) as usize;
@@ -364,7 +518,7 @@ mod tests {
     #[test]
     fn narrowing_records_out_of_address_order() {
         use crate::search::source::MemorySource;
-        use crate::search::store::{ScanHeader, ScanWriter};
+        use crate::search::store::ScanWriter;
         let ty = ValueType::U32;
         let mut mem = MemorySource::new();
         mem.map(0, vec![0; 0x1000]);

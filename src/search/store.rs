@@ -26,20 +26,25 @@ use tempfile::NamedTempFile;
 
 use crate::error::{Error, Result};
 use crate::search::identity::ProcessIdentity;
+use crate::search::records::{BlockReader, OrderedReader, PageRecordOut};
 use crate::search::value::ValueType;
 
 const MAGIC: &[u8; 8] = b"PVTUISCN";
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
+/// Version 2 files hold no page records; otherwise they read the same.
+const OLDEST_VERSION: u32 = 2;
 const COUNT_AT: u64 = 8 + 4 + 4 + 1 + 1 + 8;
 const IDENTITY_AT: usize = 8 + 4 + 4 + 1 + 1 + 8 + 8 + 4;
 const CRC_AT: usize = IDENTITY_AT + 40;
-const HEADER_LEN: u64 = CRC_AT as u64 + 4;
+pub(crate) const HEADER_LEN: u64 = CRC_AT as u64 + 4;
 /// A record's head: base, count, flags, payload length.
-const RECORD_HEAD: usize = 17;
+pub(crate) const RECORD_HEAD: usize = 17;
 pub(crate) const BLOCK_SHIFT: u32 = 16;
-const BLOCK: u64 = 1 << BLOCK_SHIFT;
-const FLAG_BITMAP: u8 = 1;
-const FLAG_UNIFORM: u8 = 2;
+pub(crate) const BLOCK: u64 = 1 << BLOCK_SHIFT;
+pub(crate) const FLAG_BITMAP: u8 = 1;
+pub(crate) const FLAG_UNIFORM: u8 = 2;
+/// The record holds a snapshot's pages (see [`crate::search::records`]).
+pub(crate) const FLAG_PAGES: u8 = 4;
 
 /// What a scan file says about its scan.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -59,7 +64,7 @@ pub struct ScanHeader {
 }
 
 impl ScanHeader {
-    fn step(&self) -> u64 {
+    pub(crate) fn step(&self) -> u64 {
         if self.aligned {
             self.ty.size() as u64
         } else {
@@ -84,9 +89,10 @@ impl ScanHeader {
 
     /// The largest payload a record of this scan can have: a bitmap and a
     /// value for every slot.
-    fn max_payload(&self) -> usize {
+    pub(crate) fn max_payload(&self) -> usize {
         let slots = (BLOCK / self.step()) as usize;
-        slots.div_ceil(8) + slots * self.ty.size()
+        // A page record: its mask, encoding and the raw pages at most.
+        (slots.div_ceil(8) + slots * self.ty.size()).max(3 + BLOCK as usize)
     }
 }
 
@@ -129,7 +135,7 @@ impl BlockBuf {
     }
 }
 
-fn scan_err(path: &Path, why: impl ToString) -> Error {
+pub(crate) fn scan_err(path: &Path, why: impl ToString) -> Error {
     Error::ScanFile {
         path: path.display().to_string(),
         why: why.to_string(),
@@ -240,8 +246,30 @@ impl ScanWriter {
         Ok(())
     }
 
+    /// Writes a snapshot's pages of one block, encoded by [`PageRecordOut::encode`].
+    pub fn write_pages(&mut self, rec: &PageRecordOut) -> Result<()> {
+        let places = rec.mask.count_ones() as u64 * crate::search::records::SNAP_PAGE as u64
+            / self.header.step();
+        let mut head = Vec::with_capacity(RECORD_HEAD + 3);
+        head.extend_from_slice(&rec.base.to_le_bytes());
+        head.extend_from_slice(&(places as u32).to_le_bytes());
+        head.push(FLAG_PAGES);
+        head.extend_from_slice(&((rec.payload.len() + 3) as u32).to_le_bytes());
+        head.extend_from_slice(&rec.mask.to_le_bytes());
+        head.push(rec.encoding);
+        self.write(&head)?;
+        self.write(&rec.payload)?;
+        self.header.count += places;
+        Ok(())
+    }
+
     pub fn count(&self) -> u64 {
         self.header.count
+    }
+
+    /// Where the file goes when finished; `None` for a temporary file.
+    pub fn dest(&self) -> Option<&Path> {
+        self.dest.as_deref()
     }
 
     /// Writes the final count and CRC, and moves the file into place.
@@ -308,7 +336,7 @@ impl ScanFile {
             b.copy_from_slice(&head[i..i + 8]);
             u64::from_le_bytes(b)
         };
-        if u32_at(8) != VERSION {
+        if !(OLDEST_VERSION..=VERSION).contains(&u32_at(8)) {
             return Err(scan_err(
                 path,
                 format!(
@@ -395,10 +423,15 @@ impl ScanFile {
         })
     }
 
-    /// The first `n` candidates, in address order within each block.
+    /// Reads the candidates back block by block in address order.
+    pub fn ordered(&self) -> Result<OrderedReader> {
+        OrderedReader::new(self.blocks()?)
+    }
+
+    /// The first `n` candidates in address order.
     pub fn first(&self, n: usize) -> Result<Vec<Candidate>> {
         let mut out = Vec::new();
-        let mut blocks = self.blocks()?;
+        let mut blocks = self.ordered()?;
         while out.len() < n {
             let Some(block) = blocks.next_block()? else {
                 break;
@@ -417,284 +450,6 @@ impl Drop for ScanFile {
     }
 }
 
-/// Reads a scan file's records one at a time.
-#[derive(Debug)]
-pub struct BlockReader {
-    input: BufReader<File>,
-    header: ScanHeader,
-    path: PathBuf,
-}
-
-impl BlockReader {
-    /// The candidates of the next record, or `None` at the end.
-    pub fn next_block(&mut self) -> Result<Option<Vec<Candidate>>> {
-        let mut head = [0u8; RECORD_HEAD];
-        match self.input.read_exact(&mut head) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-            Err(e) => return Err(scan_err(&self.path, e)),
-        }
-        let mut b8 = [0u8; 8];
-        b8.copy_from_slice(&head[..8]);
-        let base = u64::from_le_bytes(b8);
-        let count = u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize;
-        let flags = head[12];
-        let len = u32::from_le_bytes([head[13], head[14], head[15], head[16]]) as usize;
-        let corrupt = || scan_err(&self.path, format!("corrupt record at block {base:#x}"));
-        // A crafted record must not size an allocation or place a value past the top of memory.
-        let width = self.header.ty.size();
-        if len > self.header.max_payload()
-            || base & (BLOCK - 1) != 0
-            || base.checked_add(BLOCK - 1 + width as u64).is_none()
-        {
-            return Err(corrupt());
-        }
-        let mut payload = vec![0u8; len];
-        self.input
-            .read_exact(&mut payload)
-            .map_err(|_| scan_err(&self.path, "truncated record"))?;
-        let step = self.header.step();
-        let (offsets, values): (Vec<u64>, &[u8]) = if flags & FLAG_BITMAP != 0 {
-            let bitmap_len = ((BLOCK / step) as usize).div_ceil(8);
-            let bits = payload.get(..bitmap_len).ok_or_else(corrupt)?;
-            let mut offs = Vec::with_capacity(count);
-            for (i, byte) in bits.iter().enumerate() {
-                let mut b = *byte;
-                while b != 0 {
-                    let bit = b.trailing_zeros() as usize;
-                    offs.push((i * 8 + bit) as u64 * step);
-                    b &= b - 1;
-                }
-            }
-            (offs, &payload[bitmap_len..])
-        } else {
-            let list = payload.get(..count * 2).ok_or_else(corrupt)?;
-            let offs = list
-                .chunks_exact(2)
-                .map(|c| u64::from(u16::from_le_bytes([c[0], c[1]])))
-                .collect();
-            (offs, &payload[count * 2..])
-        };
-        if offsets.len() != count {
-            return Err(corrupt());
-        }
-        let uniform = flags & FLAG_UNIFORM != 0;
-        let need = if uniform { width } else { width * count };
-        if values.len() != need {
-            return Err(corrupt());
-        }
-        let ty = self.header.ty;
-        Ok(Some(
-            offsets
-                .iter()
-                .enumerate()
-                .map(|(i, off)| Candidate {
-                    addr: base + off,
-                    bits: ty.load(if uniform {
-                        values
-                    } else {
-                        &values[i * width..]
-                    }),
-                })
-                .collect(),
-        ))
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn header(ty: ValueType, aligned: bool) -> ScanHeader {
-        ScanHeader {
-            pid: 42,
-            ty,
-            aligned,
-            tolerance: 0.5,
-            count: 0,
-            scans: 1,
-            identity: ProcessIdentity::default(),
-        }
-    }
-
-    fn round_trip(h: ScanHeader, places: &[(u64, u64)]) -> Vec<Candidate> {
-        let mut w = ScanWriter::create(None, h).expect("create");
-        let mut block = BlockBuf::default();
-        for &(addr, bits) in places {
-            if let Some(done) = block.push(addr, bits) {
-                w.write_block(&done).expect("write");
-            }
-        }
-        if let Some(done) = block.take() {
-            w.write_block(&done).expect("write");
-        }
-        let file = w.finish().expect("finish");
-        let again = ScanFile::open(file.path()).expect("open");
-        assert_eq!(again.header().count, places.len() as u64);
-        assert_eq!(again.header().pid, 42);
-        assert_eq!(again.header().tolerance, 0.5);
-        again.first(usize::MAX).expect("read")
-    }
-
-    #[test]
-    fn sparse_and_dense_blocks_round_trip() {
-        let h = header(ValueType::U32, true);
-        // Dense: every slot of a block (bitmap, uniform); sparse: a few (list, each).
-        let mut places: Vec<(u64, u64)> = (0..BLOCK / 4).map(|i| (0x10000 + i * 4, 7)).collect();
-        places.extend([(0x30004, 1), (0x30008, 2), (0x4fffc, 3)]);
-        let back = round_trip(h, &places);
-        let want: Vec<_> = places
-            .iter()
-            .map(|&(addr, bits)| Candidate { addr, bits })
-            .collect();
-        assert_eq!(back, want);
-    }
-
-    #[test]
-    fn unaligned_u64_values_round_trip() {
-        let h = header(ValueType::U64, false);
-        let places: Vec<(u64, u64)> = (0..5000)
-            .map(|i| (0x7000_0001 + i * 3, u64::MAX - i))
-            .collect();
-        let back = round_trip(h, &places);
-        assert_eq!(back.len(), 5000);
-        assert_eq!(
-            back[4999],
-            Candidate {
-                addr: 0x7000_0001 + 4999 * 3,
-                bits: u64::MAX - 4999
-            }
-        );
-    }
-
-    #[test]
-    fn temporary_files_are_removed_and_garbage_is_refused() {
-        let w = ScanWriter::create(None, header(ValueType::U8, true)).expect("create");
-        let file = w.finish().expect("finish");
-        let path = file.path().to_path_buf();
-        assert!(path.exists());
-        drop(file);
-        assert!(!path.exists());
-        let junk = temp_path();
-        std::fs::write(&junk, b"hello, not a scan").expect("write");
-        let err = ScanFile::open(&junk).expect_err("junk");
-        assert!(err.to_string().contains("not a pvtui scan file"), "{err}");
-        let _ = std::fs::remove_file(junk);
-    }
-
-    /// Sets the CRC of a file's bytes, as a crafted file would.
-    fn seal(bytes: &mut [u8]) {
-        let mut head = [0u8; HEADER_LEN as usize];
-        head.copy_from_slice(&bytes[..HEADER_LEN as usize]);
-        head[CRC_AT..].fill(0);
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(&bytes[HEADER_LEN as usize..]);
-        crc.update(&head);
-        bytes[CRC_AT..CRC_AT + 4].copy_from_slice(&crc.finalize().to_le_bytes());
-    }
-
-    fn saved(places: &[(u64, u64)]) -> (tempfile::TempDir, PathBuf) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("scan");
-        let mut w = ScanWriter::create(Some(&path), header(ValueType::U32, true)).expect("create");
-        let mut block = BlockBuf::default();
-        for &(addr, bits) in places {
-            if let Some(done) = block.push(addr, bits) {
-                w.write_block(&done).expect("write");
-            }
-        }
-        if let Some(done) = block.take() {
-            w.write_block(&done).expect("write");
-        }
-        w.finish().expect("finish");
-        (dir, path)
-    }
-
-    #[test]
-    fn every_flipped_byte_is_found_and_the_file_left_as_it_was() {
-        let (_dir, path) = saved(&[(0x1000, 1), (0x1004, 2), (0x9_0000, 3)]);
-        let good = std::fs::read(&path).expect("read");
-        assert!(ScanFile::open(&path).is_ok());
-        for i in 0..good.len() {
-            let mut bad = good.clone();
-            bad[i] ^= 0x10;
-            std::fs::write(&path, &bad).expect("write");
-            let err = ScanFile::open(&path).expect_err("a flipped byte is found");
-            assert!(err.to_string().contains("scan file"), "byte {i}: {err}");
-            assert_eq!(std::fs::read(&path).expect("read"), bad);
-        }
-    }
-
-    #[test]
-    fn an_unfinished_writer_leaves_no_file_and_the_old_one_stays() {
-        let (dir, path) = saved(&[(0x1000, 1)]);
-        let before = std::fs::read(&path).expect("read");
-        let w = ScanWriter::create(Some(&path), header(ValueType::U32, true)).expect("create");
-        drop(w);
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .expect("list")
-            .map(|e| e.expect("entry").file_name())
-            .collect();
-        assert_eq!(names, ["scan"]);
-        assert_eq!(std::fs::read(&path).expect("read"), before);
-    }
-
-    #[test]
-    fn a_record_at_the_top_of_memory_is_an_error_not_a_panic() {
-        let (_dir, path) = saved(&[(0xffff_ffff_ffff_fff0, 1), (0xffff_ffff_ffff_fffc, 2)]);
-        let file = ScanFile::open(&path).expect("the checksum is right");
-        let err = file.first(10).expect_err("refused");
-        assert!(err.to_string().contains("corrupt record"), "{err}");
-        // A record claiming a 4 GiB payload is refused before any allocation.
-        let mut bytes = std::fs::read(&path).expect("read");
-        let at = HEADER_LEN as usize;
-        bytes[at..at + 8].copy_from_slice(&0x1_0000u64.to_le_bytes());
-        bytes[at + 13..at + 17].copy_from_slice(&u32::MAX.to_le_bytes());
-        seal(&mut bytes);
-        std::fs::write(&path, &bytes).expect("write");
-        let err = ScanFile::open(&path)
-            .and_then(|f| f.first(10))
-            .expect_err("refused");
-        assert!(err.to_string().contains("corrupt record"), "{err}");
-    }
-
-    mod properties {
-        use super::*;
-        use proptest::prelude::*;
-
-        proptest! {
-            #![proptest_config(ProptestConfig::with_cases(128))]
-            /// Any bytes behind a valid header and checksum load without a
-            /// panic: every record is read or refused.
-            #[test]
-            fn scan_files_from_arbitrary_bytes_never_panic(
-                ty in 0u8..12,
-                aligned in any::<bool>(),
-                body in proptest::collection::vec(any::<u8>(), 0..400),
-                raw in proptest::collection::vec(any::<u8>(), 0..120),
-            ) {
-                let dir = tempfile::tempdir().expect("temp dir");
-                let path = dir.path().join("scan");
-                // Unsealed bytes: refused, never a panic.
-                std::fs::write(&path, &raw).expect("write");
-                prop_assert!(ScanFile::open(&path).is_err() || raw.len() >= HEADER_LEN as usize);
-                let mut h = header(ValueType::U8, aligned).encode().to_vec();
-                h[16] = ty;
-                h.extend_from_slice(&body);
-                seal(&mut h);
-                std::fs::write(&path, &h).expect("write");
-                if let Ok(file) = ScanFile::open(&path) {
-                    let mut blocks = file.blocks().expect("blocks");
-                    let mut n = 0;
-                    while let Ok(Some(block)) = blocks.next_block() {
-                        for c in &block {
-                            prop_assert!(c.addr.checked_add(8).is_some());
-                        }
-                        n += 1;
-                        prop_assert!(n <= body.len());
-                    }
-                }
-            }
-        }
-    }
-}
+#[path = "store_tests.rs"]
+mod tests;

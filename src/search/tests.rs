@@ -467,7 +467,7 @@ fn narrowing_unreadable_candidates_drops_and_says_so() {
 }
 
 #[test]
-fn narrowing_after_exit_keeps_the_unchecked() {
+fn narrowing_after_exit_fails_at_once_and_replaces_nothing() {
     let (mut mem, regions, places) = value_space();
     let file = first_scan(
         &mem,
@@ -479,9 +479,90 @@ fn narrowing_after_exit_keeps_the_unchecked() {
     let job = SearchJob::narrow_in(mem.clone(), file, Condition::Changed, None).expect("narrow");
     let (_, summary) = job.collect();
     assert!(
-        matches!(&summary.end, End::Failed(why) if why.contains("exited")),
+        matches!(&summary.end, End::Failed(why) if why.contains("exited") && why.contains("left as it was")),
         "{:?}",
         summary.end
     );
-    assert_eq!(summary.found, places.len() as u64);
+    assert!(summary.scan.is_none());
+    let stats = summary.narrow.expect("stats");
+    assert_eq!(stats.checked, 0);
+    assert_eq!(stats.unchecked, places.len() as u64);
+}
+
+fn snapshot_of(mem: &MemorySource, regions: &[Region]) -> Summary {
+    let mem = mem.clone();
+    let opts = SearchOptions {
+        geometry: Geometry {
+            chunk: 8192,
+            ..Geometry::default()
+        },
+        lanes: 2,
+        ..SearchOptions::default()
+    };
+    let job = SearchJob::snapshot_in(move || mem.clone(), 7, regions, ValueType::U32, None, opts)
+        .expect("snap");
+    let (_, summary) = job.collect();
+    assert_eq!(summary.end, End::Complete);
+    summary
+}
+
+#[test]
+fn a_snapshot_narrows_page_by_page_and_keeps_places_not_in_memory() {
+    const BASE: u64 = 0x40000;
+    let mut mem = MemorySource::new();
+    let mut bytes = noise(5 * 4096, 9);
+    // Zero pages and noise pages, across two 64 KiB blocks' worth of records.
+    bytes[..4096].fill(0);
+    bytes[3 * 4096..4 * 4096].fill(0);
+    bytes[0x1008..0x100c].copy_from_slice(&100u32.to_le_bytes());
+    bytes[0x4010..0x4014].copy_from_slice(&200u32.to_le_bytes());
+    mem.map(BASE, bytes);
+    let regions = vec![region(BASE, BASE + 5 * 4096, "[heap]")];
+    let summary = snapshot_of(&mem, &regions);
+    assert_eq!(summary.found, 5 * 1024);
+    let snap = summary.scan.expect("file");
+    // Every place reads back with the value the snapshot holds.
+    let all = snap.first(usize::MAX).expect("read");
+    assert_eq!(all.len(), 5 * 1024);
+    assert!(all.windows(2).all(|w| w[0].addr + 4 == w[1].addr));
+    assert!(all.contains(&Candidate {
+        addr: BASE + 0x1008,
+        bits: 100
+    }));
+
+    mem.poke(BASE + 0x1008, &105u32.to_le_bytes());
+    mem.poke(BASE + 0x4010, &150u32.to_le_bytes());
+    mem.hole(BASE + 0x2000, 4096, Unread::NotResident);
+    mem.hole(BASE + 0x3000, 4096, Unread::Unmapped);
+    let job = SearchJob::narrow_in(mem.clone(), snap, Condition::Increased, None).expect("narrow");
+    let (_, summary) = job.collect();
+    assert_eq!(summary.end, End::Complete);
+    let stats = summary.narrow.expect("stats");
+    assert_eq!(stats.not_resident, 1024);
+    assert_eq!(stats.unreadable, 1024);
+    let file = summary.scan.expect("file");
+    let mut want = vec![BASE + 0x1008];
+    want.extend((0..1024).map(|i| BASE + 0x2000 + 4 * i));
+    assert_eq!(addrs(&file), want);
+    // The place that increased carries its new value; those not read, their old one.
+    let kept = file.first(2).expect("read");
+    assert_eq!(kept[0].bits, 105);
+}
+
+#[test]
+fn a_snapshot_narrowed_by_unchanged_and_decreased_by() {
+    const BASE: u64 = 0x80000;
+    let mut mem = MemorySource::new();
+    mem.map(BASE, noise(3 * 4096, 4));
+    mem.poke(BASE + 0x1ff0, &50u32.to_le_bytes());
+    let regions = vec![region(BASE, BASE + 3 * 4096, "[heap]")];
+    let snap = snapshot_of(&mem, &regions).scan.expect("file");
+    mem.poke(BASE + 0x1ff0, &43u32.to_le_bytes());
+    let file = narrow(&mem, snap, Condition::DecreasedBy(7));
+    assert_eq!(addrs(&file), vec![BASE + 0x1ff0]);
+    let snap = snapshot_of(&mem, &regions).scan.expect("file");
+    mem.poke(BASE + 0x10, &1u32.to_le_bytes());
+    let file = narrow(&mem, snap, Condition::Unchanged);
+    assert_eq!(file.count(), 3 * 1024 - 1);
+    assert!(!addrs(&file).contains(&(BASE + 0x10)));
 }

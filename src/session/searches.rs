@@ -8,6 +8,7 @@ use crate::error::Result;
 use crate::process::{Maps, ReadMode, Target};
 use crate::search::{
     Condition, Pattern, ProcessSource, Query, ScanFile, ScanSpec, SearchJob, SearchOptions,
+    ValueType,
 };
 
 /// Starts jobs on one target; cheap to clone and to send to another thread.
@@ -60,6 +61,27 @@ impl Searches {
             self.target.pid(),
             maps.regions(),
             spec,
+            save,
+            options,
+        )
+    }
+
+    /// An unknown-value scan: a snapshot of every page in the chosen
+    /// regions, which a later narrowing compares with memory then.
+    pub fn snapshot(
+        &self,
+        maps: &Maps,
+        ty: ValueType,
+        save: Option<&Path>,
+        options: SearchOptions,
+    ) -> Result<SearchJob> {
+        options.regions.validate()?;
+        let make_source = self.source(maps, options.mode);
+        SearchJob::snapshot_in(
+            make_source,
+            self.target.pid(),
+            maps.regions(),
+            ty,
             save,
             options,
         )

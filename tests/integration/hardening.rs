@@ -464,11 +464,16 @@ fn corrupt_scan_file_is_reported_and_left_as_it_was() {
         );
         assert_eq!(names_in(dir.path()), ["scan.pvs"], "a file was left behind");
     }
-    // Intact, it narrows in place and leaves nothing else behind.
+    // Intact, it narrows in place and leaves nothing behind but the step
+    // before, kept for undo.
     std::fs::write(&file, &good).expect("write");
     let out = narrow(&file, "42");
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(names_in(dir.path()), ["scan.pvs"]);
+    assert_eq!(names_in(dir.path()), ["scan.pvs", "scan.pvs.undo-1"]);
+    assert_eq!(
+        std::fs::read(dir.path().join("scan.pvs.undo-1")).expect("read"),
+        good
+    );
 }
 
 /// Scan file layout: where the records start and the CRC sits.

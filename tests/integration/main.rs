@@ -7,6 +7,7 @@ mod expr;
 mod hardening;
 mod hunt;
 mod native;
+mod scans;
 mod search;
 mod shared;
 mod tui;

@@ -1,0 +1,218 @@
+//! Unknown-value scans: a snapshot of every page in the chosen regions,
+//! and the first narrowing from it, which compares whole pages before it
+//! looks at a single value.
+//!
+//! A snapshot stores pages, not places: a 64 KiB block's pages go in one
+//! record, all-zero blocks as nothing and the rest LZ4-compressed (or raw
+//! when that is not smaller), so a snapshot of a mostly idle gigabyte costs
+//! far less disk than its places would, and memory stays one block per lane.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crate::error::Result;
+use crate::process::Unread;
+use crate::search::records::{PageRecord, PageRecordOut, SNAP_PAGE};
+use crate::search::scan::NarrowStats;
+use crate::search::source::Source;
+use crate::search::store::{BLOCK, BlockBuf, ScanHeader, ScanWriter};
+use crate::search::value::{Condition, Number, ValueType};
+use crate::search::walk::{Piece, Visitor};
+
+pub(crate) type PageSink<'a> = dyn Fn(PageRecordOut) -> bool + Sync + 'a;
+
+/// Collects whole pages into per-block records and hands them, encoded, to a sink.
+pub(crate) struct SnapshotVisitor<'a> {
+    places_per_page: u64,
+    found: &'a AtomicU64,
+    stop: &'a AtomicBool,
+    sink: &'a PageSink<'a>,
+    base: u64,
+    mask: u16,
+    raw: Vec<u8>,
+}
+
+impl<'a> SnapshotVisitor<'a> {
+    pub fn new(
+        ty: ValueType,
+        found: &'a AtomicU64,
+        stop: &'a AtomicBool,
+        sink: &'a PageSink<'a>,
+    ) -> SnapshotVisitor<'a> {
+        SnapshotVisitor {
+            places_per_page: (SNAP_PAGE / ty.size()) as u64,
+            found,
+            stop,
+            sink,
+            base: 0,
+            mask: 0,
+            raw: Vec::with_capacity(BLOCK as usize),
+        }
+    }
+
+    pub fn finish(&mut self) {
+        if self.mask == 0 {
+            return;
+        }
+        let rec = PageRecordOut::encode(self.base, self.mask, &self.raw);
+        self.found.fetch_add(
+            u64::from(self.mask.count_ones()) * self.places_per_page,
+            Ordering::Relaxed,
+        );
+        self.mask = 0;
+        self.raw.clear();
+        if !(self.sink)(rec) {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Visitor for SnapshotVisitor<'_> {
+    fn start_segment(&mut self) {
+        // Pages of one record must come in address order.
+        self.finish();
+    }
+
+    fn piece(&mut self, p: &Piece<'_>) {
+        // Only whole pages are kept: aligned values never cross one.
+        let end = p.addr + p.owned.min(p.bytes.len()) as u64;
+        let page = SNAP_PAGE as u64;
+        let mut at = p.addr.next_multiple_of(page);
+        while at + page <= end {
+            let base = at & !(BLOCK - 1);
+            if base != self.base {
+                self.finish();
+                self.base = base;
+            }
+            self.mask |= 1 << ((at - base) / page);
+            let from = (at - p.addr) as usize;
+            self.raw.extend_from_slice(&p.bytes[from..from + SNAP_PAGE]);
+            at += page;
+        }
+    }
+}
+
+/// Whether a place whose value did not change is kept, for every such
+/// place at once; `None` when it depends on the value (floats, `eq`, `range`).
+fn keeps_unchanged(condition: Condition, ty: ValueType) -> Option<bool> {
+    if ty.is_float() {
+        return None;
+    }
+    match condition {
+        Condition::Changed | Condition::Increased | Condition::Decreased => Some(false),
+        Condition::Unchanged => Some(true),
+        Condition::IncreasedBy(d) | Condition::DecreasedBy(d) => {
+            Some(ty.number(d) == Number::Int(0))
+        }
+        Condition::Eq(_) | Condition::Range(..) => None,
+    }
+}
+
+/// Pages read in one batch of ranges.
+pub(crate) const PAGE_BATCH: usize = 1 << 20;
+
+/// Narrows a batch of snapshot records (in address order) against memory
+/// now: pages that are byte-for-byte the same are settled at once; only
+/// the others are compared value by value.
+pub(crate) fn narrow_pages<S: Source>(
+    source: &mut S,
+    h: &ScanHeader,
+    condition: Condition,
+    records: &[PageRecord],
+    block: &mut BlockBuf,
+    out: &mut ScanWriter,
+    stats: &mut NarrowStats,
+) -> Result<()> {
+    let mut pages: Vec<(u64, &[u8])> = records.iter().flat_map(PageRecord::pages).collect();
+    pages.sort_unstable_by_key(|p| p.0);
+    let page = SNAP_PAGE as u64;
+    let mut spans: Vec<(u64, usize)> = Vec::new();
+    for &(addr, _) in &pages {
+        match spans.last_mut() {
+            Some((start, len)) if *start + *len as u64 == addr && *len < PAGE_BATCH => {
+                *len += SNAP_PAGE;
+            }
+            _ => spans.push((addr, SNAP_PAGE)),
+        }
+    }
+    let outcomes = source.read_ranges(&spans)?;
+    let ty = h.ty;
+    let size = ty.size();
+    let step = h.step() as usize;
+    let settled = keeps_unchanged(condition, ty);
+    let mut push = |addr: u64, bits: u64, out: &mut ScanWriter| -> Result<()> {
+        match block.push(addr, bits) {
+            Some(full) => out.write_block(&full),
+            None => Ok(()),
+        }
+    };
+    let mut j = 0;
+    for (addr, old) in pages {
+        while j < outcomes.len() && outcomes[j].addr + outcomes[j].data.len() as u64 <= addr {
+            j += 1;
+        }
+        let places = (SNAP_PAGE / step) as u64;
+        stats.checked += places;
+        let Some(o) = outcomes.get(j).filter(|o| o.addr <= addr) else {
+            stats.unreadable += places;
+            continue;
+        };
+        let at = (addr - o.addr) as usize;
+        let new = &o.data[at..at + SNAP_PAGE];
+        let gaps: Vec<_> = o
+            .gaps
+            .iter()
+            .filter(|g| g.addr < addr + page && addr < g.end())
+            .collect();
+        if gaps.is_empty()
+            && new == old
+            && let Some(keep) = settled
+        {
+            if keep {
+                for i in (0..=SNAP_PAGE - size).step_by(step) {
+                    push(addr + i as u64, ty.load(&old[i..]), out)?;
+                }
+            }
+            continue;
+        }
+        for i in (0..=SNAP_PAGE - size).step_by(step) {
+            let a = addr + i as u64;
+            let was = ty.load(&old[i..]);
+            if let Some(g) = gaps
+                .iter()
+                .find(|g| g.addr < a + size as u64 && a < g.end())
+            {
+                // Not in memory now is not a changed value: keep the place,
+                // with its last known value, for the next narrowing.
+                if g.why == Unread::NotResident {
+                    stats.not_resident += 1;
+                    push(a, was, out)?;
+                } else {
+                    stats.unreadable += 1;
+                }
+                continue;
+            }
+            let now = ty.load(&new[i..]);
+            if condition.keeps(ty, h.tolerance, now, was) {
+                push(a, now, out)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unchanged_pages_settle_without_values_for_integers_only() {
+        let u = ValueType::U32;
+        assert_eq!(keeps_unchanged(Condition::Increased, u), Some(false));
+        assert_eq!(keeps_unchanged(Condition::Unchanged, u), Some(true));
+        assert_eq!(keeps_unchanged(Condition::IncreasedBy(0), u), Some(true));
+        assert_eq!(keeps_unchanged(Condition::DecreasedBy(3), u), Some(false));
+        assert_eq!(keeps_unchanged(Condition::Eq(3), u), None);
+        // NaN is not equal to itself: a float page's values are looked at.
+        assert_eq!(keeps_unchanged(Condition::Changed, ValueType::F32), None);
+    }
+}

@@ -1,0 +1,329 @@
+//! Unknown-value scans, narrowing and undo against the "hidden_score" fixture,
+//! a game whose score grows by a hidden amount on SIGUSR1, as a player would hunt it.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::util::{Fixture, fixture, pvtui_bin, skip_unless_root};
+
+fn game() -> Fixture {
+    Fixture::spawn(&fixture("hidden_score", "", &[]), &[])
+}
+
+fn signal(fx: &mut Fixture, sig: Signal) {
+    kill(Pid::from_raw(fx.pid), sig).expect("signal the game");
+}
+
+/// Bumps the score by its hidden amount and waits until it has.
+fn bump(fx: &mut Fixture) {
+    signal(fx, Signal::SIGUSR1);
+    fx.expect_line("bumped");
+}
+
+/// Ticks the game without scoring.
+fn noise(fx: &mut Fixture) {
+    fx.send("noise");
+    fx.expect_line("noised");
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(pvtui_bin())
+        .args(args)
+        .output()
+        .expect("run pvtui");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A scan file in a directory of its own (its undo steps go beside it).
+struct ScanDir {
+    dir: tempfile::TempDir,
+}
+
+impl ScanDir {
+    fn new() -> ScanDir {
+        ScanDir {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    fn file(&self) -> PathBuf {
+        self.dir.path().join("game.scan")
+    }
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// Each JSON place printed: address, value, and the whole object.
+fn places(stdout: &str) -> Vec<(u64, String, serde_json::Value)> {
+    stdout
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+            let a = v["address"].as_str().expect("address");
+            let addr = u64::from_str_radix(a.trim_start_matches("0x"), 16).expect("hex");
+            let value = v["value"].as_str().expect("value").to_string();
+            (addr, value, v)
+        })
+        .collect()
+}
+
+fn addrs(stdout: &str) -> BTreeSet<u64> {
+    places(stdout).into_iter().map(|p| p.0).collect()
+}
+
+/// Narrows the file; returns the places left.
+fn narrow(file: &Path, words: &[&str]) -> BTreeSet<u64> {
+    let mut args = vec!["scan", "--from", path(file), "--json"];
+    args.extend_from_slice(words);
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "{words:?}: {err}");
+    addrs(&out)
+}
+
+fn snapshot(fx: &Fixture, file: &Path) {
+    let pid = fx.pid.to_string();
+    let (code, out, err) = run(&[
+        "scan",
+        "--pid",
+        &pid,
+        "--type",
+        "u32",
+        "unknown",
+        "--save",
+        path(file),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.is_empty(), "a snapshot prints no places: {out}");
+    let taken: u64 = err
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a count first: {err}"));
+    assert!(taken > 1000, "{err}");
+}
+
+fn score_at(fx: &mut Fixture) -> u64 {
+    fx.send("where");
+    let line = fx.expect_line("score_at=");
+    let v = line.trim_start_matches("score_at=0x");
+    u64::from_str_radix(v, 16).expect("hex address")
+}
+
+#[test]
+fn unknown_scan_then_increased_and_unchanged_rounds_find_the_score() {
+    let mut fx = game();
+    let scans = ScanDir::new();
+    let file = scans.file();
+    snapshot(&fx, &file);
+    let mut left = BTreeSet::new();
+    for round in 0..6 {
+        bump(&mut fx);
+        left = narrow(&file, &["increased"]);
+        noise(&mut fx);
+        left = left
+            .intersection(&narrow(&file, &["unchanged"]))
+            .copied()
+            .collect();
+        if left.len() <= 1 {
+            eprintln!("found after {} rounds", round + 1);
+            break;
+        }
+    }
+    let score = score_at(&mut fx);
+    assert_eq!(left, BTreeSet::from([score]));
+    // The value it shows is the score the game reports.
+    let (code, out, err) = run(&["scan", "--from", path(&file), "--json", "unchanged"]);
+    assert_eq!(code, 0, "{err}");
+    let found = places(&out);
+    signal(&mut fx, Signal::SIGUSR2);
+    let told = fx.expect_line("score=");
+    assert_eq!(format!("score={}", found[0].1), told);
+    assert_eq!(found[0].2["region"], "[heap]");
+    assert_eq!(found[0].2["type"], "u32");
+}
+
+/// The count a narrowing or undo reports on stderr.
+fn count_of(args: &[&str]) -> u64 {
+    let (code, _, err) = run(args);
+    assert_eq!(code, 0, "{args:?}: {err}");
+    let words: Vec<&str> = err.split_whitespace().collect();
+    let at = words
+        .iter()
+        .position(|w| *w == "with")
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    words[at]
+        .parse()
+        .unwrap_or_else(|_| panic!("a count in {err:?}"))
+}
+
+#[test]
+fn undo_restores_each_narrowing_step() {
+    let mut fx = game();
+    let scans = ScanDir::new();
+    let file = scans.file();
+    snapshot(&fx, &file);
+    let f = path(&file);
+    let snapped = count_of(&["scan", "--from", f, "unchanged", "--max", "0"]);
+    bump(&mut fx);
+    let increased = count_of(&["scan", "--from", f, "increased", "--max", "0"]);
+    noise(&mut fx);
+    let unchanged = count_of(&["scan", "--from", f, "unchanged", "--max", "0"]);
+    assert!(unchanged < increased && increased < snapped);
+    // Back one step: the places the `increased` step kept, no fewer.
+    assert_eq!(count_of(&["scan", "--from", f, "undo"]), increased);
+    assert_eq!(count_of(&["scan", "--from", f, "undo"]), snapped);
+    // The restored step narrows as before.
+    let again = count_of(&["scan", "--from", f, "changed", "--max", "0"]);
+    assert!(again < snapped);
+    assert_eq!(count_of(&["scan", "--from", f, "undo"]), snapped);
+    let (code, _, err) = run(&["scan", "--from", f, "undo"]);
+    let (code2, _, _) = run(&["scan", "--from", f, "undo"]);
+    // Below the first step (the `unchanged` right after the snapshot) there is the snapshot only.
+    assert!(code != 0 || code2 != 0, "{err}");
+    let (_, _, err) = run(&["scan", "--from", f, "undo", "undo"]);
+    assert!(!err.is_empty());
+}
+
+#[test]
+fn a_new_scan_into_a_file_forgets_the_old_steps() {
+    let mut fx = game();
+    let scans = ScanDir::new();
+    let file = scans.file();
+    snapshot(&fx, &file);
+    bump(&mut fx);
+    narrow(&file, &["increased"]);
+    snapshot(&fx, &file);
+    let (code, _, err) = run(&["scan", "--from", path(&file), "undo"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("no earlier step"), "{err}");
+}
+
+#[test]
+fn scans_look_in_writable_regions_unless_told() {
+    // The table is never read here, so no copy of it lands on the stack.
+    let fx = game();
+    let pid = fx.pid.to_string();
+    let level = 0x51ed51edu32.to_string();
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["scan", "--pid", &pid, "--type", "u32", &level, "--json"];
+        args.extend_from_slice(extra);
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 0, "{err}");
+        places(&out)
+    };
+    let writable = scan(&[]);
+    assert!(
+        writable.is_empty(),
+        "the table is in read-only memory: {:?}",
+        writable.iter().map(|p| &p.2).collect::<Vec<_>>()
+    );
+    let all = scan(&["--all-regions"]);
+    assert!(!all.is_empty());
+    // Named by its place in the program, not only by its address.
+    let named = all
+        .iter()
+        .filter_map(|p| p.2["place"].as_str())
+        .collect::<Vec<_>>();
+    assert!(named.iter().any(|n| n.contains("levels")), "{named:?}");
+}
+
+#[test]
+fn max_prints_at_most_n_and_says_how_many_were_left_out() {
+    let fx = game();
+    let pid = fx.pid.to_string();
+    let args = ["scan", "--pid", &pid, "--type", "u8", "range", "0", "255"];
+    let (code, text, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    let total: u64 = err
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("count");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 21, "20 places and a line saying how many more");
+    assert_eq!(
+        lines[20],
+        format!("... and {} more (--max N prints more)", total - 20)
+    );
+    // JSON prints every place unless told.
+    let (_, json, _) = run(&[&args[..], &["--json"]].concat());
+    let all = places(&json);
+    assert_eq!(all.len() as u64, total);
+    let sorted: Vec<u64> = all.iter().map(|p| p.0).collect();
+    assert!(sorted.windows(2).all(|w| w[0] < w[1]), "in address order");
+    let (_, json, err) = run(&[&args[..], &["--json", "--max", "5"]].concat());
+    assert_eq!(places(&json).len(), 5);
+    assert!(
+        err.contains(&format!("{} more places not printed", total - 5)),
+        "{err}"
+    );
+}
+
+#[test]
+fn candidates_not_in_memory_are_kept_and_counted() {
+    let test = "candidates_not_in_memory_are_kept_and_counted";
+    if skip_unless_root(test, "the game drops a page under a userfaultfd") {
+        return;
+    }
+    let mut fx = game();
+    fx.send("cold");
+    let line = fx.expect_line("cold=");
+    assert!(
+        !line.contains("unavailable"),
+        "root can make a userfaultfd: {line}"
+    );
+    let cold = u64::from_str_radix(line.trim_start_matches("cold=0x"), 16).expect("hex");
+    let scans = ScanDir::new();
+    let file = scans.file();
+    let pid = fx.pid.to_string();
+    let (code, out, err) = run(&[
+        "scan",
+        "--pid",
+        &pid,
+        "--type",
+        "u32",
+        &0x0c01_d0c0u32.to_string(),
+        "--save",
+        path(&file),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let page: BTreeSet<u64> = (0..1024).map(|i| cold + 4 * i).collect();
+    assert!(addrs(&out).is_superset(&page));
+    fx.send("drop");
+    fx.expect_line("dropped");
+    let (code, out, err) = run(&["scan", "--from", path(&file), "--json", "changed"]);
+    assert_eq!(code, 0, "{err}");
+    // Not read is not changed: each place is kept, with its last value, and counted.
+    assert!(addrs(&out).is_superset(&page), "{err}");
+    assert!(
+        err.contains("1024 candidates are not in memory now and were kept"),
+        "{err}"
+    );
+}
+
+#[test]
+fn narrowing_a_scan_of_an_exited_game_fails_at_once_and_keeps_the_file() {
+    let mut fx = game();
+    let scans = ScanDir::new();
+    let file = scans.file();
+    snapshot(&fx, &file);
+    let before = std::fs::read(&file).expect("read");
+    fx.kill();
+    let (code, out, _) = run(&["scan", "--from", path(&file), "--json", "increased"]);
+    assert_eq!(code, 4, "the target is gone");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("a JSON error");
+    assert_eq!(v["kind"], "target-exited", "{v}");
+    assert_eq!(std::fs::read(&file).expect("read"), before);
+}
