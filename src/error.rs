@@ -69,6 +69,10 @@ pub enum Error {
 
     #[error("{0}")]
     Usage(String),
+
+    /// Debug info missing, malformed, or without the name asked for.
+    #[error("{0}")]
+    DebugInfo(String),
 }
 
 impl Error {

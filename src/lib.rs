@@ -8,6 +8,7 @@
 //! - [`process`]: attaching to a target, its memory maps, batched never-block
 //!   reads, verified writes, residency checks and the deadline worker.
 //! - [`symbols`]: ELF symbols of every mapped object, with load bias.
+//! - [`debuginfo`]: DWARF types, variables, field paths and typed values.
 //! - [`expr`]: watch expressions, types and value codecs.
 //! - [`search`]: regex, byte-pattern and value scans over target memory.
 //! - [`poller`]: the thread that owns the target and polls watches.
@@ -17,6 +18,7 @@
 #![deny(unsafe_code)]
 
 pub mod cli;
+pub mod debuginfo;
 pub mod demo;
 pub mod error;
 pub mod expr;

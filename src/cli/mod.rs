@@ -5,6 +5,7 @@
 
 mod demo;
 mod dump;
+mod inspect;
 mod maps;
 mod probe;
 mod read;
@@ -58,6 +59,12 @@ enum Command {
     Search(search::SearchArgs),
     /// Find the places holding a value; narrow them with --save / --from
     Scan(scan::ScanArgs),
+    /// Read variables with their DWARF types: `player.pos.x`, `list->next->value`
+    Inspect(inspect::InspectArgs),
+    /// A type's layout from debug info, like gdb's `ptype /o`
+    Type(inspect::TypeArgs),
+    /// Each mapped object's debug info, and where it was found or looked for
+    Debuginfo(inspect::DebugInfoArgs),
 }
 
 /// Runs pvtui with the process's arguments.
@@ -77,6 +84,9 @@ pub fn main() -> ExitCode {
         Some(Command::DemoTarget) => Ok(crate::demo::run()),
         Some(Command::Search(args)) => search::run(&args),
         Some(Command::Scan(args)) => scan::run(&args),
+        Some(Command::Inspect(args)) => inspect::run_inspect(&args),
+        Some(Command::Type(args)) => inspect::run_type(&args),
+        Some(Command::Debuginfo(args)) => inspect::run_debuginfo(&args),
         None => ui::run(cli.ui),
     };
     match result {
