@@ -184,7 +184,10 @@ fn decode_at(ty: &Type, bytes: &[u8], depth: usize) -> DResult<Value> {
         },
         TypeKind::Array { elem, count } => {
             if elem.is_char() && count.is_some() {
-                let end = memchr::memchr(0, bytes).unwrap_or(bytes.len());
+                // Up to the first NUL, unless bytes follow it (a buffer, not a
+                // string): then all of it but trailing NULs, escaped when shown.
+                let used = bytes.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+                let end = memchr::memchr(0, bytes).unwrap_or(bytes.len()).max(used);
                 return Ok(Value::Str(
                     String::from_utf8_lossy(&bytes[..end]).into_owned(),
                 ));
@@ -286,6 +289,18 @@ fn decode_variant(
     }))
 }
 
+/// A Rust tuple variant's fields (`__0`, `__1`, ...), in order.
+fn tuple_fields(value: &Value) -> Option<Vec<&Value>> {
+    let Value::Struct { fields, .. } = value else {
+        return None;
+    };
+    fields
+        .iter()
+        .enumerate()
+        .map(|(i, (n, v))| (n.strip_prefix("__") == Some(&i.to_string())).then_some(v))
+        .collect()
+}
+
 fn escape(s: &str) -> String {
     s.escape_debug().to_string()
 }
@@ -351,7 +366,20 @@ impl fmt::Display for Value {
                 }
                 f.write_char('}')
             }
-            Value::Variant { name, value } => write!(f, "{}({value})", escape(name)),
+            Value::Variant { name, value } => match tuple_fields(value) {
+                Some(items) if items.is_empty() => write!(f, "{}", escape(name)),
+                Some(items) => {
+                    write!(f, "{}(", escape(name))?;
+                    for (i, v) in items.iter().enumerate() {
+                        if i > 0 {
+                            f.write_str(", ")?;
+                        }
+                        write!(f, "{v}")?;
+                    }
+                    f.write_char(')')
+                }
+                None => write!(f, "{} {value}", escape(name)),
+            },
             Value::Bytes(b) => {
                 f.write_str("bytes[")?;
                 for (i, byte) in b.iter().take(64).enumerate() {
@@ -412,7 +440,15 @@ impl Value {
                 }
                 Json::Object(map)
             }
-            Value::Variant { name, value } => json!({ name.clone(): value.to_json() }),
+            Value::Variant { name, value } => {
+                let inner = match tuple_fields(value) {
+                    Some(items) if items.is_empty() => return json!(name),
+                    Some(items) if items.len() == 1 => items[0].to_json(),
+                    Some(items) => Json::Array(items.iter().map(|v| v.to_json()).collect()),
+                    None => value.to_json(),
+                };
+                json!({ name.clone(): inner })
+            }
             Value::Bytes(b) => Json::Array(b.iter().map(|x| json!(x)).collect()),
         }
     }
