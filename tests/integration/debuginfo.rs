@@ -432,3 +432,90 @@ fn libc_stdout_fileno_with_libc6_dbg() {
     assert_eq!(got[1]["value"], 2);
     assert_eq!(got[0]["module"], "libc.so.6");
 }
+
+/// The byte range of each DWARF section of an ELF image.
+fn dwarf_ranges(bytes: &[u8]) -> Vec<(usize, usize)> {
+    use object::{Object, ObjectSection};
+    let obj = object::File::parse(bytes).expect("ELF");
+    obj.sections()
+        .filter(|s| s.name().is_ok_and(|n| n.starts_with(".debug_")))
+        .filter_map(|s| s.file_range())
+        .map(|(o, l)| (o as usize, l as usize))
+        .filter(|(_, l)| *l > 0)
+        .collect()
+}
+
+/// Every lookup over `bytes` ends in a value or an error.
+fn exercise(bytes: Vec<u8>) {
+    let Ok(file) = pvtui::debuginfo::DebugFile::from_bytes(bytes) else {
+        return;
+    };
+    for name in ["hero", "list", "pun", "grid", "no_such"] {
+        if let Ok(Some(var)) = file.variable(name) {
+            let _ = pvtui::debuginfo::layout(&var.ty);
+            let zeros = vec![0u8; var.ty.byte_size().min(1 << 16) as usize];
+            let _ = pvtui::debuginfo::decode(&var.ty, &zeros);
+        }
+    }
+    for name in ["struct player", "pv_state_t", "node"] {
+        if let Ok(Some(ty)) = file.type_named(name) {
+            let _ = pvtui::debuginfo::layout(&ty);
+        }
+    }
+}
+
+fn fuzz_inputs() -> &'static [Vec<u8>] {
+    static INPUTS: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+    INPUTS.get_or_init(|| {
+        [
+            c_fixture("dwarf4", &["-gdwarf-4"]),
+            c_fixture("dwarf5", &["-gdwarf-5"]),
+            c_fixture("gz", &["-gdwarf-5", "-gz=zlib"]),
+        ]
+        .iter()
+        .map(|p| std::fs::read(p).expect("read fixture"))
+        .collect()
+    })
+}
+
+mod malformed {
+    use proptest::prelude::*;
+
+    use super::{dwarf_ranges, exercise, fuzz_inputs};
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        #[test]
+        fn fuzzed_dwarf_sections_give_errors_not_panics(
+            which in 0usize..3,
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..24),
+        ) {
+            let mut bytes = fuzz_inputs()[which].clone();
+            let ranges = dwarf_ranges(&bytes);
+            for (i, b) in flips {
+                let (start, len) = ranges[i.index(ranges.len())];
+                let at = start + i.index(len);
+                bytes[at] = b;
+            }
+            exercise(bytes);
+        }
+
+        #[test]
+        fn truncated_sections_give_errors_not_panics(
+            which in 0usize..3,
+            section in any::<prop::sample::Index>(),
+            keep in any::<prop::sample::Index>(),
+        ) {
+            let mut bytes = fuzz_inputs()[which].clone();
+            let ranges = dwarf_ranges(&bytes);
+            let (start, len) = ranges[section.index(ranges.len())];
+            // Zero the section's tail: its headers now promise bytes that are not there.
+            let cut = start + keep.index(len);
+            bytes[cut..start + len].fill(0);
+            exercise(bytes.clone());
+            bytes.truncate(cut);
+            exercise(bytes);
+        }
+    }
+}
