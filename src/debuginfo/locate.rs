@@ -3,11 +3,12 @@
 //! `.gnu_debugdata` (MiniDebugInfo: symbols only). Every place tried is
 //! kept, so "no debug info" can say where it looked.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 
 use object::{Object, ObjectSection, ObjectSegment};
 
@@ -63,6 +64,7 @@ pub struct Found {
     pub minidebuginfo: Option<Result<usize, String>>,
     /// The module's load segments: (page-aligned file offset, page-aligned address).
     pub loads: Vec<(u64, u64)>,
+    build_id_bytes: Option<Vec<u8>>,
 }
 
 const PAGE: u64 = 4096;
@@ -72,15 +74,50 @@ const MAX_DEBUGDATA: usize = 256 << 20;
 /// Looks for the debug info of the object at `path` (as the target sees
 /// it), already opened as `object`, under each of `debug_dirs`.
 pub fn locate(object: Arc<DebugFile>, path: &str, debug_dirs: &[Location], open: Open) -> Found {
+    let cached = object.build_id.as_deref().and_then(cached);
+    let mut found = search(object, path, debug_dirs, open, cached);
+    if let (Some(id), Some((source, file))) = (&found.build_id_bytes, &found.dwarf) {
+        if let Ok(mut cache) = CACHE.lock() {
+            cache.retain(|_, (_, weak)| weak.strong_count() > 0);
+            cache.insert(id.clone(), (source.clone(), Arc::downgrade(file)));
+        }
+    }
+    found.build_id_bytes = None;
+    found
+}
+
+/// Debug files by build-id, shared by every target that maps the same
+/// object while any of them holds it: its index and types are built once.
+type BuildIdCache = BTreeMap<Vec<u8>, (Source, Weak<DebugFile>)>;
+static CACHE: Mutex<BuildIdCache> = Mutex::new(BTreeMap::new());
+
+fn cached(id: &[u8]) -> Option<(Source, Arc<DebugFile>)> {
+    let cache = CACHE.lock().ok()?;
+    let (source, weak) = cache.get(id)?;
+    Some((source.clone(), weak.upgrade()?))
+}
+
+fn search(
+    object: Arc<DebugFile>,
+    path: &str,
+    debug_dirs: &[Location],
+    open: Open,
+    cached: Option<(Source, Arc<DebugFile>)>,
+) -> Found {
     let mut found = Found {
         dwarf: None,
         tried: Vec::new(),
         build_id: object.build_id.as_ref().map(|b| hex(b)),
         minidebuginfo: None,
         loads: loads(object.raw()),
+        build_id_bytes: object.build_id.clone(),
     };
     if object.has_debugdata {
         found.minidebuginfo = Some(minidebuginfo(object.raw()));
+    }
+    if let Some(hit) = cached {
+        found.dwarf = Some(hit);
+        return found;
     }
     if object.has_dwarf() {
         found.dwarf = Some((Source::Embedded, object));

@@ -519,3 +519,22 @@ mod malformed {
         }
     }
 }
+
+#[test]
+fn targets_mapping_one_build_share_its_debug_file() {
+    let bin = c_fixture("dwarf5", &["-gdwarf-5"]);
+    let (a, b) = (Fixture::spawn(&bin, &[]), Fixture::spawn(&bin, &[]));
+    let open = |fx: &Fixture| {
+        let target = Arc::new(Target::attach(fx.pid).expect("attach"));
+        let maps = target.maps().expect("maps");
+        DebugInfo::new(&target, &maps, Vec::new())
+    };
+    let (info_a, info_b) = (open(&a), open(&b));
+    let var_a = info_a.variable(None, "hero").expect("hero in a");
+    let var_b = info_b.variable(None, "hero").expect("hero in b");
+    assert!(
+        Arc::ptr_eq(&var_a.file, &var_b.file),
+        "one build-id, one index"
+    );
+    assert!(Arc::ptr_eq(&var_a.ty, &var_b.ty), "types built once");
+}
