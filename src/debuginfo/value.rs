@@ -33,8 +33,8 @@ pub enum Value {
         addr: u64,
         string: Option<String>,
     },
-    /// A `char[N]` up to its first NUL.
-    Str(String),
+    /// A `char[N]`'s bytes up to its first NUL (shown escaped as C would).
+    Str(Vec<u8>),
     Array {
         elements: Vec<Value>,
         /// Elements not decoded (past [`MAX_ELEMENTS`]).
@@ -188,9 +188,7 @@ fn decode_at(ty: &Type, bytes: &[u8], depth: usize) -> DResult<Value> {
                 // string): then all of it but trailing NULs, escaped when shown.
                 let used = bytes.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
                 let end = memchr::memchr(0, bytes).unwrap_or(bytes.len()).max(used);
-                return Ok(Value::Str(
-                    String::from_utf8_lossy(&bytes[..end]).into_owned(),
-                ));
+                return Ok(Value::Str(bytes[..end].to_vec()));
             }
             let n = count.unwrap_or(0);
             let esize = elem.byte_size();
@@ -338,7 +336,16 @@ impl fmt::Display for Value {
                 }
                 Ok(())
             }
-            Value::Str(s) => write!(f, "\"{}\"", escape(s)),
+            Value::Str(bytes) => {
+                f.write_char('"')?;
+                for chunk in bytes.utf8_chunks() {
+                    f.write_str(&escape(chunk.valid()))?;
+                    for b in chunk.invalid() {
+                        write!(f, "\\{b:03o}")?;
+                    }
+                }
+                f.write_char('"')
+            }
             Value::Array { elements, more } => {
                 f.write_char('{')?;
                 for (i, e) in elements.iter().enumerate() {
@@ -424,7 +431,7 @@ impl Value {
                 Some(s) => json!({"address": format!("{addr:#x}"), "string": s}),
                 None => json!(format!("{addr:#x}")),
             },
-            Value::Str(s) => json!(s),
+            Value::Str(bytes) => json!(String::from_utf8_lossy(bytes)),
             Value::Array { elements, .. } => {
                 Json::Array(elements.iter().map(Value::to_json).collect())
             }
