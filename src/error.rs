@@ -89,6 +89,9 @@ pub enum Error {
     /// out of turn): not the user's mistake nor the target's.
     #[error("internal error: {0}")]
     Internal(String),
+    /// Debug info missing, malformed, or without the name asked for.
+    #[error("{0}")]
+    DebugInfo(String),
 }
 
 impl Error {

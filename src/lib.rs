@@ -8,6 +8,7 @@
 //! - [`process`]: attaching to a target, its memory maps, batched never-block
 //!   reads, verified writes, residency checks and the deadline worker.
 //! - [`symbols`]: ELF symbols of every mapped object, with load bias.
+//! - [`debuginfo`]: DWARF types, variables, field paths and typed values.
 //! - [`expr`]: watch expressions, types and value codecs.
 //! - [`search`]: regex, byte-pattern and value scans over target memory.
 //! - [`hunt`]: who writes an address, pointer chains to it, holding a value.
@@ -22,6 +23,7 @@
 #![deny(unsafe_code)]
 
 pub mod cli;
+pub mod debuginfo;
 pub mod demo;
 pub mod error;
 pub mod expr;

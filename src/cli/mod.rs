@@ -7,6 +7,7 @@ mod completions;
 mod demo;
 mod dump;
 mod freeze;
+mod inspect;
 mod man;
 mod maps;
 mod numbers;
@@ -106,6 +107,12 @@ enum CliCommand {
     Completions(completions::CompletionsArgs),
     /// Print the manual page (roff), or write every page to a directory with --out
     Man(man::ManArgs),
+    /// Read variables with their DWARF types: `player.pos.x`, `list->next->value`
+    Inspect(inspect::InspectArgs),
+    /// A type's layout from debug info, like gdb's `ptype /o`
+    Type(inspect::TypeArgs),
+    /// Each mapped object's debug info, and where it was found or looked for
+    Debuginfo(inspect::DebugInfoArgs),
 }
 
 /// Runs pvtui with the process's arguments.
@@ -140,6 +147,9 @@ pub fn main() -> ExitCode {
         Some(CliCommand::Shared(args)) => shared::run(&args),
         Some(CliCommand::Completions(args)) => completions::run(&args),
         Some(CliCommand::Man(args)) => man::run(&args),
+        Some(CliCommand::Inspect(args)) => inspect::run_inspect(&args),
+        Some(CliCommand::Type(args)) => inspect::run_type(&args),
+        Some(CliCommand::Debuginfo(args)) => inspect::run_debuginfo(&args),
         None => ui::run(cli.ui),
     };
     match result {
@@ -172,7 +182,9 @@ impl CliCommand {
             CliCommand::Freeze(a) => a.json,
             CliCommand::Shared(a) => a.json,
             CliCommand::Demo(_) | CliCommand::DemoTarget => false,
-            CliCommand::Completions(_) | CliCommand::Man(_) => false,
+            CliCommand::Inspect(a) => a.json,
+            CliCommand::Debuginfo(a) => a.json,
+            CliCommand::Type(_) | CliCommand::Completions(_) | CliCommand::Man(_) => false,
         }
     }
 }
@@ -207,7 +219,7 @@ fn exit_status(err: &Error) -> u8 {
         | Error::PermissionDenied { .. }
         | Error::TargetExited { .. } => exit::TARGET,
         Error::Internal(_) => exit::INTERNAL,
-        Error::Breakpoint(_) => exit::FAILED,
+        Error::Breakpoint(_) | Error::DebugInfo(_) => exit::FAILED,
         Error::Unmapped { .. }
         | Error::ReadOnly { .. }
         | Error::NotRead { .. }

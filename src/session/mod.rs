@@ -228,6 +228,12 @@ impl Session {
     }
 
     /// Starts searches and scans of this target on their own threads.
+    /// The debug info of the target's objects, looked for in its root's
+    /// `/usr/lib/debug`, then each of `extra_dirs`, then this host's.
+    pub fn debug_info(&self, extra_dirs: Vec<std::path::PathBuf>) -> crate::debuginfo::DebugInfo {
+        crate::debuginfo::DebugInfo::new(&self.target, &self.maps, extra_dirs)
+    }
+
     pub fn searches(&self) -> Searches {
         Searches::new(Arc::clone(&self.target))
     }

@@ -472,6 +472,16 @@ impl Drop for PerfBreakpoint {
     }
 }
 
+/// Maps a whole file read-only (`mmap(2)` through memmap2), so debug info is
+/// paged in as it is used instead of being read up front.
+pub fn map_file(file: &std::fs::File) -> io::Result<memmap2::Mmap> {
+    // SAFETY: the mapping is private and read-only, and its bytes are parsed
+    // as untrusted input. Debug files are not rewritten in place by package
+    // managers (they are replaced by rename), so the pages do not change under
+    // the parser; a file truncated meanwhile would raise SIGBUS, as in gdb.
+    unsafe { memmap2::Mmap::map(file) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,400 @@
+//! DWARF debug info of every object mapped in a target: types, variables,
+//! field paths and typed values.
+//!
+//! [`DebugInfo`] lists a target's mapped ELF objects and finds each one's
+//! debug info on first need ([`locate`]: in the object, by build-id, by
+//! `.gnu_debuglink`), keeping what it found per object across
+//! [`DebugInfo::refresh`]. A [`DebugFile`] indexes names lazily and builds
+//! a [`Type`] only when one is asked for.
+//!
+//! A field path resolves once, to an offset and a type; values then decode
+//! from bytes, so a watch on `player.pos.x` costs one read per tick:
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use pvtui::debuginfo::{DebugInfo, decode_place, parse_path, resolve};
+//! use pvtui::process::{ReadMode, Target};
+//! let target = Arc::new(Target::attach(1234)?);
+//! let maps = target.maps()?;
+//! let info = DebugInfo::new(&target, &maps, Vec::new());
+//! let (var, steps) = parse_path("player.pos.x")?;
+//! let live = info.variable(None, &var)?;
+//! let place = resolve(&live.ty, &steps)?;
+//! let addr = live.addr + place.offset;
+//! let out = target.read(&maps, &[(addr, place.len() as usize)], ReadMode::NoWait)?;
+//! if let Some(bytes) = out[0].bytes() {
+//!     println!("{}", decode_place(&place, bytes)?);
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod build;
+mod file;
+pub mod layout;
+pub mod locate;
+mod path;
+#[cfg(test)]
+mod proptests;
+pub mod types;
+pub mod value;
+
+use std::fmt;
+use std::fs::File;
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+pub use file::{DResult, DebugError, DebugFile, Variable};
+pub use layout::layout;
+pub use locate::{Found, Location, Source};
+pub use path::{Place, Step, parse_path, resolve};
+pub use types::{Aggregate, BaseKind, Bits, Field, Type, TypeKind, TypeLink};
+pub use value::{Value, decode, decode_place, encode};
+
+use crate::process::{Maps, Region, Target};
+
+/// Opens a path relative to the target's `/proc/PID/` directory.
+pub type Opener = Arc<dyn Fn(&str) -> crate::Result<File> + Send + Sync>;
+
+/// A variable at its live address, with the module that defines it.
+#[derive(Clone, Debug)]
+pub struct LiveVariable {
+    pub module: String,
+    pub addr: u64,
+    pub ty: Arc<Type>,
+    /// The debug file it came from, to resolve its pointers' targets.
+    pub file: Arc<DebugFile>,
+}
+
+/// A mapped object and, once asked for, its debug info.
+pub struct Module {
+    pub name: String,
+    /// The path the target mapped it from.
+    pub path: String,
+    key: (String, u64, String),
+    regions: Vec<Region>,
+    is_main: bool,
+    found: OnceLock<Result<Found, String>>,
+}
+
+impl fmt::Debug for Module {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Module").field("path", &self.path).finish()
+    }
+}
+
+/// One line of `pvtui debuginfo`.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ModuleReport {
+    pub module: String,
+    pub path: String,
+    pub build_id: Option<String>,
+    /// `in the object`, `build-id file PATH`, `debuglink file PATH`, or null.
+    pub dwarf: Option<String>,
+    pub compression: Option<String>,
+    pub minidebuginfo_symbols: Option<usize>,
+    /// Where pvtui looked without finding DWARF.
+    pub tried: Vec<String>,
+    pub error: Option<String>,
+}
+
+/// The debug info of every object a target maps.
+pub struct DebugInfo {
+    opener: Opener,
+    dirs: Vec<locate::Location>,
+    modules: Vec<Arc<Module>>,
+}
+
+impl fmt::Debug for DebugInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DebugInfo")
+            .field("modules", &self.modules.len())
+            .finish()
+    }
+}
+
+impl DebugInfo {
+    /// The debug info of `target`'s objects, looked for in its root's
+    /// `/usr/lib/debug`, then each of `extra_dirs`, then this host's.
+    pub fn new(target: &Arc<Target>, maps: &Maps, extra_dirs: Vec<PathBuf>) -> DebugInfo {
+        let t = Arc::clone(target);
+        DebugInfo::with_opener(
+            Arc::new(move |rel: &str| t.open_proc(rel)),
+            maps,
+            extra_dirs,
+        )
+    }
+
+    /// As [`DebugInfo::new`], for a process whose `/proc/PID/<rel>` files `opener` opens.
+    pub fn with_opener(opener: Opener, maps: &Maps, extra_dirs: Vec<PathBuf>) -> DebugInfo {
+        let mut dirs = vec![Location::Target("/usr/lib/debug".into())];
+        dirs.extend(extra_dirs.into_iter().map(Location::Host));
+        // The host's own directory, unless the target already shares this root.
+        let same_root = match (opener("root").map(|f| f.metadata()), std::fs::metadata("/")) {
+            (Ok(Ok(a)), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        };
+        if !same_root {
+            dirs.push(Location::Host("/usr/lib/debug".into()));
+        }
+        let mut info = DebugInfo {
+            opener,
+            dirs,
+            modules: Vec::new(),
+        };
+        info.refresh(maps);
+        info
+    }
+
+    /// Follows the maps: objects still mapped keep what was found for them.
+    pub fn refresh(&mut self, maps: &Maps) {
+        let exe_inode = (self.opener)("exe")
+            .ok()
+            .and_then(|f| f.metadata().ok())
+            .map(|m| m.ino());
+        let old = std::mem::take(&mut self.modules);
+        let mut modules: Vec<Module> = Vec::new();
+        for region in maps
+            .iter()
+            .filter(|r| r.is_file() && r.path.starts_with('/') && !r.path.starts_with("/dev/"))
+        {
+            let key = (region.dev.clone(), region.inode, region.path.clone());
+            if let Some(m) = modules.iter_mut().find(|m| m.key == key) {
+                m.regions.push(region.clone());
+                continue;
+            }
+            modules.push(Module {
+                name: region.name().to_string(),
+                path: region.path.clone(),
+                key,
+                regions: vec![region.clone()],
+                is_main: Some(region.inode) == exe_inode,
+                found: OnceLock::new(),
+            });
+        }
+        modules.sort_by_key(|m| !m.is_main);
+        self.modules = modules
+            .into_iter()
+            .map(|m| {
+                match old
+                    .iter()
+                    .find(|o| o.key == m.key && o.regions == m.regions)
+                {
+                    Some(o) => Arc::clone(o),
+                    None => Arc::new(m),
+                }
+            })
+            .collect();
+    }
+
+    /// The mapped objects, the executable first.
+    pub fn modules(&self) -> impl Iterator<Item = &Module> {
+        self.modules.iter().map(|m| &**m)
+    }
+
+    fn found<'m>(&self, module: &'m Module) -> Result<&'m Found, String> {
+        module
+            .found
+            .get_or_init(|| {
+                let file = self.open_object(module)?;
+                let object = DebugFile::open(&file).map_err(|e| e.to_string())?;
+                let open = |loc: &Location| match loc {
+                    Location::Target(p) => {
+                        (self.opener)(&format!("root{p}")).map_err(|e| DebugError(e.to_string()))
+                    }
+                    Location::Host(p) => locate::open_host(p),
+                };
+                Ok(locate::locate(
+                    Arc::new(object),
+                    &module.path,
+                    &self.dirs,
+                    &open,
+                ))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    fn open_object(&self, module: &Module) -> Result<File, String> {
+        let mut tries = Vec::new();
+        if !module.regions.iter().any(|r| r.deleted) {
+            tries.push(format!("root{}", module.path));
+        } else if module.is_main {
+            tries.push("exe".to_string());
+        }
+        if let Some(r) = module.regions.first() {
+            tries.push(format!("map_files/{:x}-{:x}", r.start, r.end));
+        }
+        let mut errors = Vec::new();
+        for rel in &tries {
+            match (self.opener)(rel) {
+                Ok(f) => return Ok(f),
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        Err(errors.join("; "))
+    }
+
+    /// What was found for each module, and from where.
+    pub fn report(&self) -> Vec<ModuleReport> {
+        self.modules()
+            .filter(|m| !matches!(self.found(m), Err(e) if e == file::NOT_ELF))
+            .map(|m| {
+                let mut r = ModuleReport {
+                    module: m.name.clone(),
+                    path: m.path.clone(),
+                    build_id: None,
+                    dwarf: None,
+                    compression: None,
+                    minidebuginfo_symbols: None,
+                    tried: Vec::new(),
+                    error: None,
+                };
+                match self.found(m) {
+                    Ok(found) => {
+                        r.build_id = found.build_id.clone();
+                        if let Some((source, file)) = &found.dwarf {
+                            r.dwarf = Some(source.to_string());
+                            r.compression = file.compression().map(str::to_string);
+                        }
+                        match &found.minidebuginfo {
+                            Some(Ok(n)) => r.minidebuginfo_symbols = Some(*n),
+                            Some(Err(e)) => r.error = Some(format!(".gnu_debugdata: {e}")),
+                            None => {}
+                        }
+                        r.tried = found.tried.clone();
+                    }
+                    Err(e) => r.error = Some(e),
+                }
+                r
+            })
+            .collect()
+    }
+
+    fn candidates(&self, module: Option<&str>) -> DResult<Vec<&Module>> {
+        let Some(want) = module else {
+            return Ok(self.modules().collect());
+        };
+        let exact: Vec<&Module> = self.modules().filter(|m| m.name == want).collect();
+        if !exact.is_empty() {
+            return Ok(exact);
+        }
+        let prefixed: Vec<&Module> = self
+            .modules()
+            .filter(|m| m.name.starts_with(want))
+            .collect();
+        if prefixed.is_empty() {
+            let names: Vec<&str> = self.modules().map(|m| m.name.as_str()).take(8).collect();
+            return Err(DebugError(format!(
+                "no loaded object named {want:?} (loaded: {})",
+                names.join(", ")
+            )));
+        }
+        Ok(prefixed)
+    }
+
+    /// A variable by name, in one module or in each (the executable first).
+    pub fn variable(&self, module: Option<&str>, name: &str) -> DResult<LiveVariable> {
+        let candidates = self.candidates(module)?;
+        let mut missing = Vec::new();
+        // First by ELF symbol (cheap), then through each file's name index.
+        for by_symbol in [true, false] {
+            for m in &candidates {
+                let found = match self.found(m) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        if !by_symbol {
+                            missing.push(format!("{}: {e}", m.name));
+                        }
+                        continue;
+                    }
+                };
+                let Some((_, file)) = &found.dwarf else {
+                    if !by_symbol {
+                        missing.push(no_debug_info(m, found));
+                    }
+                    continue;
+                };
+                let var = if by_symbol {
+                    file.variable_by_symbol(name)?
+                } else {
+                    file.variable(name)?
+                };
+                let Some(Variable {
+                    link_addr: Some(link),
+                    ty,
+                    ..
+                }) = var
+                else {
+                    continue;
+                };
+                let bias = bias(&found.loads, &m.regions).ok_or_else(|| {
+                    DebugError(format!("{}: cannot tell where it is loaded", m.name))
+                })?;
+                return Ok(LiveVariable {
+                    module: m.name.clone(),
+                    addr: link.wrapping_add(bias),
+                    ty,
+                    file: Arc::clone(file),
+                });
+            }
+        }
+        let mut msg = match module {
+            Some(m) => format!("no variable {name:?} with debug info in {m}"),
+            None => format!("no variable {name:?} with debug info in any loaded object"),
+        };
+        if !missing.is_empty() && module.is_some() {
+            msg.push_str(&format!("; {}", missing.join("; ")));
+        } else if !missing.is_empty() {
+            msg.push_str(&format!(
+                " ({} object(s) without debug info: `pvtui debuginfo` says where pvtui looked)",
+                missing.len()
+            ));
+        }
+        Err(DebugError(msg))
+    }
+
+    /// A type by name, in one module or the first that has it.
+    pub fn type_named(&self, module: Option<&str>, name: &str) -> DResult<(String, Arc<Type>)> {
+        let mut missing = Vec::new();
+        for m in self.candidates(module)? {
+            let found = match self.found(m) {
+                Ok(f) => f,
+                Err(e) => {
+                    missing.push(format!("{}: {e}", m.name));
+                    continue;
+                }
+            };
+            let Some((_, file)) = &found.dwarf else {
+                missing.push(no_debug_info(m, found));
+                continue;
+            };
+            if let Some(ty) = file.type_named(name)? {
+                return Ok((m.name.clone(), ty));
+            }
+        }
+        let mut msg = format!("no type {name:?} in the debug info of any loaded object");
+        if module.is_some() && !missing.is_empty() {
+            msg = format!("{msg}; {}", missing.join("; "));
+        }
+        Err(DebugError(msg))
+    }
+}
+
+fn no_debug_info(m: &Module, found: &Found) -> String {
+    format!(
+        "no debug info for {}; looked at {}",
+        m.name,
+        found.tried.join(", ")
+    )
+}
+
+/// How far the object was moved when mapped (zero for a non-PIE executable).
+fn bias(loads: &[(u64, u64)], regions: &[Region]) -> Option<u64> {
+    regions.iter().find_map(|r| {
+        loads
+            .iter()
+            .find(|(offset, _)| *offset == r.offset)
+            .map(|(_, vaddr)| r.start.wrapping_sub(*vaddr))
+    })
+}

@@ -1,0 +1,163 @@
+//! Field paths: `.field`, `[i]` steps from a typed value to one of its
+//! parts, resolved once to a byte offset and a type.
+
+use std::sync::Arc;
+
+use super::file::{DResult, DebugError};
+use super::types::{Bits, Type, TypeKind};
+
+/// One step of a field path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    Field(String),
+    Index(u64),
+}
+
+/// Where a part of a value lies: `offset` bytes from the value's start.
+#[derive(Clone, Debug)]
+pub struct Place {
+    pub offset: u64,
+    pub ty: Arc<Type>,
+    pub bits: Option<Bits>,
+}
+
+impl Place {
+    /// How many bytes to read for this place.
+    pub fn len(&self) -> u64 {
+        match self.bits {
+            Some(b) => b.span(),
+            None => self.ty.byte_size(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Splits `var.a[2].b` into `var` and its steps.
+pub fn parse_path(text: &str) -> DResult<(String, Vec<Step>)> {
+    let text = text.trim();
+    let end = text.find(['.', '[']).unwrap_or(text.len());
+    let (head, mut rest) = text.split_at(end);
+    if head.is_empty() {
+        return Err(DebugError(format!(
+            "{text:?}: expected a variable name first"
+        )));
+    }
+    let mut steps = Vec::new();
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            let name = &r[..end];
+            if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                return Err(DebugError(format!(
+                    "{text:?}: expected a field name after '.'"
+                )));
+            }
+            steps.push(Step::Field(name.to_string()));
+            rest = &r[end..];
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let close = r
+                .find(']')
+                .ok_or_else(|| DebugError(format!("{text:?}: '[' without ']'")))?;
+            let n = r[..close].trim();
+            let index = match n.strip_prefix("0x") {
+                Some(h) => u64::from_str_radix(h, 16),
+                None => n.parse(),
+            }
+            .map_err(|_| DebugError(format!("{text:?}: {n:?} is not an index")))?;
+            steps.push(Step::Index(index));
+            rest = &r[close + 1..];
+        } else {
+            return Err(DebugError(format!("{text:?}: unexpected {rest:?}")));
+        }
+    }
+    Ok((head.to_string(), steps))
+}
+
+/// Follows `steps` from a value of type `ty`. Pointers are not followed:
+/// that needs a read, so the caller resolves the pointer and continues.
+pub fn resolve(ty: &Arc<Type>, steps: &[Step]) -> DResult<Place> {
+    let mut place = Place {
+        offset: 0,
+        ty: Arc::clone(ty),
+        bits: None,
+    };
+    for step in steps {
+        let cur = Arc::clone(&place.ty);
+        let stripped = cur.strip();
+        match (step, &stripped.kind) {
+            (Step::Field(name), TypeKind::Struct { fields, .. }) => {
+                let field = find_field(fields, name, 0).ok_or_else(|| {
+                    let known: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+                    DebugError(format!(
+                        "{} has no field {name:?} (fields: {})",
+                        cur.name,
+                        known.join(", ")
+                    ))
+                })?;
+                place.offset = add(place.offset, field.0)?;
+                place.ty = field.1;
+                place.bits = field.2;
+            }
+            (Step::Index(i), TypeKind::Array { elem, count }) => {
+                if let Some(n) = count {
+                    if i >= n {
+                        return Err(DebugError(format!(
+                            "index {i} is out of bounds for {} ({n} elements)",
+                            cur.name
+                        )));
+                    }
+                }
+                let step = elem
+                    .byte_size()
+                    .checked_mul(*i)
+                    .ok_or_else(|| DebugError("index overflows".into()))?;
+                place.offset = add(place.offset, step)?;
+                place.ty = Arc::clone(elem);
+                place.bits = None;
+            }
+            (Step::Field(name), TypeKind::Pointer { .. }) => {
+                return Err(DebugError(format!(
+                    "{} is a pointer: follow it with ->{name}",
+                    cur.name
+                )));
+            }
+            (Step::Field(name), _) => {
+                return Err(DebugError(format!(
+                    "{} is not a struct or union: no field {name:?}",
+                    cur.name
+                )));
+            }
+            (Step::Index(_), _) => {
+                return Err(DebugError(format!("{} is not an array", cur.name)));
+            }
+        }
+    }
+    Ok(place)
+}
+
+/// A field by name, looking into anonymous members (C11 anonymous structs
+/// and unions) as C does.
+fn find_field(
+    fields: &[super::types::Field],
+    name: &str,
+    depth: usize,
+) -> Option<(u64, Arc<Type>, Option<Bits>)> {
+    if let Some(f) = fields.iter().find(|f| f.name == name) {
+        return Some((f.offset, Arc::clone(&f.ty), f.bits));
+    }
+    if depth > 8 {
+        return None;
+    }
+    fields.iter().filter(|f| f.name.is_empty()).find_map(|f| {
+        let (off, ty, bits) = find_field(f.ty.fields(), name, depth + 1)?;
+        Some((f.offset.checked_add(off)?, ty, bits))
+    })
+}
+
+fn add(a: u64, b: u64) -> DResult<u64> {
+    a.checked_add(b)
+        .ok_or_else(|| DebugError("field offset overflows".into()))
+}

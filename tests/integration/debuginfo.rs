@@ -1,0 +1,540 @@
+//! Debug info end to end: fixtures built here with DWARF 4 and 5, with
+//! compressed sections, and stripped with their DWARF in a build-id or
+//! debuglink file; every value `pvtui inspect` reads is compared with what
+//! the fixture itself printed.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use pvtui::debuginfo::{DebugInfo, decode_place, encode, parse_path, resolve};
+use pvtui::process::{ReadMode, Target};
+use serde_json::Value as Json;
+
+use crate::util::{Fixture, fixture, pvtui_bin, skip_without_program};
+
+/// (what `pvtui inspect` reads, the key the fixture printed its value as)
+const C_VALUES: &[(&str, &str)] = &[
+    ("hero.name", "hero.name"),
+    ("hero.pos.x", "hero.pos.x"),
+    ("hero.pos.y", "hero.pos.y"),
+    ("hero.health", "hero.health"),
+    ("hero.alive", "hero.alive"),
+    ("hero.level", "hero.level"),
+    ("hero.mood", "hero.mood"),
+    ("hero.pad", "hero.pad"),
+    ("hero.title", "hero.title"),
+    ("team[2].pos.y", "team[2].pos.y"),
+    ("team[1].name", "team[1].name"),
+    ("team[2].level", "team[2].level"),
+    ("list->value", "list.value"),
+    ("list->next->value", "list.next.value"),
+    ("list->next->next->value", "list.next.next.value"),
+    ("pun.u", "pun.u"),
+    ("pun.b[0]", "pun.b0"),
+    ("pun.b[3]", "pun.b3"),
+    ("grid[1][2]", "grid[1][2]"),
+    ("grid[0][1]", "grid[0][1]"),
+    ("greeting", "greeting"),
+    ("motto", "motto"),
+    ("signed_value", "signed_value"),
+    ("ratio", "ratio"),
+    ("big", "big"),
+];
+
+fn run(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(pvtui_bin())
+        .args(args)
+        .output()
+        .expect("run pvtui");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `pvtui inspect --json` of each expression, one JSON object each.
+fn inspect(pid: i32, extra: &[&str], exprs: &[&str]) -> Vec<Json> {
+    let pid = pid.to_string();
+    let mut args = vec!["inspect", "--pid", &pid, "--json"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(exprs);
+    let (ok, out, err) = run(&args);
+    assert!(ok, "pvtui inspect failed: {err}\n{out}");
+    out.lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+/// A JSON value as the fixture's printf would print it.
+fn as_text(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.clone(),
+        Json::Object(o) if o.contains_key("string") => as_text(&o["string"]),
+        other => other.to_string(),
+    }
+}
+
+fn same(got: &str, want: &str) -> bool {
+    match (got.parse::<f64>(), want.parse::<f64>()) {
+        (Ok(a), Ok(b)) if !got.contains('"') => a == b,
+        _ => got == want,
+    }
+}
+
+fn check_c_values(fx: &Fixture, extra: &[&str]) {
+    let exprs: Vec<&str> = C_VALUES.iter().map(|(e, _)| *e).collect();
+    let results = inspect(fx.pid, extra, &exprs);
+    assert_eq!(results.len(), C_VALUES.len());
+    for ((expr, key), got) in C_VALUES.iter().zip(&results) {
+        let value = got
+            .get("value")
+            .unwrap_or_else(|| panic!("{expr}: no value: {got}"));
+        let text = as_text(value);
+        assert!(
+            same(&text, fx.var(key)),
+            "{expr}: pvtui read {text}, the fixture printed {}",
+            fx.var(key)
+        );
+    }
+}
+
+fn c_fixture(variant: &str, flags: &[&str]) -> PathBuf {
+    fixture("dwarf_types", variant, flags)
+}
+
+fn module_report(pid: i32, extra: &[&str], module: &str) -> Json {
+    let pid = pid.to_string();
+    let mut args = vec!["debuginfo", "--pid", &pid, "--json"];
+    args.extend_from_slice(extra);
+    let (ok, out, err) = run(&args);
+    assert!(ok, "pvtui debuginfo failed: {err}");
+    out.lines()
+        .map(|l| serde_json::from_str::<Json>(l).expect("JSON"))
+        .find(|j| j["module"] == module)
+        .unwrap_or_else(|| panic!("no module {module} in {out}"))
+}
+
+#[test]
+fn dwarf4_values_match_the_fixture() {
+    let fx = Fixture::spawn(&c_fixture("dwarf4", &["-gdwarf-4"]), &[]);
+    check_c_values(&fx, &[]);
+}
+
+#[test]
+fn dwarf5_values_match_the_fixture() {
+    let fx = Fixture::spawn(&c_fixture("dwarf5", &["-gdwarf-5"]), &[]);
+    check_c_values(&fx, &[]);
+}
+
+#[test]
+fn zlib_compressed_sections_are_read() {
+    let bin = c_fixture("gz", &["-gdwarf-5", "-gz=zlib"]);
+    let fx = Fixture::spawn(&bin, &[]);
+    let name = bin.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let report = module_report(fx.pid, &[], name);
+    assert_eq!(report["compression"], "zlib", "{report}");
+    check_c_values(&fx, &[]);
+}
+
+/// A copy of a fixture in a fresh directory under the test tmpdir.
+fn scratch(name: &str, from: &Path) -> (PathBuf, PathBuf) {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("debuginfo-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let bin = dir.join(name);
+    std::fs::copy(from, &bin).expect("copy fixture");
+    (dir, bin)
+}
+
+fn objcopy(args: &[&str]) -> bool {
+    Command::new("objcopy")
+        .args(args)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[test]
+fn zstd_compressed_sections_are_read() {
+    if skip_without_program("zstd_compressed_sections_are_read", "objcopy") {
+        return;
+    }
+    let (_dir, bin) = scratch("zstd", &c_fixture("dwarf5", &["-gdwarf-5"]));
+    let path = bin.to_str().expect("utf-8 path");
+    if !objcopy(&["--compress-debug-sections=zstd", path]) {
+        eprintln!(
+            "SKIPPED zstd_compressed_sections_are_read: this objcopy cannot compress with zstd"
+        );
+        return;
+    }
+    let fx = Fixture::spawn(&bin, &[]);
+    let report = module_report(fx.pid, &[], "zstd");
+    assert_eq!(report["compression"], "zstd", "{report}");
+    check_c_values(&fx, &[]);
+}
+
+fn build_id(bin: &Path) -> String {
+    let bytes = std::fs::read(bin).expect("read binary");
+    let obj = object::File::parse(&*bytes).expect("ELF");
+    let id = object::Object::build_id(&obj)
+        .expect("notes")
+        .expect("a build-id note");
+    id.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn stripped_binary_finds_its_dwarf_by_build_id() {
+    if skip_without_program("stripped_binary_finds_its_dwarf_by_build_id", "objcopy") {
+        return;
+    }
+    let (dir, bin) = scratch(
+        "buildid",
+        &c_fixture("buildid", &["-gdwarf-5", "-Wl,--build-id"]),
+    );
+    let id = build_id(&bin);
+    let root = dir.join("debug");
+    let debug = root.join(format!(".build-id/{}/{}.debug", &id[..2], &id[2..]));
+    std::fs::create_dir_all(debug.parent().expect("parent")).expect("mkdir");
+    let (b, d) = (bin.to_str().expect("utf-8"), debug.to_str().expect("utf-8"));
+    assert!(objcopy(&["--only-keep-debug", b, d]));
+    assert!(objcopy(&["--strip-debug", b]));
+    let fx = Fixture::spawn(&bin, &[]);
+
+    // Without the root: a clear error that says where it looked.
+    let pid = fx.pid.to_string();
+    let (ok, _, err) = run(&["inspect", "--pid", &pid, "buildid!hero.level"]);
+    assert!(!ok);
+    assert!(err.contains("no debug info for buildid"), "{err}");
+    assert!(err.contains(&format!(".build-id/{}/", &id[..2])), "{err}");
+
+    let root_arg = root.to_str().expect("utf-8");
+    let report = module_report(fx.pid, &["--debug-dir", root_arg], "buildid");
+    let source = report["dwarf"].as_str().unwrap_or_default();
+    assert!(source.starts_with("build-id file"), "{report}");
+    assert!(source.contains(d), "{report}");
+    check_c_values(&fx, &["--debug-dir", root_arg]);
+}
+
+#[test]
+fn stripped_binary_finds_its_dwarf_by_debuglink() {
+    if skip_without_program("stripped_binary_finds_its_dwarf_by_debuglink", "objcopy") {
+        return;
+    }
+    let (dir, bin) = scratch("linked", &c_fixture("dwarf4", &["-gdwarf-4"]));
+    let debug = dir.join("linked.debug");
+    let (b, d) = (bin.to_str().expect("utf-8"), debug.to_str().expect("utf-8"));
+    assert!(objcopy(&["--only-keep-debug", b, d]));
+    assert!(objcopy(&[
+        "--strip-debug",
+        &format!("--add-gnu-debuglink={d}"),
+        b
+    ]));
+    let fx = Fixture::spawn(&bin, &[]);
+    let report = module_report(fx.pid, &[], "linked");
+    let source = report["dwarf"].as_str().unwrap_or_default();
+    assert!(source.starts_with("debuglink file"), "{report}");
+    check_c_values(&fx, &[]);
+}
+
+#[test]
+fn type_layout_shows_offsets_bitfields_and_holes() {
+    let fx = Fixture::spawn(&c_fixture("dwarf5", &["-gdwarf-5"]), &[]);
+    let pid = fx.pid.to_string();
+    let (ok, out, err) = run(&["type", "--pid", &pid, "struct player"]);
+    assert!(ok, "{err}");
+    for line in [
+        "type = struct player {",
+        "/*      0      |      16 */    char name[16];",
+        "/*     16      |       4 */        int x;",
+        "/*     36: 1   |       4 */    unsigned int level : 5;",
+        "/* XXX  2-byte hole     */",
+        "/*     40      |       8 */    const char *title;",
+        "/* total size (bytes):   48 */",
+    ] {
+        assert!(out.contains(line), "no {line:?} in\n{out}");
+    }
+    let (ok, out, _) = run(&["type", "--pid", &pid, "pv_state_t"]);
+    assert!(ok);
+    assert!(out.contains("PV_RUNNING = 3"), "{out}");
+}
+
+#[test]
+fn enum_without_a_name_and_whole_struct_as_json() {
+    let fx = Fixture::spawn(&c_fixture("dwarf5", &["-gdwarf-5"]), &[]);
+    let got = inspect(fx.pid, &[], &["odd_state", "state", "hero", "grid"]);
+    assert_eq!(got[0]["value"], 7);
+    assert_eq!(got[1]["value"], "PV_RUNNING");
+    let hero = &got[2]["value"];
+    assert_eq!(hero["pos"]["x"].to_string(), fx.var("hero.pos.x"));
+    assert_eq!(hero["name"], fx.var("hero.name"));
+    assert_eq!(hero["state"], "PV_RUNNING");
+    assert_eq!(got[3]["value"], serde_json::json!([[1, 2, 3], [4, 5, 6]]));
+    let pid = fx.pid.to_string();
+    let (_, text, _) = run(&["inspect", "--pid", &pid, "odd_state"]);
+    assert!(text.starts_with("odd_state = 7 (no name)"), "{text}");
+}
+
+#[test]
+fn bitfield_write_keeps_its_neighbours() {
+    let mut fx = Fixture::spawn(&c_fixture("dwarf5", &["-gdwarf-5"]), &[]);
+    let target = Arc::new(Target::attach(fx.pid).expect("attach"));
+    let maps = target.maps().expect("maps");
+    let info = DebugInfo::new(&target, &maps, Vec::new());
+    let (name, steps) = parse_path("hero.level").expect("path");
+    let var = info.variable(None, &name).expect("hero");
+    let place = resolve(&var.ty, &steps).expect("hero.level");
+    let addr = var.addr + place.offset;
+    let read = |target: &Target| {
+        let out = target
+            .read(&maps, &[(addr, place.len() as usize)], ReadMode::Force)
+            .expect("read");
+        out[0].bytes().expect("all bytes").to_vec()
+    };
+    let before = read(&target);
+    assert_eq!(
+        decode_place(&place, &before).expect("decode").to_string(),
+        "17"
+    );
+    assert!(encode(&place, "32", &before).is_err(), "5 bits hold 0..=31");
+    let (offset, bytes) = encode(&place, "9", &before).expect("encode");
+    let report = target
+        .write(&maps, var.addr + offset, &bytes)
+        .expect("write");
+    assert!(report.landed());
+    fx.send("bits");
+    let line = fx.expect_line("bits ");
+    assert_eq!(line, "bits alive=1 level=9 mood=-3 pad=100");
+    let after = read(&target);
+    assert_eq!(
+        decode_place(&place, &after).expect("decode").to_string(),
+        "9"
+    );
+
+    // An enum by name.
+    let var = info.variable(None, "state").expect("state");
+    let place = resolve(&var.ty, &[]).expect("state");
+    let (offset, bytes) = encode(&place, "PV_DONE", &[]).expect("encode");
+    assert!(
+        target
+            .write(&maps, var.addr + offset, &bytes)
+            .expect("write")
+            .landed()
+    );
+    let got = inspect(fx.pid, &[], &["state"]);
+    assert_eq!(got[0]["value"], "PV_DONE");
+}
+
+#[test]
+fn cpp_namespaced_class_member() {
+    if skip_without_program("cpp_namespaced_class_member", "g++") {
+        return;
+    }
+    let bin = build_with(
+        "dwarf_cpp",
+        "cc",
+        Command::new("g++").args(["-O1", "-g", "-o"]),
+    );
+    let fx = Fixture::spawn(&bin, &[]);
+    let got = inspect(
+        fx.pid,
+        &[],
+        &["game::hero.hp", "game::hero.level", "game::hero.tag"],
+    );
+    assert_eq!(got[0]["value"].to_string(), fx.var("game::hero.hp"));
+    assert_eq!(got[1]["value"].to_string(), fx.var("game::hero.level"));
+    assert_eq!(as_text(&got[2]["value"]), fx.var("game::hero.tag"));
+    let pid = fx.pid.to_string();
+    let (ok, out, err) = run(&["type", "--pid", &pid, "game::Player"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("int hp;"), "{out}");
+}
+
+#[test]
+fn rust_struct_and_enum_statics() {
+    let bin = build_with(
+        "dwarf_rust",
+        "rs",
+        Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into())).args([
+            "-g",
+            "-C",
+            "opt-level=1",
+            "--edition",
+            "2021",
+            "-o",
+        ]),
+    );
+    let fx = Fixture::spawn(&bin, &[]);
+    let got = inspect(fx.pid, &[], &["ORIGIN.x", "ORIGIN.y", "SHAPE", "MAYBE"]);
+    assert_eq!(got[0]["value"].to_string(), fx.var("ORIGIN.x"));
+    assert_eq!(got[1]["value"].to_string(), fx.var("ORIGIN.y"));
+    assert_eq!(got[2]["value"]["Rect"]["w"].to_string(), fx.var("SHAPE.w"));
+    assert_eq!(got[2]["value"]["Rect"]["h"].to_string(), fx.var("SHAPE.h"));
+    assert_eq!(got[3]["value"]["Some"].to_string(), fx.var("MAYBE"));
+}
+
+/// Builds `tests/fixtures/NAME.EXT` with `cmd` (which ends in `-o`).
+fn build_with(name: &str, ext: &str, cmd: &mut Command) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixtures");
+    std::fs::create_dir_all(&dir).expect("fixture dir");
+    let out = dir.join(name);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(format!("{name}.{ext}"));
+    let status = cmd.arg(&out).arg(&src).status().expect("run the compiler");
+    assert!(status.success(), "building {} failed", src.display());
+    out
+}
+
+#[test]
+fn libc_stdout_fileno_with_libc6_dbg() {
+    let mut child = Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .expect("spawn sleep");
+    let pid = child.id() as i32;
+    // Wait until the dynamic loader has mapped libc.
+    let mut report = Json::Null;
+    for _ in 0..200 {
+        let pid_s = pid.to_string();
+        let (_, out, _) = run(&["debuginfo", "--pid", &pid_s, "--json"]);
+        if let Some(r) = out
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Json>(l).ok())
+            .find(|j| j["module"] == "libc.so.6")
+        {
+            report = r;
+            break;
+        }
+        std::thread::yield_now();
+    }
+    if report["dwarf"].is_null() {
+        let _ = child.kill();
+        let _ = child.wait();
+        eprintln!(
+            "SKIPPED libc_stdout_fileno_with_libc6_dbg: no debug info for libc here \
+             (install libc6-dbg); looked at {}",
+            report["tried"]
+        );
+        return;
+    }
+    let got = inspect(
+        pid,
+        &[],
+        &[
+            "_IO_2_1_stdout_.file._fileno",
+            "libc!_IO_2_1_stderr_.file._fileno",
+        ],
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(got[0]["value"], 1);
+    assert_eq!(got[1]["value"], 2);
+    assert_eq!(got[0]["module"], "libc.so.6");
+}
+
+/// The byte range of each DWARF section of an ELF image.
+fn dwarf_ranges(bytes: &[u8]) -> Vec<(usize, usize)> {
+    use object::{Object, ObjectSection};
+    let obj = object::File::parse(bytes).expect("ELF");
+    obj.sections()
+        .filter(|s| s.name().is_ok_and(|n| n.starts_with(".debug_")))
+        .filter_map(|s| s.file_range())
+        .map(|(o, l)| (o as usize, l as usize))
+        .filter(|(_, l)| *l > 0)
+        .collect()
+}
+
+/// Every lookup over `bytes` ends in a value or an error.
+fn exercise(bytes: Vec<u8>) {
+    let Ok(file) = pvtui::debuginfo::DebugFile::from_bytes(bytes) else {
+        return;
+    };
+    for name in ["hero", "list", "pun", "grid", "no_such"] {
+        if let Ok(Some(var)) = file.variable(name) {
+            let _ = pvtui::debuginfo::layout(&var.ty);
+            let zeros = vec![0u8; var.ty.byte_size().min(1 << 16) as usize];
+            let _ = pvtui::debuginfo::decode(&var.ty, &zeros);
+        }
+    }
+    for name in ["struct player", "pv_state_t", "node"] {
+        if let Ok(Some(ty)) = file.type_named(name) {
+            let _ = pvtui::debuginfo::layout(&ty);
+        }
+    }
+}
+
+fn fuzz_inputs() -> &'static [Vec<u8>] {
+    static INPUTS: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+    INPUTS.get_or_init(|| {
+        [
+            c_fixture("dwarf4", &["-gdwarf-4"]),
+            c_fixture("dwarf5", &["-gdwarf-5"]),
+            c_fixture("gz", &["-gdwarf-5", "-gz=zlib"]),
+        ]
+        .iter()
+        .map(|p| std::fs::read(p).expect("read fixture"))
+        .collect()
+    })
+}
+
+mod malformed {
+    use proptest::prelude::*;
+
+    use super::{dwarf_ranges, exercise, fuzz_inputs};
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        #[test]
+        fn fuzzed_dwarf_sections_give_errors_not_panics(
+            which in 0usize..3,
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..24),
+        ) {
+            let mut bytes = fuzz_inputs()[which].clone();
+            let ranges = dwarf_ranges(&bytes);
+            for (i, b) in flips {
+                let (start, len) = ranges[i.index(ranges.len())];
+                let at = start + i.index(len);
+                bytes[at] = b;
+            }
+            exercise(bytes);
+        }
+
+        #[test]
+        fn truncated_sections_give_errors_not_panics(
+            which in 0usize..3,
+            section in any::<prop::sample::Index>(),
+            keep in any::<prop::sample::Index>(),
+        ) {
+            let mut bytes = fuzz_inputs()[which].clone();
+            let ranges = dwarf_ranges(&bytes);
+            let (start, len) = ranges[section.index(ranges.len())];
+            // Zero the section's tail: its headers now promise bytes that are not there.
+            let cut = start + keep.index(len);
+            bytes[cut..start + len].fill(0);
+            exercise(bytes.clone());
+            bytes.truncate(cut);
+            exercise(bytes);
+        }
+    }
+}
+
+#[test]
+fn targets_mapping_one_build_share_its_debug_file() {
+    let bin = c_fixture("dwarf5", &["-gdwarf-5"]);
+    let (a, b) = (Fixture::spawn(&bin, &[]), Fixture::spawn(&bin, &[]));
+    let open = |fx: &Fixture| {
+        let target = Arc::new(Target::attach(fx.pid).expect("attach"));
+        let maps = target.maps().expect("maps");
+        DebugInfo::new(&target, &maps, Vec::new())
+    };
+    let (info_a, info_b) = (open(&a), open(&b));
+    let var_a = info_a.variable(None, "hero").expect("hero in a");
+    let var_b = info_b.variable(None, "hero").expect("hero in b");
+    assert!(
+        Arc::ptr_eq(&var_a.file, &var_b.file),
+        "one build-id, one index"
+    );
+    assert!(Arc::ptr_eq(&var_a.ty, &var_b.ty), "types built once");
+}
