@@ -17,9 +17,8 @@ const MAX_DUMP: u64 = 64 << 20;
 
 #[derive(Debug, Args)]
 pub struct DumpArgs {
-    /// The process to read
-    #[arg(long, short, value_parser = super::numbers::pid)]
-    pub pid: i32,
+    #[command(flatten)]
+    pub targets: super::target::TargetArgs,
     /// Where to start: a number (decimal or 0x hex) or a watch expression
     /// (`counter`, `*root+16`, `[heap]`, `libc.so.6!environ`)
     pub addr: String,
@@ -46,6 +45,7 @@ struct GapJson {
 
 #[derive(Serialize)]
 struct DumpJson {
+    pid: i32,
     address: String,
     len: u64,
     /// Two hex digits a byte, `??` for a byte not read.
@@ -60,7 +60,21 @@ pub fn run(args: &DumpArgs) -> Result<ExitCode> {
             args.len
         )));
     }
-    let mut session = Session::attach(args.pid, Duration::from_millis(args.deadline_ms))?;
+    let pids = args.targets.pids()?;
+    let several = pids.len() > 1;
+    let mut worst = ExitCode::SUCCESS;
+    for pid in pids {
+        let code = dump_one(args, pid, several)?;
+        if code != ExitCode::SUCCESS {
+            worst = code;
+        }
+    }
+    Ok(worst)
+}
+
+/// Dumps from one process; with several, the text starts with its pid.
+fn dump_one(args: &DumpArgs, pid: i32, several: bool) -> Result<ExitCode> {
+    let mut session = Session::attach(pid, Duration::from_millis(args.deadline_ms))?;
     if let Some(note) = session.note() {
         eprintln!("pvtui: {}", crate::text::escape(note));
     }
@@ -95,12 +109,16 @@ pub fn run(args: &DumpArgs) -> Result<ExitCode> {
             }
         }
         super::print_json(&DumpJson {
+            pid,
             address: format!("{addr:#x}"),
             len: args.len,
             hex,
             gaps: gaps.iter().map(gap_json).collect(),
         })?;
     } else {
+        if several {
+            println!("pid {pid}:");
+        }
         print!("{}", hex_lines(addr, &data, unread));
         for gap in &gaps {
             println!(

@@ -19,9 +19,8 @@ use crate::session::Session;
 
 #[derive(Debug, Args)]
 pub struct FreezeArgs {
-    /// The process to write into
-    #[arg(long, value_parser = super::numbers::pid)]
-    pub pid: i32,
+    #[command(flatten)]
+    pub targets: super::target::TargetArgs,
     /// Where, as a watch expression with its type (`score:u32`, `*(*p+8)+0x1c:i32`);
     /// its pointers are followed once, at the start, and that address is held
     #[arg(value_name = "EXPR")]
@@ -61,8 +60,9 @@ enum End {
 }
 
 pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
+    let pid = args.targets.one("freeze")?;
     let stop = StopSignals::install()?;
-    let mut session = Session::attach(args.pid, Duration::from_secs(1))?;
+    let mut session = Session::attach(pid, Duration::from_secs(1))?;
     let place = place_of(&args.expr, &mut session)?;
     let bytes = place
         .ty

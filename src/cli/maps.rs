@@ -11,9 +11,8 @@ use crate::units::human_bytes;
 
 #[derive(Debug, Args)]
 pub struct MapsArgs {
-    /// The process to inspect
-    #[arg(long, short, value_parser = super::numbers::pid)]
-    pub pid: i32,
+    #[command(flatten)]
+    pub targets: super::target::TargetArgs,
     /// Print a JSON array
     #[arg(long)]
     pub json: bool,
@@ -21,6 +20,7 @@ pub struct MapsArgs {
 
 #[derive(Serialize)]
 struct RegionJson<'a> {
+    pid: i32,
     start: String,
     end: String,
     perms: String,
@@ -30,7 +30,18 @@ struct RegionJson<'a> {
 }
 
 pub fn run(args: &MapsArgs) -> Result<ExitCode> {
-    let session = Session::attach(args.pid, DEFAULT_DEADLINE)?;
+    let pids = args.targets.pids()?;
+    let several = pids.len() > 1;
+    for pid in pids {
+        print_one(args, pid, several)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One process's regions: a JSON array, or a table (under its pid and name
+/// when there are several).
+fn print_one(args: &MapsArgs, pid: i32, several: bool) -> Result<()> {
+    let session = Session::attach(pid, DEFAULT_DEADLINE)?;
     if let Some(note) = session.note() {
         eprintln!("pvtui: {}", crate::text::escape(note));
     }
@@ -39,6 +50,7 @@ pub fn run(args: &MapsArgs) -> Result<ExitCode> {
         let regions: Vec<RegionJson> = maps
             .iter()
             .map(|r| RegionJson {
+                pid,
                 start: format!("{:#x}", r.start),
                 end: format!("{:#x}", r.end),
                 perms: r.perms.to_string(),
@@ -47,8 +59,10 @@ pub fn run(args: &MapsArgs) -> Result<ExitCode> {
                 deleted: r.deleted,
             })
             .collect();
-        super::print_json(&regions)?;
-        return Ok(ExitCode::SUCCESS);
+        return super::print_json(&regions);
+    }
+    if several {
+        println!("pid {pid} ({}):", crate::text::escape(session.name()));
     }
     println!(
         "{:<16} {:<16} {:<4} {:>10} {:>10}  path",
@@ -66,5 +80,5 @@ pub fn run(args: &MapsArgs) -> Result<ExitCode> {
             crate::text::escape(&r.path)
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

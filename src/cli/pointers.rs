@@ -21,9 +21,8 @@ use crate::session::Session;
 
 #[derive(Debug, Args)]
 pub struct PointersArgs {
-    /// The process to scan
-    #[arg(long, value_parser = super::numbers::pid)]
-    pub pid: i32,
+    #[command(flatten)]
+    pub targets: super::target::TargetArgs,
     /// The address to reach, as a watch expression (`0x55d0c0ffe0:u32`, `*(*p+8)+0x1c:u32`);
     /// with --from, keep only the chains that reach it
     #[arg(value_name = "ADDR|EXPR")]
@@ -49,7 +48,8 @@ pub struct PointersArgs {
 }
 
 pub fn run(args: &PointersArgs) -> Result<ExitCode> {
-    let mut session = Session::attach(args.pid, Duration::from_secs(1))?;
+    let pid = args.targets.one("pointers")?;
+    let mut session = Session::attach(pid, Duration::from_secs(1))?;
     match &args.from {
         Some(path) => recheck(args, &mut session, path),
         None => scan(args, &mut session),

@@ -15,9 +15,8 @@ use crate::session::Session;
 
 #[derive(Debug, Args)]
 pub struct ReadArgs {
-    /// The process to read
-    #[arg(long, value_parser = super::numbers::pid)]
-    pub pid: i32,
+    #[command(flatten)]
+    pub targets: super::target::TargetArgs,
     /// Watch expressions: `counter`, `*ptr:u32`, `libc.so.6!environ:ptr`, `[heap]+16:bytes[8]`
     #[arg(required = true, value_name = "EXPR")]
     pub exprs: Vec<String>,
@@ -68,7 +67,14 @@ pub(super) fn parse_error_line(err: &ParseError) -> String {
 }
 
 pub fn run(args: &ReadArgs) -> Result<ExitCode> {
-    let mut session = Session::attach(args.pid, Duration::from_millis(args.timeout))?;
+    let pids = args.targets.pids()?;
+    if pids.len() > 1 {
+        return run_several(args, &pids);
+    }
+    let mut session = Session::attach(
+        args.targets.one("read")?,
+        Duration::from_millis(args.timeout),
+    )?;
     let mut set = WatchSet::new();
     let mut parsed = Vec::with_capacity(args.exprs.len());
     for text in &args.exprs {
@@ -88,7 +94,8 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
             Err(e) => {
                 failed = true;
                 if args.json {
-                    let obj = json!({"expr": text, "error": parse_error_line(&e)});
+                    let obj =
+                        json!({"expr": text, "error": parse_error_line(&e), "pid": session.pid()});
                     writeln!(out, "{}", crate::text::json_line(obj.to_string()))
                         .map_err(output_error)?;
                 } else {
@@ -100,7 +107,9 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
         let Some(reading) = reading else { continue };
         failed |= reading.value.is_none();
         if args.json {
-            let obj = Json::Object(reading_json(text, &reading));
+            let mut obj = reading_json(text, &reading);
+            obj.insert("pid".into(), json!(session.pid()));
+            let obj = Json::Object(obj);
             writeln!(out, "{}", crate::text::json_line(obj.to_string())).map_err(output_error)?;
             continue;
         }
@@ -118,6 +127,46 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
         }
         .map_err(output_error)?;
     }
+    finish(&out, failed)
+}
+
+/// Several targets: every expression that parses is read in each of them.
+fn run_several(args: &ReadArgs, pids: &[i32]) -> Result<ExitCode> {
+    let mut watches = Vec::with_capacity(args.exprs.len());
+    let mut texts = Vec::with_capacity(args.exprs.len());
+    let mut out = String::new();
+    let mut failed = false;
+    for text in &args.exprs {
+        match parse_watch(text) {
+            Ok(watch) => {
+                watches.push(watch);
+                texts.push(text.clone());
+            }
+            Err(e) => {
+                failed = true;
+                if args.json {
+                    let obj = json!({"expr": text, "error": parse_error_line(&e), "pids": pids});
+                    writeln!(out, "{}", crate::text::json_line(obj.to_string()))
+                        .map_err(output_error)?;
+                } else {
+                    eprintln!("{}: {e}", expr_label(text));
+                }
+            }
+        }
+    }
+    let (text, unread) = super::several::read(
+        &texts,
+        &watches,
+        pids,
+        Duration::from_millis(args.timeout),
+        args.json,
+    )?;
+    out.push_str(&text);
+    finish(&out, failed || unread)
+}
+
+/// Writes the output at once; the exit status says whether all was read.
+fn finish(out: &str, failed: bool) -> Result<ExitCode> {
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(out.as_bytes())

@@ -17,9 +17,10 @@ use crate::symbols::SymbolTable;
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// The process to scan (defaults to the one a --from file was taken of)
-    #[arg(long, required_unless_present = "from", value_parser = super::numbers::pid)]
-    pub pid: Option<i32>,
+    // The process to scan (with --from, defaults to the one the file was
+    // taken of); a scan file holds the places of one process, so one target.
+    #[command(flatten)]
+    pub targets: super::target::TargetArgs,
     /// The value type: u8 u16 u32 u64 i8 i16 i32 i64 f32 f64
     #[arg(long = "type", short = 't', value_parser = parse_type, required_unless_present = "from")]
     pub ty: Option<ValueType>,
@@ -72,6 +73,11 @@ fn command_word(args: &ScanArgs) -> Option<&str> {
 }
 
 pub fn run(args: &ScanArgs) -> Result<ExitCode> {
+    let pid_given = if args.targets.given() {
+        Some(args.targets.one("scan")?)
+    } else {
+        None
+    };
     let interrupt = Interrupt::install();
     let word = command_word(args);
     let unknown = word == Some("unknown");
@@ -95,7 +101,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
                     h.ty
                 )));
             }
-            let pid = args.pid.unwrap_or(h.pid);
+            let pid = pid_given.unwrap_or(h.pid);
             if pid != h.pid {
                 return Err(Error::Usage(format!(
                     "{} was scanned in pid {}, not {pid}",
@@ -119,7 +125,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
             (job, session, maps)
         }
         None => {
-            let (Some(pid), Some(ty)) = (args.pid, args.ty) else {
+            let (Some(pid), Some(ty)) = (pid_given, args.ty) else {
                 return Err(Error::Usage("a first scan needs --pid and --type".into()));
             };
             if word == Some("undo") {

@@ -16,9 +16,8 @@ use crate::units::human_bytes;
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {
-    /// The process to search
-    #[arg(long, value_parser = super::numbers::pid)]
-    pub pid: i32,
+    #[command(flatten)]
+    pub targets: super::target::TargetArgs,
     /// A regular expression (regex crate syntax; `(?-u)` for raw bytes)
     #[arg(required_unless_present_any = ["bytes", "text"], conflicts_with_all = ["bytes", "text"])]
     pub regex: Option<String>,
@@ -99,6 +98,7 @@ impl CommonArgs {
 
 #[derive(serde::Serialize)]
 pub(super) struct JsonHit<'a> {
+    pub pid: i32,
     pub address: String,
     pub region: &'a str,
     pub len: usize,
@@ -132,9 +132,34 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode> {
     options.geometry.overlap = args.overlap;
     options.preview_len = usize::MAX;
     let interrupt = Interrupt::install();
-    let session = Session::attach(args.pid, DEFAULT_DEADLINE)?;
+    let pids = args.targets.pids()?;
+    let several = pids.len() > 1;
+    let mut worst = ExitCode::SUCCESS;
+    for pid in pids {
+        let code = search_one(args, &query, options.clone(), pid, several, &interrupt)?;
+        if code == ExitCode::from(130) {
+            // Ctrl-C ends the whole command, not one target's search.
+            return Ok(code);
+        }
+        if code != ExitCode::SUCCESS {
+            worst = code;
+        }
+    }
+    Ok(worst)
+}
+
+/// Searches one process; with several, each text line starts with its pid.
+fn search_one(
+    args: &SearchArgs,
+    query: &Query,
+    options: SearchOptions,
+    pid: i32,
+    several: bool,
+    interrupt: &Interrupt,
+) -> Result<ExitCode> {
+    let session = Session::attach(pid, DEFAULT_DEADLINE)?;
     let maps = session.maps();
-    let job = session.searches().search(maps, &query, options)?;
+    let job = session.searches().search(maps, query, options)?;
     interrupt.cancels(job.canceller());
     let mut out = std::io::stdout().lock();
     let mut meter = Meter::new();
@@ -148,6 +173,7 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode> {
                     let text = m.bytes.escape_ascii().to_string();
                     let line = if args.json {
                         serde_json::to_string(&JsonHit {
+                            pid,
                             address: format!("{:#x}", m.addr),
                             region: &m.region,
                             len: m.len,
@@ -158,8 +184,13 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode> {
                         .map(crate::text::json_line)
                         .map_err(|e| Error::Internal(e.to_string()))?
                     } else {
+                        let who = if several {
+                            format!("{pid}  ")
+                        } else {
+                            String::new()
+                        };
                         format!(
-                            "{:#x}  {}  {}  {text}",
+                            "{who}{:#x}  {}  {}  {text}",
                             m.addr,
                             crate::text::escape(&m.region),
                             m.len

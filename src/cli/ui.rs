@@ -37,12 +37,8 @@ pub struct UiOptions {
 
 #[derive(Debug, Args)]
 pub struct UiArgs {
-    /// The process to attach to
-    #[arg(long, short, conflicts_with = "name", value_parser = super::numbers::pid)]
-    pub pid: Option<i32>,
-    /// Attach to the process with this name (its comm or executable's file name)
-    #[arg(long, short, value_parser = process_name)]
-    pub name: Option<String>,
+    #[command(flatten)]
+    pub targets: super::target::TargetArgs,
     #[command(flatten)]
     pub options: UiOptions,
     /// Start this command and attach to it: `pvtui -- ./game --level 3`
@@ -52,13 +48,12 @@ pub struct UiArgs {
 
 pub fn run(args: UiArgs) -> Result<ExitCode> {
     let settings = Settings::load(&args.options)?;
-    match (args.pid, &args.name, args.command.is_empty()) {
-        (Some(pid), None, true) => attach_and_run(pid, None, &settings, Vec::new()),
-        (None, Some(name), true) => {
-            let pid = find_by_name(name)?;
+    match (args.targets.given(), args.command.is_empty()) {
+        (true, true) => {
+            let pid = args.targets.one("the terminal UI")?;
             attach_and_run(pid, None, &settings, Vec::new())
         }
-        (None, None, false) => {
+        (false, false) => {
             let mut cmd = std::process::Command::new(&args.command[0]);
             cmd.args(&args.command[1..])
                 .stdin(Stdio::null())
@@ -70,7 +65,7 @@ pub fn run(args: UiArgs) -> Result<ExitCode> {
             let pid = child_pid(&child)?;
             attach_and_run(pid, Some(child), &settings, Vec::new())
         }
-        (None, None, true) => Err(Error::Usage(
+        (false, true) => Err(Error::Usage(
             "say which process: --pid PID, --name NAME, or -- CMD ARGS (or try `pvtui demo`)"
                 .into(),
         )),
@@ -120,16 +115,6 @@ impl Settings {
             keys,
             watches,
         })
-    }
-}
-
-/// A `--name`: not empty (which would match a process without a name) and
-/// no longer than a command line's first word can be.
-fn process_name(s: &str) -> std::result::Result<String, String> {
-    match s.len() {
-        0 => Err("a process name cannot be empty".into()),
-        1..=4096 => Ok(s.to_string()),
-        _ => Err("a process name is at most 4096 bytes".into()),
     }
 }
 
@@ -287,56 +272,4 @@ pub fn attach_and_run(
     let tui = Tui::start(session, options, watches)?;
     let _child = child.map(|c| ChildWatch::spawn(c, tui.sender.clone()));
     tui.run_in_terminal()
-}
-
-/// The pid of the one process called `name`; several are listed so the user can pick.
-pub fn find_by_name(name: &str) -> Result<i32> {
-    let me = std::process::id() as i32;
-    let mut found = Vec::new();
-    let entries = std::fs::read_dir("/proc").map_err(|source| Error::Proc {
-        path: "/proc".into(),
-        source,
-    })?;
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if pid == me {
-            continue;
-        }
-        let dir = entry.path();
-        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
-        let cmdline = std::fs::read(dir.join("cmdline")).unwrap_or_default();
-        let argv: Vec<String> = cmdline
-            .split(|b| *b == 0)
-            .filter(|a| !a.is_empty())
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
-        let argv0 = argv
-            .first()
-            .map(|a| a.rsplit('/').next().unwrap_or(a).to_string());
-        if comm.trim_end() == name || argv0.as_deref() == Some(name) {
-            found.push((pid, argv.join(" ")));
-        }
-    }
-    found.sort();
-    match found.as_slice() {
-        [] => Err(Error::Usage(format!("no process is named {name:?}"))),
-        [(pid, _)] => Ok(*pid),
-        many => {
-            let list: Vec<String> = many
-                .iter()
-                .map(|(pid, cmd)| format!("  {pid:>7}  {cmd}"))
-                .collect();
-            Err(Error::Usage(format!(
-                "{} processes are named {name:?}; pick one with --pid:\n{}",
-                many.len(),
-                list.join("\n")
-            )))
-        }
-    }
 }

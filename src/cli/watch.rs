@@ -17,9 +17,8 @@ use crate::session::Session;
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {
-    /// The process to watch
-    #[arg(long, value_parser = super::numbers::pid)]
-    pub pid: i32,
+    #[command(flatten)]
+    pub targets: super::target::TargetArgs,
     /// Watch expressions, as for `pvtui read`
     #[arg(required = true, value_name = "EXPR")]
     pub exprs: Vec<String>,
@@ -38,7 +37,9 @@ pub struct WatchArgs {
 }
 
 pub fn run(args: &WatchArgs) -> Result<ExitCode> {
+    let pids = args.targets.pids()?;
     let mut set = WatchSet::new();
+    let mut watches = Vec::with_capacity(args.exprs.len());
     for text in &args.exprs {
         let watch = parse_watch(text).map_err(|e| {
             if args.json {
@@ -47,16 +48,29 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
                 Error::Usage(format!("{}:\n{e}", expr_label(text)))
             }
         })?;
+        watches.push(watch.clone());
         set.add(watch);
     }
-    let mut session = Session::attach(args.pid, Duration::from_millis(args.timeout))?;
+    if pids.len() > 1 {
+        return super::several::watch(
+            &args.exprs,
+            &watches,
+            &pids,
+            Duration::from_millis(args.interval),
+            args.count,
+            Duration::from_millis(args.timeout),
+            args.json,
+        );
+    }
+    let pid = args.targets.one("watch")?;
+    let mut session = Session::attach(pid, Duration::from_millis(args.timeout))?;
     let start = Instant::now();
     let interval = Duration::from_millis(args.interval);
     let mut next = start;
     let mut tick = 0u64;
     while args.count.is_none_or(|n| tick < n) {
         if tick > 0 && wait_or_exit(&session, next)? {
-            return report_exit(args);
+            return report_exit(args, pid);
         }
         next += interval;
         tick += 1;
@@ -66,7 +80,7 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
             .and_then(|()| session.poll(&mut set, ReadMode::NoWait));
         let readings = match result {
             Ok(readings) => readings,
-            Err(e) if e.is_exit() || !session.is_alive() => return report_exit(args),
+            Err(e) if e.is_exit() || !session.is_alive() => return report_exit(args, pid),
             Err(e) => return Err(e),
         };
         let elapsed = start.elapsed().as_millis();
@@ -81,7 +95,9 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
                     Json::Object(obj)
                 })
                 .collect();
-            print_json(&json!({"tick": tick, "elapsed_ms": elapsed, "values": values}))?;
+            print_json(
+                &json!({"tick": tick, "elapsed_ms": elapsed, "pid": pid, "values": values}),
+            )?;
         } else {
             let cells: Vec<String> = args
                 .exprs
@@ -130,11 +146,11 @@ fn wait_or_exit(session: &Session, deadline: Instant) -> Result<bool> {
     }
 }
 
-fn report_exit(args: &WatchArgs) -> Result<ExitCode> {
+fn report_exit(args: &WatchArgs, pid: i32) -> Result<ExitCode> {
     if args.json {
-        print_json(&json!({"event": "exited", "pid": args.pid}))?;
+        print_json(&json!({"event": "exited", "pid": pid}))?;
     } else {
-        println!("target {} exited", args.pid);
+        println!("target {pid} exited");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
-use serde_json::json;
+use serde_json::{Value as Json, json};
 
 use crate::cli::print_json;
 use crate::cli::read::{expr_label, parse_error_line};
@@ -15,9 +15,10 @@ use crate::session::Session;
 
 #[derive(Debug, Args)]
 pub struct WriteArgs {
-    /// The process to write to
-    #[arg(long, value_parser = super::numbers::pid)]
-    pub pid: i32,
+    // With several targets, the write goes through the first; the value is
+    // then read back in each of the others, to show who sees it.
+    #[command(flatten)]
+    pub targets: super::target::TargetArgs,
     /// Where, and as what type: `counter:u32`, `*(*root+8):f64`, `name:cstr`
     #[arg(value_name = "EXPR")]
     pub expr: String,
@@ -44,7 +45,11 @@ pub fn run(args: &WriteArgs) -> Result<ExitCode> {
             Error::Usage(format!("{}:\n{e}", expr_label(&args.expr)))
         }
     })?;
-    let mut session = Session::attach(args.pid, Duration::from_millis(args.timeout))?;
+    let pids = args.targets.pids()?;
+    let (through, others) = pids
+        .split_first()
+        .ok_or_else(|| Error::Usage("say which process to write to".into()))?;
+    let mut session = Session::attach(*through, Duration::from_millis(args.timeout))?;
     let reading = match session.evaluate(&watch, ReadMode::Force)? {
         Ok(reading) => reading,
         Err(diagnostic) => {
@@ -77,17 +82,33 @@ pub fn run(args: &WriteArgs) -> Result<ExitCode> {
         .unwrap_or_else(|| shown.decode(&report.before));
     let new = shown.decode(&report.after);
     let landed = report.landed();
+    // The others read back what was written through the first.
+    let seen =
+        super::several::read_back(&watch, others, Duration::from_millis(args.timeout), &new)?;
     if args.json {
-        print_json(&json!({
+        let mut obj = json!({
+            "pid": session.pid(),
             "expr": args.expr,
             "address": format!("{addr:#x}"),
             "type": reading.ty.to_string(),
             "old": old.to_json(),
             "new": new.to_json(),
             "landed": landed,
-        }))?;
+        });
+        if !seen.is_empty() {
+            obj["read_back"] = Json::Array(super::several::read_back_json(&seen));
+        }
+        print_json(&obj)?;
     } else if landed {
-        println!("{} ({} at {addr:#x}): {old} → {new}", args.expr, reading.ty);
+        let by = if seen.is_empty() {
+            String::new()
+        } else {
+            format!(" through {}", session.pid())
+        };
+        println!(
+            "{} ({} at {addr:#x}){by}: {old} → {new}",
+            args.expr, reading.ty
+        );
     } else {
         println!(
             "{} ({} at {addr:#x}): {old} → {new}: did not land ({} of {} bytes written, {} read back as asked)",
@@ -103,6 +124,10 @@ pub fn run(args: &WriteArgs) -> Result<ExitCode> {
                 .count(),
         );
     }
+    print!(
+        "{}",
+        super::several::read_back_text(if args.json { &[] } else { &seen })
+    );
     Ok(if landed {
         ExitCode::SUCCESS
     } else {

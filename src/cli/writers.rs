@@ -16,9 +16,8 @@ use crate::session::Session;
 
 #[derive(Debug, Args)]
 pub struct WritersArgs {
-    /// The process to watch
-    #[arg(long, value_parser = super::numbers::pid)]
-    pub pid: i32,
+    #[command(flatten)]
+    pub targets: super::target::TargetArgs,
     /// The place, as a watch expression; its type gives the length (`score:u32`, `*(*p+8)+0x1c:u32`)
     #[arg(value_name = "EXPR")]
     pub expr: String,
@@ -37,9 +36,10 @@ pub struct WritersArgs {
 const RESCAN: Duration = Duration::from_millis(200);
 
 pub fn run(args: &WritersArgs) -> Result<ExitCode> {
+    let pid = args.targets.one("writers")?;
     // Before any thread starts, so Ctrl-C reaches us as a readable fd.
     let stop = StopSignals::install()?;
-    let mut session = Session::attach(args.pid, Duration::from_secs(1))?;
+    let mut session = Session::attach(pid, Duration::from_secs(1))?;
     let place = place_of(&args.expr, &mut session)?;
     let access = if args.reads {
         Access::ReadsAndWrites
@@ -58,7 +58,7 @@ pub fn run(args: &WritersArgs) -> Result<ExitCode> {
         bp.len,
         bp.addr,
         writers.threads_watched(),
-        args.pid,
+        pid,
         if args.seconds.is_none() {
             " (Ctrl-C to stop)"
         } else {
@@ -147,7 +147,7 @@ fn report(
             .map(|(tid, why)| json!({"tid": tid, "error": why}))
             .collect();
         return print_json(&json!({
-            "pid": args.pid,
+            "pid": session.pid(),
             "expr": args.expr,
             "access": if args.reads { "read-write" } else { "write" },
             "seconds": elapsed.as_secs_f64(),

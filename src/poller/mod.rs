@@ -20,6 +20,8 @@
 //! # Ok::<(), pvtui::Error>(())
 //! ```
 
+pub mod group;
+
 use std::collections::HashMap;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};

@@ -16,6 +16,7 @@
 //! # Ok::<(), pvtui::Error>(())
 //! ```
 
+mod placement;
 mod searches;
 
 use std::collections::HashMap;
@@ -23,6 +24,7 @@ use std::os::fd::BorrowedFd;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use placement::{Placement, Spread};
 pub use searches::Searches;
 
 use crate::error::Result;
@@ -109,6 +111,12 @@ impl Session {
     /// Readable once the target has exited.
     pub fn exit_fd(&self) -> BorrowedFd<'_> {
         self.target.exit_fd()
+    }
+
+    /// Where `addr` lies in the object behind its mapping, by the maps of
+    /// the last refresh; None for private anonymous memory or no mapping.
+    pub fn placement(&self, addr: u64) -> Option<Placement> {
+        Placement::of(self.maps.find(addr)?, addr)
     }
 
     /// The maps as of the last [`Session::refresh`].

@@ -1,0 +1,369 @@
+//! `read`, `watch` and `write` over several targets: one session per
+//! target, each expression read in every process, and where the values of
+//! one expression differ, why (a private copy, another object offset).
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value as Json, json};
+
+use crate::cli::print_json;
+use crate::cli::read::reading_json;
+use crate::error::Result;
+use crate::expr::{Value, Watch, WatchReading, WatchSet};
+use crate::poller::group::{PollGroup, TickOutcome};
+use crate::process::ReadMode;
+use crate::session::{Placement, Session, Spread};
+use crate::text::escape;
+
+/// Attaches to every pid, in order; the first that cannot be attached is
+/// the error, naming it.
+pub(super) fn attach_all(pids: &[i32], deadline: Duration) -> Result<Vec<Session>> {
+    pids.iter()
+        .map(|&pid| Session::attach(pid, deadline))
+        .collect()
+}
+
+/// One expression's reading in one process.
+pub(super) struct Seen {
+    pub pid: i32,
+    pub reading: WatchReading,
+    pub placement: Option<Placement>,
+}
+
+/// Reads every watch once in `session`, with where each address lies.
+pub(super) fn read_in(
+    session: &mut Session,
+    watches: &[Watch],
+    mode: ReadMode,
+) -> Result<Vec<Seen>> {
+    let mut set = WatchSet::new();
+    for watch in watches {
+        set.add(watch.clone());
+    }
+    let readings = session.poll(&mut set, mode)?;
+    Ok(readings
+        .into_iter()
+        .map(|reading| Seen {
+            pid: session.pid(),
+            placement: reading.address.and_then(|a| session.placement(a)),
+            reading,
+        })
+        .collect())
+}
+
+/// How one expression's readings compare across processes.
+pub(super) fn spread(seen: &[&Seen]) -> Spread {
+    let rows: Vec<(i32, Option<&Value>, Option<&Placement>)> = seen
+        .iter()
+        .map(|s| (s.pid, s.reading.value.as_ref(), s.placement.as_ref()))
+        .collect();
+    Spread::of(&rows)
+}
+
+/// `expr`'s reading in one process as JSON: the reading's fields, its pid,
+/// the object it lies in, and whether it differs from the other processes.
+pub(super) fn seen_json(expr: &str, seen: &Seen, spread: Option<&Spread>) -> Map<String, Json> {
+    let mut obj = reading_json(expr, &seen.reading);
+    obj.insert("pid".into(), json!(seen.pid));
+    if let Some(p) = &seen.placement {
+        obj.insert("object".into(), json!(p.object));
+        obj.insert("shared".into(), json!(p.shared));
+        obj.insert("object_offset".into(), json!(format!("{:#x}", p.offset)));
+    }
+    if let Some(spread) = spread {
+        obj.insert("differs".into(), json!(spread.differs));
+        if let Some(why) = spread.reason() {
+            obj.insert("why".into(), json!(why));
+        }
+    }
+    obj
+}
+
+/// `counter = 5  (u32 at 0x.., shared /dev/shm/ring+0x40)` for one process.
+pub(super) fn seen_text(expr: &str, seen: &Seen) -> String {
+    let mut place = match seen.reading.address {
+        Some(addr) => format!("{} at {addr:#x}", seen.reading.ty),
+        None => seen.reading.ty.to_string(),
+    };
+    if let Some(p) = &seen.placement {
+        let how = if p.shared { "shared" } else { "private" };
+        let object = if p.object.is_empty() {
+            "anonymous".into()
+        } else {
+            escape(&p.object)
+        };
+        let _ = write!(place, ", {how} {object}+{:#x}", p.offset);
+    }
+    match &seen.reading.value {
+        Some(value) => format!("{expr} = {value}  ({place})"),
+        None => format!(
+            "{expr}: {}  ({place})",
+            crate::text::escape_lines(&seen.reading.status.to_string())
+        ),
+    }
+}
+
+/// `pvtui read` with several targets: each expression, then its value in
+/// every process.
+pub(super) fn read(
+    exprs: &[String],
+    watches: &[Watch],
+    pids: &[i32],
+    timeout: Duration,
+    json_out: bool,
+) -> Result<(String, bool)> {
+    let mut per_target = Vec::with_capacity(pids.len());
+    for mut session in attach_all(pids, timeout)? {
+        per_target.push(read_in(&mut session, watches, ReadMode::Force)?);
+    }
+    let mut failed = false;
+    let mut out = String::new();
+    for (i, expr) in exprs.iter().enumerate() {
+        let seen: Vec<&Seen> = per_target.iter().filter_map(|t| t.get(i)).collect();
+        let spread = spread(&seen);
+        for s in &seen {
+            failed |= s.reading.value.is_none();
+            if json_out {
+                let obj = Json::Object(seen_json(expr, s, Some(&spread)));
+                let _ = writeln!(out, "{}", crate::text::json_line(obj.to_string()));
+            } else {
+                let _ = writeln!(out, "{}: {}", s.pid, seen_text(expr, s));
+            }
+        }
+        if !json_out && spread.differs {
+            let why = spread
+                .reason()
+                .unwrap_or_else(|| "each process holds its own".into());
+            let _ = writeln!(out, "{expr}: the values differ ({why})");
+        }
+    }
+    Ok((out, failed))
+}
+
+/// `pvtui watch` with several targets: one thread per target, one line per
+/// target per tick; a target that exits is reported once and the others
+/// go on; a target still reading when the tick's time is up is `late`.
+pub(super) fn watch(
+    exprs: &[String],
+    watches: &[Watch],
+    pids: &[i32],
+    interval: Duration,
+    count: Option<u64>,
+    timeout: Duration,
+    json_out: bool,
+) -> Result<ExitCode> {
+    let mut group = PollGroup::start(attach_all(pids, timeout)?, watches)?;
+    let start = Instant::now();
+    let mut next = start;
+    let mut reported = vec![false; pids.len()];
+    let mut ticks = 0u64;
+    while count.is_none_or(|n| ticks < n) {
+        if ticks > 0 {
+            std::thread::sleep(next.saturating_duration_since(Instant::now()));
+        }
+        next += interval;
+        ticks += 1;
+        // A tick waits for its targets no longer than its own interval (or
+        // the read timeout, if longer): a stalled target is reported late.
+        let tick = group.tick(Instant::now() + interval.max(timeout));
+        let elapsed = start.elapsed().as_millis();
+        let read: Vec<&[WatchReading]> = tick
+            .targets
+            .iter()
+            .filter_map(|t| match &t.outcome {
+                TickOutcome::Read { readings, .. } => Some(readings.as_slice()),
+                _ => None,
+            })
+            .collect();
+        let differs: Vec<bool> = (0..exprs.len())
+            .map(|i| {
+                let mut values = read.iter().filter_map(|r| r.get(i)?.value.as_ref());
+                let first = values.next();
+                values.any(|v| Some(v) != first)
+            })
+            .collect();
+        let several = read.len() > 1;
+        for (target, done) in tick.targets.iter().zip(reported.iter_mut()) {
+            let pid = target.pid;
+            match &target.outcome {
+                TickOutcome::Read {
+                    readings,
+                    placements,
+                    ..
+                } => {
+                    if json_out {
+                        let values: Vec<Json> = exprs
+                            .iter()
+                            .zip(readings)
+                            .zip(placements)
+                            .zip(&differs)
+                            .map(|(((text, r), p), d)| {
+                                let mut obj = reading_json(text, r);
+                                obj.insert("status".into(), json!(r.status.as_str()));
+                                if let Some(p) = p {
+                                    obj.insert("shared".into(), json!(p.shared));
+                                    obj.insert(
+                                        "object_offset".into(),
+                                        json!(format!("{:#x}", p.offset)),
+                                    );
+                                }
+                                if several {
+                                    obj.insert("differs".into(), json!(d));
+                                }
+                                Json::Object(obj)
+                            })
+                            .collect();
+                        print_json(&json!({
+                            "tick": tick.tick,
+                            "elapsed_ms": elapsed,
+                            "pid": pid,
+                            "values": values,
+                        }))?;
+                    } else {
+                        let cells: Vec<String> = exprs
+                            .iter()
+                            .zip(readings)
+                            .zip(&differs)
+                            .map(|((text, r), d)| {
+                                let mark = if several && *d { " ≠" } else { "" };
+                                match &r.value {
+                                    Some(v) => format!("{text} = {v} ({}){mark}", r.status),
+                                    None => format!(
+                                        "{text}: {}",
+                                        crate::text::escape_lines(&r.status.to_string())
+                                    ),
+                                }
+                            })
+                            .collect();
+                        println!(
+                            "[{:>6}.{:03}s] {pid}: {}",
+                            elapsed / 1000,
+                            elapsed % 1000,
+                            cells.join(" | ")
+                        );
+                    }
+                }
+                TickOutcome::Late => {
+                    if json_out {
+                        print_json(&json!({"tick": tick.tick, "pid": pid, "late": true}))?;
+                    } else {
+                        println!(
+                            "[{:>6}.{:03}s] {pid}: late (still reading an earlier tick)",
+                            elapsed / 1000,
+                            elapsed % 1000
+                        );
+                    }
+                }
+                TickOutcome::Failed(e) => {
+                    let why = crate::text::escape_lines(&e.to_string()).into_owned();
+                    if json_out {
+                        print_json(&json!({"tick": tick.tick, "pid": pid, "error": why}))?;
+                    } else {
+                        println!(
+                            "[{:>6}.{:03}s] {pid}: {why}",
+                            elapsed / 1000,
+                            elapsed % 1000
+                        );
+                    }
+                }
+                TickOutcome::Exited if !*done => {
+                    *done = true;
+                    if json_out {
+                        print_json(&json!({"event": "exited", "pid": pid}))?;
+                    } else {
+                        println!("target {pid} exited");
+                    }
+                }
+                TickOutcome::Exited => {}
+            }
+        }
+        if tick.all_exited() {
+            break;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a write through one process looks like from another.
+pub(super) struct ReadBack {
+    pub pid: i32,
+    pub address: Option<u64>,
+    pub value: Option<Value>,
+    /// The other process reads the value written.
+    pub reached: bool,
+    /// Why there is no value, when there is none.
+    pub why: Option<String>,
+}
+
+/// Reads `watch` in each of `pids` after a write of `written` through
+/// another process: does each see it?
+pub(super) fn read_back(
+    watch: &Watch,
+    pids: &[i32],
+    timeout: Duration,
+    written: &Value,
+) -> Result<Vec<ReadBack>> {
+    let mut out = Vec::with_capacity(pids.len());
+    for mut session in attach_all(pids, timeout)? {
+        let pid = session.pid();
+        out.push(match session.evaluate(watch, ReadMode::Force)? {
+            Ok(reading) => ReadBack {
+                pid,
+                address: reading.address,
+                reached: reading.value.as_ref() == Some(written),
+                why: reading.value.is_none().then(|| reading.status.to_string()),
+                value: reading.value,
+            },
+            Err(diagnostic) => ReadBack {
+                pid,
+                address: None,
+                value: None,
+                reached: false,
+                why: Some(diagnostic.to_string()),
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// The read-backs as JSON objects.
+pub(super) fn read_back_json(seen: &[ReadBack]) -> Vec<Json> {
+    seen.iter()
+        .map(|r| {
+            let mut obj = Map::new();
+            obj.insert("pid".into(), json!(r.pid));
+            if let Some(addr) = r.address {
+                obj.insert("address".into(), json!(format!("{addr:#x}")));
+            }
+            if let Some(v) = &r.value {
+                obj.insert("value".into(), v.to_json());
+            }
+            if let Some(why) = &r.why {
+                obj.insert("error".into(), json!(why));
+            }
+            obj.insert("reached".into(), json!(r.reached));
+            Json::Object(obj)
+        })
+        .collect()
+}
+
+/// One line per read-back: `1235 reads 7 at 0x7f..: reached`.
+pub(super) fn read_back_text(seen: &[ReadBack]) -> String {
+    let mut out = String::new();
+    for r in seen {
+        let at = r.address.map(|a| format!(" at {a:#x}")).unwrap_or_default();
+        let _ = match (&r.value, r.reached) {
+            (Some(v), true) => writeln!(out, "  {} reads {v}{at}: reached", r.pid),
+            (Some(v), false) => writeln!(out, "  {} reads {v}{at}: not reached", r.pid),
+            (None, _) => writeln!(
+                out,
+                "  {}: {}{at}: not reached",
+                r.pid,
+                crate::text::escape_lines(r.why.as_deref().unwrap_or("not read"))
+            ),
+        };
+    }
+    out
+}
