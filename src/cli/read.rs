@@ -158,6 +158,7 @@ fn run_several(args: &ReadArgs, pids: &[i32]) -> Result<ExitCode> {
         &texts,
         &watches,
         pids,
+        args.targets.by_name(),
         Duration::from_millis(args.timeout),
         args.json,
     )?;

@@ -10,7 +10,7 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::cli::print_json;
 use crate::cli::read::reading_json;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::expr::{Value, Watch, WatchReading, WatchSet};
 use crate::poller::group::{PollGroup, TickOutcome};
 use crate::process::ReadMode;
@@ -18,11 +18,25 @@ use crate::session::{Placement, Session, Spread};
 use crate::text::escape;
 
 /// Attaches to every pid, in order; the first that cannot be attached is
-/// the error, naming it.
-pub(super) fn attach_all(pids: &[i32], deadline: Duration) -> Result<Vec<Session>> {
-    pids.iter()
-        .map(|&pid| Session::attach(pid, deadline))
-        .collect()
+/// the error, naming it. Processes found by name that are gone by now were
+/// never asked for one by one: they are left out, and said so on stderr.
+pub(super) fn attach_all(pids: &[i32], deadline: Duration, by_name: bool) -> Result<Vec<Session>> {
+    let mut sessions = Vec::with_capacity(pids.len());
+    for &pid in pids {
+        match Session::attach(pid, deadline) {
+            Ok(session) => sessions.push(session),
+            Err(
+                Error::NoSuchProcess { .. } | Error::Zombie { .. } | Error::TargetExited { .. },
+            ) if by_name => {
+                eprintln!("pvtui: {pid} exited before it could be attached; left out");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if sessions.is_empty() {
+        return Err(Error::Usage("every process named has exited".into()));
+    }
+    Ok(sessions)
 }
 
 /// One expression's reading in one process.
@@ -111,11 +125,12 @@ pub(super) fn read(
     exprs: &[String],
     watches: &[Watch],
     pids: &[i32],
+    by_name: bool,
     timeout: Duration,
     json_out: bool,
 ) -> Result<(String, bool)> {
     let mut per_target = Vec::with_capacity(pids.len());
-    for mut session in attach_all(pids, timeout)? {
+    for mut session in attach_all(pids, timeout, by_name)? {
         per_target.push(read_in(&mut session, watches, ReadMode::Force)?);
     }
     let mut failed = false;
@@ -149,12 +164,13 @@ pub(super) fn watch(
     exprs: &[String],
     watches: &[Watch],
     pids: &[i32],
+    by_name: bool,
     interval: Duration,
     count: Option<u64>,
     timeout: Duration,
     json_out: bool,
 ) -> Result<ExitCode> {
-    let mut group = PollGroup::start(attach_all(pids, timeout)?, watches)?;
+    let mut group = PollGroup::start(attach_all(pids, timeout, by_name)?, watches)?;
     let start = Instant::now();
     let mut next = start;
     let mut reported = vec![false; pids.len()];
@@ -306,7 +322,7 @@ pub(super) fn read_back(
     written: &Value,
 ) -> Result<Vec<ReadBack>> {
     let mut out = Vec::with_capacity(pids.len());
-    for mut session in attach_all(pids, timeout)? {
+    for mut session in attach_all(pids, timeout, false)? {
         let pid = session.pid();
         out.push(match session.evaluate(watch, ReadMode::Force)? {
             Ok(reading) => ReadBack {

@@ -26,6 +26,11 @@ impl TargetArgs {
         !self.pid.is_empty() || self.name.is_some()
     }
 
+    /// The targets were found by name, not named one by one.
+    pub fn by_name(&self) -> bool {
+        self.name.is_some()
+    }
+
     /// The pids chosen, in the order given, each once. Several processes of
     /// one name are an error listing them, unless `--all-matching`.
     pub fn pids(&self) -> Result<Vec<i32>> {

@@ -56,6 +56,7 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
             &args.exprs,
             &watches,
             &pids,
+            args.targets.by_name(),
             Duration::from_millis(args.interval),
             args.count,
             Duration::from_millis(args.timeout),

@@ -7,6 +7,7 @@ mod engine;
 mod expr;
 mod hardening;
 mod hunt;
+mod multi;
 mod native;
 mod scans;
 mod search;
