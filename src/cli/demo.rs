@@ -75,5 +75,5 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     }
     // The rest of its output goes to the UI, line by line.
     child.stdout = Some(reader.into_inner());
-    attach_and_run(pid, Some(child), &settings, suggested_watches())
+    attach_and_run(pid, Some(child), &settings, suggested_watches(), &[])
 }

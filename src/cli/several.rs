@@ -10,6 +10,7 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::cli::print_json;
 use crate::cli::read::reading_json;
+use crate::cli::watch::WatchArgs;
 use crate::error::{Error, Result};
 use crate::expr::{Value, Watch, WatchReading, WatchSet};
 use crate::poller::group::{PollGroup, TickOutcome};
@@ -160,16 +161,12 @@ pub(super) fn read(
 /// `pvtui watch` with several targets: one thread per target, one line per
 /// target per tick; a target that exits is reported once and the others
 /// go on; a target still reading when the tick's time is up is `late`.
-pub(super) fn watch(
-    exprs: &[String],
-    watches: &[Watch],
-    pids: &[i32],
-    by_name: bool,
-    interval: Duration,
-    count: Option<u64>,
-    timeout: Duration,
-    json_out: bool,
-) -> Result<ExitCode> {
+pub(super) fn watch(args: &WatchArgs, watches: &[Watch], pids: &[i32]) -> Result<ExitCode> {
+    let exprs = &args.exprs;
+    let interval = Duration::from_millis(args.interval);
+    let timeout = Duration::from_millis(args.timeout);
+    let (count, json_out) = (args.count, args.json);
+    let by_name = args.targets.by_name();
     let mut group = PollGroup::start(attach_all(pids, timeout, by_name)?, watches)?;
     let start = Instant::now();
     let mut next = start;

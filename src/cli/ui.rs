@@ -50,8 +50,13 @@ pub fn run(args: UiArgs) -> Result<ExitCode> {
     let settings = Settings::load(&args.options)?;
     match (args.targets.given(), args.command.is_empty()) {
         (true, true) => {
-            let pid = args.targets.one("the terminal UI")?;
-            attach_and_run(pid, None, &settings, Vec::new())
+            // The first target is the main one (maps, hex, search, writes);
+            // the others show their values beside it.
+            let pids = args.targets.pids()?;
+            let (main, others) = pids
+                .split_first()
+                .ok_or_else(|| Error::Usage("say which process".into()))?;
+            attach_and_run(*main, None, &settings, Vec::new(), others)
         }
         (false, false) => {
             let mut cmd = std::process::Command::new(&args.command[0]);
@@ -63,7 +68,7 @@ pub fn run(args: UiArgs) -> Result<ExitCode> {
                 .spawn()
                 .map_err(|e| Error::Usage(format!("cannot start {:?}: {e}", args.command[0])))?;
             let pid = child_pid(&child)?;
-            attach_and_run(pid, Some(child), &settings, Vec::new())
+            attach_and_run(pid, Some(child), &settings, Vec::new(), &[])
         }
         (false, true) => Err(Error::Usage(
             "say which process: --pid PID, --name NAME, or -- CMD ARGS (or try `pvtui demo`)"
@@ -232,12 +237,14 @@ impl Drop for ChildWatch {
 }
 
 /// Attaches to `pid` and runs the UI in the terminal; a `child` we started is
-/// watched for its exit and stopped when the UI quits.
+/// watched for its exit and stopped when the UI quits. `peers` are shown
+/// beside it, each polled on its own.
 pub fn attach_and_run(
     pid: i32,
     child: Option<Child>,
     settings: &Settings,
     extra: Vec<String>,
+    peers: &[i32],
 ) -> Result<ExitCode> {
     // Before any thread exists, so every thread inherits the mask; and after
     // the child was started, which would inherit it too.
@@ -269,7 +276,14 @@ pub fn attach_and_run(
     };
     let mut watches = extra;
     watches.extend(settings.watches.iter().cloned());
-    let tui = Tui::start(session, options, watches)?;
+    let mut tui = Tui::start(session, options, watches)?;
+    for &pid in peers {
+        tui.app.add_target(&pid.to_string());
+        if matches!(tui.app.message, Some((crate::tui::app::Level::Error, _))) {
+            let why = tui.app.message.take().map(|(_, m)| m).unwrap_or_default();
+            return Err(Error::Usage(format!("cannot show {pid}: {why}")));
+        }
+    }
     let _child = child.map(|c| ChildWatch::spawn(c, tui.sender.clone()));
     tui.run_in_terminal()
 }

@@ -52,16 +52,7 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
         set.add(watch);
     }
     if pids.len() > 1 {
-        return super::several::watch(
-            &args.exprs,
-            &watches,
-            &pids,
-            args.targets.by_name(),
-            Duration::from_millis(args.interval),
-            args.count,
-            Duration::from_millis(args.timeout),
-            args.json,
-        );
+        return super::several::watch(args, &watches, &pids);
     }
     let pid = args.targets.one("watch")?;
     let mut session = Session::attach(pid, Duration::from_millis(args.timeout))?;

@@ -16,6 +16,7 @@
 //! # Ok::<(), pvtui::Error>(())
 //! ```
 
+mod named;
 mod placement;
 mod searches;
 
@@ -24,6 +25,7 @@ use std::os::fd::BorrowedFd;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use named::processes_named;
 pub use placement::{Placement, Spread};
 pub use searches::Searches;
 

@@ -20,6 +20,8 @@ pub enum Event {
     Mouse(MouseEvent),
     Resize(u16, u16),
     Poller(PollerEvent),
+    /// From the poller of another target, by its pid.
+    Peer(i32, PollerEvent),
     /// A line the spawned target printed.
     TargetOutput(String),
     /// How the spawned target ended: "exited with status 0", "killed by SIGKILL".

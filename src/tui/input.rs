@@ -19,6 +19,8 @@ pub enum Purpose {
     Search,
     /// Narrow the last value scan of this type.
     Narrow(crate::search::ValueType),
+    /// Another target to show beside the main one: a pid or a name.
+    AddTarget,
 }
 
 impl Purpose {
@@ -33,6 +35,7 @@ impl Purpose {
             Purpose::MapsFilter => "filter> ".into(),
             Purpose::Search => "search> ".into(),
             Purpose::Narrow(ty) => format!("narrow {ty}> "),
+            Purpose::AddTarget => "add target (pid or name)> ".into(),
         }
     }
 

@@ -48,6 +48,8 @@ pub enum Action {
     OpenHex,
     Narrow,
     Trend,
+    AddTarget,
+    DropTarget,
 }
 
 /// Name (as in the config file), default keys, and what the help says.
@@ -193,6 +195,18 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         "trend",
         &["t"],
         "watches: show the change per tick, per second, or neither",
+    ),
+    (
+        Action::AddTarget,
+        "add_target",
+        &["A"],
+        "show another process beside this one (a pid or a name)",
+    ),
+    (
+        Action::DropTarget,
+        "drop_target",
+        &["X"],
+        "stop showing the last other process added",
     ),
 ];
 

@@ -158,6 +158,7 @@ impl Tui {
             .ok_or_else(|| Error::Internal("the poller stopped during start-up".into()))?;
         let mut app = App::new(options, commands);
         app.searcher = Some(search::Searcher::new(searches, tx.clone()));
+        app.events = Some(tx.clone());
         app.queue_watches(watches);
         Ok(Tui {
             app,

@@ -13,4 +13,5 @@ mod scans;
 mod search;
 mod shared;
 mod tui;
+mod tui_multi;
 mod util;

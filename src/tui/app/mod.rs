@@ -14,6 +14,7 @@ pub mod log;
 pub mod maps;
 pub mod output;
 pub mod pane;
+pub mod peers;
 pub mod watches;
 
 mod edits;
@@ -42,6 +43,7 @@ pub use log::{LogEntry, WriteLog, clock};
 pub use maps::MapsState;
 pub use output::OutputPane;
 pub use pane::Pane;
+pub use peers::{Peer, Peers};
 pub use watches::{HISTORY, Sample, Trend, WatchRow, WatchesPane};
 
 /// How long a changed value stays highlighted.
@@ -132,6 +134,10 @@ pub struct App {
     pub latencies: VecDeque<Duration>,
     /// Starts search jobs; absent where no target is attached (unit tests).
     pub searcher: Option<Searcher>,
+    /// Other targets shown beside this one, each polled on its own.
+    pub peers: Peers,
+    /// Where a new peer's poller sends its events; absent in unit tests.
+    pub events: Option<Sender<Event>>,
     /// The watch the message is about: it goes when the watch does.
     message_watch: Option<WatchId>,
     commands: Sender<Command>,
@@ -175,6 +181,8 @@ impl App {
             quit_signal: None,
             latencies: VecDeque::new(),
             searcher: None,
+            peers: Peers::default(),
+            events: None,
             message_watch: None,
             commands,
             next_tag: 1,
@@ -188,6 +196,7 @@ impl App {
     }
 
     fn send(&mut self, command: Command) {
+        self.peers.forward(&command);
         if self.commands.send(command).is_err() && !self.exited() {
             self.say(Level::Error, "the poller has stopped");
         }
@@ -227,6 +236,50 @@ impl App {
         let id = self.watches.push_parsed(expr, watch.clone());
         self.send(Command::AddWatches(vec![(id, watch)]));
         id
+    }
+
+    /// Shows another target beside this one: `text` is a pid or a process
+    /// name (of exactly one process).
+    pub fn add_target(&mut self, text: &str) {
+        let Some(events) = self.events.clone() else {
+            self.say(Level::Error, "no other target can be attached here");
+            return;
+        };
+        let pid = match text.parse::<i32>() {
+            Ok(pid) if pid > 0 => Ok(pid),
+            _ => match crate::session::processes_named(text.trim()) {
+                Ok(found) => match found.as_slice() {
+                    [(pid, _)] => Ok(*pid),
+                    [] => Err(crate::Error::Usage(format!("no process is named {text:?}"))),
+                    many => Err(crate::Error::Usage(format!(
+                        "{} processes are named {text:?}: give a pid",
+                        many.len()
+                    ))),
+                },
+                Err(e) => Err(e),
+            },
+        };
+        let watches = self
+            .watches
+            .rows
+            .iter()
+            .map(|w| (w.id, w.watch.clone()))
+            .collect();
+        let result = pid.and_then(|pid| {
+            self.peers
+                .attach(pid, self.poll.interval, watches, events)
+                .map(|()| pid)
+        });
+        match result {
+            Ok(pid) => self.say(
+                Level::Info,
+                format!("showing {pid} beside {}", self.process.pid),
+            ),
+            Err(e) => self.say(
+                Level::Error,
+                crate::text::escape_lines(&e.to_string()).into_owned(),
+            ),
+        }
     }
 
     /// Adds the watches given at start, in one command to the poller; those
@@ -313,6 +366,14 @@ impl App {
                 self.request_hex();
             }
             Event::Poller(event) => self.poller(event),
+            Event::Peer(pid, event) => {
+                if let Some(pid) = self.peers.update(pid, event) {
+                    self.say(
+                        Level::Warning,
+                        format!("target {pid} exited: its last values kept; the others go on"),
+                    );
+                }
+            }
             Event::TargetOutput(line) => self.output.push(line),
             Event::TargetEnded(how) => {
                 self.process.state = TargetState::Exited(Some(how));
@@ -535,6 +596,11 @@ impl App {
                 }
             }
             Action::Narrow => self.start_narrow(),
+            Action::AddTarget => self.start_input(Purpose::AddTarget, String::new()),
+            Action::DropTarget => match self.peers.drop_selected() {
+                Some(pid) => self.say(Level::Info, format!("no longer showing {pid}")),
+                None => self.say(Level::Info, "no other target to drop"),
+            },
             Action::Trend => {
                 self.watches.trend = self.watches.trend.next();
                 let shown = match self.watches.trend {

@@ -62,7 +62,7 @@ impl App {
                 .is_empty()
                 .then(|| "a file name".to_string())
                 .and_then(err),
-            Purpose::MapsFilter => None,
+            Purpose::MapsFilter | Purpose::AddTarget => None,
             Purpose::Search => parse_request(&input.text)
                 .err()
                 .and_then(|e| err(e.to_string())),
@@ -201,6 +201,7 @@ impl App {
             Purpose::MapsFilter => self.maps.filter = text,
             Purpose::Search => self.start_search(text),
             Purpose::Narrow(ty) => self.narrow(ty, &text),
+            Purpose::AddTarget => self.add_target(&text),
         }
     }
 

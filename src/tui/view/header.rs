@@ -33,17 +33,35 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         millis(app.poll.took),
         app.poll.tick
     );
+    // Other targets follow the main one, each with its own state.
+    let mut others = Vec::new();
+    for peer in &app.peers.list {
+        others.push(sep());
+        others.push(Span::styled(
+            format!("pid {} {} ", peer.pid, printable(&peer.name)),
+            t.header(),
+        ));
+        others.push(match &peer.state {
+            TargetState::Running if app.poll.paused => Span::styled("● paused", t.warning()),
+            TargetState::Running => Span::styled("● running", t.ok()),
+            TargetState::Exited(_) => Span::styled("■ exited", t.error()),
+        });
+    }
+    let others_len: usize = others.iter().map(|s| s.content.chars().count()).sum();
     // The schedule gives way first on a narrow terminal, cut visibly.
-    let used = " pvtui ".len() + 2 * 3 + who.chars().count() + state.content.chars().count();
+    let used =
+        " pvtui ".len() + 2 * 3 + who.chars().count() + state.content.chars().count() + others_len;
     let stats = fit(&stats, usize::from(first.width).saturating_sub(used));
-    let line = Line::from(vec![
+    let mut spans = vec![
         Span::styled(" pvtui ", t.header()),
         sep(),
         Span::styled(who, t.header()),
         state,
-        sep(),
-        Span::styled(stats, t.header()),
-    ]);
+    ];
+    spans.extend(others);
+    spans.push(sep());
+    spans.push(Span::styled(stats, t.header()));
+    let line = Line::from(spans);
     frame.render_widget(Paragraph::new(line).style(t.header()), first);
     if app.exited() {
         let how = match &app.process.state {

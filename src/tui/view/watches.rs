@@ -150,6 +150,17 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     let offset = scroll_offset(app.watches.selected, rows_fit);
     let shown = app.watches.rows.iter().skip(offset).take(rows_fit);
     let all: Vec<Cells> = shown.map(|w| cells(w, trend)).collect();
+    // One value column per other target, after the main one's.
+    let peers = &app.peers.list;
+    let peer_values: Vec<Vec<String>> = app
+        .watches
+        .rows
+        .iter()
+        .skip(offset)
+        .take(rows_fit)
+        .map(|w| peers.iter().map(|p| p.value_text(w.id)).collect())
+        .collect();
+    let peer_headers: Vec<String> = peers.iter().map(|p| format!("pid {}", p.pid)).collect();
     let want = |header: &str, f: &dyn Fn(&Cells) -> &str| {
         all.iter()
             .map(|c| width_of(f(c)))
@@ -175,6 +186,19 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
             min: 8,
         },
     ];
+    for (k, header) in peer_headers.iter().enumerate() {
+        columns.push(Column {
+            want: peer_values
+                .iter()
+                .filter_map(|v| v.get(k))
+                .map(|v| width_of(v))
+                .max()
+                .unwrap_or(0)
+                .max(width_of(header)),
+            min: 6,
+        });
+    }
+    let trend_at = 4 + peers.len();
     if trend != Trend::Hidden {
         columns.push(Column {
             want: want("change", &|c| &c.trend),
@@ -199,7 +223,8 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
         .enumerate()
         .skip(offset)
         .zip(&all)
-        .map(|((i, w), c)| {
+        .zip(&peer_values)
+        .map(|(((i, w), c), theirs)| {
             let value_style = if w.value.is_none() {
                 if unread(w).is_some() {
                     t.unread()
@@ -219,8 +244,23 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
                 Span::styled(cell(&c.ty, 2), t.muted()),
                 Span::styled(cell(&c.value, 3), value_style),
             ];
+            for (k, (text, peer)) in theirs.iter().zip(peers).enumerate() {
+                // A value unlike the main target's stands out: a private
+                // copy, or another offset of the object.
+                let differs = peer
+                    .value(w.id)
+                    .is_some_and(|v| Some(v) != w.value.as_ref());
+                let style = if differs {
+                    t.changed()
+                } else if peer.value(w.id).is_none() {
+                    t.unread()
+                } else {
+                    t.text()
+                };
+                spans.push(Span::styled(cell(text, 4 + k), style));
+            }
             if trend != Trend::Hidden {
-                spans.push(Span::styled(cell(&c.trend, 4), t.muted()));
+                spans.push(Span::styled(cell(&c.trend, trend_at), t.muted()));
             }
             spans.push(Span::styled(
                 sparkline(w.history.iter(), spark_width),
@@ -234,6 +274,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
         })
         .collect();
     let mut header = vec!["expression", "address", "type", "value"];
+    header.extend(peer_headers.iter().map(String::as_str));
     if trend != Trend::Hidden {
         header.push(match trend {
             Trend::Rate => "change/s",

@@ -1,0 +1,228 @@
+//! The terminal UI over two targets (the shared fixture's parent and
+//! child): the header lists both with their state, the watches pane shows a
+//! value column per process, and one target exiting leaves the other read.
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use pvtui::process::Target;
+use pvtui::session::{DEFAULT_DEADLINE, Session};
+use pvtui::tui::app::{App, AppOptions};
+use pvtui::tui::keys::KeyMap;
+use pvtui::tui::theme::Theme;
+use pvtui::tui::{Tui, run_until};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use crate::util::{Fixture, PATIENCE, fixture, pvtui_bin};
+
+struct Ui {
+    tui: Tui,
+    terminal: Terminal<TestBackend>,
+}
+
+impl Ui {
+    /// The UI on `main`, with `peer` added as a second target.
+    fn start(main: i32, peer: i32, watches: &[String]) -> Ui {
+        let target = Arc::new(Target::attach(main).expect("attach to the parent"));
+        let options = AppOptions {
+            pid: main,
+            name: target.name().to_string(),
+            access: target.access(),
+            interval: Duration::from_millis(10),
+            theme: Theme::fallback(),
+            keys: KeyMap::default(),
+            spawned: false,
+        };
+        let session = Session::over(target, DEFAULT_DEADLINE).expect("a session");
+        let mut tui = Tui::start(session, options, watches.to_vec()).expect("start the UI");
+        tui.app.add_target(&peer.to_string());
+        assert_eq!(tui.app.peers.list.len(), 1, "{:?}", tui.app.message);
+        let terminal = Terminal::new(TestBackend::new(120, 14)).expect("test terminal");
+        Ui { tui, terminal }
+    }
+
+    fn until(&mut self, what: &str, done: impl FnMut(&App) -> bool) {
+        let Tui { app, events, .. } = &mut self.tui;
+        let ok = run_until(&mut self.terminal, app, events, PATIENCE, done).expect("the loop runs");
+        assert!(ok, "never saw {what}; the screen:\n{}", self.screen());
+    }
+
+    fn screen(&self) -> String {
+        let buffer = self.terminal.backend().buffer();
+        let width = buffer.area.width as usize;
+        buffer
+            .content
+            .chunks(width)
+            .map(|row| {
+                row.iter()
+                    .map(|c| c.symbol())
+                    .collect::<String>()
+                    .trim_end()
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Draws once more, so the screen shows the state just reached.
+    fn redraw(&mut self) {
+        let Tui { app, events, .. } = &mut self.tui;
+        run_until(&mut self.terminal, app, events, Duration::ZERO, |_| true).expect("draw");
+    }
+}
+
+/// The screen with what varies between runs replaced.
+fn normalized(screen: &str, parent: i32, child: i32) -> String {
+    let mut text = screen.to_string();
+    for (pid, with) in [(parent, "PARENT"), (child, "CHILD")] {
+        let re = regex::Regex::new(&format!(r"\b{pid}\b")).expect("pattern");
+        text = re.replace_all(&text, with).into_owned();
+    }
+    let rules: &[(&str, &str)] = &[
+        (r"0x[0-9a-f]+", "0xADDR"),
+        (r" *pidfd: .*\| nowait: [a-z]+( \([a-z]+\))?", " ACCESS"),
+        (r"every \d+ ms.*", "every SCHEDULE"),
+        (r"tick \d+", "tick N"),
+        (r"[▁▂▃▄▅▆▇█]+ *", "~spark~ "),
+        (r"sh\\u\{1b\}\[7mchild", "CHILD-NAME"),
+    ];
+    for (pattern, with) in rules {
+        let re = regex::Regex::new(pattern).expect("pattern");
+        text = re.replace_all(&text, *with).into_owned();
+    }
+    let padding = regex::Regex::new(r"([^ │\n]) +│").expect("pattern");
+    text = padding.replace_all(&text, "$1 │").into_owned();
+    text.lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn pair() -> (Fixture, i32, i32) {
+    let fx = Fixture::spawn(&fixture("shared", "", &[]), &[]);
+    let (parent, child) = (fx.pid, fx.number("child_pid") as i32);
+    (fx, parent, child)
+}
+
+#[test]
+fn two_targets_show_a_value_column_each_and_one_leaving_keeps_the_other() {
+    let (_fx, parent, child) = pair();
+    // The object at offset 0 in the parent, at offset one page in the child:
+    // the same expression reads 'A' there and 'B' here, highlighted apart.
+    let expr = format!("[pvtui-shared-{parent}]:u8");
+    let mut ui = Ui::start(parent, child, std::slice::from_ref(&expr));
+    ui.until("both values", |app| {
+        let Some(row) = app.watches.rows.first() else {
+            return false;
+        };
+        row.value.is_some() && app.peers.list[0].value(row.id).is_some()
+    });
+    ui.redraw();
+    let row_id = ui.tui.app.watches.rows[0].id;
+    assert_eq!(
+        ui.tui.app.watches.rows[0].value,
+        Some(pvtui::expr::Value::Unsigned(u64::from(b'A')))
+    );
+    assert!(ui.tui.app.peers.list[0].value(row_id).is_some());
+    let screen = ui.screen();
+    assert!(screen.contains(&format!("pid {child}")), "{screen}");
+    assert!(screen.contains("● running"), "{screen}");
+    insta::assert_snapshot!(
+        "two_targets_header_and_watches",
+        normalized(&screen, parent, child)
+    );
+
+    kill(Pid::from_raw(child), Signal::SIGKILL).expect("kill the child");
+    ui.until("the child's exit", |app| app.peers.list[0].exited());
+    let tick = ui.tui.app.poll.tick;
+    ui.until("the parent still read", |app| app.poll.tick > tick + 2);
+    ui.redraw();
+    let screen = ui.screen();
+    assert!(screen.contains("■ exited"), "{screen}");
+    assert!(
+        screen.contains(&format!("target {child} exited")),
+        "{screen}"
+    );
+    assert!(!ui.tui.app.exited(), "the parent is still attached");
+}
+
+/// A tmux server of our own, killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("run tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let screen = self.run(&["capture-pane", "-p", "-t", "multi"]);
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "tmux never showed {text:?}:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}
+
+#[test]
+fn the_terminal_ui_takes_two_pids_and_drops_one() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("SKIPPED the_terminal_ui_takes_two_pids: tmux is not installed");
+        return;
+    }
+    let (_fx, parent, child) = pair();
+    let tmux = Tmux {
+        socket: format!("pvtui-multi-{}", std::process::id()),
+    };
+    let script = format!(
+        "{} -p {parent} -p {child} -w '[pvtui-shared-{parent}]:u8' --interval 50; sleep 60",
+        pvtui_bin()
+    );
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "multi",
+        "-x",
+        "140",
+        "-y",
+        "30",
+        &script,
+    ]);
+    let screen = tmux.wait_for(&format!("pid {child}"));
+    assert!(screen.contains(&format!("pid {parent}")), "{screen}");
+    // 'A' in the parent's column; the child's column fills in too.
+    tmux.wait_for(" 65 ");
+    tmux.run(&["send-keys", "-t", "multi", "X"]);
+    tmux.wait_for(&format!("no longer showing {child}"));
+    tmux.run(&["send-keys", "-t", "multi", "A"]);
+    tmux.wait_for("add target (pid or name)>");
+    let pid = child.to_string();
+    tmux.run(&["send-keys", "-t", "multi", &pid, "Enter"]);
+    tmux.wait_for(&format!("showing {child} beside {parent}"));
+    tmux.run(&["send-keys", "-t", "multi", "q"]);
+}
