@@ -597,7 +597,7 @@ impl App {
             }
             Action::Narrow => self.start_narrow(),
             Action::AddTarget => self.start_input(Purpose::AddTarget, String::new()),
-            Action::DropTarget => match self.peers.drop_selected() {
+            Action::DropTarget => match self.peers.drop_last() {
                 Some(pid) => self.say(Level::Info, format!("no longer showing {pid}")),
                 None => self.say(Level::Info, "no other target to drop"),
             },

@@ -59,8 +59,6 @@ impl Peer {
 #[derive(Default)]
 pub struct Peers {
     pub list: Vec<Peer>,
-    /// The peer the drop key acts on.
-    pub selected: usize,
 }
 
 impl Peers {
@@ -136,21 +134,65 @@ impl Peers {
         }
     }
 
-    /// Drops the selected peer; its poller stops. Returns its pid.
-    pub fn drop_selected(&mut self) -> Option<i32> {
-        if self.list.is_empty() {
-            return None;
-        }
-        let i = self.selected.min(self.list.len() - 1);
-        let peer = self.list.remove(i);
-        self.selected = self.selected.min(self.list.len().saturating_sub(1));
-        Some(peer.pid)
+    /// Drops the peer added last; its poller stops. Returns its pid.
+    pub fn drop_last(&mut self) -> Option<i32> {
+        self.list.pop().map(|peer| peer.pid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::{Status, Type};
+    use crate::poller::Snapshot;
+
+    fn snapshot(id: WatchId, value: Option<Value>, status: Status) -> PollerEvent {
+        PollerEvent::Snapshot(Box::new(Snapshot {
+            tick: 1,
+            lateness: Duration::ZERO,
+            took: Duration::ZERO,
+            watches: vec![WatchReading {
+                id,
+                address: Some(0x1000),
+                ty: Type::u64(),
+                status,
+                value,
+            }],
+            hex: None,
+            maps: None,
+            residency: None,
+            freeze_errors: Vec::new(),
+        }))
     }
 
-    /// Selects the next peer (the drop key's target).
-    pub fn select_next(&mut self) {
-        if !self.list.is_empty() {
-            self.selected = (self.selected + 1) % self.list.len();
-        }
+    #[test]
+    fn readings_fill_the_peer_and_an_exit_is_reported_once() {
+        let mut peers = Peers::default();
+        peers.list.push(Peer::detached(41, "worker"));
+        let id = WatchId(7);
+        assert_eq!(peers.list[0].value_text(id), "…");
+        assert_eq!(
+            peers.update(41, snapshot(id, Some(Value::Unsigned(5)), Status::Ok)),
+            None
+        );
+        assert_eq!(peers.list[0].value_text(id), "5");
+        peers.update(41, snapshot(id, None, Status::NotResident));
+        assert_eq!(peers.list[0].value_text(id), "(not-resident)");
+        // Another pid's events do not touch this peer.
+        assert_eq!(peers.update(99, PollerEvent::Exited), None);
+        assert_eq!(peers.update(41, PollerEvent::Exited), Some(41));
+        assert_eq!(peers.update(41, PollerEvent::Exited), None);
+        assert!(peers.list[0].exited());
+    }
+
+    #[test]
+    fn dropping_takes_the_peer_added_last() {
+        let mut peers = Peers::default();
+        assert_eq!(peers.drop_last(), None);
+        peers.list.push(Peer::detached(1, "a"));
+        peers.list.push(Peer::detached(2, "b"));
+        assert_eq!(peers.drop_last(), Some(2));
+        assert_eq!(peers.drop_last(), Some(1));
+        assert!(peers.is_empty());
     }
 }
