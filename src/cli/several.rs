@@ -34,7 +34,7 @@ pub(super) fn attach_all(pids: &[i32], deadline: Duration, by_name: bool) -> Res
             Err(e) => return Err(e),
         }
     }
-    if sessions.is_empty() {
+    if sessions.is_empty() && !pids.is_empty() {
         return Err(Error::Usage("every process named has exited".into()));
     }
     Ok(sessions)

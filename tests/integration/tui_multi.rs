@@ -94,8 +94,11 @@ fn normalized(screen: &str, parent: i32, child: i32) -> String {
         let re = regex::Regex::new(pattern).expect("pattern");
         text = re.replace_all(&text, *with).into_owned();
     }
-    let padding = regex::Regex::new(r"([^ │\n]) +│").expect("pattern");
-    text = padding.replace_all(&text, "$1 │").into_owned();
+    // Column widths follow the pids' lengths: runs of spaces count as one.
+    let padding = regex::Regex::new(r" {2,}").expect("pattern");
+    text = padding.replace_all(&text, " ").into_owned();
+    let border = regex::Regex::new(r"─+").expect("pattern");
+    text = border.replace_all(&text, "─").into_owned();
     text.lines()
         .map(str::trim_end)
         .collect::<Vec<_>>()
