@@ -141,7 +141,9 @@ impl ObjectFile {
             .rev()
             .take(64)
             .filter(|s| vaddr < s.value.saturating_add(s.size.max(1)))
-            .min_by_key(|s| (s.kind != SymbolKind::Object, vaddr - s.value))
+            // A marker of no size (`__TMC_END__`) sharing an address with a
+            // real object loses to it.
+            .min_by_key(|s| (s.kind != SymbolKind::Object, vaddr - s.value, s.size == 0))
     }
 
     /// How far the file was moved when mapped: the first region whose file
