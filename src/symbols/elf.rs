@@ -187,6 +187,27 @@ mod tests {
     }
 
     #[test]
+    fn a_sized_object_names_its_address_before_a_marker_of_no_size() {
+        let sym = |name: &str, size| ElfSymbol {
+            name: name.into(),
+            mangled: None,
+            value: 0x1000,
+            size,
+            kind: SymbolKind::Object,
+        };
+        // Sorted by (value, name): the marker comes last, and is seen first.
+        let object = ObjectFile {
+            symbols: vec![sym("_PyRuntime", 0x100), sym("__TMC_END__", 0)],
+            by_name: HashMap::new(),
+            loads: Vec::new(),
+        };
+        let name = |vaddr| object.containing(vaddr).map(|s| s.name.as_str());
+        assert_eq!(name(0x1000), Some("_PyRuntime"));
+        assert_eq!(name(0x1010), Some("_PyRuntime"));
+        assert_eq!(name(0x1100), None);
+    }
+
+    #[test]
     fn finds_a_demangled_rust_static_and_its_mangled_name() {
         let object = own_object();
         let sym = object
