@@ -211,6 +211,19 @@ pub fn pvtui_bin() -> &'static str {
     })
 }
 
+/// `pvtui ARGS` run to the end: (exit code, or -1 if killed by a signal; stdout; stderr).
+pub fn run_pvtui(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(pvtui_bin())
+        .args(args)
+        .output()
+        .expect("run pvtui");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// Whether `program` can be run from `PATH`. The test kernel's VM has no
 /// shell tools and no C compiler.
 pub fn have_program(program: &str) -> bool {
