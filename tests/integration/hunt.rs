@@ -180,6 +180,12 @@ fn freeze_json(
     ])
 }
 
+/// `pvtui pointers --save PATH` to the game's score.
+fn save_chains(game: &Fixture, path: &str) -> (bool, Vec<String>, String) {
+    let pid = game.pid.to_string();
+    pvtui(&["pointers", "--pid", &pid, "--save", path, &score_at(game)])
+}
+
 fn json_lines(lines: &[String]) -> Vec<Value> {
     lines
         .iter()
@@ -537,8 +543,7 @@ fn pointers_that_find_nothing_leave_the_save_file_as_it_was() {
     let pid = game.pid.to_string();
     let file = std::env::temp_dir().join(format!("pvtui-keep-{}.ptr", game.pid));
     let path = file.to_str().expect("utf-8");
-    let score = score_at(&game);
-    let (ok, _, stderr) = pvtui(&["pointers", "--pid", &pid, "--save", path, &score]);
+    let (ok, _, stderr) = save_chains(&game, path);
     assert!(ok, "{stderr}");
     let saved = std::fs::read(&file).expect("chains saved");
     // Nothing points at address 0: the scan fails and must not empty the file.
@@ -633,8 +638,7 @@ fn pointers_refuses_a_resealed_chain_file_with_an_edited_type() {
     let pid = game.pid.to_string();
     let file = std::env::temp_dir().join(format!("pvtui-edited-{}.ptr", game.pid));
     let path = file.to_str().expect("utf-8");
-    let score = score_at(&game);
-    let (ok, _, stderr) = pvtui(&["pointers", "--pid", &pid, "--save", path, &score]);
+    let (ok, _, stderr) = save_chains(&game, path);
     assert!(ok, "{stderr}");
     let text = std::fs::read_to_string(&file).expect("saved");
     assert!(text.contains("\"ty\": \"u32\""), "{text}");
@@ -738,7 +742,6 @@ fn pointers_save_never_replaces_a_device_node() {
         return;
     }
     let game = game(&[]);
-    let pid = game.pid.to_string();
     let node = std::env::temp_dir().join(format!("pvtui-null-{}", game.pid));
     let _ = std::fs::remove_file(&node);
     // A copy of /dev/null: `--save /dev/null` must not replace the real one.
@@ -748,9 +751,8 @@ fn pointers_save_never_replaces_a_device_node() {
         .status()
         .expect("mknod");
     assert!(made.success());
-    let score = score_at(&game);
     let path = node.to_str().expect("utf-8");
-    let (ok, _, stderr) = pvtui(&["pointers", "--pid", &pid, "--save", path, &score]);
+    let (ok, _, stderr) = save_chains(&game, path);
     assert!(!ok, "{stderr}");
     assert!(stderr.contains("not replaced"), "{stderr}");
     let meta = std::fs::symlink_metadata(&node).expect("node");
