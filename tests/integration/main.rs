@@ -8,6 +8,7 @@ mod expr;
 mod hardening;
 mod hunt;
 mod multi;
+mod names;
 mod native;
 mod scans;
 mod search;
