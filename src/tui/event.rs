@@ -20,6 +20,8 @@ pub enum Event {
     Mouse(MouseEvent),
     Resize(u16, u16),
     Poller(PollerEvent),
+    /// The shared-memory map the `S` overlay asked for.
+    Shared(Result<crate::shared::Report, String>),
     /// From the poller of another target, by its pid.
     Peer(i32, PollerEvent),
     /// A line the spawned target printed.

@@ -50,6 +50,7 @@ pub enum Action {
     Trend,
     AddTarget,
     DropTarget,
+    Shared,
 }
 
 /// Name (as in the config file), default keys, and what the help says.
@@ -207,6 +208,12 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         "drop_target",
         &["X"],
         "stop showing the last other process added",
+    ),
+    (
+        Action::Shared,
+        "shared",
+        &["S"],
+        "shared-memory map of the targets: Enter opens an object in hex, v picks the process",
     ),
 ];
 

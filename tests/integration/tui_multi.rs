@@ -6,14 +6,16 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use pvtui::process::Target;
 use pvtui::session::{DEFAULT_DEADLINE, Session};
+use pvtui::tui::app::Pane;
 use pvtui::tui::app::{App, AppOptions};
 use pvtui::tui::keys::KeyMap;
 use pvtui::tui::theme::Theme;
-use pvtui::tui::{Tui, run_until};
+use pvtui::tui::{Event, Tui, run_until};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -68,6 +70,22 @@ impl Ui {
             .join("\n")
     }
 
+    fn key(&self, c: char) {
+        let key = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        self.tui
+            .sender
+            .send(Event::Key(key, Instant::now()))
+            .expect("the loop's channel is open");
+    }
+
+    fn enter(&self) {
+        let key = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+        self.tui
+            .sender
+            .send(Event::Key(key, Instant::now()))
+            .expect("the loop's channel is open");
+    }
+
     /// Draws once more, so the screen shows the state just reached.
     fn redraw(&mut self) {
         let Tui { app, events, .. } = &mut self.tui;
@@ -89,6 +107,10 @@ fn normalized(screen: &str, parent: i32, child: i32) -> String {
         (r"tick \d+", "tick N"),
         (r"[▁▂▃▄▅▆▇█]+ *", "~spark~ "),
         (r"sh\\u\{1b\}\[7mchild", "CHILD-NAME"),
+        (r"inode \d+", "inode N"),
+        (r"shmid \d+", "shmid N"),
+        (r"dev [0-9a-f]+:[0-9a-f]+", "dev D"),
+        (r"pvtui-shared-file-\w+", "pvtui-shared-file-XXXXXX"),
     ];
     for (pattern, with) in rules {
         let re = regex::Regex::new(pattern).expect("pattern");
@@ -151,6 +173,70 @@ fn two_targets_show_a_value_column_each_and_one_leaving_keeps_the_other() {
         "{screen}"
     );
     assert!(!ui.tui.app.exited(), "the parent is still attached");
+}
+
+#[test]
+fn the_shared_map_lists_both_processes_and_opens_an_object_in_hex() {
+    let (fx, parent, child) = pair();
+    let mut ui = Ui::start(parent, child, &[]);
+    ui.key('S');
+    ui.until("the shared-memory map", |app| {
+        app.shared
+            .as_ref()
+            .is_some_and(|m| matches!(m.report, Some(Ok(_))))
+    });
+    ui.redraw();
+    let screen = ui.screen();
+    assert!(screen.contains("Shared memory"), "{screen}");
+    assert!(
+        screen.contains(&format!("/dev/shm/pvtui-shared-{parent}")),
+        "{screen}"
+    );
+    let names: Vec<String> = ui
+        .tui
+        .app
+        .shared
+        .as_ref()
+        .map(|m| m.objects().iter().map(|o| o.name.clone()).collect())
+        .unwrap_or_default();
+    for want in ["memfd:pvtui-ring", "/dev/zero", "SYSV"] {
+        assert!(names.iter().any(|n| n.contains(want)), "{want}: {names:?}");
+    }
+    insta::assert_snapshot!("shared_map", normalized(&screen, parent, child));
+    // Select the shm object; the parent maps it at parent_shm, the child
+    // elsewhere: Enter opens it in the parent (the hex view's target).
+    let shm = format!("pvtui-shared-{parent}");
+    let index = {
+        let map = ui.tui.app.shared.as_ref().expect("open");
+        let objects = map.objects();
+        let i = objects
+            .iter()
+            .position(|o| o.name.contains(&shm))
+            .expect("the shm object is listed");
+        let pids: Vec<i32> = objects[i].mappings.iter().map(|m| m.pid).collect();
+        assert!(pids.contains(&parent) && pids.contains(&child), "{pids:?}");
+        i
+    };
+    for _ in 0..index {
+        ui.key('j');
+    }
+    ui.until("the shm object selected", |app| {
+        app.shared.as_ref().is_some_and(|m| m.selected == index)
+    });
+    // v chooses the child: the hex view reads the parent, so it says where.
+    ui.key('v');
+    ui.enter();
+    ui.until("the child's address said", |app| {
+        app.message
+            .as_ref()
+            .is_some_and(|(_, m)| m.contains(&format!("in {child} the object starts at")))
+    });
+    ui.key('v');
+    ui.enter();
+    let want = fx.addr("parent_shm");
+    ui.until("the hex view on the object", |app| {
+        app.shared.is_none() && app.pane == Pane::Hex && app.hex.cursor == want
+    });
 }
 
 /// A tmux server of our own, killed on drop.

@@ -15,6 +15,7 @@ pub mod maps;
 pub mod output;
 pub mod pane;
 pub mod peers;
+pub mod shared;
 pub mod watches;
 
 mod edits;
@@ -44,6 +45,7 @@ pub use maps::MapsState;
 pub use output::OutputPane;
 pub use pane::Pane;
 pub use peers::{Peer, Peers};
+pub use shared::SharedMap;
 pub use watches::{HISTORY, Sample, Trend, WatchRow, WatchesPane};
 
 /// How long a changed value stays highlighted.
@@ -136,6 +138,8 @@ pub struct App {
     pub searcher: Option<Searcher>,
     /// Other targets shown beside this one, each polled on its own.
     pub peers: Peers,
+    /// The shared-memory map overlay, while open.
+    pub shared: Option<SharedMap>,
     /// Where a new peer's poller sends its events; absent in unit tests.
     pub events: Option<Sender<Event>>,
     /// The watch the message is about: it goes when the watch does.
@@ -182,6 +186,7 @@ impl App {
             latencies: VecDeque::new(),
             searcher: None,
             peers: Peers::default(),
+            shared: None,
             events: None,
             message_watch: None,
             commands,
@@ -236,50 +241,6 @@ impl App {
         let id = self.watches.push_parsed(expr, watch.clone());
         self.send(Command::AddWatches(vec![(id, watch)]));
         id
-    }
-
-    /// Shows another target beside this one: `text` is a pid or a process
-    /// name (of exactly one process).
-    pub fn add_target(&mut self, text: &str) {
-        let Some(events) = self.events.clone() else {
-            self.say(Level::Error, "no other target can be attached here");
-            return;
-        };
-        let pid = match text.parse::<i32>() {
-            Ok(pid) if pid > 0 => Ok(pid),
-            _ => match crate::session::processes_named(text.trim()) {
-                Ok(found) => match found.as_slice() {
-                    [(pid, _)] => Ok(*pid),
-                    [] => Err(crate::Error::Usage(format!("no process is named {text:?}"))),
-                    many => Err(crate::Error::Usage(format!(
-                        "{} processes are named {text:?}: give a pid",
-                        many.len()
-                    ))),
-                },
-                Err(e) => Err(e),
-            },
-        };
-        let watches = self
-            .watches
-            .rows
-            .iter()
-            .map(|w| (w.id, w.watch.clone()))
-            .collect();
-        let result = pid.and_then(|pid| {
-            self.peers
-                .attach(pid, self.poll.interval, watches, events)
-                .map(|()| pid)
-        });
-        match result {
-            Ok(pid) => self.say(
-                Level::Info,
-                format!("showing {pid} beside {}", self.process.pid),
-            ),
-            Err(e) => self.say(
-                Level::Error,
-                crate::text::escape_lines(&e.to_string()).into_owned(),
-            ),
-        }
     }
 
     /// Adds the watches given at start, in one command to the poller; those
@@ -366,6 +327,11 @@ impl App {
                 self.request_hex();
             }
             Event::Poller(event) => self.poller(event),
+            Event::Shared(report) => {
+                if let Some(map) = &mut self.shared {
+                    map.report = Some(report);
+                }
+            }
             Event::Peer(pid, event) => {
                 if let Some(pid) = self.peers.update(pid, event) {
                     self.say(
@@ -466,6 +432,10 @@ impl App {
             return;
         }
         let action = self.keys.action(&key);
+        if self.shared.is_some() {
+            self.shared_key(key, action);
+            return;
+        }
         if self.help {
             if let Some(by) = action.and_then(|a| self.help_scroll_by(a)) {
                 let max = layout::help(self.screen(), &self.help_entries()).max_scroll();
@@ -597,6 +567,7 @@ impl App {
             }
             Action::Narrow => self.start_narrow(),
             Action::AddTarget => self.start_input(Purpose::AddTarget, String::new()),
+            Action::Shared => self.open_shared(),
             Action::DropTarget => match self.peers.drop_last() {
                 Some(pid) => self.say(Level::Info, format!("no longer showing {pid}")),
                 None => self.say(Level::Info, "no other target to drop"),

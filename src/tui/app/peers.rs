@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::expr::{Value, WatchReading};
 use crate::poller::{Command, Poller, PollerEvent, PollerOptions, WatchId};
 use crate::session::{DEFAULT_DEADLINE, Session};
-use crate::tui::app::TargetState;
+use crate::tui::app::{Level, TargetState};
 use crate::tui::event::Event;
 
 /// One more target.
@@ -137,6 +137,52 @@ impl Peers {
     /// Drops the peer added last; its poller stops. Returns its pid.
     pub fn drop_last(&mut self) -> Option<i32> {
         self.list.pop().map(|peer| peer.pid)
+    }
+}
+
+impl super::App {
+    /// Shows another target beside this one: `text` is a pid or a process
+    /// name (of exactly one process).
+    pub fn add_target(&mut self, text: &str) {
+        let Some(events) = self.events.clone() else {
+            self.say(Level::Error, "no other target can be attached here");
+            return;
+        };
+        let pid = match text.parse::<i32>() {
+            Ok(pid) if pid > 0 => Ok(pid),
+            _ => match crate::session::processes_named(text.trim()) {
+                Ok(found) => match found.as_slice() {
+                    [(pid, _)] => Ok(*pid),
+                    [] => Err(crate::Error::Usage(format!("no process is named {text:?}"))),
+                    many => Err(crate::Error::Usage(format!(
+                        "{} processes are named {text:?}: give a pid",
+                        many.len()
+                    ))),
+                },
+                Err(e) => Err(e),
+            },
+        };
+        let watches = self
+            .watches
+            .rows
+            .iter()
+            .map(|w| (w.id, w.watch.clone()))
+            .collect();
+        let result = pid.and_then(|pid| {
+            self.peers
+                .attach(pid, self.poll.interval, watches, events)
+                .map(|()| pid)
+        });
+        match result {
+            Ok(pid) => self.say(
+                Level::Info,
+                format!("showing {pid} beside {}", self.process.pid),
+            ),
+            Err(e) => self.say(
+                Level::Error,
+                crate::text::escape_lines(&e.to_string()).into_owned(),
+            ),
+        }
     }
 }
 

@@ -9,6 +9,7 @@ mod hex;
 mod log;
 mod maps;
 mod search;
+mod shared;
 mod watches;
 
 use ratatui::Frame;
@@ -47,6 +48,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     draw_footer(frame, a.footer, app);
     if let Some(id) = app.watches.chart {
         watches::draw_chart(frame, a.body, app, id);
+    }
+    if app.shared.is_some() {
+        shared::draw(frame, area, app);
     }
     if app.help {
         help::draw(frame, area, app);
