@@ -20,7 +20,9 @@ pub struct ScanArgs {
     /// The process to scan (defaults to the one a --from file was taken of)
     #[arg(long, required_unless_present = "from", value_parser = super::numbers::pid)]
     pub pid: Option<i32>,
-    /// The value type: u8 u16 u32 u64 i8 i16 i32 i64 f32 f64
+    /// The value type: u8 u16 u32 u64 i8 i16 i32 i64 f32 f64, or int (alias
+    /// any): u8, u16, u32 and u64 at once, each place keeping the width it
+    /// matched
     #[arg(long = "type", short = 't', value_parser = parse_type, required_unless_present = "from")]
     pub ty: Option<ValueType>,
     /// A value (`1234`, `eq 1234`), `range LO HI`, or `unknown` (a snapshot
@@ -245,7 +247,7 @@ fn print_places(
     let Some(file) = &summary.scan else {
         return Ok(());
     };
-    let ty = file.header().ty;
+    let scan_ty = file.header().ty;
     let limit = match (args.max, args.json) {
         (Some(n), _) => n,
         (None, true) => usize::MAX,
@@ -255,6 +257,7 @@ fn print_places(
     let places = file.first(limit)?;
     let shown = places.len() as u64;
     for c in places {
+        let ty = c.ty(scan_ty);
         let region = maps
             .find(c.addr)
             .map(crate::search::walk::region_label)
