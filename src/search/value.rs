@@ -268,20 +268,24 @@ impl Condition {
             })
         };
         let first = word(0)?;
+        // An `int` scan compares its places unsigned: only `eq` takes a
+        // negative value (as each width's two's complement).
+        let unsigned = if ty.is_any_int() { ValueType::U64 } else { ty };
         let cond = match first {
             "eq" | "=" => Condition::Eq(ty.parse_value(word(1)?)?),
-            "range" | "between" => {
-                Condition::Range(ty.parse_value(word(1)?)?, ty.parse_value(word(2)?)?)
-            }
+            "range" | "between" => Condition::Range(
+                unsigned.parse_value(word(1)?)?,
+                unsigned.parse_value(word(2)?)?,
+            ),
             "changed" => Condition::Changed,
             "unchanged" => Condition::Unchanged,
             "increased" | "inc" => Condition::Increased,
             "decreased" | "dec" => Condition::Decreased,
             "increased-by" | "increased_by" | "inc-by" => {
-                Condition::IncreasedBy(ty.parse_value(word(1)?)?)
+                Condition::IncreasedBy(unsigned.parse_value(word(1)?)?)
             }
             "decreased-by" | "decreased_by" | "dec-by" => {
-                Condition::DecreasedBy(ty.parse_value(word(1)?)?)
+                Condition::DecreasedBy(unsigned.parse_value(word(1)?)?)
             }
             value => Condition::Eq(ty.parse_value(value)?),
         };
@@ -458,6 +462,12 @@ mod tests {
             Some(Condition::Eq(300))
         );
         assert!(int.parse_value("18446744073709551616").is_err());
+        assert_eq!(
+            Condition::parse(int, &words("-2")).expect("eq"),
+            Condition::Eq(u64::MAX - 1)
+        );
+        assert!(Condition::parse(int, &words("range -5 5")).is_err());
+        assert!(Condition::parse(int, &words("increased-by -1")).is_err());
     }
 
     #[test]
