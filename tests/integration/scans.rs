@@ -79,13 +79,24 @@ fn narrow(file: &Path, words: &[&str]) -> BTreeSet<u64> {
 
 /// `pvtui scan --pid PID --type u32 WHAT --save FILE EXTRA...`.
 fn save_u32_scan(fx: &Fixture, what: &str, file: &Path, extra: &[&str]) -> (i32, String, String) {
+    save_scan(fx, "u32", what, file, extra)
+}
+
+/// `pvtui scan --pid PID --type TY WHAT --save FILE EXTRA...`.
+fn save_scan(
+    fx: &Fixture,
+    ty: &str,
+    what: &str,
+    file: &Path,
+    extra: &[&str],
+) -> (i32, String, String) {
     let pid = fx.pid.to_string();
     let mut args = vec![
         "scan",
         "--pid",
         &pid,
         "--type",
-        "u32",
+        ty,
         what,
         "--save",
         path(file),
@@ -345,18 +356,7 @@ fn an_int_scan_finds_a_value_at_every_width_and_narrows_each_at_its_own() {
     let (mut fx, at) = widths();
     let scans = ScanDir::new();
     let file = scans.file();
-    let pid = fx.pid.to_string();
-    let (code, out, err) = run(&[
-        "scan",
-        "--pid",
-        &pid,
-        "--type",
-        "int",
-        "183",
-        "--save",
-        path(&file),
-        "--json",
-    ]);
+    let (code, out, err) = save_scan(&fx, "int", "183", &file, &["--json"]);
     assert_eq!(code, 0, "{err}");
     // A wider place holding 183 holds it at each narrower width too; the
     // guards after each place keep the wider reads from matching.
@@ -384,7 +384,7 @@ fn an_int_scan_finds_a_value_at_every_width_and_narrows_each_at_its_own() {
     fx.send("bump16");
     fx.expect_line("bumped");
     let f = path(&file);
-    let (code, out, err) = run(&["scan", "--from", f, "--json", "increased"]);
+    let (code, out, err) = run_pvtui(&["scan", "--from", f, "--json", "increased"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         in_struct(&typed(&out), at),
@@ -393,12 +393,12 @@ fn an_int_scan_finds_a_value_at_every_width_and_narrows_each_at_its_own() {
     // Once more, and nothing else in the program grew in step with it.
     fx.send("bump16");
     fx.expect_line("bumped");
-    let (code, out, err) = run(&["scan", "--from", f, "--json", "increased"]);
+    let (code, out, err) = run_pvtui(&["scan", "--from", f, "--json", "increased"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(typed(&out), BTreeSet::from([place(at + 8, "u16")]));
     assert_eq!(places(&out)[0].1, (183 + 512).to_string());
     // Text names the place's own type too.
-    let (code, text, err) = run(&["scan", "--from", f, "unchanged"]);
+    let (code, text, err) = run_pvtui(&["scan", "--from", f, "unchanged"]);
     assert_eq!(code, 0, "{err}");
     let line = text.lines().next().expect("a place");
     assert!(line.starts_with(&format!("{:#x} ", at + 8)), "{line}");
@@ -411,23 +411,16 @@ fn an_int_snapshot_narrows_each_width_and_undo_brings_it_back() {
     let scans = ScanDir::new();
     let file = scans.file();
     let f = path(&file);
-    let pid = fx.pid.to_string();
-    let (code, out, err) = run(&[
-        "scan", "--pid", &pid, "--type", "any", "unknown", "--save", f,
-    ]);
+    let (code, out, err) = save_scan(&fx, "any", "unknown", &file, &[]);
     assert_eq!(code, 0, "{err}");
     assert!(out.is_empty(), "{out}");
-    let snapped: u64 = err
-        .split_whitespace()
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("a count first: {err}"));
+    let snapped = leading_count(&err);
     // Every page holds 4096 + 2048 + 1024 + 512 places.
     assert_eq!(snapped % 7680, 0, "{err}");
 
     fx.send("bump16");
     fx.expect_line("bumped");
-    let (code, out, err) = run(&["scan", "--from", f, "--json", "increased-by", "256"]);
+    let (code, out, err) = run_pvtui(&["scan", "--from", f, "--json", "increased-by", "256"]);
     assert_eq!(code, 0, "{err}");
     // 256 does not fit a byte: the u16's low byte is no candidate for it.
     let found = in_struct(&typed(&out), at);
@@ -437,7 +430,7 @@ fn an_int_snapshot_narrows_each_width_and_undo_brings_it_back() {
     assert_eq!(count_of(&["scan", "--from", f, "undo"]), snapped);
     fx.send("bump64");
     fx.expect_line("bumped");
-    let (code, out, err) = run(&["scan", "--from", f, "--json", "increased-by", "1"]);
+    let (code, out, err) = run_pvtui(&["scan", "--from", f, "--json", "increased-by", "1"]);
     assert_eq!(code, 0, "{err}");
     // Since the snapshot, the u16's high byte went from 0 to 1 as well.
     assert_eq!(
