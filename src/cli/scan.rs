@@ -21,7 +21,9 @@ pub struct ScanArgs {
     // taken of); a scan file holds the places of one process, so one target.
     #[command(flatten)]
     pub targets: super::target::TargetArgs,
-    /// The value type: u8 u16 u32 u64 i8 i16 i32 i64 f32 f64
+    /// The value type: u8 u16 u32 u64 i8 i16 i32 i64 f32 f64, or int (alias
+    /// any): u8, u16, u32 and u64 at once, each place keeping the width it
+    /// matched
     #[arg(long = "type", short = 't', value_parser = parse_type, required_unless_present = "from")]
     pub ty: Option<ValueType>,
     /// A value (`1234`, `eq 1234`), `range LO HI`, or `unknown` (a snapshot
@@ -252,7 +254,7 @@ fn print_places(
     let Some(file) = &summary.scan else {
         return Ok(());
     };
-    let ty = file.header().ty;
+    let scan_ty = file.header().ty;
     let limit = match (args.max, args.json) {
         (Some(n), _) => n,
         (None, true) => u64::MAX,
@@ -262,6 +264,7 @@ fn print_places(
     let places = file.first(usize::try_from(limit).unwrap_or(usize::MAX))?;
     let shown = places.len() as u64;
     for c in places {
+        let ty = c.ty(scan_ty);
         let region = maps
             .find(c.addr)
             .map(|r| symbols.region_name(r))

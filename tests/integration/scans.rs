@@ -79,13 +79,24 @@ fn narrow(file: &Path, words: &[&str]) -> BTreeSet<u64> {
 
 /// `pvtui scan --pid PID --type u32 WHAT --save FILE EXTRA...`.
 fn save_u32_scan(fx: &Fixture, what: &str, file: &Path, extra: &[&str]) -> (i32, String, String) {
+    save_scan(fx, "u32", what, file, extra)
+}
+
+/// `pvtui scan --pid PID --type TY WHAT --save FILE EXTRA...`.
+fn save_scan(
+    fx: &Fixture,
+    ty: &str,
+    what: &str,
+    file: &Path,
+    extra: &[&str],
+) -> (i32, String, String) {
     let pid = fx.pid.to_string();
     let mut args = vec![
         "scan",
         "--pid",
         &pid,
         "--type",
-        "u32",
+        ty,
         what,
         "--save",
         path(file),
@@ -309,4 +320,127 @@ fn narrowing_a_scan_of_an_exited_game_fails_at_once_and_keeps_the_file() {
     let v: serde_json::Value = serde_json::from_str(out.trim()).expect("a JSON error");
     assert_eq!(v["kind"], "target-exited", "{v}");
     assert_eq!(std::fs::read(&file).expect("read"), before);
+}
+
+/// The "widths" fixture: 183 stored as a u8, u16, u32 and u64 at +0, +8,
+/// +16 and +24 of the struct it prints as `at=`.
+fn widths() -> (Fixture, u64) {
+    let fx = Fixture::spawn(&fixture("widths", "", &[]), &[]);
+    let at = fx.addr("at");
+    (fx, at)
+}
+
+/// Each JSON place printed, as (address, type).
+fn typed(stdout: &str) -> BTreeSet<(u64, String)> {
+    places(stdout)
+        .into_iter()
+        .map(|(addr, _, v)| (addr, v["type"].as_str().expect("type").to_string()))
+        .collect()
+}
+
+/// The places among `found` that lie in the fixture's struct.
+fn in_struct(found: &BTreeSet<(u64, String)>, at: u64) -> BTreeSet<(u64, String)> {
+    found
+        .iter()
+        .filter(|(addr, _)| (at..at + 32).contains(addr))
+        .cloned()
+        .collect()
+}
+
+fn place(addr: u64, ty: &str) -> (u64, String) {
+    (addr, ty.to_string())
+}
+
+#[test]
+fn an_int_scan_finds_a_value_at_every_width_and_narrows_each_at_its_own() {
+    let (mut fx, at) = widths();
+    let scans = ScanDir::new();
+    let file = scans.file();
+    let (code, out, err) = save_scan(&fx, "int", "183", &file, &["--json"]);
+    assert_eq!(code, 0, "{err}");
+    // A wider place holding 183 holds it at each narrower width too; the
+    // guards after each place keep the wider reads from matching.
+    let want = BTreeSet::from([
+        place(at, "u8"),
+        place(at + 8, "u8"),
+        place(at + 8, "u16"),
+        place(at + 16, "u8"),
+        place(at + 16, "u16"),
+        place(at + 16, "u32"),
+        place(at + 24, "u8"),
+        place(at + 24, "u16"),
+        place(at + 24, "u32"),
+        place(at + 24, "u64"),
+    ]);
+    assert_eq!(in_struct(&typed(&out), at), want);
+    let u64_place = places(&out)
+        .into_iter()
+        .find(|p| p.0 == at + 24 && p.2["type"] == "u64")
+        .expect("the u64");
+    assert_eq!(u64_place.2["len"], 8);
+    assert_eq!(u64_place.1, "183");
+
+    // The u16 grows by 256: its low byte, a u8 place of its own, does not.
+    fx.send("bump16");
+    fx.expect_line("bumped");
+    let f = path(&file);
+    let (code, out, err) = run_pvtui(&["scan", "--from", f, "--json", "increased"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        in_struct(&typed(&out), at),
+        BTreeSet::from([place(at + 8, "u16")])
+    );
+    // Once more, and nothing else in the program grew in step with it.
+    fx.send("bump16");
+    fx.expect_line("bumped");
+    let (code, out, err) = run_pvtui(&["scan", "--from", f, "--json", "increased"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(typed(&out), BTreeSet::from([place(at + 8, "u16")]));
+    assert_eq!(places(&out)[0].1, (183 + 512).to_string());
+    // Text names the place's own type too.
+    let (code, text, err) = run_pvtui(&["scan", "--from", f, "unchanged"]);
+    assert_eq!(code, 0, "{err}");
+    let line = text.lines().next().expect("a place");
+    assert!(line.starts_with(&format!("{:#x} ", at + 8)), "{line}");
+    assert!(line.ends_with("  u16  695"), "{line}");
+}
+
+#[test]
+fn an_int_snapshot_narrows_each_width_and_undo_brings_it_back() {
+    let (mut fx, at) = widths();
+    let scans = ScanDir::new();
+    let file = scans.file();
+    let f = path(&file);
+    let (code, out, err) = save_scan(&fx, "any", "unknown", &file, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.is_empty(), "{out}");
+    let snapped = leading_count(&err);
+    // Every page holds 4096 + 2048 + 1024 + 512 places.
+    assert_eq!(snapped % 7680, 0, "{err}");
+
+    fx.send("bump16");
+    fx.expect_line("bumped");
+    let (code, out, err) = run_pvtui(&["scan", "--from", f, "--json", "increased-by", "256"]);
+    assert_eq!(code, 0, "{err}");
+    // 256 does not fit a byte: the u16's low byte is no candidate for it.
+    let found = in_struct(&typed(&out), at);
+    assert!(found.contains(&place(at + 8, "u16")), "{found:?}");
+    assert!(!found.contains(&place(at + 8, "u8")), "{found:?}");
+
+    assert_eq!(count_of(&["scan", "--from", f, "undo"]), snapped);
+    fx.send("bump64");
+    fx.expect_line("bumped");
+    let (code, out, err) = run_pvtui(&["scan", "--from", f, "--json", "increased-by", "1"]);
+    assert_eq!(code, 0, "{err}");
+    // Since the snapshot, the u16's high byte went from 0 to 1 as well.
+    assert_eq!(
+        in_struct(&typed(&out), at),
+        BTreeSet::from([
+            place(at + 9, "u8"),
+            place(at + 24, "u8"),
+            place(at + 24, "u16"),
+            place(at + 24, "u32"),
+            place(at + 24, "u64"),
+        ])
+    );
 }
