@@ -14,6 +14,7 @@ use clap::Args;
 use crate::error::{Error, Result};
 use crate::session::{DEFAULT_DEADLINE, Session};
 use crate::tui::config::Config;
+use crate::tui::app::OutputPane;
 use crate::tui::keys::KeyMap;
 use crate::tui::theme::Theme;
 use crate::tui::{AppOptions, Event, Tui, terminal};
@@ -203,12 +204,12 @@ struct ChildWatch {
 }
 
 impl ChildWatch {
-    fn spawn(mut child: Child, tx: Sender<Event>) -> ChildWatch {
+    fn spawn(mut child: Child, tx: Sender<Event>, output: &OutputPane) -> ChildWatch {
         if let Some(out) = child.stdout.take() {
-            crate::tui::event::forward_output(out, tx.clone());
+            crate::tui::event::forward_output(out, output.clone(), tx.clone());
         }
         if let Some(err) = child.stderr.take() {
-            crate::tui::event::forward_output(err, tx.clone());
+            crate::tui::event::forward_output(err, output.clone(), tx.clone());
         }
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
@@ -285,7 +286,7 @@ pub fn attach_and_run(
     let mut watches = extra;
     watches.extend(settings.watches.iter().cloned());
     let tui = Tui::start(session, options, watches)?;
-    let _child = child.map(|c| ChildWatch::spawn(c, tui.sender.clone()));
+    let _child = child.map(|c| ChildWatch::spawn(c, tui.sender.clone(), &tui.app.output));
     tui.run_in_terminal()
 }
 

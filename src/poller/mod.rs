@@ -396,6 +396,24 @@ impl PollerState {
                     Some(bytes) => Ok(bytes),
                     None => self.read_now(addr, len),
                 };
+                // Held only if it can be written: a read-only page (or one
+                // whose write would wait) refuses the freeze now, not every tick.
+                let result = result.and_then(|bytes| {
+                    let report = self.write(addr, &bytes)?;
+                    if report.landed() {
+                        Ok(bytes)
+                    } else {
+                        Err(Error::WriteRefused {
+                            addr,
+                            len: len as u64,
+                            why: format!(
+                                "the first rewrite wrote {} of {} bytes",
+                                report.written,
+                                bytes.len()
+                            ),
+                        })
+                    }
+                });
                 if let Ok(bytes) = &result {
                     self.freezes.insert(
                         watch,
@@ -482,6 +500,11 @@ impl PollerState {
             self.session.reload().map(|m| Some(m.clone()))
         };
         match fresh {
+            // A live process always has mappings: none means it is being
+            // torn down, and what this tick would read is not the target's.
+            Ok(Some(maps)) if maps.regions().is_empty() => {
+                return self.drop_tick(sink);
+            }
             Ok(Some(maps)) => {
                 maps_changed = Some(maps);
                 self.maps_sent = true;
@@ -554,6 +577,13 @@ impl PollerState {
             },
             None => None,
         };
+        let failed = watches.iter().any(|w| w.value.is_none())
+            || hex.as_ref().is_some_and(|h| !h.is_complete());
+        if failed && !self.session.is_alive() {
+            // Reads fail while an exiting target is torn down: those failures
+            // say nothing about its memory and must not replace what was read.
+            return self.handle(Command::TargetExited, sink);
+        }
         let residency = self.residency();
         let snapshot = Snapshot {
             tick: self.tick,
@@ -566,6 +596,15 @@ impl PollerState {
             freeze_errors,
         };
         sink(PollerEvent::Snapshot(Box::new(snapshot)))
+    }
+
+    /// Publishes nothing this tick; a target that is gone is reported so.
+    fn drop_tick<F: FnMut(PollerEvent) -> bool>(&mut self, sink: &mut F) -> bool {
+        if self.session.is_alive() {
+            true
+        } else {
+            self.handle(Command::TargetExited, sink)
+        }
     }
 
     /// Every watch, batched by the watch set: one read per pointer level.

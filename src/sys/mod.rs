@@ -198,6 +198,299 @@ pub fn exit_quietly_on_broken_pipe() {
     let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }
 
+/// How a write helper process reaches the target's memory.
+#[derive(Clone, Copy, Debug)]
+pub struct HelperTarget {
+    /// For `process_vm_readv/writev`: a pid, or a pidfd with [`PROCESS_VM_PIDFD`] in `flags`.
+    pub target: i32,
+    pub flags: u64,
+    /// When set, the write goes by `pwrite` on this `/proc/PID/mem`
+    /// descriptor (opened for writing) instead of `process_vm_writev`.
+    pub mem: Option<RawFd>,
+}
+
+/// What a write in a helper process did.
+#[derive(Debug)]
+pub enum HelperOutcome {
+    /// It finished: the bytes before (when read whole), how many it wrote
+    /// (or why none), the bytes after (when read whole).
+    Finished {
+        before: Option<Vec<u8>>,
+        written: io::Result<usize>,
+        after: Option<Vec<u8>>,
+    },
+    /// It missed the deadline, was killed and reaped before it reported:
+    /// whatever it did is done, nothing more will land.
+    Killed,
+    /// It missed the deadline and did not die within another one (a wait
+    /// the kernel does not break for SIGKILL): the write may still land.
+    Unkillable,
+}
+
+/// The helper's report before the bytes: the before-read count, the write
+/// count, the write's errno and the after-read count, as native `i64`s.
+const HELPER_HEADER: usize = 32;
+
+/// Reads `buf.len()` bytes at `addr` of `to` into `buf`: the count read, or
+/// -1. Only a syscall: safe to call in a forked child.
+fn raw_read(to: &HelperTarget, addr: u64, buf: &mut [u8]) -> i64 {
+    let local = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    let remote = libc::iovec {
+        iov_base: addr as usize as *mut libc::c_void,
+        iov_len: buf.len(),
+    };
+    // SAFETY: one local iovec over `buf`, writable and ours for the call; the
+    // remote iovec names the target's memory, which the kernel checks itself.
+    unsafe {
+        libc::syscall(
+            libc::SYS_process_vm_readv,
+            to.target,
+            &local as *const libc::iovec,
+            1 as libc::c_ulong,
+            &remote as *const libc::iovec,
+            1 as libc::c_ulong,
+            to.flags as libc::c_ulong,
+        )
+    }
+}
+
+fn errno() -> i64 {
+    // SAFETY: errno is thread-local and always valid to read.
+    i64::from(unsafe { *libc::__errno_location() })
+}
+
+/// Writes `bytes` at `addr` of `to`: (count, errno). Only syscalls: safe to
+/// call in a forked child.
+fn raw_write(to: &HelperTarget, addr: u64, bytes: &[u8]) -> (i64, i64) {
+    let Some(mem) = to.mem else {
+        let local = libc::iovec {
+            iov_base: bytes.as_ptr() as *mut libc::c_void,
+            iov_len: bytes.len(),
+        };
+        let remote = libc::iovec {
+            iov_base: addr as usize as *mut libc::c_void,
+            iov_len: bytes.len(),
+        };
+        // SAFETY: one local iovec over `bytes`, which the kernel only reads;
+        // the remote iovec names the target's memory, checked by the kernel.
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_process_vm_writev,
+                to.target,
+                &local as *const libc::iovec,
+                1 as libc::c_ulong,
+                &remote as *const libc::iovec,
+                1 as libc::c_ulong,
+                to.flags as libc::c_ulong,
+            )
+        };
+        return if n < 0 { (-1, errno()) } else { (n, 0) };
+    };
+    let mut done = 0usize;
+    while done < bytes.len() {
+        let rest = &bytes[done..];
+        // SAFETY: `rest` is readable memory of ours for the call; `mem` is a
+        // descriptor the caller keeps open until the helper is reaped.
+        let n = unsafe {
+            libc::pwrite(
+                mem,
+                rest.as_ptr().cast(),
+                rest.len(),
+                (addr + done as u64) as libc::off_t,
+            )
+        };
+        match n {
+            n if n > 0 => done += n as usize,
+            0 => break,
+            _ => {
+                let e = errno();
+                if e == i64::from(libc::EINTR) {
+                    continue;
+                }
+                if done == 0 {
+                    return (-1, e);
+                }
+                break;
+            }
+        }
+    }
+    (done as i64, 0)
+}
+
+/// Writes all of `bytes` to `fd`, retrying on EINTR. Only syscalls.
+fn raw_write_all(fd: RawFd, mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        // SAFETY: `bytes` is readable memory of ours for the call.
+        let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+        if n > 0 {
+            bytes = &bytes[n as usize..];
+        } else if n < 0 && errno() == i64::from(libc::EINTR) {
+            continue;
+        } else {
+            return;
+        }
+    }
+}
+
+/// What the forked helper does: read the bytes before, write, read them
+/// back, report on `report`, exit. It runs in a copy of a multi-threaded
+/// process, so it makes only async-signal-safe calls: no allocation, no
+/// lock, no unwinding.
+fn helper_child(
+    to: &HelperTarget,
+    addr: u64,
+    bytes: &[u8],
+    before: &mut [u8],
+    after: &mut [u8],
+    report: RawFd,
+) -> ! {
+    let b = raw_read(to, addr, before);
+    let (w, e) = raw_write(to, addr, bytes);
+    let a = raw_read(to, addr, after);
+    let mut header = [0u8; HELPER_HEADER];
+    for (i, v) in [b, w, e, a].into_iter().enumerate() {
+        header[i * 8..i * 8 + 8].copy_from_slice(&v.to_ne_bytes());
+    }
+    raw_write_all(report, &header);
+    if b == before.len() as i64 {
+        raw_write_all(report, before);
+    }
+    if a == after.len() as i64 {
+        raw_write_all(report, after);
+    }
+    // SAFETY: _exit ends this child at once, running no destructor or
+    // atexit handler of the parent's copy.
+    unsafe { libc::_exit(0) }
+}
+
+/// Writes `bytes` at `addr` of the target from a child process (fork(2))
+/// that reads the bytes before, writes, and reads them back. A thread stuck
+/// in the kernel cannot be cancelled, and its write would land whenever the
+/// kernel lets it go; a process can be killed: past `deadline` the helper
+/// gets SIGKILL, which ends even the wait on a userfaultfd handler, and it
+/// is reaped before this returns, so nothing lands after the caller has
+/// been told it did not.
+pub fn write_in_helper(
+    to: HelperTarget,
+    addr: u64,
+    bytes: &[u8],
+    deadline: std::time::Duration,
+) -> io::Result<HelperOutcome> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use nix::sys::signal::{Signal, kill};
+    use nix::sys::wait::{WaitPidFlag, waitpid};
+    use nix::unistd::Pid;
+    use std::os::fd::{AsFd, AsRawFd};
+    use std::time::Instant;
+
+    let mut before = vec![0u8; bytes.len()];
+    let mut after = vec![0u8; bytes.len()];
+    let (read_end, write_end) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    let report = write_end.as_raw_fd();
+    // SAFETY: the child calls only `helper_child`, which makes nothing but
+    // async-signal-safe syscalls on memory prepared before the fork and then
+    // `_exit`s, as fork(2) in a multi-threaded process requires.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if pid == 0 {
+        helper_child(&to, addr, bytes, &mut before, &mut after, report);
+    }
+    drop(write_end);
+    let child = Pid::from_raw(pid);
+    let mut got = Vec::with_capacity(HELPER_HEADER + 2 * bytes.len());
+    let started = Instant::now();
+    let mut eof = false;
+    let drain = |got: &mut Vec<u8>, wait: std::time::Duration| -> io::Result<bool> {
+        let mut fds = [PollFd::new(read_end.as_fd(), PollFlags::POLLIN)];
+        let timeout = PollTimeout::try_from(wait).unwrap_or(PollTimeout::MAX);
+        match poll(&mut fds, timeout) {
+            Ok(0) => return Ok(false),
+            Ok(_) => {}
+            Err(nix::errno::Errno::EINTR) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+        let mut chunk = [0u8; 4096];
+        match nix::unistd::read(&read_end, &mut chunk) {
+            Ok(0) => Ok(true),
+            Ok(n) => {
+                got.extend_from_slice(&chunk[..n]);
+                Ok(false)
+            }
+            Err(nix::errno::Errno::EINTR) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    };
+    while !eof {
+        let left = deadline.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            break;
+        }
+        eof = drain(&mut got, left)?;
+    }
+    if !eof {
+        let _ = kill(child, Signal::SIGKILL);
+        // Wait (another deadline at most) for it to die; the report may
+        // still come whole if it finished just before the signal.
+        let pidfd = pidfd_open(pid)?;
+        let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
+        let timeout = PollTimeout::try_from(deadline).unwrap_or(PollTimeout::MAX);
+        let died = matches!(poll(&mut fds, timeout), Ok(n) if n > 0);
+        if !died {
+            // Reaped whenever the kernel lets it go.
+            let _ = std::thread::Builder::new()
+                .name("pvtui-reap".into())
+                .spawn(move || {
+                    let _ = waitpid(child, None);
+                });
+            return Ok(HelperOutcome::Unkillable);
+        }
+        while !drain(&mut got, std::time::Duration::ZERO)? {
+            if got.len() >= HELPER_HEADER + 2 * bytes.len() {
+                break;
+            }
+        }
+    }
+    let _ = waitpid(child, Some(WaitPidFlag::empty()));
+    let Some(header) = got.get(..HELPER_HEADER) else {
+        return Ok(HelperOutcome::Killed);
+    };
+    let field = |i: usize| {
+        let mut raw = [0u8; 8];
+        raw.copy_from_slice(&header[i * 8..i * 8 + 8]);
+        i64::from_ne_bytes(raw)
+    };
+    let (b, w, e, a) = (field(0), field(1), field(2), field(3));
+    let len = bytes.len();
+    let mut rest = &got[HELPER_HEADER..];
+    let mut take = |whole: bool| -> Option<Vec<u8>> {
+        if !whole || rest.len() < len {
+            return None;
+        }
+        let (head, tail) = rest.split_at(len);
+        rest = tail;
+        Some(head.to_vec())
+    };
+    let before = take(b == len as i64);
+    let after = take(a == len as i64);
+    let written = if w < 0 {
+        Err(io::Error::from_raw_os_error(
+            i32::try_from(e).unwrap_or(libc::EIO),
+        ))
+    } else {
+        Ok(w as usize)
+    };
+    Ok(HelperOutcome::Finished {
+        before,
+        written,
+        after,
+    })
+}
+
 /// The size of a page, from `sysconf(_SC_PAGESIZE)`, asked once.
 pub fn page_size() -> u64 {
     static PAGE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();

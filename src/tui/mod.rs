@@ -13,6 +13,7 @@
 pub mod app;
 pub mod config;
 pub mod event;
+pub mod files;
 pub mod input;
 pub mod keys;
 pub mod layout;

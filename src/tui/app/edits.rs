@@ -27,7 +27,15 @@ impl App {
             return;
         }
         let tag = self.tag();
-        self.writes.sent(tag, PendingWrite { what, expr, ty });
+        self.writes.sent(
+            tag,
+            PendingWrite {
+                what,
+                addr,
+                expr,
+                ty,
+            },
+        );
         self.send(Command::Write { tag, addr, bytes });
     }
 

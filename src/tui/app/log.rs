@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::time::SystemTime;
 
 use crate::expr::Type;
+use crate::text::escape;
 use crate::process::WriteReport;
 use crate::tui::app::hex::hex_bytes;
 
@@ -65,10 +66,10 @@ impl WriteLog {
                 clock(e.time),
                 e.what,
                 e.addr,
-                e.expr,
-                e.old,
-                e.new,
-                e.result
+                escape(&e.expr),
+                escape(&e.old),
+                escape(&e.new),
+                escape(&e.result)
             ));
         }
         text
@@ -79,6 +80,8 @@ impl WriteLog {
 #[derive(Clone, Debug)]
 pub struct PendingWrite {
     pub what: &'static str,
+    /// Where it was sent: the log shows it even when the write was refused.
+    pub addr: u64,
     pub expr: String,
     pub ty: Option<Type>,
 }
@@ -151,7 +154,7 @@ impl Writes {
             Err(why) => LogEntry {
                 time: SystemTime::now(),
                 what: pending.what,
-                addr: 0,
+                addr: pending.addr,
                 expr: pending.expr.clone(),
                 old: String::new(),
                 new: String::new(),

@@ -104,6 +104,8 @@ struct Waiting {
     goto: Option<u64>,
     /// A save waiting for the portable watch list: tag and path.
     save: Option<(u64, String)>,
+    /// A path found already there: saving to it again replaces it.
+    overwrite: Option<String>,
 }
 
 pub struct App {
@@ -314,6 +316,7 @@ impl App {
             }
             Event::Poller(event) => self.poller(event),
             Event::TargetOutput(line) => self.output.push(line),
+            Event::TargetOutputReady => self.output.woke(),
             Event::TargetEnded(how) => {
                 self.process.state = TargetState::Exited(Some(how));
                 self.input = None;
