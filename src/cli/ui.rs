@@ -105,7 +105,7 @@ impl Settings {
         let interval = Duration::from_millis(
             options
                 .interval
-                .or(config.interval_ms)
+                .or(config.interval_ms())
                 .unwrap_or(100)
                 .max(1),
         );

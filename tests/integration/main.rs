@@ -11,6 +11,7 @@ mod late;
 mod native;
 mod scans;
 mod search;
+mod settings;
 mod shared;
 mod tui;
 mod util;
