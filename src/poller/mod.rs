@@ -136,6 +136,8 @@ pub enum PollerEvent {
     },
     /// The target exited; the poller stops reading.
     Exited,
+    /// The target was stopped (true) or continued (false).
+    Stopped(bool),
     /// A problem worth showing that did not stop polling.
     Warning(String),
 }
@@ -299,6 +301,7 @@ struct PollerState {
     tick: u64,
     exited: bool,
     poll_now: bool,
+    stopped: bool,
 }
 
 /// How often residency is re-measured while the maps pane wants it.
@@ -320,6 +323,7 @@ impl PollerState {
             tick: 0,
             exited: false,
             poll_now: false,
+            stopped: false,
         })
     }
 
@@ -490,6 +494,13 @@ impl PollerState {
     ) -> bool {
         let started = Instant::now();
         self.tick += 1;
+        let stopped = self.session.is_stopped();
+        if stopped != self.stopped {
+            self.stopped = stopped;
+            if !sink(PollerEvent::Stopped(stopped)) {
+                return false;
+            }
+        }
         let mut maps_changed = None;
         // Unchanged maps (the usual tick) are told by fingerprint, not parsed.
         // A library loaded or unloaded: the session's symbols follow, and

@@ -207,6 +207,20 @@ impl Target {
         Error::TargetExited { pid: self.pid }
     }
 
+    /// The process state letter from `/proc/PID/stat` (`R`, `S`, `T` for
+    /// stopped by a signal, `t` by a tracer, `Z`...).
+    pub fn state(&self) -> Result<char> {
+        let stat = self.proc.read_text("stat")?;
+        // The name in parentheses may hold anything: the state follows its last ')'.
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next())
+            .ok_or_else(|| Error::ProcFormat {
+                path: format!("/proc/{}/stat", self.pid),
+                line: 1,
+                text: stat.chars().take(80).collect(),
+            })
+    }
+
     /// Opens `/proc/PID/<rel>` through the directory opened at attach, so it
     /// is the target's even if the pid has since been reused.
     pub fn open_proc(&self, rel: &str) -> Result<File> {

@@ -106,6 +106,12 @@ impl Session {
         self.target.is_alive()
     }
 
+    /// Whether the target is stopped (SIGSTOP, SIGTSTP, a tracer): its
+    /// values cannot change until it is continued.
+    pub fn is_stopped(&self) -> bool {
+        self.target.state().is_ok_and(|s| matches!(s, 'T' | 't'))
+    }
+
     /// Readable once the target has exited.
     pub fn exit_fd(&self) -> BorrowedFd<'_> {
         self.target.exit_fd()

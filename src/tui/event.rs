@@ -7,7 +7,7 @@ use std::sync::mpsc::Sender;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossterm::event::{KeyEvent, MouseEvent};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent};
 
 use crate::poller::PollerEvent;
 use crate::tui::app::output::{LineSplitter, MAX_LINES, OutputPane};
@@ -27,7 +27,10 @@ pub enum Event {
     TargetOutputReady,
     /// How the spawned target ended: "exited with status 0", "killed by SIGKILL".
     TargetEnded(String),
-    /// SIGINT, SIGTERM or SIGHUP: quit cleanly.
+    /// The terminal was given back after a stop (Ctrl-Z, then `fg`): draw
+    /// the whole screen anew.
+    Redraw,
+    /// SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 or SIGUSR2: quit cleanly.
     Signal(nix::sys::signal::Signal),
     /// From the search job numbered by the first field.
     Search(u64, crate::search::SearchEvent),
@@ -58,6 +61,19 @@ impl InputThread {
                         Err(_) => return,
                     }
                     let event = match event::read() {
+                        // Raw mode turns Ctrl-Z into a key: stop as the
+                        // terminal would have (the signal thread restores first).
+                        Ok(Term::Key(key))
+                            if key.code == KeyCode::Char('z')
+                                && key.modifiers.contains(KeyModifiers::CONTROL)
+                                && key.kind == KeyEventKind::Press =>
+                        {
+                            let _ = nix::sys::signal::kill(
+                                nix::unistd::Pid::this(),
+                                nix::sys::signal::Signal::SIGTSTP,
+                            );
+                            continue;
+                        }
                         Ok(Term::Key(key)) if key.kind != KeyEventKind::Release => {
                             Event::Key(key, Instant::now())
                         }

@@ -94,11 +94,18 @@ pub fn run_until<B: Backend>(
         let mut keys_at = Vec::new();
         match events.recv_timeout(wait) {
             Ok(event) => {
+                if matches!(event, Event::Redraw) {
+                    // What ratatui thinks is on screen is gone: start afresh.
+                    terminal.clear().map_err(terminal_error)?;
+                }
                 note_key(&event, &mut keys_at);
                 app.update(event);
                 for _ in 0..BATCH {
                     match events.try_recv() {
                         Ok(event) => {
+                            if matches!(event, Event::Redraw) {
+                                terminal.clear().map_err(terminal_error)?;
+                            }
                             note_key(&event, &mut keys_at);
                             app.update(event);
                         }

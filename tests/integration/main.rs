@@ -12,6 +12,7 @@ mod native;
 mod scans;
 mod search;
 mod settings;
+mod signals;
 mod shared;
 mod tui;
 mod util;

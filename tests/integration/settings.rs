@@ -43,3 +43,17 @@ fn an_interval_of_zero_is_refused_at_load_naming_the_line() {
     assert!(err.contains("config.toml:1: interval_ms = 0 is out of range 1..=60000"), "{err}");
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn a_ui_without_a_terminal_writes_no_escape_codes_to_redirected_stdout() {
+    let fx = Fixture::spawn(&fixture("tui_target", "", &[]), &[]);
+    let out = Command::new(pvtui_bin())
+        .args(["--pid", &fx.pid.to_string()])
+        .env("XDG_CONFIG_HOME", std::env::temp_dir().join("pvtui-no-config"))
+        .output()
+        .expect("run pvtui");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("needs a terminal on stdout"), "{err}");
+    assert!(out.stdout.is_empty(), "escape codes in stdout: {:?}", out.stdout);
+}

@@ -50,6 +50,8 @@ const HIGHLIGHT_FOR: Duration = Duration::from_millis(1500);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TargetState {
     Running,
+    /// Stopped by a signal or a tracer: its values hold still.
+    Stopped,
     /// Exited; how, when we know (a target we spawned).
     Exited(Option<String>),
 }
@@ -317,6 +319,8 @@ impl App {
             Event::Poller(event) => self.poller(event),
             Event::TargetOutput(line) => self.output.push(line),
             Event::TargetOutputReady => self.output.woke(),
+            // The loop clears the terminal; the next frame draws everything.
+            Event::Redraw => {}
             Event::TargetEnded(how) => {
                 self.process.state = TargetState::Exited(Some(how));
                 self.input = None;
@@ -333,6 +337,15 @@ impl App {
     fn poller(&mut self, event: PollerEvent) {
         match event {
             PollerEvent::Snapshot(snapshot) => self.snapshot(*snapshot),
+            PollerEvent::Stopped(stopped) => {
+                if !self.exited() {
+                    self.process.state = if stopped {
+                        TargetState::Stopped
+                    } else {
+                        TargetState::Running
+                    };
+                }
+            }
             PollerEvent::Wrote { tag, result } => {
                 self.wrote(tag, result.map_err(|e| e.to_string()))
             }

@@ -21,6 +21,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let state = match &app.process.state {
         TargetState::Running if app.poll.paused => Span::styled("● paused", t.warning()),
         TargetState::Running => Span::styled("● running", t.ok()),
+        TargetState::Stopped => Span::styled("■ stopped", t.warning()),
         TargetState::Exited(Some(how)) => Span::styled(format!("■ {how}"), t.error()),
         TargetState::Exited(None) => Span::styled("■ exited", t.error()),
     };
