@@ -138,6 +138,9 @@ pub enum PollerEvent {
     Exited,
     /// The target was stopped (true) or continued (false).
     Stopped(bool),
+    /// The target ran `exec`: the poller follows the new program (watches
+    /// resolve again, freezes are dropped); `name` is its new name.
+    Exec { name: String },
     /// A problem worth showing that did not stop polling.
     Warning(String),
 }
@@ -302,6 +305,8 @@ struct PollerState {
     exited: bool,
     poll_now: bool,
     stopped: bool,
+    /// The session's exec count last reported.
+    execs: u64,
 }
 
 /// How often residency is re-measured while the maps pane wants it.
@@ -324,6 +329,7 @@ impl PollerState {
             exited: false,
             poll_now: false,
             stopped: false,
+            execs: 0,
         })
     }
 
@@ -510,6 +516,16 @@ impl PollerState {
         } else {
             self.session.reload().map(|m| Some(m.clone()))
         };
+        if self.session.execs() != self.execs {
+            self.execs = self.session.execs();
+            // Addresses of the old program mean nothing in the new one.
+            self.freezes.clear();
+            self.hex = None;
+            let name = self.session.name().to_string();
+            if !sink(PollerEvent::Exec { name }) {
+                return false;
+            }
+        }
         match fresh {
             // A live process always has mappings: none means it is being
             // torn down, and what this tick would read is not the target's.

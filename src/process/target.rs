@@ -207,6 +207,48 @@ impl Target {
         Error::TargetExited { pid: self.pid }
     }
 
+    /// Whether the process has called `exec` since attach: the address
+    /// space our `mem` descriptor is bound to is gone while the process
+    /// lives. A read of that descriptor then gives 0 bytes (the old address
+    /// space is checked before any address: a live one answers EIO at 0).
+    pub fn ran_exec(&self) -> bool {
+        let mut byte = [0u8; 1];
+        matches!(self.mem.read_at(&mut byte, 0), Ok(0)) && self.is_alive()
+    }
+
+    /// The same process after an `exec`: `mem` and `pagemap` opened again
+    /// for its new address space, its new name read. The pidfd and the
+    /// `/proc/PID` directory stay: they name the process, not its memory.
+    pub fn after_exec(&self) -> Result<Target> {
+        let open_mem = |flags| self.proc.open_at("mem", flags);
+        let (mem, mem_writable) = match open_mem(OFlag::O_RDWR) {
+            Ok(fd) => (fd, true),
+            Err(_) => (
+                open_mem(OFlag::O_RDONLY).map_err(|e| open_error(self.pid, "mem", e))?,
+                false,
+            ),
+        };
+        let name = self
+            .proc
+            .read_text("comm")
+            .map(|c| c.trim_end_matches('\n').to_string())
+            .unwrap_or_else(|_| self.name.clone());
+        let target = Target {
+            pid: self.pid,
+            name,
+            note: None,
+            proc: Arc::clone(&self.proc),
+            mem: File::from(mem),
+            mem_writable,
+            residency: Mutex::new(None),
+            access: self.access,
+        };
+        if !target.is_alive() {
+            return Err(Error::TargetExited { pid: self.pid });
+        }
+        Ok(target)
+    }
+
     /// The process state letter from `/proc/PID/stat` (`R`, `S`, `T` for
     /// stopped by a signal, `t` by a tracer, `Z`...).
     pub fn state(&self) -> Result<char> {

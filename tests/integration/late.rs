@@ -201,3 +201,32 @@ fn a_300_mib_line_is_not_held_whole() {
     assert!(long.ends_with(&format!("({} more bytes)", 314_572_800 - MAX_LINE)), "{}", &long[MAX_LINE..]);
     assert!(pane.bytes() <= MAX_BYTES);
 }
+
+#[test]
+fn after_exec_the_session_follows_the_new_program_and_its_name() {
+    let mut fx = Fixture::spawn(&fixture("execer", "", &[]), &[]);
+    let mut session = Session::attach(fx.pid, Duration::from_millis(500)).expect("attach");
+    let mut set = WatchSet::new();
+    set.add(parse_watch("exec_value:u64").expect("parses"));
+    let value = |session: &mut Session, set: &mut WatchSet| {
+        session.refresh().expect("maps");
+        let reading = session.poll(set, ReadMode::NoWait).expect("poll").remove(0);
+        reading.value.map(|v| v.to_string())
+    };
+    assert_eq!(value(&mut session, &mut set).as_deref(), Some("1"));
+    assert_eq!(session.name(), "execer");
+    fx.send("exec");
+    fx.expect_line("second");
+    let until = Instant::now() + PATIENCE;
+    let mut seen = None;
+    while seen.as_deref() != Some("2") {
+        assert!(Instant::now() < until, "never read the new program: {seen:?}");
+        seen = value(&mut session, &mut set);
+    }
+    assert_eq!(session.execs(), 1);
+    assert_eq!(session.name(), "exe", "the name the new program runs under");
+    // Writes reach the new program too.
+    let addr = session.lookup(None, "exec_value").expect("symbol").addr;
+    let report = session.write(addr, &9u64.to_ne_bytes()).expect("write");
+    assert!(report.landed(), "{report:?}");
+}

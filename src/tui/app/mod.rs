@@ -337,6 +337,7 @@ impl App {
     fn poller(&mut self, event: PollerEvent) {
         match event {
             PollerEvent::Snapshot(snapshot) => self.snapshot(*snapshot),
+            PollerEvent::Exec { name } => self.ran_exec(name),
             PollerEvent::Stopped(stopped) => {
                 if !self.exited() {
                     self.process.state = if stopped {
