@@ -11,6 +11,7 @@ mod inspect;
 mod man;
 mod maps;
 mod numbers;
+mod places;
 mod pointers;
 mod probe;
 mod read;

@@ -13,8 +13,8 @@ use clap::Args;
 
 use crate::error::{Error, Result};
 use crate::session::{DEFAULT_DEADLINE, Session};
-use crate::tui::config::Config;
 use crate::tui::app::OutputPane;
+use crate::tui::config::Config;
 use crate::tui::keys::KeyMap;
 use crate::tui::theme::Theme;
 use crate::tui::{AppOptions, Event, Tui, terminal};

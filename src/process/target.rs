@@ -25,10 +25,11 @@ use nix::fcntl::OFlag;
 use crate::error::{Error, Result};
 use crate::process::caps::capabilities;
 use crate::process::maps::Maps;
+use crate::process::memory::clamp_len;
 use crate::process::memory::{
     Gap, Memory, PageBuffer, ReadBatch, ReadMode, ReadOutcome, Unread, WriteReport,
 };
-use crate::process::plan::{ReadPlan, SpanData, clamp_len, merge_gaps_in_place};
+use crate::process::plan::{ReadPlan, SpanData, merge_gaps_in_place};
 use crate::process::procfs::{
     ProcDir, ProcOpener, caps_of, explain_permission, is_kernel_thread, open_error, read_status,
 };
@@ -706,12 +707,11 @@ impl Target {
             });
         };
         let to = sys::HelperTarget { target, flags, mem };
-        let outcome = sys::write_in_helper(to, addr, bytes, deadline).map_err(|source| {
-            Error::Kernel {
+        let outcome =
+            sys::write_in_helper(to, addr, bytes, deadline).map_err(|source| Error::Kernel {
                 call: "fork (write helper)",
                 source,
-            }
-        })?;
+            })?;
         let stalled = |how: &str| Error::Stalled {
             what: format!("write of {} bytes at {addr:#x} ({how})", bytes.len()),
             millis: deadline.as_millis(),
@@ -723,7 +723,9 @@ impl Target {
                 after,
             } => (before, written, after),
             sys::HelperOutcome::Killed => {
-                return Err(stalled("stopped: its helper was killed, nothing more will land"));
+                return Err(stalled(
+                    "stopped: its helper was killed, nothing more will land",
+                ));
             }
             sys::HelperOutcome::Unkillable => {
                 return Err(stalled(

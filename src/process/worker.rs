@@ -182,10 +182,7 @@ impl<M: Memory + Clone + Send + 'static> MemoryWorker<M> {
             if self.too_many_stuck() {
                 return Ok(None);
             }
-            self.thread = Some(Thread::spawn(
-                self.memory.clone(),
-                Arc::clone(&self.stuck),
-            )?);
+            self.thread = Some(Thread::spawn(self.memory.clone(), Arc::clone(&self.stuck))?);
         }
         let Some(thread) = self.thread.as_ref() else {
             return Ok(None);
@@ -561,13 +558,36 @@ mod tests {
         fake.stall_page(BASE + PAGE);
         let mut worker = worker(&fake);
         let ranges: Vec<(u64, usize)> = (0..16).map(|i| (BASE + PAGE + i * 8, 8)).collect();
-        let out = worker.read(&maps(), &ranges, ReadMode::Force).expect("read");
-        assert!(out.iter().all(|o| o.first_unread() == Some(Unread::Stalled)));
-        assert_eq!(worker.stalls(), 1, "one deadline for the page, not one per value");
-        let again = worker.read(&maps(), &ranges, ReadMode::Force).expect("read");
-        assert!(again.iter().all(|o| o.first_unread() == Some(Unread::Stalled)));
-        assert_eq!(worker.stalls(), 1, "the quarantined page is not tried again");
-        assert_eq!(worker.stuck(), 1, "one thread waits on the page, not one per value");
+        let out = worker
+            .read(&maps(), &ranges, ReadMode::Force)
+            .expect("read");
+        assert!(
+            out.iter()
+                .all(|o| o.first_unread() == Some(Unread::Stalled))
+        );
+        assert_eq!(
+            worker.stalls(),
+            1,
+            "one deadline for the page, not one per value"
+        );
+        let again = worker
+            .read(&maps(), &ranges, ReadMode::Force)
+            .expect("read");
+        assert!(
+            again
+                .iter()
+                .all(|o| o.first_unread() == Some(Unread::Stalled))
+        );
+        assert_eq!(
+            worker.stalls(),
+            1,
+            "the quarantined page is not tried again"
+        );
+        assert_eq!(
+            worker.stuck(),
+            1,
+            "one thread waits on the page, not one per value"
+        );
         fake.release();
     }
 

@@ -98,7 +98,11 @@ impl Config {
     pub fn parse(text: &str, source: &str) -> Result<Config> {
         let config: Config = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| format!(":{}", line_of(text, s.start)));
-            Error::Usage(format!("{source}{}: {}", line.unwrap_or_default(), e.message()))
+            Error::Usage(format!(
+                "{source}{}: {}",
+                line.unwrap_or_default(),
+                e.message()
+            ))
         })?;
         if let Some(ms) = &config.interval_ms
             && !INTERVAL_MS.contains(ms.get_ref())
@@ -190,8 +194,11 @@ mod tests {
     #[test]
     fn an_interval_out_of_range_is_refused_naming_its_line() {
         for bad in ["0", "60001", "18446744073709551615"] {
-            let err = Config::parse(&format!("theme = \"dark\"\ninterval_ms = {bad}\n"), "config.toml")
-                .expect_err("out of range");
+            let err = Config::parse(
+                &format!("theme = \"dark\"\ninterval_ms = {bad}\n"),
+                "config.toml",
+            )
+            .expect_err("out of range");
             assert!(err.to_string().starts_with("config.toml:2: "), "{err}");
         }
         let err = Config::parse("interval_ms = -1\n", "config.toml").expect_err("negative");

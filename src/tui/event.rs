@@ -108,7 +108,11 @@ impl Drop for InputThread {
 /// closes) into `output`, on a thread of its own, and wakes the UI with
 /// [`Event::TargetOutputReady`] when it is not already awake. It never stops
 /// reading before the end: the target must not die of a closed pipe.
-pub fn forward_output<R: Read + Send + 'static>(mut reader: R, output: OutputPane, tx: Sender<Event>) {
+pub fn forward_output<R: Read + Send + 'static>(
+    mut reader: R,
+    output: OutputPane,
+    tx: Sender<Event>,
+) {
     let _ = std::thread::Builder::new()
         .name("pvtui-target-output".into())
         .spawn(move || {

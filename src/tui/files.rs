@@ -22,7 +22,9 @@ pub enum Saved {
     Written,
     /// Something is already at the path (a symbolic link says so): nothing
     /// was written; call again with `replace` to overwrite it.
-    Exists { link: bool },
+    Exists {
+        link: bool,
+    },
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename; an
@@ -47,11 +49,17 @@ pub fn write_new(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<Sa
             std::fs::rename(&temp, path)?;
             return Ok(Saved::Written);
         }
-        match renameat2(AT_FDCWD, &temp, AT_FDCWD, path, RenameFlags::RENAME_NOREPLACE) {
+        match renameat2(
+            AT_FDCWD,
+            &temp,
+            AT_FDCWD,
+            path,
+            RenameFlags::RENAME_NOREPLACE,
+        ) {
             Ok(()) => Ok(Saved::Written),
             Err(nix::errno::Errno::EEXIST) => {
-                let link = std::fs::symlink_metadata(path)
-                    .is_ok_and(|m| m.file_type().is_symlink());
+                let link =
+                    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
                 Ok(Saved::Exists { link })
             }
             Err(e) => Err(e.into()),
@@ -95,7 +103,10 @@ mod tests {
     fn a_new_file_is_written_whole_and_no_temporary_is_left() {
         let dir = dir("new");
         let path = dir.join("watches.pvtui");
-        assert!(matches!(write_new(&path, b"a\n", false), Ok(Saved::Written)));
+        assert!(matches!(
+            write_new(&path, b"a\n", false),
+            Ok(Saved::Written)
+        ));
         assert_eq!(std::fs::read(&path).expect("read"), b"a\n");
         assert_eq!(std::fs::read_dir(&dir).expect("dir").count(), 1);
         let _ = std::fs::remove_dir_all(&dir);
@@ -113,7 +124,12 @@ mod tests {
         assert_eq!(std::fs::read(&victim).expect("victim"), b"precious");
         assert!(matches!(write_new(&path, b"log", true), Ok(Saved::Written)));
         assert_eq!(std::fs::read(&victim).expect("victim"), b"precious");
-        assert!(!std::fs::symlink_metadata(&path).expect("path").file_type().is_symlink());
+        assert!(
+            !std::fs::symlink_metadata(&path)
+                .expect("path")
+                .file_type()
+                .is_symlink()
+        );
         assert_eq!(std::fs::read(&path).expect("path"), b"log");
         let _ = std::fs::remove_dir_all(&dir);
     }

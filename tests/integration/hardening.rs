@@ -211,7 +211,7 @@ fn numeric_options_out_of_range_are_refused_at_parse_time() {
         vec!["search", "--pid", p, "x", "--chunk", "1T"],
         vec!["search", "--pid", p, "x", "--chunk", "1152921504606846976"],
         vec!["search", "--pid", p, "x", "--chunk", "0"],
-        vec!["search", "--pid", p, "x", "--max", "0"],
+        vec!["search", "--pid", p, "x", "--max", "1000000001"],
         vec!["scan", "--pid", p, "-t", "u32", "1", "--lanes", "100000"],
         vec![
             "scan",
@@ -376,7 +376,8 @@ fn search_escapes_the_region_column() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    assert_eq!(text.lines().count(), 3, "{text}");
+    let found = text.lines().filter(|l| !l.starts_with("... and ")).count();
+    assert_eq!(found, 3, "{text}");
     assert_no_raw_escapes("search", &text);
     assert_no_raw_escapes("search's notes", &stderr(&out));
     assert!(text.contains("evil\\u{1b}"), "{text}");

@@ -59,7 +59,8 @@ fn wp_target(test: &str) -> Option<Fixture> {
 
 #[test]
 fn a_helper_write_that_missed_its_deadline_is_killed_and_never_lands() {
-    let Some(mut fx) = wp_target("a_helper_write_that_missed_its_deadline_is_killed_and_never_lands")
+    let Some(mut fx) =
+        wp_target("a_helper_write_that_missed_its_deadline_is_killed_and_never_lands")
     else {
         return;
     };
@@ -76,7 +77,10 @@ fn a_helper_write_that_missed_its_deadline_is_killed_and_never_lands() {
     assert!(matches!(outcome, sys::HelperOutcome::Killed), "{outcome:?}");
     // The handler now lets writers on: a write left on a thread would land here.
     let (_, wp_value) = served_values(&mut fx);
-    assert_eq!(wp_value, 0x2222_2222_2222_2222, "the stopped write landed late");
+    assert_eq!(
+        wp_value, 0x2222_2222_2222_2222,
+        "the stopped write landed late"
+    );
 }
 
 #[test]
@@ -93,7 +97,10 @@ fn a_write_the_ui_reports_refused_never_lands_later() {
         Ok(report) => assert!(!report.landed() && report.written == 0, "{report:?}"),
     }
     let (_, wp_value) = served_values(&mut fx);
-    assert_eq!(wp_value, 0x2222_2222_2222_2222, "the refused write landed late");
+    assert_eq!(
+        wp_value, 0x2222_2222_2222_2222,
+        "the refused write landed late"
+    );
     // The page is writable now: the same write lands, and says so.
     let report = session.write(wp, &[0x77; 8]).expect("write");
     assert!(report.landed(), "{report:?}");
@@ -101,20 +108,25 @@ fn a_write_the_ui_reports_refused_never_lands_later() {
 
 #[test]
 fn a_write_to_a_missing_userfaultfd_page_is_refused_and_never_lands() {
-    let Some(mut fx) = late_target("a_write_to_a_missing_userfaultfd_page_is_refused_and_never_lands")
+    let Some(mut fx) =
+        late_target("a_write_to_a_missing_userfaultfd_page_is_refused_and_never_lands")
     else {
         return;
     };
     let missing = fx.addr("missing");
     let mut session = Session::attach(fx.pid, Duration::from_millis(100)).expect("attach");
-    let err = session
-        .write(missing, &[0x77; 8])
-        .expect_err("refused");
-    assert!(matches!(err, Error::WriteRefused { addr, .. } if addr == missing), "{err}");
+    let err = session.write(missing, &[0x77; 8]).expect_err("refused");
+    assert!(
+        matches!(err, Error::WriteRefused { addr, .. } if addr == missing),
+        "{err}"
+    );
     assert!(err.to_string().contains("userfaultfd"), "{err}");
     assert_eq!(session.stalls(), 0, "refused before anything waited");
     let (missing_value, _) = served_values(&mut fx);
-    assert_eq!(missing_value, 0x1111_1111_1111_1111, "the refused write landed");
+    assert_eq!(
+        missing_value, 0x1111_1111_1111_1111,
+        "the refused write landed"
+    );
 }
 
 #[test]
@@ -135,14 +147,30 @@ fn sixteen_expressions_on_a_stalled_page_cost_one_deadline() {
         readings.iter().all(|r| r.value.is_none()),
         "nothing invented for a page that never came"
     );
-    assert_eq!(session.stalls(), 1, "one deadline for the page, not one per expression");
-    let again = session.read(&[(missing, 8)], ReadMode::Force).expect("read");
+    assert_eq!(
+        session.stalls(),
+        1,
+        "one deadline for the page, not one per expression"
+    );
+    let again = session
+        .read(&[(missing, 8)], ReadMode::Force)
+        .expect("read");
     assert_eq!(again[0].first_unread(), Some(Unread::Stalled));
-    assert_eq!(session.stalls(), 1, "the stalled page is not tried again in the same command");
+    assert_eq!(
+        session.stalls(),
+        1,
+        "the stalled page is not tried again in the same command"
+    );
 }
 
 /// Runs `sh -c SCRIPT` with its output forwarded into a pane.
-fn forwarded(script: &str) -> (std::process::Child, OutputPane, std::sync::mpsc::Receiver<Event>) {
+fn forwarded(
+    script: &str,
+) -> (
+    std::process::Child,
+    OutputPane,
+    std::sync::mpsc::Receiver<Event>,
+) {
     let mut child = Command::new("sh")
         .args(["-c", script])
         .stdin(Stdio::null())
@@ -182,9 +210,14 @@ fn yes_under_the_ui_keeps_a_bounded_ring_and_one_wake_up() {
 
 #[test]
 fn output_that_is_not_utf8_is_escaped_and_the_target_lives_on() {
-    let (mut child, pane, _rx) = forwarded("printf '\\377\\376bad \\033[2J\\n'; echo after; exit 3");
+    let (mut child, pane, _rx) =
+        forwarded("printf '\\377\\376bad \\033[2J\\n'; echo after; exit 3");
     let status = child.wait().expect("wait");
-    assert_eq!(status.code(), Some(3), "the target ran to its end: {status:?}");
+    assert_eq!(
+        status.code(),
+        Some(3),
+        "the target ran to its end: {status:?}"
+    );
     wait_for("both lines", || pane.last(2).len() == 2);
     assert_eq!(pane.last(2), vec!["\\xff\\xfebad \\u{1b}[2J", "after"]);
 }
@@ -198,7 +231,11 @@ fn a_300_mib_line_is_not_held_whole() {
     wait_for("the end line", || pane.last(1) == vec!["end".to_string()]);
     let long = pane.last(2).remove(0);
     assert!(long.starts_with(&"a".repeat(MAX_LINE)), "the start is kept");
-    assert!(long.ends_with(&format!("({} more bytes)", 314_572_800 - MAX_LINE)), "{}", &long[MAX_LINE..]);
+    assert!(
+        long.ends_with(&format!("({} more bytes)", 314_572_800 - MAX_LINE)),
+        "{}",
+        &long[MAX_LINE..]
+    );
     assert!(pane.bytes() <= MAX_BYTES);
 }
 
@@ -220,7 +257,10 @@ fn after_exec_the_session_follows_the_new_program_and_its_name() {
     let until = Instant::now() + PATIENCE;
     let mut seen = None;
     while seen.as_deref() != Some("2") {
-        assert!(Instant::now() < until, "never read the new program: {seen:?}");
+        assert!(
+            Instant::now() < until,
+            "never read the new program: {seen:?}"
+        );
         seen = value(&mut session, &mut set);
     }
     assert_eq!(session.execs(), 1);

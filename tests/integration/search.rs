@@ -211,9 +211,20 @@ fn cli_search_prints_json_lines() {
     assert_eq!(first["hex"].as_str().map(|h| h.len()), Some(34));
     assert!(err.contains("30 matches"), "{err}");
 
+    // --max prints the lowest addresses, in order, and says how many more.
     let (code, out, _) = run_cli(&["search", "--pid", &pid, MARK, "--max", "4"]);
     assert_eq!(code, 0);
-    assert_eq!(out.lines().count(), 4);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 5, "{out}");
+    assert_eq!(lines[4], "... and 26 more (--max N prints more)");
+    let addrs: Vec<u64> = lines[..4]
+        .iter()
+        .map(|l| {
+            let hex = l.split_whitespace().next().expect("an address");
+            u64::from_str_radix(hex.trim_start_matches("0x"), 16).expect("hex")
+        })
+        .collect();
+    assert!(addrs.windows(2).all(|w| w[0] < w[1]), "{out}");
 
     let (code, _, err) = run_cli(&["search", "--pid", &pid, "--bytes", "4d zz"]);
     assert_eq!(code, 2, "{err}");
@@ -418,22 +429,23 @@ fn ctrl_c_cancels_and_keeps_the_matches_so_far() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run pvtui");
-    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
-    let mut first = String::new();
-    std::io::BufRead::read_line(&mut stdout, &mut first).expect("a first match");
-    assert!(first.contains("PVTUI-MARK-"), "{first}");
+    // Results print sorted at the end; the start is announced on stderr.
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let mut started = String::new();
+    std::io::BufRead::read_line(&mut stderr, &mut started).expect("a start line");
+    assert!(started.starts_with("searching pid"), "{started}");
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
         nix::sys::signal::Signal::SIGINT,
     )
     .expect("send SIGINT");
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stdout, &mut rest).expect("rest");
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut err).expect("stderr");
     let out = child.wait_with_output().expect("wait");
-    let err = String::from_utf8_lossy(&out.stderr);
+    let rest = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(err.contains("cancelled"), "{err}");
     let marks: usize = fx.var("marks").parse().expect("marks");
-    let printed = 1 + rest.lines().count();
+    let printed = rest.lines().count();
     assert!(printed < marks, "printed {printed} of {marks}");
 }

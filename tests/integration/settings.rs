@@ -40,7 +40,10 @@ fn an_interval_of_zero_is_refused_at_load_naming_the_line() {
     let _ = std::fs::remove_dir_all(&dir);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("config.toml:1: interval_ms = 0 is out of range 1..=60000"), "{err}");
+    assert!(
+        err.contains("config.toml:1: interval_ms = 0 is out of range 1..=60000"),
+        "{err}"
+    );
     assert!(out.stdout.is_empty());
 }
 
@@ -49,11 +52,18 @@ fn a_ui_without_a_terminal_writes_no_escape_codes_to_redirected_stdout() {
     let fx = Fixture::spawn(&fixture("tui_target", "", &[]), &[]);
     let out = Command::new(pvtui_bin())
         .args(["--pid", &fx.pid.to_string()])
-        .env("XDG_CONFIG_HOME", std::env::temp_dir().join("pvtui-no-config"))
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("pvtui-no-config"),
+        )
         .output()
         .expect("run pvtui");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{err}");
     assert!(err.contains("needs a terminal on stdout"), "{err}");
-    assert!(out.stdout.is_empty(), "escape codes in stdout: {:?}", out.stdout);
+    assert!(
+        out.stdout.is_empty(),
+        "escape codes in stdout: {:?}",
+        out.stdout
+    );
 }

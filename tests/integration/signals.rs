@@ -22,7 +22,15 @@ impl Tmux {
             socket: format!("pvtui-{name}-{}", std::process::id()),
         };
         tmux.run(&[
-            "new-session", "-d", "-s", "t", "-x", "120", "-y", "40", "bash --norc --noprofile -i",
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "bash --norc --noprofile -i",
         ]);
         tmux
     }
@@ -42,9 +50,15 @@ impl Tmux {
     }
 
     fn flags(&self) -> String {
-        self.run(&["display", "-p", "-t", "t", "#{alternate_on} #{mouse_any_flag}"])
-            .trim()
-            .to_string()
+        self.run(&[
+            "display",
+            "-p",
+            "-t",
+            "t",
+            "#{alternate_on} #{mouse_any_flag}",
+        ])
+        .trim()
+        .to_string()
     }
 
     /// Waits until `done(screen, "alternate mouse")` holds.
@@ -97,7 +111,11 @@ fn ctrl_z_restores_the_terminal_and_fg_redraws_in_raw_mode() {
     }
     let fx = Fixture::spawn(&fixture("tui_target", "", &[]), &[]);
     let tmux = Tmux::start("tstp");
-    tmux.line(&format!("{} --pid {}; echo pvtui-status=$?", pvtui_bin(), fx.pid));
+    tmux.line(&format!(
+        "{} --pid {}; echo pvtui-status=$?",
+        pvtui_bin(),
+        fx.pid
+    ));
     tmux.wait("the UI", |s, f| s.contains("running") && f == "1 1");
     tmux.keys(&["C-z"]);
     tmux.wait("the shell, the terminal restored", |s, f| {

@@ -39,10 +39,16 @@ impl App {
         self.send(Command::Write { tag, addr, bytes });
     }
 
-    pub(super) fn wrote(&mut self, tag: u64, result: Result<WriteReport, String>) {
-        let Some(entry) = self.writes.finish(tag, result) else {
+    pub(super) fn wrote(
+        &mut self,
+        tag: u64,
+        result: Result<WriteReport, String>,
+        place: Option<String>,
+    ) {
+        let Some(mut entry) = self.writes.finish(tag, result) else {
             return;
         };
+        entry.place = place.filter(|_| entry.addr != 0);
         let level = if entry.ok { Level::Info } else { Level::Error };
         self.say(level, entry.said());
         self.log.push(entry);
@@ -81,6 +87,7 @@ impl App {
                 new: value,
                 result: "released".into(),
                 ok: true,
+                place: None,
             });
             return;
         }
@@ -123,6 +130,7 @@ impl App {
                     new: value,
                     result: format!("held every tick as {ty}"),
                     ok: true,
+                    place: None,
                 });
             }
             Err(why) => self.freeze_failed(watch, why),
@@ -146,6 +154,7 @@ impl App {
             new: value,
             result: format!("failed: {why}"),
             ok: false,
+            place: None,
         });
     }
 
@@ -167,6 +176,7 @@ impl App {
             time: SystemTime::now(),
             what: "exec",
             addr: 0,
+            place: None,
             expr: String::new(),
             old,
             new: self.process.name.clone(),

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::time::SystemTime;
 
 use crate::expr::Type;
-use crate::text::escape;
 use crate::process::WriteReport;
+use crate::text::escape;
 use crate::tui::app::hex::hex_bytes;
 
 /// One line of the write log.
@@ -20,6 +20,8 @@ pub struct LogEntry {
     pub new: String,
     pub result: String,
     pub ok: bool,
+    /// The address's name (`module!symbol+0xOFF`), where a mapped file holds it.
+    pub place: Option<String>,
 }
 
 impl LogEntry {
@@ -59,13 +61,14 @@ impl WriteLog {
 
     /// The log as tab-separated values, a header line first.
     pub fn tsv(&self) -> String {
-        let mut text = String::from("time\twhat\taddress\texpression\told\tnew\tresult\n");
+        let mut text = String::from("time\twhat\taddress\tplace\texpression\told\tnew\tresult\n");
         for e in &self.entries {
             text.push_str(&format!(
-                "{}\t{}\t{:#x}\t{}\t{}\t{}\t{}\n",
+                "{}\t{}\t{:#x}\t{}\t{}\t{}\t{}\t{}\n",
                 clock(e.time),
                 e.what,
                 e.addr,
+                escape(e.place.as_deref().unwrap_or("")),
                 escape(&e.expr),
                 escape(&e.old),
                 escape(&e.new),
@@ -149,6 +152,7 @@ impl Writes {
                     new: show(&report.requested),
                     result: outcome,
                     ok: landed,
+                    place: None,
                 }
             }
             Err(why) => LogEntry {
@@ -160,6 +164,7 @@ impl Writes {
                 new: String::new(),
                 result: format!("refused: {why}"),
                 ok: false,
+                place: None,
             },
         };
         Some(entry)

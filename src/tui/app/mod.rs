@@ -347,8 +347,8 @@ impl App {
                     };
                 }
             }
-            PollerEvent::Wrote { tag, result } => {
-                self.wrote(tag, result.map_err(|e| e.to_string()))
+            PollerEvent::Wrote { tag, result, place } => {
+                self.wrote(tag, result.map_err(|e| e.to_string()), place)
             }
             PollerEvent::Exited => {
                 if !self.exited() {

@@ -217,7 +217,10 @@ mod tests {
     fn the_ring_stays_in_bounds_and_counts_what_it_dropped() {
         let pane = OutputPane::default();
         let mut lines: Vec<String> = (0..2000).map(|i| format!("{i:>1000}")).collect();
-        assert!(pane.push_lines(&mut lines, 0), "the first lines wake the UI");
+        assert!(
+            pane.push_lines(&mut lines, 0),
+            "the first lines wake the UI"
+        );
         let mut more = vec!["x".to_string()];
         assert!(!pane.push_lines(&mut more, 0), "one wake-up at a time");
         let ring = pane.snapshot();

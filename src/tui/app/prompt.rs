@@ -266,7 +266,9 @@ impl App {
                 };
                 self.say(
                     Level::Warning,
-                    format!("{path} {what}: nothing written; give the same name again to replace it"),
+                    format!(
+                        "{path} {what}: nothing written; give the same name again to replace it"
+                    ),
                 );
                 self.waiting.overwrite = Some(path.to_string());
             }
