@@ -215,6 +215,17 @@ impl<M: Memory + Clone + Send + 'static> MemoryWorker<M> {
             .any(|q| first <= q.page && q.page <= last)
     }
 
+    /// Whether a reader is still stuck on a page of the range: a read that
+    /// only missed its deadline on a busy machine does not hold writes back.
+    fn stuck_on(&mut self, addr: u64, len: usize) -> bool {
+        let (first, last) = pages(addr, len);
+        self.quarantined(addr, len)
+            && self
+                .quarantine
+                .iter()
+                .any(|q| first <= q.page && q.page <= last && !q.let_go.load(Ordering::SeqCst))
+    }
+
     fn quarantine_range(&mut self, addr: u64, len: usize) {
         let now = Instant::now();
         let (first, last) = pages(addr, len);
@@ -357,10 +368,10 @@ impl<M: Memory + Clone + Send + 'static> Memory for MemoryWorker<M> {
 
     /// Writes under the deadline, in the caller's thread: a write is never
     /// left on an abandoned thread, where it would land whenever the
-    /// kernel let it go, after the caller was told it did not. A page
-    /// quarantined by a stalled read is refused at once.
+    /// kernel let it go, after the caller was told it did not. A page a
+    /// reader is still stuck on is refused at once.
     fn write(&mut self, maps: &Maps, addr: u64, bytes: &[u8]) -> Result<WriteReport> {
-        if self.quarantined(addr, bytes.len()) {
+        if self.stuck_on(addr, bytes.len()) {
             return Err(Error::Stalled {
                 what: format!(
                     "write of {} bytes at {addr:#x} (a read there just stalled)",
