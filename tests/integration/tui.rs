@@ -759,3 +759,36 @@ fn spawned_command_shows_its_output_and_sigterm_restores_the_terminal() {
         "0"
     );
 }
+
+#[test]
+fn export_to_a_planted_symlink_never_follows_it() {
+    let fx = spawn_target();
+    let mut ui = Ui::start(&fx, &[watch(&fx, "flag", "u32")]);
+    ui.until("the flag's value", |app| {
+        app.watches.rows.first().is_some_and(|w| w.value.is_some())
+    });
+    let dir = std::env::temp_dir().join(format!("pvtui-planted-{}", fx.pid));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let victim = dir.join("victim");
+    std::fs::write(&victim, "precious").expect("victim");
+    let planted = dir.join("log.tsv");
+    std::os::unix::fs::symlink(&victim, &planted).expect("plant");
+    let export = |ui: &mut Ui| {
+        ui.key(KeyCode::Char('5'));
+        ui.key(KeyCode::Char('E'));
+        ui.send(KeyCode::Char('u'), KeyModifiers::CONTROL);
+        ui.type_text(&planted.display().to_string());
+        ui.key(KeyCode::Enter);
+    };
+    export(&mut ui);
+    ui.until_screen("symbolic link");
+    assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "precious");
+    // Given again, the link itself is replaced, never what it points to.
+    export(&mut ui);
+    ui.until_screen("exported 0 log entries");
+    assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "precious");
+    let meta = std::fs::symlink_metadata(&planted).expect("exported");
+    assert!(!meta.file_type().is_symlink());
+    let _ = std::fs::remove_dir_all(&dir);
+}
