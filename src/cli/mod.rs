@@ -242,6 +242,19 @@ fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     Ok(())
 }
 
+/// Writes `bytes` to stdout and flushes, so a closed pipe is an error here.
+fn write_stdout(bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(bytes)
+        .and_then(|()| stdout.flush())
+        .map_err(|source| Error::Kernel {
+            call: "write to stdout",
+            source,
+        })
+}
+
 /// Parses a number as decimal or `0x` hex (clap value parser).
 fn parse_u64(s: &str) -> std::result::Result<u64, String> {
     crate::expr::literal::parse_u64(s)

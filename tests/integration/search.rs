@@ -13,7 +13,7 @@ use pvtui::search::{
 };
 use pvtui::session::{DEFAULT_DEADLINE, Session};
 
-use crate::util::{Fixture, fixture, pvtui_bin};
+use crate::util::{Fixture, fixture, pvtui_bin, run_pvtui};
 
 const MARK: &str = "PVTUI-MARK-[0-9]{6}";
 const MARK_LEN: u64 = 17;
@@ -158,7 +158,7 @@ fn utf16_text_ignoring_case() {
     assert_eq!(found, BTreeSet::from([wide]));
     let (found, _) = search(&fx, text("gold COINS", false), options());
     assert!(found.is_empty());
-    let (code, out, err) = run_cli(&[
+    let (code, out, err) = run_pvtui(&[
         "search",
         "--pid",
         &fx.pid.to_string(),
@@ -169,18 +169,6 @@ fn utf16_text_ignoring_case() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(json_addrs(&out), BTreeSet::from([wide]));
-}
-
-fn run_cli(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(pvtui_bin())
-        .args(args)
-        .output()
-        .expect("run pvtui");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 fn json_addrs(stdout: &str) -> BTreeSet<u64> {
@@ -198,7 +186,7 @@ fn json_addrs(stdout: &str) -> BTreeSet<u64> {
 fn cli_search_prints_json_lines() {
     let fx = haystack(&["--size", "2M", "--marks", "30"]);
     let pid = fx.pid.to_string();
-    let (code, out, err) = run_cli(&["search", "--pid", &pid, MARK, "--json"]);
+    let (code, out, err) = run_pvtui(&["search", "--pid", &pid, MARK, "--json"]);
     assert_eq!(code, 0, "{err}");
     let planted: BTreeSet<u64> = addr_list(&fx, "mark_addrs").into_iter().collect();
     assert_eq!(json_addrs(&out), planted);
@@ -212,7 +200,7 @@ fn cli_search_prints_json_lines() {
     assert!(err.contains("30 matches"), "{err}");
 
     // --max prints the lowest addresses, in order, and says how many more.
-    let (code, out, _) = run_cli(&["search", "--pid", &pid, MARK, "--max", "4"]);
+    let (code, out, _) = run_pvtui(&["search", "--pid", &pid, MARK, "--max", "4"]);
     assert_eq!(code, 0);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 5, "{out}");
@@ -226,7 +214,7 @@ fn cli_search_prints_json_lines() {
         .collect();
     assert!(addrs.windows(2).all(|w| w[0] < w[1]), "{out}");
 
-    let (code, _, err) = run_cli(&["search", "--pid", &pid, "--bytes", "4d zz"]);
+    let (code, _, err) = run_pvtui(&["search", "--pid", &pid, "--bytes", "4d zz"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("byte 2"), "{err}");
 }
@@ -254,7 +242,7 @@ fn cli_value_scan_and_narrowing_through_a_saved_file() {
             "scan", "--json", "--max", "1000", "--start", &lo, "--end", &hi,
         ];
         args.extend_from_slice(words);
-        let (code, out, err) = run_cli(&args);
+        let (code, out, err) = run_pvtui(&args);
         assert_eq!(code, 0, "{words:?}: {err}");
         json_addrs(&out)
     };
@@ -289,7 +277,7 @@ fn cli_value_scan_and_narrowing_through_a_saved_file() {
     );
     assert_eq!(scan(&["--from", f, "eq", "8"]), BTreeSet::new());
     // The values the JSON shows are the current ones.
-    let (code, out, err) = run_cli(&[
+    let (code, out, err) = run_pvtui(&[
         "scan", "--pid", &pid, "--type", "u32", "7", "--json", "--start", &lo, "--end", &hi,
     ]);
     assert_eq!(code, 0, "{err}");
