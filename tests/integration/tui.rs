@@ -783,11 +783,17 @@ fn export_to_a_planted_symlink_never_follows_it() {
     };
     export(&mut ui);
     ui.until_screen("symbolic link");
-    assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "precious");
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "precious"
+    );
     // Given again, the link itself is replaced, never what it points to.
     export(&mut ui);
     ui.until_screen("exported 0 log entries");
-    assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "precious");
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "precious"
+    );
     let meta = std::fs::symlink_metadata(&planted).expect("exported");
     assert!(!meta.file_type().is_symlink());
     let _ = std::fs::remove_dir_all(&dir);
