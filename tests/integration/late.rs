@@ -270,3 +270,38 @@ fn after_exec_the_session_follows_the_new_program_and_its_name() {
     let report = session.write(addr, &9u64.to_ne_bytes()).expect("write");
     assert!(report.landed(), "{report:?}");
 }
+
+#[test]
+fn watch_says_when_the_target_ran_exec_and_reads_the_new_program() {
+    use std::io::{BufRead, BufReader};
+    let mut fx = Fixture::spawn(&fixture("execer", "", &[]), &[]);
+    // Ends by itself within --count ticks, so reading its output cannot hang.
+    let mut watch = Command::new(crate::util::pvtui_bin())
+        .args(["watch", "--pid", &fx.pid.to_string(), "--interval", "20"])
+        .args(["--count", "1000", "exec_value:u64"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run pvtui watch");
+    let mut lines = BufReader::new(watch.stdout.take().expect("stdout")).lines();
+    let mut next = || {
+        lines
+            .next()
+            .and_then(|l| l.ok())
+            .expect("pvtui watch ended early")
+    };
+    while !next().contains("exec_value:u64 = 1") {}
+    fx.send("exec");
+    let said = loop {
+        let line = next();
+        if line.contains("ran exec") {
+            break line;
+        }
+    };
+    assert!(
+        said.contains(&format!("target {} ran exec: now exe", fx.pid)),
+        "{said}"
+    );
+    while !next().contains("exec_value:u64 = 2") {}
+    let _ = watch.kill();
+    let _ = watch.wait();
+}
