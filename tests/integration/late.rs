@@ -305,3 +305,27 @@ fn watch_says_when_the_target_ran_exec_and_reads_the_new_program() {
     let _ = watch.kill();
     let _ = watch.wait();
 }
+
+#[test]
+fn a_write_after_its_read_stalled_costs_no_second_deadline() {
+    let Some(fx) = late_target("a_write_after_its_read_stalled_costs_no_second_deadline") else {
+        return;
+    };
+    let missing = fx.addr("missing");
+    let mut session = Session::attach(fx.pid, Duration::from_millis(100)).expect("attach");
+    // As `pvtui write` does: read the old value (it stalls), then write.
+    let watch = parse_watch(&format!("{missing:#x}:u64")).expect("parses");
+    let reading = session.evaluate(&watch, ReadMode::Force).expect("evaluate");
+    assert!(
+        reading.map_or(true, |r| r.value.is_none()),
+        "nothing invented"
+    );
+    assert_eq!(session.stalls(), 1);
+    let err = session.write(missing, &[5; 8]).expect_err("refused");
+    assert!(matches!(err, Error::Stalled { .. }), "{err}");
+    assert_eq!(
+        session.stalls(),
+        1,
+        "the write waited for no second deadline"
+    );
+}

@@ -177,3 +177,23 @@ fn ui_pid(fx: &Fixture) -> i32 {
         })
         .expect("the UI's process")
 }
+
+#[test]
+fn q_quits_while_the_started_target_prints_without_end() {
+    if skip("q_quits_while_the_started_target_prints_without_end") || !have_program("yes") {
+        return;
+    }
+    let tmux = Tmux::start("yes");
+    tmux.line(&format!("{} -- yes; echo pvtui-status=$?", pvtui_bin()));
+    tmux.wait("the UI with the output dropped", |s, f| {
+        s.contains("target says") && f == "1 1"
+    });
+    tmux.keys(&["6"]);
+    tmux.wait("the count of dropped lines", |s, _| {
+        s.contains("earlier lines dropped")
+    });
+    tmux.keys(&["q"]);
+    tmux.wait("the exit", |s, f| {
+        s.contains("pvtui-status=0") && f == "0 0"
+    });
+}
