@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use pvtui::Error;
 use pvtui::expr::{WatchSet, parse_watch};
+use pvtui::process::helper::{HelperOutcome, write_in_helper};
 use pvtui::process::{ReadMode, Unread};
 use pvtui::session::Session;
 use pvtui::sys;
@@ -72,9 +73,9 @@ fn a_helper_write_that_missed_its_deadline_is_killed_and_never_lands() {
         flags: 0,
         mem: None,
     };
-    let outcome = sys::write_in_helper(to, wp, &[0x77; 8], Duration::from_millis(100))
-        .expect("start the helper");
-    assert!(matches!(outcome, sys::HelperOutcome::Killed), "{outcome:?}");
+    let outcome =
+        write_in_helper(to, wp, &[0x77; 8], Duration::from_millis(100)).expect("start the helper");
+    assert!(matches!(outcome, HelperOutcome::Killed), "{outcome:?}");
     // The handler now lets writers on: a write left on a thread would land here.
     let (_, wp_value) = served_values(&mut fx);
     assert_eq!(
