@@ -415,7 +415,9 @@ impl PollerState {
                 // whose write would wait) refuses the freeze now, not every tick.
                 let result = result.and_then(|bytes| {
                     let report = self.write(addr, &bytes)?;
-                    if report.landed() {
+                    // Written whole is enough: a target that keeps changing
+                    // the value may have changed it again before the read-back.
+                    if report.written == bytes.len() {
                         Ok(bytes)
                     } else {
                         Err(Error::WriteRefused {

@@ -16,4 +16,5 @@ mod settings;
 mod shared;
 mod signals;
 mod tui;
+mod tui_hostile;
 mod util;
