@@ -71,9 +71,12 @@ pub fn run_until<B: Backend>(
     if let Ok(size) = terminal.size() {
         app.size = (size.width, size.height);
     }
-    terminal
-        .draw(|f| view::draw(f, app))
-        .map_err(terminal_error)?;
+    {
+        let _frame = terminal::drawing();
+        terminal
+            .draw(|f| view::draw(f, app))
+            .map_err(terminal_error)?;
+    }
     loop {
         if done(app) {
             return Ok(true);
@@ -116,9 +119,12 @@ pub fn run_until<B: Backend>(
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return Ok(false),
         }
-        terminal
-            .draw(|f| view::draw(f, app))
-            .map_err(terminal_error)?;
+        {
+            let _frame = terminal::drawing();
+            terminal
+                .draw(|f| view::draw(f, app))
+                .map_err(terminal_error)?;
+        }
         let drawn = Instant::now();
         for at in keys_at {
             if app.latencies.len() == LATENCY_SAMPLES {

@@ -9,9 +9,9 @@
 //! is set up and no escape code is written.
 
 use std::io::{IsTerminal, Stdout, Write, stdout};
-use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
+use std::sync::{Mutex, MutexGuard, Once};
 
 use crossterm::ExecutableCommand;
 use crossterm::cursor::Show;
@@ -121,9 +121,19 @@ fn quit_signals() -> SigSet {
     set
 }
 
+/// Held while a frame is drawn, and while the UI is stopped: a frame can
+/// never land on the shell's screen between the restore and the stop.
+static DRAWING: Mutex<()> = Mutex::new(());
+
+/// Taken by the loop around each frame it draws.
+pub fn drawing() -> MutexGuard<'static, ()> {
+    DRAWING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Ctrl-Z: the terminal restored, the process stopped; once continued, the
 /// UI's terminal mode back and a redraw asked for.
 fn suspend(tx: &Sender<Event>) {
+    let _no_frames = drawing();
     let active = ACTIVE.load(Ordering::SeqCst);
     restore();
     // Stops every thread; SIGSTOP cannot be blocked. The stop may take hold
