@@ -188,6 +188,7 @@ fn find_ui(fx: &Fixture) -> Option<i32> {
                 .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&want))
         })
 }
+
 #[test]
 fn q_quits_while_the_started_target_prints_without_end() {
     if skip("q_quits_while_the_started_target_prints_without_end") || !have_program("yes") {
