@@ -38,6 +38,9 @@ pub enum Error {
         perms: String,
     },
 
+    #[error("write to {addr:#x}+{len} refused: {why}")]
+    WriteRefused { addr: u64, len: u64, why: String },
+
     #[error("{addr:#x}+{len}: the value was not read: {why}")]
     NotRead { addr: u64, len: usize, why: String },
 

@@ -225,6 +225,7 @@ fn exit_status(err: &Error) -> u8 {
         Error::Breakpoint(_) | Error::DebugInfo(_) => exit::FAILED,
         Error::Unmapped { .. }
         | Error::ReadOnly { .. }
+        | Error::WriteRefused { .. }
         | Error::NotRead { .. }
         | Error::Stalled { .. }
         | Error::Kernel { .. }

@@ -13,6 +13,7 @@ use clap::Args;
 
 use crate::error::{Error, Result};
 use crate::session::{DEFAULT_DEADLINE, Session};
+use crate::tui::app::OutputPane;
 use crate::tui::config::Config;
 use crate::tui::keys::KeyMap;
 use crate::tui::theme::Theme;
@@ -104,7 +105,7 @@ impl Settings {
         let interval = Duration::from_millis(
             options
                 .interval
-                .or(config.interval_ms)
+                .or(config.interval_ms())
                 .unwrap_or(100)
                 .max(1),
         );
@@ -193,12 +194,12 @@ struct ChildWatch {
 }
 
 impl ChildWatch {
-    fn spawn(mut child: Child, tx: Sender<Event>) -> ChildWatch {
+    fn spawn(mut child: Child, tx: Sender<Event>, output: &OutputPane) -> ChildWatch {
         if let Some(out) = child.stdout.take() {
-            crate::tui::event::forward_output(out, tx.clone());
+            crate::tui::event::forward_output(out, output.clone(), tx.clone());
         }
         if let Some(err) = child.stderr.take() {
-            crate::tui::event::forward_output(err, tx.clone());
+            crate::tui::event::forward_output(err, output.clone(), tx.clone());
         }
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
@@ -284,6 +285,6 @@ pub fn attach_and_run(
             return Err(Error::Usage(format!("cannot show {pid}: {why}")));
         }
     }
-    let _child = child.map(|c| ChildWatch::spawn(c, tui.sender.clone()));
+    let _child = child.map(|c| ChildWatch::spawn(c, tui.sender.clone(), &tui.app.output));
     tui.run_in_terminal()
 }

@@ -66,10 +66,14 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
         }
         next += interval;
         tick += 1;
+        let execs = session.execs();
         let result = session
             .refresh()
             .map(|_| ())
             .and_then(|()| session.poll(&mut set, ReadMode::NoWait));
+        if session.execs() != execs {
+            report_exec(args, &session)?;
+        }
         let readings = match result {
             Ok(readings) => readings,
             Err(e) if e.is_exit() || !session.is_alive() => return report_exit(args, pid),
@@ -135,6 +139,21 @@ fn wait_or_exit(session: &Session, deadline: Instant) -> Result<bool> {
                 });
             }
         }
+    }
+}
+
+/// The target ran `exec`: the watches now read the new program.
+fn report_exec(args: &WatchArgs, session: &Session) -> Result<()> {
+    let name = session.name();
+    if args.json {
+        print_json(&json!({"event": "exec", "pid": session.pid(), "name": name}))
+    } else {
+        println!(
+            "target {} ran exec: now {}; watches resolved again",
+            session.pid(),
+            crate::text::escape(name)
+        );
+        Ok(())
     }
 }
 

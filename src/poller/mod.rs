@@ -140,6 +140,13 @@ pub enum PollerEvent {
     },
     /// The target exited; the poller stops reading.
     Exited,
+    /// The target was stopped (true) or continued (false).
+    Stopped(bool),
+    /// The target ran `exec`: the poller follows the new program (watches
+    /// resolve again, freezes are dropped); `name` is its new name.
+    Exec {
+        name: String,
+    },
     /// A problem worth showing that did not stop polling.
     Warning(String),
 }
@@ -303,6 +310,9 @@ struct PollerState {
     tick: u64,
     exited: bool,
     poll_now: bool,
+    stopped: bool,
+    /// The session's exec count last reported.
+    execs: u64,
 }
 
 /// How often residency is re-measured while the maps pane wants it.
@@ -324,6 +334,8 @@ impl PollerState {
             tick: 0,
             exited: false,
             poll_now: false,
+            stopped: false,
+            execs: 0,
         })
     }
 
@@ -401,6 +413,26 @@ impl PollerState {
                     Some(bytes) => Ok(bytes),
                     None => self.read_now(addr, len),
                 };
+                // Held only if it can be written: a read-only page (or one
+                // whose write would wait) refuses the freeze now, not every tick.
+                let result = result.and_then(|bytes| {
+                    let report = self.write(addr, &bytes)?;
+                    // Written whole is enough: a target that keeps changing
+                    // the value may have changed it again before the read-back.
+                    if report.written == bytes.len() {
+                        Ok(bytes)
+                    } else {
+                        Err(Error::WriteRefused {
+                            addr,
+                            len: len as u64,
+                            why: format!(
+                                "the first rewrite wrote {} of {} bytes",
+                                report.written,
+                                bytes.len()
+                            ),
+                        })
+                    }
+                });
                 if let Ok(bytes) = &result {
                     self.freezes.insert(
                         watch,
@@ -477,6 +509,13 @@ impl PollerState {
     ) -> bool {
         let started = Instant::now();
         self.tick += 1;
+        let stopped = self.session.is_stopped();
+        if stopped != self.stopped {
+            self.stopped = stopped;
+            if !sink(PollerEvent::Stopped(stopped)) {
+                return false;
+            }
+        }
         let mut maps_changed = None;
         // Unchanged maps (the usual tick) are told by fingerprint, not parsed.
         // A library loaded or unloaded: the session's symbols follow, and
@@ -486,7 +525,22 @@ impl PollerState {
         } else {
             self.session.reload().map(|m| Some(m.clone()))
         };
+        if self.session.execs() != self.execs {
+            self.execs = self.session.execs();
+            // Addresses of the old program mean nothing in the new one.
+            self.freezes.clear();
+            self.hex = None;
+            let name = self.session.name().to_string();
+            if !sink(PollerEvent::Exec { name }) {
+                return false;
+            }
+        }
         match fresh {
+            // A live process always has mappings: none means it is being
+            // torn down, and what this tick would read is not the target's.
+            Ok(Some(maps)) if maps.regions().is_empty() => {
+                return self.drop_tick(sink);
+            }
             Ok(Some(maps)) => {
                 maps_changed = Some(maps);
                 self.maps_sent = true;
@@ -559,6 +613,13 @@ impl PollerState {
             },
             None => None,
         };
+        let failed = watches.iter().any(|w| w.value.is_none())
+            || hex.as_ref().is_some_and(|h| !h.is_complete());
+        if failed && !self.session.is_alive() {
+            // Reads fail while an exiting target is torn down: those failures
+            // say nothing about its memory and must not replace what was read.
+            return self.handle(Command::TargetExited, sink);
+        }
         let residency = self.residency();
         let snapshot = Snapshot {
             tick: self.tick,
@@ -571,6 +632,15 @@ impl PollerState {
             freeze_errors,
         };
         sink(PollerEvent::Snapshot(Box::new(snapshot)))
+    }
+
+    /// Publishes nothing this tick; a target that is gone is reported so.
+    fn drop_tick<F: FnMut(PollerEvent) -> bool>(&mut self, sink: &mut F) -> bool {
+        if self.session.is_alive() {
+            true
+        } else {
+            self.handle(Command::TargetExited, sink)
+        }
     }
 
     /// Every watch, batched by the watch set: one read per pointer level.

@@ -203,6 +203,36 @@ impl Memory for FakeMemory {
         Ok(self.copy(addr, buf))
     }
 
+    /// A write to a stalling page is stopped at the deadline, as a killed
+    /// helper process would be: nothing lands, then or later.
+    fn write_within(
+        &mut self,
+        maps: &Maps,
+        addr: u64,
+        bytes: &[u8],
+        deadline: std::time::Duration,
+    ) -> Result<WriteReport> {
+        let page = sys::page_size();
+        let last = (addr + bytes.len().max(1) as u64 - 1) / page;
+        let stalls = {
+            let space = self.space();
+            (addr / page..=last).any(|p| space.stalling.contains(&p))
+        };
+        let released = *self
+            .shared
+            .released
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if stalls && !released {
+            self.shared.calls.fetch_add(1, Ordering::SeqCst);
+            return Err(Error::Stalled {
+                what: format!("write of {} bytes at {addr:#x}", bytes.len()),
+                millis: deadline.as_millis(),
+            });
+        }
+        self.write(maps, addr, bytes)
+    }
+
     fn write(&mut self, _maps: &Maps, addr: u64, bytes: &[u8]) -> Result<WriteReport> {
         self.enter(addr, bytes.len())?;
         let mut before = vec![0; bytes.len()];

@@ -324,6 +324,20 @@ pub trait Memory {
     /// Writes `bytes` at `addr`, then reads them back.
     fn write(&mut self, maps: &Maps, addr: u64, bytes: &[u8]) -> Result<WriteReport>;
 
+    /// Writes like [`Memory::write`], but never lets the write land after
+    /// `deadline`: one that could wait is refused, or made where it can be
+    /// stopped. Unless overridden, a plain write.
+    fn write_within(
+        &mut self,
+        maps: &Maps,
+        addr: u64,
+        bytes: &[u8],
+        deadline: std::time::Duration,
+    ) -> Result<WriteReport> {
+        let _ = deadline;
+        self.write(maps, addr, bytes)
+    }
+
     /// Reads many ranges, each into an outcome of its own.
     fn read(
         &mut self,

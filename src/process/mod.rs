@@ -16,6 +16,7 @@
 pub mod caps;
 #[cfg(test)]
 pub(crate) mod fake;
+pub mod helper;
 pub mod maps;
 pub mod memory;
 mod plan;

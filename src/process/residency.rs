@@ -21,6 +21,21 @@ use crate::sys::{self, RemoteRange};
 
 const PRESENT: u64 = 1 << 63;
 const SWAPPED: u64 = 1 << 62;
+/// pagemap: the page is write-protected by userfaultfd (a write waits on its handler).
+const UFFD_WP: u64 = 1 << 57;
+
+/// What a write could wait on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteRisk {
+    /// Every page is present (or fresh anonymous memory): nothing to wait on.
+    None,
+    /// A page is missing in a region a userfaultfd handler serves: the write
+    /// would wait on that handler, for as long as it likes.
+    Userfault { addr: u64 },
+    /// A page may need IO, or sits in a userfaultfd region where it could
+    /// go missing: the write must run where it can be stopped.
+    MayBlock,
+}
 
 /// Spans at most this many pages apart share one pagemap `pread`: reading
 /// the entries between them costs less than another syscall (measured here:
@@ -181,6 +196,31 @@ impl Residency {
             }
         }
         Ok(out)
+    }
+
+    /// Whether a write of `[addr, addr + len)` could wait: read fresh from
+    /// pagemap (no page is trusted from before) and smaps.
+    pub fn write_risk(&mut self, maps: &Maps, addr: u64, len: usize) -> io::Result<WriteRisk> {
+        let page = sys::page_size();
+        let end = addr.saturating_add(len.max(1) as u64);
+        let (p0, p1) = (addr / page, (end - 1) / page);
+        let entries = self.entries(p0, p1 - p0 + 1)?;
+        let mut risk = WriteRisk::None;
+        for (k, &entry) in entries.iter().enumerate() {
+            let at = ((p0 + k as u64) * page).max(addr);
+            let Some(region) = maps.find(at) else {
+                continue;
+            };
+            let uffd = self.is_uffd(maps, region);
+            if !is_present(entry) && uffd {
+                return Ok(WriteRisk::Userfault { addr: at });
+            }
+            let waits = !is_present(entry) && !self.zero_fill(maps, at, entry);
+            if waits || uffd || entry & UFFD_WP != 0 {
+                risk = WriteRisk::MayBlock;
+            }
+        }
+        Ok(risk)
     }
 
     /// Whether a non-present page reads as zeros without waiting.

@@ -17,6 +17,7 @@ use std::io::IoSliceMut;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::os::unix::fs::FileExt;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -34,6 +35,8 @@ use crate::process::procfs::{
 };
 use crate::process::residency::Residency;
 use crate::sys::{self, RemoteRange};
+
+mod writes;
 
 /// Which native kernel paths the accesses use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -205,6 +208,62 @@ impl Target {
 
     fn exited(&self) -> Error {
         Error::TargetExited { pid: self.pid }
+    }
+
+    /// Whether the process has called `exec` since attach: the address
+    /// space our `mem` descriptor is bound to is gone while the process
+    /// lives. A read of that descriptor then gives 0 bytes (the old address
+    /// space is checked before any address: a live one answers EIO at 0).
+    pub fn ran_exec(&self) -> bool {
+        let mut byte = [0u8; 1];
+        matches!(self.mem.read_at(&mut byte, 0), Ok(0)) && self.is_alive()
+    }
+
+    /// The same process after an `exec`: `mem` and `pagemap` opened again
+    /// for its new address space, its new name read. The pidfd and the
+    /// `/proc/PID` directory stay: they name the process, not its memory.
+    pub fn after_exec(&self) -> Result<Target> {
+        let open_mem = |flags| self.proc.open_at("mem", flags);
+        let (mem, mem_writable) = match open_mem(OFlag::O_RDWR) {
+            Ok(fd) => (fd, true),
+            Err(_) => (
+                open_mem(OFlag::O_RDONLY).map_err(|e| open_error(self.pid, "mem", e))?,
+                false,
+            ),
+        };
+        let name = self
+            .proc
+            .read_text("comm")
+            .map(|c| c.trim_end_matches('\n').to_string())
+            .unwrap_or_else(|_| self.name.clone());
+        let target = Target {
+            pid: self.pid,
+            name,
+            note: None,
+            proc: Arc::clone(&self.proc),
+            mem: File::from(mem),
+            mem_writable,
+            residency: Mutex::new(None),
+            access: self.access,
+        };
+        if !target.is_alive() {
+            return Err(Error::TargetExited { pid: self.pid });
+        }
+        Ok(target)
+    }
+
+    /// The process state letter from `/proc/PID/stat` (`R`, `S`, `T` for
+    /// stopped by a signal, `t` by a tracer, `Z`...).
+    pub fn state(&self) -> Result<char> {
+        let stat = self.proc.read_text("stat")?;
+        // The name in parentheses may hold anything: the state follows its last ')'.
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next())
+            .ok_or_else(|| Error::ProcFormat {
+                path: format!("/proc/{}/stat", self.pid),
+                line: 1,
+                text: stat.chars().take(80).collect(),
+            })
     }
 
     /// Opens `/proc/PID/<rel>` through the directory opened at attach, so it
@@ -580,7 +639,13 @@ impl Target {
     /// The mapping must be writable: `/proc/PID/mem` would force a write into
     /// a read-only page, so the permissions are checked here first.
     pub fn write(&self, maps: &Maps, addr: u64, bytes: &[u8]) -> Result<WriteReport> {
-        let len = bytes.len() as u64;
+        self.check_writable(maps, addr, bytes.len() as u64)?;
+        self.write_checked(maps, addr, bytes)
+    }
+
+    /// Every byte lies in a writable mapping: `/proc/PID/mem` would force a
+    /// write into a read-only page.
+    fn check_writable(&self, maps: &Maps, addr: u64, len: u64) -> Result<()> {
         let mut at = addr;
         for region in maps.overlapping(addr, len) {
             if region.start > at {
@@ -603,6 +668,11 @@ impl Target {
                 len,
             });
         }
+        Ok(())
+    }
+
+    /// The write and its read-back, the mapping already checked.
+    fn write_checked(&self, maps: &Maps, addr: u64, bytes: &[u8]) -> Result<WriteReport> {
         let span = [(addr, bytes.len())];
         let before = self.read(maps, &span, ReadMode::Force)?.remove(0).data;
         let written = if self.access.pidfd {
@@ -686,6 +756,16 @@ impl Memory for Arc<Target> {
 
     fn write(&mut self, maps: &Maps, addr: u64, bytes: &[u8]) -> Result<WriteReport> {
         Target::write(self, maps, addr, bytes)
+    }
+
+    fn write_within(
+        &mut self,
+        maps: &Maps,
+        addr: u64,
+        bytes: &[u8],
+        deadline: Duration,
+    ) -> Result<WriteReport> {
+        Target::write_within(self, maps, addr, bytes, deadline)
     }
 }
 

@@ -8,8 +8,16 @@
 //! itself once the kernel lets it go) and the ranges it held are found by
 //! bisection and quarantined, so later calls skip them instead of stalling
 //! again.
+//!
+//! A page stays quarantined while the worker stuck on it is still stuck (and
+//! at least [`QUARANTINE`]): trying it again then would only strand another
+//! thread on the same wait. Abandoned workers are counted while they are
+//! stuck and no longer once the kernel lets them go, so a busy machine that
+//! made a few reads miss their deadline does not, in the end, refuse every
+//! read. Writes never run on an abandoned thread: see [`Memory::write_within`].
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
 
@@ -30,24 +38,30 @@ const QUARANTINE: Duration = Duration::from_secs(5);
 enum WorkerJob {
     Read(Maps, Vec<(u64, usize)>, ReadMode, ReadBatch),
     ReadInto(Maps, u64, PageBuffer, ReadMode),
-    Write(Maps, u64, Vec<u8>),
 }
 
 enum Done {
     Read(Result<()>, ReadBatch),
     ReadInto(Result<Vec<Gap>>, PageBuffer),
-    Write(Result<WriteReport>),
 }
 
 struct Thread {
     jobs: Sender<WorkerJob>,
     done: Receiver<Done>,
+    /// Set when this thread is abandoned at a deadline.
+    abandoned: Arc<AtomicBool>,
+    /// Set when the thread has ended: the kernel let it go.
+    ended: Arc<AtomicBool>,
 }
 
 impl Thread {
-    fn spawn<M: Memory + Send + 'static>(mut memory: M) -> Result<Thread> {
+    /// A worker thread; while abandoned and not yet ended it counts in `stuck`.
+    fn spawn<M: Memory + Send + 'static>(mut memory: M, stuck: Arc<AtomicUsize>) -> Result<Thread> {
         let (jobs, job_rx) = channel::<WorkerJob>();
         let (done_tx, done) = channel();
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let ended = Arc::new(AtomicBool::new(false));
+        let (was_abandoned, has_ended) = (Arc::clone(&abandoned), Arc::clone(&ended));
         std::thread::Builder::new()
             .name("pvtui-memory".into())
             .spawn(move || {
@@ -61,17 +75,50 @@ impl Thread {
                             let result = memory.read_into(&maps, addr, &mut buf, mode);
                             Done::ReadInto(result, buf)
                         }
-                        WorkerJob::Write(maps, addr, bytes) => {
-                            Done::Write(memory.write(&maps, addr, &bytes))
-                        }
                     };
                     if done_tx.send(done).is_err() {
                         break;
                     }
                 }
+                has_ended.store(true, Ordering::SeqCst);
+                // The owner marks a thread abandoned before it drops the
+                // channels this loop waits on, so the flag is seen here.
+                if was_abandoned.load(Ordering::SeqCst) {
+                    stuck.fetch_sub(1, Ordering::SeqCst);
+                }
             })
             .map_err(|e| Error::Internal(format!("cannot start a memory worker thread: {e}")))?;
-        Ok(Thread { jobs, done })
+        Ok(Thread {
+            jobs,
+            done,
+            abandoned,
+            ended,
+        })
+    }
+
+    /// Leaves the thread to finish alone; it counts as stuck until it does.
+    fn abandon(self, stuck: &AtomicUsize) -> Arc<AtomicBool> {
+        self.abandoned.store(true, Ordering::SeqCst);
+        stuck.fetch_add(1, Ordering::SeqCst);
+        if self.ended.load(Ordering::SeqCst) {
+            // It ended between the deadline and the flag: not stuck after all.
+            stuck.fetch_sub(1, Ordering::SeqCst);
+        }
+        self.ended
+    }
+}
+
+/// A quarantined page: when its read stalled, and whether the thread stuck
+/// on it has been let go.
+struct Quarantined {
+    page: u64,
+    at: Instant,
+    let_go: Arc<AtomicBool>,
+}
+
+impl Quarantined {
+    fn expired(&self) -> bool {
+        self.at.elapsed() >= QUARANTINE && self.let_go.load(Ordering::SeqCst)
     }
 }
 
@@ -84,9 +131,12 @@ pub struct MemoryWorker<M = Arc<Target>> {
     memory: M,
     deadline: Duration,
     thread: Option<Thread>,
-    stuck: usize,
-    /// Pages whose reads stalled, and when.
-    quarantine: Vec<(u64, Instant)>,
+    /// Abandoned threads not yet let go by the kernel.
+    stuck: Arc<AtomicUsize>,
+    /// Whether the thread abandoned last has ended.
+    last_abandoned: Arc<AtomicBool>,
+    /// Pages whose reads stalled.
+    quarantine: Vec<Quarantined>,
     stalls: u64,
 }
 
@@ -96,7 +146,8 @@ impl<M: Memory + Clone + Send + 'static> MemoryWorker<M> {
             memory,
             deadline,
             thread: None,
-            stuck: 0,
+            stuck: Arc::new(AtomicUsize::new(0)),
+            last_abandoned: Arc::new(AtomicBool::new(true)),
             quarantine: Vec::new(),
             stalls: 0,
         }
@@ -116,13 +167,22 @@ impl<M: Memory + Clone + Send + 'static> MemoryWorker<M> {
         self.stalls
     }
 
+    /// Abandoned threads still stuck in the kernel.
+    pub fn stuck(&self) -> usize {
+        self.stuck.load(Ordering::SeqCst)
+    }
+
+    fn too_many_stuck(&self) -> bool {
+        self.stuck() >= MAX_STUCK_WORKERS
+    }
+
     /// Runs `job` on the worker; `None` when it missed the deadline.
     fn run(&mut self, job: WorkerJob) -> Result<Option<Done>> {
         if self.thread.is_none() {
-            if self.stuck >= MAX_STUCK_WORKERS {
+            if self.too_many_stuck() {
                 return Ok(None);
             }
-            self.thread = Some(Thread::spawn(self.memory.clone())?);
+            self.thread = Some(Thread::spawn(self.memory.clone(), Arc::clone(&self.stuck))?);
         }
         let Some(thread) = self.thread.as_ref() else {
             return Ok(None);
@@ -134,8 +194,9 @@ impl<M: Memory + Clone + Send + 'static> MemoryWorker<M> {
         match thread.done.recv_timeout(self.deadline) {
             Ok(done) => Ok(Some(done)),
             Err(RecvTimeoutError::Timeout) => {
-                self.thread = None;
-                self.stuck += 1;
+                if let Some(thread) = self.thread.take() {
+                    self.last_abandoned = thread.abandon(&self.stuck);
+                }
                 self.stalls += 1;
                 Ok(None)
             }
@@ -147,19 +208,33 @@ impl<M: Memory + Clone + Send + 'static> MemoryWorker<M> {
     }
 
     fn quarantined(&mut self, addr: u64, len: usize) -> bool {
-        self.quarantine.retain(|(_, at)| at.elapsed() < QUARANTINE);
-        let page = sys::page_size();
-        let (first, last) = (addr / page, (addr + len.max(1) as u64 - 1) / page);
+        self.quarantine.retain(|q| !q.expired());
+        let (first, last) = pages(addr, len);
         self.quarantine
             .iter()
-            .any(|&(p, _)| first <= p && p <= last)
+            .any(|q| first <= q.page && q.page <= last)
+    }
+
+    /// Whether a reader is still stuck on a page of the range: a read that
+    /// only missed its deadline on a busy machine does not hold writes back.
+    fn stuck_on(&mut self, addr: u64, len: usize) -> bool {
+        let (first, last) = pages(addr, len);
+        self.quarantined(addr, len)
+            && self
+                .quarantine
+                .iter()
+                .any(|q| first <= q.page && q.page <= last && !q.let_go.load(Ordering::SeqCst))
     }
 
     fn quarantine_range(&mut self, addr: u64, len: usize) {
-        let page = sys::page_size();
         let now = Instant::now();
-        for p in addr / page..=(addr + len.max(1) as u64 - 1) / page {
-            self.quarantine.push((p, now));
+        let (first, last) = pages(addr, len);
+        for page in first..=last {
+            self.quarantine.push(Quarantined {
+                page,
+                at: now,
+                let_go: Arc::clone(&self.last_abandoned),
+            });
         }
     }
 
@@ -179,9 +254,6 @@ impl<M: Memory + Clone + Send + 'static> MemoryWorker<M> {
     }
 
     fn quarantine_all(&mut self, ranges: &[(u64, usize)], which: &[usize]) {
-        if self.stuck >= MAX_STUCK_WORKERS {
-            return;
-        }
         for &i in which {
             let (addr, len) = ranges[i];
             self.quarantine_range(addr, len);
@@ -217,16 +289,21 @@ impl<M: Memory + Clone + Send + 'static> Memory for MemoryWorker<M> {
         // ranges stand alone, then put the answers back in order.
         let mut answers: Vec<Option<(usize, usize)>> = vec![None; ranges.len()];
         let mut batches: Vec<ReadBatch> = Vec::new();
-        let mut groups = if pending.len() == ranges.len() && pending.len() > 1 {
-            let (a, b) = pending.split_at(pending.len() / 2);
-            vec![a.to_vec(), b.to_vec()]
-        } else if pending.len() == ranges.len() {
-            self.quarantine_all(ranges, &pending);
-            Vec::new()
-        } else {
+        let mut groups = if pending.len() < ranges.len() {
             vec![pending]
+        } else {
+            match split_by_page(ranges, &pending) {
+                Some(halves) => halves,
+                None => {
+                    // The whole batch stalled on one page: no need to look further.
+                    self.quarantine_all(ranges, &pending);
+                    Vec::new()
+                }
+            }
         };
-        while let Some(group) = groups.pop() {
+        while let Some(mut group) = groups.pop() {
+            // A page quarantined since this group was formed is not tried again.
+            group.retain(|&i| !self.quarantined(ranges[i].0, ranges[i].1));
             if group.is_empty() {
                 continue;
             }
@@ -240,14 +317,10 @@ impl<M: Memory + Clone + Send + 'static> Memory for MemoryWorker<M> {
                         answers[i] = Some((b, k));
                     }
                 }
-                None if group.len() == 1 || self.stuck >= MAX_STUCK_WORKERS => {
-                    self.quarantine_all(ranges, &group);
-                }
-                None => {
-                    let (a, b) = group.split_at(group.len() / 2);
-                    groups.push(a.to_vec());
-                    groups.push(b.to_vec());
-                }
+                None => match split_by_page(ranges, &group) {
+                    Some(halves) if !self.too_many_stuck() => groups.extend(halves),
+                    _ => self.quarantine_all(ranges, &group),
+                },
             }
         }
         batch.clear();
@@ -293,16 +366,22 @@ impl<M: Memory + Clone + Send + 'static> Memory for MemoryWorker<M> {
         }
     }
 
-    /// Writes under the deadline; a write that stalled is an error.
+    /// Writes under the deadline, in the caller's thread: a write is never
+    /// left on an abandoned thread, where it would land whenever the
+    /// kernel let it go, after the caller was told it did not. A page a
+    /// reader is still stuck on is refused at once.
     fn write(&mut self, maps: &Maps, addr: u64, bytes: &[u8]) -> Result<WriteReport> {
-        match self.run(WorkerJob::Write(maps.clone(), addr, bytes.to_vec()))? {
-            Some(Done::Write(result)) => result,
-            Some(_) => Err(mismatch()),
-            None => Err(Error::Stalled {
-                what: format!("write of {} bytes at {addr:#x}", bytes.len()),
+        if self.stuck_on(addr, bytes.len()) {
+            return Err(Error::Stalled {
+                what: format!(
+                    "write of {} bytes at {addr:#x} (a read there just stalled)",
+                    bytes.len()
+                ),
                 millis: self.deadline.as_millis(),
-            }),
+            });
         }
+        let deadline = self.deadline;
+        self.memory.write_within(maps, addr, bytes, deadline)
     }
 }
 
@@ -310,6 +389,31 @@ impl<M: Memory + Clone + Send + 'static> Memory for MemoryWorker<M> {
 /// bug in this module, reported without taking the caller down.
 fn mismatch() -> Error {
     Error::Internal("the memory worker answered a job with another kind of result".into())
+}
+
+/// The first and last page numbers of a range (an empty one counts its first byte).
+fn pages(addr: u64, len: usize) -> (u64, u64) {
+    let page = sys::page_size();
+    let last = addr.saturating_add(len.max(1) as u64 - 1);
+    (addr / page, last / page)
+}
+
+/// Splits a stalled group in two by the page each range starts on, so
+/// ranges on one page stay together: the search for the stalling page
+/// halves the pages, and sixteen values on one stalled page cost one
+/// deadline, not one each. `None` when the group starts on one page only,
+/// or is one range: then it is the culprit.
+fn split_by_page(ranges: &[(u64, usize)], group: &[usize]) -> Option<Vec<Vec<usize>>> {
+    let first_page = |i: usize| pages(ranges[i].0, ranges[i].1).0;
+    let mut distinct: Vec<u64> = group.iter().map(|&i| first_page(i)).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < 2 {
+        return None;
+    }
+    let middle = distinct[distinct.len() / 2];
+    let (a, b): (Vec<usize>, Vec<usize>) = group.iter().partition(|&&i| first_page(i) < middle);
+    Some(vec![a, b])
 }
 
 fn stalled_gap(addr: u64, len: usize) -> Gap {
@@ -457,6 +561,90 @@ mod tests {
         assert!(report.landed());
         assert_eq!(report.before, vec![1; 4]);
         fake.release();
+    }
+
+    #[test]
+    fn sixteen_values_on_one_stalled_page_cost_one_deadline() {
+        let fake = memory();
+        fake.stall_page(BASE + PAGE);
+        let mut worker = worker(&fake);
+        let ranges: Vec<(u64, usize)> = (0..16).map(|i| (BASE + PAGE + i * 8, 8)).collect();
+        let out = worker
+            .read(&maps(), &ranges, ReadMode::Force)
+            .expect("read");
+        assert!(
+            out.iter()
+                .all(|o| o.first_unread() == Some(Unread::Stalled))
+        );
+        assert_eq!(
+            worker.stalls(),
+            1,
+            "one deadline for the page, not one per value"
+        );
+        let again = worker
+            .read(&maps(), &ranges, ReadMode::Force)
+            .expect("read");
+        assert!(
+            again
+                .iter()
+                .all(|o| o.first_unread() == Some(Unread::Stalled))
+        );
+        assert_eq!(
+            worker.stalls(),
+            1,
+            "the quarantined page is not tried again"
+        );
+        assert_eq!(
+            worker.stuck(),
+            1,
+            "one thread waits on the page, not one per value"
+        );
+        fake.release();
+    }
+
+    #[test]
+    fn a_write_to_a_page_whose_read_stalled_is_refused_at_once() {
+        let fake = memory();
+        fake.stall_page(BASE + PAGE);
+        let mut worker = worker(&fake);
+        worker
+            .read(&maps(), &[(BASE + PAGE, 8)], ReadMode::Force)
+            .expect("read");
+        let calls = fake.calls();
+        let err = worker
+            .write(&maps(), BASE + PAGE, &[7; 4])
+            .expect_err("quarantined");
+        assert!(matches!(err, Error::Stalled { .. }), "{err}");
+        assert_eq!(fake.calls(), calls, "the write did not touch the page");
+        assert_eq!(worker.stalls(), 1, "and cost no second deadline");
+        fake.release();
+    }
+
+    #[test]
+    fn reads_that_missed_their_deadline_and_finished_do_not_refuse_later_reads() {
+        let fake = memory();
+        // Every read here stalls for sure: a short deadline finds it soon.
+        let mut worker = MemoryWorker::new(fake.clone(), Duration::from_millis(20));
+        // More late readers than the worker lets stay stuck at once.
+        for p in 0..(MAX_STUCK_WORKERS as u64 + 4) {
+            let addr = BASE + 0x10_0000 + p * PAGE;
+            fake.map(addr, vec![9; PAGE as usize]);
+            fake.stall_page(addr);
+            worker
+                .read(&maps(), &[(addr, 8)], ReadMode::Force)
+                .expect("read");
+        }
+        assert!(worker.stuck() >= MAX_STUCK_WORKERS);
+        fake.release();
+        let until = Instant::now() + Duration::from_secs(20);
+        while worker.stuck() > 0 && Instant::now() < until {
+            std::thread::yield_now();
+        }
+        assert_eq!(worker.stuck(), 0, "every late reader was let go");
+        let out = worker
+            .read(&maps(), &one_per_page(), ReadMode::Force)
+            .expect("read");
+        assert!(out.iter().all(|o| o.is_complete()), "{out:?}");
     }
 
     #[test]

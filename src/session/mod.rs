@@ -46,6 +46,8 @@ pub struct Session {
     maps: Maps,
     symbols: SymbolTable,
     worker: MemoryWorker,
+    /// How many times the target ran `exec` since attach.
+    execs: u64,
 }
 
 impl std::fmt::Debug for Session {
@@ -75,6 +77,7 @@ impl Session {
             maps,
             symbols,
             worker,
+            execs: 0,
         })
     }
 
@@ -110,6 +113,12 @@ impl Session {
         self.target.is_alive()
     }
 
+    /// Whether the target is stopped (SIGSTOP, SIGTSTP, a tracer): its
+    /// values cannot change until it is continued.
+    pub fn is_stopped(&self) -> bool {
+        self.target.state().is_ok_and(|s| matches!(s, 'T' | 't'))
+    }
+
     /// Readable once the target has exited.
     pub fn exit_fd(&self) -> BorrowedFd<'_> {
         self.target.exit_fd()
@@ -142,14 +151,40 @@ impl Session {
     /// Follows the target's current maps (a library loaded or unloaded);
     /// returns the new maps when they changed. Unchanged maps are told by
     /// fingerprint, not parsed.
+    ///
+    /// Maps that changed may mean the target ran `exec`: then the session
+    /// follows it (see [`Session::execs`]), with its new memory, symbols
+    /// and name, so watches resolve anew in the new program.
     pub fn refresh(&mut self) -> Result<Option<&Maps>> {
         match self.target.maps_if_changed(&self.maps)? {
             Some(maps) => {
+                if self.target.ran_exec() {
+                    self.follow_exec()?;
+                    return Ok(Some(&self.maps));
+                }
                 self.set_maps(maps);
                 Ok(Some(&self.maps))
             }
             None => Ok(None),
         }
+    }
+
+    /// How many times the target ran `exec` since attach (each one was followed).
+    pub fn execs(&self) -> u64 {
+        self.execs
+    }
+
+    /// Re-attaches to the new program of the same process.
+    fn follow_exec(&mut self) -> Result<()> {
+        let target = Arc::new(self.target.after_exec()?);
+        let maps = target.maps()?;
+        self.worker = MemoryWorker::new(Arc::clone(&target), self.worker.deadline());
+        self.target = target;
+        // The table follows the new program's objects and moves its
+        // generation, so every watch resolves again.
+        self.set_maps(maps);
+        self.execs += 1;
+        Ok(())
     }
 
     /// Reads the maps afresh, changed or not.

@@ -198,6 +198,183 @@ pub fn exit_quietly_on_broken_pipe() {
     let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }
 
+/// How a write helper process reaches the target's memory.
+#[derive(Clone, Copy, Debug)]
+pub struct HelperTarget {
+    /// For `process_vm_readv/writev`: a pid, or a pidfd with [`PROCESS_VM_PIDFD`] in `flags`.
+    pub target: i32,
+    pub flags: u64,
+    /// When set, the write goes by `pwrite` on this `/proc/PID/mem`
+    /// descriptor (opened for writing) instead of `process_vm_writev`.
+    pub mem: Option<RawFd>,
+}
+
+/// The helper's report before the bytes: the before-read count, the write
+/// count, the write's errno and the after-read count, as native `i64`s.
+pub const HELPER_HEADER: usize = 32;
+
+/// Reads `buf.len()` bytes at `addr` of `to` into `buf`: the count read, or
+/// -1. Only a syscall: safe to call in a forked child.
+fn raw_read(to: &HelperTarget, addr: u64, buf: &mut [u8]) -> i64 {
+    let local = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    let remote = libc::iovec {
+        iov_base: addr as usize as *mut libc::c_void,
+        iov_len: buf.len(),
+    };
+    // SAFETY: one local iovec over `buf`, writable and ours for the call; the
+    // remote iovec names the target's memory, which the kernel checks itself.
+    unsafe {
+        libc::syscall(
+            libc::SYS_process_vm_readv,
+            to.target,
+            &local as *const libc::iovec,
+            1 as libc::c_ulong,
+            &remote as *const libc::iovec,
+            1 as libc::c_ulong,
+            to.flags as libc::c_ulong,
+        )
+    }
+}
+
+fn errno() -> i64 {
+    // SAFETY: errno is thread-local and always valid to read.
+    i64::from(unsafe { *libc::__errno_location() })
+}
+
+/// Writes `bytes` at `addr` of `to`: (count, errno). Only syscalls: safe to
+/// call in a forked child.
+fn raw_write(to: &HelperTarget, addr: u64, bytes: &[u8]) -> (i64, i64) {
+    let Some(mem) = to.mem else {
+        let local = libc::iovec {
+            iov_base: bytes.as_ptr() as *mut libc::c_void,
+            iov_len: bytes.len(),
+        };
+        let remote = libc::iovec {
+            iov_base: addr as usize as *mut libc::c_void,
+            iov_len: bytes.len(),
+        };
+        // SAFETY: one local iovec over `bytes`, which the kernel only reads;
+        // the remote iovec names the target's memory, checked by the kernel.
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_process_vm_writev,
+                to.target,
+                &local as *const libc::iovec,
+                1 as libc::c_ulong,
+                &remote as *const libc::iovec,
+                1 as libc::c_ulong,
+                to.flags as libc::c_ulong,
+            )
+        };
+        return if n < 0 { (-1, errno()) } else { (n, 0) };
+    };
+    let mut done = 0usize;
+    while done < bytes.len() {
+        let rest = &bytes[done..];
+        // SAFETY: `rest` is readable memory of ours for the call; `mem` is a
+        // descriptor the caller keeps open until the helper is reaped.
+        let n = unsafe {
+            libc::pwrite(
+                mem,
+                rest.as_ptr().cast(),
+                rest.len(),
+                (addr + done as u64) as libc::off_t,
+            )
+        };
+        match n {
+            n if n > 0 => done += n as usize,
+            0 => break,
+            _ => {
+                let e = errno();
+                if e == i64::from(libc::EINTR) {
+                    continue;
+                }
+                if done == 0 {
+                    return (-1, e);
+                }
+                break;
+            }
+        }
+    }
+    (done as i64, 0)
+}
+
+/// Writes all of `bytes` to `fd`, retrying on EINTR. Only syscalls.
+fn raw_write_all(fd: RawFd, mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        // SAFETY: `bytes` is readable memory of ours for the call.
+        let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+        if n > 0 {
+            bytes = &bytes[n as usize..];
+        } else if n < 0 && errno() == i64::from(libc::EINTR) {
+            continue;
+        } else {
+            return;
+        }
+    }
+}
+
+/// What the forked helper does: read the bytes before, write, read them
+/// back, report on `report`, exit. It runs in a copy of a multi-threaded
+/// process, so it makes only async-signal-safe calls: no allocation, no
+/// lock, no unwinding.
+fn helper_child(
+    to: &HelperTarget,
+    addr: u64,
+    bytes: &[u8],
+    before: &mut [u8],
+    after: &mut [u8],
+    report: RawFd,
+) -> ! {
+    let b = raw_read(to, addr, before);
+    let (w, e) = raw_write(to, addr, bytes);
+    let a = raw_read(to, addr, after);
+    let mut header = [0u8; HELPER_HEADER];
+    for (i, v) in [b, w, e, a].into_iter().enumerate() {
+        header[i * 8..i * 8 + 8].copy_from_slice(&v.to_ne_bytes());
+    }
+    raw_write_all(report, &header);
+    if b == before.len() as i64 {
+        raw_write_all(report, before);
+    }
+    if a == after.len() as i64 {
+        raw_write_all(report, after);
+    }
+    // SAFETY: _exit ends this child at once, running no destructor or
+    // atexit handler of the parent's copy.
+    unsafe { libc::_exit(0) }
+}
+
+/// Starts a write helper with fork(2): a child process that reads the
+/// `bytes.len()` bytes at `addr` of `to`, writes `bytes` there, reads them
+/// back, reports on a pipe and exits. The report is [`HELPER_HEADER`] bytes
+/// (before-read count, write count, write errno, after-read count, each a
+/// native `i64`), then the bytes before and the bytes after, each only when
+/// read whole. Returns the child's pid and the pipe's read end; the caller
+/// kills and reaps it (see `process::helper`).
+pub fn spawn_write_helper(to: HelperTarget, addr: u64, bytes: &[u8]) -> io::Result<(i32, OwnedFd)> {
+    use std::os::fd::AsRawFd;
+    let mut before = vec![0u8; bytes.len()];
+    let mut after = vec![0u8; bytes.len()];
+    let (read_end, write_end) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    let report = write_end.as_raw_fd();
+    // SAFETY: the child calls only `helper_child`, which makes nothing but
+    // async-signal-safe syscalls on memory prepared before the fork and then
+    // `_exit`s, as fork(2) in a multi-threaded process requires.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if pid == 0 {
+        helper_child(&to, addr, bytes, &mut before, &mut after, report);
+    }
+    drop(write_end);
+    Ok((pid, read_end))
+}
+
 /// The size of a page, from `sysconf(_SC_PAGESIZE)`, asked once.
 pub fn page_size() -> u64 {
     static PAGE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();

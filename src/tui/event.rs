@@ -1,15 +1,16 @@
 //! The one event type of the UI loop, and the threads that feed it.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossterm::event::{KeyEvent, MouseEvent};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent};
 
 use crate::poller::PollerEvent;
+use crate::tui::app::output::{LineSplitter, MAX_LINES, OutputPane};
 
 /// Everything the UI reacts to. Input, the poller, the target's output and
 /// signals all arrive here, in one channel, in order.
@@ -26,9 +27,14 @@ pub enum Event {
     Peer(i32, PollerEvent),
     /// A line the spawned target printed.
     TargetOutput(String),
+    /// The spawned target printed lines, waiting in the app's output pane.
+    TargetOutputReady,
     /// How the spawned target ended: "exited with status 0", "killed by SIGKILL".
     TargetEnded(String),
-    /// SIGINT, SIGTERM or SIGHUP: quit cleanly.
+    /// The terminal was given back after a stop (Ctrl-Z, then `fg`): draw
+    /// the whole screen anew.
+    Redraw,
+    /// SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 or SIGUSR2: quit cleanly.
     Signal(nix::sys::signal::Signal),
     /// From the search job numbered by the first field.
     Search(u64, crate::search::SearchEvent),
@@ -59,6 +65,19 @@ impl InputThread {
                         Err(_) => return,
                     }
                     let event = match event::read() {
+                        // Raw mode turns Ctrl-Z into a key: stop as the
+                        // terminal would have (the signal thread restores first).
+                        Ok(Term::Key(key))
+                            if key.code == KeyCode::Char('z')
+                                && key.modifiers.contains(KeyModifiers::CONTROL)
+                                && key.kind == KeyEventKind::Press =>
+                        {
+                            let _ = nix::sys::signal::kill(
+                                nix::unistd::Pid::this(),
+                                nix::sys::signal::Signal::SIGTSTP,
+                            );
+                            continue;
+                        }
                         Ok(Term::Key(key)) if key.kind != KeyEventKind::Release => {
                             Event::Key(key, Instant::now())
                         }
@@ -89,17 +108,40 @@ impl Drop for InputThread {
     }
 }
 
-/// Forwards each line a spawned target prints as [`Event::TargetOutput`].
-/// The thread ends when the target closes its output.
-pub fn forward_output<R: Read + Send + 'static>(reader: R, tx: Sender<Event>) {
+/// Reads what a spawned target prints on `reader` (as bytes, until it
+/// closes) into `output`, on a thread of its own, and wakes the UI with
+/// [`Event::TargetOutputReady`] when it is not already awake. It never stops
+/// reading before the end: the target must not die of a closed pipe.
+pub fn forward_output<R: Read + Send + 'static>(
+    mut reader: R,
+    output: OutputPane,
+    tx: Sender<Event>,
+) {
     let _ = std::thread::Builder::new()
         .name("pvtui-target-output".into())
         .spawn(move || {
-            for line in BufReader::new(reader).lines() {
-                let Ok(line) = line else { return };
-                if tx.send(Event::TargetOutput(line)).is_err() {
-                    return;
+            let mut splitter = LineSplitter::default();
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut lines = Vec::new();
+            let mut listening = true;
+            loop {
+                let n = match reader.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                };
+                splitter.feed(&buf[..n], &mut lines);
+                // A chunk of more lines than the ring holds keeps its last ones.
+                let extra = lines.len().saturating_sub(MAX_LINES);
+                lines.drain(..extra);
+                if output.push_lines(&mut lines, extra as u64) && listening {
+                    listening = tx.send(Event::TargetOutputReady).is_ok();
                 }
+            }
+            lines.extend(splitter.finish());
+            if output.push_lines(&mut lines, 0) && listening {
+                let _ = tx.send(Event::TargetOutputReady);
             }
         });
 }

@@ -13,6 +13,7 @@
 pub mod app;
 pub mod config;
 pub mod event;
+pub mod files;
 pub mod input;
 pub mod keys;
 pub mod layout;
@@ -70,9 +71,12 @@ pub fn run_until<B: Backend>(
     if let Ok(size) = terminal.size() {
         app.size = (size.width, size.height);
     }
-    terminal
-        .draw(|f| view::draw(f, app))
-        .map_err(terminal_error)?;
+    {
+        let _frame = terminal::drawing();
+        terminal
+            .draw(|f| view::draw(f, app))
+            .map_err(terminal_error)?;
+    }
     loop {
         if done(app) {
             return Ok(true);
@@ -93,11 +97,18 @@ pub fn run_until<B: Backend>(
         let mut keys_at = Vec::new();
         match events.recv_timeout(wait) {
             Ok(event) => {
+                if matches!(event, Event::Redraw) {
+                    // What ratatui thinks is on screen is gone: start afresh.
+                    terminal.clear().map_err(terminal_error)?;
+                }
                 note_key(&event, &mut keys_at);
                 app.update(event);
                 for _ in 0..BATCH {
                     match events.try_recv() {
                         Ok(event) => {
+                            if matches!(event, Event::Redraw) {
+                                terminal.clear().map_err(terminal_error)?;
+                            }
                             note_key(&event, &mut keys_at);
                             app.update(event);
                         }
@@ -108,9 +119,12 @@ pub fn run_until<B: Backend>(
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return Ok(false),
         }
-        terminal
-            .draw(|f| view::draw(f, app))
-            .map_err(terminal_error)?;
+        {
+            let _frame = terminal::drawing();
+            terminal
+                .draw(|f| view::draw(f, app))
+                .map_err(terminal_error)?;
+        }
         let drawn = Instant::now();
         for at in keys_at {
             if app.latencies.len() == LATENCY_SAMPLES {

@@ -1,13 +1,17 @@
 //! The real terminal: raw mode, the alternate screen and mouse capture, and
 //! the guarantee that they are undone on every way out — a normal exit, an
 //! error, a panic (a hook restores before the message prints) and SIGINT,
-//! SIGTERM or SIGHUP (blocked in every thread and taken by one thread with
-//! sigwait(2), which asks the loop to quit; a second signal restores and exits).
+//! SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 or SIGUSR2 (blocked in every thread and
+//! taken by one thread with sigwait(2), which asks the loop to quit; a second
+//! signal restores and exits). SIGTSTP (Ctrl-Z) restores the terminal and
+//! stops; on SIGCONT (`fg`) raw mode, the alternate screen and the mouse come
+//! back and the screen is drawn anew. Without a terminal on stdout nothing
+//! is set up and no escape code is written.
 
-use std::io::{Stdout, Write, stdout};
-use std::sync::Once;
+use std::io::{IsTerminal, Stdout, Write, stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
+use std::sync::{Mutex, MutexGuard, Once};
 
 use crossterm::ExecutableCommand;
 use crossterm::cursor::Show;
@@ -25,6 +29,15 @@ use crate::tui::event::Event;
 /// Whether the terminal is in pvtui's mode, so restoring happens once.
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 static PANIC_HOOK: Once = Once::new();
+
+/// Raw mode, the alternate screen and the mouse, as the UI runs.
+fn enter_mode() -> std::io::Result<()> {
+    enable_raw_mode()?;
+    let mut out = stdout();
+    out.execute(EnterAlternateScreen)?;
+    out.execute(EnableMouseCapture)?;
+    Ok(())
+}
 
 /// Puts the terminal back as it was; safe to call more than once.
 pub fn restore() {
@@ -55,12 +68,16 @@ impl TerminalGuard {
             what: "setting up the terminal".into(),
             source,
         };
+        if !stdout().is_terminal() {
+            // Escape codes would land in a file or a pipe: write none.
+            return Err(Error::Usage(
+                "the terminal UI needs a terminal on stdout (for scripts: pvtui read, watch, dump)"
+                    .into(),
+            ));
+        }
         ACTIVE.store(true, Ordering::SeqCst);
         let setup = || -> std::io::Result<Terminal<CrosstermBackend<Stdout>>> {
-            enable_raw_mode()?;
-            let mut out = stdout();
-            out.execute(EnterAlternateScreen)?;
-            out.execute(EnableMouseCapture)?;
+            enter_mode()?;
             let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
             terminal.clear()?;
             Ok(terminal)
@@ -85,19 +102,61 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// The signals that end the UI cleanly.
+const QUIT_SIGNALS: [Signal; 6] = [
+    Signal::SIGINT,
+    Signal::SIGTERM,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+];
+
 fn quit_signals() -> SigSet {
     let mut set = SigSet::empty();
-    set.add(Signal::SIGINT);
-    set.add(Signal::SIGTERM);
-    set.add(Signal::SIGHUP);
+    for signal in QUIT_SIGNALS {
+        set.add(signal);
+    }
+    set.add(Signal::SIGTSTP);
     set
 }
 
-/// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and so in every
+/// Held while a frame is drawn, and while the UI is stopped: a frame can
+/// never land on the shell's screen between the restore and the stop.
+static DRAWING: Mutex<()> = Mutex::new(());
+
+/// Taken by the loop around each frame it draws.
+pub fn drawing() -> MutexGuard<'static, ()> {
+    DRAWING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Ctrl-Z: the terminal restored, the process stopped; once continued, the
+/// UI's terminal mode back and a redraw asked for.
+fn suspend(tx: &Sender<Event>) {
+    let _no_frames = drawing();
+    let active = ACTIVE.load(Ordering::SeqCst);
+    restore();
+    // Stops every thread; SIGSTOP cannot be blocked. The stop may take hold
+    // a moment after kill returns, so wait for the SIGCONT that ends it
+    // (blocked everywhere, and any earlier one was discarded by the stop).
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::this(), Signal::SIGSTOP);
+    let mut cont = SigSet::empty();
+    cont.add(Signal::SIGCONT);
+    let _ = cont.wait();
+    if active && enter_mode().is_ok() {
+        ACTIVE.store(true, Ordering::SeqCst);
+        let _ = tx.send(Event::Redraw);
+    }
+}
+
+/// Blocks the quit signals and SIGTSTP in the calling thread and so in every
 /// thread it starts afterwards. Call it first, before any thread exists.
 /// (Children started with `std::process::Command` get a clean mask.)
 pub fn block_signals() -> Result<()> {
-    quit_signals().thread_block().map_err(|e| Error::Kernel {
+    let mut set = quit_signals();
+    // Taken by sigwait after a stop; blocking it does not keep it from continuing us.
+    set.add(Signal::SIGCONT);
+    set.thread_block().map_err(|e| Error::Kernel {
         call: "pthread_sigmask",
         source: e.into(),
     })
@@ -114,6 +173,10 @@ pub fn forward_signals(tx: Sender<Event>) -> Result<()> {
             let mut seen = 0;
             loop {
                 let Ok(signal) = set.wait() else { return };
+                if signal == Signal::SIGTSTP {
+                    suspend(&tx);
+                    continue;
+                }
                 seen += 1;
                 if seen > 1 || tx.send(Event::Signal(signal)).is_err() {
                     restore();

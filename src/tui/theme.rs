@@ -99,7 +99,7 @@ impl Theme {
                 names.join(", ")
             )));
         }
-        let text = std::fs::read_to_string(&path).map_err(|source| Error::Proc {
+        let text = crate::tui::config::read_settings_file(&path).map_err(|source| Error::Proc {
             path: path.display().to_string(),
             source,
         })?;

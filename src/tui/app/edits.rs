@@ -27,7 +27,15 @@ impl App {
             return;
         }
         let tag = self.tag();
-        self.writes.sent(tag, PendingWrite { what, expr, ty });
+        self.writes.sent(
+            tag,
+            PendingWrite {
+                what,
+                addr,
+                expr,
+                ty,
+            },
+        );
         self.send(Command::Write { tag, addr, bytes });
     }
 
@@ -147,6 +155,33 @@ impl App {
             result: format!("failed: {why}"),
             ok: false,
             place: None,
+        });
+    }
+
+    /// The target ran `exec`: a new program with a new name; its watches
+    /// resolve again and freezes on the old program's addresses are gone.
+    pub(super) fn ran_exec(&mut self, name: String) {
+        let old = std::mem::replace(&mut self.process.name, name);
+        for w in &mut self.watches.rows {
+            w.frozen = None;
+            w.freeze_error = None;
+        }
+        let said = format!(
+            "{} ran exec: now {}; watches resolved again, freezes dropped",
+            crate::text::escape(&old),
+            crate::text::escape(&self.process.name)
+        );
+        self.say(Level::Warning, said.clone());
+        self.log.push(LogEntry {
+            time: SystemTime::now(),
+            what: "exec",
+            addr: 0,
+            place: None,
+            expr: String::new(),
+            old,
+            new: self.process.name.clone(),
+            result: said,
+            ok: true,
         });
     }
 }

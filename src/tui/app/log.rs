@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use crate::expr::Type;
 use crate::process::WriteReport;
+use crate::text::escape;
 use crate::tui::app::hex::hex_bytes;
 
 /// One line of the write log.
@@ -67,11 +68,11 @@ impl WriteLog {
                 clock(e.time),
                 e.what,
                 e.addr,
-                e.place.as_deref().unwrap_or(""),
-                e.expr,
-                e.old,
-                e.new,
-                e.result
+                escape(e.place.as_deref().unwrap_or("")),
+                escape(&e.expr),
+                escape(&e.old),
+                escape(&e.new),
+                escape(&e.result)
             ));
         }
         text
@@ -82,6 +83,8 @@ impl WriteLog {
 #[derive(Clone, Debug)]
 pub struct PendingWrite {
     pub what: &'static str,
+    /// Where it was sent: the log shows it even when the write was refused.
+    pub addr: u64,
     pub expr: String,
     pub ty: Option<Type>,
 }
@@ -155,7 +158,7 @@ impl Writes {
             Err(why) => LogEntry {
                 time: SystemTime::now(),
                 what: pending.what,
-                addr: 0,
+                addr: pending.addr,
                 expr: pending.expr.clone(),
                 old: String::new(),
                 new: String::new(),

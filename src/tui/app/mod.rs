@@ -54,6 +54,8 @@ const HIGHLIGHT_FOR: Duration = Duration::from_millis(1500);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TargetState {
     Running,
+    /// Stopped by a signal or a tracer: its values hold still.
+    Stopped,
     /// Exited; how, when we know (a target we spawned).
     Exited(Option<String>),
 }
@@ -108,6 +110,8 @@ struct Waiting {
     goto: Option<u64>,
     /// A save waiting for the portable watch list: tag and path.
     save: Option<(u64, String)>,
+    /// A path found already there: saving to it again replaces it.
+    overwrite: Option<String>,
 }
 
 pub struct App {
@@ -341,6 +345,9 @@ impl App {
                 }
             }
             Event::TargetOutput(line) => self.output.push(line),
+            Event::TargetOutputReady => self.output.woke(),
+            // The loop clears the terminal; the next frame draws everything.
+            Event::Redraw => {}
             Event::TargetEnded(how) => {
                 self.process.state = TargetState::Exited(Some(how));
                 self.input = None;
@@ -357,6 +364,16 @@ impl App {
     fn poller(&mut self, event: PollerEvent) {
         match event {
             PollerEvent::Snapshot(snapshot) => self.snapshot(*snapshot),
+            PollerEvent::Exec { name } => self.ran_exec(name),
+            PollerEvent::Stopped(stopped) => {
+                if !self.exited() {
+                    self.process.state = if stopped {
+                        TargetState::Stopped
+                    } else {
+                        TargetState::Running
+                    };
+                }
+            }
             PollerEvent::Wrote { tag, result, place } => {
                 self.wrote(tag, result.map_err(|e| e.to_string()), place)
             }

@@ -7,6 +7,7 @@ use crate::expr::{Diagnostic, parse_typed};
 use crate::poller::{Command, Evaluated};
 use crate::tui::app::hex::parse_hex_bytes;
 use crate::tui::app::{App, Level};
+use crate::tui::files::{Saved, write_new};
 use crate::tui::input::{Input, Purpose};
 use crate::tui::search::parse_request;
 
@@ -242,21 +243,36 @@ impl App {
             text.push_str(line);
             text.push('\n');
         }
-        match std::fs::write(path, text) {
-            Ok(()) => self.say(
-                Level::Info,
-                format!("saved {} watches to {path}", lines.len()),
-            ),
-            Err(e) => self.say(Level::Error, format!("cannot write {path}: {e}")),
-        }
+        self.write_file(path, &text, &format!("saved {} watches", lines.len()));
     }
 
     fn export_log(&mut self, path: &str) {
-        match std::fs::write(path, self.log.tsv()) {
-            Ok(()) => self.say(
-                Level::Info,
-                format!("exported {} log entries to {path}", self.log.len()),
-            ),
+        let done = format!("exported {} log entries", self.log.len());
+        self.write_file(path, &self.log.tsv(), &done);
+    }
+
+    /// Writes a new file at `path` (see [`crate::tui::files`]); one already
+    /// there, or a symbolic link, is replaced only when the same path is
+    /// given again.
+    fn write_file(&mut self, path: &str, text: &str, done: &str) {
+        let replace = self.waiting.overwrite.as_deref() == Some(path);
+        self.waiting.overwrite = None;
+        match write_new(std::path::Path::new(path), text.as_bytes(), replace) {
+            Ok(Saved::Written) => self.say(Level::Info, format!("{done} to {path}")),
+            Ok(Saved::Exists { link }) => {
+                let what = if link {
+                    "is a symbolic link (not followed)"
+                } else {
+                    "already exists"
+                };
+                self.say(
+                    Level::Warning,
+                    format!(
+                        "{path} {what}: nothing written; give the same name again to replace it"
+                    ),
+                );
+                self.waiting.overwrite = Some(path.to_string());
+            }
             Err(e) => self.say(Level::Error, format!("cannot write {path}: {e}")),
         }
     }

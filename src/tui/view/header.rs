@@ -21,6 +21,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let state = match &app.process.state {
         TargetState::Running if app.poll.paused => Span::styled("● paused", t.warning()),
         TargetState::Running => Span::styled("● running", t.ok()),
+        TargetState::Stopped => Span::styled("■ stopped", t.warning()),
         TargetState::Exited(Some(how)) => Span::styled(format!("■ {how}"), t.error()),
         TargetState::Exited(None) => Span::styled("■ exited", t.error()),
     };
@@ -44,6 +45,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         others.push(match &peer.state {
             TargetState::Running if app.poll.paused => Span::styled("● paused", t.warning()),
             TargetState::Running => Span::styled("● running", t.ok()),
+            TargetState::Stopped => Span::styled("■ stopped", t.warning()),
             TargetState::Exited(_) => Span::styled("■ exited", t.error()),
         });
     }

@@ -106,12 +106,22 @@ pub fn draw_output(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     let lines: Vec<Line> = if app.output.is_empty() {
         vec![Line::styled("The target has printed nothing.", t.muted())]
     } else {
-        app.output
-            .lines
-            .iter()
-            .skip(app.output.lines.len().saturating_sub(fit))
-            .map(|l| Line::raw(printable(l)))
-            .collect()
+        let dropped = app.output.dropped();
+        let mut lines: Vec<Line> = Vec::with_capacity(fit);
+        if dropped > 0 {
+            lines.push(Line::styled(
+                format!("({dropped} earlier lines dropped: pvtui keeps the last ones)"),
+                t.muted(),
+            ));
+        }
+        let room = fit.saturating_sub(lines.len());
+        lines.extend(
+            app.output
+                .last(room)
+                .into_iter()
+                .map(|l| Line::raw(printable(&l))),
+        );
+        lines
     };
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }

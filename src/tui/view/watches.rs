@@ -120,10 +120,9 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     if let Some(out) = areas.output {
         let lines: Vec<Line> = app
             .output
-            .lines
-            .iter()
-            .skip(app.output.lines.len().saturating_sub(3))
-            .map(|l| Line::raw(printable(l)))
+            .last(3)
+            .into_iter()
+            .map(|l| Line::raw(printable(&l)))
             .collect();
         let b = Block::default()
             .borders(Borders::ALL)

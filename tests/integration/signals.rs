@@ -1,0 +1,210 @@
+//! Signals in a real terminal (tmux): Ctrl-Z gives the terminal back and
+//! `fg` takes it again with the screen drawn anew; SIGQUIT and SIGUSR1 end
+//! the UI with the terminal restored; a stopped target says so.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::util::{Fixture, PATIENCE, fixture, have_program, pvtui_bin};
+
+/// A tmux server of our own with one window running an interactive shell
+/// (for job control), killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(name: &str) -> Tmux {
+        let tmux = Tmux {
+            socket: format!("pvtui-{name}-{}", std::process::id()),
+        };
+        tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "bash --norc --noprofile -i",
+        ]);
+        tmux
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("run tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "t"])
+    }
+
+    fn flags(&self) -> String {
+        self.run(&[
+            "display",
+            "-p",
+            "-t",
+            "t",
+            "#{alternate_on} #{mouse_any_flag}",
+        ])
+        .trim()
+        .to_string()
+    }
+
+    /// Waits until `done(screen, "alternate mouse")` holds.
+    fn wait(&self, what: &str, mut done: impl FnMut(&str, &str) -> bool) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let (screen, flags) = (self.screen(), self.flags());
+            if done(&screen, &flags) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "tmux never showed {what} (flags {flags}):\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "t"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    fn line(&self, text: &str) {
+        self.keys(&[text, "Enter"]);
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}
+
+fn skip(test: &str) -> bool {
+    for program in ["tmux", "bash"] {
+        if !have_program(program) {
+            eprintln!("SKIPPED {test}: needs {program}");
+            return true;
+        }
+    }
+    false
+}
+
+#[test]
+fn ctrl_z_restores_the_terminal_and_fg_redraws_in_raw_mode() {
+    if skip("ctrl_z_restores_the_terminal_and_fg_redraws_in_raw_mode") {
+        return;
+    }
+    let fx = Fixture::spawn(&fixture("tui_target", "", &[]), &[]);
+    let tmux = Tmux::start("tstp");
+    tmux.line(&format!(
+        "{} --pid {}; echo pvtui-status=$?",
+        pvtui_bin(),
+        fx.pid
+    ));
+    tmux.wait("the UI", |s, f| s.contains("running") && f == "1 1");
+    tmux.keys(&["C-z"]);
+    tmux.wait("the shell, the terminal restored", |s, f| {
+        s.contains("Stopped") && f == "0 0"
+    });
+    tmux.line("fg");
+    tmux.wait("the UI drawn again", |s, f| {
+        s.contains("running") && !s.contains("Stopped") && f == "1 1"
+    });
+    // Raw mode is back: a key reaches the UI without Enter.
+    tmux.keys(&["2"]);
+    tmux.wait("the maps pane", |s, _| s.contains("Maps ("));
+    // A target stopped by SIGSTOP says so, and running once continued.
+    kill(Pid::from_raw(fx.pid), Signal::SIGSTOP).expect("stop the fixture");
+    tmux.wait("stopped", |s, _| s.contains("■ stopped"));
+    kill(Pid::from_raw(fx.pid), Signal::SIGCONT).expect("continue the fixture");
+    tmux.wait("running", |s, _| s.contains("● running"));
+    tmux.keys(&["q"]);
+    tmux.wait("the UI gone", |_, f| f == "0 0" && find_ui(&fx).is_none());
+    // The list after it ran at the stop; `fg` gave back the UI alone. The
+    // shell may flush what is typed while it takes the terminal back: ask
+    // again until it answers.
+    let mut asked: Option<Instant> = None;
+    tmux.wait("a clean exit", |s, _| {
+        if !s.contains("after-fg=") && asked.is_none_or(|t| t.elapsed() > Duration::from_secs(1)) {
+            tmux.line("echo after-fg=$?");
+            asked = Some(Instant::now());
+        }
+        s.contains("after-fg=0")
+    });
+}
+
+#[test]
+fn sigquit_and_sigusr1_end_the_ui_with_the_terminal_restored() {
+    if skip("sigquit_and_sigusr1_end_the_ui_with_the_terminal_restored") {
+        return;
+    }
+    let fx = Fixture::spawn(&fixture("tui_target", "", &[]), &[]);
+    let tmux = Tmux::start("quit");
+    for (signal, status) in [(Signal::SIGQUIT, 131), (Signal::SIGUSR1, 138)] {
+        tmux.line("clear");
+        tmux.line(&format!(
+            "{} --pid {}; echo pvtui-status=$?",
+            pvtui_bin(),
+            fx.pid
+        ));
+        tmux.wait("the UI", |s, f| s.contains("running") && f == "1 1");
+        let pid = ui_pid(&fx);
+        kill(Pid::from_raw(pid), signal).expect("signal the UI");
+        tmux.wait("the exit", |s, f| {
+            s.contains(&format!("pvtui-status={status}")) && f == "0 0"
+        });
+    }
+}
+
+/// The pid of the pvtui attached to the fixture: the one process whose
+/// command line names it.
+fn ui_pid(fx: &Fixture) -> i32 {
+    find_ui(fx).expect("the UI's process")
+}
+
+fn find_ui(fx: &Fixture) -> Option<i32> {
+    let want = format!("--pid\0{}", fx.pid);
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .find(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&want))
+        })
+}
+
+#[test]
+fn q_quits_while_the_started_target_prints_without_end() {
+    if skip("q_quits_while_the_started_target_prints_without_end") || !have_program("yes") {
+        return;
+    }
+    let tmux = Tmux::start("yes");
+    tmux.line(&format!("{} -- yes; echo pvtui-status=$?", pvtui_bin()));
+    tmux.wait("the UI with the output dropped", |s, f| {
+        s.contains("target says") && f == "1 1"
+    });
+    tmux.keys(&["6"]);
+    tmux.wait("the count of dropped lines", |s, _| {
+        s.contains("earlier lines dropped")
+    });
+    tmux.keys(&["q"]);
+    tmux.wait("the exit", |s, f| {
+        s.contains("pvtui-status=0") && f == "0 0"
+    });
+}
