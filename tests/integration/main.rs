@@ -13,3 +13,4 @@ mod search;
 mod shared;
 mod tui;
 mod util;
+mod watch_change;
