@@ -174,6 +174,7 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode> {
                 }
             }
             Ok(SearchEvent::Progress(p)) => meter.show(&p, "B"),
+            Ok(SearchEvent::Places(_)) => {}
             Ok(SearchEvent::Finished(summary)) => break summary,
             Err(_) => return Err(Error::Internal("the search stopped unexpectedly".into())),
         }

@@ -188,10 +188,18 @@ pub struct Summary {
 pub enum SearchEvent {
     /// New matches of a search, in address order within each batch.
     Found(Vec<Match>),
+    /// Places a value scan or narrowing kept, as they are written: the
+    /// first [`STREAMED_PLACES`] of them, in address order within each
+    /// batch. The summary's [`ScanFile`] holds them all.
+    Places(Vec<crate::search::Candidate>),
     Progress(Progress),
     /// Always the last event.
     Finished(Summary),
 }
+
+/// How many places a scan job sends as it finds them, for a front end to
+/// show before the scan ends; its file holds every place.
+pub const STREAMED_PLACES: usize = 10_000;
 
 /// Cancels a job from anywhere (a signal thread, a key handler).
 #[derive(Clone, Debug)]
@@ -309,7 +317,7 @@ impl SearchJob {
         loop {
             match self.events.recv() {
                 Ok(SearchEvent::Found(batch)) => found.extend(batch),
-                Ok(SearchEvent::Progress(_)) => {}
+                Ok(SearchEvent::Progress(_) | SearchEvent::Places(_)) => {}
                 Ok(SearchEvent::Finished(summary)) => return (found, summary),
                 Err(_) => return (found, failed_summary("the search thread died")),
             }

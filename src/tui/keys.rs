@@ -48,6 +48,8 @@ pub enum Action {
     OpenHex,
     Narrow,
     Trend,
+    Pointers,
+    Writers,
 }
 
 /// Name (as in the config file), default keys, and what the help says.
@@ -193,6 +195,18 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         "trend",
         &["t"],
         "watches: show the change per tick, per second, or neither",
+    ),
+    (
+        Action::Pointers,
+        "pointers",
+        &["P"],
+        "watches/search: pointer chains to it",
+    ),
+    (
+        Action::Writers,
+        "writers",
+        &["W"],
+        "watches: who writes it, live",
     ),
 ];
 

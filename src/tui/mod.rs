@@ -13,6 +13,7 @@
 pub mod app;
 pub mod config;
 pub mod event;
+pub mod hunt;
 pub mod input;
 pub mod keys;
 pub mod layout;
@@ -144,6 +145,7 @@ impl Tui {
         let (tx, rx) = channel();
         let poller_tx = tx.clone();
         let searches = session.searches();
+        let hunts = session.hunts();
         let poller = Poller::start(
             session,
             PollerOptions {
@@ -158,6 +160,7 @@ impl Tui {
             .ok_or_else(|| Error::Internal("the poller stopped during start-up".into()))?;
         let mut app = App::new(options, commands);
         app.searcher = Some(search::Searcher::new(searches, tx.clone()));
+        app.hunter = Some(hunt::Hunter::new(hunts, tx.clone()));
         app.queue_watches(watches);
         Ok(Tui {
             app,

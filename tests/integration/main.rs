@@ -12,5 +12,6 @@ mod scans;
 mod search;
 mod shared;
 mod tui;
+mod tui_hunt;
 mod util;
 mod watch_change;

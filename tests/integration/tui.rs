@@ -23,13 +23,13 @@ fn spawn_target() -> Fixture {
 }
 
 /// The UI over a fixture, drawn on a 110×30 test terminal.
-struct Ui {
+pub(crate) struct Ui {
     tui: Tui,
     terminal: Terminal<TestBackend>,
 }
 
 impl Ui {
-    fn start(fx: &Fixture, watches: &[String]) -> Ui {
+    pub(crate) fn start(fx: &Fixture, watches: &[String]) -> Ui {
         let target = Arc::new(Target::attach(fx.pid).expect("attach to the fixture"));
         let options = AppOptions {
             pid: fx.pid,
@@ -46,11 +46,11 @@ impl Ui {
         Ui { tui, terminal }
     }
 
-    fn app(&self) -> &App {
+    pub(crate) fn app(&self) -> &App {
         &self.tui.app
     }
 
-    fn send(&self, code: KeyCode, modifiers: KeyModifiers) {
+    pub(crate) fn send(&self, code: KeyCode, modifiers: KeyModifiers) {
         let key = KeyEvent::new(code, modifiers);
         self.tui
             .sender
@@ -58,25 +58,25 @@ impl Ui {
             .expect("the loop's channel is open");
     }
 
-    fn key(&self, code: KeyCode) {
+    pub(crate) fn key(&self, code: KeyCode) {
         self.send(code, KeyModifiers::NONE);
     }
 
-    fn type_text(&self, text: &str) {
+    pub(crate) fn type_text(&self, text: &str) {
         for c in text.chars() {
             self.key(KeyCode::Char(c));
         }
     }
 
     /// Runs the real loop until `done` holds; fails with the screen if it never does.
-    fn until(&mut self, what: &str, done: impl FnMut(&App) -> bool) {
+    pub(crate) fn until(&mut self, what: &str, done: impl FnMut(&App) -> bool) {
         let Tui { app, events, .. } = &mut self.tui;
         let ok = run_until(&mut self.terminal, app, events, PATIENCE, done).expect("the loop runs");
         assert!(ok, "never saw {what}; the screen:\n{}", self.screen());
     }
 
     /// Runs the loop until the screen shows `text`.
-    fn until_screen(&mut self, text: &str) {
+    pub(crate) fn until_screen(&mut self, text: &str) {
         let deadline = Instant::now() + PATIENCE;
         while Instant::now() < deadline {
             if self.screen().contains(text) {
@@ -95,7 +95,7 @@ impl Ui {
         panic!("the screen never showed {text:?}:\n{}", self.screen());
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         let buffer = self.terminal.backend().buffer();
         let width = buffer.area.width as usize;
         buffer
@@ -115,7 +115,7 @@ impl Ui {
 
 /// The screen with what differs between runs replaced: addresses, pids,
 /// times, tick counts, residency and sparklines.
-fn normalized(screen: &str, fx: &Fixture) -> String {
+pub(crate) fn normalized(screen: &str, fx: &Fixture) -> String {
     let rules: &[(&str, &str)] = &[
         (r"0x[0-9a-f]+", "0xADDR"),
         (r"\b[0-9a-f]{12}\b", "ADDRESS_____"),

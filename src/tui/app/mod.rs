@@ -17,6 +17,7 @@ pub mod pane;
 pub mod watches;
 
 mod edits;
+mod hunt;
 mod prompt;
 mod search;
 #[cfg(test)]
@@ -31,6 +32,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use crate::poller::{Command, PollerEvent, Snapshot, WatchId};
 use crate::process::Access;
 use crate::tui::event::Event;
+use crate::tui::hunt::{HuntView, Hunter};
 use crate::tui::input::{Input, Purpose};
 use crate::tui::keys::{Action, KeyMap};
 use crate::tui::layout::{self, HEX_COLS};
@@ -132,6 +134,11 @@ pub struct App {
     pub latencies: VecDeque<Duration>,
     /// Starts search jobs; absent where no target is attached (unit tests).
     pub searcher: Option<Searcher>,
+    /// The pointer chains or writers list drawn over the pane.
+    pub hunt: Option<HuntView>,
+    /// Starts pointer scans and writers watches; absent in unit tests.
+    pub hunter: Option<Hunter>,
+    hunt_seq: u64,
     /// The watch the message is about: it goes when the watch does.
     message_watch: Option<WatchId>,
     commands: Sender<Command>,
@@ -175,6 +182,9 @@ impl App {
             quit_signal: None,
             latencies: VecDeque::new(),
             searcher: None,
+            hunt: None,
+            hunter: None,
+            hunt_seq: 0,
             message_watch: None,
             commands,
             next_tag: 1,
@@ -318,7 +328,12 @@ impl App {
                 self.process.state = TargetState::Exited(Some(how));
                 self.input = None;
             }
-            Event::Search(seq, event) => self.search.update(seq, event, &self.maps.maps),
+            Event::Search(seq, update) => self.search.update(seq, update),
+            Event::Hunt(seq, event) => {
+                if let Some(view) = self.hunt.as_mut() {
+                    view.update(seq, event);
+                }
+            }
             Event::Signal(signal) => {
                 self.say(Level::Info, format!("{}: quitting", signal.as_str()));
                 self.quit_signal = Some(signal);
@@ -386,6 +401,7 @@ impl App {
             key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
         let esc = key.code == KeyCode::Esc
             && self.input.is_none()
+            && self.hunt.is_none()
             && !self.help
             && self.watches.chart.is_none();
         // Esc or Ctrl-C in the search pane stops a running search first.
@@ -405,6 +421,10 @@ impl App {
             return;
         }
         let action = self.keys.action(&key);
+        if self.hunt.is_some() && !self.help {
+            self.hunt_key(key, action);
+            return;
+        }
         if self.help {
             if let Some(by) = action.and_then(|a| self.help_scroll_by(a)) {
                 let max = layout::help(self.screen(), &self.help_entries()).max_scroll();
@@ -535,6 +555,8 @@ impl App {
                 }
             }
             Action::Narrow => self.start_narrow(),
+            Action::Pointers => self.start_pointers(),
+            Action::Writers => self.start_writers(),
             Action::Trend => {
                 self.watches.trend = self.watches.trend.next();
                 let shown = match self.watches.trend {

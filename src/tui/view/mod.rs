@@ -6,6 +6,7 @@
 mod header;
 mod help;
 mod hex;
+mod hunt;
 mod log;
 mod maps;
 mod search;
@@ -47,6 +48,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     draw_footer(frame, a.footer, app);
     if let Some(id) = app.watches.chart {
         watches::draw_chart(frame, a.body, app, id);
+    }
+    if let Some(view) = &app.hunt {
+        hunt::draw(frame, a.body, app, view);
     }
     if app.help {
         help::draw(frame, area, app);
