@@ -13,10 +13,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::debuginfo::DebugInfo;
 use crate::error::{Error, Result};
 use crate::hunt::chains::SavedChain;
 use crate::hunt::pointers::{Bounds, PointerMap, ScanPlan, find_chains, static_areas};
-use crate::hunt::writers::{Access, SourceLines, Writers, breakpoint, place_of_ip};
+use crate::hunt::writers::{Access, NoLines, SourceLines, Writers, breakpoint, place_of_ip};
 use crate::process::{Gap, PageBuffer, ReadMode, ReadOutcome, Target};
 use crate::search::{ProcessSource, Source};
 use crate::symbols::SymbolTable;
@@ -130,12 +131,7 @@ impl Hunts {
 
     /// Puts a hardware breakpoint on every thread and reports who touches
     /// the place, until dropped. Fails at once when no thread could get one.
-    pub fn writers(
-        &self,
-        request: WritersRequest,
-        lines: Box<dyn SourceLines + Send>,
-        notify: Notify,
-    ) -> Result<HuntJob> {
+    pub fn writers(&self, request: WritersRequest, notify: Notify) -> Result<HuntJob> {
         let bp = breakpoint(request.addr, request.len, request.access)?;
         let writers = Writers::open(self.target.pid(), bp)?;
         let target = Arc::clone(&self.target);
@@ -148,7 +144,7 @@ impl Hunts {
             Some(wake_tx),
             notify,
             move |stop, notify| {
-                watch_writers(&target, writers, &*lines, stop, &wake_rx, notify);
+                watch_writers(&target, writers, stop, &wake_rx, notify);
             },
         )
     }
@@ -242,15 +238,17 @@ fn pointer_scan(
 fn watch_writers(
     target: &Arc<Target>,
     mut writers: Writers,
-    lines: &dyn SourceLines,
     stop: &AtomicBool,
     wake: &OwnedFd,
     notify: &mut Notify,
 ) {
-    let mut symbols = target
-        .maps()
-        .map(|maps| SymbolTable::new(target, &maps))
-        .ok();
+    let maps = target.maps().ok();
+    let mut symbols = maps.as_ref().map(|maps| SymbolTable::new(target, maps));
+    // File and line where the objects' DWARF has them.
+    let lines: Box<dyn SourceLines> = match &maps {
+        Some(maps) => Box::new(DebugInfo::new(target, maps, Vec::new())),
+        None => Box::new(NoLines),
+    };
     let mut places: HashMap<u64, String> = HashMap::new();
     let mut sent: Option<WritersReport> = None;
     let mut next = Instant::now();
@@ -283,7 +281,7 @@ fn watch_writers(
         }
         for ip in fresh {
             let label = match &symbols {
-                Some(table) => place_of_ip(ip, table, lines).label(),
+                Some(table) => place_of_ip(ip, table, &*lines).label(),
                 None => format!("{ip:#x}"),
             };
             places.insert(ip, label);

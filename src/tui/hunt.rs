@@ -8,7 +8,7 @@ use std::sync::mpsc::Sender;
 
 use crate::error::Result;
 use crate::hunt::pointers::Bounds;
-use crate::hunt::writers::{Access, NoLines};
+use crate::hunt::writers::Access;
 use crate::session::{FoundChain, HuntEvent, HuntJob, Hunts, WritersReport, WritersRequest};
 use crate::tui::event::Event;
 
@@ -179,9 +179,7 @@ impl Hunter {
             len,
             access: Access::Writes,
         };
-        let job = self
-            .hunts
-            .writers(request, Box::new(NoLines), self.notify(seq))?;
+        let job = self.hunts.writers(request, self.notify(seq))?;
         Ok(HuntView {
             seq,
             subject,

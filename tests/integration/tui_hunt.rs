@@ -132,7 +132,7 @@ fn writers_key_lists_add_score_live_and_esc_removes_the_breakpoints() {
             HuntList::Writers(report) => report
                 .rows
                 .iter()
-                .any(|r| r.place.contains("add_score") && r.place.contains("in game")),
+                .any(|r| r.place.contains("add_score") && r.place.contains("in game (game.c:")),
             HuntList::Pointers(_) => false,
         })
     });
