@@ -47,17 +47,18 @@ pub struct ScanArgs {
     pub all_regions: bool,
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Print at most N places (text prints 20 unless told; JSON prints all
-    /// unless told). The saved file always holds every place found
-    #[arg(long, value_parser = super::numbers::max_places)]
-    pub max: Option<usize>,
+    /// Print at most N places, those at the lowest addresses, and say how
+    /// many more there are (text prints 20 unless told; JSON prints all
+    /// unless told; 0 only counts). The saved file always holds every place
+    #[arg(long, value_parser = super::numbers::max_results)]
+    pub max: Option<u64>,
     /// Print one JSON object per place
     #[arg(long)]
     pub json: bool,
 }
 
 /// Places printed as text when --max does not say.
-const TEXT_PLACES: usize = 20;
+const TEXT_PLACES: u64 = 20;
 
 fn parse_type(s: &str) -> std::result::Result<ValueType, String> {
     ValueType::parse(s).map_err(|e| e.to_string())
@@ -248,18 +249,18 @@ fn print_places(
     let ty = file.header().ty;
     let limit = match (args.max, args.json) {
         (Some(n), _) => n,
-        (None, true) => usize::MAX,
+        (None, true) => u64::MAX,
         (None, false) => TEXT_PLACES,
     };
     let mut out = std::io::stdout().lock();
-    let places = file.first(limit)?;
+    let places = file.first(usize::try_from(limit).unwrap_or(usize::MAX))?;
     let shown = places.len() as u64;
     for c in places {
         let region = maps
             .find(c.addr)
-            .map(crate::search::walk::region_label)
+            .map(|r| symbols.region_name(r))
             .unwrap_or_else(|| "[unmapped]".to_string());
-        let place = crate::expr::place_name(c.addr, symbols);
+        let place = symbols.place(c.addr);
         let value = ty.format(c.bits);
         let bytes = ty.store(c.bits);
         let line = if args.json {
@@ -288,12 +289,6 @@ fn print_places(
         }
     }
     let left = file.count().saturating_sub(shown);
-    if left > 0 && limit > 0 {
-        if args.json {
-            eprintln!("note: {left} more places not printed (--max {limit})");
-        } else {
-            let _ = writeln!(out, "... and {left} more (--max N prints more)");
-        }
-    }
+    super::search::left_out(&mut out, left, limit, args.json, "places");
     Ok(())
 }

@@ -71,11 +71,16 @@ fn resolve_expr(expr: &Expr, symbols: &SymbolTable, maps: &Maps) -> Result<Node,
         Expr::Number(n) => Node::Const(*n),
         Expr::Symbol(sym) => Node::Const(lookup(sym, symbols)?.addr),
         Expr::Region { name, column } => {
-            let region = maps.find_by_name(name).ok_or_else(|| Diagnostic {
-                column: *column,
-                message: format!("no mapping named {name}"),
-            })?;
-            Node::Const(region.start)
+            // A mapping by its name, else a module by the name it was started as.
+            let start = maps
+                .find_by_name(name)
+                .map(|region| region.start)
+                .or_else(|| symbols.module_base(name))
+                .ok_or_else(|| Diagnostic {
+                    column: *column,
+                    message: format!("no mapping named {name}"),
+                })?;
+            Node::Const(start)
         }
         Expr::Deref(inner) => Node::Deref(Box::new(resolve_expr(inner, symbols, maps)?)),
         Expr::Binary { op, left, right } => {
@@ -144,12 +149,6 @@ fn located(location: Location) -> Expr {
             right: Box::new(Expr::Number(off)),
         },
     }
-}
-
-/// `addr` named as an expression that survives address randomisation
-/// (`module!symbol + 0x10`, `[module] + 0x4010`); `None` in anonymous memory.
-pub fn place_name(addr: u64, symbols: &SymbolTable) -> Option<String> {
-    symbols.locate(addr).map(|l| located(l).to_string())
 }
 
 /// `watch` with each absolute address inside a mapped file rewritten as

@@ -33,8 +33,6 @@ mod proptests;
 
 pub use change::Delta;
 pub use diagnostic::{Diagnostic, parse_typed};
-pub use eval::{
-    Resolved, Status, WatchId, WatchReading, WatchSet, place_name, relocatable, resolve,
-};
+pub use eval::{Resolved, Status, WatchId, WatchReading, WatchSet, relocatable, resolve};
 pub use parse::{BinOp, Expr, ParseError, SymbolName, Watch, parse_type, parse_watch};
 pub use types::{CSTR_WINDOW, MAX_LEN, Scalar, Type, Value, ValueError};

@@ -4,7 +4,13 @@ use std::fmt;
 
 use crate::error::Result;
 use crate::process::maps::Maps;
-use crate::process::plan::clamp_len;
+
+/// Keeps `addr + len` inside the address space.
+#[inline]
+pub(crate) fn clamp_len(addr: u64, len: usize) -> usize {
+    let room = u64::MAX - addr;
+    len.min(usize::try_from(room).unwrap_or(usize::MAX))
+}
 
 /// Whether a read may fault pages in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

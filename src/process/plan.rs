@@ -3,15 +3,8 @@
 //! request found again in the spans read ([`SpanData`]).
 
 use crate::process::maps::Maps;
-use crate::process::memory::{Gap, Unread};
+use crate::process::memory::{Gap, Unread, clamp_len};
 use crate::sys::{self, RemoteRange};
-
-/// Keeps `addr + len` inside the address space.
-#[inline]
-pub(crate) fn clamp_len(addr: u64, len: usize) -> usize {
-    let room = u64::MAX - addr;
-    len.min(usize::try_from(room).unwrap_or(usize::MAX))
-}
 
 /// The readable stretches of many requests, merged into as few remote
 /// ranges as possible.

@@ -24,10 +24,11 @@ use nix::fcntl::OFlag;
 use crate::error::{Error, Result};
 use crate::process::caps::capabilities;
 use crate::process::maps::Maps;
+use crate::process::memory::clamp_len;
 use crate::process::memory::{
     Gap, Memory, PageBuffer, ReadBatch, ReadMode, ReadOutcome, Unread, WriteReport,
 };
-use crate::process::plan::{ReadPlan, SpanData, clamp_len, merge_gaps_in_place};
+use crate::process::plan::{ReadPlan, SpanData, merge_gaps_in_place};
 use crate::process::procfs::{
     ProcDir, ProcOpener, caps_of, explain_permission, is_kernel_thread, open_error, read_status,
 };

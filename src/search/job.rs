@@ -224,6 +224,8 @@ impl Canceller {
 ///     match event {
 ///         SearchEvent::Found(matches) => for m in matches { println!("{:#x} {}", m.addr, m.region) },
 ///         SearchEvent::Progress(p) => eprintln!("{:.0}%", p.fraction() * 100.0),
+///         // A value scan's first places, as they are written.
+///         SearchEvent::Places(_) => {}
 ///         SearchEvent::Finished(summary) => { eprintln!("{} found", summary.found); break }
 ///     }
 /// }

@@ -268,7 +268,7 @@ impl Namer {
     fn place(&mut self, addr: u64) -> String {
         let (searches, maps) = (&self.searches, &self.maps);
         let symbols = self.symbols.get_or_insert_with(|| searches.symbols(maps));
-        crate::expr::place_name(addr, symbols).unwrap_or_else(|| {
+        symbols.place(addr).unwrap_or_else(|| {
             maps.find(addr)
                 .map_or_else(|| "[unmapped]".into(), crate::search::walk::region_label)
         })

@@ -31,10 +31,16 @@ impl App {
         self.send(Command::Write { tag, addr, bytes });
     }
 
-    pub(super) fn wrote(&mut self, tag: u64, result: Result<WriteReport, String>) {
-        let Some(entry) = self.writes.finish(tag, result) else {
+    pub(super) fn wrote(
+        &mut self,
+        tag: u64,
+        result: Result<WriteReport, String>,
+        place: Option<String>,
+    ) {
+        let Some(mut entry) = self.writes.finish(tag, result) else {
             return;
         };
+        entry.place = place.filter(|_| entry.addr != 0);
         let level = if entry.ok { Level::Info } else { Level::Error };
         self.say(level, entry.said());
         self.log.push(entry);
@@ -73,6 +79,7 @@ impl App {
                 new: value,
                 result: "released".into(),
                 ok: true,
+                place: None,
             });
             return;
         }
@@ -115,6 +122,7 @@ impl App {
                     new: value,
                     result: format!("held every tick as {ty}"),
                     ok: true,
+                    place: None,
                 });
             }
             Err(why) => self.freeze_failed(watch, why),
@@ -138,6 +146,7 @@ impl App {
             new: value,
             result: format!("failed: {why}"),
             ok: false,
+            place: None,
         });
     }
 }
