@@ -177,7 +177,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     let summary = loop {
         match job.events().recv() {
             Ok(SearchEvent::Progress(p)) => meter.show(&p, unit),
-            Ok(SearchEvent::Found(_)) => {}
+            Ok(SearchEvent::Found(_) | SearchEvent::Places(_)) => {}
             Ok(SearchEvent::Finished(summary)) => break summary,
             Err(_) => return Err(Error::Internal("the scan stopped unexpectedly".into())),
         }

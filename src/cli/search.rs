@@ -182,6 +182,7 @@ fn search_one(
                 }
             }
             Ok(SearchEvent::Progress(p)) => meter.show(&p, "B"),
+            Ok(SearchEvent::Places(_)) => {}
             Ok(SearchEvent::Finished(summary)) => break summary,
             Err(_) => return Err(Error::Internal("the search stopped unexpectedly".into())),
         }

@@ -11,7 +11,8 @@ use serde_json::{Value as Json, json};
 use crate::cli::print_json;
 use crate::cli::read::{expr_label, parse_error_line, reading_json};
 use crate::error::{Error, Result};
-use crate::expr::{WatchSet, parse_watch};
+use crate::expr::change::signed_number;
+use crate::expr::{Delta, Value, WatchSet, parse_watch};
 use crate::process::ReadMode;
 use crate::session::Session;
 
@@ -31,6 +32,12 @@ pub struct WatchArgs {
     /// How long one tick's reads may take before they are reported stalled
     #[arg(long, value_name = "MS", default_value_t = 100, value_parser = super::numbers::timeout_ms)]
     pub timeout: u64,
+    /// Also print each value's change since the tick before
+    #[arg(long)]
+    pub delta: bool,
+    /// Also print each value's change per second since the tick before
+    #[arg(long)]
+    pub rate: bool,
     /// Print one JSON object per tick
     #[arg(long)]
     pub json: bool,
@@ -60,6 +67,8 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
     let interval = Duration::from_millis(args.interval);
     let mut next = start;
     let mut tick = 0u64;
+    // Each watch's value at the tick before, and when it was read.
+    let mut before: Vec<Option<(Value, Instant)>> = vec![None; args.exprs.len()];
     while args.count.is_none_or(|n| tick < n) {
         if tick > 0 && wait_or_exit(&session, next)? {
             return report_exit(args, pid);
@@ -79,15 +88,34 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
             Err(e) if e.is_exit() || !session.is_alive() => return report_exit(args, pid),
             Err(e) => return Err(e),
         };
+        let read_at = Instant::now();
+        let changes: Vec<Change> = readings
+            .iter()
+            .zip(before.iter_mut())
+            .map(|(r, last)| {
+                let now = r.value.clone().map(|v| (v, read_at));
+                Change::since(std::mem::replace(last, now).as_ref(), last.as_ref())
+            })
+            .collect();
         let elapsed = start.elapsed().as_millis();
         if args.json {
             let values: Vec<Json> = args
                 .exprs
                 .iter()
                 .zip(&readings)
-                .map(|(text, r)| {
+                .zip(&changes)
+                .map(|((text, r), change)| {
                     let mut obj = reading_json(text, r);
                     obj.insert("status".into(), json!(r.status.as_str()));
+                    if args.delta {
+                        obj.insert(
+                            "delta".into(),
+                            change.delta.map_or(Json::Null, Delta::to_json),
+                        );
+                    }
+                    if args.rate {
+                        obj.insert("rate".into(), change.rate.map_or(Json::Null, Json::from));
+                    }
                     Json::Object(obj)
                 })
                 .collect();
@@ -99,8 +127,9 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
                 .exprs
                 .iter()
                 .zip(&readings)
-                .map(|(text, r)| match &r.value {
-                    Some(v) => format!("{text} = {v} ({})", r.status),
+                .zip(&changes)
+                .map(|((text, r), change)| match &r.value {
+                    Some(v) => format!("{text} = {v} ({}){}", r.status, change.text(args)),
                     None => format!(
                         "{text}: {}",
                         crate::text::escape_lines(&r.status.to_string())
@@ -116,6 +145,46 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How one watch's value moved since the tick before; nothing when either
+/// reading had no number.
+#[derive(Clone, Copy, Debug, Default)]
+struct Change {
+    delta: Option<Delta>,
+    /// Per second, over the time between the two reads.
+    rate: Option<f64>,
+}
+
+impl Change {
+    fn since(before: Option<&(Value, Instant)>, now: Option<&(Value, Instant)>) -> Change {
+        let (Some((old, then)), Some((new, at))) = (before, now) else {
+            return Change::default();
+        };
+        let delta = Delta::between(old, new);
+        Change {
+            delta,
+            rate: delta.and_then(|d| d.per_second(at.saturating_duration_since(*then))),
+        }
+    }
+
+    /// ` delta +7 rate +70/s`, as asked for; `?` before a change is known.
+    fn text(&self, args: &WatchArgs) -> String {
+        let mut out = String::new();
+        if args.delta {
+            let d = self
+                .delta
+                .map_or_else(|| "?".to_string(), |d| d.to_string());
+            out.push_str(&format!(" delta {d}"));
+        }
+        if args.rate {
+            let r = self
+                .rate
+                .map_or_else(|| "?".to_string(), |r| format!("{}/s", signed_number(r)));
+            out.push_str(&format!(" rate {r}"));
+        }
+        out
+    }
 }
 
 /// Sleeps until `deadline` unless the target exits first; returns whether it did.

@@ -11,7 +11,7 @@ use crate::cli::print_json;
 use crate::error::Result;
 use crate::hunt::stop::StopSignals;
 use crate::hunt::target_expr::place_of;
-use crate::hunt::writers::{Access, NoLines, Writers, breakpoint, place_of_ip};
+use crate::hunt::writers::{Access, Writers, breakpoint, place_of_ip};
 use crate::session::Session;
 
 #[derive(Debug, Args)]
@@ -48,6 +48,8 @@ pub fn run(args: &WritersArgs) -> Result<ExitCode> {
     };
     let bp = breakpoint(place.addr, place.ty.size(), access)?;
     let mut writers = Writers::open(session.pid(), bp)?;
+    // File and line where the objects' DWARF has them.
+    let lines = session.debug_info(Vec::new());
     let what = if args.reads {
         "reads and writes"
     } else {
@@ -76,7 +78,7 @@ pub fn run(args: &WritersArgs) -> Result<ExitCode> {
         if !args.json {
             // Live, so a run ended by Ctrl-C shows progress: each new instruction once.
             for ip in writers.take_new() {
-                let place = place_of_ip(ip, session.symbols(), &NoLines);
+                let place = place_of_ip(ip, session.symbols(), &lines);
                 eprintln!("new: {:#x} {}", ip, place.label());
             }
         }
@@ -118,10 +120,11 @@ fn report(
     elapsed: Duration,
     exited: bool,
 ) -> Result<()> {
+    let lines = session.debug_info(Vec::new());
     let places: Vec<_> = writers
         .hits()
         .iter()
-        .map(|(&ip, hit)| (place_of_ip(ip, session.symbols(), &NoLines), hit))
+        .map(|(&ip, hit)| (place_of_ip(ip, session.symbols(), &lines), hit))
         .collect();
     let total: u64 = places.iter().map(|(_, h)| h.count).sum();
     if args.json {

@@ -31,6 +31,7 @@
 mod build;
 mod file;
 pub mod layout;
+mod lines;
 pub mod locate;
 mod path;
 #[cfg(test)]

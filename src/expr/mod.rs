@@ -21,6 +21,7 @@
 //! - [`eval`]: resolving watches against a target's symbols and reading them
 //!   many at a time ([`WatchSet`], [`WatchReading`]).
 
+pub mod change;
 pub mod diagnostic;
 pub mod eval;
 pub mod literal;
@@ -30,6 +31,7 @@ pub mod types;
 #[cfg(test)]
 mod proptests;
 
+pub use change::Delta;
 pub use diagnostic::{Diagnostic, parse_typed};
 pub use eval::{Resolved, Status, WatchId, WatchReading, WatchSet, relocatable, resolve};
 pub use parse::{BinOp, Expr, ParseError, SymbolName, Watch, parse_type, parse_watch};

@@ -277,6 +277,13 @@ pub trait SourceLines {
     fn line_at(&self, ip: u64) -> Option<String>;
 }
 
+/// Lines from the DWARF line tables of the target's objects.
+impl SourceLines for crate::debuginfo::DebugInfo {
+    fn line_at(&self, ip: u64) -> Option<String> {
+        crate::debuginfo::DebugInfo::line_at(self, ip)
+    }
+}
+
 /// No line information: ELF symbols only.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoLines;

@@ -188,10 +188,18 @@ pub struct Summary {
 pub enum SearchEvent {
     /// New matches of a search, in address order within each batch.
     Found(Vec<Match>),
+    /// Places a value scan or narrowing kept, as they are written: the
+    /// first [`STREAMED_PLACES`] of them, in address order within each
+    /// batch. The summary's [`ScanFile`] holds them all.
+    Places(Vec<crate::search::Candidate>),
     Progress(Progress),
     /// Always the last event.
     Finished(Summary),
 }
+
+/// How many places a scan job sends as it finds them, for a front end to
+/// show before the scan ends; its file holds every place.
+pub const STREAMED_PLACES: usize = 10_000;
 
 /// Cancels a job from anywhere (a signal thread, a key handler).
 #[derive(Clone, Debug)]
@@ -216,6 +224,8 @@ impl Canceller {
 ///     match event {
 ///         SearchEvent::Found(matches) => for m in matches { println!("{:#x} {}", m.addr, m.region) },
 ///         SearchEvent::Progress(p) => eprintln!("{:.0}%", p.fraction() * 100.0),
+///         // A value scan's first places, as they are written.
+///         SearchEvent::Places(_) => {}
 ///         SearchEvent::Finished(summary) => { eprintln!("{} found", summary.found); break }
 ///     }
 /// }
@@ -309,7 +319,7 @@ impl SearchJob {
         loop {
             match self.events.recv() {
                 Ok(SearchEvent::Found(batch)) => found.extend(batch),
-                Ok(SearchEvent::Progress(_)) => {}
+                Ok(SearchEvent::Progress(_) | SearchEvent::Places(_)) => {}
                 Ok(SearchEvent::Finished(summary)) => return (found, summary),
                 Err(_) => return (found, failed_summary("the search thread died")),
             }

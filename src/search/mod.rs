@@ -52,7 +52,8 @@ pub use find::Match;
 pub use history::{UNDO_STEPS, undo, undo_path};
 pub use identity::ProcessIdentity;
 pub use job::{
-    Canceller, End, Progress, RegionFilter, SearchEvent, SearchJob, SearchOptions, Summary,
+    Canceller, End, Progress, RegionFilter, STREAMED_PLACES, SearchEvent, SearchJob, SearchOptions,
+    Summary,
 };
 pub use pattern::{Encoding, Pattern, Query};
 pub use records::{BlockReader, OrderedReader};

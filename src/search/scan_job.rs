@@ -12,8 +12,8 @@ use crate::process::Region;
 use crate::search::history::{forget, keep_previous};
 use crate::search::identity::ProcessIdentity;
 use crate::search::job::{
-    End, SearchEvent, SearchJob, SearchOptions, SearchPlan, Summary, failed_summary,
-    progress_ticker, summarize, walk_all,
+    End, STREAMED_PLACES, SearchEvent, SearchJob, SearchOptions, SearchPlan, Summary,
+    failed_summary, progress_ticker, send_or_cancel, summarize, walk_all,
 };
 use crate::search::records::{PageRecordOut, SNAP_PAGE};
 use crate::search::scan::{ScanSpec, ScanVisitor, narrow};
@@ -106,7 +106,7 @@ impl SearchJob {
             }
         };
         let plan = SearchPlan::new(regions, &options.regions, &geometry);
-        let writer = ScanWriter::create(
+        let mut writer = ScanWriter::create(
             save,
             ScanHeader {
                 pid,
@@ -123,6 +123,9 @@ impl SearchJob {
             .collect();
         let fresh = save.map(Path::to_path_buf);
         Ok(SearchJob::spawn(move |tx, ctl| {
+            if matches!(pass, FirstPass::Values(_)) {
+                stream_places(&mut writer, tx, ctl);
+            }
             let summary = run_first(sources, plan, pass, geometry, writer, tx, ctl);
             // A new first scan: earlier steps of an older scan in that file go.
             if let (Some(path), Some(_)) = (&fresh, &summary.scan) {
@@ -146,11 +149,23 @@ impl SearchJob {
         header.scans += 1;
         // The writer stages beside `save` and renames at the end, so
         // narrowing a file into itself never reads what it is writing.
-        let writer = ScanWriter::create(save, header)?;
+        let mut writer = ScanWriter::create(save, header)?;
         Ok(SearchJob::spawn(move |tx, ctl| {
+            stream_places(&mut writer, tx, ctl);
             run_narrow(source, from, condition, writer, tx, ctl)
         }))
     }
+}
+
+/// Sends the first places the job writes as [`SearchEvent::Places`].
+fn stream_places(writer: &mut ScanWriter, tx: &SyncSender<SearchEvent>, ctl: &Control) {
+    let (tx, cancel) = (tx.clone(), std::sync::Arc::clone(&ctl.cancel));
+    writer.tap(
+        STREAMED_PLACES,
+        Box::new(move |places| {
+            send_or_cancel(&tx, SearchEvent::Places(places), &cancel);
+        }),
+    );
 }
 
 /// What a first pass over memory keeps.

@@ -231,6 +231,14 @@ pub(crate) struct ScanWriter {
     header: ScanHeader,
     /// CRC-32 of the records written so far.
     crc: crc32fast::Hasher,
+    /// Sees the first places as they are written.
+    tap: Option<Tap>,
+}
+
+/// Where a writer sends the first places it writes, and how many more.
+pub(crate) struct Tap {
+    pub left: usize,
+    pub sink: Box<dyn FnMut(Vec<Candidate>) + Send>,
 }
 
 impl ScanWriter {
@@ -255,6 +263,7 @@ impl ScanWriter {
             dest: dest.map(Path::to_path_buf),
             header,
             crc: crc32fast::Hasher::new(),
+            tap: None,
         };
         let head = w.header.encode();
         w.out
@@ -270,6 +279,11 @@ impl ScanWriter {
             .map_err(|e| scan_err(self.out.get_ref().path(), e))
     }
 
+    /// Sends the first `left` places written from now on to `sink`.
+    pub fn tap(&mut self, left: usize, sink: Box<dyn FnMut(Vec<Candidate>) + Send>) {
+        self.tap = Some(Tap { left, sink });
+    }
+
     pub fn write_block(&mut self, block: &BlockBuf) -> Result<()> {
         if block.offsets.is_empty() {
             return Ok(());
@@ -283,6 +297,21 @@ impl ScanWriter {
             return Err(Error::Internal(format!(
                 "a {width}-byte place in a {ty} scan"
             )));
+        }
+        if let Some(tap) = self.tap.as_mut().filter(|t| t.left > 0) {
+            let shown: Vec<Candidate> = block
+                .offsets
+                .iter()
+                .zip(&block.values)
+                .take(tap.left)
+                .map(|(&off, &bits)| Candidate {
+                    addr: block.base + u64::from(off),
+                    bits,
+                    width: u8::try_from(width).unwrap_or(0),
+                })
+                .collect();
+            tap.left -= shown.len();
+            (tap.sink)(shown);
         }
         let step = self.header.step_of(width);
         let slots = (BLOCK / step) as usize;

@@ -661,3 +661,61 @@ fn an_int_snapshot_holds_every_width_and_narrows_by_each() {
         vec![(0x38, 2, 457), (0x38, 4, 457), (0x38, 8, 457)]
     );
 }
+
+/// Every event of a job, in order.
+fn events(job: SearchJob) -> Vec<SearchEvent> {
+    let mut out = Vec::new();
+    for event in job.events() {
+        let last = matches!(event, SearchEvent::Finished(_));
+        out.push(event);
+        if last {
+            break;
+        }
+    }
+    out
+}
+
+#[test]
+fn scans_and_narrowings_stream_their_places_before_they_end() {
+    let (mem, regions, places) = value_space();
+    let spec = ScanSpec::new(ValueType::U32, Condition::Eq(1234));
+    let opts = SearchOptions {
+        geometry: Geometry {
+            chunk: 4096,
+            ..Geometry::default()
+        },
+        lanes: 2,
+        ..SearchOptions::default()
+    };
+    let source = mem.clone();
+    let job =
+        SearchJob::scan_in(move || source.clone(), 7, &regions, spec, None, opts).expect("scan");
+    let events = events(job);
+    let mut streamed: Vec<u64> = events
+        .iter()
+        .filter_map(|e| match e {
+            SearchEvent::Places(batch) => Some(batch.iter().map(|c| c.addr)),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    streamed.sort_unstable();
+    assert_eq!(streamed, places, "every place is streamed, each once");
+    let Some(SearchEvent::Finished(summary)) = events.into_iter().last() else {
+        panic!("the job did not finish last");
+    };
+    let file = summary.scan.expect("scan file");
+    let job = SearchJob::narrow_in(mem.clone(), file, Condition::Unchanged, None).expect("narrow");
+    let kept: usize = events_places(job);
+    assert_eq!(kept, places.len(), "a narrowing streams what it keeps");
+}
+
+fn events_places(job: SearchJob) -> usize {
+    events(job)
+        .iter()
+        .map(|e| match e {
+            SearchEvent::Places(batch) => batch.len(),
+            _ => 0,
+        })
+        .sum()
+}

@@ -16,6 +16,7 @@
 //! # Ok::<(), pvtui::Error>(())
 //! ```
 
+mod hunts;
 mod named;
 mod placement;
 mod searches;
@@ -25,6 +26,9 @@ use std::os::fd::BorrowedFd;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use hunts::{
+    FoundChain, HuntEvent, HuntJob, Hunts, Notify, WriterRow, WritersReport, WritersRequest,
+};
 pub use named::processes_named;
 pub use placement::{Placement, Spread};
 pub use searches::Searches;
@@ -281,5 +285,10 @@ impl Session {
 
     pub fn searches(&self) -> Searches {
         Searches::new(Arc::clone(&self.target))
+    }
+
+    /// Starts pointer scans and writers watches of this target on their own threads.
+    pub fn hunts(&self) -> Hunts {
+        Hunts::new(Arc::clone(&self.target))
     }
 }

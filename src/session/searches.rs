@@ -33,6 +33,12 @@ impl Searches {
         ProcessSource::new(Arc::clone(&self.target), maps.clone(), mode)
     }
 
+    /// The symbols of this target's objects as mapped in `maps`, for
+    /// naming what a job found.
+    pub fn symbols(&self, maps: &Maps) -> crate::symbols::SymbolTable {
+        crate::symbols::SymbolTable::new(&self.target, maps)
+    }
+
     /// Searches the regions of `maps` for `query`.
     pub fn search(&self, maps: &Maps, query: &Query, options: SearchOptions) -> Result<SearchJob> {
         let pattern = Pattern::new(query)?;

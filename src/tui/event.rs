@@ -37,7 +37,9 @@ pub enum Event {
     /// SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 or SIGUSR2: quit cleanly.
     Signal(nix::sys::signal::Signal),
     /// From the search job numbered by the first field.
-    Search(u64, crate::search::SearchEvent),
+    Search(u64, crate::tui::search::SearchUpdate),
+    /// From the hunt job (pointer scan, writers watch) numbered by the first field.
+    Hunt(u64, crate::session::HuntEvent),
 }
 
 /// Reads terminal input on its own thread until stopped. Dropping it asks the

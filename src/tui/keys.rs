@@ -51,6 +51,8 @@ pub enum Action {
     AddTarget,
     DropTarget,
     Shared,
+    Pointers,
+    Writers,
 }
 
 /// Name (as in the config file), default keys, and what the help says.
@@ -214,6 +216,18 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         "shared",
         &["S"],
         "shared-memory map of the targets: Enter opens an object in hex, v picks the process",
+    ),
+    (
+        Action::Pointers,
+        "pointers",
+        &["P"],
+        "watches/search: pointer chains to it",
+    ),
+    (
+        Action::Writers,
+        "writers",
+        &["W"],
+        "watches: who writes it, live",
     ),
 ];
 

@@ -14,6 +14,7 @@ pub mod app;
 pub mod config;
 pub mod event;
 pub mod files;
+pub mod hunt;
 pub mod input;
 pub mod keys;
 pub mod layout;
@@ -158,6 +159,7 @@ impl Tui {
         let (tx, rx) = channel();
         let poller_tx = tx.clone();
         let searches = session.searches();
+        let hunts = session.hunts();
         let poller = Poller::start(
             session,
             PollerOptions {
@@ -173,6 +175,7 @@ impl Tui {
         let mut app = App::new(options, commands);
         app.searcher = Some(search::Searcher::new(searches, tx.clone()));
         app.events = Some(tx.clone());
+        app.hunter = Some(hunt::Hunter::new(hunts, tx.clone()));
         app.queue_watches(watches);
         Ok(Tui {
             app,

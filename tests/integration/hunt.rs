@@ -95,6 +95,13 @@ fn writers_names_add_score_while_the_game_keeps_ticking() {
         .unwrap_or_else(|| panic!("no hit in add_score: {report}"));
     assert!(add_score["count"].as_u64().unwrap_or(0) >= 1, "{report}");
     assert_eq!(add_score["module"], "game", "{report}");
+    // The fixture is built with -g: its line table names the source line.
+    assert!(
+        add_score["line"]
+            .as_str()
+            .is_some_and(|l| l.starts_with("game.c:")),
+        "{report}"
+    );
     let tids: Vec<u64> = add_score["tids"]
         .as_array()
         .expect("tids")

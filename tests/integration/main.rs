@@ -18,5 +18,7 @@ mod shared;
 mod signals;
 mod tui;
 mod tui_hostile;
+mod tui_hunt;
 mod tui_multi;
 mod util;
+mod watch_change;

@@ -19,6 +19,7 @@ pub mod shared;
 pub mod watches;
 
 mod edits;
+mod hunt;
 mod prompt;
 mod search;
 #[cfg(test)]
@@ -33,6 +34,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use crate::poller::{Command, PollerEvent, Snapshot, WatchId};
 use crate::process::Access;
 use crate::tui::event::Event;
+use crate::tui::hunt::{HuntView, Hunter};
 use crate::tui::input::{Input, Purpose};
 use crate::tui::keys::{Action, KeyMap};
 use crate::tui::layout::{self, HEX_COLS};
@@ -146,6 +148,11 @@ pub struct App {
     pub shared: Option<SharedMap>,
     /// Where a new peer's poller sends its events; absent in unit tests.
     pub events: Option<Sender<Event>>,
+    /// The pointer chains or writers list drawn over the pane.
+    pub hunt: Option<HuntView>,
+    /// Starts pointer scans and writers watches; absent in unit tests.
+    pub hunter: Option<Hunter>,
+    hunt_seq: u64,
     /// The watch the message is about: it goes when the watch does.
     message_watch: Option<WatchId>,
     commands: Sender<Command>,
@@ -192,6 +199,9 @@ impl App {
             peers: Peers::default(),
             shared: None,
             events: None,
+            hunt: None,
+            hunter: None,
+            hunt_seq: 0,
             message_watch: None,
             commands,
             next_tag: 1,
@@ -352,7 +362,12 @@ impl App {
                 self.process.state = TargetState::Exited(Some(how));
                 self.input = None;
             }
-            Event::Search(seq, event) => self.search.update(seq, event, &self.maps.maps),
+            Event::Search(seq, update) => self.search.update(seq, update),
+            Event::Hunt(seq, event) => {
+                if let Some(view) = self.hunt.as_mut() {
+                    view.update(seq, event);
+                }
+            }
             Event::Signal(signal) => {
                 self.say(Level::Info, format!("{}: quitting", signal.as_str()));
                 self.quit_signal = Some(signal);
@@ -430,6 +445,7 @@ impl App {
             key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
         let esc = key.code == KeyCode::Esc
             && self.input.is_none()
+            && self.hunt.is_none()
             && !self.help
             && self.watches.chart.is_none();
         // Esc or Ctrl-C in the search pane stops a running search first.
@@ -451,6 +467,10 @@ impl App {
         let action = self.keys.action(&key);
         if self.shared.is_some() {
             self.shared_key(key, action);
+            return;
+        }
+        if self.hunt.is_some() && !self.help {
+            self.hunt_key(key, action);
             return;
         }
         if self.help {
@@ -589,6 +609,8 @@ impl App {
                 Some(pid) => self.say(Level::Info, format!("no longer showing {pid}")),
                 None => self.say(Level::Info, "no other target to drop"),
             },
+            Action::Pointers => self.start_pointers(),
+            Action::Writers => self.start_writers(),
             Action::Trend => {
                 self.watches.trend = self.watches.trend.next();
                 let shown = match self.watches.trend {

@@ -52,6 +52,8 @@ impl Pane {
             h(&[Action::Save], "save"),
             h(&[Action::Pause], "pause"),
             h(&[Action::Faster, Action::Slower], "interval"),
+            h(&[Action::Pointers], "pointers"),
+            h(&[Action::Writers], "writers"),
         ];
         const MAPS: &[Hint] = &[
             h(&[Action::Filter], "filter"),
@@ -74,6 +76,7 @@ impl Pane {
             h(&[Action::Narrow], "narrow a scan"),
             h(&[Action::Activate], "open in hex"),
             h(&[Action::Add], "add as watch"),
+            h(&[Action::Pointers], "pointers"),
         ];
         const LOG: &[Hint] = &[
             h(&[Action::Export], "export"),

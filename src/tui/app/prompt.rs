@@ -13,7 +13,7 @@ use crate::tui::search::parse_request;
 
 /// What a value scan can be narrowed by, shown while the narrow line is empty.
 const NARROW_CHOICES: &str =
-    "changed unchanged increased decreased increased-by N decreased-by N = N range A B";
+    "changed unchanged increased decreased increased-by N decreased-by N = N range A B undo";
 
 impl App {
     pub(super) fn start_input(&mut self, purpose: Purpose, text: String) {
@@ -68,7 +68,7 @@ impl App {
                 .err()
                 .and_then(|e| err(e.to_string())),
             // Empty, the line lists the choices (see `check_input`), not an error.
-            Purpose::Narrow(_) if input.text.trim().is_empty() => None,
+            Purpose::Narrow(_) if matches!(input.text.trim(), "" | "undo") => None,
             Purpose::Narrow(ty) => {
                 let words: Vec<String> = input.text.split_whitespace().map(String::from).collect();
                 crate::search::Condition::parse(*ty, &words)

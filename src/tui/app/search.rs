@@ -1,11 +1,11 @@
 //! The search pane's actions: starting a search or value scan, narrowing
-//! it, and adding a result as a watch. The pane's state and the job runner
-//! are in [`crate::tui::search`].
+//! it (or undoing a narrowing), and adding a result as a watch. The pane's
+//! state and the job runner are in [`crate::tui::search`].
 
 use crate::search::{Condition, ValueType};
 use crate::tui::app::{App, Level};
 use crate::tui::input::Purpose;
-use crate::tui::search::{Request, SearchState, parse_request};
+use crate::tui::search::{Request, parse_request};
 
 impl App {
     pub(super) fn start_search(&mut self, text: String) {
@@ -20,17 +20,20 @@ impl App {
             c.cancel();
         }
         let seq = self.search.seq + 1;
-        let scan_ty = match &request {
-            Request::Scan(ty, _) => Some(*ty),
-            Request::Pattern(_) => None,
+        self.search.restart(text, seq);
+        match &request {
+            Request::Scan(ty, _) => self.search.scan_ty = Some(*ty),
+            Request::Unknown(ty) => {
+                self.search.scan_ty = Some(*ty);
+                self.search.snapshot = true;
+            }
+            Request::Pattern(_) => {}
+        }
+        let save = match self.search.scan_path() {
+            Ok(path) => path,
+            Err(e) => return self.say(Level::Error, e.to_string()),
         };
-        self.search = SearchState {
-            query: text,
-            seq,
-            scan_ty,
-            ..SearchState::default()
-        };
-        match searcher.start(seq, &request, &self.maps.maps) {
+        match searcher.start(seq, &request, &self.maps.maps, &save) {
             Ok(canceller) => self.search.running = Some(canceller),
             Err(e) => self.say(Level::Error, e.to_string()),
         }
@@ -41,30 +44,56 @@ impl App {
             (Some(_), Some(ty)) if !self.search.is_running() => {
                 self.start_input(Purpose::Narrow(ty), String::new())
             }
+            _ if self.search.is_running() => self.say(
+                Level::Info,
+                "the scan is still running: wait for it, or Esc stops it",
+            ),
             _ => self.say(
                 Level::Info,
-                "narrowing follows a value scan: / then e.g. u32 1234",
+                "narrowing follows a value scan: / then e.g. u32 1234, or u32 unknown",
             ),
         }
     }
 
     pub(super) fn narrow(&mut self, ty: ValueType, text: &str) {
-        let words: Vec<String> = text.split_whitespace().map(String::from).collect();
-        let condition = match Condition::parse(ty, &words) {
-            Ok(c) => c,
-            Err(e) => return self.say(Level::Error, e.to_string()),
+        let undo = text.trim() == "undo";
+        let condition = if undo {
+            None
+        } else {
+            let words: Vec<String> = text.split_whitespace().map(String::from).collect();
+            match Condition::parse(ty, &words) {
+                Ok(c) => Some(c),
+                Err(e) => return self.say(Level::Error, e.to_string()),
+            }
         };
-        let (Some(searcher), Some(from)) = (self.searcher.clone(), self.search.scan.take()) else {
+        let Some(searcher) = self.searcher.clone() else {
             return;
         };
-        self.search.seq += 1;
-        self.search.hits.clear();
-        self.search.summary = None;
-        self.search.progress = None;
-        self.search.query = format!("{} · narrow: {text}", self.search.query);
-        match searcher.narrow(self.search.seq, from, condition, &self.maps.maps) {
-            Ok(canceller) => self.search.running = Some(canceller),
-            Err(e) => self.say(Level::Error, e.to_string()),
+        let save = match self.search.scan_path() {
+            Ok(path) => path,
+            Err(e) => return self.say(Level::Error, e.to_string()),
+        };
+        let Some(from) = self.search.scan.take() else {
+            return;
+        };
+        let query = format!("{} · narrow: {}", self.search.query, text.trim());
+        let seq = self.search.seq + 1;
+        let ty = self.search.scan_ty;
+        self.search.restart(query, seq);
+        self.search.scan_ty = ty;
+        self.search.counts_places = true;
+        match condition {
+            None => {
+                // The file is put back from its step before.
+                drop(from);
+                searcher.undo(seq, &save, &self.maps.maps);
+            }
+            Some(condition) => {
+                match searcher.narrow(seq, from, condition, &self.maps.maps, &save) {
+                    Ok(canceller) => self.search.running = Some(canceller),
+                    Err(e) => self.say(Level::Error, e.to_string()),
+                }
+            }
         }
     }
 

@@ -125,7 +125,7 @@ fn clicks_select_in_maps_search_and_the_log_and_the_wheel_needs_the_pane() {
         .map(|i| crate::tui::search::Hit {
             addr: 0x1000 + i,
             len: 1,
-            region: "game".into(),
+            place: "game".into(),
             preview: vec![0],
             value: None,
         })
@@ -193,7 +193,7 @@ fn added_watch_message_goes_with_the_watch() {
     app.search.hits = vec![crate::tui::search::Hit {
         addr: 0x1234,
         len: 4,
-        region: "[anonymous]".into(),
+        place: "[anonymous]".into(),
         preview: vec![1, 2, 3, 4],
         value: None,
     }];

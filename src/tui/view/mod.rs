@@ -6,6 +6,7 @@
 mod header;
 mod help;
 mod hex;
+mod hunt;
 mod log;
 mod maps;
 mod search;
@@ -48,6 +49,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     draw_footer(frame, a.footer, app);
     if let Some(id) = app.watches.chart {
         watches::draw_chart(frame, a.body, app, id);
+    }
+    if let Some(view) = &app.hunt {
+        hunt::draw(frame, a.body, app, view);
     }
     if app.shared.is_some() {
         shared::draw(frame, area, app);

@@ -45,6 +45,10 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
                 t.muted(),
             ),
             Line::styled(
+                "  u32 unknown         every u32 place, for a value you cannot see; n narrows, n undo goes back",
+                t.muted(),
+            ),
+            Line::styled(
                 "Enter opens a result in the hex view; a adds it as a watch; Esc stops a search.",
                 t.muted(),
             ),
@@ -68,12 +72,21 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
             gauge,
         ),
         (None, Some(p)) => {
-            let label = format!(
-                "{} of {} · {}/s",
-                human_bytes(p.done),
-                human_bytes(p.total),
-                human_bytes(p.rate() as u64)
-            );
+            let label = if s.counts_places {
+                format!(
+                    "{} of {} places · {:.0} places/s",
+                    p.done,
+                    p.total,
+                    p.rate()
+                )
+            } else {
+                format!(
+                    "{} of {} · {}/s",
+                    human_bytes(p.done),
+                    human_bytes(p.total),
+                    human_bytes(p.rate() as u64)
+                )
+            };
             let [bar, _] =
                 Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(gauge);
             frame.render_widget(
@@ -102,13 +115,13 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
             };
             [
                 format!("{:#x}", h.addr),
-                printable(&h.region),
+                printable(&h.place),
                 h.len.to_string(),
                 shown,
             ]
         })
         .collect();
-    let headers = ["address", "region", "len", "match / value"];
+    let headers = ["address", "place", "len", "match / value"];
     let mins = [8, 8, 3, 10];
     let columns: Vec<Column> = (0..headers.len())
         .map(|i| Column {
