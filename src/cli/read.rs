@@ -18,7 +18,9 @@ pub struct ReadArgs {
     /// The process to read
     #[arg(long, value_parser = super::numbers::pid)]
     pub pid: i32,
-    /// Watch expressions: `counter`, `*ptr:u32`, `libc.so.6!environ:ptr`, `[heap]+16:bytes[8]`
+    /// Watch expressions: `counter`, `*ptr:u32`, `libc.so.6!environ:ptr`, `[heap]+16:bytes[8]`;
+    /// with debug info `hero.pos.x`, `team[2].name`, `list->next->value`, `(struct node *)0x5000`
+    /// and `[heap]+0x40 as struct node`
     #[arg(required = true, value_name = "EXPR")]
     pub exprs: Vec<String>,
     /// How long a read may block (on a page that must be faulted in) before it is abandoned
@@ -27,6 +29,8 @@ pub struct ReadArgs {
     /// Print one JSON object per expression
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub debug: super::debuginfo::DebugDirs,
 }
 
 /// One JSON object for a reading: `expr`, `address`, `type`, then `value` or `error`.
@@ -69,6 +73,7 @@ pub(super) fn parse_error_line(err: &ParseError) -> String {
 
 pub fn run(args: &ReadArgs) -> Result<ExitCode> {
     let mut session = Session::attach(args.pid, Duration::from_millis(args.timeout))?;
+    args.debug.apply(&mut session)?;
     let mut set = WatchSet::new();
     let mut parsed = Vec::with_capacity(args.exprs.len());
     for text in &args.exprs {
@@ -97,8 +102,9 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
                 continue;
             }
         };
-        let Some(reading) = reading else { continue };
+        let Some(mut reading) = reading else { continue };
         failed |= reading.value.is_none();
+        session.read_strings(&mut reading);
         if args.json {
             let obj = Json::Object(reading_json(text, &reading));
             writeln!(out, "{}", crate::text::json_line(obj.to_string())).map_err(output_error)?;

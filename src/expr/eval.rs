@@ -4,17 +4,19 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use crate::debuginfo::DebugInfo;
 use crate::error::Result;
 use crate::expr::diagnostic::Diagnostic;
 use crate::expr::parse::{BinOp, Expr, SymbolName, Watch};
-use crate::expr::types::{Type, Value};
+use crate::expr::typed::{Operand, Scope, operand};
+use crate::expr::types::{DebugType, Type, Value};
 use crate::process::{Maps, Memory, ReadBatch, ReadMode, Unread};
-use crate::symbols::{Location, Symbol, SymbolTable};
+use crate::symbols::{Location, SymbolTable};
 
 /// An address computation with symbols and regions replaced by their
 /// addresses; only the pointer reads are left to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Node {
+pub(super) enum Node {
     Const(u64),
     Deref(Box<Node>),
     Binary(BinOp, Box<Node>, Box<Node>),
@@ -40,57 +42,70 @@ impl Resolved {
 
 /// Resolves the symbols and regions of `watch`, folding what is constant.
 pub fn resolve(watch: &Watch, symbols: &SymbolTable, maps: &Maps) -> Result<Resolved, Diagnostic> {
-    if let Expr::Symbol(name) = &watch.expr {
-        // A bare symbol: its size picks the type when none was given.
-        let symbol = lookup(name, symbols)?;
-        let ty = watch
-            .ty
-            .clone()
-            .unwrap_or_else(|| Type::for_symbol_size(symbol.size));
-        return Ok(Resolved {
-            node: Node::Const(symbol.addr),
-            ty,
-        });
+    resolve_typed(watch, symbols, maps, None)
+}
+
+/// As [`resolve`], with the types of `debug`: a variable reads as its type
+/// unless the watch names one, and `.f`, `[i]`, `->f`, casts and `as`
+/// resolve once to an address computation and a type.
+pub fn resolve_typed(
+    watch: &Watch,
+    symbols: &SymbolTable,
+    maps: &Maps,
+    debug: Option<&DebugInfo>,
+) -> Result<Resolved, Diagnostic> {
+    let scope = Scope {
+        symbols,
+        maps,
+        debug,
+        types: watch.ty.is_none(),
+    };
+    Ok(match operand(&watch.expr, &scope)? {
+        Operand::Address { node, size } => Resolved {
+            node,
+            // A bare symbol: its size picks the type when none was given.
+            ty: watch
+                .ty
+                .clone()
+                .unwrap_or_else(|| size.map_or_else(Type::u64, Type::for_symbol_size)),
+        },
+        Operand::Object { node, typed }
+        | Operand::Pointer {
+            node,
+            pointee: typed,
+        } => Resolved {
+            node,
+            ty: watch.ty.clone().unwrap_or_else(|| {
+                Type::Debug(DebugType {
+                    ty: typed.ty,
+                    bits: typed.bits,
+                })
+            }),
+        },
+    })
+}
+
+/// `left op right`, folded when both are known.
+pub(super) fn binary(op: BinOp, left: Node, right: Node) -> Result<Node, Diagnostic> {
+    Ok(match (&left, &right) {
+        (Node::Const(a), Node::Const(b)) => {
+            Node::Const(apply(op, *a, *b).ok_or_else(|| Diagnostic {
+                column: 0,
+                message: overflow(op, *a, *b),
+            })?)
+        }
+        _ => Node::Binary(op, Box::new(left), Box::new(right)),
+    })
+}
+
+/// `node + offset`: a field's or element's place, folded when known.
+pub(super) fn add_offset(node: Node, offset: u64, column: usize) -> Result<Node, Diagnostic> {
+    if offset == 0 {
+        return Ok(node);
     }
-    let node = resolve_expr(&watch.expr, symbols, maps)?;
-    let ty = watch.ty.clone().unwrap_or_else(Type::u64);
-    Ok(Resolved { node, ty })
-}
-
-fn lookup(name: &SymbolName, symbols: &SymbolTable) -> Result<Symbol, Diagnostic> {
-    symbols
-        .lookup_qualified(name.module.as_deref(), &name.name)
-        .map_err(|e| Diagnostic {
-            column: name.column,
-            message: e.to_string(),
-        })
-}
-
-fn resolve_expr(expr: &Expr, symbols: &SymbolTable, maps: &Maps) -> Result<Node, Diagnostic> {
-    Ok(match expr {
-        Expr::Number(n) => Node::Const(*n),
-        Expr::Symbol(sym) => Node::Const(lookup(sym, symbols)?.addr),
-        Expr::Region { name, column } => {
-            let region = maps.find_by_name(name).ok_or_else(|| Diagnostic {
-                column: *column,
-                message: format!("no mapping named {name}"),
-            })?;
-            Node::Const(region.start)
-        }
-        Expr::Deref(inner) => Node::Deref(Box::new(resolve_expr(inner, symbols, maps)?)),
-        Expr::Binary { op, left, right } => {
-            let left = resolve_expr(left, symbols, maps)?;
-            let right = resolve_expr(right, symbols, maps)?;
-            match (&left, &right) {
-                (Node::Const(a), Node::Const(b)) => {
-                    Node::Const(apply(*op, *a, *b).ok_or_else(|| Diagnostic {
-                        column: 0,
-                        message: overflow(*op, *a, *b),
-                    })?)
-                }
-                _ => Node::Binary(*op, Box::new(left), Box::new(right)),
-            }
-        }
+    binary(BinOp::Add, node, Node::Const(offset)).map_err(|mut e| {
+        e.column = column;
+        e
     })
 }
 
@@ -160,6 +175,14 @@ pub fn relocatable(watch: &Watch, symbols: &SymbolTable) -> Watch {
         match expr {
             Expr::Number(n) => symbols.locate(*n).map_or_else(|| expr.clone(), located),
             Expr::Deref(inner) => Expr::Deref(Box::new(walk(inner, symbols))),
+            Expr::Cast { ty, expr } => Expr::Cast {
+                ty: ty.clone(),
+                expr: Box::new(walk(expr, symbols)),
+            },
+            Expr::View { expr, ty } => Expr::View {
+                expr: Box::new(walk(expr, symbols)),
+                ty: ty.clone(),
+            },
             Expr::Binary { op, left, right } => Expr::Binary {
                 op: *op,
                 left: Box::new(walk(left, symbols)),
@@ -420,10 +443,15 @@ impl WatchSet {
     /// Resolves the watches not yet resolved, and all of them when the
     /// symbols changed (a library was loaded or unloaded).
     pub fn resolve(&mut self, symbols: &SymbolTable, maps: &Maps) {
+        self.resolve_typed(symbols, maps, None);
+    }
+
+    /// As [`WatchSet::resolve`], with the types of `debug` (see [`resolve_typed`]).
+    pub fn resolve_typed(&mut self, symbols: &SymbolTable, maps: &Maps, debug: Option<&DebugInfo>) {
         let stale = self.generation != Some(symbols.generation());
         for entry in &mut self.entries {
             if stale || entry.resolved.is_none() {
-                let resolved = resolve(&entry.watch, symbols, maps);
+                let resolved = resolve_typed(&entry.watch, symbols, maps, debug);
                 if entry.resolved.as_ref() != Some(&resolved) {
                     entry.last = None;
                 }
@@ -446,7 +474,19 @@ impl WatchSet {
         symbols: &SymbolTable,
         mode: ReadMode,
     ) -> Result<Vec<WatchReading>> {
-        self.resolve(symbols, maps);
+        self.poll_typed(memory, maps, symbols, None, mode)
+    }
+
+    /// As [`WatchSet::poll`], with variables and fields typed by `debug`.
+    pub fn poll_typed<M: Memory>(
+        &mut self,
+        memory: &mut M,
+        maps: &Maps,
+        symbols: &SymbolTable,
+        debug: Option<&DebugInfo>,
+        mode: ReadMode,
+    ) -> Result<Vec<WatchReading>> {
+        self.resolve_typed(symbols, maps, debug);
         let mut pointers = PointerReads::new();
         let mut steps: Vec<Option<Step>> = self.entries.iter().map(|_| None).collect();
         let max_depth = self

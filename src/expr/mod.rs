@@ -21,10 +21,13 @@
 //! - [`eval`]: resolving watches against a target's symbols and reading them
 //!   many at a time ([`WatchSet`], [`WatchReading`]).
 
+pub mod complete;
+mod debug_type;
 pub mod diagnostic;
 pub mod eval;
 pub mod literal;
 pub mod parse;
+mod typed;
 pub mod types;
 
 #[cfg(test)]
@@ -34,5 +37,5 @@ pub use diagnostic::{Diagnostic, parse_typed};
 pub use eval::{
     Resolved, Status, WatchId, WatchReading, WatchSet, place_name, relocatable, resolve,
 };
-pub use parse::{BinOp, Expr, ParseError, SymbolName, Watch, parse_type, parse_watch};
-pub use types::{CSTR_WINDOW, MAX_LEN, Scalar, Type, Value, ValueError};
+pub use parse::{BinOp, Expr, ParseError, SymbolName, TypeName, Watch, parse_type, parse_watch};
+pub use types::{CSTR_WINDOW, DebugType, MAX_LEN, Scalar, Type, Value, ValueError};
