@@ -18,7 +18,7 @@ pub struct WriteArgs {
     /// The process to write to
     #[arg(long, value_parser = super::numbers::pid)]
     pub pid: i32,
-    /// Where, and as what type: `counter:u32`, `*(*root+8):f64`, `name:cstr`
+    /// Where, and as what type: `counter:u32`, `*(*root+8):f64`, `name:cstr`; with debug info `hero.level`, `state` (a bitfield keeps its neighbours; an enum takes a name)
     #[arg(value_name = "EXPR")]
     pub expr: String,
     /// The value: decimal, 0x hex, negative, float, true/false, "quoted text", hex bytes
@@ -30,6 +30,8 @@ pub struct WriteArgs {
     /// Print one JSON object
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub debug: super::debuginfo::DebugDirs,
 }
 
 pub fn run(args: &WriteArgs) -> Result<ExitCode> {
@@ -45,6 +47,7 @@ pub fn run(args: &WriteArgs) -> Result<ExitCode> {
         }
     })?;
     let mut session = Session::attach(args.pid, Duration::from_millis(args.timeout))?;
+    args.debug.apply(&mut session)?;
     let reading = match session.evaluate(&watch, ReadMode::Force)? {
         Ok(reading) => reading,
         Err(diagnostic) => {
@@ -60,9 +63,14 @@ pub fn run(args: &WriteArgs) -> Result<ExitCode> {
             expr_label(&args.expr)
         )));
     };
+    // A bitfield changes only its bits of the bytes there now.
+    let current = match reading.ty.needs_current() {
+        Some(len) => session.read_exact(addr, len)?,
+        None => Vec::new(),
+    };
     let bytes = reading
         .ty
-        .encode(&args.value)
+        .encode_over(&args.value, &current)
         .map_err(|e| Error::Usage(e.to_string()))?;
     check_fits(&watch, &session, &bytes)?;
     let report = session.write(addr, &bytes)?;

@@ -349,7 +349,8 @@ fn symbol(sym: &SymbolName, scope: &Scope<'_>) -> Res<Operand> {
     variable(sym, scope, false)
 }
 
-/// `a.b.c` as `a` and `b.c`, when every part is a plain name.
+/// `a.b.c` as `a` and `b.c` (`ns::a.b` as `ns::a` and `b`), when every
+/// part is a plain name.
 fn split_fields(name: &str) -> Option<(&str, &str)> {
     let (head, rest) = name.split_once('.')?;
     let plain = |s: &str| {
@@ -358,7 +359,7 @@ fn split_fields(name: &str) -> Option<(&str, &str)> {
             .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     };
-    (plain(head) && rest.split('.').all(plain)).then_some((head, rest))
+    (head.split("::").all(plain) && rest.split('.').all(plain)).then_some((head, rest))
 }
 
 /// A variable: its ELF symbol, with its debug-info type when the scope
