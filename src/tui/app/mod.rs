@@ -476,8 +476,22 @@ impl App {
             Action::Bottom => self.move_by(i64::MAX / 2),
             Action::Left if self.pane == Pane::Hex => self.hex_move(-1),
             Action::Right if self.pane == Pane::Hex => self.hex_move(1),
+            Action::Right if self.pane == Pane::Watches => self.expand_watch(),
+            Action::Left if self.pane == Pane::Watches => self.collapse_watch(),
             Action::Left | Action::Right => {}
             Action::Activate => match self.pane {
+                Pane::Watches
+                    if self
+                        .watches
+                        .selected_row()
+                        .is_some_and(|w| w.is_aggregate()) =>
+                {
+                    if self.watches.selected_row().is_some_and(|w| w.expanded) {
+                        self.collapse_watch();
+                    } else {
+                        self.expand_watch();
+                    }
+                }
                 Pane::Watches => self.start_edit(),
                 Pane::Maps => {
                     if let Some(start) = self.maps.selected_start() {
@@ -592,13 +606,27 @@ impl App {
     }
 
     fn delete_watch(&mut self) {
-        if let Some(w) = self.watches.remove_selected() {
+        for w in self.watches.remove_selected() {
             // The poller drops its freeze with it.
             self.send(Command::RemoveWatch(w.id));
             if self.message_watch == Some(w.id) {
                 self.message = None;
                 self.message_watch = None;
             }
+        }
+    }
+
+    /// Opens a struct or array watch into its fields, each a live watch.
+    fn expand_watch(&mut self) {
+        let added = self.watches.expand_selected();
+        if !added.is_empty() {
+            self.send(Command::AddWatches(added));
+        }
+    }
+
+    fn collapse_watch(&mut self) {
+        for id in self.watches.collapse_selected() {
+            self.send(Command::RemoveWatch(id));
         }
     }
 

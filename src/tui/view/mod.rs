@@ -255,3 +255,6 @@ pub(super) fn mark_selected<'a>(row: Row<'a>, selected: bool, t: &Theme) -> Row<
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod tree_tests;

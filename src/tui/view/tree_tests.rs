@@ -1,0 +1,194 @@
+//! A struct watch opened into a tree of live fields: what the watches pane
+//! shows, and the watches the app asks the poller for and drops.
+
+use std::sync::Arc;
+use std::sync::mpsc::Receiver;
+use std::time::Duration;
+
+use crossterm::event::KeyCode;
+
+use super::tests::{app_with, press, screen};
+use crate::debuginfo::{self, Aggregate, BaseKind, Bits, Field, TypeKind};
+use crate::expr::{DebugType, Status, Type, Value, WatchReading};
+use crate::poller::{Command, PollerEvent, Snapshot, WatchId};
+use crate::tui::app::App;
+use crate::tui::event::Event;
+use crate::tui::keys::KeyMap;
+
+fn base(name: &str, size: u64, kind: BaseKind) -> Arc<debuginfo::Type> {
+    Arc::new(debuginfo::Type::new(name, size, TypeKind::Base(kind)))
+}
+
+fn field(name: &str, offset: u64, ty: Arc<debuginfo::Type>, bits: Option<Bits>) -> Field {
+    Field {
+        name: name.into(),
+        offset,
+        ty,
+        bits,
+    }
+}
+
+fn player() -> Arc<debuginfo::Type> {
+    let int = base("int", 4, BaseKind::Signed);
+    let vec2 = Arc::new(debuginfo::Type::new(
+        "struct vec2",
+        8,
+        TypeKind::Struct {
+            aggregate: Aggregate::Struct,
+            fields: vec![
+                field("x", 0, Arc::clone(&int), None),
+                field("y", 4, int, None),
+            ],
+            variants: None,
+            incomplete: false,
+        },
+    ));
+    let level = Bits { offset: 1, size: 5 };
+    Arc::new(debuginfo::Type::new(
+        "struct player",
+        24,
+        TypeKind::Struct {
+            aggregate: Aggregate::Struct,
+            fields: vec![
+                field("pos", 0, vec2, None),
+                field("health", 8, base("double", 8, BaseKind::Float), None),
+                field(
+                    "level",
+                    16,
+                    base("unsigned int", 4, BaseKind::Unsigned),
+                    Some(level),
+                ),
+            ],
+            variants: None,
+            incomplete: false,
+        },
+    ))
+}
+
+fn debug(ty: Arc<debuginfo::Type>, bits: Option<Bits>) -> Type {
+    Type::Debug(DebugType { ty, bits })
+}
+
+fn reading(id: u64, address: u64, ty: Type, value: debuginfo::Value) -> WatchReading {
+    WatchReading {
+        id: WatchId(id),
+        address: Some(address),
+        ty,
+        status: Status::Ok,
+        value: Some(Value::Typed(value)),
+    }
+}
+
+fn tick(app: &mut App, readings: Vec<WatchReading>) {
+    app.update(Event::Poller(PollerEvent::Snapshot(Box::new(Snapshot {
+        tick: 1,
+        lateness: Duration::ZERO,
+        took: Duration::ZERO,
+        watches: readings,
+        hex: None,
+        maps: None,
+        residency: None,
+        freeze_errors: Vec::new(),
+    }))));
+}
+
+fn pos_value() -> debuginfo::Value {
+    debuginfo::Value::Struct {
+        union: false,
+        fields: vec![
+            ("x".into(), debuginfo::Value::Signed(-12)),
+            ("y".into(), debuginfo::Value::Signed(34)),
+        ],
+    }
+}
+
+fn commands(rx: &Receiver<Command>) -> Vec<Command> {
+    rx.try_iter().collect()
+}
+
+#[test]
+fn a_struct_watch_opens_into_live_fields_and_closes() {
+    let (mut app, rx) = app_with(KeyMap::default(), (100, 20));
+    app.add_watch("hero").expect("parses");
+    let hero = debuginfo::Value::Struct {
+        union: false,
+        fields: vec![
+            ("pos".into(), pos_value()),
+            ("health".into(), debuginfo::Value::Float(97.5)),
+            ("level".into(), debuginfo::Value::Unsigned(17)),
+        ],
+    };
+    tick(
+        &mut app,
+        vec![reading(1, 0x5000, debug(player(), None), hero)],
+    );
+    commands(&rx);
+
+    // Enter opens it: one watch per field, each sent to the poller.
+    press(&mut app, KeyCode::Enter);
+    let added: Vec<String> = commands(&rx)
+        .into_iter()
+        .flat_map(|c| match c {
+            Command::AddWatches(ws) => ws.into_iter().map(|(_, w)| w.text).collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    assert_eq!(added, ["hero.pos", "hero.health", "hero.level"]);
+    let ids: Vec<u64> = app.watches.rows.iter().map(|w| w.id.0).collect();
+    assert_eq!(ids, [1, 2, 3, 4]);
+
+    let fields = player();
+    let (pos, health, level) = (
+        Arc::clone(&fields.fields()[0].ty),
+        Arc::clone(&fields.fields()[1].ty),
+        Arc::clone(&fields.fields()[2].ty),
+    );
+    let ticks = [97.5, 96.0, 94.5];
+    for hp in ticks {
+        tick(
+            &mut app,
+            vec![
+                reading(2, 0x5000, debug(Arc::clone(&pos), None), pos_value()),
+                reading(
+                    3,
+                    0x5008,
+                    debug(Arc::clone(&health), None),
+                    debuginfo::Value::Float(hp),
+                ),
+                reading(
+                    4,
+                    0x5010,
+                    debug(Arc::clone(&level), Some(Bits { offset: 1, size: 5 })),
+                    debuginfo::Value::Unsigned(17),
+                ),
+            ],
+        );
+    }
+    // A field opens too; each numeric field keeps its own history.
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Right);
+    let added = commands(&rx);
+    assert!(
+        matches!(&added[..], [Command::AddWatches(ws)] if ws.len() == 2),
+        "{added:?}"
+    );
+    assert_eq!(app.watches.rows[4].history.len(), 3, "health plots");
+    insta::assert_snapshot!("struct_watch_tree", screen(&app));
+
+    // Left on a field selects its parent; Left on an open row closes it.
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Left);
+    assert_eq!(app.watches.selected, 1);
+    press(&mut app, KeyCode::Up);
+    press(&mut app, KeyCode::Left);
+    let removed: Vec<u64> = commands(&rx)
+        .into_iter()
+        .filter_map(|c| match c {
+            Command::RemoveWatch(id) => Some(id.0),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(removed, [2, 5, 6, 3, 4]);
+    assert_eq!(app.watches.rows.len(), 1);
+    assert!(!app.watches.rows[0].expanded);
+}
