@@ -57,6 +57,14 @@ pub enum Command {
         addr: u64,
         bytes: Vec<u8>,
     },
+    /// Write `text` as a value of `ty` (a bitfield over the bytes around
+    /// it); answered like [`Command::Write`].
+    WriteValue {
+        tag: u64,
+        addr: u64,
+        ty: Type,
+        text: String,
+    },
     /// Rewrite `bytes` at `addr` every tick until unfrozen; without bytes,
     /// the `len` bytes there now. Answered by [`PollerEvent::Frozen`].
     Freeze {
@@ -383,6 +391,22 @@ impl PollerState {
             }
             Command::Write { tag, addr, bytes } => {
                 let result = self.write(addr, &bytes);
+                self.poll_now = true;
+                return sink(PollerEvent::Wrote { tag, result });
+            }
+            Command::WriteValue {
+                tag,
+                addr,
+                ty,
+                text,
+            } => {
+                let result = if self.exited {
+                    Err(Error::TargetExited {
+                        pid: self.session.pid(),
+                    })
+                } else {
+                    self.session.write_value(addr, &ty, &text)
+                };
                 self.poll_now = true;
                 return sink(PollerEvent::Wrote { tag, result });
             }

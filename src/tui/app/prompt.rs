@@ -54,7 +54,11 @@ impl App {
                 (None, Some(e)) => Some(e.clone()),
                 (None, None) => err("an expression".into()),
             },
-            Purpose::EditWatch(_, ty) => ty.encode(&input.text).err().and_then(|e| err(e.why)),
+            // A bitfield is checked over zeros: its range does not depend on them.
+            Purpose::EditWatch(_, ty) => ty
+                .encode_over(&input.text, &vec![0; ty.needs_current().unwrap_or(0)])
+                .err()
+                .and_then(|e| err(e.why)),
             Purpose::HexWrite(_) => parse_hex_bytes(&input.text).err().and_then(err),
             Purpose::SaveWatches | Purpose::ExportLog => input
                 .text
@@ -164,6 +168,11 @@ impl App {
                     self.say(Level::Error, "the watch has no address to write to");
                     return;
                 };
+                if ty.needs_current().is_some() {
+                    // The poller reads the bytes around the bits and writes them back.
+                    self.write_value(expr, ty, addr, text);
+                    return;
+                }
                 match ty.encode(&text) {
                     Ok(bytes) => {
                         if frozen {

@@ -192,3 +192,42 @@ fn a_struct_watch_opens_into_live_fields_and_closes() {
     assert_eq!(app.watches.rows.len(), 1);
     assert!(!app.watches.rows[0].expanded);
 }
+
+#[test]
+fn a_bitfield_is_edited_in_place_by_the_poller() {
+    let (mut app, rx) = app_with(KeyMap::default(), (100, 20));
+    app.add_watch("hero.level").expect("parses");
+    let level = Arc::clone(&player().fields()[2].ty);
+    let ty = debug(level, Some(Bits { offset: 1, size: 5 }));
+    tick(
+        &mut app,
+        vec![reading(
+            1,
+            0x5010,
+            ty.clone(),
+            debuginfo::Value::Unsigned(17),
+        )],
+    );
+    commands(&rx);
+    press(&mut app, KeyCode::Enter);
+    for _ in 0..2 {
+        press(&mut app, KeyCode::Backspace);
+    }
+    press(&mut app, KeyCode::Char('4'));
+    press(&mut app, KeyCode::Char('0'));
+    let error = app.input.as_ref().and_then(|i| i.error.clone());
+    assert!(
+        error.is_some_and(|e| e.message.contains("does not fit in 5 bits")),
+        "5 bits hold 0..=31"
+    );
+    press(&mut app, KeyCode::Backspace);
+    press(&mut app, KeyCode::Enter);
+    let sent = commands(&rx);
+    assert!(
+        sent.iter().any(|c| matches!(
+            c,
+            Command::WriteValue { addr: 0x5010, ty: t, text, .. } if *t == ty && text == "4"
+        )),
+        "{sent:?}"
+    );
+}
