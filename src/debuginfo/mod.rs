@@ -339,6 +339,24 @@ impl DebugInfo {
         Err(DebugError(msg))
     }
 
+    /// The names of the variables with debug info in `module` (or in every
+    /// object, the executable first) that start with `prefix`.
+    pub fn variable_names(&self, module: Option<&str>, prefix: &str) -> DResult<Vec<String>> {
+        let mut names = Vec::new();
+        for m in self.candidates(module)? {
+            let Ok(found) = self.found(m) else { continue };
+            let Some((_, file)) = &found.dwarf else {
+                continue;
+            };
+            names.extend(
+                file.variable_names()?
+                    .into_iter()
+                    .filter(|n| n.starts_with(prefix)),
+            );
+        }
+        Ok(names)
+    }
+
     /// A type by name, in one module or the first that has it.
     pub fn type_named(&self, module: Option<&str>, name: &str) -> DResult<(String, Arc<Type>)> {
         self.type_in(module, name).map(|(m, _, ty)| (m, ty))

@@ -27,7 +27,7 @@ pub mod diagnostic;
 pub mod eval;
 pub mod literal;
 pub mod parse;
-mod typed;
+pub mod typed;
 pub mod types;
 
 #[cfg(test)]

@@ -416,3 +416,33 @@ fn variable(sym: &SymbolName, scope: &Scope<'_>, needs: bool) -> Res<Operand> {
         },
     }
 }
+
+/// The named fields of the value `expr` names (of what it points to when
+/// `arrow`), each with its type's name: what completes after `.` or `->`.
+pub fn fields_of(
+    expr: &Expr,
+    arrow: bool,
+    symbols: &SymbolTable,
+    maps: &Maps,
+    debug: &DebugInfo,
+) -> Res<Vec<(String, String)>> {
+    let scope = Scope {
+        symbols,
+        maps,
+        debug: Some(debug),
+        types: true,
+    };
+    let typed = match operand(expr, &scope)? {
+        Operand::Object { typed, .. } if arrow => pointee(&typed, 0)?,
+        Operand::Object { typed, .. } => typed,
+        Operand::Pointer { pointee, .. } => pointee,
+        Operand::Address { .. } => return Err(err(0, "no type known here")),
+    };
+    Ok(typed
+        .ty
+        .fields()
+        .iter()
+        .filter(|f| !f.name.is_empty())
+        .map(|f| (f.name.clone(), f.ty.name.clone()))
+        .collect())
+}

@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use crate::error::{Error, Result};
+use crate::expr::complete::Completion;
 use crate::expr::{Diagnostic, Type, Watch, WatchReading, WatchSet, relocatable};
 use crate::process::{Gap, Maps, ReadMode, ReadOutcome, Unread, WriteReport};
 use crate::session::Session;
@@ -56,6 +57,12 @@ pub enum Command {
         tag: u64,
         addr: u64,
         bytes: Vec<u8>,
+    },
+    /// Complete the name at the end of `text`; answered by
+    /// [`PollerEvent::Completions`].
+    Complete {
+        tag: u64,
+        text: String,
     },
     /// Write `text` as a value of `ty` (a bitfield over the bytes around
     /// it); answered like [`Command::Write`].
@@ -141,6 +148,10 @@ pub enum PollerEvent {
     Portable {
         tag: u64,
         lines: Vec<String>,
+    },
+    Completions {
+        tag: u64,
+        items: Vec<Completion>,
     },
     /// The target exited; the poller stops reading.
     Exited,
@@ -455,6 +466,10 @@ impl PollerState {
                 }
             }
             Command::PollNow => self.poll_now = true,
+            Command::Complete { tag, text } => {
+                let items = self.session.completions(&text);
+                return sink(PollerEvent::Completions { tag, items });
+            }
             Command::Evaluate { tag, watch } => {
                 let result = self.evaluate(&watch);
                 return sink(PollerEvent::Evaluated { tag, result });

@@ -16,6 +16,7 @@
 //! # Ok::<(), pvtui::Error>(())
 //! ```
 
+mod complete;
 mod searches;
 mod strings;
 

@@ -628,3 +628,37 @@ fn targets_mapping_one_build_share_its_debug_file() {
     );
     assert!(Arc::ptr_eq(&var_a.ty, &var_b.ty), "types built once");
 }
+
+/// Tab's candidates come from the target's debug info: variables by
+/// prefix, fields after `.` and `->`, each with its type.
+#[test]
+fn completions_name_variables_and_fields_with_their_types() {
+    let fx = Fixture::spawn(&c_fixture("dwarf5", &["-gdwarf-5"]), &[]);
+    let session = Session::attach(fx.pid, DEFAULT_DEADLINE).expect("attach");
+    let names = |text: &str| -> Vec<(String, String)> {
+        session
+            .completions(text)
+            .into_iter()
+            .map(|c| (c.text, c.ty))
+            .collect()
+    };
+    let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+    assert_eq!(
+        names("hero.p"),
+        [
+            pair("hero.pad", "unsigned int"),
+            pair("hero.pos", "struct vec2")
+        ]
+    );
+    assert_eq!(names("list->n"), [pair("list->next", "struct node *")]);
+    assert_eq!(
+        names("team[1].pos."),
+        [pair("team[1].pos.x", "int"), pair("team[1].pos.y", "int")]
+    );
+    assert!(
+        names("her").contains(&pair("hero", "player_t")),
+        "{:?}",
+        names("her")
+    );
+    assert!(names("nosuch.").is_empty());
+}

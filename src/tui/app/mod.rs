@@ -104,6 +104,8 @@ struct Waiting {
     goto: Option<u64>,
     /// A save waiting for the portable watch list: tag and path.
     save: Option<(u64, String)>,
+    /// The completion the input line waits for.
+    complete: Option<u64>,
 }
 
 pub struct App {
@@ -355,6 +357,7 @@ impl App {
                 self.frozen(watch, result.map_err(|e| e.to_string()))
             }
             PollerEvent::Evaluated { tag, result } => self.evaluated(tag, result),
+            PollerEvent::Completions { tag, items } => self.completed(tag, &items),
             PollerEvent::Portable { tag, lines } => {
                 if let Some((want, path)) = self.waiting.save.take() {
                     if want == tag {

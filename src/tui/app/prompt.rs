@@ -3,6 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
+use crate::expr::complete::{Completion, common_text};
 use crate::expr::{Diagnostic, parse_typed};
 use crate::poller::{Command, Evaluated};
 use crate::tui::app::hex::parse_hex_bytes;
@@ -96,6 +97,8 @@ impl App {
         }
         input.error = self.validate(input);
         input.hint = None;
+        input.candidates = None;
+        self.waiting.complete = None;
         self.waiting.input = None;
         if matches!(input.purpose, Purpose::Narrow(_)) && input.text.trim().is_empty() {
             input.hint = Some(NARROW_CHOICES.into());
@@ -139,6 +142,16 @@ impl App {
                 } else {
                     self.submit(input);
                 }
+                return;
+            }
+            KeyCode::Tab if matches!(input.purpose, Purpose::AddWatch | Purpose::Goto) => {
+                let tag = self.tag();
+                self.waiting.complete = Some(tag);
+                self.send(Command::Complete {
+                    tag,
+                    text: input.text.clone(),
+                });
+                self.input = Some(input);
                 return;
             }
             _ => input.edit(key),
@@ -239,6 +252,33 @@ impl App {
                 Err(e) => input.error = Some(e),
             }
         }
+    }
+
+    /// The poller completed the name at the end of the input: one
+    /// candidate fills it in; several fill in what they share and are
+    /// listed with their types.
+    pub(super) fn completed(&mut self, tag: u64, items: &[Completion]) {
+        if self.waiting.complete != Some(tag) {
+            return;
+        }
+        let Some(mut input) = self.input.take() else {
+            return;
+        };
+        if let Some(text) = common_text(items).filter(|t| t.len() > input.text.len()) {
+            input.cursor = text.chars().count();
+            input.text = text;
+            self.check_input(&mut input);
+        }
+        input.candidates = Some(match items {
+            [] => "no names known here".to_string(),
+            [one] => format!("{}: {}", one.name, one.ty),
+            many => many
+                .iter()
+                .map(|c| format!("{}: {}", c.name, c.ty))
+                .collect::<Vec<_>>()
+                .join("  "),
+        });
+        self.input = Some(input);
     }
 
     /// Writes the watch list, as the poller made it portable: addresses in

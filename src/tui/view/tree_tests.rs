@@ -231,3 +231,55 @@ fn a_bitfield_is_edited_in_place_by_the_poller() {
         "{sent:?}"
     );
 }
+
+#[test]
+fn tab_completes_the_name_with_the_poller_s_candidates() {
+    use crate::expr::complete::Completion;
+    let (mut app, rx) = app_with(KeyMap::default(), (100, 20));
+    press(&mut app, KeyCode::Char('a'));
+    for c in "hero.p".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    commands(&rx);
+    press(&mut app, KeyCode::Tab);
+    let tag = commands(&rx)
+        .into_iter()
+        .find_map(|c| match c {
+            Command::Complete { tag, text } if text == "hero.p" => Some(tag),
+            _ => None,
+        })
+        .expect("a completion asked for");
+    let item = |name: &str, ty: &str| Completion {
+        text: format!("hero.{name}"),
+        name: name.into(),
+        ty: ty.into(),
+    };
+    app.update(Event::Poller(PollerEvent::Completions {
+        tag,
+        items: vec![item("pad", "unsigned int"), item("pos", "struct vec2")],
+    }));
+    let input = app.input.as_ref().expect("still typing");
+    assert_eq!(input.text, "hero.p", "nothing shared beyond the prefix");
+    let screen = screen(&app);
+    assert!(
+        screen.contains("pad: unsigned int  pos: struct vec2"),
+        "{screen}"
+    );
+    press(&mut app, KeyCode::Char('o'));
+    press(&mut app, KeyCode::Tab);
+    let tag = commands(&rx)
+        .into_iter()
+        .find_map(|c| match c {
+            Command::Complete { tag, .. } => Some(tag),
+            _ => None,
+        })
+        .expect("asked again");
+    app.update(Event::Poller(PollerEvent::Completions {
+        tag,
+        items: vec![item("pos", "struct vec2")],
+    }));
+    assert_eq!(
+        app.input.as_ref().map(|i| i.text.as_str()),
+        Some("hero.pos")
+    );
+}
