@@ -41,7 +41,7 @@ use std::sync::{Arc, OnceLock};
 pub use file::{DResult, DebugError, DebugFile, Variable};
 pub use layout::layout;
 pub use locate::{Found, Location, Source};
-pub use path::{Place, Step, parse_path, resolve};
+pub use path::{Place, Step, parse_path, path_at, resolve};
 pub use types::{Aggregate, BaseKind, Bits, Field, Type, TypeKind, TypeLink};
 pub use value::{Value, decode, decode_place, encode};
 

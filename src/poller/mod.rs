@@ -58,6 +58,8 @@ pub enum Command {
         addr: u64,
         bytes: Vec<u8>,
     },
+    /// Name the variable and field at `addr`; answered by [`PollerEvent::Described`].
+    Describe(u64),
     /// Complete the name at the end of `text`; answered by
     /// [`PollerEvent::Completions`].
     Complete {
@@ -152,6 +154,10 @@ pub enum PollerEvent {
     Completions {
         tag: u64,
         items: Vec<Completion>,
+    },
+    Described {
+        addr: u64,
+        label: Option<String>,
     },
     /// The target exited; the poller stops reading.
     Exited,
@@ -466,6 +472,10 @@ impl PollerState {
                 }
             }
             Command::PollNow => self.poll_now = true,
+            Command::Describe(addr) => {
+                let label = self.session.describe(addr);
+                return sink(PollerEvent::Described { addr, label });
+            }
             Command::Complete { tag, text } => {
                 let items = self.session.completions(&text);
                 return sink(PollerEvent::Completions { tag, items });

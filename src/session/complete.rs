@@ -1,9 +1,11 @@
-//! Completing the variable or field name at the end of a watch expression,
-//! with each candidate's type.
+//! Names from the debug info: completing the variable or field name at
+//! the end of a watch expression, and naming the field an address is in.
 
+use crate::debuginfo::path_at;
 use crate::expr::complete::{Completion, Want, matching, wanted};
 use crate::expr::parse_watch;
 use crate::expr::typed::fields_of;
+use crate::symbols::Location;
 
 use super::Session;
 
@@ -74,5 +76,26 @@ impl Session {
                 )
             }
         }
+    }
+
+    /// The variable and field the byte at `addr` belongs to, with the
+    /// field's type: `hero.pos.y (int)`, `team[2].name+3 (char[16])`.
+    /// `None` outside a variable with debug info.
+    pub fn describe(&self, addr: u64) -> Option<String> {
+        let Location::Symbol { module, symbol, .. } = self.symbols().locate(addr)? else {
+            return None;
+        };
+        let var = self.debug_info().variable(Some(&module), &symbol).ok()?;
+        let offset = addr.checked_sub(var.addr)?;
+        if offset >= var.ty.byte_size() {
+            return None;
+        }
+        let (path, ty, rest) = path_at(&var.ty, offset);
+        let rest = if rest > 0 {
+            format!("+{rest}")
+        } else {
+            String::new()
+        };
+        Some(format!("{symbol}{path}{rest} ({ty})"))
     }
 }

@@ -661,4 +661,11 @@ fn completions_name_variables_and_fields_with_their_types() {
         names("her")
     );
     assert!(names("nosuch.").is_empty());
+
+    // The hex view's label: the variable and field under an address.
+    let at = |name: &str| session.lookup(None, name).expect("a symbol").addr;
+    let pos_y = session.describe(at("hero") + 20);
+    assert_eq!(pos_y.as_deref(), Some("hero.pos.y (int)"));
+    let team = session.describe(at("team") + 48 + 2).expect("inside team");
+    assert_eq!(team, "team[1].name[2] (char)");
 }

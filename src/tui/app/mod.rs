@@ -297,6 +297,7 @@ impl App {
     pub fn open_hex(&mut self, addr: u64) {
         self.hex.open(addr);
         self.set_pane(Pane::Hex);
+        self.send(Command::Describe(addr));
     }
 
     pub fn set_pane(&mut self, pane: Pane) {
@@ -358,6 +359,9 @@ impl App {
             }
             PollerEvent::Evaluated { tag, result } => self.evaluated(tag, result),
             PollerEvent::Completions { tag, items } => self.completed(tag, &items),
+            PollerEvent::Described { addr, label } => {
+                self.hex.label = label.map(|l| (addr, l));
+            }
             PollerEvent::Portable { tag, lines } => {
                 if let Some((want, path)) = self.waiting.save.take() {
                     if want == tag {
@@ -595,6 +599,7 @@ impl App {
         if self.hex.move_cursor(bytes, layout::hex_rows(self.size)) {
             self.request_hex();
         }
+        self.send(Command::Describe(self.hex.cursor));
     }
 
     fn follow(&mut self) {

@@ -283,3 +283,27 @@ fn tab_completes_the_name_with_the_poller_s_candidates() {
         Some("hero.pos")
     );
 }
+
+#[test]
+fn the_hex_cursor_asks_which_variable_and_field_it_is_in() {
+    let (mut app, rx) = app_with(KeyMap::default(), (100, 20));
+    app.open_hex(0x5014);
+    commands(&rx);
+    press(&mut app, KeyCode::Right);
+    let asked: Vec<u64> = commands(&rx)
+        .into_iter()
+        .filter_map(|c| match c {
+            Command::Describe(addr) => Some(addr),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked, [0x5015]);
+    app.update(Event::Poller(PollerEvent::Described {
+        addr: 0x5015,
+        label: Some("hero.pos.y+1 (int)".into()),
+    }));
+    assert_eq!(
+        app.hex.label,
+        Some((0x5015, "hero.pos.y+1 (int)".to_string()))
+    );
+}
