@@ -4,12 +4,13 @@
 //!
 //! `cargo bench --bench engine` (`PVTUI_BENCH_MIB` sets the target size, 1024 by default).
 
+mod common;
 #[path = "../tests/integration/util.rs"]
 mod util;
 
 use std::hint::black_box;
 use std::io::IoSliceMut;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pvtui::process::{PageBuffer, ReadBatch, ReadMode, Target};
 use pvtui::sys::{self, RemoteRange};
@@ -18,16 +19,8 @@ const CHUNK: usize = 1 << 20;
 const PAGE: u64 = 4096;
 
 /// Median and 99th percentile of `runs` timings of `f`.
-fn time<F: FnMut()>(runs: usize, mut f: F) -> (Duration, Duration) {
-    f();
-    let mut samples: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .collect();
-    samples.sort();
+fn time<F: FnMut()>(runs: usize, f: F) -> (Duration, Duration) {
+    let samples = common::sorted_timings(runs, f);
     (samples[runs / 2], samples[(runs * 99 / 100).min(runs - 1)])
 }
 

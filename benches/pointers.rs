@@ -11,14 +11,15 @@
 //!
 //! Run: `cargo bench --bench pointers` (as root, to read another process).
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn main() {
     let mib = std::env::var("PVTUI_BENCH_HEAP").unwrap_or_else(|_| "100".into());
-    let fixture = build_fixture();
+    let fixture = common::build_fixture("pointer_heap");
     let (mut heap, vars) = start(Command::new(&fixture).arg(&mib));
     let score = vars
         .iter()
@@ -90,7 +91,7 @@ fn run(what: &str, pid: u32, target: &str) {
         let e = s.spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
         while child.try_wait().ok().flatten().is_none() {
             if let Ok(status) = std::fs::read_to_string(&status_path) {
-                peak = peak.max(vm_hwm(&status));
+                peak = peak.max(common::vm_hwm(&status));
             }
             std::thread::sleep(Duration::from_millis(2));
         }
@@ -125,26 +126,4 @@ fn wait_ready(mut child: Child) -> (Child, Vec<String>) {
         vars.push(line);
     }
     (child, vars)
-}
-
-fn vm_hwm(status: &str) -> u64 {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
-
-fn build_fixture() -> PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pointer_heap.c");
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-pointer-heap");
-    let status = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
-        .args(["-O2", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .expect("run cc to build the pointer_heap fixture (apt-get install gcc)");
-    assert!(status.success(), "building {} failed", src.display());
-    out
 }

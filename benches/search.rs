@@ -22,8 +22,10 @@
 //! Run: `cargo bench --bench search` (root, for YARA and scanmem to read
 //! another process).
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -43,7 +45,7 @@ struct Run {
 
 fn main() {
     let size = std::env::var("PVTUI_BENCH_SIZE").unwrap_or_else(|_| "1G".into());
-    let fixture = build_fixture();
+    let fixture = common::build_fixture("haystack");
     let mut target = Command::new(&fixture)
         .args([
             "--size", &size, "--marks", MARKS, "--values", "40", "--quiet",
@@ -282,7 +284,7 @@ fn measure(cmd: &mut Command) -> (Run, String, String) {
     let mut peak = 0;
     loop {
         if let Ok(status) = std::fs::read_to_string(&status_path) {
-            peak = peak.max(vm_hwm(&status));
+            peak = peak.max(common::vm_hwm(&status));
         }
         if let Ok(Some(_)) = child.try_wait() {
             break;
@@ -304,15 +306,6 @@ fn measure(cmd: &mut Command) -> (Run, String, String) {
         out,
         err,
     )
-}
-
-fn vm_hwm(status: &str) -> u64 {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
 }
 
 fn scanmem_count(out: &str) -> Option<u64> {
@@ -358,17 +351,4 @@ fn dump_process(pid: i32) -> pvtui::Result<PathBuf> {
     out.flush()
         .map_err(|e| pvtui::Error::Usage(e.to_string()))?;
     Ok(path)
-}
-
-fn build_fixture() -> PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/haystack.c");
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-haystack");
-    let status = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
-        .args(["-O2", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .expect("run cc to build the haystack fixture (apt-get install gcc)");
-    assert!(status.success(), "building {} failed", src.display());
-    out
 }

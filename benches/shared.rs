@@ -6,29 +6,21 @@
 //!
 //! `cargo bench --bench shared`
 
+mod common;
 #[path = "../tests/integration/util.rs"]
 mod util;
 
 use std::hint::black_box;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pvtui::shared::{self, Options, Selection};
 
 const RUNS: usize = 15;
 
 /// Median of `RUNS` timings of `f`, after one warm-up run.
-fn median<F: FnMut()>(mut f: F) -> Duration {
-    f();
-    let mut samples: Vec<Duration> = (0..RUNS)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .collect();
-    samples.sort();
-    samples[RUNS / 2]
+fn median<F: FnMut()>(f: F) -> Duration {
+    common::sorted_timings(RUNS, f)[RUNS / 2]
 }
 
 fn processes() -> usize {

@@ -8,7 +8,6 @@
 //! scripts stay static: completing never runs pvtui, so a tab press costs no
 //! attach and works the same for a binary that is not on PATH.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Args, CommandFactory};
@@ -25,14 +24,7 @@ pub struct CompletionsArgs {
 
 pub fn run(args: &CompletionsArgs) -> Result<ExitCode> {
     let script = script(args.shell)?;
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(script.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|source| Error::Kernel {
-            call: "write to stdout",
-            source,
-        })?;
+    super::write_stdout(script.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 

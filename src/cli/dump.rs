@@ -47,6 +47,9 @@ struct GapJson {
 #[derive(Serialize)]
 struct DumpJson {
     address: String,
+    /// The start's name: `module!symbol+0xOFF` or `[module]+0xOFF`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    place: Option<String>,
     len: u64,
     /// Two hex digits a byte, `??` for a byte not read.
     hex: String,
@@ -96,12 +99,14 @@ pub fn run(args: &DumpArgs) -> Result<ExitCode> {
         }
         super::print_json(&DumpJson {
             address: format!("{addr:#x}"),
+            place: session.symbols().place(addr),
             len: args.len,
             hex,
             gaps: gaps.iter().map(gap_json).collect(),
         })?;
     } else {
-        print!("{}", hex_lines(addr, &data, unread));
+        let symbols = session.symbols();
+        print!("{}", named_lines(addr, &data, unread, |a| symbols.place(a)));
         for gap in &gaps {
             println!(
                 "?? {:#x}..{:#x} ({} bytes): {}",
@@ -140,10 +145,34 @@ fn gap_json(g: &Gap) -> GapJson {
 
 /// Classic 16-bytes-a-line dump: address, hex, ASCII; unread bytes as `??` / ` `.
 pub fn hex_lines(addr: u64, data: &[u8], unread: impl Fn(usize) -> bool) -> String {
+    named_lines(addr, data, unread, |_| None)
+}
+
+/// [`hex_lines`] with each line's address followed by its name (`<game!table+0x10>`),
+/// padded so the bytes stay in columns.
+pub fn named_lines(
+    addr: u64,
+    data: &[u8],
+    unread: impl Fn(usize) -> bool,
+    name: impl Fn(u64) -> Option<String>,
+) -> String {
+    let names: Vec<String> = (0..data.len().div_ceil(16))
+        .map(|line| {
+            name(addr + (line * 16) as u64)
+                .map(|n| format!(" <{}>", crate::text::escape(&n)))
+                .unwrap_or_default()
+        })
+        .collect();
+    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
     let mut out = String::new();
     for (line, chunk) in data.chunks(16).enumerate() {
         let base = line * 16;
-        let _ = write!(out, "{:016x}  ", addr + base as u64);
+        let _ = write!(
+            out,
+            "{:016x}{:<width$}  ",
+            addr + base as u64,
+            names.get(line).map_or("", String::as_str)
+        );
         for i in 0..16 {
             match chunk.get(i) {
                 Some(_) if unread(base + i) => out.push_str("?? "),
@@ -183,5 +212,17 @@ mod tests {
         );
         assert!(first.ends_with("|A .CDEFGHIJKLMNO|"), "{first}");
         assert_eq!(text.lines().count(), 2);
+    }
+
+    #[test]
+    fn named_lines_keep_the_bytes_in_columns() {
+        let name = |a: u64| (a == 0x1010).then(|| "game!table+0x10".to_string());
+        let text = named_lines(0x1000, &[0x41; 32], |_| false, name);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[1].starts_with("0000000000001010 <game!table+0x10>  41 41"),
+            "{text}"
+        );
+        assert_eq!(lines[0].find("41"), lines[1].find("41"), "{text}");
     }
 }

@@ -119,7 +119,7 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
             }
         }
         if tally.rewrites == 1 && tally.failed == 0 {
-            announce(args, &place)?;
+            announce(args, &place, session.symbols().place(place.addr))?;
         }
     };
     let why = match end {
@@ -150,20 +150,23 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
 }
 
 /// Says the hold has begun, once the first rewrite was made.
-fn announce(args: &FreezeArgs, place: &Place) -> Result<()> {
+fn announce(args: &FreezeArgs, place: &Place, name: Option<String>) -> Result<()> {
     let expr = printable(&args.expr);
     if args.json {
         print_json(&json!({
             "event": "holding", "expr": expr, "value": args.value,
-            "address": format!("{:#x}", place.addr), "type": place.ty.to_string(),
-            "interval_ms": args.interval,
+            "address": format!("{:#x}", place.addr), "place": name,
+            "type": place.ty.to_string(), "interval_ms": args.interval,
         }))?;
     } else {
+        let at = match name {
+            Some(name) => format!("{:#x} <{}>", place.addr, crate::text::escape(&name)),
+            None => format!("{:#x}", place.addr),
+        };
         println!(
-            "holding {expr} = {} ({} at {:#x}) every {} ms",
+            "holding {expr} = {} ({} at {at}) every {} ms",
             printable(&args.value),
             place.ty,
-            place.addr,
             args.interval
         );
     }

@@ -46,14 +46,7 @@ pub fn run(args: &ManArgs) -> Result<ExitCode> {
             names.join(", ")
         )));
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(&page.roff)
-        .and_then(|()| stdout.flush())
-        .map_err(|source| Error::Kernel {
-            call: "write to stdout",
-            source,
-        })?;
+    super::write_stdout(&page.roff)?;
     Ok(ExitCode::SUCCESS)
 }
 

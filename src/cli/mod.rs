@@ -11,6 +11,7 @@ mod freeze;
 mod man;
 mod maps;
 mod numbers;
+mod places;
 mod pointers;
 mod probe;
 mod read;
@@ -234,6 +235,19 @@ fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     let line = crate::text::json_line(line);
     println!("{line}");
     Ok(())
+}
+
+/// Writes `bytes` to stdout and flushes, so a closed pipe is an error here.
+fn write_stdout(bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(bytes)
+        .and_then(|()| stdout.flush())
+        .map_err(|source| Error::Kernel {
+            call: "write to stdout",
+            source,
+        })
 }
 
 /// Parses a number as decimal or `0x` hex (clap value parser).

@@ -64,15 +64,14 @@ pub(super) fn lanes(s: &str) -> Result<usize, String> {
     within(s, n, 0..=64, "a lane count")
 }
 
-/// Matches a search stops after: 1 to a billion.
-pub(super) fn max_matches(s: &str) -> Result<u64, String> {
-    within(s, parse_u64(s)?, 1..=1_000_000_000, "a match limit")
-}
-
-/// Places a scan prints: 0 to a million.
-pub(super) fn max_places(s: &str) -> Result<usize, String> {
-    let n = usize::try_from(parse_u64(s)?).map_err(|_| format!("{s:?} is too large"))?;
-    within(s, n, 0..=1_000_000, "a number of places to print")
+/// Results `search` and `scan` print (`--max`): 0 (count only) to a billion.
+pub(super) fn max_results(s: &str) -> Result<u64, String> {
+    within(
+        s,
+        parse_u64(s)?,
+        0..=1_000_000_000,
+        "a number of results to print",
+    )
 }
 
 /// Bytes a dump shows: 1 to `max`.
@@ -162,8 +161,7 @@ mod tests {
             ("chunk", |s| chunk(s).map(|n| n as u64)),
             ("overlap", |s| overlap(s).map(|n| n as u64)),
             ("lanes", |s| lanes(s).map(|n| n as u64)),
-            ("max", max_matches),
-            ("places", |s| max_places(s).map(|n| n as u64)),
+            ("max", max_results),
             ("dump", |s| dump_len(s, 64 << 20)),
             ("tolerance", |s| tolerance(s).map(|t| t as u64)),
             ("hold", hold_interval_ms),

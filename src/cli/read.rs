@@ -13,6 +13,8 @@ use crate::expr::{ParseError, Status, WatchReading, WatchSet, parse_watch};
 use crate::process::ReadMode;
 use crate::session::Session;
 
+use super::places;
+
 #[derive(Debug, Args)]
 pub struct ReadArgs {
     /// The process to read
@@ -105,17 +107,27 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
         let Some(mut reading) = reading else { continue };
         failed |= reading.value.is_none();
         session.read_strings(&mut reading);
+        let symbols = session.symbols();
         if args.json {
-            let obj = Json::Object(reading_json(text, &reading));
+            let mut obj = reading_json(text, &reading);
+            places::annotate(&mut obj, &reading, symbols);
+            let obj = Json::Object(obj);
             writeln!(out, "{}", crate::text::json_line(obj.to_string())).map_err(output_error)?;
             continue;
         }
         let place = match reading.address {
-            Some(addr) => format!("{} at {addr:#x}", reading.ty),
+            Some(addr) => format!("{} at {}", reading.ty, places::at(symbols, addr)),
             None => reading.ty.to_string(),
         };
         match &reading.value {
-            Some(value) => writeln!(out, "{text} = {value}  ({place})"),
+            Some(value) => {
+                let shown = places::value_text(value, symbols);
+                writeln!(out, "{text} = {shown}  ({place})").map_err(output_error)?;
+                match places::long_bytes(value, reading.address) {
+                    Some(dump) => out.write_str(&dump),
+                    None => Ok(()),
+                }
+            }
             None => writeln!(
                 out,
                 "{text}: {}  ({place})",

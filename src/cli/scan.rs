@@ -20,7 +20,9 @@ pub struct ScanArgs {
     /// The process to scan (defaults to the one a --from file was taken of)
     #[arg(long, required_unless_present = "from", value_parser = super::numbers::pid)]
     pub pid: Option<i32>,
-    /// The value type: u8 u16 u32 u64 i8 i16 i32 i64 f32 f64
+    /// The value type: u8 u16 u32 u64 i8 i16 i32 i64 f32 f64, or int (alias
+    /// any): u8, u16, u32 and u64 at once, each place keeping the width it
+    /// matched
     #[arg(long = "type", short = 't', value_parser = parse_type, required_unless_present = "from")]
     pub ty: Option<ValueType>,
     /// A value (`1234`, `eq 1234`), `range LO HI`, or `unknown` (a snapshot
@@ -47,17 +49,18 @@ pub struct ScanArgs {
     pub all_regions: bool,
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Print at most N places (text prints 20 unless told; JSON prints all
-    /// unless told). The saved file always holds every place found
-    #[arg(long, value_parser = super::numbers::max_places)]
-    pub max: Option<usize>,
+    /// Print at most N places, those at the lowest addresses, and say how
+    /// many more there are (text prints 20 unless told; JSON prints all
+    /// unless told; 0 only counts). The saved file always holds every place
+    #[arg(long, value_parser = super::numbers::max_results)]
+    pub max: Option<u64>,
     /// Print one JSON object per place
     #[arg(long)]
     pub json: bool,
 }
 
 /// Places printed as text when --max does not say.
-const TEXT_PLACES: usize = 20;
+const TEXT_PLACES: u64 = 20;
 
 fn parse_type(s: &str) -> std::result::Result<ValueType, String> {
     ValueType::parse(s).map_err(|e| e.to_string())
@@ -245,21 +248,22 @@ fn print_places(
     let Some(file) = &summary.scan else {
         return Ok(());
     };
-    let ty = file.header().ty;
+    let scan_ty = file.header().ty;
     let limit = match (args.max, args.json) {
         (Some(n), _) => n,
-        (None, true) => usize::MAX,
+        (None, true) => u64::MAX,
         (None, false) => TEXT_PLACES,
     };
     let mut out = std::io::stdout().lock();
-    let places = file.first(limit)?;
+    let places = file.first(usize::try_from(limit).unwrap_or(usize::MAX))?;
     let shown = places.len() as u64;
     for c in places {
+        let ty = c.ty(scan_ty);
         let region = maps
             .find(c.addr)
-            .map(crate::search::walk::region_label)
+            .map(|r| symbols.region_name(r))
             .unwrap_or_else(|| "[unmapped]".to_string());
-        let place = crate::expr::place_name(c.addr, symbols);
+        let place = symbols.place(c.addr);
         let value = ty.format(c.bits);
         let bytes = ty.store(c.bits);
         let line = if args.json {
@@ -288,12 +292,6 @@ fn print_places(
         }
     }
     let left = file.count().saturating_sub(shown);
-    if left > 0 && limit > 0 {
-        if args.json {
-            eprintln!("note: {left} more places not printed (--max {limit})");
-        } else {
-            let _ = writeln!(out, "... and {left} more (--max N prints more)");
-        }
-    }
+    super::search::left_out(&mut out, left, limit, args.json, "places");
     Ok(())
 }

@@ -1,4 +1,5 @@
 //! `pvtui search`: find a regex, byte pattern or text in a process's memory.
+use std::collections::BinaryHeap;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -8,8 +9,8 @@ use clap::Args;
 use crate::error::{Error, Result};
 use crate::process::ReadMode;
 use crate::search::{
-    Canceller, Encoding, End, Geometry, Progress, Query, RegionFilter, SearchEvent, SearchOptions,
-    Summary,
+    Canceller, Encoding, End, Geometry, Match, Progress, Query, RegionFilter, SearchEvent,
+    SearchOptions, Summary,
 };
 use crate::session::{DEFAULT_DEADLINE, Session};
 use crate::units::human_bytes;
@@ -36,8 +37,9 @@ pub struct SearchArgs {
     pub ignore_case: bool,
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Stop after N matches
-    #[arg(long, value_parser = super::numbers::max_matches)]
+    /// Print at most N matches, those at the lowest addresses, and say how
+    /// many more there are (0 only counts); all are printed unless told
+    #[arg(long, value_parser = super::numbers::max_results)]
     pub max: Option<u64>,
     /// The longest match guaranteed to be found whole across chunk edges
     #[arg(long, default_value_t = Geometry::DEFAULT_OVERLAP, value_parser = super::numbers::overlap)]
@@ -100,6 +102,9 @@ impl CommonArgs {
 #[derive(serde::Serialize)]
 pub(super) struct JsonHit<'a> {
     pub address: String,
+    /// `module!symbol+0xOFF` or `[module]+0xOFF`, where a mapped file holds it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub place: Option<String>,
     pub region: &'a str,
     pub len: usize,
     pub text: String,
@@ -128,7 +133,6 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode> {
         _ => return Err(Error::Usage("give a REGEX, --bytes or --text".into())),
     };
     let mut options = args.common.options();
-    options.max_results = args.max;
     options.geometry.overlap = args.overlap;
     options.preview_len = usize::MAX;
     let interrupt = Interrupt::install();
@@ -136,41 +140,20 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode> {
     let maps = session.maps();
     let job = session.searches().search(maps, &query, options)?;
     interrupt.cancels(job.canceller());
-    let mut out = std::io::stdout().lock();
+    // Nothing prints until the end (results come sorted): say it started.
+    eprintln!(
+        "searching pid {}; Ctrl-C stops and prints what was found",
+        session.pid()
+    );
     let mut meter = Meter::new();
-    let mut closed = false;
+    // Lanes find matches out of order: keep them (the lowest --max of them)
+    // and print in address order at the end.
+    let mut kept = Lowest::new(args.max);
     let summary = loop {
         match job.events().recv() {
-            Ok(SearchEvent::Found(_)) if closed => {}
             Ok(SearchEvent::Found(batch)) => {
-                meter.clear();
                 for m in batch {
-                    let text = m.bytes.escape_ascii().to_string();
-                    let line = if args.json {
-                        serde_json::to_string(&JsonHit {
-                            address: format!("{:#x}", m.addr),
-                            region: &m.region,
-                            len: m.len,
-                            text: String::from_utf8_lossy(&m.bytes).into_owned(),
-                            hex: hex(&m.bytes),
-                            value: None,
-                        })
-                        .map(crate::text::json_line)
-                        .map_err(|e| Error::Internal(e.to_string()))?
-                    } else {
-                        format!(
-                            "{:#x}  {}  {}  {text}",
-                            m.addr,
-                            crate::text::escape(&m.region),
-                            m.len
-                        )
-                    };
-                    if writeln!(out, "{line}").is_err() {
-                        // stdout closed (| head): stop searching, quietly.
-                        job.cancel();
-                        closed = true;
-                        break;
-                    }
+                    kept.offer(m);
                 }
             }
             Ok(SearchEvent::Progress(p)) => meter.show(&p, "B"),
@@ -179,10 +162,111 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode> {
         }
     };
     meter.clear();
-    if closed || out.flush().is_err() {
+    let symbols = session.symbols();
+    let (matches, left) = kept.into_sorted();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for m in &matches {
+        let region = maps
+            .find(m.addr)
+            .map_or_else(|| m.region.to_string(), |r| symbols.region_name(r));
+        let line = if args.json {
+            serde_json::to_string(&JsonHit {
+                address: format!("{:#x}", m.addr),
+                place: symbols.place(m.addr),
+                region: &region,
+                len: m.len,
+                text: String::from_utf8_lossy(&m.bytes).into_owned(),
+                hex: hex(&m.bytes),
+                value: None,
+            })
+            .map(crate::text::json_line)
+            .map_err(|e| Error::Internal(e.to_string()))?
+        } else {
+            format!(
+                "{}  {}  {}  {}",
+                super::places::at(symbols, m.addr),
+                crate::text::escape(&region),
+                m.len,
+                m.bytes.escape_ascii()
+            )
+        };
+        if writeln!(out, "{line}").is_err() {
+            // stdout closed (| head): nothing more to say.
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    if let Some(max) = args.max {
+        left_out(&mut out, left, max, args.json, "matches");
+    }
+    if out.flush().is_err() {
         return Ok(ExitCode::SUCCESS);
     }
     report(&summary, "matches")
+}
+
+/// Says how many results `--max` (or scan's default of 20) left out: a
+/// line of text after the results, or a note on stderr beside JSON (whose
+/// lines are all records). The same words for search and scan.
+pub(super) fn left_out(out: &mut impl Write, left: u64, limit: u64, json: bool, what: &str) {
+    if left == 0 {
+        return;
+    }
+    if json {
+        eprintln!("note: {left} more {what} not printed (--max {limit})");
+    } else {
+        let _ = writeln!(out, "... and {left} more (--max N prints more)");
+    }
+}
+
+/// The matches with the lowest addresses, at most `max` of them, and how
+/// many others were seen: memory stays bounded by `--max`.
+struct Lowest {
+    max: Option<u64>,
+    heap: BinaryHeap<ByAddr>,
+    dropped: u64,
+}
+
+struct ByAddr(Match);
+
+impl PartialEq for ByAddr {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.addr == other.0.addr
+    }
+}
+impl Eq for ByAddr {}
+impl PartialOrd for ByAddr {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for ByAddr {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.addr.cmp(&other.0.addr)
+    }
+}
+
+impl Lowest {
+    fn new(max: Option<u64>) -> Lowest {
+        Lowest {
+            max,
+            heap: BinaryHeap::new(),
+            dropped: 0,
+        }
+    }
+
+    fn offer(&mut self, m: Match) {
+        self.heap.push(ByAddr(m));
+        if self.max.is_some_and(|max| self.heap.len() as u64 > max) {
+            self.heap.pop();
+            self.dropped += 1;
+        }
+    }
+
+    /// The kept matches in address order, and how many were left out.
+    fn into_sorted(self) -> (Vec<Match>, u64) {
+        let kept = self.heap.into_sorted_vec().into_iter().map(|b| b.0);
+        (kept.collect(), self.dropped)
+    }
 }
 
 /// Prints the summary line and notes to stderr; picks the exit status.
@@ -291,5 +375,57 @@ impl Interrupt {
 
     pub fn cancels(&self, canceller: Canceller) {
         *self.canceller.lock().unwrap_or_else(|e| e.into_inner()) = Some(canceller);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(addr: u64) -> Match {
+        Match {
+            addr,
+            len: 1,
+            region: Arc::from("[heap]"),
+            bytes: vec![0],
+        }
+    }
+
+    #[test]
+    fn the_lowest_matches_are_kept_in_address_order_and_the_rest_counted() {
+        let mut kept = Lowest::new(Some(3));
+        for addr in [50, 10, 40, 20, 60, 30] {
+            kept.offer(at(addr));
+        }
+        let (matches, left) = kept.into_sorted();
+        let addrs: Vec<u64> = matches.iter().map(|m| m.addr).collect();
+        assert_eq!(addrs, [10, 20, 30]);
+        assert_eq!(left, 3);
+        let mut all = Lowest::new(None);
+        for addr in [5, 1, 3] {
+            all.offer(at(addr));
+        }
+        let (matches, left) = all.into_sorted();
+        assert_eq!(
+            matches.iter().map(|m| m.addr).collect::<Vec<_>>(),
+            [1, 3, 5]
+        );
+        assert_eq!(left, 0);
+    }
+
+    #[test]
+    fn text_says_how_many_were_left_out_and_json_stays_records() {
+        let mut text = Vec::new();
+        left_out(&mut text, 7, 3, false, "matches");
+        assert_eq!(
+            String::from_utf8_lossy(&text),
+            "... and 7 more (--max N prints more)\n"
+        );
+        let mut json = Vec::new();
+        left_out(&mut json, 7, 3, true, "matches");
+        assert!(json.is_empty());
+        let mut none = Vec::new();
+        left_out(&mut none, 0, 3, false, "matches");
+        assert!(none.is_empty());
     }
 }

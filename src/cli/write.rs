@@ -89,18 +89,21 @@ pub fn run(args: &WriteArgs) -> Result<ExitCode> {
         print_json(&json!({
             "expr": args.expr,
             "address": format!("{addr:#x}"),
+            "place": session.symbols().place(addr),
             "type": reading.ty.to_string(),
             "old": old.to_json(),
             "new": new.to_json(),
             "landed": landed,
         }))?;
     } else if landed {
-        println!("{} ({} at {addr:#x}): {old} → {new}", args.expr, reading.ty);
+        let at = super::places::at(session.symbols(), addr);
+        println!("{} ({} at {at}): {old} → {new}", args.expr, reading.ty);
     } else {
         println!(
-            "{} ({} at {addr:#x}): {old} → {new}: did not land ({} of {} bytes written, {} read back as asked)",
+            "{} ({} at {}): {old} → {new}: did not land ({} of {} bytes written, {} read back as asked)",
             args.expr,
             reading.ty,
+            super::places::at(session.symbols(), addr),
             report.written,
             report.requested.len(),
             report

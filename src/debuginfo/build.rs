@@ -374,45 +374,37 @@ impl<'f, 'd> Builder<'f, 'd> {
     fn array(&mut self, die: DieRef, depth: usize) -> DResult<Type> {
         let elem = self.inner(die, depth)?;
         let mut dims: Vec<Option<u64>> = Vec::new();
-        {
-            let unit = self.unit(die.unit)?;
-            let mut tree = unit.entries_tree(Some(UnitOffset(die.die)))?;
-            let root = tree.root()?;
-            let mut children = root.children();
-            while let Some(child) = children.next()? {
-                let e = child.entry();
-                if e.tag() != gimli::DW_TAG_subrange_type {
-                    continue;
-                }
-                if dims.len() >= 32 {
-                    return Err(DebugError("array with more than 32 dimensions".into()));
-                }
-                let count = match e
-                    .attr_value(gimli::DW_AT_count)?
-                    .and_then(|v| v.udata_value())
-                {
-                    Some(c) => Some(c),
-                    None => {
-                        let lower = e
-                            .attr_value(gimli::DW_AT_lower_bound)?
-                            .and_then(|v| v.udata_value())
-                            .unwrap_or(0);
-                        match e.attr_value(gimli::DW_AT_upper_bound)? {
-                            Some(v) => match v.udata_value() {
-                                // An upper bound of -1 (all ones) means "no elements".
-                                Some(u) if u == u64::MAX || u32::try_from(u) == Ok(u32::MAX) => {
-                                    Some(0)
-                                }
-                                Some(u) => u.checked_sub(lower).and_then(|d| d.checked_add(1)),
-                                None => None,
-                            },
-                            None => None,
-                        }
-                    }
-                };
-                dims.push(count);
+        self.each_child(die, |_, _, e| {
+            if e.tag() != gimli::DW_TAG_subrange_type {
+                return Ok(());
             }
-        }
+            if dims.len() >= 32 {
+                return Err(DebugError("array with more than 32 dimensions".into()));
+            }
+            let count = match e
+                .attr_value(gimli::DW_AT_count)?
+                .and_then(|v| v.udata_value())
+            {
+                Some(c) => Some(c),
+                None => {
+                    let lower = e
+                        .attr_value(gimli::DW_AT_lower_bound)?
+                        .and_then(|v| v.udata_value())
+                        .unwrap_or(0);
+                    match e.attr_value(gimli::DW_AT_upper_bound)? {
+                        Some(v) => match v.udata_value() {
+                            // An upper bound of -1 (all ones) means "no elements".
+                            Some(u) if u == u64::MAX || u32::try_from(u) == Ok(u32::MAX) => Some(0),
+                            Some(u) => u.checked_sub(lower).and_then(|d| d.checked_add(1)),
+                            None => None,
+                        },
+                        None => None,
+                    }
+                }
+            };
+            dims.push(count);
+            Ok(())
+        })?;
         if dims.is_empty() {
             dims.push(None);
         }
@@ -445,34 +437,27 @@ impl<'f, 'd> Builder<'f, 'd> {
             None => true,
         };
         let mut enumerators = Vec::new();
-        {
-            let dwarf = self.dwarf;
-            let unit = self.unit(die.unit)?;
-            let mut tree = unit.entries_tree(Some(UnitOffset(die.die)))?;
-            let root = tree.root()?;
-            let mut children = root.children();
-            while let Some(child) = children.next()? {
-                let e = child.entry();
-                if e.tag() != gimli::DW_TAG_enumerator || enumerators.len() >= MAX_CHILDREN {
-                    continue;
-                }
-                let n = match e.attr_value(gimli::DW_AT_name)? {
-                    Some(v) => string(dwarf, unit, v)?,
-                    None => continue,
-                };
-                let value = match e.attr_value(gimli::DW_AT_const_value)? {
-                    Some(AttributeValue::Sdata(v)) => i128::from(v),
-                    Some(AttributeValue::Udata(v)) => i128::from(v),
-                    Some(v) => match v.udata_value() {
-                        Some(u) if signed => i128::from(sign_extend(u, size)),
-                        Some(u) => i128::from(u),
-                        None => continue,
-                    },
-                    None => continue,
-                };
-                enumerators.push((n, value));
+        self.each_child(die, |dwarf, unit, e| {
+            if e.tag() != gimli::DW_TAG_enumerator || enumerators.len() >= MAX_CHILDREN {
+                return Ok(());
             }
-        }
+            let n = match e.attr_value(gimli::DW_AT_name)? {
+                Some(v) => string(dwarf, unit, v)?,
+                None => return Ok(()),
+            };
+            let value = match e.attr_value(gimli::DW_AT_const_value)? {
+                Some(AttributeValue::Sdata(v)) => i128::from(v),
+                Some(AttributeValue::Udata(v)) => i128::from(v),
+                Some(v) => match v.udata_value() {
+                    Some(u) if signed => i128::from(sign_extend(u, size)),
+                    Some(u) => i128::from(u),
+                    None => return Ok(()),
+                },
+                None => return Ok(()),
+            };
+            enumerators.push((n, value));
+            Ok(())
+        })?;
         let ty_name = self.tagged_name(die, gimli::DW_TAG_enumeration_type, name)?;
         Ok(Type::new(
             ty_name,
@@ -515,13 +500,8 @@ impl<'f, 'd> Builder<'f, 'd> {
 
     /// The DIE offsets of `die`'s children with one of `tags`.
     fn children(&mut self, die: DieRef, tags: &[gimli::DwTag]) -> DResult<Vec<DieRef>> {
-        let unit = self.unit(die.unit)?;
-        let mut tree = unit.entries_tree(Some(UnitOffset(die.die)))?;
-        let root = tree.root()?;
-        let mut children = root.children();
         let mut out = Vec::new();
-        while let Some(child) = children.next()? {
-            let e = child.entry();
+        self.each_child(die, |_, _, e| {
             if tags.contains(&e.tag()) {
                 if out.len() >= MAX_CHILDREN {
                     return Err(DebugError("a type with more than 65536 members".into()));
@@ -531,8 +511,30 @@ impl<'f, 'd> Builder<'f, 'd> {
                     die: e.offset().0,
                 });
             }
-        }
+            Ok(())
+        })?;
         Ok(out)
+    }
+
+    /// Calls `f` on each child entry of `die` in order; the first error ends the walk.
+    fn each_child(
+        &mut self,
+        die: DieRef,
+        mut f: impl for<'u> FnMut(
+            &'d gimli::Dwarf<R<'f>>,
+            &'u Unit<R<'f>>,
+            &DebuggingInformationEntry<'u, 'u, R<'f>>,
+        ) -> DResult<()>,
+    ) -> DResult<()> {
+        let dwarf = self.dwarf;
+        let unit = self.unit(die.unit)?;
+        let mut tree = unit.entries_tree(Some(UnitOffset(die.die)))?;
+        let root = tree.root()?;
+        let mut children = root.children();
+        while let Some(child) = children.next()? {
+            f(dwarf, unit, child.entry())?;
+        }
+        Ok(())
     }
 
     fn members(&mut self, die: DieRef, depth: usize) -> DResult<Vec<Field>> {

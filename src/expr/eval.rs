@@ -161,12 +161,6 @@ fn located(location: Location) -> Expr {
     }
 }
 
-/// `addr` named as an expression that survives address randomisation
-/// (`module!symbol + 0x10`, `[module] + 0x4010`); `None` in anonymous memory.
-pub fn place_name(addr: u64, symbols: &SymbolTable) -> Option<String> {
-    symbols.locate(addr).map(|l| located(l).to_string())
-}
-
 /// `watch` with each absolute address inside a mapped file rewritten as
 /// `module!symbol+off` or `[module]+off`, so a saved watch list still points
 /// at the same data after the next run moves everything.

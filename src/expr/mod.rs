@@ -34,8 +34,6 @@ pub mod types;
 mod proptests;
 
 pub use diagnostic::{Diagnostic, parse_typed};
-pub use eval::{
-    Resolved, Status, WatchId, WatchReading, WatchSet, place_name, relocatable, resolve,
-};
+pub use eval::{Resolved, Status, WatchId, WatchReading, WatchSet, relocatable, resolve};
 pub use parse::{BinOp, Expr, ParseError, SymbolName, TypeName, Watch, parse_type, parse_watch};
 pub use types::{CSTR_WINDOW, DebugType, MAX_LEN, Scalar, Type, Value, ValueError};

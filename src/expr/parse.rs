@@ -607,7 +607,8 @@ impl<'a> Parser<'a> {
         Ok(name)
     }
 
-    /// `name`, `a::b`, or `module!name` (a module name may hold '-' and '.').
+    /// `name`, `a::b`, `module!name` or `module!OFFSET` (a module name may
+    /// hold '-' and '.').
     fn symbol(&mut self) -> Result<Expr, ParseError> {
         let start = self.pos;
         let module_run = self.take_while(is_module_char);
@@ -617,8 +618,22 @@ impl<'a> Parser<'a> {
             let name = match self.peek() {
                 Some('`') => self.quoted_symbol()?,
                 Some(c) if is_symbol_start(c) => self.symbol_path(),
+                // `module!0x7928`: an offset into the module, as `[module]+0x7928`.
+                Some(c) if c.is_ascii_digit() => {
+                    let offset = self.number()?;
+                    return Ok(Expr::Binary {
+                        op: BinOp::Add,
+                        left: Box::new(Expr::Region {
+                            name: module_run,
+                            column: start,
+                        }),
+                        right: Box::new(Expr::Number(offset)),
+                    });
+                }
                 _ => {
-                    return Err(self.error(format!("expected a symbol name after '{module_run}!'")));
+                    return Err(self.error(format!(
+                        "expected a symbol name or an offset after '{module_run}!'"
+                    )));
                 }
             };
             return Ok(Expr::Symbol(SymbolName {

@@ -144,6 +144,39 @@ fn regions() {
 }
 
 #[test]
+fn module_offsets_are_module_starts_plus_the_offset() {
+    let region = |name: &str| Expr::Region {
+        name: name.into(),
+        column: 0,
+    };
+    let watch = parse("ninvaders!0x7928:u32");
+    assert_eq!(
+        strip_columns(&watch.expr),
+        bin(BinOp::Add, region("ninvaders"), Expr::Number(0x7928))
+    );
+    assert_eq!(watch.ty.map(|t| t.to_string()).as_deref(), Some("u32"));
+    assert_eq!(
+        strip_columns(&parse("libc.so.6!0x10+8").expr),
+        strip_columns(&parse("[libc.so.6]+0x10+8").expr)
+    );
+    // The offset binds to its module before any operator around it.
+    let scaled = parse("m!16*2");
+    assert_eq!(
+        strip_columns(&scaled.expr),
+        bin(
+            BinOp::Mul,
+            bin(BinOp::Add, region("m"), Expr::Number(16)),
+            Expr::Number(2)
+        )
+    );
+    let shown = scaled.to_string();
+    assert_eq!(
+        strip_columns(&parse(&shown).expr),
+        strip_columns(&scaled.expr)
+    );
+}
+
+#[test]
 fn precedence_and_associativity() {
     assert_eq!(
         strip_columns(&parse("table+8*3").expr),
@@ -270,7 +303,12 @@ fn errors_point_at_the_column() {
         ("0x", 2, "expected hex digits"),
         ("0xfg", 3, "expected a hex digit"),
         ("99999999999999999999", 0, "does not fit in 64 bits"),
-        ("libc!", 5, "expected a symbol name after 'libc!'"),
+        (
+            "libc!",
+            5,
+            "expected a symbol name or an offset after 'libc!'",
+        ),
+        ("game!0x", 7, "expected hex digits"),
         ("`open", 5, "expected '`'"),
         ("``", 0, "between the backquotes"),
         ("x:", 2, "expected a type"),

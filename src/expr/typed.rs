@@ -67,12 +67,15 @@ pub(super) fn operand(expr: &Expr, scope: &Scope<'_>) -> Res<Operand> {
             size: None,
         },
         Expr::Region { name, column } => {
-            let region = scope
+            // A mapping by its name, else a module by the name it was started as.
+            let start = scope
                 .maps
                 .find_by_name(name)
+                .map(|region| region.start)
+                .or_else(|| scope.symbols.module_base(name))
                 .ok_or_else(|| err(*column, format!("no mapping named {name}")))?;
             Operand::Address {
-                node: Node::Const(region.start),
+                node: Node::Const(start),
                 size: None,
             }
         }

@@ -334,6 +334,18 @@ mod tests {
         }
     }
 
+    /// A file of the one chain above to a u32 score.
+    fn chain_file() -> ChainFile {
+        ChainFile {
+            version: VERSION,
+            target: "score".into(),
+            ty: "u32".into(),
+            depth: 3,
+            max_offset: 4096,
+            chains: vec![chain()],
+        }
+    }
+
     #[test]
     fn a_chain_prints_as_text_and_as_an_expression_pvtui_parses() {
         let c = chain();
@@ -356,14 +368,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("pvtui-chains-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let path = dir.join("chains.ptr");
-        let file = ChainFile {
-            version: VERSION,
-            target: "score".into(),
-            ty: "u32".into(),
-            depth: 3,
-            max_offset: 4096,
-            chains: vec![chain()],
-        };
+        let file = chain_file();
         file.save(&path).expect("save");
         assert_eq!(ChainFile::load(&path).expect("load"), file);
         let text = std::fs::read_to_string(&path).expect("read");
@@ -392,14 +397,7 @@ mod tests {
         let path = dir.join("chains.ptr");
         let planted = dir.join(format!(".chains.ptr.tmp{}", std::process::id()));
         std::os::unix::fs::symlink(&victim, &planted).expect("symlink");
-        let file = ChainFile {
-            version: VERSION,
-            target: "score".into(),
-            ty: "u32".into(),
-            depth: 3,
-            max_offset: 4096,
-            chains: vec![chain()],
-        };
+        let file = chain_file();
         assert!(
             file.save(&path).is_err(),
             "a planted temporary name is refused"
@@ -420,15 +418,11 @@ mod tests {
             )
         };
         let good = ChainFile {
-            version: VERSION,
-            target: "score".into(),
-            ty: "u32".into(),
-            depth: 3,
-            max_offset: 4096,
             chains: vec![SavedChain {
                 symbol_offset: 0x10,
                 ..chain()
             }],
+            ..chain_file()
         };
         assert!(ChainFile::parse(&sealed(&good)).is_ok());
         let escape = ChainFile {
@@ -456,14 +450,7 @@ mod tests {
 
     #[test]
     fn chain_file_save_never_replaces_a_device_or_directory() {
-        let file = ChainFile {
-            version: VERSION,
-            target: "score".into(),
-            ty: "u32".into(),
-            depth: 3,
-            max_offset: 4096,
-            chains: vec![chain()],
-        };
+        let file = chain_file();
         let dir = std::env::temp_dir();
         for path in [Path::new("/dev/null"), dir.as_path()] {
             let err = file.save(path).expect_err("refused");
@@ -491,15 +478,7 @@ mod tests {
         )
         .expect("maps");
         let mut mem = MemorySource::new();
-        let mut data = vec![0u8; 0x1000];
-        data[0x10..0x18].copy_from_slice(&0x10000u64.to_le_bytes());
-        mem.map(0x5000, data);
-        let mut heap = vec![0u8; 0x100];
-        heap[8..16].copy_from_slice(&0x20000u64.to_le_bytes());
-        mem.map(0x10000, heap);
-        let mut level = vec![0u8; 0x100];
-        level[0x18..0x20].copy_from_slice(&0x30000u64.to_le_bytes());
-        mem.map(0x20000, level);
+        crate::hunt::pointers::map_test_chain(&mut mem, 0x5000, 0x1000);
         let good = chain();
         let broken = SavedChain {
             offsets: vec![8, 0x30, 0xc],

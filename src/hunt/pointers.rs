@@ -384,6 +384,23 @@ fn walk_forward(
     }
 }
 
+/// Test memory holding one chain of heap pointers: `static_at + 0x10` ->
+/// 0x10000 (+8) -> 0x20000 (+0x18) -> 0x30000, in a static area of
+/// `static_len` bytes. The last hop's page is left to the caller.
+#[cfg(test)]
+pub(super) fn map_test_chain(
+    mem: &mut crate::search::MemorySource,
+    static_at: u64,
+    static_len: usize,
+) {
+    mem.map(static_at, vec![0u8; static_len]);
+    mem.poke(static_at + 0x10, &0x10000u64.to_le_bytes());
+    mem.map(0x10000, vec![0u8; 0x100]);
+    mem.poke(0x10008, &0x20000u64.to_le_bytes());
+    mem.map(0x20000, vec![0u8; 0x100]);
+    mem.poke(0x20018, &0x30000u64.to_le_bytes());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,17 +418,9 @@ mod tests {
     /// static 0x1000 -> heap 0x10000 (+8) -> 0x20000 (+0x18) -> 0x30000 (+0xc) = target
     fn game_memory() -> (MemorySource, ScanPlan, u64) {
         let mut mem = MemorySource::new();
-        let mut data = vec![0u8; 0x100];
-        data[0x10..0x18].copy_from_slice(&0x10000u64.to_le_bytes());
-        mem.map(0x1000, data);
-        let mut world = vec![0u8; 0x100];
-        world[8..16].copy_from_slice(&0x20000u64.to_le_bytes());
-        mem.map(0x10000, world);
-        let mut level = vec![0u8; 0x100];
-        level[0x18..0x20].copy_from_slice(&0x30000u64.to_le_bytes());
+        map_test_chain(&mut mem, 0x1000, 0x100);
         // A decoy pointing far past the window.
-        level[0x40..0x48].copy_from_slice(&0x2f000u64.to_le_bytes());
-        mem.map(0x20000, level);
+        mem.poke(0x20040, &0x2f000u64.to_le_bytes());
         mem.map(0x30000, vec![0u8; 0x100]);
         let spans = [
             (0x1000, 0x1100),

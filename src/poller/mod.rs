@@ -137,6 +137,8 @@ pub enum PollerEvent {
     Wrote {
         tag: u64,
         result: Result<WriteReport>,
+        /// The address's name (`module!symbol+0xOFF`), for the write log.
+        place: Option<String>,
     },
     /// A freeze took hold (with the bytes it holds) or could not.
     Frozen {
@@ -409,7 +411,8 @@ impl PollerState {
             Command::Write { tag, addr, bytes } => {
                 let result = self.write(addr, &bytes);
                 self.poll_now = true;
-                return sink(PollerEvent::Wrote { tag, result });
+                let place = self.session.symbols().place(addr);
+                return sink(PollerEvent::Wrote { tag, result, place });
             }
             Command::WriteValue {
                 tag,
@@ -425,7 +428,8 @@ impl PollerState {
                     self.session.write_value(addr, &ty, &text)
                 };
                 self.poll_now = true;
-                return sink(PollerEvent::Wrote { tag, result });
+                let place = self.session.symbols().place(addr);
+                return sink(PollerEvent::Wrote { tag, result, place });
             }
             Command::Freeze {
                 watch,

@@ -108,6 +108,14 @@ impl Region {
         }
     }
 
+    /// The name lists show: the file name, the pseudo-name, or `[anonymous]`.
+    pub fn label(&self) -> String {
+        match self.name() {
+            "" => "[anonymous]".to_string(),
+            name => name.to_string(),
+        }
+    }
+
     /// A short description for messages: `[heap] 0x55..-0x55..` or the file name.
     pub fn describe(&self) -> String {
         let name = if self.path.is_empty() {

@@ -13,8 +13,8 @@ use std::path::PathBuf;
 
 use crate::error::Result;
 use crate::search::store::{
-    BLOCK, Candidate, FLAG_BITMAP, FLAG_PAGES, FLAG_UNIFORM, HEADER_LEN, RECORD_HEAD, ScanHeader,
-    scan_err,
+    BLOCK, Candidate, FLAG_BITMAP, FLAG_PAGES, FLAG_UNIFORM, FLAG_WIDTH, HEADER_LEN, RECORD_HEAD,
+    ScanHeader, flags_width, scan_err,
 };
 
 /// The unit a snapshot stores: whole pages, so a first narrowing can
@@ -47,20 +47,25 @@ impl PageRecord {
             .map(|(i, bytes)| (self.base + (i * SNAP_PAGE) as u64, bytes))
     }
 
-    /// Every place of the record with the value the snapshot holds.
+    /// Every place of the record (of every width, for an `int` scan) with
+    /// the value the snapshot holds, in address order.
     pub fn candidates(&self, h: &ScanHeader) -> Vec<Candidate> {
-        let step = h.step() as usize;
-        let size = h.ty.size();
-        let mut out = Vec::with_capacity(self.data.len() / step);
+        let mut out = Vec::with_capacity(h.places_in(self.data.len()) as usize);
         for (addr, bytes) in self.pages() {
-            let mut at = 0;
-            while at + size <= bytes.len() {
-                out.push(Candidate {
-                    addr: addr + at as u64,
-                    bits: h.ty.load(&bytes[at..]),
-                });
-                at += step;
+            let from = out.len();
+            for &ty in h.ty.widths() {
+                let (size, step) = (ty.size(), h.step_of(ty.size()) as usize);
+                let mut at = 0;
+                while at + size <= bytes.len() {
+                    out.push(Candidate {
+                        addr: addr + at as u64,
+                        bits: ty.load(&bytes[at..]),
+                        width: size as u8,
+                    });
+                    at += step;
+                }
             }
+            out[from..].sort_unstable_by_key(|c| (c.addr, c.width));
         }
         out
     }
@@ -198,11 +203,23 @@ impl BlockReader {
             base, count, flags, ..
         } = head;
         let corrupt = || self.corrupt(base);
+        let known = FLAG_BITMAP | FLAG_UNIFORM | FLAG_PAGES | FLAG_WIDTH;
+        let any_int = self.header.ty.is_any_int();
+        // Only an `int` scan's place records name a width.
+        if flags & !known != 0 || (flags & FLAG_WIDTH != 0 && (!any_int || flags & FLAG_PAGES != 0))
+        {
+            return Err(corrupt());
+        }
         if flags & FLAG_PAGES != 0 {
             return self.parse_pages(head, &payload);
         }
-        let width = self.header.ty.size();
-        let step = self.header.step();
+        let width = if any_int {
+            flags_width(flags)
+        } else {
+            self.header.ty.size()
+        };
+        let ty = self.header.ty.with_width(width).ok_or_else(corrupt)?;
+        let step = self.header.step_of(width);
         let (offsets, values): (Vec<u64>, &[u8]) = if flags & FLAG_BITMAP != 0 {
             let bitmap_len = ((BLOCK / step) as usize).div_ceil(8);
             let bits = payload.get(..bitmap_len).ok_or_else(corrupt)?;
@@ -234,7 +251,6 @@ impl BlockReader {
         if values.len() != need {
             return Err(corrupt());
         }
-        let ty = self.header.ty;
         Ok(Record::Places(
             offsets
                 .iter()
@@ -246,6 +262,7 @@ impl BlockReader {
                     } else {
                         &values[i * width..]
                     }),
+                    width: width as u8,
                 })
                 .collect(),
         ))
@@ -259,8 +276,8 @@ impl BlockReader {
         let mask = u16::from_le_bytes([payload[0], payload[1]]);
         let (encoding, data) = (payload[2], &payload[3..]);
         let len = mask.count_ones() as usize * SNAP_PAGE;
-        let places = len / self.header.step() as usize;
-        if mask == 0 || head.count != places || !self.header.aligned {
+        let places = self.header.places_in(len);
+        if mask == 0 || head.count as u64 != places || !self.header.aligned {
             return Err(corrupt());
         }
         let data = match encoding {
@@ -349,7 +366,7 @@ impl OrderedReader {
             .into_iter()
             .flat_map(|r| r.into_candidates(&h))
             .collect();
-        all.sort_unstable_by_key(|c| c.addr);
+        all.sort_unstable_by_key(|c| (c.addr, c.width));
         Ok(Some(all))
     }
 }

@@ -8,7 +8,7 @@ use crate::process::Unread;
 use crate::search::records::{PageRecord, PageRecordOut, Record};
 use crate::search::snapshot::{PAGE_BATCH, narrow_pages};
 use crate::search::source::Source;
-use crate::search::store::{BlockBuf, Candidate, ScanFile, ScanHeader, ScanWriter};
+use crate::search::store::{BlockBuf, Blocks, Candidate, ScanFile, ScanHeader, ScanWriter};
 use crate::search::value::{Condition, ValueType};
 use crate::search::walk::{Piece, Visitor};
 
@@ -18,7 +18,8 @@ pub struct ScanSpec {
     pub ty: ValueType,
     /// [`Condition::Eq`] or [`Condition::Range`]: there is no previous value yet.
     pub condition: Condition,
-    /// Only consider places aligned to the type's size (the default).
+    /// Only consider places aligned to the type's size (the default); for
+    /// `int`, each width's places aligned to that width.
     pub aligned: bool,
     /// Floats this close count as equal.
     pub tolerance: f64,
@@ -50,7 +51,8 @@ pub(crate) struct ScanVisitor<'a> {
     found: &'a AtomicU64,
     stop: &'a AtomicBool,
     sink: &'a BlockSink<'a>,
-    block: BlockBuf,
+    /// Boxed: four widths' buffers are large beside a snapshot's visitor.
+    blocks: Box<Blocks>,
 }
 
 impl<'a> ScanVisitor<'a> {
@@ -65,12 +67,12 @@ impl<'a> ScanVisitor<'a> {
             found,
             stop,
             sink,
-            block: BlockBuf::default(),
+            blocks: Box::default(),
         }
     }
 
     pub fn finish(&mut self) {
-        if let Some(block) = self.block.take() {
+        for block in self.blocks.take() {
             emit(self.found, self.stop, self.sink, block);
         }
     }
@@ -85,8 +87,27 @@ fn emit(found: &AtomicU64, stop: &AtomicBool, sink: &BlockSink<'_>, block: Block
 
 impl Visitor for ScanVisitor<'_> {
     fn piece(&mut self, p: &Piece<'_>) {
-        let size = self.spec.ty.size();
-        let step = self.spec.step();
+        // An `int` scan looks at each width in turn, each with the value as
+        // that width holds it.
+        for &ty in self.spec.ty.widths() {
+            let Some(condition) = self.spec.condition.for_width(self.spec.ty, ty) else {
+                continue;
+            };
+            let spec = ScanSpec {
+                ty,
+                condition,
+                ..self.spec
+            };
+            self.piece_of(&spec, p);
+        }
+    }
+}
+
+impl ScanVisitor<'_> {
+    /// Scans a piece for places of one concrete type.
+    fn piece_of(&mut self, spec: &ScanSpec, p: &Piece<'_>) {
+        let size = spec.ty.size();
+        let step = spec.step();
         let first = (p.addr.next_multiple_of(step) - p.addr) as usize;
         // Starts in [first, stop) are owned and hold a whole value.
         let stop = p.owned.min((p.bytes.len() + 1).saturating_sub(size));
@@ -98,14 +119,14 @@ impl Visitor for ScanVisitor<'_> {
         // Straight into the block: a piece where every place matches must
         // not need memory in proportion to its size.
         let ScanVisitor {
-            spec,
             found,
             stop: halt,
             sink,
-            block,
+            blocks,
+            ..
         } = self;
         find_values(spec, hay, &mut |off, bits| {
-            if let Some(done) = block.push(base + off as u64, bits) {
+            if let Some(done) = blocks.push(base + off as u64, size, bits) {
                 emit(found, halt, *sink, done);
             }
         });
@@ -234,7 +255,7 @@ pub(crate) fn narrow<S: Source>(
         h,
         condition,
         stats: NarrowStats::default(),
-        block: BlockBuf::default(),
+        blocks: Blocks::default(),
         failure: None,
         places: Vec::new(),
         pages: Vec::new(),
@@ -301,7 +322,7 @@ impl Narrowing {
                 break;
             }
         }
-        if let Some(full) = n.block.take() {
+        for full in n.blocks.take() {
             out.write_block(&full)?;
         }
         Ok(())
@@ -313,7 +334,7 @@ struct Narrowing {
     h: ScanHeader,
     condition: Condition,
     stats: NarrowStats,
-    block: BlockBuf,
+    blocks: Blocks,
     failure: Option<crate::Error>,
     places: Vec<Candidate>,
     pages: Vec<PageRecord>,
@@ -333,7 +354,7 @@ impl Narrowing {
         }
         let mut pending = std::mem::take(&mut self.places);
         // Records of one block may come from two lanes: reads coalesce in address order.
-        pending.sort_unstable_by_key(|c| c.addr);
+        pending.sort_unstable_by_key(|c| (c.addr, c.width));
         let mut checked = false;
         if self.failure.is_none() && !stop() {
             let (h, condition) = (self.h, self.condition);
@@ -342,7 +363,7 @@ impl Narrowing {
                 &h,
                 condition,
                 &pending,
-                &mut self.block,
+                &mut self.blocks,
                 out,
                 &mut self.stats,
             ) {
@@ -356,7 +377,7 @@ impl Narrowing {
         if !checked {
             self.stats.unchecked += pending.len() as u64;
             for c in &pending {
-                if let Some(full) = self.block.push(c.addr, c.bits) {
+                if let Some(full) = self.blocks.push(c.addr, c.width.into(), c.bits) {
                     out.write_block(&full)?;
                 }
             }
@@ -376,10 +397,7 @@ impl Narrowing {
         }
         let pending = std::mem::take(&mut self.pages);
         self.page_bytes = 0;
-        let places: u64 = pending
-            .iter()
-            .map(|p| (p.data.len() / self.h.step() as usize) as u64)
-            .sum();
+        let places: u64 = pending.iter().map(|p| self.h.places_in(p.data.len())).sum();
         if self.failure.is_none() && !stop() {
             let (h, condition) = (self.h, self.condition);
             match narrow_pages(
@@ -387,7 +405,7 @@ impl Narrowing {
                 &h,
                 condition,
                 &pending,
-                &mut self.block,
+                &mut self.blocks,
                 out,
                 &mut self.stats,
             ) {
@@ -400,7 +418,7 @@ impl Narrowing {
         }
         // Not checked: the pages go on as they were, still a snapshot.
         self.stats.unchecked += places;
-        if let Some(full) = self.block.take() {
+        for full in self.blocks.take() {
             out.write_block(&full)?;
         }
         for p in &pending {
@@ -415,13 +433,19 @@ fn check_batch<S: Source>(
     h: &ScanHeader,
     condition: Condition,
     cands: &[Candidate],
-    block: &mut BlockBuf,
+    blocks: &mut Blocks,
     out: &mut ScanWriter,
     stats: &mut NarrowStats,
 ) -> Result<()> {
-    let size = h.ty.size() as u64;
+    // The condition each width keeps by (`None`: no place that wide can pass).
+    let widths: Vec<(ValueType, Option<Condition>)> =
+        h.ty.widths()
+            .iter()
+            .map(|&ty| (ty, condition.for_width(h.ty, ty)))
+            .collect();
     let mut spans: Vec<(u64, usize)> = Vec::new();
     for c in cands {
+        let size = u64::from(c.width);
         match spans.last_mut() {
             Some((start, len))
                 if c.addr <= *start + *len as u64 + MERGE_GAP
@@ -436,6 +460,7 @@ fn check_batch<S: Source>(
     let outcomes = source.read_ranges(&spans)?;
     let mut j = 0;
     for c in cands {
+        let size = u64::from(c.width);
         while j < outcomes.len() && outcomes[j].addr + outcomes[j].data.len() as u64 <= c.addr {
             j += 1;
         }
@@ -452,7 +477,7 @@ fn check_batch<S: Source>(
             // Not in memory now is not a change: keep the place as it was.
             if g.why == Unread::NotResident {
                 stats.not_resident += 1;
-                if let Some(full) = block.push(c.addr, c.bits) {
+                if let Some(full) = blocks.push(c.addr, size as usize, c.bits) {
                     out.write_block(&full)?;
                 }
             } else {
@@ -460,10 +485,19 @@ fn check_batch<S: Source>(
             }
             continue;
         }
+        let Some(&(ty, Some(condition))) = widths.iter().find(|w| w.0.size() == size as usize)
+        else {
+            continue;
+        };
         let at = (c.addr - o.addr) as usize;
-        let now = h.ty.load(&o.data[at..]);
-        if condition.keeps(h.ty, h.tolerance, now, c.bits)
-            && let Some(full) = block.push(c.addr, now)
+        // The span holds the whole place: the read covers `c.addr + size`.
+        let Some(bytes) = o.data.get(at..at + size as usize) else {
+            stats.unreadable += 1;
+            continue;
+        };
+        let now = ty.load(bytes);
+        if condition.keeps(ty, h.tolerance, now, c.bits)
+            && let Some(full) = blocks.push(c.addr, size as usize, now)
         {
             out.write_block(&full)?;
         }

@@ -14,7 +14,7 @@ use crate::process::Unread;
 use crate::search::records::{PageRecord, PageRecordOut, SNAP_PAGE};
 use crate::search::scan::NarrowStats;
 use crate::search::source::Source;
-use crate::search::store::{BLOCK, BlockBuf, ScanHeader, ScanWriter};
+use crate::search::store::{BLOCK, Blocks, ScanHeader, ScanWriter};
 use crate::search::value::{Condition, Number, ValueType};
 use crate::search::walk::{Piece, Visitor};
 
@@ -39,7 +39,11 @@ impl<'a> SnapshotVisitor<'a> {
         sink: &'a PageSink<'a>,
     ) -> SnapshotVisitor<'a> {
         SnapshotVisitor {
-            places_per_page: (SNAP_PAGE / ty.size()) as u64,
+            places_per_page: ty
+                .widths()
+                .iter()
+                .map(|w| (SNAP_PAGE / w.size()) as u64)
+                .sum(),
             found,
             stop,
             sink,
@@ -118,7 +122,7 @@ pub(crate) fn narrow_pages<S: Source>(
     h: &ScanHeader,
     condition: Condition,
     records: &[PageRecord],
-    block: &mut BlockBuf,
+    blocks: &mut Blocks,
     out: &mut ScanWriter,
     stats: &mut NarrowStats,
 ) -> Result<()> {
@@ -135,22 +139,18 @@ pub(crate) fn narrow_pages<S: Source>(
         }
     }
     let outcomes = source.read_ranges(&spans)?;
-    let ty = h.ty;
-    let size = ty.size();
-    let step = h.step() as usize;
-    let settled = keeps_unchanged(condition, ty);
-    let mut push = |addr: u64, bits: u64, out: &mut ScanWriter| -> Result<()> {
-        match block.push(addr, bits) {
+    let mut push = |addr: u64, width: usize, bits: u64, out: &mut ScanWriter| -> Result<()> {
+        match blocks.push(addr, width, bits) {
             Some(full) => out.write_block(&full),
             None => Ok(()),
         }
     };
+    let places = h.places_in(SNAP_PAGE);
     let mut j = 0;
     for (addr, old) in pages {
         while j < outcomes.len() && outcomes[j].addr + outcomes[j].data.len() as u64 <= addr {
             j += 1;
         }
-        let places = (SNAP_PAGE / step) as u64;
         stats.checked += places;
         let Some(o) = outcomes.get(j).filter(|o| o.addr <= addr) else {
             stats.unreadable += places;
@@ -163,37 +163,45 @@ pub(crate) fn narrow_pages<S: Source>(
             .iter()
             .filter(|g| g.addr < addr + page && addr < g.end())
             .collect();
-        if gaps.is_empty()
-            && new == old
-            && let Some(keep) = settled
-        {
-            if keep {
-                for i in (0..=SNAP_PAGE - size).step_by(step) {
-                    push(addr + i as u64, ty.load(&old[i..]), out)?;
-                }
-            }
-            continue;
-        }
-        for i in (0..=SNAP_PAGE - size).step_by(step) {
-            let a = addr + i as u64;
-            let was = ty.load(&old[i..]);
-            if let Some(g) = gaps
-                .iter()
-                .find(|g| g.addr < a + size as u64 && a < g.end())
+        // An `int` snapshot's page holds places of every width.
+        for &ty in h.ty.widths() {
+            let size = ty.size();
+            let step = h.step_of(size) as usize;
+            let Some(condition) = condition.for_width(h.ty, ty) else {
+                continue;
+            };
+            if gaps.is_empty()
+                && new == old
+                && let Some(keep) = keeps_unchanged(condition, ty)
             {
-                // Not in memory now is not a changed value: keep the place,
-                // with its last known value, for the next narrowing.
-                if g.why == Unread::NotResident {
-                    stats.not_resident += 1;
-                    push(a, was, out)?;
-                } else {
-                    stats.unreadable += 1;
+                if keep {
+                    for i in (0..=SNAP_PAGE - size).step_by(step) {
+                        push(addr + i as u64, size, ty.load(&old[i..]), out)?;
+                    }
                 }
                 continue;
             }
-            let now = ty.load(&new[i..]);
-            if condition.keeps(ty, h.tolerance, now, was) {
-                push(a, now, out)?;
+            for i in (0..=SNAP_PAGE - size).step_by(step) {
+                let a = addr + i as u64;
+                let was = ty.load(&old[i..]);
+                if let Some(g) = gaps
+                    .iter()
+                    .find(|g| g.addr < a + size as u64 && a < g.end())
+                {
+                    // Not in memory now is not a changed value: keep the place,
+                    // with its last known value, for the next narrowing.
+                    if g.why == Unread::NotResident {
+                        stats.not_resident += 1;
+                        push(a, size, was, out)?;
+                    } else {
+                        stats.unreadable += 1;
+                    }
+                    continue;
+                }
+                let now = ty.load(&new[i..]);
+                if condition.keeps(ty, h.tolerance, now, was) {
+                    push(a, size, now, out)?;
+                }
             }
         }
     }

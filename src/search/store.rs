@@ -10,7 +10,9 @@
 //!
 //! Layout (little endian): a header (`MAGIC`, version, pid, type, aligned,
 //! tolerance, count, scans, the process's identity, a CRC-32), then records
-//! of `base u64, count u32, flags u8, payload_len u32, payload`. The CRC
+//! of `base u64, count u32, flags u8, payload_len u32, payload`. In a scan
+//! of type `int` each record holds places of one width, named in its flags
+//! ([`width_flags`]); a snapshot's pages hold every width. The CRC
 //! covers the records and then the header (with the CRC field zero), so a
 //! flipped byte anywhere is found before the file is used.
 //!
@@ -30,9 +32,12 @@ use crate::search::records::{BlockReader, OrderedReader, PageRecordOut};
 use crate::search::value::ValueType;
 
 const MAGIC: &[u8; 8] = b"PVTUISCN";
-const VERSION: u32 = 3;
-/// Version 2 files hold no page records; otherwise they read the same.
+const VERSION: u32 = 4;
+/// Version 2 files hold no page records, and versions before 4 no `int`
+/// scans; otherwise they read the same.
 const OLDEST_VERSION: u32 = 2;
+/// The first version whose scans can be of type `int`.
+const INT_VERSION: u32 = 4;
 const COUNT_AT: u64 = 8 + 4 + 4 + 1 + 1 + 8;
 const IDENTITY_AT: usize = 8 + 4 + 4 + 1 + 1 + 8 + 8 + 4;
 const CRC_AT: usize = IDENTITY_AT + 40;
@@ -45,6 +50,19 @@ pub(crate) const FLAG_BITMAP: u8 = 1;
 pub(crate) const FLAG_UNIFORM: u8 = 2;
 /// The record holds a snapshot's pages (see [`crate::search::records`]).
 pub(crate) const FLAG_PAGES: u8 = 4;
+const WIDTH_SHIFT: u32 = 3;
+/// The width of an `int` scan's places in a record: see [`width_flags`].
+pub(crate) const FLAG_WIDTH: u8 = 3 << WIDTH_SHIFT;
+
+/// The flag bits naming a width of 1, 2, 4 or 8 bytes (its log2, in bits 3-4).
+pub(crate) fn width_flags(width: usize) -> u8 {
+    ((width.trailing_zeros() as u8) << WIDTH_SHIFT) & FLAG_WIDTH
+}
+
+/// The width that a record's flags name.
+pub(crate) fn flags_width(flags: u8) -> usize {
+    1 << ((flags & FLAG_WIDTH) >> WIDTH_SHIFT)
+}
 
 /// What a scan file says about its scan.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -64,12 +82,18 @@ pub struct ScanHeader {
 }
 
 impl ScanHeader {
-    pub(crate) fn step(&self) -> u64 {
-        if self.aligned {
-            self.ty.size() as u64
-        } else {
-            1
-        }
+    /// The distance between places `width` bytes wide.
+    pub(crate) fn step_of(&self, width: usize) -> u64 {
+        if self.aligned { width as u64 } else { 1 }
+    }
+
+    /// The places of every width in `len` bytes from an aligned start.
+    pub(crate) fn places_in(&self, len: usize) -> u64 {
+        self.ty
+            .widths()
+            .iter()
+            .map(|w| len as u64 / self.step_of(w.size()))
+            .sum()
     }
 
     /// The header's bytes with the CRC field zero.
@@ -90,9 +114,18 @@ impl ScanHeader {
     /// The largest payload a record of this scan can have: a bitmap and a
     /// value for every slot.
     pub(crate) fn max_payload(&self) -> usize {
-        let slots = (BLOCK / self.step()) as usize;
+        let most = self
+            .ty
+            .widths()
+            .iter()
+            .map(|w| {
+                let slots = (BLOCK / self.step_of(w.size())) as usize;
+                slots.div_ceil(8) + slots * w.size()
+            })
+            .max()
+            .unwrap_or(0);
         // A page record: its mask, encoding and the raw pages at most.
-        (slots.div_ceil(8) + slots * self.ty.size()).max(3 + BLOCK as usize)
+        most.max(3 + BLOCK as usize)
     }
 }
 
@@ -101,14 +134,48 @@ impl ScanHeader {
 pub struct Candidate {
     pub addr: u64,
     pub bits: u64,
+    /// The place's width in bytes: the scan type's size, or for an `int`
+    /// scan the width it matched at (1, 2, 4 or 8).
+    pub width: u8,
 }
 
-/// Candidates of one block, being collected in address order.
+impl Candidate {
+    /// The place's own type in a scan of type `scan`: u8 to u64 for `int`.
+    pub fn ty(&self, scan: ValueType) -> ValueType {
+        scan.with_width(usize::from(self.width)).unwrap_or(scan)
+    }
+}
+
+/// Candidates of one block and one width, being collected in address order.
 #[derive(Debug, Default)]
 pub(crate) struct BlockBuf {
     pub base: u64,
+    /// The places' width; 0: the scan type's own size.
+    pub width: u8,
     pub offsets: Vec<u16>,
     pub values: Vec<u64>,
+}
+
+/// Candidates being collected, one [`BlockBuf`] per width, so each width's
+/// places stay in address order and a record holds one width.
+#[derive(Debug, Default)]
+pub(crate) struct Blocks([BlockBuf; 4]);
+
+impl Blocks {
+    /// Adds a place; returns the finished block of its width when `addr`
+    /// starts a new one.
+    pub fn push(&mut self, addr: u64, width: usize, bits: u64) -> Option<BlockBuf> {
+        let buf = &mut self.0[width.trailing_zeros() as usize & 3];
+        buf.width = width as u8;
+        let done = buf.push(addr, bits);
+        buf.width = width as u8;
+        done
+    }
+
+    /// The blocks not yet finished.
+    pub fn take(&mut self) -> impl Iterator<Item = BlockBuf> + '_ {
+        self.0.iter_mut().filter_map(BlockBuf::take)
+    }
 }
 
 impl BlockBuf {
@@ -208,8 +275,16 @@ impl ScanWriter {
             return Ok(());
         }
         let ty = self.header.ty;
-        let width = ty.size();
-        let step = self.header.step();
+        let width = match block.width {
+            0 => ty.size(),
+            w => usize::from(w),
+        };
+        if ty.with_width(width).is_none() || (ty.is_any_int() && block.width == 0) {
+            return Err(Error::Internal(format!(
+                "a {width}-byte place in a {ty} scan"
+            )));
+        }
+        let step = self.header.step_of(width);
         let slots = (BLOCK / step) as usize;
         let bitmap_len = slots.div_ceil(8);
         let bitmap = bitmap_len < block.offsets.len() * 2;
@@ -234,7 +309,13 @@ impl ScanWriter {
                 payload.extend_from_slice(&v.to_le_bytes()[..width]);
             }
         }
-        let flags = if bitmap { FLAG_BITMAP } else { 0 } | if uniform { FLAG_UNIFORM } else { 0 };
+        let flags = if bitmap { FLAG_BITMAP } else { 0 }
+            | if uniform { FLAG_UNIFORM } else { 0 }
+            | if ty.is_any_int() {
+                width_flags(width)
+            } else {
+                0
+            };
         let mut head = Vec::with_capacity(17);
         head.extend_from_slice(&block.base.to_le_bytes());
         head.extend_from_slice(&(block.offsets.len() as u32).to_le_bytes());
@@ -248,8 +329,9 @@ impl ScanWriter {
 
     /// Writes a snapshot's pages of one block, encoded by [`PageRecordOut::encode`].
     pub fn write_pages(&mut self, rec: &PageRecordOut) -> Result<()> {
-        let places = rec.mask.count_ones() as u64 * crate::search::records::SNAP_PAGE as u64
-            / self.header.step();
+        let places = self
+            .header
+            .places_in(rec.mask.count_ones() as usize * crate::search::records::SNAP_PAGE);
         let mut head = Vec::with_capacity(RECORD_HEAD + 3);
         head.extend_from_slice(&rec.base.to_le_bytes());
         head.extend_from_slice(&(places as u32).to_le_bytes());
@@ -365,8 +447,9 @@ impl ScanFile {
                 "corrupt: its checksum does not match (the file was left as it is)",
             ));
         }
-        let ty =
-            ValueType::from_code(head[16]).ok_or_else(|| scan_err(path, "unknown value type"))?;
+        let ty = ValueType::from_code(head[16])
+            .filter(|t| !t.is_any_int() || u32_at(8) >= INT_VERSION)
+            .ok_or_else(|| scan_err(path, "unknown value type"))?;
         let mut identity = [0u8; 40];
         identity.copy_from_slice(&head[IDENTITY_AT..CRC_AT]);
         Ok(ScanFile {

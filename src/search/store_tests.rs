@@ -41,7 +41,11 @@ fn sparse_and_dense_blocks_round_trip() {
     let back = round_trip(h, &places);
     let want: Vec<_> = places
         .iter()
-        .map(|&(addr, bits)| Candidate { addr, bits })
+        .map(|&(addr, bits)| Candidate {
+            addr,
+            bits,
+            width: 4,
+        })
         .collect();
     assert_eq!(back, want);
 }
@@ -58,7 +62,8 @@ fn unaligned_u64_values_round_trip() {
         back[4999],
         Candidate {
             addr: 0x7000_0001 + 4999 * 3,
-            bits: u64::MAX - 4999
+            bits: u64::MAX - 4999,
+            width: 8,
         }
     );
 }
@@ -154,6 +159,81 @@ fn a_record_at_the_top_of_memory_is_an_error_not_a_panic() {
     assert!(err.to_string().contains("corrupt record"), "{err}");
 }
 
+#[test]
+fn record_widths_round_trip_through_the_flags() {
+    for width in [1usize, 2, 4, 8] {
+        let flags = width_flags(width);
+        assert_eq!(flags & !FLAG_WIDTH, 0, "{width}");
+        assert_eq!(flags_width(flags | FLAG_BITMAP | FLAG_UNIFORM), width);
+    }
+    // The other flags are left alone, and a width of 1 is no bits at all:
+    // a record of an older file reads as it always did.
+    assert_eq!(width_flags(1), 0);
+    assert_eq!(flags_width(FLAG_BITMAP | FLAG_UNIFORM | FLAG_PAGES), 1);
+}
+
+#[test]
+fn an_int_scan_keeps_each_places_width() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("scan");
+    let mut w = ScanWriter::create(Some(&path), header(ValueType::INT, true)).expect("create");
+    let mut blocks = Blocks::default();
+    // Dense bytes (a bitmap) beside sparse wider places (lists), in two blocks.
+    let mut places: Vec<(u64, usize, u64)> = (0..4096).map(|i| (0x20000 + i, 1, 9)).collect();
+    places.extend([(0x20000, 2, 0x909), (0x20000, 8, u64::MAX), (0x3fff8, 4, 7)]);
+    places.extend([(0x40002, 2, 300), (0x40004, 4, 70000)]);
+    for &(addr, width, bits) in &places {
+        if let Some(done) = blocks.push(addr, width, bits) {
+            w.write_block(&done).expect("write");
+        }
+    }
+    for done in blocks.take() {
+        w.write_block(&done).expect("write");
+    }
+    // A place of no width an `int` scan has is refused, not written.
+    let mut odd = BlockBuf::default();
+    odd.push(0x50000, 1);
+    assert!(w.write_block(&odd).is_err());
+    w.finish().expect("finish");
+    let file = ScanFile::open(&path).expect("open");
+    assert_eq!(file.header().ty, ValueType::INT);
+    let back: Vec<(u64, usize, u64)> = file
+        .first(usize::MAX)
+        .expect("read")
+        .iter()
+        .map(|c| (c.addr, usize::from(c.width), c.bits))
+        .collect();
+    places.sort_unstable_by_key(|p| (p.0, p.1));
+    assert_eq!(back, places);
+    // The byte holding the width in the records of an older file's type is refused.
+    let mut bytes = std::fs::read(&path).expect("read");
+    bytes[16] = ValueType::U32.code();
+    seal(&mut bytes);
+    std::fs::write(&path, &bytes).expect("write");
+    let err = ScanFile::open(&path)
+        .and_then(|f| f.first(usize::MAX))
+        .expect_err("width bits in a u32 scan");
+    assert!(err.to_string().contains("corrupt record"), "{err}");
+    // A version 3 file cannot hold an `int` scan.
+    bytes[16] = ValueType::INT.code();
+    bytes[8..12].copy_from_slice(&3u32.to_le_bytes());
+    seal(&mut bytes);
+    std::fs::write(&path, &bytes).expect("write");
+    let err = ScanFile::open(&path).expect_err("int in version 3");
+    assert!(err.to_string().contains("unknown value type"), "{err}");
+}
+
+#[test]
+fn version_3_files_still_read() {
+    let (_dir, path) = saved(&[(0x1000, 1), (0x1004, 2)]);
+    let mut bytes = std::fs::read(&path).expect("read");
+    bytes[8..12].copy_from_slice(&3u32.to_le_bytes());
+    seal(&mut bytes);
+    std::fs::write(&path, &bytes).expect("write");
+    let file = ScanFile::open(&path).expect("a version 3 file");
+    assert_eq!(file.first(10).expect("read").len(), 2);
+}
+
 mod properties {
     use super::*;
     use proptest::prelude::*;
@@ -164,7 +244,7 @@ mod properties {
         /// panic: every record is read or refused.
         #[test]
         fn scan_files_from_arbitrary_bytes_never_panic(
-            ty in 0u8..12,
+            ty in 0u8..13,
             aligned in any::<bool>(),
             body in proptest::collection::vec(any::<u8>(), 0..400),
             raw in proptest::collection::vec(any::<u8>(), 0..120),

@@ -527,7 +527,8 @@ fn a_snapshot_narrows_page_by_page_and_keeps_places_not_in_memory() {
     assert!(all.windows(2).all(|w| w[0].addr + 4 == w[1].addr));
     assert!(all.contains(&Candidate {
         addr: BASE + 0x1008,
-        bits: 100
+        bits: 100,
+        width: 4,
     }));
 
     mem.poke(BASE + 0x1008, &105u32.to_le_bytes());
@@ -565,4 +566,98 @@ fn a_snapshot_narrowed_by_unchanged_and_decreased_by() {
     let file = narrow(&mem, snap, Condition::Unchanged);
     assert_eq!(file.count(), 3 * 1024 - 1);
     assert!(!addrs(&file).contains(&(BASE + 0x10)));
+}
+
+/// Two pages of 0xff holding 200 as a u8, a u16, a u32 and a u64.
+fn widths_space() -> (MemorySource, Vec<Region>) {
+    const BASE: u64 = 0x10000;
+    let mut mem = MemorySource::new();
+    mem.map(BASE, vec![0xff; 2 * 4096]);
+    mem.poke(BASE + 0x01, &[200]);
+    mem.poke(BASE + 0x12, &200u16.to_le_bytes());
+    mem.poke(BASE + 0x24, &200u32.to_le_bytes());
+    mem.poke(BASE + 0x38, &200u64.to_le_bytes());
+    (mem, vec![region(BASE, BASE + 2 * 4096, "[heap]")])
+}
+
+fn places(file: &ScanFile) -> Vec<(u64, u8, u64)> {
+    let all = file.first(usize::MAX).expect("read");
+    all.iter()
+        .map(|c| (c.addr - 0x10000, c.width, c.bits))
+        .collect()
+}
+
+#[test]
+fn an_int_scan_finds_every_width_and_narrows_each_at_its_own() {
+    let (mut mem, regions) = widths_space();
+    let spec = ScanSpec::new(ValueType::INT, Condition::Eq(200));
+    // A u64 holding 200 reads as 200 at every narrower width too.
+    let want = vec![
+        (0x01, 1, 200),
+        (0x12, 1, 200),
+        (0x12, 2, 200),
+        (0x24, 1, 200),
+        (0x24, 2, 200),
+        (0x24, 4, 200),
+        (0x38, 1, 200),
+        (0x38, 2, 200),
+        (0x38, 4, 200),
+        (0x38, 8, 200),
+    ];
+    for geom in [Geometry::default(), Geometry::smallest(7)] {
+        let file = first_scan(&mem, &regions, spec, geom);
+        assert_eq!(places(&file), want, "{geom:?}");
+    }
+    let file = first_scan(&mem, &regions, spec, Geometry::default());
+    assert_eq!(file.header().ty, ValueType::INT);
+    // 200 + 256: the u16 grew, the byte under it did not.
+    mem.poke(0x10012, &456u16.to_le_bytes());
+    let file = narrow(&mem, file, Condition::Increased);
+    assert_eq!(places(&file), vec![(0x12, 2, 456)]);
+    let c = file.first(1).expect("read")[0];
+    assert_eq!(c.ty(ValueType::INT), ValueType::U16);
+    // A value too wide for a byte is looked for at the wider widths only.
+    let file = first_scan(
+        &mem,
+        &regions,
+        ScanSpec::new(ValueType::INT, Condition::Eq(456)),
+        Geometry::default(),
+    );
+    assert_eq!(places(&file), vec![(0x12, 2, 456)]);
+}
+
+#[test]
+fn an_int_snapshot_holds_every_width_and_narrows_by_each() {
+    let (mut mem, regions) = widths_space();
+    let m = mem.clone();
+    let opts = SearchOptions {
+        lanes: 2,
+        ..SearchOptions::default()
+    };
+    let job = SearchJob::snapshot_in(move || m.clone(), 7, &regions, ValueType::INT, None, opts)
+        .expect("snap");
+    let (_, summary) = job.collect();
+    assert_eq!(summary.end, End::Complete);
+    // Per page: 4096 u8, 2048 u16, 1024 u32 and 512 u64 places.
+    assert_eq!(summary.found, 2 * 7680);
+    let snap = summary.scan.expect("file");
+    assert_eq!(snap.count(), 2 * 7680);
+    mem.poke(0x10038, &201u64.to_le_bytes());
+    let file = narrow(&mem, snap, Condition::IncreasedBy(1));
+    assert_eq!(
+        places(&file),
+        vec![
+            (0x38, 1, 201),
+            (0x38, 2, 201),
+            (0x38, 4, 201),
+            (0x38, 8, 201)
+        ]
+    );
+    mem.poke(0x10038, &457u64.to_le_bytes());
+    // A step of 256 does not fit a byte: only the wider places can have taken it.
+    let file = narrow(&mem, file, Condition::IncreasedBy(256));
+    assert_eq!(
+        places(&file),
+        vec![(0x38, 2, 457), (0x38, 4, 457), (0x38, 8, 457)]
+    );
 }

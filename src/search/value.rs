@@ -11,9 +11,18 @@ use crate::expr::Scalar;
 use crate::expr::literal::{parse_float, parse_integer};
 
 /// The scalar types a scan looks for: the numeric watch scalars
-/// ([`Scalar`]), so a scan and a watch name a type the same way.
+/// ([`Scalar`]), so a scan and a watch name a type the same way, and
+/// [`ValueType::INT`], which looks for an unsigned integer of every width
+/// at once (each place then has one of [`ValueType::widths`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ValueType(Scalar);
+pub struct ValueType(Kind);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Kind {
+    One(Scalar),
+    /// u8, u16, u32 and u64 at once; a value is carried as a u64.
+    AnyInt,
+}
 
 impl serde::Serialize for ValueType {
     fn serialize<S: serde::Serializer>(
@@ -25,19 +34,21 @@ impl serde::Serialize for ValueType {
 }
 
 impl ValueType {
-    pub const U8: ValueType = ValueType(Scalar::U8);
-    pub const U16: ValueType = ValueType(Scalar::U16);
-    pub const U32: ValueType = ValueType(Scalar::U32);
-    pub const U64: ValueType = ValueType(Scalar::U64);
-    pub const I8: ValueType = ValueType(Scalar::I8);
-    pub const I16: ValueType = ValueType(Scalar::I16);
-    pub const I32: ValueType = ValueType(Scalar::I32);
-    pub const I64: ValueType = ValueType(Scalar::I64);
-    pub const F32: ValueType = ValueType(Scalar::F32);
-    pub const F64: ValueType = ValueType(Scalar::F64);
+    pub const U8: ValueType = ValueType(Kind::One(Scalar::U8));
+    pub const U16: ValueType = ValueType(Kind::One(Scalar::U16));
+    pub const U32: ValueType = ValueType(Kind::One(Scalar::U32));
+    pub const U64: ValueType = ValueType(Kind::One(Scalar::U64));
+    pub const I8: ValueType = ValueType(Kind::One(Scalar::I8));
+    pub const I16: ValueType = ValueType(Kind::One(Scalar::I16));
+    pub const I32: ValueType = ValueType(Kind::One(Scalar::I32));
+    pub const I64: ValueType = ValueType(Kind::One(Scalar::I64));
+    pub const F32: ValueType = ValueType(Kind::One(Scalar::F32));
+    pub const F64: ValueType = ValueType(Kind::One(Scalar::F64));
+    /// `int` (or `any`): u8, u16, u32 and u64 at once, as scanmem's default.
+    pub const INT: ValueType = ValueType(Kind::AnyInt);
 
     /// In the order of their codes in scan files (which must not change).
-    pub const ALL: [ValueType; 10] = [
+    pub const ALL: [ValueType; 11] = [
         ValueType::U8,
         ValueType::U16,
         ValueType::U32,
@@ -48,33 +59,75 @@ impl ValueType {
         ValueType::I64,
         ValueType::F32,
         ValueType::F64,
+        ValueType::INT,
     ];
+
+    /// The concrete types a place of this scan can have: u8, u16, u32 and
+    /// u64 for [`ValueType::INT`], else the type itself.
+    pub fn widths(self) -> &'static [ValueType] {
+        const INTS: [ValueType; 4] = [
+            ValueType::U8,
+            ValueType::U16,
+            ValueType::U32,
+            ValueType::U64,
+        ];
+        match self.0 {
+            Kind::AnyInt => &INTS,
+            Kind::One(_) => {
+                static ALL: [ValueType; 11] = ValueType::ALL;
+                let at = ALL.iter().position(|t| *t == self).unwrap_or(0);
+                &ALL[at..=at]
+            }
+        }
+    }
+
+    /// The type of a place `width` bytes wide in a scan of this type.
+    pub fn with_width(self, width: usize) -> Option<ValueType> {
+        self.widths().iter().copied().find(|t| t.size() == width)
+    }
+
+    /// Whether this is [`ValueType::INT`].
+    pub fn is_any_int(self) -> bool {
+        self.0 == Kind::AnyInt
+    }
 
     /// The scan type of a watch scalar; `None` for those a scan does not
     /// take (bool, ptr, char).
     pub fn of(scalar: Scalar) -> Option<ValueType> {
-        ValueType::ALL.into_iter().find(|t| t.0 == scalar)
+        ValueType::ALL
+            .into_iter()
+            .find(|t| t.0 == Kind::One(scalar))
     }
 
+    /// The watch scalar; for [`ValueType::INT`] its widest, u64.
     pub fn scalar(self) -> Scalar {
-        self.0
+        match self.0 {
+            Kind::One(s) => s,
+            Kind::AnyInt => Scalar::U64,
+        }
     }
 
-    /// Size in bytes.
+    /// Size in bytes; for [`ValueType::INT`] its widest, 8.
     pub fn size(self) -> usize {
-        self.0.size()
+        self.scalar().size()
     }
 
     pub fn name(self) -> &'static str {
-        self.0.name()
+        match self.0 {
+            Kind::One(s) => s.name(),
+            Kind::AnyInt => "int",
+        }
     }
 
     pub fn parse(name: &str) -> Result<ValueType> {
+        if name == "int" || name == "any" {
+            return Ok(ValueType::INT);
+        }
         Scalar::from_name(name)
             .and_then(ValueType::of)
             .ok_or_else(|| {
                 Error::Usage(format!(
-                    "unknown value type {name:?}: expected one of u8 u16 u32 u64 i8 i16 i32 i64 f32 f64"
+                    "unknown value type {name:?}: expected one of u8 u16 u32 u64 i8 i16 i32 i64 f32 f64, or int (any: u8 to u64 at once)"
                 ))
             })
     }
@@ -88,11 +141,14 @@ impl ValueType {
     }
 
     pub fn is_float(self) -> bool {
-        matches!(self.0, Scalar::F32 | Scalar::F64)
+        matches!(self.0, Kind::One(Scalar::F32 | Scalar::F64))
     }
 
     fn is_signed(self) -> bool {
-        matches!(self.0, Scalar::I8 | Scalar::I16 | Scalar::I32 | Scalar::I64)
+        matches!(
+            self.0,
+            Kind::One(Scalar::I8 | Scalar::I16 | Scalar::I32 | Scalar::I64)
+        )
     }
 
     fn mask(self) -> u64 {
@@ -122,7 +178,7 @@ impl ValueType {
         if self.is_float() {
             let v = parse_float(t).ok_or_else(|| bad("expected a number such as 1.5"))?;
             return Ok(match self.0 {
-                Scalar::F32 => u64::from((v as f32).to_bits()),
+                Kind::One(Scalar::F32) => u64::from((v as f32).to_bits()),
                 _ => v.to_bits(),
             });
         }
@@ -133,7 +189,10 @@ impl ValueType {
             n.magnitude
         };
         let bits = self.size() as u32 * 8;
-        let (lo, hi) = if self.is_signed() {
+        let (lo, hi) = if self.is_any_int() {
+            // Negative values as two's complement, at whichever width they fit.
+            (i128::from(i64::MIN), i128::from(u64::MAX))
+        } else if self.is_signed() {
             (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
         } else {
             (0, (1i128 << bits) - 1)
@@ -147,14 +206,14 @@ impl ValueType {
     /// The number the bits hold.
     pub fn number(self, bits: u64) -> Number {
         let b = bits & self.mask();
-        match self.0 {
+        match self.scalar() {
             Scalar::I8 => Number::Int(i128::from(b as u8 as i8)),
             Scalar::I16 => Number::Int(i128::from(b as u16 as i16)),
             Scalar::I32 => Number::Int(i128::from(b as u32 as i32)),
             Scalar::I64 => Number::Int(i128::from(b as i64)),
             Scalar::F32 => Number::Float(f64::from(f32::from_bits(b as u32))),
             Scalar::F64 => Number::Float(f64::from_bits(b)),
-            // The unsigned scalars (a scan takes no others).
+            // The unsigned scalars and int (a scan takes no others).
             _ => Number::Int(i128::from(b)),
         }
     }
@@ -209,20 +268,24 @@ impl Condition {
             })
         };
         let first = word(0)?;
+        // An `int` scan compares its places unsigned: only `eq` takes a
+        // negative value (as each width's two's complement).
+        let unsigned = if ty.is_any_int() { ValueType::U64 } else { ty };
         let cond = match first {
             "eq" | "=" => Condition::Eq(ty.parse_value(word(1)?)?),
-            "range" | "between" => {
-                Condition::Range(ty.parse_value(word(1)?)?, ty.parse_value(word(2)?)?)
-            }
+            "range" | "between" => Condition::Range(
+                unsigned.parse_value(word(1)?)?,
+                unsigned.parse_value(word(2)?)?,
+            ),
             "changed" => Condition::Changed,
             "unchanged" => Condition::Unchanged,
             "increased" | "inc" => Condition::Increased,
             "decreased" | "dec" => Condition::Decreased,
             "increased-by" | "increased_by" | "inc-by" => {
-                Condition::IncreasedBy(ty.parse_value(word(1)?)?)
+                Condition::IncreasedBy(unsigned.parse_value(word(1)?)?)
             }
             "decreased-by" | "decreased_by" | "dec-by" => {
-                Condition::DecreasedBy(ty.parse_value(word(1)?)?)
+                Condition::DecreasedBy(unsigned.parse_value(word(1)?)?)
             }
             value => Condition::Eq(ty.parse_value(value)?),
         };
@@ -239,6 +302,25 @@ impl Condition {
             )));
         }
         Ok(cond)
+    }
+
+    /// What a place of type `width` (one of `scan`'s [`widths`](ValueType::widths))
+    /// is kept by; `None` when no place that wide can satisfy it: a value
+    /// or step that does not fit. Only [`ValueType::INT`] scans differ: a
+    /// negative value fits where its two's complement does.
+    pub(crate) fn for_width(self, scan: ValueType, width: ValueType) -> Option<Condition> {
+        if !scan.is_any_int() {
+            return Some(self);
+        }
+        let mask = width.mask();
+        let bits = width.size() as u32 * 8;
+        let fits = |x: u64| x & !mask == 0 || (x as i64) >> (bits - 1) == -1;
+        match self {
+            Condition::Eq(x) => fits(x).then_some(Condition::Eq(x & mask)),
+            Condition::Range(lo, hi) => (lo <= mask).then_some(Condition::Range(lo, hi.min(mask))),
+            Condition::IncreasedBy(d) | Condition::DecreasedBy(d) => (d <= mask).then_some(self),
+            c => Some(c),
+        }
     }
 
     /// Whether the condition compares with a previous value.
@@ -343,6 +425,49 @@ mod tests {
         assert!(Condition::parse(t, &words("range 1")).is_err());
         assert!(Condition::parse(t, &words("changed 4")).is_err());
         assert!(Condition::parse(t, &words("sideways")).is_err());
+    }
+
+    #[test]
+    fn int_names_every_unsigned_width_and_fits_values_to_each() {
+        let int = ValueType::parse("any").expect("any");
+        assert_eq!(int, ValueType::parse("int").expect("int"));
+        assert_eq!(int.name(), "int");
+        let sizes: Vec<usize> = int.widths().iter().map(|t| t.size()).collect();
+        assert_eq!(sizes, [1, 2, 4, 8]);
+        assert_eq!(int.with_width(2), Some(ValueType::U16));
+        assert_eq!(int.with_width(3), None);
+        assert_eq!(ValueType::I32.widths(), [ValueType::I32]);
+        assert_eq!(ValueType::from_code(int.code()), Some(int));
+        let at = |c: Condition, w: ValueType| c.for_width(int, w);
+        let eq = Condition::Eq(int.parse_value("300").expect("300"));
+        assert_eq!(at(eq, ValueType::U8), None);
+        assert_eq!(at(eq, ValueType::U16), Some(Condition::Eq(300)));
+        // -2 is 0xfe at u8, 0xfffe at u16, ...
+        let minus = Condition::Eq(int.parse_value("-2").expect("-2"));
+        assert_eq!(at(minus, ValueType::U8), Some(Condition::Eq(0xfe)));
+        assert_eq!(at(minus, ValueType::U32), Some(Condition::Eq(0xffff_fffe)));
+        assert_eq!(
+            at(Condition::Range(200, 70000), ValueType::U8),
+            Some(Condition::Range(200, 255))
+        );
+        assert_eq!(at(Condition::Range(256, 300), ValueType::U8), None);
+        assert_eq!(at(Condition::IncreasedBy(256), ValueType::U8), None);
+        assert_eq!(
+            at(Condition::IncreasedBy(256), ValueType::U16),
+            Some(Condition::IncreasedBy(256))
+        );
+        // Other scans keep their condition as it is.
+        assert_eq!(
+            Condition::Eq(300).for_width(ValueType::U8, ValueType::U8),
+            Some(Condition::Eq(300))
+        );
+        assert!(int.parse_value("18446744073709551616").is_err());
+        assert_eq!(
+            Condition::parse(int, &words("-2")).expect("eq"),
+            Condition::Eq(u64::MAX - 1)
+        );
+        assert!(Condition::parse(int, &words("range -5 5")).is_err());
+        assert!(Condition::parse(int, &words("increased-by -1")).is_err());
     }
 
     #[test]

@@ -311,10 +311,7 @@ fn visit_pieces<V: Visitor>(
 /// The name a result shows for its region: the file name, the pseudo-name,
 /// or `[anonymous]`.
 pub fn region_label(region: &Region) -> String {
-    match region.name() {
-        "" => "[anonymous]".to_string(),
-        name => name.to_string(),
-    }
+    region.label()
 }
 
 #[cfg(test)]

@@ -141,7 +141,9 @@ impl ObjectFile {
             .rev()
             .take(64)
             .filter(|s| vaddr < s.value.saturating_add(s.size.max(1)))
-            .min_by_key(|s| (s.kind != SymbolKind::Object, vaddr - s.value))
+            // A marker of no size (`__TMC_END__`) sharing an address with a
+            // real object loses to it.
+            .min_by_key(|s| (s.kind != SymbolKind::Object, vaddr - s.value, s.size == 0))
     }
 
     /// How far the file was moved when mapped: the first region whose file
@@ -182,6 +184,27 @@ mod tests {
     fn own_object() -> ObjectFile {
         let exe = std::env::current_exe().expect("current exe");
         ObjectFile::read(std::fs::File::open(exe).expect("open own exe")).expect("own exe parses")
+    }
+
+    #[test]
+    fn a_sized_object_names_its_address_before_a_marker_of_no_size() {
+        let sym = |name: &str, size| ElfSymbol {
+            name: name.into(),
+            mangled: None,
+            value: 0x1000,
+            size,
+            kind: SymbolKind::Object,
+        };
+        // Sorted by (value, name): the marker comes last, and is seen first.
+        let object = ObjectFile {
+            symbols: vec![sym("_PyRuntime", 0x100), sym("__TMC_END__", 0)],
+            by_name: HashMap::new(),
+            loads: Vec::new(),
+        };
+        let name = |vaddr| object.containing(vaddr).map(|s| s.name.as_str());
+        assert_eq!(name(0x1000), Some("_PyRuntime"));
+        assert_eq!(name(0x1010), Some("_PyRuntime"));
+        assert_eq!(name(0x1100), None);
     }
 
     #[test]

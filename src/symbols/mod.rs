@@ -22,6 +22,7 @@
 //! ```
 
 pub mod elf;
+mod place;
 mod suggest;
 
 use std::collections::HashMap;
@@ -31,6 +32,7 @@ use std::os::unix::fs::MetadataExt;
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub use elf::{ElfSymbol, LoadError, ObjectFile, SymbolKind, demangle};
+pub use place::{Location, short_module_name, started_name};
 
 use crate::process::{Maps, Region, Target};
 
@@ -45,20 +47,6 @@ pub struct Symbol {
     pub kind: SymbolKind,
 }
 
-/// Where an address lies in the mapped files, by names that survive
-/// address randomisation.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Location {
-    /// `offset` bytes into `symbol` of `module`.
-    Symbol {
-        module: String,
-        symbol: String,
-        offset: u64,
-    },
-    /// `offset` bytes from the first mapping of `module`, outside any symbol.
-    Module { module: String, offset: u64 },
-}
-
 /// A symbol that could not be resolved, with the names it may have meant.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SymbolError {
@@ -70,6 +58,8 @@ pub enum SymbolError {
     UnknownModule {
         module: String,
         modules: Vec<String>,
+        /// `module!name` where the name was found in another module.
+        elsewhere: Option<String>,
     },
     /// The module's file could not be read (`why`).
     Unreadable { module: String, why: String },
@@ -92,8 +82,15 @@ impl fmt::Display for SymbolError {
                 }
                 Ok(())
             }
-            SymbolError::UnknownModule { module, modules } => {
+            SymbolError::UnknownModule {
+                module,
+                modules,
+                elsewhere,
+            } => {
                 write!(f, "no loaded object named {module:?}")?;
+                if let Some(there) = elsewhere {
+                    return write!(f, "; did you mean {there}?");
+                }
                 if !modules.is_empty() {
                     let shown: Vec<&str> = modules.iter().take(8).map(String::as_str).collect();
                     write!(f, " (loaded: {}", shown.join(", "))?;
@@ -127,7 +124,11 @@ struct ObjectKey {
 /// A mapped file and, once needed, its symbols.
 struct Module {
     key: ObjectKey,
+    /// The name shown: the file name, or for the executable the name the
+    /// process was started as when that differs (a symlink's).
     name: String,
+    /// The mapped file's own name (`redis-check-rdb`, `libc.so.6`).
+    file_name: String,
     regions: Vec<Region>,
     is_main: bool,
     loaded: OnceLock<std::result::Result<Loaded, LoadError>>,
@@ -154,6 +155,8 @@ pub struct SymbolTable {
     opener: Opener,
     /// The executable's inode, to tell it apart from the libraries.
     exe_inode: Option<u64>,
+    /// The name the process was started as (see [`started_name`]).
+    started: Option<String>,
     modules: Vec<Module>,
     /// The file-backed regions the module list was built from.
     fingerprint: Vec<(u64, u64, u64, u64)>,
@@ -185,9 +188,21 @@ impl SymbolTable {
             .ok()
             .and_then(|f| f.metadata().ok())
             .map(|m| m.ino());
+        let read = |rel: &str| {
+            let mut bytes = Vec::new();
+            opener(rel)
+                .ok()
+                .and_then(|mut f| std::io::Read::read_to_end(&mut f, &mut bytes).ok())
+                .map(|_| bytes)
+        };
+        let started = match (read("comm"), read("cmdline")) {
+            (Some(comm), Some(cmdline)) => started_name(&String::from_utf8_lossy(&comm), &cmdline),
+            _ => None,
+        };
         let mut table = SymbolTable {
             opener,
             exe_inode,
+            started,
             modules: Vec::new(),
             fingerprint: Vec::new(),
             objects: Arc::default(),
@@ -229,9 +244,16 @@ impl SymbolTable {
                 Some(&i) => modules[i].regions.push(region.clone()),
                 None => {
                     index.insert(key.clone(), modules.len());
+                    let is_main = Some(region.inode) == self.exe_inode;
+                    let file_name = region.name().to_string();
+                    let name = match &self.started {
+                        Some(started) if is_main => started.clone(),
+                        _ => file_name.clone(),
+                    };
                     modules.push(Module {
-                        name: region.name().to_string(),
-                        is_main: Some(region.inode) == self.exe_inode,
+                        name,
+                        file_name,
+                        is_main,
                         key,
                         regions: vec![region.clone()],
                         loaded: OnceLock::new(),
@@ -285,6 +307,7 @@ impl SymbolTable {
             return Err(SymbolError::UnknownModule {
                 module: module.to_string(),
                 modules: self.modules().map(str::to_string).collect(),
+                elsewhere: self.elsewhere(&[], name),
             });
         }
         let mut unreadable = None;
@@ -301,17 +324,40 @@ impl SymbolTable {
         if let (Some((module, why)), 1) = (unreadable, candidates.len()) {
             return Err(SymbolError::Unreadable { module, why });
         }
+        let mut suggestions = suggest::nearest(
+            name,
+            candidates
+                .iter()
+                .filter_map(|m| self.load(m).ok())
+                .flat_map(|l| l.object.symbols().iter()),
+        );
+        // The name itself, defined in another module, is the likeliest meaning.
+        if let Some(there) = self.elsewhere(&candidates, name) {
+            suggestions.insert(0, there);
+        }
         Err(SymbolError::UnknownSymbol {
             name: name.to_string(),
             module: candidates.first().map(|m| m.name.clone()),
-            suggestions: suggest::nearest(
-                name,
-                candidates
-                    .iter()
-                    .filter_map(|m| self.load(m).ok())
-                    .flat_map(|l| l.object.symbols().iter()),
-            ),
+            suggestions,
         })
+    }
+
+    /// `module!name` for the first module outside `skip` that defines
+    /// `name`, the module by the shortest prefix that still finds it.
+    fn elsewhere(&self, skip: &[&Module], name: &str) -> Option<String> {
+        let module = self.modules.iter().find(|m| {
+            !skip.iter().any(|s| s.key == m.key)
+                && self
+                    .load(m)
+                    .is_ok_and(|loaded| loaded.object.lookup(name).is_some())
+        })?;
+        let short = short_module_name(&module.name);
+        let found_first = self
+            .find_modules(short)
+            .first()
+            .is_some_and(|m| m.key == module.key);
+        let spelled = if found_first { short } else { &module.name };
+        Some(format!("{spelled}!{name}"))
     }
 
     /// Up to five known names close to `name`, nearest first.
@@ -323,6 +369,50 @@ impl SymbolTable {
                 .filter_map(|m| self.load(m).ok())
                 .flat_map(|l| l.object.symbols().iter()),
         )
+    }
+
+    /// The one spelling of an address wherever pvtui prints it:
+    /// `module!symbol+0xOFF` inside a symbol, else `[module]+0xOFF` inside a
+    /// mapped file; `None` in anonymous memory. It parses back as a watch
+    /// expression for the same place. Escape it before printing: symbol and
+    /// file names come from the target.
+    pub fn place(&self, addr: u64) -> Option<String> {
+        self.locate(addr).map(|location| location.to_string())
+    }
+
+    /// The start of the first mapping of the module called `name` (file
+    /// name, started name, path, or a prefix of a name), for `[name]` and
+    /// `name!OFFSET`.
+    pub fn module_base(&self, name: &str) -> Option<u64> {
+        self.find_modules(name).first().map(|m| m.base())
+    }
+
+    /// A region's name as pvtui shows it: the executable's regions by the
+    /// name the process was started as, others by their file or kind
+    /// (`[heap]`, `[anonymous]`).
+    pub fn region_name(&self, region: &Region) -> String {
+        match &self.started {
+            Some(started) if region.is_file() && Some(region.inode) == self.exe_inode => {
+                started.clone()
+            }
+            _ => region.label(),
+        }
+    }
+
+    /// The name the process was started as, when `comm` and `argv[0]`
+    /// agree on one and it is not the executable's file name (a symlink's
+    /// name; see [`started_name`]).
+    pub fn started_name(&self) -> Option<&str> {
+        let main = self.modules.iter().find(|m| m.is_main)?;
+        self.started
+            .as_deref()
+            .filter(|started| *started != main.file_name)
+    }
+
+    /// The executable's path as mapped.
+    pub fn executable_path(&self) -> Option<&str> {
+        let main = self.modules.iter().find(|m| m.is_main)?;
+        Some(main.key.path.as_str())
     }
 
     /// The symbol holding `addr`, as (`module!symbol`, offset into it).
@@ -340,12 +430,29 @@ impl SymbolTable {
     /// Where `addr` lies in terms that survive address randomisation: in a
     /// symbol, else in a mapped file; `None` in anonymous memory.
     pub fn locate(&self, addr: u64) -> Option<Location> {
-        let module = self.modules.iter().find(|m| m.contains(addr))?;
-        let symbol = self.load(module).ok().and_then(|loaded| {
-            let vaddr = addr.wrapping_sub(loaded.bias);
-            let sym = loaded.object.containing(vaddr)?;
-            Some((sym.name.clone(), vaddr - sym.value))
-        });
+        let symbol_in = |module: &Module| {
+            self.load(module).ok().and_then(|loaded| {
+                let vaddr = addr.wrapping_sub(loaded.bias);
+                let sym = loaded.object.containing(vaddr)?;
+                Some((sym.name.clone(), vaddr - sym.value))
+            })
+        };
+        let Some(module) = self.modules.iter().find(|m| m.contains(addr)) else {
+            // `.bss` past a module's file mapping is anonymous memory: named
+            // only by a symbol of the module just below that holds it.
+            let module = self.modules.iter().find(|m| {
+                m.regions
+                    .last()
+                    .is_some_and(|r| r.end <= addr && addr - r.end < BSS_REACH)
+            })?;
+            let (symbol, offset) = symbol_in(module)?;
+            return Some(Location::Symbol {
+                module: module.name.clone(),
+                symbol,
+                offset,
+            });
+        };
+        let symbol = symbol_in(module);
         Some(match symbol {
             Some((symbol, offset)) => Location::Symbol {
                 module: module.name.clone(),
@@ -369,14 +476,14 @@ impl SymbolTable {
         let exact: Vec<&Module> = self
             .modules
             .iter()
-            .filter(|m| m.name == module || m.key.path == module)
+            .filter(|m| m.name == module || m.file_name == module || m.key.path == module)
             .collect();
         if !exact.is_empty() {
             return exact;
         }
         self.modules
             .iter()
-            .filter(|m| m.name.starts_with(module))
+            .filter(|m| m.name.starts_with(module) || m.file_name.starts_with(module))
             .collect()
     }
 
@@ -447,6 +554,9 @@ fn located(module: &Module, loaded: &Loaded, sym: &ElfSymbol) -> Symbol {
         kind: sym.kind,
     }
 }
+
+/// How far past a module's last file mapping its `.bss` may reach.
+const BSS_REACH: u64 = 64 << 20;
 
 /// Files that may be ELF objects; device files and memfd rings are left out.
 fn is_object_candidate(region: &Region) -> bool {
@@ -546,6 +656,55 @@ mod tests {
             .lookup_in("no-such-lib", "x")
             .expect_err("unknown module");
         assert!(matches!(err, SymbolError::UnknownModule { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_name_defined_in_another_module_is_suggested_there() {
+        let table = own_table();
+        let exe = table.modules().next().expect("exe first").to_string();
+        let err = table
+            .lookup_in(&exe, "environ")
+            .expect_err("libc's, not ours");
+        match &err {
+            SymbolError::UnknownSymbol { suggestions, .. } => {
+                assert_eq!(
+                    suggestions.first().map(String::as_str),
+                    Some("libc!environ")
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            err.to_string().contains("did you mean libc!environ"),
+            "{err}"
+        );
+        let err = table
+            .lookup_in("libnothere", "environ")
+            .expect_err("no module");
+        assert!(
+            err.to_string().ends_with("did you mean libc!environ?"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn places_name_symbols_and_module_offsets() {
+        let table = own_table();
+        let name = probe_name(&table);
+        let addr = TABLE_PROBE.as_ptr() as u64;
+        let exe = table.modules().next().expect("exe first").to_string();
+        let place = table.place(addr + 8).expect("named");
+        assert!(place.starts_with(&format!("{exe}!")), "{place}");
+        assert!(place.ends_with("+0x8"), "{place}");
+        assert!(place.contains(&*name) || place.contains('`'), "{place}");
+        let base = table.module_base(&exe).expect("exe base");
+        assert!(base <= addr);
+        let environ = table.lookup_in("libc", "environ").expect("environ");
+        assert!(
+            table
+                .place(environ.addr)
+                .is_some_and(|p| p.ends_with("!environ"))
+        );
     }
 
     #[test]

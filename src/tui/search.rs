@@ -175,7 +175,7 @@ impl SearchState {
                 .into_iter()
                 .map(|c| Hit {
                     addr: c.addr,
-                    len: ty.size(),
+                    len: c.ty(ty).size(),
                     region: maps
                         .find(c.addr)
                         .map(crate::search::walk::region_label)
@@ -194,7 +194,10 @@ impl SearchState {
     /// it lies in one, so it survives ASLR.
     pub fn watch_for(&self, hit: &Hit, maps: &Maps) -> String {
         let ty = match self.scan_ty {
-            Some(ty) if hit.value.is_some() => ty.name().to_string(),
+            // An `int` scan's place has its own width's type.
+            Some(ty) if hit.value.is_some() => {
+                ty.with_width(hit.len).unwrap_or(ty).name().to_string()
+            }
             _ => format!("bytes[{}]", hit.len.clamp(1, 64)),
         };
         let place = maps
@@ -303,6 +306,27 @@ mod tests {
             parse_request("u32 1234").expect("scan"),
             Request::Scan(ValueType::U32, _)
         ));
+    }
+
+    #[test]
+    fn an_int_scan_hit_watches_its_own_width() {
+        assert!(matches!(
+            parse_request("int 300").expect("scan"),
+            Request::Scan(ValueType::INT, _)
+        ));
+        let state = SearchState {
+            scan_ty: Some(ValueType::INT),
+            ..SearchState::default()
+        };
+        let hit = Hit {
+            addr: 0x1000,
+            len: 2,
+            region: "[heap]".into(),
+            preview: Vec::new(),
+            value: Some("300".into()),
+        };
+        let maps = Maps::default();
+        assert_eq!(state.watch_for(&hit, &maps), "0x1000:u16");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The command line as a whole: shell completions, manual pages, the
 //! version, and the target options every command shares.
 
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -16,7 +17,7 @@ const WITHOUT_SHORT_PID: [&str; 8] = [
     "read", "write", "watch", "search", "scan", "writers", "pointers", "freeze",
 ];
 
-fn pvtui(args: &[&str]) -> Output {
+fn pvtui<S: AsRef<OsStr>>(args: &[S]) -> Output {
     Command::new(pvtui_bin())
         .args(args)
         .output()
@@ -104,17 +105,8 @@ fn bash_completes_live_pids_and_names() {
     }
     let fx = spawn_target();
     let dir = tempfile::tempdir().expect("temp dir");
-    let script = dir.path().join("pvtui.bash");
-    let out = pvtui(&["completions", "bash"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    std::fs::write(&script, &out.stdout).expect("write script");
-
-    let check = Command::new("bash")
-        .arg("-n")
-        .arg(&script)
-        .output()
-        .expect("bash -n");
-    assert!(check.status.success(), "bash -n: {}", stderr(&check));
+    let script = script_file(dir.path(), "bash");
+    assert_parses("bash", &script);
 
     let pid = fx.pid.to_string();
     for words in [
@@ -131,8 +123,8 @@ fn bash_completes_live_pids_and_names() {
     assert!(got.contains(&pid), "{got:?}");
     assert!(got.iter().all(|c| c.starts_with(prefix)), "{got:?}");
 
-    let comm = std::fs::read_to_string(format!("/proc/{}/comm", fx.pid)).expect("comm");
-    let comm = comm.trim_end();
+    let comm = comm(&fx);
+    let comm = comm.as_str();
     let got = bash_complete(&script, &["pvtui", "--name", &comm[..2]]);
     assert!(got.iter().any(|c| c == comm), "{comm}: {got:?}");
 
@@ -242,14 +234,8 @@ fn short_p_works_like_long_pid() {
             v.extend([flag.to_string(), pid.clone(), "--no-such-option".into()]);
             v
         };
-        let short = Command::new(pvtui_bin())
-            .args(args("-p"))
-            .output()
-            .expect("run");
-        let long = Command::new(pvtui_bin())
-            .args(args("--pid"))
-            .output()
-            .expect("run");
+        let short = pvtui(&args("-p"));
+        let long = pvtui(&args("--pid"));
         assert_eq!(long.status.code(), Some(2), "{sub}: {}", stderr(&long));
         assert!(
             stderr(&long).contains("'--no-such-option'"),
@@ -287,6 +273,22 @@ fn script_file(dir: &Path, shell: &str) -> std::path::PathBuf {
     path
 }
 
+/// `shell -n script`: the script parses.
+fn assert_parses(shell: &str, script: &Path) {
+    let out = Command::new(shell)
+        .arg("-n")
+        .arg(script)
+        .output()
+        .unwrap_or_else(|e| panic!("run {shell} -n: {e}"));
+    assert!(out.status.success(), "{shell} -n: {}", stderr(&out));
+}
+
+/// The fixture's command name, as completions offer it.
+fn comm(fx: &Fixture) -> String {
+    let comm = std::fs::read_to_string(format!("/proc/{}/comm", fx.pid)).expect("comm");
+    comm.trim_end().to_string()
+}
+
 #[test]
 fn fish_completes_live_pids_and_names() {
     if skip_without_program("fish_completes_live_pids_and_names", "fish") {
@@ -312,8 +314,8 @@ fn fish_completes_live_pids_and_names() {
         let got = complete(line);
         assert!(got.contains(&pid), "{line:?} offered no {pid}: {got:?}");
     }
-    let comm = std::fs::read_to_string(format!("/proc/{}/comm", fx.pid)).expect("comm");
-    let comm = comm.trim_end();
+    let comm = comm(&fx);
+    let comm = comm.as_str();
     let got = complete(&format!("pvtui shared --name {}", &comm[..2]));
     assert!(got.iter().any(|c| c == comm), "{comm}: {got:?}");
 }
@@ -325,12 +327,7 @@ fn zsh_script_parses_and_lists_processes() {
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let script = script_file(dir.path(), "zsh");
-    let out = Command::new("zsh")
-        .arg("-n")
-        .arg(&script)
-        .output()
-        .expect("zsh -n");
-    assert!(out.status.success(), "zsh -n: {}", stderr(&out));
+    assert_parses("zsh", &script);
     let text = std::fs::read_to_string(&script).expect("read script");
     assert!(text.contains(":PID:_pids'"), "{text}");
     assert!(text.contains(":NAME:_process_names'"), "{text}");

@@ -8,7 +8,9 @@ use std::time::Duration;
 use pvtui::Error;
 use pvtui::process::{Memory, MemoryWorker, ReadMode, Target, Unread};
 
-use crate::util::{Fixture, fixture, pvtui_bin, skip_unless_root, skip_without_program};
+use crate::util::{
+    Fixture, fixture, inside_pid_namespace, pvtui_bin, run_in_pid_namespace, skip_unless_root,
+};
 
 const PAGE: u64 = 4096;
 
@@ -374,54 +376,21 @@ fn unprivileged_user_gets_a_clear_permission_error() {
     assert!(err.contains("CAP_SYS_PTRACE"), "{err}");
 }
 
-const PIDNS_ENV: &str = "PVTUI_INSIDE_PID_NAMESPACE";
-
 /// A reaped target's pid given to a new process: the old attach must neither
 /// read nor write a byte of the newcomer. Runs in a private pid namespace,
 /// where `ns_last_pid` can steer the next pid without racing the host.
 #[test]
 fn pid_reuse_is_never_read_or_written() {
-    if skip_unless_root(
+    run_in_pid_namespace(
         "pid_reuse_is_never_read_or_written",
-        "a private pid namespace and ns_last_pid need CAP_SYS_ADMIN",
-    ) {
-        return;
-    }
-    if skip_without_program("pid_reuse_is_never_read_or_written", "unshare") {
-        return;
-    }
-    let _ = fixture("target", "", &[]);
-    let exe = std::env::current_exe().expect("test binary");
-    let out = Command::new("unshare")
-        .args(["--pid", "--fork", "--mount-proc"])
-        .arg(exe)
-        .args([
-            "--exact",
-            "engine::pid_reuse_inside_namespace",
-            "--include-ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(PIDNS_ENV, "1")
-        .output()
-        .expect("run unshare (util-linux)");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{text}");
-    assert!(
-        text.contains("1 passed"),
-        "the inner test did not run: {text}"
+        "engine::pid_reuse_inside_namespace",
     );
 }
 
 #[test]
 #[ignore = "run inside a pid namespace by pid_reuse_is_never_read_or_written"]
 fn pid_reuse_inside_namespace() {
-    if std::env::var_os(PIDNS_ENV).is_none() {
-        eprintln!("SKIPPED: only meaningful inside the namespace the outer test creates");
+    if !inside_pid_namespace() {
         return;
     }
     let mut old = spawn_target();

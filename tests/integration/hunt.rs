@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
-use crate::util::{Fixture, fixture, pvtui_bin, skip_unless_root};
+use crate::util::{Fixture, fixture, pvtui_bin, run_pvtui, skip_unless_root};
 
 fn game(args: &[&str]) -> Fixture {
     Fixture::spawn(&fixture("game", "", &[]), args)
@@ -33,6 +33,11 @@ fn score_expr(game: &Fixture) -> String {
         game.number("box_off"),
         game.number("score_off")
     )
+}
+
+/// The score as a u32 at its address.
+fn score_at(game: &Fixture) -> String {
+    format!("{:#x}:u32", game.addr("score"))
 }
 
 #[test]
@@ -144,18 +149,41 @@ fn writers_refuses_an_unaligned_place_clearly() {
 
 /// `pvtui ARGS`: (success, stdout lines, stderr).
 fn pvtui(args: &[&str]) -> (bool, Vec<String>, String) {
-    let out = Command::new(pvtui_bin())
-        .args(args)
-        .output()
-        .expect("run pvtui");
+    let (code, stdout, stderr) = run_pvtui(args);
     (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_string)
-            .collect(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+        code == 0,
+        stdout.lines().map(str::to_string).collect(),
+        stderr,
     )
+}
+
+/// `pvtui freeze --json` holding `place` at `value` for `seconds`, rewriting
+/// every `interval` ms: (success, stdout lines, stderr).
+fn freeze_json(
+    pid: &str,
+    seconds: &str,
+    interval: &str,
+    place: &str,
+    value: &str,
+) -> (bool, Vec<String>, String) {
+    pvtui(&[
+        "freeze",
+        "--json",
+        "--seconds",
+        seconds,
+        "--interval",
+        interval,
+        "--pid",
+        pid,
+        place,
+        value,
+    ])
+}
+
+/// `pvtui pointers --save PATH` to the game's score.
+fn save_chains(game: &Fixture, path: &str) -> (bool, Vec<String>, String) {
+    let pid = game.pid.to_string();
+    pvtui(&["pointers", "--pid", &pid, "--save", path, &score_at(game)])
 }
 
 fn json_lines(lines: &[String]) -> Vec<Value> {
@@ -175,7 +203,7 @@ fn pointer_chain_is_found_and_survives_a_restart_with_another_heap_layout() {
     }
     let first = game(&[]);
     let pid = first.pid.to_string();
-    let score = format!("{:#x}:u32", first.addr("score"));
+    let score = score_at(&first);
     let saved = std::env::temp_dir().join(format!("pvtui-chains-{}.ptr", first.pid));
     let saved_arg = saved.to_str().expect("utf-8 path");
     let (ok, lines, stderr) = pvtui(&[
@@ -359,18 +387,7 @@ fn freeze_reports_each_failed_rewrite_and_fails() {
     let game = game(&[]);
     let pid = game.pid.to_string();
     // Code is mapped read-only: every rewrite is refused.
-    let (ok, lines, stderr) = pvtui(&[
-        "freeze",
-        "--json",
-        "--seconds",
-        "0.2",
-        "--interval",
-        "50",
-        "--pid",
-        &pid,
-        "add_score:u8",
-        "0x90",
-    ]);
+    let (ok, lines, stderr) = freeze_json(&pid, "0.2", "50", "add_score:u8", "0x90");
     assert!(!ok, "a hold that never landed must fail");
     let events = json_lines(&lines);
     let failures: Vec<&Value> = events.iter().filter(|e| e["event"] == "failed").collect();
@@ -526,8 +543,7 @@ fn pointers_that_find_nothing_leave_the_save_file_as_it_was() {
     let pid = game.pid.to_string();
     let file = std::env::temp_dir().join(format!("pvtui-keep-{}.ptr", game.pid));
     let path = file.to_str().expect("utf-8");
-    let score = format!("{:#x}:u32", game.addr("score"));
-    let (ok, _, stderr) = pvtui(&["pointers", "--pid", &pid, "--save", path, &score]);
+    let (ok, _, stderr) = save_chains(&game, path);
     assert!(ok, "{stderr}");
     let saved = std::fs::read(&file).expect("chains saved");
     // Nothing points at address 0: the scan fails and must not empty the file.
@@ -564,7 +580,7 @@ fn pointers_and_shared_escape_invisible_characters_in_module_names() {
     assert!(copied.success());
     let game = Fixture::spawn(&exe, &[]);
     let pid = game.pid.to_string();
-    let score = format!("{:#x}:u32", game.addr("score"));
+    let score = score_at(&game);
     let (ok, lines, stderr) = pvtui(&["pointers", "--pid", &pid, &score]);
     assert!(ok, "{stderr}");
     let (ok, shared, stderr) = pvtui(&["shared", "--pid", &pid, "--every-object"]);
@@ -592,19 +608,8 @@ fn freeze_does_not_count_its_first_write_as_the_target_changing_the_value() {
     let pid = game.pid.to_string();
     // Nobody else writes the score (auto is off): the hold sets it once and
     // then finds it as it left it every time.
-    let score = format!("{:#x}:u32", game.addr("score"));
-    let (ok, lines, stderr) = pvtui(&[
-        "freeze",
-        "--json",
-        "--seconds",
-        "0.3",
-        "--interval",
-        "20",
-        "--pid",
-        &pid,
-        &score,
-        "4242",
-    ]);
+    let score = score_at(&game);
+    let (ok, lines, stderr) = freeze_json(&pid, "0.3", "20", &score, "4242");
     assert!(ok, "{stderr}");
     let done = json_lines(&lines).pop().expect("summary");
     assert!(done["rewrites"].as_u64().unwrap_or(0) >= 2, "{done}");
@@ -633,8 +638,7 @@ fn pointers_refuses_a_resealed_chain_file_with_an_edited_type() {
     let pid = game.pid.to_string();
     let file = std::env::temp_dir().join(format!("pvtui-edited-{}.ptr", game.pid));
     let path = file.to_str().expect("utf-8");
-    let score = format!("{:#x}:u32", game.addr("score"));
-    let (ok, _, stderr) = pvtui(&["pointers", "--pid", &pid, "--save", path, &score]);
+    let (ok, _, stderr) = save_chains(&game, path);
     assert!(ok, "{stderr}");
     let text = std::fs::read_to_string(&file).expect("saved");
     assert!(text.contains("\"ty\": \"u32\""), "{text}");
@@ -667,18 +671,7 @@ fn freeze_on_a_page_that_stalls_writes_ends_instead_of_piling_up_writes() {
     let pid = target.pid.to_string();
     // Nobody serves the page's faults: each write waits on it. Before the
     // fix every tick issued another one, left pending to land later.
-    let (ok, lines, stderr) = pvtui(&[
-        "freeze",
-        "--json",
-        "--seconds",
-        "30",
-        "--interval",
-        "10",
-        "--pid",
-        &pid,
-        &place,
-        "5",
-    ]);
+    let (ok, lines, stderr) = freeze_json(&pid, "30", "10", &place, "5");
     assert!(!ok, "{lines:?} {stderr}");
     let events = json_lines(&lines);
     let done = events.last().expect("summary");
@@ -749,7 +742,6 @@ fn pointers_save_never_replaces_a_device_node() {
         return;
     }
     let game = game(&[]);
-    let pid = game.pid.to_string();
     let node = std::env::temp_dir().join(format!("pvtui-null-{}", game.pid));
     let _ = std::fs::remove_file(&node);
     // A copy of /dev/null: `--save /dev/null` must not replace the real one.
@@ -759,9 +751,8 @@ fn pointers_save_never_replaces_a_device_node() {
         .status()
         .expect("mknod");
     assert!(made.success());
-    let score = format!("{:#x}:u32", game.addr("score"));
     let path = node.to_str().expect("utf-8");
-    let (ok, _, stderr) = pvtui(&["pointers", "--pid", &pid, "--save", path, &score]);
+    let (ok, _, stderr) = save_chains(&game, path);
     assert!(!ok, "{stderr}");
     assert!(stderr.contains("not replaced"), "{stderr}");
     let meta = std::fs::symlink_metadata(&node).expect("node");

@@ -7,6 +7,7 @@ mod engine;
 mod expr;
 mod hardening;
 mod hunt;
+mod names;
 mod native;
 mod scans;
 mod search;

@@ -13,7 +13,7 @@ use pvtui::search::{
 };
 use pvtui::session::{DEFAULT_DEADLINE, Session};
 
-use crate::util::{Fixture, fixture, pvtui_bin};
+use crate::util::{Fixture, fixture, pvtui_bin, run_pvtui};
 
 const MARK: &str = "PVTUI-MARK-[0-9]{6}";
 const MARK_LEN: u64 = 17;
@@ -158,7 +158,7 @@ fn utf16_text_ignoring_case() {
     assert_eq!(found, BTreeSet::from([wide]));
     let (found, _) = search(&fx, text("gold COINS", false), options());
     assert!(found.is_empty());
-    let (code, out, err) = run_cli(&[
+    let (code, out, err) = run_pvtui(&[
         "search",
         "--pid",
         &fx.pid.to_string(),
@@ -169,18 +169,6 @@ fn utf16_text_ignoring_case() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(json_addrs(&out), BTreeSet::from([wide]));
-}
-
-fn run_cli(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(pvtui_bin())
-        .args(args)
-        .output()
-        .expect("run pvtui");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 fn json_addrs(stdout: &str) -> BTreeSet<u64> {
@@ -198,7 +186,7 @@ fn json_addrs(stdout: &str) -> BTreeSet<u64> {
 fn cli_search_prints_json_lines() {
     let fx = haystack(&["--size", "2M", "--marks", "30"]);
     let pid = fx.pid.to_string();
-    let (code, out, err) = run_cli(&["search", "--pid", &pid, MARK, "--json"]);
+    let (code, out, err) = run_pvtui(&["search", "--pid", &pid, MARK, "--json"]);
     assert_eq!(code, 0, "{err}");
     let planted: BTreeSet<u64> = addr_list(&fx, "mark_addrs").into_iter().collect();
     assert_eq!(json_addrs(&out), planted);
@@ -211,11 +199,22 @@ fn cli_search_prints_json_lines() {
     assert_eq!(first["hex"].as_str().map(|h| h.len()), Some(34));
     assert!(err.contains("30 matches"), "{err}");
 
-    let (code, out, _) = run_cli(&["search", "--pid", &pid, MARK, "--max", "4"]);
+    // --max prints the lowest addresses, in order, and says how many more.
+    let (code, out, _) = run_pvtui(&["search", "--pid", &pid, MARK, "--max", "4"]);
     assert_eq!(code, 0);
-    assert_eq!(out.lines().count(), 4);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 5, "{out}");
+    assert_eq!(lines[4], "... and 26 more (--max N prints more)");
+    let addrs: Vec<u64> = lines[..4]
+        .iter()
+        .map(|l| {
+            let hex = l.split_whitespace().next().expect("an address");
+            u64::from_str_radix(hex.trim_start_matches("0x"), 16).expect("hex")
+        })
+        .collect();
+    assert!(addrs.windows(2).all(|w| w[0] < w[1]), "{out}");
 
-    let (code, _, err) = run_cli(&["search", "--pid", &pid, "--bytes", "4d zz"]);
+    let (code, _, err) = run_pvtui(&["search", "--pid", &pid, "--bytes", "4d zz"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("byte 2"), "{err}");
 }
@@ -243,7 +242,7 @@ fn cli_value_scan_and_narrowing_through_a_saved_file() {
             "scan", "--json", "--max", "1000", "--start", &lo, "--end", &hi,
         ];
         args.extend_from_slice(words);
-        let (code, out, err) = run_cli(&args);
+        let (code, out, err) = run_pvtui(&args);
         assert_eq!(code, 0, "{words:?}: {err}");
         json_addrs(&out)
     };
@@ -278,7 +277,7 @@ fn cli_value_scan_and_narrowing_through_a_saved_file() {
     );
     assert_eq!(scan(&["--from", f, "eq", "8"]), BTreeSet::new());
     // The values the JSON shows are the current ones.
-    let (code, out, err) = run_cli(&[
+    let (code, out, err) = run_pvtui(&[
         "scan", "--pid", &pid, "--type", "u32", "7", "--json", "--start", &lo, "--end", &hi,
     ]);
     assert_eq!(code, 0, "{err}");
@@ -418,22 +417,23 @@ fn ctrl_c_cancels_and_keeps_the_matches_so_far() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run pvtui");
-    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
-    let mut first = String::new();
-    std::io::BufRead::read_line(&mut stdout, &mut first).expect("a first match");
-    assert!(first.contains("PVTUI-MARK-"), "{first}");
+    // Results print sorted at the end; the start is announced on stderr.
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let mut started = String::new();
+    std::io::BufRead::read_line(&mut stderr, &mut started).expect("a start line");
+    assert!(started.starts_with("searching pid"), "{started}");
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
         nix::sys::signal::Signal::SIGINT,
     )
     .expect("send SIGINT");
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stdout, &mut rest).expect("rest");
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut err).expect("stderr");
     let out = child.wait_with_output().expect("wait");
-    let err = String::from_utf8_lossy(&out.stderr);
+    let rest = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(err.contains("cancelled"), "{err}");
     let marks: usize = fx.var("marks").parse().expect("marks");
-    let printed = 1 + rest.lines().count();
+    let printed = rest.lines().count();
     assert!(printed < marks, "printed {printed} of {marks}");
 }

@@ -5,7 +5,9 @@
 use std::process::Command;
 
 use pvtui::process::{ReadMode, Target};
-use pvtui::shared::{self, Compare, Method, ObjectKey, Options, Selection, SharedObject};
+use pvtui::shared::{
+    self, Compare, Divergence, Method, ObjectKey, Options, Selection, SharedObject,
+};
 
 use crate::util::{Fixture, fixture, pvtui_bin, skip_unless_root};
 
@@ -52,6 +54,17 @@ fn layout(o: &SharedObject) -> Vec<(i32, u64, u64, String, u64)> {
         .iter()
         .map(|m| (m.pid, m.start, m.end, m.perms.to_string(), m.offset))
         .collect()
+}
+
+/// How the object's one private (copy-on-write) mapping differs from it.
+fn private_divergence(o: &SharedObject) -> &Divergence {
+    o.mappings
+        .iter()
+        .find(|m| !m.is_shared())
+        .expect("the private mapping")
+        .divergence
+        .as_ref()
+        .expect("compared")
 }
 
 #[test]
@@ -149,12 +162,7 @@ fn pagemap_finds_the_written_private_page_and_only_it() {
     let pair = spawn_pair();
     let objects = collect(&pair, Compare::Auto);
     let shm = object_at(&objects, pair.child, pair.fx.addr("child_priv"));
-    let private = shm
-        .mappings
-        .iter()
-        .find(|m| !m.is_shared())
-        .expect("the private mapping");
-    let d = private.divergence.as_ref().expect("compared");
+    let d = private_divergence(shm);
     let root = nix::unistd::geteuid().is_root();
     assert_eq!(d.method, if root { Method::Pfn } else { Method::Pagemap });
     assert_eq!((d.pages, d.diverged, d.unknown), (3, 1, 0), "{d:?}");
@@ -195,12 +203,7 @@ fn byte_comparison_finds_the_same_page() {
     let pair = spawn_pair();
     let objects = collect(&pair, Compare::Bytes);
     let shm = object_at(&objects, pair.child, pair.fx.addr("child_priv"));
-    let private = shm
-        .mappings
-        .iter()
-        .find(|m| !m.is_shared())
-        .expect("private");
-    let d = private.divergence.as_ref().expect("compared");
+    let d = private_divergence(shm);
     assert_eq!(d.method, Method::Bytes);
     assert_eq!((d.pages, d.diverged, d.unknown), (3, 1, 0), "{d:?}");
     assert_eq!(d.first, vec![pair.page]);

@@ -300,7 +300,9 @@ fn edited_value_reaches_the_target_and_is_logged() {
     ui.until_screen("exported 2 log entries");
     let tsv = std::fs::read_to_string(&export).expect("exported log");
     let _ = std::fs::remove_file(&export);
-    assert!(tsv.starts_with("time\twhat\taddress"), "{tsv}");
+    assert!(tsv.starts_with("time\twhat\taddress\tplace"), "{tsv}");
+    // The write's address by name, as the CLI prints it.
+    assert!(tsv.contains("\ttui_target!flag\t"), "{tsv}");
     assert!(
         tsv.contains("\twrite\t") && tsv.contains("\tundo\t") && tsv.contains("landed"),
         "{tsv}"

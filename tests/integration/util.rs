@@ -211,6 +211,74 @@ pub fn pvtui_bin() -> &'static str {
     })
 }
 
+/// `pvtui ARGS` run to the end: (exit code, or -1 if killed by a signal; stdout; stderr).
+pub fn run_pvtui(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(pvtui_bin())
+        .args(args)
+        .output()
+        .expect("run pvtui");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Set in the environment of a test run inside a pid namespace by `run_in_pid_namespace`.
+const PID_NAMESPACE_ENV: &str = "PVTUI_INSIDE_PID_NAMESPACE";
+
+/// Runs the ignored test `inner` (`module::name`) of this test binary in a
+/// private pid namespace, where `ns_last_pid` can steer the next pid without
+/// racing the host, and asserts that it ran and passed. `outer`, the calling
+/// test, skips without root or `unshare`.
+pub fn run_in_pid_namespace(outer: &str, inner: &str) {
+    if skip_unless_root(
+        outer,
+        "a private pid namespace and ns_last_pid need CAP_SYS_ADMIN",
+    ) {
+        return;
+    }
+    if skip_without_program(outer, "unshare") {
+        return;
+    }
+    // Built out here, where a compiler and the fixture cache are at hand.
+    let _ = fixture("target", "", &[]);
+    let exe = std::env::current_exe().expect("test binary");
+    let out = Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc"])
+        .arg(exe)
+        .args([
+            "--exact",
+            inner,
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(PID_NAMESPACE_ENV, "1")
+        .output()
+        .expect("run unshare (util-linux)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("1 passed"),
+        "the inner test did not run: {text}"
+    );
+}
+
+/// Whether this is the run inside the namespace `run_in_pid_namespace`
+/// makes; elsewhere the inner test says it skips.
+pub fn inside_pid_namespace() -> bool {
+    if std::env::var_os(PID_NAMESPACE_ENV).is_some() {
+        return true;
+    }
+    eprintln!("SKIPPED: only meaningful inside the namespace the outer test creates");
+    false
+}
+
 /// Whether `program` can be run from `PATH`. The test kernel's VM has no
 /// shell tools and no C compiler.
 pub fn have_program(program: &str) -> bool {

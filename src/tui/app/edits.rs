@@ -58,10 +58,16 @@ impl App {
         });
     }
 
-    pub(super) fn wrote(&mut self, tag: u64, result: Result<WriteReport, String>) {
-        let Some(entry) = self.writes.finish(tag, result) else {
+    pub(super) fn wrote(
+        &mut self,
+        tag: u64,
+        result: Result<WriteReport, String>,
+        place: Option<String>,
+    ) {
+        let Some(mut entry) = self.writes.finish(tag, result) else {
             return;
         };
+        entry.place = place.filter(|_| entry.addr != 0);
         let level = if entry.ok { Level::Info } else { Level::Error };
         self.say(level, entry.said());
         self.log.push(entry);
@@ -100,6 +106,7 @@ impl App {
                 new: value,
                 result: "released".into(),
                 ok: true,
+                place: None,
             });
             return;
         }
@@ -142,6 +149,7 @@ impl App {
                     new: value,
                     result: format!("held every tick as {ty}"),
                     ok: true,
+                    place: None,
                 });
             }
             Err(why) => self.freeze_failed(watch, why),
@@ -165,6 +173,7 @@ impl App {
             new: value,
             result: format!("failed: {why}"),
             ok: false,
+            place: None,
         });
     }
 }

@@ -19,6 +19,8 @@ pub struct LogEntry {
     pub new: String,
     pub result: String,
     pub ok: bool,
+    /// The address's name (`module!symbol+0xOFF`), where a mapped file holds it.
+    pub place: Option<String>,
 }
 
 impl LogEntry {
@@ -58,13 +60,14 @@ impl WriteLog {
 
     /// The log as tab-separated values, a header line first.
     pub fn tsv(&self) -> String {
-        let mut text = String::from("time\twhat\taddress\texpression\told\tnew\tresult\n");
+        let mut text = String::from("time\twhat\taddress\tplace\texpression\told\tnew\tresult\n");
         for e in &self.entries {
             text.push_str(&format!(
-                "{}\t{}\t{:#x}\t{}\t{}\t{}\t{}\n",
+                "{}\t{}\t{:#x}\t{}\t{}\t{}\t{}\t{}\n",
                 clock(e.time),
                 e.what,
                 e.addr,
+                e.place.as_deref().unwrap_or(""),
                 e.expr,
                 e.old,
                 e.new,
@@ -146,6 +149,7 @@ impl Writes {
                     new: show(&report.requested),
                     result: outcome,
                     ok: landed,
+                    place: None,
                 }
             }
             Err(why) => LogEntry {
@@ -157,6 +161,7 @@ impl Writes {
                 new: String::new(),
                 result: format!("refused: {why}"),
                 ok: false,
+                place: None,
             },
         };
         Some(entry)

@@ -333,8 +333,8 @@ impl App {
     fn poller(&mut self, event: PollerEvent) {
         match event {
             PollerEvent::Snapshot(snapshot) => self.snapshot(*snapshot),
-            PollerEvent::Wrote { tag, result } => {
-                self.wrote(tag, result.map_err(|e| e.to_string()))
+            PollerEvent::Wrote { tag, result, place } => {
+                self.wrote(tag, result.map_err(|e| e.to_string()), place)
             }
             PollerEvent::Exited => {
                 if !self.exited() {

@@ -144,6 +144,7 @@ fn clicks_select_in_maps_search_and_the_log_and_the_wheel_needs_the_pane() {
             new: String::new(),
             result: "landed".into(),
             ok: true,
+            place: None,
         });
     }
     click(&mut app, 10, 5);

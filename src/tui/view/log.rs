@@ -37,7 +37,10 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
             [
                 clock(e.time),
                 e.what.to_string(),
-                format!("{:#x}", e.addr),
+                match &e.place {
+                    Some(place) => format!("{:#x} <{}>", e.addr, printable(place)),
+                    None => format!("{:#x}", e.addr),
+                },
                 printable(&e.expr),
                 format!("{} → {}", e.old, e.new),
                 e.result.clone(),
