@@ -75,12 +75,10 @@ pub fn resolve_typed(
             pointee: typed,
         } => Resolved {
             node,
-            ty: watch.ty.clone().unwrap_or_else(|| {
-                Type::Debug(DebugType {
-                    ty: typed.ty,
-                    bits: typed.bits,
-                })
-            }),
+            ty: watch.ty.clone().unwrap_or(Type::Debug(DebugType {
+                ty: typed.ty,
+                bits: typed.bits,
+            })),
         },
     })
 }
