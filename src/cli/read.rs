@@ -115,9 +115,11 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
             writeln!(out, "{}", crate::text::json_line(obj.to_string())).map_err(output_error)?;
             continue;
         }
+        // A debug-info type's name comes from the target's files: escaped.
+        let ty = crate::text::escape(&reading.ty.to_string()).into_owned();
         let place = match reading.address {
-            Some(addr) => format!("{} at {}", reading.ty, places::at(symbols, addr)),
-            None => reading.ty.to_string(),
+            Some(addr) => format!("{ty} at {}", places::at(symbols, addr)),
+            None => ty,
         };
         match &reading.value {
             Some(value) => {

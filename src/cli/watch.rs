@@ -35,6 +35,8 @@ pub struct WatchArgs {
     /// Print one JSON object per tick
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub debug: super::debuginfo::DebugDirs,
 }
 
 pub fn run(args: &WatchArgs) -> Result<ExitCode> {
@@ -50,6 +52,7 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
         set.add(watch);
     }
     let mut session = Session::attach(args.pid, Duration::from_millis(args.timeout))?;
+    args.debug.apply(&mut session)?;
     let start = Instant::now();
     let interval = Duration::from_millis(args.interval);
     let mut next = start;
