@@ -1,5 +1,5 @@
 //! Debug-info benchmark: a typed read of `_IO_2_1_stdout_.file._fileno` in
-//! a fresh process, by `pvtui inspect` and by `gdb -batch -p`, in the same
+//! a fresh process, by `pvtui read` and by `gdb -batch -p`, in the same
 //! run: the median wall time of each and their peak RSS.
 //!
 //! `cargo bench --bench debuginfo` (needs libc's debug info: libc6-dbg;
@@ -64,7 +64,7 @@ fn main() {
     let pvtui = env!("CARGO_BIN_EXE_pvtui");
     let (ours, out) = measure(runs, |pid| {
         let mut c = Command::new(pvtui);
-        c.args(["inspect", "--pid", &pid.to_string(), EXPR]);
+        c.args(["read", "--pid", &pid.to_string(), EXPR]);
         c
     });
     if !out.contains(" = ") {
@@ -73,9 +73,7 @@ fn main() {
     }
     // sleep's RSS is tiny, so the largest child so far is pvtui.
     let our_rss = children_peak_mib();
-    println!(
-        "pvtui inspect {EXPR}: median {ours:?} over {runs} cold runs, peak RSS {our_rss:.1} MiB"
-    );
+    println!("pvtui read {EXPR}: median {ours:?} over {runs} cold runs, peak RSS {our_rss:.1} MiB");
     println!("  {}", out.trim());
     if Command::new("gdb").arg("--version").output().is_err() {
         println!("gdb is not installed: no comparison");

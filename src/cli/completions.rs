@@ -267,7 +267,8 @@ mod tests {
         );
         assert!(script.contains(&before_any), "{script}");
         assert!(
-            script.contains("-l pid -d 'The process to read' -r -f -a '(__fish_complete_pids)'")
+            script.contains("-l pid -d 'A process to attach to; give it several times for several targets' -r -f -a '(__fish_complete_pids)'"),
+            "{script}"
         );
     }
 

@@ -4,10 +4,10 @@
 //! turns a library error into one line on stderr and an exit status.
 
 mod completions;
+pub(crate) mod debuginfo;
 mod demo;
 mod dump;
 mod freeze;
-mod inspect;
 mod man;
 mod maps;
 mod numbers;
@@ -110,12 +110,10 @@ enum CliCommand {
     Completions(completions::CompletionsArgs),
     /// Print the manual page (roff), or write every page to a directory with --out
     Man(man::ManArgs),
-    /// Read variables with their DWARF types: `player.pos.x`, `list->next->value`
-    Inspect(inspect::InspectArgs),
     /// A type's layout from debug info, like gdb's `ptype /o`
-    Type(inspect::TypeArgs),
+    Type(debuginfo::TypeArgs),
     /// Each mapped object's debug info, and where it was found or looked for
-    Debuginfo(inspect::DebugInfoArgs),
+    Debuginfo(debuginfo::DebugInfoArgs),
 }
 
 /// Runs pvtui with the process's arguments.
@@ -150,9 +148,8 @@ pub fn main() -> ExitCode {
         Some(CliCommand::Shared(args)) => shared::run(&args),
         Some(CliCommand::Completions(args)) => completions::run(&args),
         Some(CliCommand::Man(args)) => man::run(&args),
-        Some(CliCommand::Inspect(args)) => inspect::run_inspect(&args),
-        Some(CliCommand::Type(args)) => inspect::run_type(&args),
-        Some(CliCommand::Debuginfo(args)) => inspect::run_debuginfo(&args),
+        Some(CliCommand::Type(args)) => debuginfo::run_type(&args),
+        Some(CliCommand::Debuginfo(args)) => debuginfo::run_debuginfo(&args),
         None => ui::run(cli.ui),
     };
     match result {
@@ -185,7 +182,6 @@ impl CliCommand {
             CliCommand::Freeze(a) => a.json,
             CliCommand::Shared(a) => a.json,
             CliCommand::Demo(_) | CliCommand::DemoTarget => false,
-            CliCommand::Inspect(a) => a.json,
             CliCommand::Debuginfo(a) => a.json,
             CliCommand::Type(_) | CliCommand::Completions(_) | CliCommand::Man(_) => false,
         }

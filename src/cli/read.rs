@@ -19,7 +19,9 @@ use super::places;
 pub struct ReadArgs {
     #[command(flatten)]
     pub targets: super::target::TargetArgs,
-    /// Watch expressions: `counter`, `*ptr:u32`, `libc.so.6!environ:ptr`, `[heap]+16:bytes[8]`
+    /// Watch expressions: `counter`, `*ptr:u32`, `libc.so.6!environ:ptr`, `[heap]+16:bytes[8]`;
+    /// with debug info `hero.pos.x`, `team[2].name`, `list->next->value`, `(struct node *)0x5000`
+    /// and `[heap]+0x40 as struct node`
     #[arg(required = true, value_name = "EXPR")]
     pub exprs: Vec<String>,
     /// How long a read may block (on a page that must be faulted in) before it is abandoned
@@ -28,6 +30,8 @@ pub struct ReadArgs {
     /// Print one JSON object per expression
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub debug: super::debuginfo::DebugDirs,
 }
 
 /// One JSON object for a reading: `expr`, `address`, `type`, then `value` or `error`.
@@ -77,6 +81,7 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
         args.targets.one("read")?,
         Duration::from_millis(args.timeout),
     )?;
+    args.debug.apply(&mut session)?;
     let mut set = WatchSet::new();
     let mut parsed = Vec::with_capacity(args.exprs.len());
     for text in &args.exprs {
@@ -106,8 +111,9 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
                 continue;
             }
         };
-        let Some(reading) = reading else { continue };
+        let Some(mut reading) = reading else { continue };
         failed |= reading.value.is_none();
+        session.read_strings(&mut reading);
         let symbols = session.symbols();
         if args.json {
             let mut obj = reading_json(text, &reading);
@@ -117,9 +123,11 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
             writeln!(out, "{}", crate::text::json_line(obj.to_string())).map_err(output_error)?;
             continue;
         }
+        // A debug-info type's name comes from the target's files: escaped.
+        let ty = crate::text::escape(&reading.ty.to_string()).into_owned();
         let place = match reading.address {
-            Some(addr) => format!("{} at {}", reading.ty, places::at(symbols, addr)),
-            None => reading.ty.to_string(),
+            Some(addr) => format!("{ty} at {}", places::at(symbols, addr)),
+            None => ty,
         };
         match &reading.value {
             Some(value) => {

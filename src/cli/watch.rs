@@ -41,6 +41,8 @@ pub struct WatchArgs {
     /// Print one JSON object per tick
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub debug: super::debuginfo::DebugDirs,
 }
 
 pub fn run(args: &WatchArgs) -> Result<ExitCode> {
@@ -63,6 +65,7 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
     }
     let pid = args.targets.one("watch")?;
     let mut session = Session::attach(pid, Duration::from_millis(args.timeout))?;
+    args.debug.apply(&mut session)?;
     let start = Instant::now();
     let interval = Duration::from_millis(args.interval);
     let mut next = start;

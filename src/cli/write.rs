@@ -19,7 +19,7 @@ pub struct WriteArgs {
     // then read back in each of the others, to show who sees it.
     #[command(flatten)]
     pub targets: super::target::TargetArgs,
-    /// Where, and as what type: `counter:u32`, `*(*root+8):f64`, `name:cstr`
+    /// Where, and as what type: `counter:u32`, `*(*root+8):f64`, `name:cstr`; with debug info `hero.level`, `state` (a bitfield keeps its neighbours; an enum takes a name)
     #[arg(value_name = "EXPR")]
     pub expr: String,
     /// The value: decimal, 0x hex, negative, float, true/false, "quoted text", hex bytes
@@ -31,6 +31,8 @@ pub struct WriteArgs {
     /// Print one JSON object
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub debug: super::debuginfo::DebugDirs,
 }
 
 pub fn run(args: &WriteArgs) -> Result<ExitCode> {
@@ -50,6 +52,7 @@ pub fn run(args: &WriteArgs) -> Result<ExitCode> {
         .split_first()
         .ok_or_else(|| Error::Usage("say which process to write to".into()))?;
     let mut session = Session::attach(*through, Duration::from_millis(args.timeout))?;
+    args.debug.apply(&mut session)?;
     let reading = match session.evaluate(&watch, ReadMode::Force)? {
         Ok(reading) => reading,
         Err(diagnostic) => {
@@ -65,9 +68,14 @@ pub fn run(args: &WriteArgs) -> Result<ExitCode> {
             expr_label(&args.expr)
         )));
     };
+    // A bitfield changes only its bits of the bytes there now.
+    let current = match reading.ty.needs_current() {
+        Some(len) => session.read_exact(addr, len)?,
+        None => Vec::new(),
+    };
     let bytes = reading
         .ty
-        .encode(&args.value)
+        .encode_over(&args.value, &current)
         .map_err(|e| Error::Usage(e.to_string()))?;
     check_fits(&watch, &session, &bytes)?;
     let report = session.write(addr, &bytes)?;

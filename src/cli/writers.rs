@@ -49,7 +49,7 @@ pub fn run(args: &WritersArgs) -> Result<ExitCode> {
     let bp = breakpoint(place.addr, place.ty.size(), access)?;
     let mut writers = Writers::open(session.pid(), bp)?;
     // File and line where the objects' DWARF has them.
-    let lines = session.debug_info(Vec::new());
+    let lines = session.debug_info();
     let what = if args.reads {
         "reads and writes"
     } else {
@@ -78,7 +78,7 @@ pub fn run(args: &WritersArgs) -> Result<ExitCode> {
         if !args.json {
             // Live, so a run ended by Ctrl-C shows progress: each new instruction once.
             for ip in writers.take_new() {
-                let place = place_of_ip(ip, session.symbols(), &lines);
+                let place = place_of_ip(ip, session.symbols(), lines);
                 eprintln!("new: {:#x} {}", ip, place.label());
             }
         }
@@ -120,11 +120,11 @@ fn report(
     elapsed: Duration,
     exited: bool,
 ) -> Result<()> {
-    let lines = session.debug_info(Vec::new());
+    let lines = session.debug_info();
     let places: Vec<_> = writers
         .hits()
         .iter()
-        .map(|(&ip, hit)| (place_of_ip(ip, session.symbols(), &lines), hit))
+        .map(|(&ip, hit)| (place_of_ip(ip, session.symbols(), lines), hit))
         .collect();
     let total: u64 = places.iter().map(|(_, h)| h.count).sum();
     if args.json {

@@ -110,6 +110,10 @@ struct Index {
     defs: HashMap<DieRef, DieRef>,
 }
 
+/// Lookups by symbol a file answers by scanning a unit before it builds
+/// its name index instead.
+const BY_SYMBOL_LOOKUPS: usize = 8;
+
 /// One ELF file's debug info.
 pub struct DebugFile {
     bytes: Bytes,
@@ -117,6 +121,8 @@ pub struct DebugFile {
     ranges: HashMap<SectionId, object::CompressedFileRange>,
     loaded: HashMap<SectionId, OnceLock<Result<Section, DebugError>>>,
     index: OnceLock<Result<Index, DebugError>>,
+    /// Lookups by symbol so far: past a few, one name index serves them better.
+    by_symbol: std::sync::atomic::AtomicUsize,
     pub(super) types: Mutex<HashMap<DieRef, Arc<Type>>>,
     /// The file's build-id note, `.gnu_debuglink` (name, CRC) and whether
     /// it carries `.gnu_debugdata`.
@@ -180,6 +186,7 @@ impl DebugFile {
             ranges,
             loaded,
             index: OnceLock::new(),
+            by_symbol: std::sync::atomic::AtomicUsize::new(0),
             types: Mutex::new(HashMap::new()),
             build_id,
             debuglink,
@@ -284,6 +291,14 @@ impl DebugFile {
     /// top-level DIEs that compares only variables' locations (no names, no
     /// line tables), so it costs a fraction of building the name index.
     pub fn variable_by_symbol(&self, name: &str) -> DResult<Option<Variable>> {
+        // Each lookup by symbol scans a unit; many (a thousand watches)
+        // cost less through the name index, built once in one pass.
+        let done = self
+            .by_symbol
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if done >= BY_SYMBOL_LOOKUPS || self.index.get().is_some() {
+            return self.variable_indexed(name);
+        }
         let Some(addr) = self.elf_symbol(name) else {
             return Ok(None);
         };
@@ -314,6 +329,11 @@ impl DebugFile {
         if let Some(var) = self.variable_by_symbol(name)? {
             return Ok(Some(var));
         }
+        self.variable_indexed(name)
+    }
+
+    /// A variable through the name index (built on first use).
+    fn variable_indexed(&self, name: &str) -> DResult<Option<Variable>> {
         let dwarf = self.dwarf()?;
         let mut builder = Builder::new(self, &dwarf);
         let index = self.index(&dwarf)?;

@@ -11,21 +11,15 @@
 //! from bytes, so a watch on `player.pos.x` costs one read per tick:
 //!
 //! ```no_run
-//! use std::sync::Arc;
-//! use pvtui::debuginfo::{DebugInfo, decode_place, parse_path, resolve};
-//! use pvtui::process::{ReadMode, Target};
-//! let target = Arc::new(Target::attach(1234)?);
-//! let maps = target.maps()?;
-//! let info = DebugInfo::new(&target, &maps, Vec::new());
-//! let (var, steps) = parse_path("player.pos.x")?;
-//! let live = info.variable(None, &var)?;
-//! let place = resolve(&live.ty, &steps)?;
-//! let addr = live.addr + place.offset;
-//! let out = target.read(&maps, &[(addr, place.len() as usize)], ReadMode::NoWait)?;
-//! if let Some(bytes) = out[0].bytes() {
-//!     println!("{}", decode_place(&place, bytes)?);
+//! use pvtui::expr::parse_watch;
+//! use pvtui::process::ReadMode;
+//! use pvtui::session::{DEFAULT_DEADLINE, Session};
+//! let mut session = Session::attach(1234, DEFAULT_DEADLINE)?;
+//! let watch = parse_watch("player.pos.x").expect("parses");
+//! if let Ok(reading) = session.evaluate(&watch, ReadMode::Force)? {
+//!     println!("{:?} at {:?}", reading.value, reading.address);
 //! }
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # Ok::<(), pvtui::Error>(())
 //! ```
 
 mod build;
@@ -48,14 +42,14 @@ use std::sync::{Arc, OnceLock};
 pub use file::{DResult, DebugError, DebugFile, Variable};
 pub use layout::layout;
 pub use locate::{Found, Location, Source};
-pub use path::{Place, Step, parse_path, resolve};
+pub use path::{Place, Step, parse_path, path_at, resolve};
 pub use types::{Aggregate, BaseKind, Bits, Field, Type, TypeKind, TypeLink};
 pub use value::{Value, decode, decode_place, encode};
 
-use crate::process::{Maps, Region, Target};
+use crate::process::{Maps, Region};
 
 /// Opens a path relative to the target's `/proc/PID/` directory.
-pub type Opener = Arc<dyn Fn(&str) -> crate::Result<File> + Send + Sync>;
+pub type Opener = crate::process::procfs::ProcOpener;
 
 /// A variable at its live address, with the module that defines it.
 #[derive(Clone, Debug)]
@@ -115,18 +109,9 @@ impl fmt::Debug for DebugInfo {
 }
 
 impl DebugInfo {
-    /// The debug info of `target`'s objects, looked for in its root's
+    /// The debug info of the objects a process maps (as `maps` lists them),
+    /// whose `/proc/PID/<rel>` files `opener` opens: looked for in its root's
     /// `/usr/lib/debug`, then each of `extra_dirs`, then this host's.
-    pub fn new(target: &Arc<Target>, maps: &Maps, extra_dirs: Vec<PathBuf>) -> DebugInfo {
-        let t = Arc::clone(target);
-        DebugInfo::with_opener(
-            Arc::new(move |rel: &str| t.open_proc(rel)),
-            maps,
-            extra_dirs,
-        )
-    }
-
-    /// As [`DebugInfo::new`], for a process whose `/proc/PID/<rel>` files `opener` opens.
     pub fn with_opener(opener: Opener, maps: &Maps, extra_dirs: Vec<PathBuf>) -> DebugInfo {
         let mut dirs = vec![Location::Target("/usr/lib/debug".into())];
         dirs.extend(extra_dirs.into_iter().map(Location::Host));
@@ -355,8 +340,36 @@ impl DebugInfo {
         Err(DebugError(msg))
     }
 
+    /// The names of the variables with debug info in `module` (or in every
+    /// object, the executable first) that start with `prefix`.
+    pub fn variable_names(&self, module: Option<&str>, prefix: &str) -> DResult<Vec<String>> {
+        let mut names = Vec::new();
+        for m in self.candidates(module)? {
+            let Ok(found) = self.found(m) else { continue };
+            let Some((_, file)) = &found.dwarf else {
+                continue;
+            };
+            names.extend(
+                file.variable_names()?
+                    .into_iter()
+                    .filter(|n| n.starts_with(prefix)),
+            );
+        }
+        Ok(names)
+    }
+
     /// A type by name, in one module or the first that has it.
     pub fn type_named(&self, module: Option<&str>, name: &str) -> DResult<(String, Arc<Type>)> {
+        self.type_in(module, name).map(|(m, _, ty)| (m, ty))
+    }
+
+    /// As [`DebugInfo::type_named`], with the debug file that defines the
+    /// type (to follow its pointers).
+    pub fn type_in(
+        &self,
+        module: Option<&str>,
+        name: &str,
+    ) -> DResult<(String, Arc<DebugFile>, Arc<Type>)> {
         let mut missing = Vec::new();
         for m in self.candidates(module)? {
             let found = match self.found(m) {
@@ -371,7 +384,7 @@ impl DebugInfo {
                 continue;
             };
             if let Some(ty) = file.type_named(name)? {
-                return Ok((m.name.clone(), ty));
+                return Ok((m.name.clone(), Arc::clone(file), ty));
             }
         }
         let mut msg = format!("no type {name:?} in the debug info of any loaded object");
@@ -384,7 +397,7 @@ impl DebugInfo {
 
 fn no_debug_info(m: &Module, found: &Found) -> String {
     format!(
-        "no debug info for {}; looked at {}",
+        "no debug info for {} (looked in: {})",
         m.name,
         found.tried.join(", ")
     )

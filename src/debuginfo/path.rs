@@ -161,3 +161,97 @@ fn add(a: u64, b: u64) -> DResult<u64> {
     a.checked_add(b)
         .ok_or_else(|| DebugError("field offset overflows".into()))
 }
+
+/// The part of a `ty` value that holds the byte `offset` bytes into it, as
+/// a field path (`.pos.y`, `[2].name`), that part's type name, and how far
+/// into that part the byte is. A union names its first member that covers it.
+pub fn path_at(ty: &Type, offset: u64) -> (String, String, u64) {
+    const MAX_STEPS: usize = 32;
+    let mut path = String::new();
+    let mut ty = ty;
+    let mut offset = offset;
+    for _ in 0..MAX_STEPS {
+        match &ty.strip().kind {
+            TypeKind::Struct { fields, .. } => {
+                let Some(f) = fields.iter().find(|f| {
+                    let len = f.bits.map_or_else(|| f.ty.byte_size(), Bits::span);
+                    f.offset <= offset && offset - f.offset < len
+                }) else {
+                    break;
+                };
+                if !f.name.is_empty() {
+                    path.push('.');
+                    path.push_str(&f.name);
+                }
+                offset -= f.offset;
+                ty = &f.ty;
+                if f.bits.is_some() {
+                    break;
+                }
+            }
+            TypeKind::Array { elem, count } => {
+                let size = elem.byte_size();
+                let i = offset.checked_div(size).unwrap_or(u64::MAX);
+                if count.is_none_or(|n| i >= n) {
+                    break;
+                }
+                path.push_str(&format!("[{i}]"));
+                offset -= i * size;
+                ty = elem;
+            }
+            _ => break,
+        }
+    }
+    (path, ty.name.clone(), offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::debuginfo::types::{Aggregate, BaseKind, Field};
+
+    #[test]
+    fn a_byte_is_named_by_the_fields_and_elements_around_it() {
+        let int = Arc::new(Type::new("int", 4, TypeKind::Base(BaseKind::Signed)));
+        let field = |name: &str, offset: u64, ty: &Arc<Type>| Field {
+            name: name.into(),
+            offset,
+            ty: Arc::clone(ty),
+            bits: None,
+        };
+        let vec2 = Arc::new(Type::new(
+            "struct vec2",
+            8,
+            TypeKind::Struct {
+                aggregate: Aggregate::Struct,
+                fields: vec![field("x", 0, &int), field("y", 4, &int)],
+                variants: None,
+                incomplete: false,
+            },
+        ));
+        let arr = Arc::new(Type::new(
+            "struct vec2[3]",
+            24,
+            TypeKind::Array {
+                elem: Arc::clone(&vec2),
+                count: Some(3),
+            },
+        ));
+        let game = Type::new(
+            "struct game",
+            32,
+            TypeKind::Struct {
+                aggregate: Aggregate::Struct,
+                fields: vec![field("tick", 0, &int), field("pts", 8, &arr)],
+                variants: None,
+                incomplete: false,
+            },
+        );
+        let at = |off| path_at(&game, off);
+        assert_eq!(at(0), (".tick".into(), "int".into(), 0));
+        assert_eq!(at(22), (".pts[1].y".into(), "int".into(), 2));
+        // Padding between fields is named by the struct itself.
+        assert_eq!(at(5), (String::new(), "struct game".into(), 5));
+        assert_eq!(at(40), (String::new(), "struct game".into(), 40));
+    }
+}

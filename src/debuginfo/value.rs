@@ -327,7 +327,7 @@ impl fmt::Display for Value {
             },
             Value::Enum {
                 name: Some(name), ..
-            } => write!(f, "{name}"),
+            } => write!(f, "{}", escape(name)),
             Value::Enum { value, name: None } => write!(f, "{value} (no name)"),
             Value::Pointer { addr, string } => {
                 write!(f, "{addr:#x}")?;

@@ -4,17 +4,19 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use crate::debuginfo::DebugInfo;
 use crate::error::Result;
 use crate::expr::diagnostic::Diagnostic;
 use crate::expr::parse::{BinOp, Expr, SymbolName, Watch};
-use crate::expr::types::{Type, Value};
+use crate::expr::typed::{Operand, Scope, operand};
+use crate::expr::types::{DebugType, Type, Value};
 use crate::process::{Maps, Memory, ReadBatch, ReadMode, Unread};
-use crate::symbols::{Location, Symbol, SymbolTable};
+use crate::symbols::{Location, SymbolTable};
 
 /// An address computation with symbols and regions replaced by their
 /// addresses; only the pointer reads are left to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Node {
+pub(super) enum Node {
     Const(u64),
     Deref(Box<Node>),
     Binary(BinOp, Box<Node>, Box<Node>),
@@ -40,62 +42,68 @@ impl Resolved {
 
 /// Resolves the symbols and regions of `watch`, folding what is constant.
 pub fn resolve(watch: &Watch, symbols: &SymbolTable, maps: &Maps) -> Result<Resolved, Diagnostic> {
-    if let Expr::Symbol(name) = &watch.expr {
-        // A bare symbol: its size picks the type when none was given.
-        let symbol = lookup(name, symbols)?;
-        let ty = watch
-            .ty
-            .clone()
-            .unwrap_or_else(|| Type::for_symbol_size(symbol.size));
-        return Ok(Resolved {
-            node: Node::Const(symbol.addr),
-            ty,
-        });
+    resolve_typed(watch, symbols, maps, None)
+}
+
+/// As [`resolve`], with the types of `debug`: a variable reads as its type
+/// unless the watch names one, and `.f`, `[i]`, `->f`, casts and `as`
+/// resolve once to an address computation and a type.
+pub fn resolve_typed(
+    watch: &Watch,
+    symbols: &SymbolTable,
+    maps: &Maps,
+    debug: Option<&DebugInfo>,
+) -> Result<Resolved, Diagnostic> {
+    let scope = Scope {
+        symbols,
+        maps,
+        debug,
+        types: watch.ty.is_none(),
+    };
+    Ok(match operand(&watch.expr, &scope)? {
+        Operand::Address { node, size } => Resolved {
+            node,
+            // A bare symbol: its size picks the type when none was given.
+            ty: watch
+                .ty
+                .clone()
+                .unwrap_or_else(|| size.map_or_else(Type::u64, Type::for_symbol_size)),
+        },
+        Operand::Object { node, typed }
+        | Operand::Pointer {
+            node,
+            pointee: typed,
+        } => Resolved {
+            node,
+            ty: watch.ty.clone().unwrap_or(Type::Debug(DebugType {
+                ty: typed.ty,
+                bits: typed.bits,
+            })),
+        },
+    })
+}
+
+/// `left op right`, folded when both are known.
+pub(super) fn binary(op: BinOp, left: Node, right: Node) -> Result<Node, Diagnostic> {
+    Ok(match (&left, &right) {
+        (Node::Const(a), Node::Const(b)) => {
+            Node::Const(apply(op, *a, *b).ok_or_else(|| Diagnostic {
+                column: 0,
+                message: overflow(op, *a, *b),
+            })?)
+        }
+        _ => Node::Binary(op, Box::new(left), Box::new(right)),
+    })
+}
+
+/// `node + offset`: a field's or element's place, folded when known.
+pub(super) fn add_offset(node: Node, offset: u64, column: usize) -> Result<Node, Diagnostic> {
+    if offset == 0 {
+        return Ok(node);
     }
-    let node = resolve_expr(&watch.expr, symbols, maps)?;
-    let ty = watch.ty.clone().unwrap_or_else(Type::u64);
-    Ok(Resolved { node, ty })
-}
-
-fn lookup(name: &SymbolName, symbols: &SymbolTable) -> Result<Symbol, Diagnostic> {
-    symbols
-        .lookup_qualified(name.module.as_deref(), &name.name)
-        .map_err(|e| Diagnostic {
-            column: name.column,
-            message: e.to_string(),
-        })
-}
-
-fn resolve_expr(expr: &Expr, symbols: &SymbolTable, maps: &Maps) -> Result<Node, Diagnostic> {
-    Ok(match expr {
-        Expr::Number(n) => Node::Const(*n),
-        Expr::Symbol(sym) => Node::Const(lookup(sym, symbols)?.addr),
-        Expr::Region { name, column } => {
-            // A mapping by its name, else a module by the name it was started as.
-            let start = maps
-                .find_by_name(name)
-                .map(|region| region.start)
-                .or_else(|| symbols.module_base(name))
-                .ok_or_else(|| Diagnostic {
-                    column: *column,
-                    message: format!("no mapping named {name}"),
-                })?;
-            Node::Const(start)
-        }
-        Expr::Deref(inner) => Node::Deref(Box::new(resolve_expr(inner, symbols, maps)?)),
-        Expr::Binary { op, left, right } => {
-            let left = resolve_expr(left, symbols, maps)?;
-            let right = resolve_expr(right, symbols, maps)?;
-            match (&left, &right) {
-                (Node::Const(a), Node::Const(b)) => {
-                    Node::Const(apply(*op, *a, *b).ok_or_else(|| Diagnostic {
-                        column: 0,
-                        message: overflow(*op, *a, *b),
-                    })?)
-                }
-                _ => Node::Binary(*op, Box::new(left), Box::new(right)),
-            }
-        }
+    binary(BinOp::Add, node, Node::Const(offset)).map_err(|mut e| {
+        e.column = column;
+        e
     })
 }
 
@@ -159,6 +167,14 @@ pub fn relocatable(watch: &Watch, symbols: &SymbolTable) -> Watch {
         match expr {
             Expr::Number(n) => symbols.locate(*n).map_or_else(|| expr.clone(), located),
             Expr::Deref(inner) => Expr::Deref(Box::new(walk(inner, symbols))),
+            Expr::Cast { ty, expr } => Expr::Cast {
+                ty: ty.clone(),
+                expr: Box::new(walk(expr, symbols)),
+            },
+            Expr::View { expr, ty } => Expr::View {
+                expr: Box::new(walk(expr, symbols)),
+                ty: ty.clone(),
+            },
             Expr::Binary { op, left, right } => Expr::Binary {
                 op: *op,
                 left: Box::new(walk(left, symbols)),
@@ -419,10 +435,15 @@ impl WatchSet {
     /// Resolves the watches not yet resolved, and all of them when the
     /// symbols changed (a library was loaded or unloaded).
     pub fn resolve(&mut self, symbols: &SymbolTable, maps: &Maps) {
+        self.resolve_typed(symbols, maps, None);
+    }
+
+    /// As [`WatchSet::resolve`], with the types of `debug` (see [`resolve_typed`]).
+    pub fn resolve_typed(&mut self, symbols: &SymbolTable, maps: &Maps, debug: Option<&DebugInfo>) {
         let stale = self.generation != Some(symbols.generation());
         for entry in &mut self.entries {
             if stale || entry.resolved.is_none() {
-                let resolved = resolve(&entry.watch, symbols, maps);
+                let resolved = resolve_typed(&entry.watch, symbols, maps, debug);
                 if entry.resolved.as_ref() != Some(&resolved) {
                     entry.last = None;
                 }
@@ -445,7 +466,19 @@ impl WatchSet {
         symbols: &SymbolTable,
         mode: ReadMode,
     ) -> Result<Vec<WatchReading>> {
-        self.resolve(symbols, maps);
+        self.poll_typed(memory, maps, symbols, None, mode)
+    }
+
+    /// As [`WatchSet::poll`], with variables and fields typed by `debug`.
+    pub fn poll_typed<M: Memory>(
+        &mut self,
+        memory: &mut M,
+        maps: &Maps,
+        symbols: &SymbolTable,
+        debug: Option<&DebugInfo>,
+        mode: ReadMode,
+    ) -> Result<Vec<WatchReading>> {
+        self.resolve_typed(symbols, maps, debug);
         let mut pointers = PointerReads::new();
         let mut steps: Vec<Option<Step>> = self.entries.iter().map(|_| None).collect();
         let max_depth = self
@@ -585,207 +618,5 @@ fn depth(node: &Node) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn c(v: u64) -> Node {
-        Node::Const(v)
-    }
-
-    #[test]
-    fn steps_collect_every_pointer_a_level_needs() {
-        // *(*a + *b) + 8: a and b are read in the same round.
-        let node = Node::Binary(
-            BinOp::Add,
-            Box::new(Node::Deref(Box::new(Node::Binary(
-                BinOp::Add,
-                Box::new(Node::Deref(Box::new(c(0x100)))),
-                Box::new(Node::Deref(Box::new(c(0x200)))),
-            )))),
-            Box::new(c(8)),
-        );
-        let mut pointers = PointerReads::new();
-        let mut need = Vec::new();
-        assert!(matches!(step(&node, &pointers, &mut need), Step::Waiting));
-        assert_eq!(need, [0x100, 0x200]);
-        pointers.insert(0x100, Ok(0x1000));
-        pointers.insert(0x200, Ok(0x10));
-        need.clear();
-        assert!(matches!(step(&node, &pointers, &mut need), Step::Waiting));
-        assert_eq!(need, [0x1010]);
-        pointers.insert(0x1010, Ok(0x5000));
-        need.clear();
-        assert!(matches!(
-            step(&node, &pointers, &mut need),
-            Step::Done(0x5008)
-        ));
-        assert_eq!(depth(&node), 2);
-    }
-
-    #[test]
-    fn watch_sets_and_symbol_tables_can_move_to_a_poller_thread() {
-        fn send_and_sync<T: Send + Sync>() {}
-        send_and_sync::<WatchSet>();
-        send_and_sync::<crate::symbols::SymbolTable>();
-    }
-
-    #[test]
-    fn a_failed_pointer_fails_the_chain() {
-        let node = Node::Deref(Box::new(Node::Deref(Box::new(c(0x100)))));
-        let mut pointers = PointerReads::new();
-        pointers.insert(0x100, Err(Unread::Unmapped));
-        let mut need = Vec::new();
-        assert!(matches!(
-            step(&node, &pointers, &mut need),
-            Step::Failed(0x100, Unread::Unmapped)
-        ));
-        assert!(need.is_empty());
-    }
-
-    #[test]
-    fn address_arithmetic_that_overflows_is_an_error() {
-        let node = Node::Binary(
-            BinOp::Add,
-            Box::new(Node::Deref(Box::new(c(0x100)))),
-            Box::new(c(1)),
-        );
-        let mut pointers = PointerReads::new();
-        pointers.insert(0x100, Ok(u64::MAX));
-        let mut need = Vec::new();
-        assert!(matches!(
-            step(&node, &pointers, &mut need),
-            Step::Overflow(_)
-        ));
-        assert_eq!(apply(BinOp::Sub, 1, 2), None);
-        assert_eq!(apply(BinOp::Mul, 1 << 32, 1 << 32), None);
-        assert_eq!(apply(BinOp::Add, u64::MAX - 1, 1), Some(u64::MAX));
-        // A pointer whose 8 bytes would end past the top is not read at all.
-        let node = Node::Deref(Box::new(c(u64::MAX - 3)));
-        let mut need = Vec::new();
-        let got = step(&node, &PointerReads::new(), &mut need);
-        assert!(matches!(got, Step::Overflow(_)));
-        assert!(need.is_empty());
-    }
-
-    mod on_fake_memory {
-        use super::super::*;
-        use crate::expr::Value;
-        use crate::expr::parse_watch;
-        use crate::process::fake::FakeMemory;
-        use crate::symbols::SymbolTable;
-
-        fn maps() -> Maps {
-            Maps::parse(
-                "1000-4000 rw-p 00000000 00:00 0\n\
-                 5000-6000 r--p 00000000 00:00 0\n",
-                "test",
-            )
-            .expect("maps")
-        }
-
-        fn no_symbols(maps: &Maps) -> SymbolTable {
-            SymbolTable::with_opener(
-                std::sync::Arc::new(|rel: &str| {
-                    Err(crate::Error::Usage(format!("no /proc/PID/{rel} here")))
-                }),
-                maps,
-            )
-        }
-
-        /// root at 0x1000 -> node at 0x2000; node+16 -> leaf at 0x3000; leaf+8 holds -5.
-        fn chain() -> FakeMemory {
-            let fake = FakeMemory::new();
-            fake.map(0x1000, vec![0; 0x3000]);
-            fake.put_u64(0x1000, 0x2000);
-            fake.put_u64(0x2010, 0x3000);
-            fake.put_u64(0x3008, (-5i64) as u64);
-            fake
-        }
-
-        fn poll(set: &mut WatchSet, fake: &mut FakeMemory) -> Vec<WatchReading> {
-            let maps = maps();
-            set.poll(fake, &maps, &no_symbols(&maps), ReadMode::NoWait)
-                .expect("poll")
-        }
-
-        #[test]
-        fn a_two_level_chain_is_followed_one_read_per_level() {
-            let mut fake = chain();
-            let mut set = WatchSet::new();
-            set.add(parse_watch("*(*0x1000+16)+8:i64").expect("parses"));
-            let reading = poll(&mut set, &mut fake).remove(0);
-            assert_eq!(reading.address, Some(0x3008));
-            assert_eq!(reading.value, Some(Value::Signed(-5)));
-            assert_eq!(reading.status, Status::Ok);
-            // Two pointer levels and the value: three ranges in three calls.
-            assert_eq!(fake.calls(), 3);
-        }
-
-        #[test]
-        fn a_moved_pointer_is_followed_and_a_new_value_is_changed() {
-            let mut fake = chain();
-            let mut set = WatchSet::new();
-            set.add(parse_watch("*(*0x1000+16)+8:i64").expect("parses"));
-            poll(&mut set, &mut fake);
-            fake.put_u64(0x3008, 7);
-            let reading = poll(&mut set, &mut fake).remove(0);
-            assert_eq!(
-                (reading.value, reading.status),
-                (Some(Value::Signed(7)), Status::Changed)
-            );
-            fake.put_u64(0x2010, 0x3100);
-            fake.put_u64(0x3108, 9);
-            let reading = poll(&mut set, &mut fake).remove(0);
-            assert_eq!(reading.address, Some(0x3108));
-            assert_eq!(reading.value, Some(Value::Signed(9)));
-        }
-
-        #[test]
-        fn a_pointer_into_unmapped_memory_fails_the_chain_not_the_others() {
-            let mut fake = chain();
-            fake.put_u64(0x1000, 0x9000);
-            let mut set = WatchSet::new();
-            let broken = set.add(parse_watch("*(*0x1000+16):u32").expect("parses"));
-            let fine = set.add(parse_watch("*0x2010+8:i64").expect("parses"));
-            let readings = poll(&mut set, &mut fake);
-            assert_eq!(readings[0].id, broken);
-            assert_eq!(readings[0].status, Status::Unmapped);
-            assert_eq!(readings[0].address, None);
-            assert_eq!(readings[1].id, fine);
-            assert_eq!(readings[1].value, Some(Value::Signed(-5)));
-        }
-
-        #[test]
-        fn a_faulting_pointer_is_an_error_with_its_address() {
-            let mut fake = chain();
-            fake.fault_page(0x2010);
-            let mut set = WatchSet::new();
-            set.add(parse_watch("*(*0x1000+16)+8:i64").expect("parses"));
-            let reading = poll(&mut set, &mut fake).remove(0);
-            assert_eq!(
-                reading.status,
-                Status::Error("pointer at 0x2010: fault".into())
-            );
-        }
-
-        #[test]
-        fn watches_keep_the_callers_ids_and_order() {
-            let mut fake = chain();
-            let mut set = WatchSet::new();
-            set.insert(WatchId(40), parse_watch("0x1000:u64").expect("parses"));
-            set.insert(WatchId(7), parse_watch("0x2010:u64").expect("parses"));
-            set.insert(WatchId(40), parse_watch("0x3008:i64").expect("parses"));
-            let readings = poll(&mut set, &mut fake);
-            let ids: Vec<WatchId> = readings.iter().map(|r| r.id).collect();
-            assert_eq!(
-                ids,
-                [WatchId(40), WatchId(7)],
-                "a replaced watch keeps its place"
-            );
-            assert_eq!(readings[0].value, Some(Value::Signed(-5)));
-            assert_eq!(set.add(parse_watch("0x1000").expect("parses")), WatchId(41));
-            assert!(set.remove(WatchId(40)).is_some());
-            assert_eq!(set.len(), 2);
-        }
-    }
-}
+#[path = "eval_tests.rs"]
+mod tests;

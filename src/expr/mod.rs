@@ -22,10 +22,13 @@
 //!   many at a time ([`WatchSet`], [`WatchReading`]).
 
 pub mod change;
+pub mod complete;
+mod debug_type;
 pub mod diagnostic;
 pub mod eval;
 pub mod literal;
 pub mod parse;
+pub mod typed;
 pub mod types;
 
 #[cfg(test)]
@@ -34,5 +37,5 @@ mod proptests;
 pub use change::Delta;
 pub use diagnostic::{Diagnostic, parse_typed};
 pub use eval::{Resolved, Status, WatchId, WatchReading, WatchSet, relocatable, resolve};
-pub use parse::{BinOp, Expr, ParseError, SymbolName, Watch, parse_type, parse_watch};
-pub use types::{CSTR_WINDOW, MAX_LEN, Scalar, Type, Value, ValueError};
+pub use parse::{BinOp, Expr, ParseError, SymbolName, TypeName, Watch, parse_type, parse_watch};
+pub use types::{CSTR_WINDOW, DebugType, MAX_LEN, Scalar, Type, Value, ValueError};

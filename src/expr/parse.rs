@@ -44,6 +44,61 @@ pub enum Expr {
         left: Box<Expr>,
         right: Box<Expr>,
     },
+    /// `base.name`: a field of a value whose type the debug info gives. A
+    /// symbol swallows its dots (`hero.pos.x` is one symbol name, split into
+    /// variable and fields when no symbol has the whole name).
+    Field {
+        base: Box<Expr>,
+        name: String,
+        column: usize,
+    },
+    /// `base->name`: a field of what a typed pointer points to.
+    Arrow {
+        base: Box<Expr>,
+        name: String,
+        column: usize,
+    },
+    /// `base[index]`: an element of an array, or at a typed pointer,
+    /// scaled by the element's size.
+    Index {
+        base: Box<Expr>,
+        index: u64,
+        column: usize,
+    },
+    /// `&expr`: the address of a typed value, as a pointer to it.
+    AddressOf {
+        expr: Box<Expr>,
+        column: usize,
+    },
+    /// `(T *)expr`: the address `expr` computes, as a pointer to a `T`.
+    Cast {
+        ty: TypeName,
+        expr: Box<Expr>,
+    },
+    /// `expr as T`: the `T` at the address `expr` computes.
+    View {
+        expr: Box<Expr>,
+        ty: TypeName,
+    },
+}
+
+/// A C, C++ or Rust type named in a cast or after `as`: `struct node`,
+/// `unsigned int`, `ns::Class`, with its `*`s.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TypeName {
+    pub name: String,
+    pub pointers: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for TypeName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)?;
+        if self.pointers > 0 {
+            write!(f, " {}", "*".repeat(self.pointers))?;
+        }
+        Ok(())
+    }
 }
 
 /// A symbol as written: `name` or `module!name`.
@@ -67,8 +122,13 @@ impl Expr {
     pub fn depth(&self) -> usize {
         match self {
             Expr::Number(_) | Expr::Symbol(_) | Expr::Region { .. } => 0,
-            Expr::Deref(inner) => 1 + inner.depth(),
+            Expr::Deref(inner) | Expr::Arrow { base: inner, .. } => 1 + inner.depth(),
             Expr::Binary { left, right, .. } => left.depth().max(right.depth()),
+            Expr::Field { base: inner, .. }
+            | Expr::Index { base: inner, .. }
+            | Expr::AddressOf { expr: inner, .. }
+            | Expr::Cast { expr: inner, .. }
+            | Expr::View { expr: inner, .. } => inner.depth(),
         }
     }
 
@@ -79,8 +139,15 @@ impl Expr {
                 ..
             } => 1,
             Expr::Binary { op: BinOp::Mul, .. } => 2,
-            _ => 3,
+            Expr::View { .. } => 0,
+            Expr::Deref(_) | Expr::AddressOf { .. } | Expr::Cast { .. } => 3,
+            _ => 4,
         }
+    }
+
+    /// Whether a `.f`, `->f` or `[i]` written after this needs parentheses.
+    fn wraps_as_base(&self) -> bool {
+        self.precedence() < 4 || matches!(self, Expr::Number(_))
     }
 }
 
@@ -105,6 +172,25 @@ impl fmt::Display for Expr {
             Expr::Region { name, .. } => write!(f, "[{name}]"),
             Expr::Deref(inner) if inner.precedence() < 3 => write!(f, "*({inner})"),
             Expr::Deref(inner) => write!(f, "*{inner}"),
+            Expr::AddressOf { expr, .. } if expr.precedence() < 3 => write!(f, "&({expr})"),
+            Expr::AddressOf { expr, .. } => write!(f, "&{expr}"),
+            Expr::Cast { ty, expr } if expr.precedence() < 3 => write!(f, "({ty})({expr})"),
+            Expr::Cast { ty, expr } => write!(f, "({ty}){expr}"),
+            Expr::View { expr, ty } if expr.precedence() == 0 => write!(f, "({expr}) as {ty}"),
+            Expr::View { expr, ty } => write!(f, "{expr} as {ty}"),
+            Expr::Field { base, .. } | Expr::Arrow { base, .. } | Expr::Index { base, .. } => {
+                if base.wraps_as_base() {
+                    write!(f, "({base})")?;
+                } else {
+                    write!(f, "{base}")?;
+                }
+                match self {
+                    Expr::Field { name, .. } => write!(f, ".{name}"),
+                    Expr::Arrow { name, .. } => write!(f, "->{name}"),
+                    Expr::Index { index, .. } => write!(f, "[{index}]"),
+                    _ => Ok(()),
+                }
+            }
             Expr::Binary { op, left, right } => {
                 let own = self.precedence();
                 let (sym, wrap_left, wrap_right) = match op {
@@ -190,6 +276,7 @@ pub fn parse_watch(text: &str) -> Result<Watch, ParseError> {
     let mut p = Parser::new(text)?;
     p.skip_space();
     let expr = p.expr()?;
+    let expr = p.view_suffix(expr)?;
     p.skip_space();
     let ty = if p.eat(':') {
         p.skip_space();
@@ -396,7 +483,31 @@ impl<'a> Parser<'a> {
             self.nesting -= 1;
             return Ok(Expr::Deref(Box::new(inner)));
         }
-        self.primary()
+        if self.peek() == Some('&') {
+            let column = self.pos;
+            self.nest()?;
+            self.pos += 1;
+            self.skip_space();
+            let inner = self.unary()?;
+            self.nesting -= 1;
+            return Ok(Expr::AddressOf {
+                expr: Box::new(inner),
+                column,
+            });
+        }
+        if self.peek() == Some('(')
+            && let Some(ty) = self.cast_prefix()?
+        {
+            self.nest()?;
+            self.skip_space();
+            let inner = self.unary()?;
+            self.nesting -= 1;
+            return Ok(Expr::Cast {
+                ty,
+                expr: Box::new(inner),
+            });
+        }
+        self.postfix()
     }
 
     fn primary(&mut self) -> Result<Expr, ParseError> {
@@ -408,6 +519,7 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
                 self.skip_space();
                 let inner = self.expr()?;
+                let inner = self.view_suffix(inner)?;
                 self.nesting -= 1;
                 self.skip_space();
                 if !self.eat(')') {
@@ -632,6 +744,9 @@ impl<'a> Parser<'a> {
         }
     }
 }
+
+#[path = "access.rs"]
+mod access;
 
 #[cfg(test)]
 #[path = "parse_tests.rs"]

@@ -31,6 +31,39 @@ fn strip_columns(e: &Expr) -> Expr {
             right: Box::new(strip_columns(right)),
         },
         Expr::Number(n) => Expr::Number(*n),
+        Expr::Field { base, name, .. } => Expr::Field {
+            base: Box::new(strip_columns(base)),
+            name: name.clone(),
+            column: 0,
+        },
+        Expr::Arrow { base, name, .. } => Expr::Arrow {
+            base: Box::new(strip_columns(base)),
+            name: name.clone(),
+            column: 0,
+        },
+        Expr::Index { base, index, .. } => Expr::Index {
+            base: Box::new(strip_columns(base)),
+            index: *index,
+            column: 0,
+        },
+        Expr::AddressOf { expr, .. } => Expr::AddressOf {
+            expr: Box::new(strip_columns(expr)),
+            column: 0,
+        },
+        Expr::Cast { ty, expr } => Expr::Cast {
+            ty: TypeName {
+                column: 0,
+                ..ty.clone()
+            },
+            expr: Box::new(strip_columns(expr)),
+        },
+        Expr::View { expr, ty } => Expr::View {
+            expr: Box::new(strip_columns(expr)),
+            ty: TypeName {
+                column: 0,
+                ..ty.clone()
+            },
+        },
     }
 }
 
@@ -290,7 +323,7 @@ fn errors_point_at_the_column() {
         ("x:u64[1048576]", 2, "larger than"),
         ("x:u32 y", 6, "expected the end"),
         ("x # y", 2, "expected an operator"),
-        ("&x", 0, "expected a number, symbol"),
+        ("%x", 0, "expected a number, symbol"),
     ] {
         let e = err(text);
         assert_eq!(e.column, column, "{text:?}: {e}");
@@ -347,4 +380,93 @@ fn a_long_error_shows_a_window_with_the_caret_under_the_column() {
     let lines: Vec<&str> = shown.lines().collect();
     let caret = lines[2].find('^').expect("a caret");
     assert_eq!(lines[1].chars().nth(caret), Some(':'), "{shown}");
+}
+
+/// The C-like forms parse to their trees, print back to text that parses
+/// to the same tree, and leave what parsed before as it was.
+#[test]
+fn c_access_forms_parse_and_print_back() {
+    let cases = [
+        ("hero.pos.x", "hero.pos.x"),
+        ("team[2].pos.y", "team[2].pos.y"),
+        ("grid[1][2]", "grid[1][2]"),
+        ("list->next->value", "list->next->value"),
+        ("*list", "*list"),
+        ("&hero", "&hero"),
+        ("(struct node *)0x5000", "(struct node *)0x5000"),
+        ("(player*) 0x5000", "(player *)0x5000"),
+        (
+            "((struct node *)nodes)->next",
+            "((struct node *)nodes)->next",
+        ),
+        ("[heap]+0x40 as struct node", "[heap] + 64 as struct node"),
+        (
+            "([heap] as struct node).next",
+            "([heap] as struct node).next",
+        ),
+        (
+            "libc!_IO_2_1_stdout_.file._fileno",
+            "libc!_IO_2_1_stdout_.file._fileno",
+        ),
+        ("(*p).f", "(*p).f"),
+        ("(16).f", "(16).f"),
+        ("ns::Class::instance.member", "ns::Class::instance.member"),
+    ];
+    for (text, shown) in cases {
+        let w = parse(text);
+        assert_eq!(w.to_string(), shown, "{text}");
+        let again = parse(&w.to_string());
+        assert_eq!(
+            strip_columns(&again.expr),
+            strip_columns(&w.expr),
+            "{text} prints as {w}"
+        );
+    }
+    // A symbol keeps its dots (a static `counter.0`); the evaluator splits.
+    assert_eq!(strip_columns(&parse("hero.pos").expr), sym("hero.pos"));
+    let w = parse("team[2].name");
+    let Expr::Field { base, name, column } = &w.expr else {
+        panic!("{:?}", w.expr)
+    };
+    assert_eq!((name.as_str(), *column), ("name", 7));
+    assert!(matches!(**base, Expr::Index { index: 2, .. }));
+    let w = parse("(unsigned int *)0x10");
+    let Expr::Cast { ty, .. } = &w.expr else {
+        panic!("{:?}", w.expr)
+    };
+    assert_eq!((ty.name.as_str(), ty.pointers), ("unsigned int", 1));
+    // Arithmetic in parentheses is no cast; types keep their `[N]`.
+    assert!(matches!(parse("(a * b)").expr, Expr::Binary { .. }));
+    assert!(matches!(parse("(a)").expr, Expr::Symbol(_)));
+    assert_eq!(
+        parse("xs:i16[4]").ty.map(|t| t.to_string()).as_deref(),
+        Some("i16[4]")
+    );
+}
+
+#[test]
+fn c_access_errors_point_at_their_column() {
+    let cases = [
+        ("team[1].", 8, "expected a field name after '.'"),
+        ("list->", 6, "expected a field name after '>'"),
+        ("grid[x]", 5, "expected an index"),
+        ("grid[1", 6, "expected ']' after the index"),
+        ("(struct node)0x10", 1, "a cast views an address"),
+        ("0x10 as ", 8, "expected a type name after 'as'"),
+        ("0x10 as node *", 8, "leave out the '*'"),
+    ];
+    for (text, column, message) in cases {
+        let err = parse_watch(text).expect_err(text);
+        assert_eq!(err.column, column, "{text}: {err}");
+        assert!(err.message.contains(message), "{text}: {err}");
+    }
+}
+
+#[test]
+fn postfix_steps_count_against_the_operator_limit() {
+    let text = format!("a{}", "[1]".repeat(MAX_OPERATORS + 1));
+    let err = parse_watch(&text).expect_err("too many steps");
+    assert!(err.message.contains("operators"), "{err}");
+    let text = format!("{}a", "&".repeat(MAX_NESTING + 1));
+    assert!(parse_watch(&text).is_err());
 }

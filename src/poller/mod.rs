@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use crate::error::{Error, Result};
+use crate::expr::complete::Completion;
 use crate::expr::{Diagnostic, Type, Watch, WatchReading, WatchSet, relocatable};
 use crate::process::{Gap, Maps, ReadMode, ReadOutcome, Unread, WriteReport};
 use crate::session::Session;
@@ -58,6 +59,22 @@ pub enum Command {
         tag: u64,
         addr: u64,
         bytes: Vec<u8>,
+    },
+    /// Name the variable and field at `addr`; answered by [`PollerEvent::Described`].
+    Describe(u64),
+    /// Complete the name at the end of `text`; answered by
+    /// [`PollerEvent::Completions`].
+    Complete {
+        tag: u64,
+        text: String,
+    },
+    /// Write `text` as a value of `ty` (a bitfield over the bytes around
+    /// it); answered like [`Command::Write`].
+    WriteValue {
+        tag: u64,
+        addr: u64,
+        ty: Type,
+        text: String,
     },
     /// Rewrite `bytes` at `addr` every tick until unfrozen; without bytes,
     /// the `len` bytes there now. Answered by [`PollerEvent::Frozen`].
@@ -137,6 +154,14 @@ pub enum PollerEvent {
     Portable {
         tag: u64,
         lines: Vec<String>,
+    },
+    Completions {
+        tag: u64,
+        items: Vec<Completion>,
+    },
+    Described {
+        addr: u64,
+        label: Option<String>,
     },
     /// The target exited; the poller stops reading.
     Exited,
@@ -403,6 +428,23 @@ impl PollerState {
                 let place = self.session.symbols().place(addr);
                 return sink(PollerEvent::Wrote { tag, result, place });
             }
+            Command::WriteValue {
+                tag,
+                addr,
+                ty,
+                text,
+            } => {
+                let result = if self.exited {
+                    Err(Error::TargetExited {
+                        pid: self.session.pid(),
+                    })
+                } else {
+                    self.session.write_value(addr, &ty, &text)
+                };
+                self.poll_now = true;
+                let place = self.session.symbols().place(addr);
+                return sink(PollerEvent::Wrote { tag, result, place });
+            }
             Command::Freeze {
                 watch,
                 addr,
@@ -468,6 +510,14 @@ impl PollerState {
                 }
             }
             Command::PollNow => self.poll_now = true,
+            Command::Describe(addr) => {
+                let label = self.session.describe(addr);
+                return sink(PollerEvent::Described { addr, label });
+            }
+            Command::Complete { tag, text } => {
+                let items = self.session.completions(&text);
+                return sink(PollerEvent::Completions { tag, items });
+            }
             Command::Evaluate { tag, watch } => {
                 let result = self.evaluate(&watch);
                 return sink(PollerEvent::Evaluated { tag, result });

@@ -246,7 +246,11 @@ fn watch_writers(
     let mut symbols = maps.as_ref().map(|maps| SymbolTable::new(target, maps));
     // File and line where the objects' DWARF has them.
     let lines: Box<dyn SourceLines> = match &maps {
-        Some(maps) => Box::new(DebugInfo::new(target, maps, Vec::new())),
+        Some(maps) => Box::new(DebugInfo::with_opener(
+            target.proc_opener(),
+            maps,
+            Vec::new(),
+        )),
         None => Box::new(NoLines),
     };
     let mut places: HashMap<u64, String> = HashMap::new();

@@ -16,13 +16,16 @@
 //! # Ok::<(), pvtui::Error>(())
 //! ```
 
+mod complete;
 mod hunts;
 mod named;
 mod placement;
 mod searches;
+mod strings;
 
 use std::collections::HashMap;
 use std::os::fd::BorrowedFd;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,8 +36,9 @@ pub use named::processes_named;
 pub use placement::{Placement, Spread};
 pub use searches::Searches;
 
-use crate::error::Result;
-use crate::expr::{Diagnostic, Watch, WatchReading, WatchSet};
+use crate::debuginfo::DebugInfo;
+use crate::error::{Error, Result};
+use crate::expr::{Diagnostic, Type, Watch, WatchReading, WatchSet};
 use crate::process::procfs::read_smaps;
 use crate::process::{
     Access, Gap, Maps, Memory, MemoryWorker, PageBuffer, ReadMode, ReadOutcome, Target, WriteReport,
@@ -49,6 +53,8 @@ pub struct Session {
     target: Arc<Target>,
     maps: Maps,
     symbols: SymbolTable,
+    /// Found per object on first need; follows the maps like the symbols.
+    debug: DebugInfo,
     worker: MemoryWorker,
     /// How many times the target ran `exec` since attach.
     execs: u64,
@@ -75,11 +81,13 @@ impl Session {
     pub fn over(target: Arc<Target>, deadline: Duration) -> Result<Session> {
         let maps = target.maps()?;
         let symbols = SymbolTable::new(&target, &maps);
+        let debug = DebugInfo::with_opener(target.proc_opener(), &maps, Vec::new());
         let worker = MemoryWorker::new(Arc::clone(&target), deadline);
         Ok(Session {
             target,
             maps,
             symbols,
+            debug,
             worker,
             execs: 0,
         })
@@ -200,6 +208,7 @@ impl Session {
 
     fn set_maps(&mut self, maps: Maps) {
         self.symbols.refresh(&maps);
+        self.debug.refresh(&maps);
         self.maps = maps;
     }
 
@@ -214,7 +223,13 @@ impl Session {
 
     /// Reads every watch of `set` once (see [`WatchSet::poll`]).
     pub fn poll(&mut self, set: &mut WatchSet, mode: ReadMode) -> Result<Vec<WatchReading>> {
-        set.poll(&mut self.worker, &self.maps, &self.symbols, mode)
+        set.poll_typed(
+            &mut self.worker,
+            &self.maps,
+            &self.symbols,
+            Some(&self.debug),
+            mode,
+        )
     }
 
     /// Resolves one watch, follows its pointers and reads its value. The
@@ -276,13 +291,47 @@ impl Session {
             .collect())
     }
 
-    /// Starts searches and scans of this target on their own threads.
-    /// The debug info of the target's objects, looked for in its root's
-    /// `/usr/lib/debug`, then each of `extra_dirs`, then this host's.
-    pub fn debug_info(&self, extra_dirs: Vec<std::path::PathBuf>) -> crate::debuginfo::DebugInfo {
-        crate::debuginfo::DebugInfo::new(&self.target, &self.maps, extra_dirs)
+    /// Looks for debug info in `dirs` too (laid out like /usr/lib/debug),
+    /// after the target's own `/usr/lib/debug` and before this host's.
+    pub fn set_debug_dirs(&mut self, dirs: Vec<PathBuf>) {
+        self.debug = DebugInfo::with_opener(self.target.proc_opener(), &self.maps, dirs);
     }
 
+    /// The debug info of the target's objects, found per object on first need.
+    pub fn debug_info(&self) -> &DebugInfo {
+        &self.debug
+    }
+
+    /// Exactly `len` bytes at `addr`, or why not.
+    pub fn read_exact(&mut self, addr: u64, len: usize) -> Result<Vec<u8>> {
+        let outcome = self
+            .read(&[(addr, len)], ReadMode::Force)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::Internal("a read returned no result".into()))?;
+        match outcome.bytes() {
+            Some(bytes) => Ok(bytes.to_vec()),
+            None => Err(Error::Usage(format!(
+                "{addr:#x}+{len} could not be read: {}",
+                outcome.first_unread().map_or("not read", |u| u.as_str())
+            ))),
+        }
+    }
+
+    /// Writes `text` as a value of `ty` at `addr`, and reads it back. A
+    /// bitfield is read first and written back with only its bits changed.
+    pub fn write_value(&mut self, addr: u64, ty: &Type, text: &str) -> Result<WriteReport> {
+        let current = match ty.needs_current() {
+            Some(len) => self.read_exact(addr, len)?,
+            None => Vec::new(),
+        };
+        let bytes = ty
+            .encode_over(text, &current)
+            .map_err(|e| Error::Usage(e.to_string()))?;
+        self.write(addr, &bytes)
+    }
+
+    /// Starts searches and scans of this target on their own threads.
     pub fn searches(&self) -> Searches {
         Searches::new(Arc::clone(&self.target))
     }

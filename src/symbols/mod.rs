@@ -261,6 +261,10 @@ impl SymbolTable {
                 }
             }
         }
+        // A loaded object maps its code executable; a file mapped only as
+        // data (a debug file a debugger reads, a font, an ELF read as bytes)
+        // is not one of the process's modules.
+        modules.retain(|m| m.is_main || m.regions.iter().any(|r| r.perms.exec));
         // The executable first: an unqualified name resolves there before any library.
         modules.sort_by_key(|m| !m.is_main);
         self.modules = modules;

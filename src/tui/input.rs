@@ -57,6 +57,8 @@ pub struct Input {
     pub watch: Option<Watch>,
     /// What the text resolves to, once the poller has said.
     pub hint: Option<String>,
+    /// The names Tab found for the end of the text, with their types.
+    pub candidates: Option<String>,
 }
 
 impl Input {
@@ -69,6 +71,7 @@ impl Input {
             error: None,
             watch: None,
             hint: None,
+            candidates: None,
         }
     }
 

@@ -97,8 +97,18 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
     ),
     (Action::Up, "up", &["up", "k"], "move up"),
     (Action::Down, "down", &["down", "j"], "move down"),
-    (Action::Left, "left", &["left", "h"], "hex: previous byte"),
-    (Action::Right, "right", &["right", "l"], "hex: next byte"),
+    (
+        Action::Left,
+        "left",
+        &["left", "h"],
+        "hex: previous byte · watches: close a struct",
+    ),
+    (
+        Action::Right,
+        "right",
+        &["right", "l"],
+        "hex: next byte · watches: open a struct",
+    ),
     (Action::PageUp, "page_up", &["pageup", "ctrl-u"], "page up"),
     (
         Action::PageDown,
@@ -112,7 +122,7 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         Action::Activate,
         "activate",
         &["enter"],
-        "watches: edit value · maps/search: open in hex · hex: follow pointer",
+        "watches: edit value, open a struct · maps/search: open in hex · hex: follow pointer",
     ),
     (
         Action::Add,

@@ -1,19 +1,18 @@
 //! Debug info end to end: fixtures built here with DWARF 4 and 5, with
 //! compressed sections, and stripped with their DWARF in a build-id or
-//! debuglink file; every value `pvtui inspect` reads is compared with what
+//! debuglink file; every value `pvtui read` reads is compared with what
 //! the fixture itself printed.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use pvtui::debuginfo::{DebugInfo, decode_place, encode, parse_path, resolve};
-use pvtui::process::{ReadMode, Target};
+use pvtui::session::{DEFAULT_DEADLINE, Session};
 use serde_json::Value as Json;
 
 use crate::util::{Fixture, fixture, pvtui_bin, skip_without_program};
 
-/// (what `pvtui inspect` reads, the key the fixture printed its value as)
+/// (what `pvtui read` reads, the key the fixture printed its value as)
 const C_VALUES: &[(&str, &str)] = &[
     ("hero.name", "hero.name"),
     ("hero.pos.x", "hero.pos.x"),
@@ -54,14 +53,14 @@ fn run(args: &[&str]) -> (bool, String, String) {
     )
 }
 
-/// `pvtui inspect --json` of each expression, one JSON object each.
+/// `pvtui read --json` of each expression, one JSON object each.
 fn inspect(pid: i32, extra: &[&str], exprs: &[&str]) -> Vec<Json> {
     let pid = pid.to_string();
-    let mut args = vec!["inspect", "--pid", &pid, "--json"];
+    let mut args = vec!["read", "--pid", &pid, "--json"];
     args.extend_from_slice(extra);
     args.extend_from_slice(exprs);
     let (ok, out, err) = run(&args);
-    assert!(ok, "pvtui inspect failed: {err}\n{out}");
+    assert!(ok, "pvtui read failed: {err}\n{out}");
     out.lines()
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
         .collect()
@@ -203,8 +202,9 @@ fn stripped_binary_finds_its_dwarf_by_build_id() {
 
     // Without the root: a clear error that says where it looked.
     let pid = fx.pid.to_string();
-    let (ok, _, err) = run(&["inspect", "--pid", &pid, "buildid!hero.level"]);
+    let (ok, out, _) = run(&["read", "--pid", &pid, "buildid!hero.level"]);
     assert!(!ok);
+    let err = out;
     assert!(err.contains("no debug info for buildid"), "{err}");
     assert!(err.contains(&format!(".build-id/{}/", &id[..2])), "{err}");
 
@@ -271,58 +271,151 @@ fn enum_without_a_name_and_whole_struct_as_json() {
     assert_eq!(hero["state"], "PV_RUNNING");
     assert_eq!(got[3]["value"], serde_json::json!([[1, 2, 3], [4, 5, 6]]));
     let pid = fx.pid.to_string();
-    let (_, text, _) = run(&["inspect", "--pid", &pid, "odd_state"]);
+    let (_, text, _) = run(&["read", "--pid", &pid, "odd_state"]);
     assert!(text.starts_with("odd_state = 7 (no name)"), "{text}");
+}
+
+/// `pvtui write --json`: the JSON object it prints.
+fn write(pid: i32, expr: &str, value: &str) -> Json {
+    let pid = pid.to_string();
+    let (ok, out, err) = run(&["write", "--pid", &pid, "--json", expr, value]);
+    assert!(ok, "pvtui write {expr} {value} failed: {err}\n{out}");
+    serde_json::from_str(out.trim()).expect("a JSON object")
 }
 
 #[test]
 fn bitfield_write_keeps_its_neighbours() {
     let mut fx = Fixture::spawn(&c_fixture("dwarf5", &["-gdwarf-5"]), &[]);
-    let target = Arc::new(Target::attach(fx.pid).expect("attach"));
-    let maps = target.maps().expect("maps");
-    let info = DebugInfo::new(&target, &maps, Vec::new());
-    let (name, steps) = parse_path("hero.level").expect("path");
-    let var = info.variable(None, &name).expect("hero");
-    let place = resolve(&var.ty, &steps).expect("hero.level");
-    let addr = var.addr + place.offset;
-    let read = |target: &Target| {
-        let out = target
-            .read(&maps, &[(addr, place.len() as usize)], ReadMode::Force)
-            .expect("read");
-        out[0].bytes().expect("all bytes").to_vec()
-    };
-    let before = read(&target);
+    let wrote = write(fx.pid, "hero.level", "9");
     assert_eq!(
-        decode_place(&place, &before).expect("decode").to_string(),
-        "17"
+        (&wrote["old"], &wrote["new"]),
+        (&Json::from(17), &Json::from(9))
     );
-    assert!(encode(&place, "32", &before).is_err(), "5 bits hold 0..=31");
-    let (offset, bytes) = encode(&place, "9", &before).expect("encode");
-    let report = target
-        .write(&maps, var.addr + offset, &bytes)
-        .expect("write");
-    assert!(report.landed());
+    assert_eq!(wrote["type"], "unsigned int:5");
     fx.send("bits");
-    let line = fx.expect_line("bits ");
-    assert_eq!(line, "bits alive=1 level=9 mood=-3 pad=100");
-    let after = read(&target);
     assert_eq!(
-        decode_place(&place, &after).expect("decode").to_string(),
-        "9"
+        fx.expect_line("bits "),
+        "bits alive=1 level=9 mood=-3 pad=100"
+    );
+    // A signed bitfield takes a negative value; its neighbours stay.
+    write(fx.pid, "hero.mood", "-4");
+    fx.send("bits");
+    assert_eq!(
+        fx.expect_line("bits "),
+        "bits alive=1 level=9 mood=-4 pad=100"
+    );
+    // Out of range for 5 bits: refused, nothing written.
+    let pid = fx.pid.to_string();
+    let (ok, _, err) = run(&["write", "--pid", &pid, "hero.level", "32"]);
+    assert!(!ok && err.contains("does not fit in 5 bits"), "{err}");
+    fx.send("bits");
+    assert_eq!(
+        fx.expect_line("bits "),
+        "bits alive=1 level=9 mood=-4 pad=100"
     );
 
-    // An enum by name.
-    let var = info.variable(None, "state").expect("state");
-    let place = resolve(&var.ty, &[]).expect("state");
-    let (offset, bytes) = encode(&place, "PV_DONE", &[]).expect("encode");
-    assert!(
-        target
-            .write(&maps, var.addr + offset, &bytes)
-            .expect("write")
-            .landed()
+    // An enum by name, then by number; a float; a field through a pointer.
+    assert_eq!(write(fx.pid, "state", "PV_DONE")["new"], "PV_DONE");
+    assert_eq!(write(fx.pid, "state", "3")["new"], "PV_RUNNING");
+    assert_eq!(write(fx.pid, "ratio", "-2.5")["new"], -2.5);
+    assert_eq!(write(fx.pid, "list->next->value", "-200")["new"], -200);
+    let got = inspect(fx.pid, &[], &["state", "ratio", "nodes[1].value"]);
+    let values: Vec<&Json> = got.iter().map(|g| &g["value"]).collect();
+    assert_eq!(
+        values,
+        [
+            &Json::from("PV_RUNNING"),
+            &Json::from(-2.5),
+            &Json::from(-200)
+        ]
     );
-    let got = inspect(fx.pid, &[], &["state"]);
-    assert_eq!(got[0]["value"], "PV_DONE");
+}
+
+/// Each form of the grammar, read through `pvtui read` and compared with
+/// what the fixture printed.
+#[test]
+fn every_access_form_reads_what_the_fixture_printed() {
+    let fx = Fixture::spawn(&c_fixture("dwarf5", &["-gdwarf-5"]), &[]);
+    let cases: &[(&str, &str)] = &[
+        ("*list", "list.value"),
+        ("(*list).next->value", "list.next.value"),
+        ("((struct node *)&nodes[1])->value", "list.next.value"),
+        ("(struct node *)nodes", "list.value"),
+        ("&nodes[2] as struct node", "list.next.next.value"),
+        (
+            "(&nodes[1] as struct node).next->value",
+            "list.next.next.value",
+        ),
+        ("nodes[0].next->next->value", "list.next.next.value"),
+        ("team[1].name", "team[1].name"),
+        ("grid[1][2]", "grid[1][2]"),
+        ("pun.b[3]", "pun.b3"),
+        ("hero.mood", "hero.mood"),
+    ];
+    let exprs: Vec<&str> = cases.iter().map(|(e, _)| *e).collect();
+    let got = inspect(fx.pid, &[], &exprs);
+    for ((expr, key), got) in cases.iter().zip(&got) {
+        let value = match &got["value"] {
+            Json::Object(o) if o.contains_key("value") => o["value"].clone(),
+            v => v.clone(),
+        };
+        assert!(same(&as_text(&value), fx.var(key)), "{expr}: {got}");
+    }
+    // An explicit type overrides the debug info's; `&` and casts keep the address.
+    let got = inspect(fx.pid, &[], &["signed_value:u32", "&hero", "hero"]);
+    assert_eq!(got[0]["value"], 4294967289u64);
+    assert_eq!(got[1]["address"], got[2]["address"]);
+    // Text: a struct as gdb prints it, a char * with its string.
+    let pid = fx.pid.to_string();
+    let (ok, text, err) = run(&["read", "--pid", &pid, "hero.pos", "motto"]);
+    assert!(ok, "{err}");
+    assert!(
+        text.starts_with("hero.pos = {x = -12, y = 34}  (struct vec2 at 0x"),
+        "{text}"
+    );
+    assert!(
+        text.contains("motto = 0x")
+            && text.contains(" \"never stop the target\"  (const char * at"),
+        "{text}"
+    );
+    // Errors point at the step that fails.
+    let (ok, _, err) = run(&["read", "--pid", &pid, "--json", "hero.pos.z", "ratio->x"]);
+    assert!(!ok);
+    assert!(err.is_empty(), "{err}");
+}
+
+/// Without debug info, a field needs it and says where pvtui looked; a
+/// bare symbol reads as before.
+#[test]
+fn no_debug_info_says_where_it_looked() {
+    if skip_without_program("no_debug_info_says_where_it_looked", "objcopy") {
+        return;
+    }
+    let (_dir, bin) = scratch("nodebug", &c_fixture("dwarf5", &["-gdwarf-5"]));
+    let path = bin.to_str().expect("utf-8 path");
+    assert!(objcopy(&["--strip-debug", path]));
+    let fx = Fixture::spawn(&bin, &[]);
+    let pid = fx.pid.to_string();
+    let (ok, out, _) = run(&[
+        "read",
+        "--pid",
+        &pid,
+        "--json",
+        "hero.pos.x",
+        "signed_value",
+    ]);
+    assert!(!ok);
+    let lines: Vec<Json> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    let error = lines[0]["error"].as_str().expect("an error");
+    assert!(
+        error.contains("no debug info for nodebug (looked in: "),
+        "{error}"
+    );
+    assert_eq!(lines[1]["type"], "u32");
+    assert_eq!(lines[1]["value"], 4294967289u64);
 }
 
 #[test]
@@ -430,7 +523,7 @@ fn libc_stdout_fileno_with_libc6_dbg() {
     let _ = child.wait();
     assert_eq!(got[0]["value"], 1);
     assert_eq!(got[1]["value"], 2);
-    assert_eq!(got[0]["module"], "libc.so.6");
+    assert_eq!(got[0]["type"], "int");
 }
 
 /// The byte range of each DWARF section of an ELF image.
@@ -524,12 +617,9 @@ mod malformed {
 fn targets_mapping_one_build_share_its_debug_file() {
     let bin = c_fixture("dwarf5", &["-gdwarf-5"]);
     let (a, b) = (Fixture::spawn(&bin, &[]), Fixture::spawn(&bin, &[]));
-    let open = |fx: &Fixture| {
-        let target = Arc::new(Target::attach(fx.pid).expect("attach"));
-        let maps = target.maps().expect("maps");
-        DebugInfo::new(&target, &maps, Vec::new())
-    };
-    let (info_a, info_b) = (open(&a), open(&b));
+    let open = |fx: &Fixture| Session::attach(fx.pid, DEFAULT_DEADLINE).expect("attach");
+    let (session_a, session_b) = (open(&a), open(&b));
+    let (info_a, info_b) = (session_a.debug_info(), session_b.debug_info());
     let var_a = info_a.variable(None, "hero").expect("hero in a");
     let var_b = info_b.variable(None, "hero").expect("hero in b");
     assert!(
@@ -537,4 +627,45 @@ fn targets_mapping_one_build_share_its_debug_file() {
         "one build-id, one index"
     );
     assert!(Arc::ptr_eq(&var_a.ty, &var_b.ty), "types built once");
+}
+
+/// Tab's candidates come from the target's debug info: variables by
+/// prefix, fields after `.` and `->`, each with its type.
+#[test]
+fn completions_name_variables_and_fields_with_their_types() {
+    let fx = Fixture::spawn(&c_fixture("dwarf5", &["-gdwarf-5"]), &[]);
+    let session = Session::attach(fx.pid, DEFAULT_DEADLINE).expect("attach");
+    let names = |text: &str| -> Vec<(String, String)> {
+        session
+            .completions(text)
+            .into_iter()
+            .map(|c| (c.text, c.ty))
+            .collect()
+    };
+    let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+    assert_eq!(
+        names("hero.p"),
+        [
+            pair("hero.pad", "unsigned int"),
+            pair("hero.pos", "struct vec2")
+        ]
+    );
+    assert_eq!(names("list->n"), [pair("list->next", "struct node *")]);
+    assert_eq!(
+        names("team[1].pos."),
+        [pair("team[1].pos.x", "int"), pair("team[1].pos.y", "int")]
+    );
+    assert!(
+        names("her").contains(&pair("hero", "player_t")),
+        "{:?}",
+        names("her")
+    );
+    assert!(names("nosuch.").is_empty());
+
+    // The hex view's label: the variable and field under an address.
+    let at = |name: &str| session.lookup(None, name).expect("a symbol").addr;
+    let pos_y = session.describe(at("hero") + 20);
+    assert_eq!(pos_y.as_deref(), Some("hero.pos.y (int)"));
+    let team = session.describe(at("team") + 48 + 2).expect("inside team");
+    assert_eq!(team, "team[1].name[2] (char)");
 }

@@ -196,7 +196,8 @@ fn a_symlinked_executable_is_known_by_the_name_it_was_started_as() {
 fn a_large_value_wraps_as_a_hex_dump_in_text_and_stays_whole_in_json() {
     let target = Fixture::spawn(&names(), &[]);
     let pid = target.pid.to_string();
-    let (ok, out, err) = pvtui(&["read", "--pid", &pid, "server"]);
+    // As bytes: the fixture's debug info would show its unsigned char[] as text.
+    let (ok, out, err) = pvtui(&["read", "--pid", &pid, "server:bytes[4368]"]);
     assert!(ok, "{err}");
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines[0].contains("(4368 bytes, below)"), "{}", lines[0]);
@@ -205,7 +206,7 @@ fn a_large_value_wraps_as_a_hex_dump_in_text_and_stays_whole_in_json() {
     // Byte i is i*7: the second line starts at byte 16.
     assert!(lines[2].contains("70 77 7e 85"), "{}", lines[2]);
 
-    let whole = read_json(&pid, "server");
+    let whole = read_json(&pid, "server:bytes[4368]");
     let hex = whole["value"].as_str().expect("bytes as hex text");
     let bytes: Vec<u8> = hex
         .split(' ')

@@ -39,6 +39,34 @@ impl App {
         self.send(Command::Write { tag, addr, bytes });
     }
 
+    /// Writes `text` as a value of `ty`, encoded by the poller over the
+    /// bytes there now (a bitfield keeps its neighbours).
+    pub(super) fn write_value(&mut self, expr: String, ty: Type, addr: u64, text: String) {
+        if self.exited() {
+            self.say(
+                Level::Warning,
+                "the target has exited: nothing can be written",
+            );
+            return;
+        }
+        let tag = self.tag();
+        self.writes.sent(
+            tag,
+            PendingWrite {
+                what: "write",
+                addr,
+                expr,
+                ty: Some(ty.clone()),
+            },
+        );
+        self.send(Command::WriteValue {
+            tag,
+            addr,
+            ty,
+            text,
+        });
+    }
+
     pub(super) fn wrote(
         &mut self,
         tag: u64,

@@ -18,6 +18,8 @@ pub struct HexState {
     pub changed: HashMap<u64, Instant>,
     /// Where `p` followed from, for backspace.
     pub back: Vec<u64>,
+    /// The variable and field at an address (the cursor's, once the poller said).
+    pub label: Option<(u64, String)>,
 }
 
 impl HexState {

@@ -114,6 +114,8 @@ struct Waiting {
     save: Option<(u64, String)>,
     /// A path found already there: saving to it again replaces it.
     overwrite: Option<String>,
+    /// The completion the input line waits for.
+    complete: Option<u64>,
 }
 
 pub struct App {
@@ -323,6 +325,7 @@ impl App {
     pub fn open_hex(&mut self, addr: u64) {
         self.hex.open(addr);
         self.set_pane(Pane::Hex);
+        self.send(Command::Describe(addr));
     }
 
     pub fn set_pane(&mut self, pane: Pane) {
@@ -414,6 +417,10 @@ impl App {
                 self.frozen(watch, result.map_err(|e| e.to_string()))
             }
             PollerEvent::Evaluated { tag, result } => self.evaluated(tag, result),
+            PollerEvent::Completions { tag, items } => self.completed(tag, &items),
+            PollerEvent::Described { addr, label } => {
+                self.hex.label = label.map(|l| (addr, l));
+            }
             PollerEvent::Portable { tag, lines } => {
                 if let Some((want, path)) = self.waiting.save.take() {
                     if want == tag {
@@ -544,8 +551,22 @@ impl App {
             Action::Bottom => self.move_by(i64::MAX / 2),
             Action::Left if self.pane == Pane::Hex => self.hex_move(-1),
             Action::Right if self.pane == Pane::Hex => self.hex_move(1),
+            Action::Right if self.pane == Pane::Watches => self.expand_watch(),
+            Action::Left if self.pane == Pane::Watches => self.collapse_watch(),
             Action::Left | Action::Right => {}
             Action::Activate => match self.pane {
+                Pane::Watches
+                    if self
+                        .watches
+                        .selected_row()
+                        .is_some_and(|w| w.is_aggregate()) =>
+                {
+                    if self.watches.selected_row().is_some_and(|w| w.expanded) {
+                        self.collapse_watch();
+                    } else {
+                        self.expand_watch();
+                    }
+                }
                 Pane::Watches => self.start_edit(),
                 Pane::Maps => {
                     if let Some(start) = self.maps.selected_start() {
@@ -654,6 +675,7 @@ impl App {
         if self.hex.move_cursor(bytes, layout::hex_rows(self.size)) {
             self.request_hex();
         }
+        self.send(Command::Describe(self.hex.cursor));
     }
 
     fn follow(&mut self) {
@@ -668,13 +690,27 @@ impl App {
     }
 
     fn delete_watch(&mut self) {
-        if let Some(w) = self.watches.remove_selected() {
+        for w in self.watches.remove_selected() {
             // The poller drops its freeze with it.
             self.send(Command::RemoveWatch(w.id));
             if self.message_watch == Some(w.id) {
                 self.message = None;
                 self.message_watch = None;
             }
+        }
+    }
+
+    /// Opens a struct or array watch into its fields, each a live watch.
+    fn expand_watch(&mut self) {
+        let added = self.watches.expand_selected();
+        if !added.is_empty() {
+            self.send(Command::AddWatches(added));
+        }
+    }
+
+    fn collapse_watch(&mut self) {
+        for id in self.watches.collapse_selected() {
+            self.send(Command::RemoveWatch(id));
         }
     }
 

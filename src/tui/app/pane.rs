@@ -43,6 +43,7 @@ impl Pane {
         const WATCHES: &[Hint] = &[
             h(&[Action::Add], "add"),
             h(&[Action::Edit, Action::Activate], "edit"),
+            h(&[Action::Right, Action::Left], "open/close struct"),
             h(&[Action::Freeze], "freeze"),
             h(&[Action::Undo], "undo"),
             h(&[Action::Delete], "delete"),

@@ -3,6 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
+use crate::expr::complete::{Completion, common_text};
 use crate::expr::{Diagnostic, parse_typed};
 use crate::poller::{Command, Evaluated};
 use crate::tui::app::hex::parse_hex_bytes;
@@ -55,7 +56,11 @@ impl App {
                 (None, Some(e)) => Some(e.clone()),
                 (None, None) => err("an expression".into()),
             },
-            Purpose::EditWatch(_, ty) => ty.encode(&input.text).err().and_then(|e| err(e.why)),
+            // A bitfield is checked over zeros: its range does not depend on them.
+            Purpose::EditWatch(_, ty) => ty
+                .encode_over(&input.text, &vec![0; ty.needs_current().unwrap_or(0)])
+                .err()
+                .and_then(|e| err(e.why)),
             Purpose::HexWrite(_) => parse_hex_bytes(&input.text).err().and_then(err),
             Purpose::SaveWatches | Purpose::ExportLog => input
                 .text
@@ -93,6 +98,8 @@ impl App {
         }
         input.error = self.validate(input);
         input.hint = None;
+        input.candidates = None;
+        self.waiting.complete = None;
         self.waiting.input = None;
         if matches!(input.purpose, Purpose::Narrow(_)) && input.text.trim().is_empty() {
             input.hint = Some(NARROW_CHOICES.into());
@@ -138,6 +145,16 @@ impl App {
                 }
                 return;
             }
+            KeyCode::Tab if matches!(input.purpose, Purpose::AddWatch | Purpose::Goto) => {
+                let tag = self.tag();
+                self.waiting.complete = Some(tag);
+                self.send(Command::Complete {
+                    tag,
+                    text: input.text.clone(),
+                });
+                self.input = Some(input);
+                return;
+            }
             _ => input.edit(key),
         }
         self.check_input(&mut input);
@@ -165,6 +182,11 @@ impl App {
                     self.say(Level::Error, "the watch has no address to write to");
                     return;
                 };
+                if ty.needs_current().is_some() {
+                    // The poller reads the bytes around the bits and writes them back.
+                    self.write_value(expr, ty, addr, text);
+                    return;
+                }
                 match ty.encode(&text) {
                     Ok(bytes) => {
                         if frozen {
@@ -232,6 +254,33 @@ impl App {
                 Err(e) => input.error = Some(e),
             }
         }
+    }
+
+    /// The poller completed the name at the end of the input: one
+    /// candidate fills it in; several fill in what they share and are
+    /// listed with their types.
+    pub(super) fn completed(&mut self, tag: u64, items: &[Completion]) {
+        if self.waiting.complete != Some(tag) {
+            return;
+        }
+        let Some(mut input) = self.input.take() else {
+            return;
+        };
+        if let Some(text) = common_text(items).filter(|t| t.len() > input.text.len()) {
+            input.cursor = text.chars().count();
+            input.text = text;
+            self.check_input(&mut input);
+        }
+        input.candidates = Some(match items {
+            [] => "no names known here".to_string(),
+            [one] => format!("{}: {}", one.name, one.ty),
+            many => many
+                .iter()
+                .map(|c| format!("{}: {}", c.name, c.ty))
+                .collect::<Vec<_>>()
+                .join("  "),
+        });
+        self.input = Some(input);
     }
 
     /// Writes the watch list, as the poller made it portable: addresses in

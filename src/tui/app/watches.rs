@@ -4,11 +4,15 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use crate::expr::{Status, Type, Value, Watch, WatchReading};
+use crate::debuginfo;
+use crate::expr::{Expr, Status, Type, Value, Watch, WatchReading};
 use crate::poller::WatchId;
 
 /// How many values a watch keeps for its sparkline and chart.
 pub const HISTORY: usize = 240;
+
+/// How many rows one struct or array opens into at most.
+pub const MAX_CHILDREN: usize = 256;
 
 /// One numeric value of a watch, and when it was read.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -57,9 +61,47 @@ pub struct WatchRow {
     /// Where and what a freeze holds.
     pub frozen: Option<(u64, Vec<u8>)>,
     pub freeze_error: Option<String>,
+    /// How deep in a struct watch's tree: 0 for a watch the user added.
+    pub depth: usize,
+    /// Whether its fields (or elements) are shown under it.
+    pub expanded: bool,
 }
 
 impl WatchRow {
+    /// Whether it has fields or elements to show as a tree.
+    pub fn is_aggregate(&self) -> bool {
+        matches!(&self.ty, Some(Type::Debug(d)) if d.is_aggregate())
+    }
+
+    /// The expressions of its parts, from its latest value: `x.f` for each
+    /// named field, `x[i]` for the first [`MAX_CHILDREN`] elements.
+    fn children(&self) -> Vec<Expr> {
+        let Some(Value::Typed(value)) = &self.value else {
+            return Vec::new();
+        };
+        let base = Box::new(self.watch.expr.clone());
+        match value {
+            debuginfo::Value::Struct { fields, .. } => fields
+                .iter()
+                .filter(|(name, _)| !name.is_empty())
+                .take(MAX_CHILDREN)
+                .map(|(name, _)| Expr::Field {
+                    base: base.clone(),
+                    name: name.clone(),
+                    column: 0,
+                })
+                .collect(),
+            debuginfo::Value::Array { elements, .. } => (0..elements.len().min(MAX_CHILDREN))
+                .map(|i| Expr::Index {
+                    base: base.clone(),
+                    index: i as u64,
+                    column: 0,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     pub fn value_text(&self) -> Option<String> {
         self.value.as_ref().map(Value::to_string)
     }
@@ -176,19 +218,98 @@ impl WatchesPane {
             history: VecDeque::new(),
             frozen: None,
             freeze_error: None,
+            depth: 0,
+            expanded: false,
         });
         self.selected = self.rows.len() - 1;
         id
     }
 
-    /// Removes the selected watch.
-    pub fn remove_selected(&mut self) -> Option<WatchRow> {
-        if self.selected >= self.rows.len() {
-            return None;
+    /// Opens the selected struct or array watch into a row per field or
+    /// element, each a watch of its own (live, plotted, editable); returns
+    /// the new watches for the poller.
+    pub fn expand_selected(&mut self) -> Vec<(WatchId, Watch)> {
+        let Some(row) = self.rows.get(self.selected) else {
+            return Vec::new();
+        };
+        if row.expanded || !row.is_aggregate() {
+            return Vec::new();
         }
-        let w = self.rows.remove(self.selected);
+        let depth = row.depth + 1;
+        let mut added = Vec::new();
+        for expr in row.children() {
+            let text = expr.to_string();
+            let Ok(watch) = crate::expr::parse_watch(&text) else {
+                continue;
+            };
+            let id = WatchId(self.next_id);
+            self.next_id += 1;
+            added.push((id, watch));
+        }
+        let at = self.selected + 1;
+        let rows = added.iter().map(|(id, watch)| WatchRow {
+            id: *id,
+            expr: watch.text.clone(),
+            ty: None,
+            watch: watch.clone(),
+            addr: None,
+            value: None,
+            status: None,
+            changed_at: None,
+            history: VecDeque::new(),
+            frozen: None,
+            freeze_error: None,
+            depth,
+            expanded: false,
+        });
+        self.rows.splice(at..at, rows);
+        self.rows[self.selected].expanded = true;
+        added
+    }
+
+    /// Closes the selected row's tree, returning the watches it drops; on a
+    /// closed row inside a tree, selects its parent instead.
+    pub fn collapse_selected(&mut self) -> Vec<WatchId> {
+        let Some(row) = self.rows.get(self.selected) else {
+            return Vec::new();
+        };
+        if !row.expanded {
+            let depth = row.depth;
+            if depth > 0
+                && let Some(parent) = self.rows[..self.selected]
+                    .iter()
+                    .rposition(|r| r.depth < depth)
+            {
+                self.selected = parent;
+            }
+            return Vec::new();
+        }
+        self.rows[self.selected].expanded = false;
+        let end = self.subtree_end(self.selected);
+        self.rows
+            .drain(self.selected + 1..end)
+            .map(|r| r.id)
+            .collect()
+    }
+
+    /// One past the last row under row `i`.
+    fn subtree_end(&self, i: usize) -> usize {
+        let depth = self.rows[i].depth;
+        self.rows[i + 1..]
+            .iter()
+            .position(|r| r.depth <= depth)
+            .map_or(self.rows.len(), |n| i + 1 + n)
+    }
+
+    /// Removes the selected watch, and the rows of its tree with it.
+    pub fn remove_selected(&mut self) -> Vec<WatchRow> {
+        if self.selected >= self.rows.len() {
+            return Vec::new();
+        }
+        let end = self.subtree_end(self.selected);
+        let removed = self.rows.drain(self.selected..end).collect();
         self.selected = self.selected.min(self.rows.len().saturating_sub(1));
-        Some(w)
+        removed
     }
 
     /// Takes a tick's readings and freeze errors; returns the freezes that

@@ -106,6 +106,10 @@ pub fn cursor_status(app: &App) -> String {
     let Some(data) = &app.hex.data else {
         return format!("{cursor:#x} · {region} · reading…");
     };
+    let region = match &app.hex.label {
+        Some((at, label)) if *at == cursor => format!("{region} · {}", super::printable(label)),
+        _ => region,
+    };
     if let Some(why) = data.unread_at(cursor) {
         let gap = data
             .gaps

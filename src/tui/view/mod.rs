@@ -206,7 +206,13 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
     let cursor_x = first.x + prompt_width + input.cursor as u16;
     frame.set_cursor_position((cursor_x.min(first.right().saturating_sub(1)), first.y));
     let width = usize::from(second.width);
-    if let Some(err) = &input.error {
+    if let Some(names) = &input.candidates {
+        let text = fit(
+            &format!("{}{names}", " ".repeat(prompt_width as usize)),
+            width,
+        );
+        frame.render_widget(Paragraph::new(Line::styled(text, app.theme.ok())), second);
+    } else if let Some(err) = &input.error {
         // The caret sits under the column the error points at; a message too
         // long for the rest of the line is cut in its middle, never silently.
         let at = (prompt_width as usize + err.column).min(width.saturating_sub(12));
@@ -263,3 +269,6 @@ pub(super) fn mark_selected<'a>(row: Row<'a>, selected: bool, t: &Theme) -> Row<
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod tree_tests;

@@ -88,6 +88,25 @@ struct Cells {
     bad: bool,
 }
 
+/// The expression, or inside a struct watch's tree the step to this row
+/// (`.pos`, `[2]`) indented under its parent; `▸`/`▾` mark closed and
+/// open structs and arrays.
+fn tree_label(w: &WatchRow) -> String {
+    let marker = match (w.is_aggregate(), w.expanded) {
+        (true, true) => "▾ ",
+        (true, false) => "▸ ",
+        _ if w.depth > 0 => "  ",
+        _ => "",
+    };
+    let text = if w.depth == 0 {
+        w.expr.as_str()
+    } else {
+        let step = w.expr.rfind(['.', '[']).unwrap_or(0);
+        &w.expr[step..]
+    };
+    format!("{}{marker}{}", "  ".repeat(w.depth), printable(text))
+}
+
 fn cells(w: &WatchRow, trend: Trend) -> Cells {
     let (status, bad) = status(w);
     let value = match (w.value_text(), unread(w)) {
@@ -96,7 +115,7 @@ fn cells(w: &WatchRow, trend: Trend) -> Cells {
         (None, None) => "…".into(),
     };
     Cells {
-        expr: printable(&w.expr),
+        expr: tree_label(w),
         addr: w
             .addr
             .map(|a| format!("{a:#x}"))

@@ -1,0 +1,106 @@
+//! Watches whose type comes from the target's debug info: sizes, decoding
+//! and writing (a bitfield over the bytes around it).
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::debuginfo::{self, Bits, Place, TypeKind};
+use crate::expr::types::{MAX_LEN, Value};
+
+/// A type from the target's debug info (a C, C++ or Rust type), with a
+/// bitfield's bits within the bytes it starts at.
+#[derive(Clone, Debug)]
+pub struct DebugType {
+    pub ty: Arc<debuginfo::Type>,
+    pub bits: Option<Bits>,
+}
+
+impl DebugType {
+    fn place(&self) -> Place {
+        Place {
+            offset: 0,
+            ty: Arc::clone(&self.ty),
+            bits: self.bits,
+        }
+    }
+
+    /// How many bytes a read takes: a bitfield's span, else the type's
+    /// size (capped, like any watch, at [`MAX_LEN`]).
+    pub fn size(&self) -> usize {
+        usize::try_from(self.place().len())
+            .unwrap_or(MAX_LEN)
+            .min(MAX_LEN)
+    }
+
+    /// Whether it has parts to show as a tree (struct, union, array).
+    pub fn is_aggregate(&self) -> bool {
+        self.bits.is_none()
+            && matches!(
+                self.ty.strip().kind,
+                TypeKind::Struct { .. } | TypeKind::Array { .. }
+            )
+    }
+
+    pub(super) fn decode(&self, bytes: &[u8]) -> Value {
+        match debuginfo::decode_place(&self.place(), bytes) {
+            Ok(v) => Value::Typed(v),
+            // Only a value larger than a watch reads gets here.
+            Err(_) => Value::Bytes(bytes.to_vec()),
+        }
+    }
+
+    pub(super) fn encode(&self, text: &str, current: &[u8]) -> Result<Vec<u8>, String> {
+        if self.bits.is_some() && current.len() < self.size() {
+            return Err("a bitfield is written over the bytes around it: read them first".into());
+        }
+        debuginfo::encode(&self.place(), text, current)
+            .map(|(_, bytes)| bytes)
+            .map_err(|e| e.0)
+    }
+}
+
+// The same type when the same tree, or the same name, size and bits (a
+// type found again after the maps changed).
+impl PartialEq for DebugType {
+    fn eq(&self, other: &DebugType) -> bool {
+        self.bits == other.bits
+            && (Arc::ptr_eq(&self.ty, &other.ty)
+                || (self.ty.name == other.ty.name && self.ty.size == other.ty.size))
+    }
+}
+
+impl Eq for DebugType {}
+
+impl std::hash::Hash for DebugType {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.ty.name.hash(state);
+        self.ty.size.hash(state);
+        self.bits.map(|b| (b.offset, b.size)).hash(state);
+    }
+}
+
+impl fmt::Display for DebugType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.ty.name)?;
+        if let Some(b) = self.bits {
+            write!(f, ":{}", b.size)?;
+        }
+        Ok(())
+    }
+}
+
+/// A typed value as a number to plot; `None` for strings and aggregates.
+pub(super) fn number(value: &debuginfo::Value) -> Option<f64> {
+    use debuginfo::Value as V;
+    match value {
+        V::Signed(v) => Some(*v as f64),
+        V::Unsigned(v) => Some(*v as f64),
+        V::Float(v) => Some(*v),
+        V::Bool(b) => Some(f64::from(u8::from(*b))),
+        V::Char(c) => Some(*c as f64),
+        V::Utf(u) => Some(f64::from(*u)),
+        V::Enum { value, .. } => Some(*value as f64),
+        V::Pointer { addr, .. } => Some(*addr as f64),
+        _ => None,
+    }
+}

@@ -1,0 +1,451 @@
+//! Typed evaluation: symbols with their debug-info types, and the C-like
+//! steps (`.f`, `[i]`, `->f`, `*p`, `&x`, casts) folded into an address
+//! computation once. Only the pointer hops are left to each tick, on the
+//! same level-by-level reads as any `*` chain.
+
+use std::sync::Arc;
+
+use super::diagnostic::Diagnostic;
+use super::eval::{Node, add_offset};
+use super::parse::{Expr, SymbolName, TypeName};
+use crate::debuginfo::{self, Bits, DebugFile, DebugInfo, Step, TypeKind};
+use crate::process::Maps;
+use crate::symbols::SymbolTable;
+
+/// What the evaluator needs to resolve names.
+pub(super) struct Scope<'a> {
+    pub symbols: &'a SymbolTable,
+    pub maps: &'a Maps,
+    pub debug: Option<&'a DebugInfo>,
+    /// Whether a bare symbol takes its debug-info type (not when `:type` overrides it).
+    pub types: bool,
+}
+
+/// A value's type as its debug info gives it, and the file that defines it
+/// (to follow its pointers to their targets).
+#[derive(Clone, Debug)]
+pub(super) struct Typed {
+    pub ty: Arc<debuginfo::Type>,
+    pub bits: Option<Bits>,
+    pub file: Arc<DebugFile>,
+}
+
+/// A resolved (sub)expression.
+pub(super) enum Operand {
+    /// A plain address, as without debug info. `size` is a bare symbol's.
+    Address { node: Node, size: Option<u64> },
+    /// An object of a known type at the address `node` computes.
+    Object { node: Node, typed: Typed },
+    /// A pointer (`&x`, a cast): `node` computes its value.
+    Pointer { node: Node, pointee: Typed },
+}
+
+type Res<T> = std::result::Result<T, Diagnostic>;
+
+fn err(column: usize, message: impl Into<String>) -> Diagnostic {
+    Diagnostic {
+        column,
+        message: message.into(),
+    }
+}
+
+impl Operand {
+    /// The address this operand stands for in byte arithmetic (`sym+8`).
+    fn address(self) -> Node {
+        match self {
+            Operand::Address { node, .. }
+            | Operand::Object { node, .. }
+            | Operand::Pointer { node, .. } => node,
+        }
+    }
+}
+
+pub(super) fn operand(expr: &Expr, scope: &Scope<'_>) -> Res<Operand> {
+    Ok(match expr {
+        Expr::Number(n) => Operand::Address {
+            node: Node::Const(*n),
+            size: None,
+        },
+        Expr::Region { name, column } => {
+            // A mapping by its name, else a module by the name it was started as.
+            let start = scope
+                .maps
+                .find_by_name(name)
+                .map(|region| region.start)
+                .or_else(|| scope.symbols.module_base(name))
+                .ok_or_else(|| err(*column, format!("no mapping named {name}")))?;
+            Operand::Address {
+                node: Node::Const(start),
+                size: None,
+            }
+        }
+        Expr::Symbol(sym) => symbol(sym, scope)?,
+        Expr::Deref(inner) => match operand(inner, scope)? {
+            Operand::Object { node, typed } if is_pointer(&typed) => {
+                let pointee = pointee(&typed, 0)?;
+                Operand::Object {
+                    node: Node::Deref(Box::new(node)),
+                    typed: pointee,
+                }
+            }
+            Operand::Pointer { node, pointee } => Operand::Object {
+                node,
+                typed: pointee,
+            },
+            // Without a pointer type, today's 8-byte pointer read.
+            other => Operand::Address {
+                node: Node::Deref(Box::new(other.address())),
+                size: None,
+            },
+        },
+        Expr::Binary { op, left, right } => {
+            let left = operand(left, scope)?.address();
+            let right = operand(right, scope)?.address();
+            Operand::Address {
+                node: super::eval::binary(*op, left, right)?,
+                size: None,
+            }
+        }
+        Expr::Field { base, name, column } => {
+            let (node, typed) = object(operand(base, scope)?, *column, "'.'")?;
+            step(node, &typed, Step::Field(name.clone()), *column)?
+        }
+        Expr::Index {
+            base,
+            index,
+            column,
+        } => match operand(base, scope)? {
+            Operand::Object { node, typed } if is_pointer(&typed) => {
+                let pointee = pointee(&typed, *column)?;
+                let at = scaled(*index, &pointee, *column)?;
+                Operand::Object {
+                    node: add_offset(Node::Deref(Box::new(node)), at, *column)?,
+                    typed: pointee,
+                }
+            }
+            Operand::Pointer { node, pointee } => {
+                let at = scaled(*index, &pointee, *column)?;
+                Operand::Object {
+                    node: add_offset(node, at, *column)?,
+                    typed: pointee,
+                }
+            }
+            other => {
+                let (node, typed) = object(other, *column, "'[i]'")?;
+                step(node, &typed, Step::Index(*index), *column)?
+            }
+        },
+        Expr::Arrow { base, name, column } => {
+            let (node, typed) = match operand(base, scope)? {
+                Operand::Object { node, typed } if is_pointer(&typed) => {
+                    (Node::Deref(Box::new(node)), pointee(&typed, *column)?)
+                }
+                Operand::Pointer { node, pointee } => (node, pointee),
+                Operand::Object { typed, .. } => {
+                    return Err(err(
+                        *column,
+                        format!("{} is not a pointer: use '.' for its fields", typed.ty.name),
+                    ));
+                }
+                Operand::Address { .. } => {
+                    return Err(err(
+                        *column,
+                        "'->' needs a pointer with a type: cast it, as in ((struct T *)ADDR)->f",
+                    ));
+                }
+            };
+            step(node, &typed, Step::Field(name.clone()), *column)?
+        }
+        Expr::AddressOf { expr, column } => match operand(expr, scope)? {
+            Operand::Object { typed, .. } if typed.bits.is_some() => {
+                return Err(err(*column, "a bitfield has no address"));
+            }
+            Operand::Object { node, typed } => Operand::Pointer {
+                node,
+                pointee: typed,
+            },
+            other => Operand::Address {
+                node: other.address(),
+                size: None,
+            },
+        },
+        Expr::Cast { ty, expr } => {
+            let value = pointer_value(operand(expr, scope)?, ty.column)?;
+            if ty.pointers != 1 {
+                return Err(err(
+                    ty.column,
+                    "a cast takes one '*': follow further pointers with -> or *",
+                ));
+            }
+            Operand::Pointer {
+                node: value,
+                pointee: named_type(ty, scope)?,
+            }
+        }
+        Expr::View { expr, ty } => {
+            let value = pointer_value(operand(expr, scope)?, ty.column)?;
+            Operand::Object {
+                node: value,
+                typed: named_type(ty, scope)?,
+            }
+        }
+    })
+}
+
+/// The address an operand points at, when it is used as an address value
+/// (`(T *)X`, `X as T`): a number or address as it is, a typed pointer or
+/// 8-byte integer read.
+fn pointer_value(op: Operand, column: usize) -> Res<Node> {
+    Ok(match op {
+        Operand::Address { node, .. } | Operand::Pointer { node, .. } => node,
+        // An array stands for its first element's address, as in C.
+        Operand::Object { node, typed }
+            if typed.bits.is_none() && matches!(typed.ty.strip().kind, TypeKind::Array { .. }) =>
+        {
+            node
+        }
+        Operand::Object { node, typed } => {
+            let t = typed.ty.strip();
+            let integer = matches!(
+                t.kind,
+                TypeKind::Pointer { .. } | TypeKind::Base(_) | TypeKind::Enum { .. }
+            );
+            if !integer || t.size != 8 || typed.bits.is_some() {
+                return Err(err(
+                    column,
+                    format!(
+                        "{} is not an address: take its address with &",
+                        typed.ty.name
+                    ),
+                ));
+            }
+            Node::Deref(Box::new(node))
+        }
+    })
+}
+
+fn object(op: Operand, column: usize, what: &str) -> Res<(Node, Typed)> {
+    match op {
+        Operand::Object { node, typed } => Ok((node, typed)),
+        Operand::Pointer { pointee, .. } => Err(err(
+            column,
+            format!(
+                "this is a pointer to {}: use '->' (or '*') before {what}",
+                pointee.ty.name
+            ),
+        )),
+        Operand::Address { .. } => Err(err(
+            column,
+            format!("{what} needs a value with a type (a variable with debug info, or a cast)"),
+        )),
+    }
+}
+
+/// One `.field` or `[index]` step inside an object: a constant offset.
+fn step(node: Node, typed: &Typed, step: Step, column: usize) -> Res<Operand> {
+    if typed.bits.is_some() {
+        return Err(err(column, "a bitfield has no fields or elements"));
+    }
+    let place =
+        debuginfo::resolve(&typed.ty, std::slice::from_ref(&step)).map_err(|e| err(column, e.0))?;
+    Ok(Operand::Object {
+        node: add_offset(node, place.offset, column)?,
+        typed: Typed {
+            ty: place.ty,
+            bits: place.bits,
+            file: Arc::clone(&typed.file),
+        },
+    })
+}
+
+fn scaled(index: u64, elem: &Typed, column: usize) -> Res<u64> {
+    index
+        .checked_mul(elem.ty.byte_size())
+        .ok_or_else(|| err(column, "the index overflows the address space"))
+}
+
+fn is_pointer(typed: &Typed) -> bool {
+    typed.bits.is_none() && matches!(typed.ty.strip().kind, TypeKind::Pointer { .. })
+}
+
+/// What a typed pointer points to.
+fn pointee(typed: &Typed, column: usize) -> Res<Typed> {
+    let TypeKind::Pointer { target } = &typed.ty.strip().kind else {
+        return Err(err(column, format!("{} is not a pointer", typed.ty.name)));
+    };
+    if typed.ty.byte_size() != 8 {
+        return Err(err(
+            column,
+            format!("{} is not an 8-byte pointer", typed.ty.name),
+        ));
+    }
+    let Some(link) = target else {
+        return Err(err(
+            column,
+            format!(
+                "{} points to no type: cast it, as in (struct T *)",
+                typed.ty.name
+            ),
+        ));
+    };
+    let ty = typed.file.resolve(link).map_err(|e| err(column, e.0))?;
+    Ok(Typed {
+        ty,
+        bits: None,
+        file: Arc::clone(&typed.file),
+    })
+}
+
+fn named_type(ty: &TypeName, scope: &Scope<'_>) -> Res<Typed> {
+    let debug = scope
+        .debug
+        .ok_or_else(|| err(ty.column, "types need debug info, which is not loaded here"))?;
+    let (module, name) = match ty.name.split_once('!') {
+        Some((m, n)) => (Some(m), n),
+        None => (None, ty.name.as_str()),
+    };
+    let (_, file, found) = debug
+        .type_in(module, name)
+        .map_err(|e| err(ty.column, e.0))?;
+    Ok(Typed {
+        ty: found,
+        bits: None,
+        file,
+    })
+}
+
+/// A symbol: by its ELF symbol (and then its debug-info type, when there is
+/// one and none was given); a dotted name no symbol has is a variable and
+/// its fields (`hero.pos.x`).
+fn symbol(sym: &SymbolName, scope: &Scope<'_>) -> Res<Operand> {
+    let module = sym.module.as_deref();
+    let plain = || scope.symbols.lookup_qualified(module, &sym.name);
+    if let Some((head, rest)) = split_fields(&sym.name) {
+        // A symbol whose name holds a '.' (`counter.0`) wins; then fields.
+        if let Ok(found) = plain() {
+            return Ok(Operand::Address {
+                node: Node::Const(found.addr),
+                size: Some(found.size),
+            });
+        }
+        let base = SymbolName {
+            module: sym.module.clone(),
+            name: head.to_string(),
+            column: sym.column,
+        };
+        let (mut node, mut typed) = match variable(&base, scope, true)? {
+            Operand::Object { node, typed } => (node, typed),
+            _ => return Err(err(sym.column, "no debug info")),
+        };
+        let mut column = sym.column + head.len();
+        for field in rest.split('.') {
+            let Operand::Object { node: n, typed: t } =
+                step(node, &typed, Step::Field(field.to_string()), column)?
+            else {
+                return Err(err(column, "no field"));
+            };
+            (node, typed) = (n, t);
+            column += field.len() + 1;
+        }
+        return Ok(Operand::Object { node, typed });
+    }
+    variable(sym, scope, false)
+}
+
+/// `a.b.c` as `a` and `b.c` (`ns::a.b` as `ns::a` and `b`), when every
+/// part is a plain name.
+fn split_fields(name: &str) -> Option<(&str, &str)> {
+    let (head, rest) = name.split_once('.')?;
+    let plain = |s: &str| {
+        s.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    (head.split("::").all(plain) && rest.split('.').all(plain)).then_some((head, rest))
+}
+
+/// A variable: its ELF symbol, with its debug-info type when the scope
+/// wants types or the caller `needs` one (then missing debug info is an
+/// error that says where pvtui looked).
+fn variable(sym: &SymbolName, scope: &Scope<'_>, needs: bool) -> Res<Operand> {
+    let module = sym.module.as_deref();
+    let found = scope.symbols.lookup_qualified(module, &sym.name);
+    let debug = match scope.debug {
+        Some(debug) if needs || scope.types => debug,
+        _ if needs => {
+            return Err(err(
+                sym.column,
+                "fields need debug info, which is not loaded here",
+            ));
+        }
+        _ => {
+            let found = found.map_err(|e| err(sym.column, e.to_string()))?;
+            return Ok(Operand::Address {
+                node: Node::Const(found.addr),
+                size: Some(found.size),
+            });
+        }
+    };
+    let object = |var: debuginfo::LiveVariable| Operand::Object {
+        node: Node::Const(var.addr),
+        typed: Typed {
+            ty: var.ty,
+            bits: None,
+            file: var.file,
+        },
+    };
+    match found {
+        Ok(found) => match debug.variable(Some(&found.module), &sym.name) {
+            Ok(var) if var.addr == found.addr => Ok(object(var)),
+            Ok(var) if needs => Err(err(
+                sym.column,
+                format!(
+                    "the debug info puts {} at {:#x}, its symbol at {:#x}",
+                    sym.name, var.addr, found.addr
+                ),
+            )),
+            Err(e) if needs => Err(err(sym.column, e.0)),
+            // No type: the symbol as an address, as without debug info.
+            _ => Ok(Operand::Address {
+                node: Node::Const(found.addr),
+                size: Some(found.size),
+            }),
+        },
+        // A static the symbol table does not name, but the debug info does.
+        Err(e) => match debug.variable(module, &sym.name) {
+            Ok(var) => Ok(object(var)),
+            Err(_) => Err(err(sym.column, e.to_string())),
+        },
+    }
+}
+
+/// The named fields of the value `expr` names (of what it points to when
+/// `arrow`), each with its type's name: what completes after `.` or `->`.
+pub fn fields_of(
+    expr: &Expr,
+    arrow: bool,
+    symbols: &SymbolTable,
+    maps: &Maps,
+    debug: &DebugInfo,
+) -> Res<Vec<(String, String)>> {
+    let scope = Scope {
+        symbols,
+        maps,
+        debug: Some(debug),
+        types: true,
+    };
+    let typed = match operand(expr, &scope)? {
+        Operand::Object { typed, .. } if arrow => pointee(&typed, 0)?,
+        Operand::Object { typed, .. } => typed,
+        Operand::Pointer { pointee, .. } => pointee,
+        Operand::Address { .. } => return Err(err(0, "no type known here")),
+    };
+    Ok(typed
+        .ty
+        .fields()
+        .iter()
+        .filter(|f| !f.name.is_empty())
+        .map(|f| (f.name.clone(), f.ty.name.clone()))
+        .collect())
+}

@@ -1,0 +1,71 @@
+//! The strings `char *` values point to, read once for printing.
+
+use crate::debuginfo::{self, TypeKind};
+use crate::expr::{Type, Value, WatchReading};
+use crate::process::ReadMode;
+
+use super::Session;
+
+/// How many bytes of one string are read.
+const STRING_MAX: u64 = 256;
+/// How many strings one value's pointers may pull in.
+const STRINGS_MAX: usize = 64;
+
+impl Session {
+    /// Reads the C strings the `char *` pointers in a typed reading point
+    /// to (each up to 256 bytes, where the mapping allows), so they print
+    /// with their text as gdb shows them.
+    pub fn read_strings(&mut self, reading: &mut WatchReading) {
+        let (Type::Debug(d), Some(Value::Typed(value))) = (&reading.ty, &mut reading.value) else {
+            return;
+        };
+        if d.bits.is_none() {
+            let ty = std::sync::Arc::clone(&d.ty);
+            let mut budget = STRINGS_MAX;
+            self.fill(value, &ty, &mut budget);
+        }
+    }
+
+    fn fill(&mut self, value: &mut debuginfo::Value, ty: &debuginfo::Type, budget: &mut usize) {
+        if *budget == 0 {
+            return;
+        }
+        match (value, &ty.strip().kind) {
+            (
+                debuginfo::Value::Pointer { addr, string },
+                TypeKind::Pointer { target: Some(link) },
+            ) => {
+                let base = link
+                    .name
+                    .trim_start_matches("const ")
+                    .trim_start_matches("volatile ");
+                if matches!(base, "char" | "signed char" | "unsigned char") && *addr != 0 {
+                    *budget -= 1;
+                    *string = self.c_string(*addr);
+                }
+            }
+            (debuginfo::Value::Struct { fields, .. }, TypeKind::Struct { fields: defs, .. }) => {
+                for ((_, v), def) in fields.iter_mut().zip(defs) {
+                    self.fill(v, &def.ty, budget);
+                }
+            }
+            (debuginfo::Value::Array { elements, .. }, TypeKind::Array { elem, .. }) => {
+                for v in elements {
+                    self.fill(v, elem, budget);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The NUL-terminated string at `addr`, cut at [`STRING_MAX`] bytes or
+    /// where its mapping ends; `None` when it cannot be read.
+    fn c_string(&mut self, addr: u64) -> Option<String> {
+        let region = self.maps().find(addr)?;
+        let len = usize::try_from(region.end.saturating_sub(addr).min(STRING_MAX)).ok()?;
+        let outcome = self.read(&[(addr, len)], ReadMode::Force).ok()?.pop()?;
+        let bytes = outcome.bytes()?;
+        let end = memchr::memchr(0, bytes).unwrap_or(bytes.len());
+        Some(String::from_utf8_lossy(&bytes[..end]).into_owned())
+    }
+}
