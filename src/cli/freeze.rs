@@ -10,11 +10,11 @@ use clap::Args;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use serde_json::json;
 
+use super::place_of::{Place, place_of};
 use crate::cli::print_json;
 use crate::error::{Error, Result};
 use crate::hunt::printable;
 use crate::hunt::stop::StopSignals;
-use crate::hunt::target_expr::{Place, place_of};
 use crate::session::Session;
 
 #[derive(Debug, Args)]

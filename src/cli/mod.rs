@@ -11,6 +11,7 @@ mod freeze;
 mod man;
 mod maps;
 mod numbers;
+mod place_of;
 mod places;
 mod pointers;
 mod probe;

@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use serde_json::json;
 
+use super::place_of::place_of;
 use crate::cli::print_json;
 use crate::error::{Error, Result};
 use crate::hunt::chains::{ChainFile, SavedChain, resolve_all};
 use crate::hunt::pointers::{Bounds, PointerMap, ScanPlan, find_chains, static_areas};
 use crate::hunt::printable;
-use crate::hunt::target_expr::place_of;
 use crate::process::ReadMode;
 use crate::search::ProcessSource;
 use crate::session::Session;

@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use serde_json::json;
 
+use super::place_of::place_of;
 use crate::cli::print_json;
 use crate::error::Result;
 use crate::hunt::stop::StopSignals;
-use crate::hunt::target_expr::place_of;
 use crate::hunt::writers::{Access, Writers, breakpoint, place_of_ip};
 use crate::session::Session;
 

@@ -6,11 +6,9 @@
 //! - [`pointers`]: the pointer map of a target and the reverse chain search.
 //! - [`chains`]: saving chains by module and offset, and re-checking them.
 //! - [`stop`]: Ctrl-C and `kill` as a file descriptor to poll.
-//! - [`target_expr`]: turning a watch expression into an address.
 pub mod chains;
 pub mod pointers;
 pub mod stop;
-pub mod target_expr;
 pub mod writers;
 
 /// `text` with control and invisible characters escaped, as everywhere else
