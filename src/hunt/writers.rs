@@ -341,6 +341,10 @@ fn explain(e: &io::Error, tid: i32, bp: Breakpoint) -> Error {
             "no hardware breakpoints on this machine ({e}): perf has no breakpoint PMU here, \
              as in many virtual machines"
         ),
+        Some(libc::ENOSYS) => format!(
+            "no hardware breakpoints on this machine ({e}): the kernel was built without perf \
+             events (CONFIG_PERF_EVENTS)"
+        ),
         Some(libc::EINVAL) => format!(
             "the kernel refused a {}-byte breakpoint at {:#x} ({e}): it must be aligned to its length \
              and lie in user space",

@@ -291,6 +291,11 @@ impl Target {
         if previous.is_parsed_from(&text) {
             return Ok(None);
         }
+        // Only exit takes every mapping away; the pidfd says so a little
+        // later, and until then the last values must not turn "unmapped".
+        if text.is_empty() && !previous.regions().is_empty() {
+            return Err(self.exited());
+        }
         Maps::parse(&text, &format!("/proc/{}/maps", self.pid)).map(Some)
     }
 

@@ -153,10 +153,15 @@ objcopy --strip-debug "$pvtui_bin" "$stage/pvtui"
     echo "file /init $stage/init 0755 0 0"
     echo "file /bin/pvtui $stage/pvtui 0755 0 0"
     echo "file /bin/integration $stage/integration 0755 0 0"
-    # unshare (busybox) and nm; tests that need other tools (cc, tmux, ...)
-    # say they skip.
+    # busybox for the few tools the tests run (unshare, cp, mkfifo, mknod,
+    # timeout), nm, and the host's sleep, a dynamic executable that maps libc
+    # as a test expects; tests that need other tools (cc, tmux, ...) say they
+    # skip.
     echo "file /bin/busybox /bin/busybox 0755 0 0"
-    echo "slink /bin/unshare /bin/busybox 0777 0 0"
+    for applet in unshare cp mkfifo mknod timeout; do
+        echo "slink /bin/$applet /bin/busybox 0777 0 0"
+    done
+    echo "file /bin/sleep $(readlink -f "$(command -v sleep)") 0755 0 0"
     echo "file /bin/nm $(readlink -f "$(command -v nm)") 0755 0 0"
     echo "file /etc/vm-commands $stage/vm-commands 0644 0 0"
     for f in "$fixtures"/*; do
@@ -165,11 +170,22 @@ objcopy --strip-debug "$pvtui_bin" "$stage/pvtui"
     # The fixtures are ordinary dynamic executables and libraries (tests look
     # at libc, dlopen, .dynsym): the VM gets the host's copies of the shared
     # objects they load, at the same paths.
-    for lib in $(shared_objects "$fixtures"/* "$(command -v nm)"); do
+    for lib in $(shared_objects "$fixtures"/* "$(command -v nm)" "$(command -v sleep)"); do
         parent=""
         IFS=/ read -ra parts <<< "$(dirname "${lib#/}")"
         for part in "${parts[@]}"; do parent="$parent/$part"; echo "dir $parent 0755 0 0"; done
         echo "file $lib $(readlink -f "$lib") 0755 0 0"
+    done
+    # Their detached debug files (libc6-dbg), where installed: tests read
+    # libc's DWARF through /usr/lib/debug/.build-id.
+    for lib in $(shared_objects "$fixtures"/* "$(command -v sleep)"); do
+        id=$(readelf -n "$lib" 2>/dev/null | awk '/Build ID:/ { print $3; exit }')
+        debug="/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug"
+        [ -n "$id" ] && [ -f "$debug" ] || continue
+        for d in /usr /usr/lib /usr/lib/debug /usr/lib/debug/.build-id "/usr/lib/debug/.build-id/${id:0:2}"; do
+            echo "dir $d 0755 0 0"
+        done
+        echo "file $debug $(readlink -f "$debug") 0644 0 0"
     done
     [ -f /etc/ld.so.cache ] && echo "file /etc/ld.so.cache /etc/ld.so.cache 0644 0 0"
     # The checkout's tests/ at its own path: tests read data files (snapshots) there.
@@ -188,7 +204,7 @@ step "VM: patched kernel under QEMU (software emulation), native paths"
 t=$SECONDS
 set +e
 timeout --foreground -k 10 "$vm_timeout" qemu-system-x86_64 \
-    -cpu max -smp 2 -m 512M -nographic -no-reboot -nic none \
+    -cpu max -smp 2 -m 2G -nographic -no-reboot -nic none \
     -kernel "$kernel_dir/bzImage" -initrd "$stage/initramfs.cpio" \
     -append "console=ttyS0 panic=-1" \
     -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
