@@ -229,6 +229,9 @@ pub fn group(
         maps.sort_by_key(|c| (c.pid, c.region.start));
         objects.push(object_of(key, &maps, sizes, sysv, page));
     }
+    // By name, as a reader looks for them; devices and inodes differ between
+    // machines and say little.
+    objects.sort_by(|a, b| a.name.cmp(&b.name));
     objects
 }
 

@@ -17,7 +17,7 @@ use pvtui::tui::app::OutputPane;
 use pvtui::tui::app::output::{MAX_BYTES, MAX_LINE, MAX_LINES};
 use pvtui::tui::event::forward_output;
 
-use crate::util::{Fixture, PATIENCE, fixture, skip_unless_root};
+use crate::util::{Fixture, PATIENCE, fixture, skip_unless_root, skip_without_program};
 
 /// The late-serving userfaultfd target, or `None` (said why) where this
 /// kernel or user cannot register one.
@@ -195,6 +195,18 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 
 #[test]
 fn yes_under_the_ui_keeps_a_bounded_ring_and_one_wake_up() {
+    if skip_without_program(
+        "yes_under_the_ui_keeps_a_bounded_ring_and_one_wake_up",
+        "sh",
+    ) {
+        return;
+    }
+    if skip_without_program(
+        "yes_under_the_ui_keeps_a_bounded_ring_and_one_wake_up",
+        "yes",
+    ) {
+        return;
+    }
     let (mut child, pane, rx) = forwarded("exec yes");
     wait_for("a million lines dropped", || pane.dropped() > 1_000_000);
     let ring = pane.snapshot();
@@ -211,6 +223,18 @@ fn yes_under_the_ui_keeps_a_bounded_ring_and_one_wake_up() {
 
 #[test]
 fn output_that_is_not_utf8_is_escaped_and_the_target_lives_on() {
+    if skip_without_program(
+        "output_that_is_not_utf8_is_escaped_and_the_target_lives_on",
+        "sh",
+    ) {
+        return;
+    }
+    if skip_without_program(
+        "output_that_is_not_utf8_is_escaped_and_the_target_lives_on",
+        "printf",
+    ) {
+        return;
+    }
     let (mut child, pane, _rx) =
         forwarded("printf '\\377\\376bad \\033[2J\\n'; echo after; exit 3");
     let status = child.wait().expect("wait");
@@ -225,6 +249,15 @@ fn output_that_is_not_utf8_is_escaped_and_the_target_lives_on() {
 
 #[test]
 fn a_300_mib_line_is_not_held_whole() {
+    if skip_without_program("a_300_mib_line_is_not_held_whole", "sh") {
+        return;
+    }
+    if skip_without_program("a_300_mib_line_is_not_held_whole", "head") {
+        return;
+    }
+    if skip_without_program("a_300_mib_line_is_not_held_whole", "tr") {
+        return;
+    }
     let (mut child, pane, _rx) =
         forwarded("head -c 314572800 /dev/zero | tr '\\0' a; echo; echo end");
     let status = child.wait().expect("wait");
