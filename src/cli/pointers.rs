@@ -87,7 +87,11 @@ fn scan(args: &PointersArgs, session: &mut Session) -> Result<ExitCode> {
         .iter()
         .filter_map(|c| SavedChain::new(c, &statics, session.symbols()))
         .collect();
-    let ty = place.ty.to_string();
+    // Saved chains read back without the debug info: `int` is saved as `i32`.
+    let ty = match &place.ty {
+        crate::expr::Type::Debug(d) => d.plain().to_string(),
+        ty => ty.to_string(),
+    };
     eprintln!(
         "{} pointers in {} read in {:.2} s; chains searched in {:.2} s",
         map.len(),

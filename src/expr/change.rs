@@ -18,8 +18,8 @@ impl Delta {
     /// The change from `before` to `now`; `None` unless both are numbers
     /// (strings, bytes and arrays have no difference) and finite.
     pub fn between(before: &Value, now: &Value) -> Option<Delta> {
-        match (before, now) {
-            (Value::Float(a), Value::Float(b)) => {
+        match (float(before), float(now)) {
+            (Some(a), Some(b)) => {
                 let d = b - a;
                 d.is_finite().then_some(Delta::Float(d))
             }
@@ -58,6 +58,16 @@ fn integer(v: &Value) -> Option<i128> {
         Value::Signed(x) => Some(i128::from(*x)),
         Value::Bool(b) => Some(i128::from(u8::from(*b))),
         Value::Char(c) => Some(i128::from(*c)),
+        // A value read with its debug-info type: an `int`, an enum, a pointer.
+        Value::Typed(t) => crate::expr::debug_type::integer(t),
+        _ => None,
+    }
+}
+
+fn float(v: &Value) -> Option<f64> {
+    match v {
+        Value::Float(x) => Some(*x),
+        Value::Typed(crate::debuginfo::Value::Float(x)) => Some(*x),
         _ => None,
     }
 }
@@ -91,6 +101,21 @@ pub fn signed_number(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_read_with_debug_info_types_have_a_change() {
+        use crate::debuginfo::Value as Typed;
+        let (a, b) = (
+            Value::Typed(Typed::Signed(23)),
+            Value::Typed(Typed::Signed(25)),
+        );
+        assert!(matches!(Delta::between(&a, &b), Some(Delta::Int(2))));
+        let (a, b) = (
+            Value::Typed(Typed::Float(1.0)),
+            Value::Typed(Typed::Float(1.5)),
+        );
+        assert!(matches!(Delta::between(&a, &b), Some(Delta::Float(d)) if d == 0.5));
+    }
 
     #[test]
     fn integers_subtract_exactly_across_the_whole_range() {

@@ -16,6 +16,44 @@ pub struct DebugType {
 }
 
 impl DebugType {
+    /// The same bytes as a type written without debug info (`int` → `i32`,
+    /// a struct → `bytes[N]`), for files that must read back anywhere.
+    pub fn plain(&self) -> crate::expr::Type {
+        use crate::expr::{Scalar, Type};
+        use debuginfo::{BaseKind, TypeKind};
+        let ty = self.ty.strip();
+        let size = usize::try_from(ty.byte_size()).unwrap_or(0);
+        let scalar = match (&ty.kind, size) {
+            (TypeKind::Base(BaseKind::Float), 4) => Some(Scalar::F32),
+            (TypeKind::Base(BaseKind::Float), 8) => Some(Scalar::F64),
+            (TypeKind::Base(BaseKind::Bool), 1) => Some(Scalar::Bool),
+            (TypeKind::Base(BaseKind::Signed | BaseKind::SignedChar), n)
+            | (TypeKind::Enum { signed: true, .. }, n) => match n {
+                1 => Some(Scalar::I8),
+                2 => Some(Scalar::I16),
+                4 => Some(Scalar::I32),
+                8 => Some(Scalar::I64),
+                _ => None,
+            },
+            (TypeKind::Base(_) | TypeKind::Enum { .. }, n) => match n {
+                1 => Some(Scalar::U8),
+                2 => Some(Scalar::U16),
+                4 => Some(Scalar::U32),
+                8 => Some(Scalar::U64),
+                _ => None,
+            },
+            (TypeKind::Pointer { .. }, 8) => Some(Scalar::Ptr),
+            _ => None,
+        };
+        match scalar {
+            Some(kind) if self.bits.is_none() => Type::Scalar {
+                kind,
+                big_endian: false,
+            },
+            _ => Type::Bytes(size.max(1)),
+        }
+    }
+
     fn place(&self) -> Place {
         Place {
             offset: 0,
@@ -90,6 +128,21 @@ impl fmt::Display for DebugType {
 }
 
 /// A typed value as a number to plot; `None` for strings and aggregates.
+/// A typed value's exact integer, for the change between two readings;
+/// `None` for floats and values that are not numbers.
+pub(super) fn integer(value: &debuginfo::Value) -> Option<i128> {
+    use debuginfo::Value as V;
+    match value {
+        V::Signed(v) => Some(*v),
+        V::Unsigned(v) => i128::try_from(*v).ok(),
+        V::Bool(b) => Some(i128::from(u8::from(*b))),
+        V::Utf(u) => Some(i128::from(*u)),
+        V::Enum { value, .. } => Some(*value),
+        V::Pointer { addr, .. } => Some(i128::from(*addr)),
+        _ => None,
+    }
+}
+
 pub(super) fn number(value: &debuginfo::Value) -> Option<f64> {
     use debuginfo::Value as V;
     match value {

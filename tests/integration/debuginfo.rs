@@ -680,3 +680,19 @@ fn completions_name_variables_and_fields_with_their_types() {
     let team = session.describe(at("team") + 48 + 2).expect("inside team");
     assert_eq!(team, "team[1].name[2] (char)");
 }
+
+#[test]
+fn pointer_chains_to_a_typed_variable_save_a_type_that_reads_back() {
+    let fx = Fixture::spawn(&c_fixture("dwarf5", &["-gdwarf-5"]), &[]);
+    let pid = fx.pid.to_string();
+    let file = std::env::temp_dir().join(format!("pvtui-typed-chains-{pid}"));
+    let path = file.display().to_string();
+    // `grid[1][2]` is an `int` by its debug info; the file says `i32`.
+    let (ok, out, err) = run(&["pointers", "--pid", &pid, "grid[1][2]", "--save", &path]);
+    assert!(ok, "pointers --save failed: {err}\n{out}");
+    let saved = std::fs::read_to_string(&file).expect("the chain file");
+    assert!(saved.contains("i32"), "{saved}");
+    let (ok, out, err) = run(&["pointers", "--pid", &pid, "--from", &path, "grid[1][2]"]);
+    let _ = std::fs::remove_file(&file);
+    assert!(ok, "pointers --from failed: {err}\n{out}");
+}
