@@ -93,16 +93,17 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
     let readings = session.poll(&mut set, ReadMode::Force)?;
     let mut readings = readings.into_iter();
     let mut failed = false;
+    // An expression that does not parse is the user's mistake: exit status 2.
+    let mut misused = false;
     // One write at the end: a thousand expressions must not cost a thousand syscalls.
     let mut out = String::new();
     for (text, parsed) in args.exprs.iter().zip(parsed) {
         let reading = match parsed {
             Ok(_) => readings.next(),
             Err(e) => {
-                failed = true;
+                misused = true;
                 if args.json {
-                    let obj =
-                        json!({"expr": text, "error": parse_error_line(&e), "pid": session.pid()});
+                    let obj = json!({"expr": text, "error": parse_error_line(&e), "kind": "usage", "pid": session.pid()});
                     writeln!(out, "{}", crate::text::json_line(obj.to_string()))
                         .map_err(output_error)?;
                 } else {
@@ -146,7 +147,12 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
         }
         .map_err(output_error)?;
     }
-    finish(&out, failed)
+    let code = finish(&out, failed)?;
+    Ok(if misused {
+        ExitCode::from(super::exit::USAGE)
+    } else {
+        code
+    })
 }
 
 /// Several targets: every expression that parses is read in each of them.

@@ -339,3 +339,17 @@ fn zsh_script_parses_and_lists_processes() {
         .expect("run zsh");
     assert!(out.status.success(), "zsh: {}", stderr(&out));
 }
+
+/// An expression that does not parse is a usage error (exit 2), in text and
+/// in JSON, where the error object says its kind.
+#[test]
+fn read_of_an_expression_that_does_not_parse_exits_with_usage() {
+    let fx = crate::tui::spawn_target();
+    let pid = fx.pid.to_string();
+    let (code, _, err) = crate::util::run_pvtui(&["read", "--pid", &pid, "magic+"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, out, _) = crate::util::run_pvtui(&["read", "--pid", &pid, "--json", "magic+"]);
+    assert_eq!(code, 2, "{out}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    assert_eq!(v["kind"], "usage", "{v}");
+}
