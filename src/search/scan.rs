@@ -342,6 +342,25 @@ struct Narrowing {
 }
 
 impl Narrowing {
+    /// Runs one check unless an earlier one failed or the job was stopped;
+    /// whether it ran through. A failure is kept, and later checks skipped.
+    fn attempt(
+        &mut self,
+        stop: &dyn Fn() -> bool,
+        check: impl FnOnce(&ScanHeader, Condition, &mut Blocks, &mut NarrowStats) -> Result<()>,
+    ) -> bool {
+        if self.failure.is_some() || stop() {
+            return false;
+        }
+        match check(&self.h, self.condition, &mut self.blocks, &mut self.stats) {
+            Ok(()) => true,
+            Err(e) => {
+                self.failure = Some(e);
+                false
+            }
+        }
+    }
+
     fn flush_places<S: Source>(
         &mut self,
         source: &mut S,
@@ -355,26 +374,12 @@ impl Narrowing {
         let mut pending = std::mem::take(&mut self.places);
         // Records of one block may come from two lanes: reads coalesce in address order.
         pending.sort_unstable_by_key(|c| (c.addr, c.width));
-        let mut checked = false;
-        if self.failure.is_none() && !stop() {
-            let (h, condition) = (self.h, self.condition);
-            match check_batch(
-                source,
-                &h,
-                condition,
-                &pending,
-                &mut self.blocks,
-                out,
-                &mut self.stats,
-            ) {
-                Ok(()) => {
-                    done.fetch_add(pending.len() as u64, Ordering::Relaxed);
-                    checked = true;
-                }
-                Err(e) => self.failure = Some(e),
-            }
-        }
-        if !checked {
+        let checked = self.attempt(stop, |h, condition, blocks, stats| {
+            check_batch(source, h, condition, &pending, blocks, out, stats)
+        });
+        if checked {
+            done.fetch_add(pending.len() as u64, Ordering::Relaxed);
+        } else {
             self.stats.unchecked += pending.len() as u64;
             for c in &pending {
                 if let Some(full) = self.blocks.push(c.addr, c.width.into(), c.bits) {
@@ -398,23 +403,11 @@ impl Narrowing {
         let pending = std::mem::take(&mut self.pages);
         self.page_bytes = 0;
         let places: u64 = pending.iter().map(|p| self.h.places_in(p.data.len())).sum();
-        if self.failure.is_none() && !stop() {
-            let (h, condition) = (self.h, self.condition);
-            match narrow_pages(
-                source,
-                &h,
-                condition,
-                &pending,
-                &mut self.blocks,
-                out,
-                &mut self.stats,
-            ) {
-                Ok(()) => {
-                    done.fetch_add(places, Ordering::Relaxed);
-                    return Ok(());
-                }
-                Err(e) => self.failure = Some(e),
-            }
+        if self.attempt(stop, |h, condition, blocks, stats| {
+            narrow_pages(source, h, condition, &pending, blocks, out, stats)
+        }) {
+            done.fetch_add(places, Ordering::Relaxed);
+            return Ok(());
         }
         // Not checked: the pages go on as they were, still a snapshot.
         self.stats.unchecked += places;
