@@ -15,26 +15,8 @@ use pvtui::expr::parse_watch;
 use pvtui::poller::group::{PollGroup, TickOutcome};
 use pvtui::session::Session;
 
-use crate::util::{Fixture, PATIENCE, fixture, pvtui_bin};
-
-struct Pair {
-    fx: Fixture,
-    parent: i32,
-    child: i32,
-    page: u64,
-}
-
-fn spawn_pair() -> Pair {
-    let fx = Fixture::spawn(&fixture("shared", "", &[]), &[]);
-    let (parent, child) = (fx.pid, fx.number("child_pid") as i32);
-    let page = fx.number("page");
-    Pair {
-        fx,
-        parent,
-        child,
-        page,
-    }
-}
+use crate::shared::{Pair, spawn_pair};
+use crate::util::{PATIENCE, pvtui_bin};
 
 impl Pair {
     /// `-p PARENT -p CHILD` then `rest`.

@@ -11,14 +11,15 @@ use pvtui::shared::{
 
 use crate::util::{Fixture, fixture, pvtui_bin, skip_unless_root};
 
-struct Pair {
-    fx: Fixture,
-    parent: i32,
-    child: i32,
-    page: u64,
+/// The "shared" fixture: a parent and its forked child sharing memory.
+pub(crate) struct Pair {
+    pub(crate) fx: Fixture,
+    pub(crate) parent: i32,
+    pub(crate) child: i32,
+    pub(crate) page: u64,
 }
 
-fn spawn_pair() -> Pair {
+pub(crate) fn spawn_pair() -> Pair {
     let fx = Fixture::spawn(&fixture("shared", "", &[]), &[]);
     let (parent, child) = (fx.pid, fx.number("child_pid") as i32);
     let page = fx.number("page");

@@ -96,20 +96,7 @@ impl Ui {
     }
 
     pub(crate) fn screen(&self) -> String {
-        let buffer = self.terminal.backend().buffer();
-        let width = buffer.area.width as usize;
-        buffer
-            .content
-            .chunks(width)
-            .map(|row| {
-                row.iter()
-                    .map(|c| c.symbol())
-                    .collect::<String>()
-                    .trim_end()
-                    .to_string()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        crate::util::buffer_text(self.terminal.backend().buffer())
     }
 }
 
