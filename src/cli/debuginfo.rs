@@ -80,7 +80,14 @@ pub fn run_type(args: &TypeArgs) -> Result<ExitCode> {
     let session = session(args.pid, &args.debug)?;
     let info = session.debug_info();
     let (module, name) = split_module(&args.name);
-    let (found_in, ty) = info.type_named(module, name).map_err(dbg)?;
+    let (found_in, ty) = info.type_named(module, name).map_err(|e| {
+        // A name nobody defines is the user's input, as an unknown symbol is.
+        if e.0.starts_with("no type ") || e.0.starts_with("no loaded object named ") {
+            Error::Usage(e.0)
+        } else {
+            dbg(e)
+        }
+    })?;
     let mut out = layout(&ty);
     writeln!(out, "(from {})", escape(&found_in)).map_err(|e| Error::Usage(e.to_string()))?;
     print_out(&out)?;

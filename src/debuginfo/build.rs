@@ -264,7 +264,11 @@ impl<'f, 'd> Builder<'f, 'd> {
             gimli::DW_TAG_typedef => {
                 let target = self.inner(die, depth)?;
                 let size = target.byte_size();
-                Type::new(name.unwrap_or_default(), size, TypeKind::Typedef(target))
+                let name = match name {
+                    Some(_) => self.tagged_name(die, tag, name)?,
+                    None => String::new(),
+                };
+                Type::new(name, size, TypeKind::Typedef(target))
             }
             gimli::DW_TAG_const_type | gimli::DW_TAG_volatile_type => {
                 let target = self.inner(die, depth)?;
@@ -304,6 +308,7 @@ impl<'f, 'd> Builder<'f, 'd> {
                         target: target.map(|die| TypeLink {
                             die,
                             name: target_name,
+                            known: None,
                         }),
                     },
                 )
@@ -362,12 +367,29 @@ impl<'f, 'd> Builder<'f, 'd> {
             gimli::DW_TAG_class_type => "class",
             gimli::DW_TAG_union_type => "union",
             gimli::DW_TAG_enumeration_type => "enum",
+            gimli::DW_TAG_typedef => {
+                return match name {
+                    Some(n) if !self.is_c(die.unit)? => self.qualified(die, n),
+                    n => Ok(n.unwrap_or_else(|| "?".into())),
+                };
+            }
             _ => return Ok(name.unwrap_or_else(|| "?".into())),
         };
         Ok(match name {
             Some(n) if self.is_c(die.unit)? => format!("{keyword} {n}"),
-            Some(n) => n,
+            Some(n) => self.qualified(die, n)?,
             None => format!("{keyword} {{...}}"),
+        })
+    }
+
+    /// `name` with the namespaces, classes and Rust modules around `die`
+    /// (`game::Player`, `core::option::Option<u32>`), as gdb names them.
+    fn qualified(&mut self, die: DieRef, name: String) -> DResult<String> {
+        let prefix = super::scope::prefix(self.dwarf, self.unit(die.unit)?, die.die)?;
+        Ok(if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}::{name}")
         })
     }
 

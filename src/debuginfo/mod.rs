@@ -30,6 +30,7 @@ pub mod locate;
 mod path;
 #[cfg(test)]
 mod proptests;
+mod scope;
 pub mod types;
 pub mod value;
 

@@ -27,6 +27,7 @@ mod debug_type;
 pub mod diagnostic;
 pub mod eval;
 pub mod literal;
+mod node;
 pub mod parse;
 pub mod typed;
 pub mod types;

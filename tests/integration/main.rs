@@ -3,6 +3,7 @@
 
 mod cli;
 mod debuginfo;
+mod dwarf_lang;
 mod engine;
 mod expr;
 mod hardening;
