@@ -113,13 +113,16 @@ pub fn run_debuginfo(args: &DebugInfoArgs) -> Result<ExitCode> {
                 (None, Some(e)) => l.push_str(&format!("error: {}", escape(e))),
                 (None, None) => l.push_str("no DWARF"),
             }
+            if let Some(n) = r.split_dwarf {
+                l.push_str(&format!("; split DWARF: {n} .dwo file(s)"));
+            }
             if let Some(n) = r.minidebuginfo_symbols {
                 l.push_str(&format!("; MiniDebugInfo: {n} symbols"));
             }
             if let Some(id) = &r.build_id {
                 l.push_str(&format!("; build-id {id}"));
             }
-            if r.dwarf.is_none() && !r.tried.is_empty() {
+            if (r.dwarf.is_none() || r.split_dwarf.is_some()) && !r.tried.is_empty() {
                 let tried: Vec<String> = r.tried.iter().map(|t| escape(t).into_owned()).collect();
                 l.push_str(&format!(
                     "\n    looked at: {}",

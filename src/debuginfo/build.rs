@@ -40,7 +40,7 @@ impl<'f, 'd> Builder<'f, 'd> {
                 .dwarf
                 .debug_info
                 .header_from_offset(gimli::DebugInfoOffset(off))?;
-            let unit = self.dwarf.unit(header)?;
+            let unit = self.file.unit(self.dwarf, header)?;
             self.units.insert(off, unit);
         }
         self.units
@@ -264,11 +264,11 @@ impl<'f, 'd> Builder<'f, 'd> {
             gimli::DW_TAG_typedef => {
                 let target = self.inner(die, depth)?;
                 let size = target.byte_size();
-                let name = match name {
-                    Some(_) => self.tagged_name(die, tag, name)?,
-                    None => String::new(),
-                };
-                Type::new(name, size, TypeKind::Typedef(target))
+                Type::new(
+                    self.tagged_name(die, tag, name)?,
+                    size,
+                    TypeKind::Typedef(target),
+                )
             }
             gimli::DW_TAG_const_type | gimli::DW_TAG_volatile_type => {
                 let target = self.inner(die, depth)?;
@@ -367,29 +367,17 @@ impl<'f, 'd> Builder<'f, 'd> {
             gimli::DW_TAG_class_type => "class",
             gimli::DW_TAG_union_type => "union",
             gimli::DW_TAG_enumeration_type => "enum",
-            gimli::DW_TAG_typedef => {
-                return match name {
-                    Some(n) if !self.is_c(die.unit)? => self.qualified(die, n),
-                    n => Ok(n.unwrap_or_else(|| "?".into())),
-                };
-            }
+            gimli::DW_TAG_typedef => "",
             _ => return Ok(name.unwrap_or_else(|| "?".into())),
         };
+        let (dwarf, c) = (self.dwarf, self.is_c(die.unit)?);
         Ok(match name {
-            Some(n) if self.is_c(die.unit)? => format!("{keyword} {n}"),
-            Some(n) => self.qualified(die, n)?,
+            Some(n) if c && keyword.is_empty() => n,
+            Some(n) if c => format!("{keyword} {n}"),
+            // C++ and Rust: with the scopes around it, as gdb names it.
+            Some(n) => super::scope::qualify(dwarf, self.unit(die.unit)?, die.die, n)?,
+            None if keyword.is_empty() => String::new(),
             None => format!("{keyword} {{...}}"),
-        })
-    }
-
-    /// `name` with the namespaces, classes and Rust modules around `die`
-    /// (`game::Player`, `core::option::Option<u32>`), as gdb names them.
-    fn qualified(&mut self, die: DieRef, name: String) -> DResult<String> {
-        let prefix = super::scope::prefix(self.dwarf, self.unit(die.unit)?, die.die)?;
-        Ok(if prefix.is_empty() {
-            name
-        } else {
-            format!("{prefix}::{name}")
         })
     }
 

@@ -129,6 +129,8 @@ pub struct DebugFile {
     pub build_id: Option<Vec<u8>>,
     pub debuglink: Option<(String, u32)>,
     pub has_debugdata: bool,
+    /// For a split DWARF `.dwo`: the file and unit of its skeleton.
+    skeleton: Option<(Arc<DebugFile>, usize)>,
 }
 
 impl fmt::Debug for DebugFile {
@@ -191,7 +193,34 @@ impl DebugFile {
             build_id,
             debuglink,
             has_debugdata,
+            skeleton: None,
         })
+    }
+
+    /// Maps and opens the `.dwo` file of the skeleton unit at `unit` in
+    /// `parent` (split DWARF): its addresses index the parent's `.debug_addr`.
+    pub fn open_split(file: &File, parent: Arc<DebugFile>, unit: usize) -> DResult<DebugFile> {
+        let mut dwo = DebugFile::open(file)?;
+        dwo.skeleton = Some((parent, unit));
+        Ok(dwo)
+    }
+
+    /// A unit of this file; a split unit takes the address base and other
+    /// relocated attributes of its skeleton.
+    pub(super) fn unit<'a>(
+        &'a self,
+        dwarf: &gimli::Dwarf<R<'a>>,
+        header: gimli::UnitHeader<R<'a>>,
+    ) -> DResult<gimli::Unit<R<'a>>> {
+        let mut unit = dwarf.unit(header)?;
+        if let Some((parent, at)) = &self.skeleton {
+            let parent_dwarf = parent.dwarf()?;
+            let header = parent_dwarf
+                .debug_info
+                .header_from_offset(gimli::DebugInfoOffset(*at))?;
+            unit.copy_relocated_attributes(&parent_dwarf.unit(header)?);
+        }
+        Ok(unit)
     }
 
     /// Whether the file has DWARF type info (a `.debug_info` section).
@@ -267,14 +296,18 @@ impl DebugFile {
     /// As [`DebugFile::dwarf`] with only `ids` (the others empty), so a
     /// scan decompresses no more than it reads.
     fn dwarf_with(&self, ids: &[SectionId]) -> DResult<gimli::Dwarf<R<'_>>> {
-        gimli::Dwarf::load(|id| -> DResult<R<'_>> {
+        let mut dwarf = gimli::Dwarf::load(|id| -> DResult<R<'_>> {
             let data = if ids.contains(&id) {
                 self.section(id)?
             } else {
                 &[]
             };
             Ok(EndianSlice::new(data, self.endian))
-        })
+        })?;
+        if let Some((parent, _)) = &self.skeleton {
+            dwarf.make_dwo(&parent.dwarf()?);
+        }
+        Ok(dwarf)
     }
 
     /// The address of an ELF symbol defined in this file (`.symtab`, then `.dynsym`).

@@ -12,14 +12,26 @@ use super::file::{DResult, R};
 /// How deep scopes nest before the walk stops (corrupt DWARF only).
 const MAX_SCOPES: usize = 32;
 
-/// The `a::b` path of the scopes around the DIE at `target` in `unit`:
-/// empty at the top level, and inside a function (gdb names a local type
-/// by itself).
-pub(super) fn prefix(
+/// `name` with the scopes around the DIE at `target` (`game::Player`,
+/// `core::option::Option<u32>`).
+pub(super) fn qualify(
     dwarf: &gimli::Dwarf<R<'_>>,
     unit: &Unit<R<'_>>,
     target: usize,
+    name: String,
 ) -> DResult<String> {
+    let prefix = prefix(dwarf, unit, target)?;
+    Ok(if prefix.is_empty() {
+        name
+    } else {
+        format!("{prefix}::{name}")
+    })
+}
+
+/// The `a::b` path of the scopes around the DIE at `target` in `unit`:
+/// empty at the top level, and inside a function (gdb names a local type
+/// by itself).
+fn prefix(dwarf: &gimli::Dwarf<R<'_>>, unit: &Unit<R<'_>>, target: usize) -> DResult<String> {
     let mut parts: Vec<String> = Vec::new();
     let mut parent: Option<UnitOffset> = None;
     for _ in 0..MAX_SCOPES {

@@ -82,7 +82,7 @@ pub(super) fn same(got: &str, want: &str) -> bool {
     }
 }
 
-fn check_c_values(fx: &Fixture, extra: &[&str]) {
+pub(super) fn check_c_values(fx: &Fixture, extra: &[&str]) {
     let exprs: Vec<&str> = C_VALUES.iter().map(|(e, _)| *e).collect();
     let results = inspect(fx.pid, extra, &exprs);
     assert_eq!(results.len(), C_VALUES.len());
@@ -103,7 +103,7 @@ pub(super) fn c_fixture(variant: &str, flags: &[&str]) -> PathBuf {
     fixture("dwarf_types", variant, flags)
 }
 
-fn module_report(pid: i32, extra: &[&str], module: &str) -> Json {
+pub(super) fn module_report(pid: i32, extra: &[&str], module: &str) -> Json {
     let pid = pid.to_string();
     let mut args = vec!["debuginfo", "--pid", &pid, "--json"];
     args.extend_from_slice(extra);

@@ -17,6 +17,7 @@ mod search;
 mod settings;
 mod shared;
 mod signals;
+mod split_dwarf;
 mod tui;
 mod tui_hostile;
 mod tui_hunt;
