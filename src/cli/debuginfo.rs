@@ -114,7 +114,7 @@ pub fn run_debuginfo(args: &DebugInfoArgs) -> Result<ExitCode> {
                 (None, None) => l.push_str("no DWARF"),
             }
             if let Some(n) = r.split_dwarf {
-                l.push_str(&format!("; split DWARF: {n} .dwo file(s)"));
+                l.push_str(&format!("; split DWARF: {n} unit(s) found"));
             }
             if let Some(n) = r.minidebuginfo_symbols {
                 l.push_str(&format!("; MiniDebugInfo: {n} symbols"));

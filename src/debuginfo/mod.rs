@@ -72,7 +72,7 @@ pub struct Module {
     regions: Vec<Region>,
     is_main: bool,
     found: OnceLock<Result<Found, String>>,
-    /// Split DWARF: the `.dwo` files its skeleton units name.
+    /// Split DWARF: the split units its skeleton units name.
     split: OnceLock<split::Parts>,
 }
 
@@ -92,7 +92,8 @@ pub struct ModuleReport {
     pub dwarf: Option<String>,
     pub compression: Option<String>,
     pub minidebuginfo_symbols: Option<usize>,
-    /// Split DWARF: how many `.dwo` files were found, when there are any.
+    /// Split DWARF: how many split units were found (in `.dwo` files or a
+    /// `.dwp` package), when the object has skeleton units.
     pub split_dwarf: Option<usize>,
     /// Where pvtui looked without finding DWARF.
     pub tried: Vec<String>,
@@ -208,7 +209,7 @@ impl DebugInfo {
             .map_err(Clone::clone)
     }
 
-    /// The `.dwo` files of a module whose DWARF (`main`) is split, opened
+    /// The split units of a module whose DWARF (`main`) is split, opened
     /// on first need through the target's root.
     fn split_parts<'m>(&self, module: &'m Module, main: &Arc<DebugFile>) -> &'m split::Parts {
         module.split.get_or_init(|| {
@@ -219,7 +220,7 @@ impl DebugInfo {
         })
     }
 
-    /// A variable in a split module's `.dwo` files, and the file it is in.
+    /// A variable in a split module's split units, and the file it is in.
     fn split_variable<'m>(
         &self,
         module: &'m Module,
@@ -283,7 +284,10 @@ impl DebugInfo {
                             if !parts.files.is_empty() || !parts.missing.is_empty() {
                                 r.split_dwarf = Some(parts.files.len());
                                 r.tried.extend(
-                                    parts.missing.iter().map(|p| format!("{p} (.dwo, missing)")),
+                                    parts
+                                        .missing
+                                        .iter()
+                                        .map(|p| format!("{p} (split unit, missing)")),
                                 );
                             }
                         }

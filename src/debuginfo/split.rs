@@ -1,12 +1,10 @@
 //! Split DWARF (`-gsplit-dwarf`): an object keeps only skeleton units, each
 //! naming the `.dwo` file that holds its types and variables
 //! (`DW_AT_dwo_name`, or `DW_AT_GNU_dwo_name` before DWARF 5, relative to
-//! `DW_AT_comp_dir`). Each `.dwo` opens as a [`DebugFile`] of its own whose
-//! addresses index its skeleton's `.debug_addr`.
-//!
-//! `.dwp` packages are not read: their units would share one file's
-//! sections at offsets an index gives, which a `DebugFile` (one unit
-//! offset space per file) does not model.
+//! `DW_AT_comp_dir`), or a `NAME.dwp` package beside the object holds them
+//! all. Each unit opens as a [`DebugFile`] of its own whose addresses index
+//! its skeleton's `.debug_addr`; a package's unit is the part of each
+//! section the package's index gives it.
 
 use std::fs::File;
 use std::sync::Arc;
@@ -16,7 +14,7 @@ use super::file::{DResult, DebugError, DebugFile};
 /// `.dwo` files one object may name at most (one per compilation unit).
 const MAX_PARTS: usize = 4096;
 
-/// The `.dwo` files of one object: those opened, and where each missing
+/// The split units of one object: those opened, and where each missing
 /// one was looked for.
 #[derive(Debug, Default)]
 pub struct Parts {
@@ -24,11 +22,21 @@ pub struct Parts {
     pub missing: Vec<String>,
 }
 
+/// What a split unit's file needs of its skeleton.
+pub(super) struct SplitOf {
+    /// The file with the skeleton unit (and the `.debug_addr` it indexes).
+    pub parent: Arc<DebugFile>,
+    /// The skeleton unit's offset in `parent`.
+    pub unit: usize,
+    /// In a `.dwp` package: the unit's id in the package's index.
+    pub package_unit: Option<u64>,
+}
+
 /// A skeleton unit and the `.dwo` path it names.
 struct Skeleton {
     unit: usize,
     path: String,
-    /// DWARF 5's unit id, which its `.dwo` unit repeats.
+    /// The unit id its split unit repeats.
     id: Option<u64>,
 }
 
@@ -41,10 +49,6 @@ fn skeletons(file: &DebugFile) -> DResult<Vec<Skeleton>> {
             continue;
         };
         // DWARF 5 says so in the header; before, only the unit's DIE does.
-        let id = match header.type_() {
-            gimli::UnitType::Skeleton(id) => Some(id.0),
-            _ => None,
-        };
         let skeleton = match header.type_() {
             gimli::UnitType::Skeleton(_) => true,
             gimli::UnitType::Compilation if header.version() < 5 => {
@@ -77,7 +81,7 @@ fn skeletons(file: &DebugFile) -> DResult<Vec<Skeleton>> {
         out.push(Skeleton {
             unit: offset.0,
             path,
-            id,
+            id: unit.dwo_id.map(|id| id.0),
         });
         if out.len() >= MAX_PARTS {
             break;
@@ -86,9 +90,9 @@ fn skeletons(file: &DebugFile) -> DResult<Vec<Skeleton>> {
     Ok(out)
 }
 
-/// Opens the `.dwo` files `main`'s skeleton units name: where the unit
-/// says, then beside the object (`object_path`'s directory), each through
-/// `open` (a path as the target sees it).
+/// Opens the split units `main`'s skeleton units name: each `.dwo` where
+/// the unit says, then beside the object (`object_path`'s directory), then
+/// in `OBJECT.dwp`; each through `open` (a path as the target sees it).
 pub(super) fn open_parts(
     main: &Arc<DebugFile>,
     object_path: &str,
@@ -103,7 +107,13 @@ pub(super) fn open_parts(
         }
     };
     let beside = object_path.rsplit_once('/').map(|(dir, _)| dir);
+    let package = format!("{object_path}.dwp");
     for skeleton in skeletons {
+        let of = |package_unit| SplitOf {
+            parent: Arc::clone(main),
+            unit: skeleton.unit,
+            package_unit,
+        };
         let mut tries = vec![skeleton.path.clone()];
         if let (Some(dir), Some((_, base))) = (beside, skeleton.path.rsplit_once('/')) {
             let moved = format!("{dir}/{base}");
@@ -111,27 +121,31 @@ pub(super) fn open_parts(
                 tries.push(moved);
             }
         }
-        let opened = tries.iter().find_map(|path| {
-            let file = open(path).ok()?;
-            let dwo = DebugFile::open_split(&file, Arc::clone(main), skeleton.unit).ok()?;
-            // A `.dwo` of another build would put every variable elsewhere.
-            let same = skeleton.id.is_none() || split_id(&dwo).ok()? == skeleton.id;
-            same.then_some(dwo)
-        });
+        let opened = tries
+            .iter()
+            .find_map(|path| checked(open(path).ok()?, of(None), skeleton.id))
+            .or_else(|| {
+                let id = skeleton.id?;
+                checked(open(&package).ok()?, of(Some(id)), Some(id))
+            });
         match opened {
             Some(dwo) => parts.files.push(Arc::new(dwo)),
-            None => parts.missing.push(tries.join(" or ")),
+            None => {
+                tries.push(package.clone());
+                parts.missing.push(tries.join(" or "));
+            }
         }
     }
     parts
 }
 
-/// The unit id of a `.dwo` file's (first) split unit.
-fn split_id(dwo: &DebugFile) -> DResult<Option<u64>> {
-    let dwarf = dwo.dwarf()?;
-    let mut headers = dwarf.units();
-    Ok(match headers.next()?.map(|h| h.type_()) {
-        Some(gimli::UnitType::SplitCompilation(id)) => Some(id.0),
-        _ => None,
-    })
+/// The split unit in `file`, when its id is the skeleton's: a `.dwo` of
+/// another build would put every variable elsewhere.
+fn checked(file: File, of: SplitOf, id: Option<u64>) -> Option<DebugFile> {
+    let dwo = DebugFile::open_split(&file, of).ok()?;
+    let dwarf = dwo.dwarf().ok()?;
+    let header = dwarf.units().next().ok()??;
+    let found = dwarf.unit(header).ok()?.dwo_id.map(|d| d.0);
+    drop(dwarf);
+    (id.is_none() || found == id).then_some(dwo)
 }

@@ -1,13 +1,13 @@
 //! Split DWARF end to end: the C fixture built with `-gsplit-dwarf`
 //! (DWARF 5 and 4), its types and variables read from the `.dwo` file its
-//! skeleton unit names, beside the object when the pair was moved, and a
-//! missing `.dwo` reported with where pvtui looked.
+//! skeleton unit names, beside the object when the pair was moved, from a
+//! `.dwp` package, and a missing `.dwo` reported with where pvtui looked.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::debuginfo::{check_c_values, module_report};
-use crate::util::Fixture;
+use crate::util::{Fixture, skip_without_program};
 
 /// Builds the C fixture with split DWARF in a directory of its own (where
 /// the compiler leaves the `.dwo`); `None`, having said why, where the
@@ -76,11 +76,37 @@ fn a_moved_dwo_is_found_beside_its_object_and_a_missing_one_is_reported() {
     assert_eq!(report["split_dwarf"], 0, "{report}");
     let tried = report["tried"].to_string();
     assert!(
-        tried.contains(&dwo.display().to_string()) && tried.contains(".dwo, missing"),
+        tried.contains(&dwo.display().to_string()) && tried.contains("split unit, missing"),
         "{report}"
     );
     let pid = fx.pid.to_string();
     let (code, _, err) =
         crate::util::run_pvtui(&["type", "--pid", &pid, "splitmove!struct player"]);
     assert_eq!(code, 2, "{err}");
+}
+
+/// binutils' `dwp` packs DWARF 4 split units (it cannot read DWARF 5's).
+#[test]
+fn a_dwp_package_beside_the_object_holds_its_units() {
+    if skip_without_program("a_dwp_package_beside_the_object_holds_its_units", "dwp") {
+        return;
+    }
+    let Some((bin, dwo)) = build_split("splitpack", &["-gdwarf-4"]) else {
+        return;
+    };
+    let package = bin.with_file_name("splitpack.dwp");
+    // dwp looks for a relative .dwo name from where it runs.
+    let status = Command::new("dwp")
+        .current_dir(bin.parent().expect("a directory"))
+        .arg("-e")
+        .arg(&bin)
+        .arg("-o")
+        .arg(&package)
+        .status()
+        .expect("run dwp");
+    assert!(status.success(), "dwp failed");
+    std::fs::remove_file(&dwo).expect("remove the .dwo");
+    let fx = Fixture::spawn(&bin, &[]);
+    assert_eq!(module_report(fx.pid, &[], "splitpack")["split_dwarf"], 1);
+    check_c_values(&fx, &[]);
 }
