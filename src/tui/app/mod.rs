@@ -37,7 +37,7 @@ use crate::tui::event::Event;
 use crate::tui::hunt::{HuntView, Hunter};
 use crate::tui::input::{Input, Purpose};
 use crate::tui::keys::{Action, KeyMap};
-use crate::tui::layout::{self, HEX_COLS};
+use crate::tui::layout;
 use crate::tui::search::{SearchState, Searcher};
 use crate::tui::theme::Theme;
 
@@ -315,15 +315,21 @@ impl App {
         layout::body_rows(self.size)
     }
 
+    /// Bytes per hex row at the terminal's width.
+    pub fn hex_cols(&self) -> u64 {
+        layout::hex_cols(self.size.0)
+    }
+
     fn request_hex(&mut self) {
-        let range = (self.pane == Pane::Hex && !self.exited())
-            .then(|| self.hex.range(layout::hex_rows(self.size)));
+        let (rows, cols) = (layout::hex_rows(self.size), self.hex_cols());
+        self.hex.realign(rows, cols);
+        let range = (self.pane == Pane::Hex && !self.exited()).then(|| self.hex.range(rows, cols));
         self.send(Command::HexRange(range));
     }
 
     /// Opens `addr` in the hex view, the cursor on it.
     pub fn open_hex(&mut self, addr: u64) {
-        self.hex.open(addr);
+        self.hex.open(addr, self.hex_cols());
         self.set_pane(Pane::Hex);
         self.send(Command::Describe(addr));
     }
@@ -665,14 +671,15 @@ impl App {
             }
             Pane::Hex => {
                 let rows = delta.clamp(-(1 << 40), 1 << 40);
-                self.hex_move(rows * HEX_COLS as i64);
+                self.hex_move(rows * self.hex_cols() as i64);
             }
             Pane::Output => {}
         }
     }
 
     fn hex_move(&mut self, bytes: i64) {
-        if self.hex.move_cursor(bytes, layout::hex_rows(self.size)) {
+        let (rows, cols) = (layout::hex_rows(self.size), self.hex_cols());
+        if self.hex.move_cursor(bytes, rows, cols) {
             self.request_hex();
         }
         self.send(Command::Describe(self.hex.cursor));
@@ -784,8 +791,9 @@ impl App {
                 else {
                     return;
                 };
-                if let Some(col) = layout::hex_col_at(x) {
-                    self.hex.cursor = self.hex.base + row as u64 * HEX_COLS + col;
+                let cols = self.hex_cols();
+                if let Some(col) = layout::hex_col_at(x, cols) {
+                    self.hex.cursor = self.hex.base + row as u64 * cols + col;
                 }
             }
             Pane::Output => {}

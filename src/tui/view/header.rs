@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::tui::app::{App, Level, TargetState};
-use crate::tui::layout::fit;
+use crate::tui::layout::{fit, fit_parts};
 use crate::tui::view::printable;
 
 fn millis(d: std::time::Duration) -> String {
@@ -27,13 +27,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     };
     let sep = || Span::styled(" │ ", t.header());
     let who = format!("pid {} {} ", app.process.pid, printable(&app.process.name));
-    let stats = format!(
-        "every {} ms · late {} · read {} · tick {}",
-        app.poll.interval.as_millis(),
-        millis(app.poll.lateness),
-        millis(app.poll.took),
-        app.poll.tick
-    );
+    // Most telling first: on a narrow terminal the last give way, whole.
+    let stats = [
+        format!("every {} ms", app.poll.interval.as_millis()),
+        format!("late {}", millis(app.poll.lateness)),
+        format!("read {}", millis(app.poll.took)),
+        format!("tick {}", app.poll.tick),
+    ];
     // Other targets follow the main one, each with its own state.
     let mut others = Vec::new();
     for peer in &app.peers.list {
@@ -50,10 +50,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         });
     }
     let others_len: usize = others.iter().map(|s| s.content.chars().count()).sum();
-    // The schedule gives way first on a narrow terminal, cut visibly.
+    // The schedule gives way first on a narrow terminal.
     let used =
         " pvtui ".len() + 2 * 3 + who.chars().count() + state.content.chars().count() + others_len;
-    let stats = fit(&stats, usize::from(first.width).saturating_sub(used));
+    let stats = fit_parts(&stats, " · ", usize::from(first.width).saturating_sub(used));
     let mut spans = vec![
         Span::styled(" pvtui ", t.header()),
         sep(),

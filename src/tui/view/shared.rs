@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::tui::app::{App, SharedMap};
-use crate::tui::layout::fit;
+use crate::tui::layout::{fit, fit_parts};
 use crate::tui::view::printable;
 use crate::units::human_bytes;
 
@@ -83,6 +83,15 @@ fn lines<'a>(map: &SharedMap, main: i32, app: &'a App, width: usize) -> (Vec<Lin
     (out, at)
 }
 
+/// The overlay's title, then its keys, most needed first: a narrow
+/// terminal drops the last whole.
+const TITLE: [&str; 4] = [
+    "Shared memory — ↑/↓ object",
+    "v process",
+    "Enter opens in hex",
+    "any other key closes",
+];
+
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let Some(map) = &app.shared else {
         return;
@@ -103,7 +112,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .borders(Borders::ALL)
         .border_style(t.accent())
         .title(Span::styled(
-            " Shared memory — ↑/↓ object, v process, Enter opens in hex, any other key closes ",
+            format!(" {} ", fit_parts(&TITLE, ", ", width.saturating_sub(2))),
             t.accent(),
         ))
         .style(t.base());

@@ -287,13 +287,15 @@ mod wide_and_narrow {
         assert!(screen.contains("change"), "{screen}");
     }
 
-    #[test]
-    fn the_hex_inspector_reads_the_cursor_as_every_type() {
-        let (mut app, _rx) = busy((120, 40));
+    /// The hex view at `size` over the executable's data, a pointer to
+    /// `lives` under the cursor.
+    fn hex_screen(size: (u16, u16)) -> (App, String) {
+        let (mut app, _rx) = busy(size);
         let addr = 0x555555558000u64;
         app.open_hex(addr);
         let mut data = vec![0u8; 16 * 40];
         data[..8].copy_from_slice(&0x555555556010u64.to_le_bytes());
+        data[8..16].copy_from_slice(b"ninvade!");
         app.update(Event::Poller(PollerEvent::Snapshot(Box::new(Snapshot {
             tick: 43,
             lateness: Duration::ZERO,
@@ -309,6 +311,12 @@ mod wide_and_narrow {
             freeze_errors: Vec::new(),
         }))));
         let screen = screen(&app);
+        (app, screen)
+    }
+
+    #[test]
+    fn the_hex_inspector_reads_the_cursor_as_every_type() {
+        let (_app, screen) = hex_screen((120, 40));
         for part in [
             "u8 16  i8 16",
             "u16 24592  i16 24592",
@@ -322,4 +330,48 @@ mod wide_and_narrow {
         }
         insta::assert_snapshot!("hex_inspector_120x40", screen);
     }
+
+    #[test]
+    fn hex_rows_keep_their_ascii_column_at_80_columns() {
+        let (app, screen) = hex_screen((80, 24));
+        assert_eq!(app.hex_cols(), 8);
+        // Both halves of the first 16 bytes, each row closed by its bar.
+        assert!(
+            screen.contains("│555555558000  10 60 55 55  55 55 00 00 │.`UUUU..│"),
+            "{screen}"
+        );
+        assert!(screen.contains("│555555558008  6e 69 6e 76  61 64 65 21 │ninvade!│"));
+        assert!(screen.contains("f64 4.63557053869237e-310"), "{screen}");
+        insta::assert_snapshot!("hex_80x24", screen);
+    }
+}
+
+/// Every hint on an empty pane at 80 columns reads whole (wrapped), or
+/// gives way by whole hints; none is cut in a word.
+#[test]
+fn empty_panes_cut_no_hint_at_80x24() {
+    use crate::tui::app::Pane;
+    let (mut app, _rx) = app_with(KeyMap::default(), (80, 24));
+    let mut screens = Vec::new();
+    for (pane, whole) in [
+        (Pane::Watches, "[heap]+0x10:i64."),
+        (Pane::Search, "n undo goes back"),
+        (Pane::Log, "or freeze a watch (f)."),
+    ] {
+        app.set_pane(pane);
+        let screen = screen(&app);
+        let joined: String = screen
+            .lines()
+            .map(|l| l.trim_matches('│').trim_end())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(joined.contains(whole), "{whole:?} not in\n{screen}");
+        let header = screen.lines().next().unwrap_or_default();
+        assert!(
+            header.ends_with(" ms") || header.contains("tick"),
+            "{header}"
+        );
+        screens.push(screen);
+    }
+    insta::assert_snapshot!("empty_panes_80x24", screens.join("\n\n"));
 }

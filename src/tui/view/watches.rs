@@ -151,13 +151,12 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     }
     frame.render_widget(block, areas.block);
     if app.watches.is_empty() {
-        let text = vec![
-            Line::styled("No watches yet.", t.muted()),
-            Line::styled(
-                "Press a and type an address with a type, e.g. 0x7ffd1234:u32 or [heap]+0x10:i64.",
-                t.muted(),
-            ),
-        ];
+        let hint = "No watches yet. Press a and type an address with a type, \
+                    e.g. 0x7ffd1234:u32 or [heap]+0x10:i64.";
+        let text: Vec<Line> = crate::tui::layout::wrap(hint, usize::from(areas.table.width))
+            .into_iter()
+            .map(|l| Line::styled(l, t.muted()))
+            .collect();
         frame.render_widget(Paragraph::new(text), areas.table);
         return;
     }
