@@ -27,7 +27,7 @@ pub fn run(args: &ManArgs) -> Result<ExitCode> {
     let pages = pages()?;
     if let Some(dir) = &args.out {
         for path in write_all(&pages, dir)? {
-            println!("{}", crate::text::escape(&path.display().to_string()));
+            outln!("{}", crate::text::escape(&path.display().to_string()))?;
         }
         return Ok(ExitCode::SUCCESS);
     }

@@ -115,7 +115,7 @@ fn scan(args: &PointersArgs, session: &mut Session) -> Result<ExitCode> {
     if args.json {
         print_json(&summary)?;
     } else {
-        println!(
+        outln!(
             "{} chains to {:#x}{}",
             saved.len(),
             place.addr,
@@ -124,7 +124,7 @@ fn scan(args: &PointersArgs, session: &mut Session) -> Result<ExitCode> {
             } else {
                 ""
             }
-        );
+        )?;
     }
     Ok(if saved.is_empty() {
         ExitCode::FAILURE
@@ -204,11 +204,11 @@ fn recheck(args: &PointersArgs, session: &mut Session, path: &std::path::Path) -
             Some(w) => format!("reach {w:#x}"),
             None => "still resolve".to_string(),
         };
-        println!(
+        outln!(
             "{} of {} saved chains {what}",
             chains.len(),
             file.chains.len()
-        );
+        )?;
     }
     if let Some(out) = &args.save {
         save(args, out, &file.target, &file.ty, chains.clone())?;
@@ -241,7 +241,7 @@ fn print_chains(
                 "address": format!("{end:#x}"),
             }))?;
         } else {
-            println!("{} = {end:#x}    {}", chain.text(), chain.expr(ty));
+            outln!("{} = {end:#x}    {}", chain.text(), chain.expr(ty))?;
         }
     }
     Ok(())

@@ -177,7 +177,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     let summary = loop {
         match job.events().recv() {
             Ok(SearchEvent::Progress(p)) => meter.show(&p, unit),
-            Ok(SearchEvent::Found(_) | SearchEvent::Places(_)) => {}
+            Ok(SearchEvent::Found(_) | SearchEvent::Places(_) | SearchEvent::Searched(_)) => {}
             Ok(SearchEvent::Finished(summary)) => break summary,
             Err(_) => return Err(Error::Internal("the scan stopped unexpectedly".into())),
         }
@@ -260,7 +260,7 @@ fn print_places(
         (None, true) => u64::MAX,
         (None, false) => TEXT_PLACES,
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     let places = file.first(usize::try_from(limit).unwrap_or(usize::MAX))?;
     let shown = places.len() as u64;
     for c in places {
@@ -293,11 +293,9 @@ fn print_places(
                 crate::text::escape(&name)
             )
         };
-        if writeln!(out, "{line}").is_err() {
-            return Ok(());
-        }
+        writeln!(out, "{line}").map_err(super::stdout_error)?;
     }
     let left = file.count().saturating_sub(shown);
-    super::search::left_out(&mut out, left, limit, args.json, "places");
-    Ok(())
+    super::search::left_out(&mut out, left, limit, args.json, "places")?;
+    out.flush().map_err(super::stdout_error)
 }

@@ -250,23 +250,23 @@ pub(super) fn watch(args: &WatchArgs, watches: &[Watch], pids: &[i32]) -> Result
                                 }
                             })
                             .collect();
-                        println!(
+                        outln!(
                             "[{:>6}.{:03}s] {pid}: {}",
                             elapsed / 1000,
                             elapsed % 1000,
                             cells.join(" | ")
-                        );
+                        )?;
                     }
                 }
                 TickOutcome::Late => {
                     if json_out {
                         print_json(&json!({"tick": tick.tick, "pid": pid, "late": true}))?;
                     } else {
-                        println!(
+                        outln!(
                             "[{:>6}.{:03}s] {pid}: late (still reading an earlier tick)",
                             elapsed / 1000,
                             elapsed % 1000
-                        );
+                        )?;
                     }
                 }
                 TickOutcome::Failed(e) => {
@@ -274,11 +274,11 @@ pub(super) fn watch(args: &WatchArgs, watches: &[Watch], pids: &[i32]) -> Result
                     if json_out {
                         print_json(&json!({"tick": tick.tick, "pid": pid, "error": why}))?;
                     } else {
-                        println!(
+                        outln!(
                             "[{:>6}.{:03}s] {pid}: {why}",
                             elapsed / 1000,
                             elapsed % 1000
-                        );
+                        )?;
                     }
                 }
                 TickOutcome::Exited if !*done => {
@@ -286,7 +286,7 @@ pub(super) fn watch(args: &WatchArgs, watches: &[Watch], pids: &[i32]) -> Result
                     if json_out {
                         print_json(&json!({"event": "exited", "pid": pid}))?;
                     } else {
-                        println!("target {pid} exited");
+                        outln!("target {pid} exited")?;
                     }
                 }
                 TickOutcome::Exited => {}

@@ -139,12 +139,12 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
                     ),
                 })
                 .collect();
-            println!(
+            outln!(
                 "[{:>6}.{:03}s] {}",
                 elapsed / 1000,
                 elapsed % 1000,
                 cells.join(" | ")
-            );
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -220,11 +220,11 @@ fn report_exec(args: &WatchArgs, session: &Session) -> Result<()> {
     if args.json {
         print_json(&json!({"event": "exec", "pid": session.pid(), "name": name}))
     } else {
-        println!(
+        outln!(
             "target {} ran exec: now {}; watches resolved again",
             session.pid(),
             crate::text::escape(name)
-        );
+        )?;
         Ok(())
     }
 }
@@ -233,7 +233,7 @@ fn report_exit(args: &WatchArgs, pid: i32) -> Result<ExitCode> {
     if args.json {
         print_json(&json!({"event": "exited", "pid": pid}))?;
     } else {
-        println!("target {pid} exited");
+        outln!("target {pid} exited")?;
     }
     Ok(ExitCode::SUCCESS)
 }

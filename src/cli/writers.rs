@@ -165,45 +165,45 @@ fn report(
         }));
     }
     let what = if args.reads { "accesses" } else { "writes" };
-    println!(
+    outln!(
         "{total} {what} to {} by {} instruction{} in {:.1} s{}",
         crate::hunt::printable(&args.expr),
         places.len(),
         if places.len() == 1 { "" } else { "s" },
         elapsed.as_secs_f64(),
         if exited { " (the target exited)" } else { "" }
-    );
+    )?;
     if !places.is_empty() {
-        println!("{:>9}  {:<18}  {:<40}  THREADS", "COUNT", "IP", "WHERE");
+        outln!("{:>9}  {:<18}  {:<40}  THREADS", "COUNT", "IP", "WHERE")?;
     }
     let mut sorted = places;
     sorted.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.ip.cmp(&b.0.ip)));
     for (place, hit) in &sorted {
         let tids: Vec<String> = hit.tids.iter().map(u32::to_string).collect();
-        println!(
+        outln!(
             "{:>9}  {:<18}  {:<40}  {}",
             hit.count,
             format!("{:#x}", place.ip),
             place.label(),
             tids.join(",")
-        );
+        )?;
     }
     if !sorted.is_empty() {
-        println!(
+        outln!(
             "each IP is the instruction after the access: the breakpoint traps once it completes"
-        );
+        )?;
     }
     if writers.lost() > 0 {
-        println!("{} samples lost (the ring buffer was full)", writers.lost());
+        outln!("{} samples lost (the ring buffer was full)", writers.lost())?;
     }
     for (tid, why) in writers.refused() {
-        println!("thread {tid} not watched: {why}");
+        outln!("thread {tid} not watched: {why}")?;
     }
     let ended = writers
         .refused_total()
         .saturating_sub(writers.refused().len() as u64);
     if ended > 0 {
-        println!("{ended} more threads that have ended were not watched");
+        outln!("{ended} more threads that have ended were not watched")?;
     }
     Ok(())
 }
