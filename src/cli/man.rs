@@ -70,8 +70,8 @@ fn collect(cmd: &clap::Command, pages: &mut Vec<Page>) -> Result<()> {
     // Subcommands carry no version of their own: each page says pvtui's,
     // so a page read apart from the others still says which pvtui it is.
     let version = env!("CARGO_PKG_VERSION");
-    let man = clap_mangen::Man::new(cmd.clone().version(version))
-        .source(format!("pvtui {version}"));
+    let man =
+        clap_mangen::Man::new(cmd.clone().version(version)).source(format!("pvtui {version}"));
     let mut roff = Vec::new();
     man.render(&mut roff)
         .map_err(|e| Error::Usage(format!("rendering the manual page: {e}")))?;

@@ -71,7 +71,8 @@ Exit status:
   3    done, but incomplete: bytes or values not read, or a write that did not land
   4    the target is gone or cannot be attached
   5    internal error
-  128+N  ended by signal N (130: Ctrl-C stopped a search, keeping its results)";
+  128+N  ended by signal N (130: Ctrl-C stopped a search, keeping its results,
+         or a watch, after a last line; 143: SIGTERM did)";
 
 #[derive(Debug, Parser)]
 #[command(

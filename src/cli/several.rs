@@ -161,7 +161,12 @@ pub(super) fn read(
 /// `pvtui watch` with several targets: one thread per target, one line per
 /// target per tick; a target that exits is reported once and the others
 /// go on; a target still reading when the tick's time is up is `late`.
-pub(super) fn watch(args: &WatchArgs, watches: &[Watch], pids: &[i32]) -> Result<ExitCode> {
+pub(super) fn watch(
+    args: &WatchArgs,
+    watches: &[Watch],
+    pids: &[i32],
+    stop: &super::watch::Stop,
+) -> Result<ExitCode> {
     let exprs = &args.exprs;
     let interval = Duration::from_millis(args.interval);
     let timeout = Duration::from_millis(args.timeout);
@@ -173,8 +178,10 @@ pub(super) fn watch(args: &WatchArgs, watches: &[Watch], pids: &[i32]) -> Result
     let mut reported = vec![false; pids.len()];
     let mut ticks = 0u64;
     while count.is_none_or(|n| ticks < n) {
-        if ticks > 0 {
-            std::thread::sleep(next.saturating_duration_since(Instant::now()));
+        if ticks > 0
+            && let super::watch::Wake::Signal(signal) = stop.wait(next, None)?
+        {
+            return super::watch::report_signal(json_out, signal, ticks);
         }
         next += interval;
         ticks += 1;

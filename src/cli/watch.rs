@@ -1,11 +1,13 @@
 //! `pvtui watch`: poll watch expressions with never-block reads, one line per tick.
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Args;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
 use serde_json::{Value as Json, json};
 
 use crate::cli::print_json;
@@ -46,6 +48,8 @@ pub struct WatchArgs {
 }
 
 pub fn run(args: &WatchArgs) -> Result<ExitCode> {
+    // Before any thread starts, so every thread leaves the signals to it.
+    let stop = Stop::install()?;
     let pids = args.targets.pids()?;
     let mut set = WatchSet::new();
     let mut watches = Vec::with_capacity(args.exprs.len());
@@ -61,7 +65,7 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
         set.add(watch);
     }
     if pids.len() > 1 {
-        return super::several::watch(args, &watches, &pids);
+        return super::several::watch(args, &watches, &pids, &stop);
     }
     let pid = args.targets.one("watch")?;
     let mut session = Session::attach(pid, Duration::from_millis(args.timeout))?;
@@ -73,8 +77,13 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
     // Each watch's value at the tick before, and when it was read.
     let mut before: Vec<Option<(Value, Instant)>> = vec![None; args.exprs.len()];
     while args.count.is_none_or(|n| tick < n) {
-        if tick > 0 && wait_or_exit(&session, next)? {
-            return report_exit(args, pid);
+        if tick > 0 {
+            match stop.wait(next, Some(session.exit_fd().as_fd()))? {
+                Wake::Time if !session.is_alive() => return report_exit(args, pid),
+                Wake::Time => {}
+                Wake::Ready => return report_exit(args, pid),
+                Wake::Signal(signal) => return report_signal(args.json, signal, tick),
+            }
         }
         next += interval;
         tick += 1;
@@ -190,28 +199,105 @@ impl Change {
     }
 }
 
-/// Sleeps until `deadline` unless the target exits first; returns whether it did.
-fn wait_or_exit(session: &Session, deadline: Instant) -> Result<bool> {
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Ok(!session.is_alive());
-        }
-        let timeout = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
-        let fd = session.exit_fd();
-        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, timeout) {
-            Ok(0) => return Ok(!session.is_alive()),
-            Ok(_) => return Ok(true),
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(e) => {
-                return Err(Error::Kernel {
-                    call: "poll",
-                    source: e.into(),
-                });
+/// SIGINT and SIGTERM for `watch`: blocked in every thread and read from a
+/// signalfd between ticks, so they stop the command after a last line even
+/// where the shell started it with SIGINT ignored (a blocked signal is kept
+/// pending whatever its disposition; see signal(7)).
+pub(super) struct Stop {
+    fd: SignalFd,
+}
+
+/// Why [`Stop::wait`] returned.
+pub(super) enum Wake {
+    /// The deadline came.
+    Time,
+    /// The other descriptor became readable (the target exited).
+    Ready,
+    /// A signal asked to stop.
+    Signal(Signal),
+}
+
+impl Stop {
+    pub fn install() -> Result<Stop> {
+        let mut set = SigSet::empty();
+        set.add(Signal::SIGINT);
+        set.add(Signal::SIGTERM);
+        set.thread_block().map_err(|e| Error::Kernel {
+            call: "sigprocmask",
+            source: e.into(),
+        })?;
+        let fd = SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
+            .map_err(|e| Error::Kernel {
+                call: "signalfd",
+                source: e.into(),
+            })?;
+        Ok(Stop { fd })
+    }
+
+    /// Sleeps until `deadline`, unless `other` becomes readable or a signal
+    /// comes first.
+    pub fn wait(&self, deadline: Instant, other: Option<BorrowedFd<'_>>) -> Result<Wake> {
+        loop {
+            if let Some(signal) = self.pending()? {
+                return Ok(Wake::Signal(signal));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(Wake::Time);
+            }
+            let timeout = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
+            let mut fds = vec![PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)];
+            if let Some(other) = other {
+                fds.push(PollFd::new(other, PollFlags::POLLIN));
+            }
+            match poll(&mut fds, timeout) {
+                Ok(0) => return Ok(Wake::Time),
+                Ok(_) => {
+                    let other_ready = other.is_some()
+                        && fds
+                            .last()
+                            .and_then(PollFd::revents)
+                            .is_some_and(|r| !r.is_empty());
+                    if let Some(signal) = self.pending()? {
+                        return Ok(Wake::Signal(signal));
+                    }
+                    if other_ready {
+                        return Ok(Wake::Ready);
+                    }
+                }
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => {
+                    return Err(Error::Kernel {
+                        call: "poll",
+                        source: e.into(),
+                    });
+                }
             }
         }
     }
+
+    /// A signal that came, if one did.
+    fn pending(&self) -> Result<Option<Signal>> {
+        match self.fd.read_signal() {
+            Ok(Some(info)) => Ok(Signal::try_from(info.ssi_signo as i32).ok()),
+            Ok(None) => Ok(None),
+            Err(e) => Err(Error::Kernel {
+                call: "read signalfd",
+                source: e.into(),
+            }),
+        }
+    }
+}
+
+/// The last line after a signal, and the status a shell expects: 128 + N.
+pub(super) fn report_signal(json: bool, signal: Signal, ticks: u64) -> Result<ExitCode> {
+    let name = signal.as_str();
+    if json {
+        print_json(&json!({"event": "stopped", "signal": name, "ticks": ticks}))?;
+    } else {
+        outln!("stopped by {name} after {ticks} ticks")?;
+    }
+    Ok(ExitCode::from(128 + signal as u8))
 }
 
 /// The target ran `exec`: the watches now read the new program.

@@ -208,3 +208,72 @@ fn q_quits_while_the_started_target_prints_without_end() {
         s.contains("pvtui-status=0") && f == "0 0"
     });
 }
+
+/// `pvtui watch` under a shell that started it with SIGINT ignored (a
+/// background job, `nohup`): Ctrl-C still stops it after a last line, with
+/// 130; SIGTERM with 143.
+#[test]
+fn watch_stops_on_sigint_even_when_started_with_it_ignored() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::sync::mpsc::channel;
+    if !have_program("sh") {
+        eprintln!("SKIPPED watch_stops_on_sigint_even_when_started_with_it_ignored: needs sh");
+        return;
+    }
+    let fx = Fixture::spawn(&fixture("target", "", &[]), &[]);
+    for (signal, status, json) in [(Signal::SIGINT, 130, false), (Signal::SIGTERM, 143, true)] {
+        let pid = fx.pid.to_string();
+        let mut args = vec!["watch", "--pid", &pid, "value", "--interval", "20"];
+        if json {
+            args.push("--json");
+        }
+        // `trap "" INT` ignores SIGINT, and exec keeps it ignored in pvtui.
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg("trap '' INT; exec \"$0\" \"$@\"")
+            .arg(pvtui_bin())
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run pvtui watch");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
+                let _ = tx.send(line);
+            }
+        });
+        let first = lines.recv_timeout(PATIENCE).expect("a first tick");
+        assert!(first.contains("42"), "{first}");
+        let status_file = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+            .expect("pvtui's status");
+        let ignored = status_file
+            .lines()
+            .find_map(|l| l.strip_prefix("SigIgn:"))
+            .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+            .expect("SigIgn");
+        assert_ne!(
+            ignored & (1 << (Signal::SIGINT as u64 - 1)),
+            0,
+            "SIGINT is ignored"
+        );
+        let pvtui = Pid::from_raw(i32::try_from(child.id()).expect("a pid"));
+        kill(pvtui, signal).expect("signal pvtui");
+        let out = child.wait_with_output().expect("wait for pvtui");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(status), "{signal}: {err}");
+        let last = lines.iter().last().expect("a last line after the signal");
+        if json {
+            let v: serde_json::Value = serde_json::from_str(&last).expect("a JSON line");
+            assert_eq!(v["event"], "stopped", "{last}");
+            assert_eq!(v["signal"], signal.as_str(), "{last}");
+        } else {
+            assert!(
+                last.starts_with(&format!("stopped by {signal} after ")),
+                "{last}"
+            );
+        }
+    }
+}
