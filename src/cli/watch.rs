@@ -11,6 +11,7 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use serde_json::{Value as Json, json};
 
 use crate::cli::print_json;
+use crate::cli::places;
 use crate::cli::read::{expr_label, parse_error_line, reading_json};
 use crate::error::{Error, Result};
 use crate::expr::change::signed_number;
@@ -110,6 +111,7 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
             })
             .collect();
         let elapsed = start.elapsed().as_millis();
+        let symbols = session.symbols();
         if args.json {
             let values: Vec<Json> = args
                 .exprs
@@ -118,6 +120,7 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
                 .zip(&changes)
                 .map(|((text, r), change)| {
                     let mut obj = reading_json(text, r);
+                    places::annotate(&mut obj, r, symbols);
                     obj.insert("status".into(), json!(r.status.as_str()));
                     if args.delta {
                         obj.insert(
@@ -141,7 +144,12 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
                 .zip(&readings)
                 .zip(&changes)
                 .map(|((text, r), change)| match &r.value {
-                    Some(v) => format!("{text} = {v} ({}){}", r.status, change.text(args)),
+                    Some(v) => format!(
+                        "{text} = {} ({}){}",
+                        shown(v, symbols),
+                        r.status,
+                        change.text(args)
+                    ),
                     None => format!(
                         "{text}: {}",
                         crate::text::escape_lines(&r.status.to_string())
@@ -157,6 +165,15 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A value on a watch line: a pointer named by where it points, as `read`
+/// names it (`0x7f12a0 -> libc.so.6!environ`); others as they are.
+fn shown(value: &Value, symbols: &crate::symbols::SymbolTable) -> String {
+    match value {
+        Value::Pointer(_) => places::value_text(value, symbols),
+        other => other.to_string(),
+    }
 }
 
 /// How one watch's value moved since the tick before; nothing when either
