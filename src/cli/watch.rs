@@ -6,16 +6,16 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::signal::{SigSet, Signal};
-use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::signal::Signal;
 use serde_json::{Value as Json, json};
 
-use crate::cli::print_json;
 use crate::cli::places;
+use crate::cli::print_json;
 use crate::cli::read::{expr_label, parse_error_line, reading_json};
 use crate::error::{Error, Result};
 use crate::expr::change::signed_number;
 use crate::expr::{Delta, Value, WatchSet, parse_watch};
+use crate::hunt::stop::StopSignals;
 use crate::process::ReadMode;
 use crate::session::Session;
 
@@ -221,7 +221,7 @@ impl Change {
 /// where the shell started it with SIGINT ignored (a blocked signal is kept
 /// pending whatever its disposition; see signal(7)).
 pub(super) struct Stop {
-    fd: SignalFd,
+    signals: StopSignals,
 }
 
 /// Why [`Stop::wait`] returned.
@@ -236,26 +236,16 @@ pub(super) enum Wake {
 
 impl Stop {
     pub fn install() -> Result<Stop> {
-        let mut set = SigSet::empty();
-        set.add(Signal::SIGINT);
-        set.add(Signal::SIGTERM);
-        set.thread_block().map_err(|e| Error::Kernel {
-            call: "sigprocmask",
-            source: e.into(),
-        })?;
-        let fd = SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
-            .map_err(|e| Error::Kernel {
-                call: "signalfd",
-                source: e.into(),
-            })?;
-        Ok(Stop { fd })
+        Ok(Stop {
+            signals: StopSignals::install()?,
+        })
     }
 
     /// Sleeps until `deadline`, unless `other` becomes readable or a signal
     /// comes first.
     pub fn wait(&self, deadline: Instant, other: Option<BorrowedFd<'_>>) -> Result<Wake> {
         loop {
-            if let Some(signal) = self.pending()? {
+            if let Some(signal) = self.signals.received() {
                 return Ok(Wake::Signal(signal));
             }
             let left = deadline.saturating_duration_since(Instant::now());
@@ -263,7 +253,7 @@ impl Stop {
                 return Ok(Wake::Time);
             }
             let timeout = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
-            let mut fds = vec![PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)];
+            let mut fds = vec![PollFd::new(self.signals.fd(), PollFlags::POLLIN)];
             if let Some(other) = other {
                 fds.push(PollFd::new(other, PollFlags::POLLIN));
             }
@@ -275,7 +265,7 @@ impl Stop {
                             .last()
                             .and_then(PollFd::revents)
                             .is_some_and(|r| !r.is_empty());
-                    if let Some(signal) = self.pending()? {
+                    if let Some(signal) = self.signals.received() {
                         return Ok(Wake::Signal(signal));
                     }
                     if other_ready {
@@ -290,18 +280,6 @@ impl Stop {
                     });
                 }
             }
-        }
-    }
-
-    /// A signal that came, if one did.
-    fn pending(&self) -> Result<Option<Signal>> {
-        match self.fd.read_signal() {
-            Ok(Some(info)) => Ok(Signal::try_from(info.ssi_signo as i32).ok()),
-            Ok(None) => Ok(None),
-            Err(e) => Err(Error::Kernel {
-                call: "read signalfd",
-                source: e.into(),
-            }),
         }
     }
 }

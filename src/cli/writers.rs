@@ -11,7 +11,7 @@ use super::place_of::place_of;
 use crate::cli::print_json;
 use crate::error::Result;
 use crate::hunt::stop::StopSignals;
-use crate::hunt::writers::{Access, Writers, breakpoint, place_of_ip};
+use crate::hunt::writers::{Access, CodePlace, Writers, breakpoint, place_of_ip};
 use crate::session::Session;
 
 #[derive(Debug, Args)]
@@ -79,7 +79,7 @@ pub fn run(args: &WritersArgs) -> Result<ExitCode> {
             // Live, so a run ended by Ctrl-C shows progress: each new instruction once.
             for ip in writers.take_new() {
                 let place = place_of_ip(ip, session.symbols(), lines);
-                eprintln!("new: {:#x} {}", ip, place.label());
+                eprintln!("new: {}", code_at(&place, session.symbols()));
             }
         }
         if ready {
@@ -141,6 +141,7 @@ fn report(
                     "module_offset": p.module_offset,
                     "line": p.line,
                     "where": p.label(),
+                    "place": session.symbols().place(p.ip),
                 })
             })
             .collect();
@@ -184,7 +185,7 @@ fn report(
             "{:>9}  {:<18}  {:<40}  {}",
             hit.count,
             format!("{:#x}", place.ip),
-            place.label(),
+            code_place(place, session.symbols()),
             tids.join(",")
         )?;
     }
@@ -206,4 +207,27 @@ fn report(
         outln!("{ended} more threads that have ended were not watched")?;
     }
     Ok(())
+}
+
+/// Where an instruction is, by the one place formatter (`game!add_score+0x19`),
+/// with its source line where debug info has it; escaped.
+fn code_place(place: &CodePlace, symbols: &crate::symbols::SymbolTable) -> String {
+    let Some(at) = symbols.place(place.ip) else {
+        return place.label();
+    };
+    let text = match &place.line {
+        Some(line) => format!("{at} ({line})"),
+        None => at,
+    };
+    crate::text::escape(&text).into_owned()
+}
+
+/// `0x55d0c0a07928 <game!add_score+0x19> (game.c:42)`: an instruction's
+/// address named as every address is ([`super::places::at`]), and its line.
+fn code_at(place: &CodePlace, symbols: &crate::symbols::SymbolTable) -> String {
+    let at = super::places::at(symbols, place.ip);
+    match &place.line {
+        Some(line) => format!("{at} ({})", crate::text::escape(line)),
+        None => at,
+    }
 }
