@@ -19,6 +19,11 @@ pub struct HexState {
     pub back: Vec<u64>,
     /// The variable and field at an address (the cursor's, once the poller said).
     pub label: Option<(u64, String)>,
+    /// The name of the address the 8 bytes under the cursor point to, once
+    /// the poller said (`None` inside: anonymous memory).
+    pub pointee: Option<(u64, Option<String>)>,
+    /// The pointer last asked to be named, so it is asked once.
+    pub asked: Option<u64>,
 }
 
 impl HexState {
@@ -101,6 +106,25 @@ impl HexState {
             return None;
         }
         Some(bytes)
+    }
+
+    /// The pointer under the cursor when it is not yet named and not
+    /// asked about: the one to ask the poller to name.
+    pub fn pointer_to_name(&mut self) -> Option<u64> {
+        let ptr = self.pointer_at_cursor()?;
+        if self.asked == Some(ptr) || self.pointee.as_ref().is_some_and(|(a, _)| *a == ptr) {
+            return None;
+        }
+        self.asked = Some(ptr);
+        Some(ptr)
+    }
+
+    /// The name of `ptr`'s target, when the poller gave it.
+    pub fn pointee_of(&self, ptr: u64) -> Option<&str> {
+        match &self.pointee {
+            Some((at, Some(place))) if *at == ptr => Some(place),
+            _ => None,
+        }
     }
 
     /// The 8 bytes under the cursor as a little-endian pointer.

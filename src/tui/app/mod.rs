@@ -427,6 +427,7 @@ impl App {
             PollerEvent::Described { addr, label } => {
                 self.hex.label = label.map(|l| (addr, l));
             }
+            PollerEvent::Placed { addr, place } => self.hex.pointee = Some((addr, place)),
             PollerEvent::Portable { tag, lines } => {
                 if let Some((want, path)) = self.waiting.save.take() {
                     if want == tag {
@@ -450,6 +451,15 @@ impl App {
         }
         if let Some(hex) = s.hex {
             self.hex.apply(hex, now);
+            self.name_pointer();
+        }
+    }
+
+    /// Asks the poller to name where the bytes under the cursor point, for
+    /// the inspector, once per pointer.
+    fn name_pointer(&mut self) {
+        if let Some(ptr) = self.hex.pointer_to_name() {
+            self.send(Command::Place(ptr));
         }
     }
 
@@ -683,6 +693,7 @@ impl App {
             self.request_hex();
         }
         self.send(Command::Describe(self.hex.cursor));
+        self.name_pointer();
     }
 
     fn follow(&mut self) {

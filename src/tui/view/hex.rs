@@ -168,7 +168,10 @@ fn inspect(app: &App) -> Vec<String> {
     }
     if let Some(x) = le(8) {
         parts.push(format!("u64 {x}  i64 {}", x as i64));
-        match place(&app.maps.maps, x) {
+        // The symbol's name once the poller gave it; the region's meanwhile
+        // and in anonymous memory.
+        let named = hex.pointee_of(x).map(super::printable);
+        match named.or_else(|| place(&app.maps.maps, x)) {
             Some(at) => parts.push(format!("ptr {x:#x} → {at} (Enter follows)")),
             None => parts.push(format!("ptr {x:#x} (not mapped)")),
         }

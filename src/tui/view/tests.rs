@@ -332,6 +332,47 @@ mod wide_and_narrow {
     }
 
     #[test]
+    fn the_hex_inspector_names_a_pointer_by_its_symbol() {
+        let (mut app, rx) = busy((120, 40));
+        let addr = 0x555555558000u64;
+        app.open_hex(addr);
+        let mut data = vec![0u8; 16 * 40];
+        data[..8].copy_from_slice(&0x555555556010u64.to_le_bytes());
+        app.update(Event::Poller(PollerEvent::Snapshot(Box::new(Snapshot {
+            tick: 43,
+            lateness: Duration::ZERO,
+            took: Duration::ZERO,
+            watches: Vec::new(),
+            hex: Some(ReadOutcome {
+                addr,
+                data,
+                gaps: Vec::new(),
+            }),
+            maps: None,
+            residency: None,
+            freeze_errors: Vec::new(),
+        }))));
+        // The app asks the poller once to name where the pointer goes.
+        let asked: Vec<u64> = rx
+            .try_iter()
+            .filter_map(|c| match c {
+                Command::Place(at) => Some(at),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(asked, [0x555555556010]);
+        app.update(Event::Poller(PollerEvent::Placed {
+            addr: 0x555555556010,
+            place: Some("ninvaders!lives".into()),
+        }));
+        let screen = screen(&app);
+        assert!(
+            screen.contains("ptr 0x555555556010 → ninvaders!lives (Enter follows)"),
+            "{screen}"
+        );
+    }
+
+    #[test]
     fn hex_rows_keep_their_ascii_column_at_80_columns() {
         let (app, screen) = hex_screen((80, 24));
         assert_eq!(app.hex_cols(), 8);
