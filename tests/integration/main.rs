@@ -16,6 +16,7 @@ mod search;
 mod settings;
 mod shared;
 mod signals;
+mod tmux;
 mod tui;
 mod tui_hostile;
 mod tui_hunt;

@@ -8,101 +8,8 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
+use crate::tmux::{Tmux, skip};
 use crate::util::{Fixture, PATIENCE, fixture, have_program, pvtui_bin};
-
-/// A tmux server of our own with one window running an interactive shell
-/// (for job control), killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(name: &str) -> Tmux {
-        let tmux = Tmux {
-            socket: format!("pvtui-{name}-{}", std::process::id()),
-        };
-        tmux.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            "t",
-            "-x",
-            "120",
-            "-y",
-            "40",
-            "bash --norc --noprofile -i",
-        ]);
-        tmux
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("run tmux");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-p", "-t", "t"])
-    }
-
-    fn flags(&self) -> String {
-        self.run(&[
-            "display",
-            "-p",
-            "-t",
-            "t",
-            "#{alternate_on} #{mouse_any_flag}",
-        ])
-        .trim()
-        .to_string()
-    }
-
-    /// Waits until `done(screen, "alternate mouse")` holds.
-    fn wait(&self, what: &str, mut done: impl FnMut(&str, &str) -> bool) {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let (screen, flags) = (self.screen(), self.flags());
-            if done(&screen, &flags) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "tmux never showed {what} (flags {flags}):\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "t"];
-        args.extend_from_slice(keys);
-        self.run(&args);
-    }
-
-    fn line(&self, text: &str) {
-        self.keys(&[text, "Enter"]);
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.run(&["kill-server"]);
-    }
-}
-
-fn skip(test: &str) -> bool {
-    for program in ["tmux", "bash"] {
-        if !have_program(program) {
-            eprintln!("SKIPPED {test}: needs {program}");
-            return true;
-        }
-    }
-    false
-}
 
 #[test]
 fn ctrl_z_restores_the_terminal_and_fg_redraws_in_raw_mode() {
@@ -110,7 +17,7 @@ fn ctrl_z_restores_the_terminal_and_fg_redraws_in_raw_mode() {
         return;
     }
     let fx = Fixture::spawn(&fixture("tui_target", "", &[]), &[]);
-    let tmux = Tmux::start("tstp");
+    let tmux = Tmux::shell("tstp");
     tmux.line(&format!(
         "{} --pid {}; echo pvtui-status=$?",
         pvtui_bin(),
@@ -154,7 +61,7 @@ fn sigquit_and_sigusr1_end_the_ui_with_the_terminal_restored() {
         return;
     }
     let fx = Fixture::spawn(&fixture("tui_target", "", &[]), &[]);
-    let tmux = Tmux::start("quit");
+    let tmux = Tmux::shell("quit");
     for (signal, status) in [(Signal::SIGQUIT, 131), (Signal::SIGUSR1, 138)] {
         tmux.line("clear");
         tmux.line(&format!(
@@ -194,7 +101,7 @@ fn q_quits_while_the_started_target_prints_without_end() {
     if skip("q_quits_while_the_started_target_prints_without_end") || !have_program("yes") {
         return;
     }
-    let tmux = Tmux::start("yes");
+    let tmux = Tmux::shell("yes");
     tmux.line(&format!("{} -- yes; echo pvtui-status=$?", pvtui_bin()));
     tmux.wait("the UI with the output dropped", |s, f| {
         s.contains("target says") && f == "1 1"

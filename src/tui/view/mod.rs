@@ -241,6 +241,31 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
     }
 }
 
+/// The text a drawn screen shows, a line a row, trailing blanks cut: what
+/// the view tests and snapshots compare.
+///
+/// ```
+/// use ratatui::{buffer::Buffer, layout::Rect};
+/// let mut buffer = Buffer::empty(Rect::new(0, 0, 4, 2));
+/// buffer.set_string(0, 0, "ab", ratatui::style::Style::default());
+/// assert_eq!(pvtui::tui::view::screen_text(&buffer), "ab\n");
+/// ```
+pub fn screen_text(buffer: &ratatui::buffer::Buffer) -> String {
+    let width = usize::from(buffer.area.width).max(1);
+    buffer
+        .content
+        .chunks(width)
+        .map(|row| {
+            row.iter()
+                .map(|c| c.symbol())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// `text` with control characters escaped (`\u{1b}`), so text the target
 /// controls (its name, paths, output) cannot drive the terminal.
 pub(super) fn printable(text: &str) -> String {

@@ -41,20 +41,7 @@ pub(super) fn screen(app: &App) -> String {
     terminal
         .draw(|f| super::draw(f, app))
         .expect("draw on a test backend");
-    let buffer = terminal.backend().buffer();
-    let width = usize::from(buffer.area.width);
-    buffer
-        .content
-        .chunks(width)
-        .map(|row| {
-            row.iter()
-                .map(|c| c.symbol())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    super::screen_text(terminal.backend().buffer())
 }
 
 pub(super) fn press(app: &mut App, code: KeyCode) {
