@@ -65,10 +65,11 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
         spans.push(Span::styled("│", t.border()));
         lines.push(Line::from(spans));
     }
-    let block = block.title_bottom(Span::styled(
-        format!(" {} ", cursor_status(app)),
-        status_style(app),
-    ));
+    let status = layout::fit(
+        &cursor_status(app),
+        usize::from(area.width.saturating_sub(4)),
+    );
+    let block = block.title_bottom(Span::styled(format!(" {status} "), status_style(app)));
     let width = usize::from(inner.width);
     let mut shown = layout::flow(&inspect(app), width, "  ");
     let room = usize::from(room);

@@ -35,7 +35,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
         .borders(Borders::ALL)
         .border_style(app.theme.border())
         .title(Span::styled(
-            format!(" {} ", pane_title(app)),
+            format!(
+                " {} ",
+                fit(&pane_title(app), usize::from(area.width.saturating_sub(4)))
+            ),
             app.theme.accent(),
         ));
     match app.pane {

@@ -63,11 +63,14 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
         return;
     }
     let state = if s.is_running() { "running" } else { "done" };
+    // The query gives way, cut visibly, so the count always shows.
+    let found = format!("   {} found", s.found);
+    let room = usize::from(head.width).saturating_sub(state.len() + 2 + found.chars().count());
     frame.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(format!("{state}: "), t.accent()),
-            Span::raw(s.query.clone()),
-            Span::styled(format!("   {} found", s.found), t.accent()),
+            Span::raw(fit(&s.query, room)),
+            Span::styled(found, t.accent()),
         ])),
         head,
     );

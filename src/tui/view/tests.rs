@@ -403,3 +403,25 @@ fn empty_panes_cut_no_hint_at_80x24() {
     }
     insta::assert_snapshot!("empty_panes_80x24", screens.join("\n\n"));
 }
+
+/// Several targets on a narrow header: those that fit are named, the rest
+/// counted, and the interval still shows; nothing runs off the line.
+#[test]
+fn many_targets_give_way_in_the_header() {
+    use crate::tui::app::peers::Peer;
+    for (width, named) in [(80u16, 0), (120, 2)] {
+        let (mut app, _rx) = app_with(KeyMap::default(), (width, 24));
+        for pid in 5001..5007 {
+            app.peers.list.push(Peer::detached(pid, "game2"));
+        }
+        let screen = screen(&app);
+        let header = screen.lines().next().unwrap_or_default();
+        for pid in 5001..5007 {
+            let shown = header.contains(&format!("pid {pid} game2"));
+            assert_eq!(shown, pid < 5001 + named, "{pid} at {width}: {header}");
+        }
+        let more = format!("+{} more │ every 100 ms", 6 - named);
+        assert!(header.contains(&more), "{header}");
+        assert!(header.chars().count() <= usize::from(width), "{header}");
+    }
+}

@@ -13,7 +13,7 @@ use ratatui::widgets::{
 use crate::expr::Status;
 use crate::poller::WatchId;
 use crate::tui::app::{App, Sample, Trend, WatchRow};
-use crate::tui::layout::{self, Column, column_widths, fit, scroll_offset};
+use crate::tui::layout::{self, Column, column_widths, fit, fit_parts, scroll_offset};
 use crate::tui::theme::Theme;
 use crate::tui::view::{mark_selected, printable};
 
@@ -410,9 +410,19 @@ pub fn draw_chart(frame: &mut Frame, area: Rect, app: &App, id: WatchId) {
                 .border_style(t.accent())
                 .title(Span::styled(
                     format!(
-                        " {} — last {} values, any key closes ",
-                        w.expr,
-                        w.history.len()
+                        " {} ",
+                        fit_parts(
+                            &[
+                                format!(
+                                    "{} — last {} values",
+                                    fit(&w.expr, usize::from(area.width) / 2),
+                                    w.history.len()
+                                ),
+                                "any key closes".into(),
+                            ],
+                            ", ",
+                            usize::from(area.width.saturating_sub(4)),
+                        )
                     ),
                     t.accent(),
                 )),
