@@ -2,7 +2,6 @@
 //! child): the header lists both with their state, the watches pane shows a
 //! value column per process, and one target exiting leaves the other read.
 
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,6 +18,7 @@ use pvtui::tui::{Event, Tui, run_until};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+use crate::tmux::{Tmux, skip};
 use crate::util::{Fixture, PATIENCE, fixture, pvtui_bin};
 
 struct Ui {
@@ -226,79 +226,27 @@ fn the_shared_map_lists_both_processes_and_opens_an_object_in_hex() {
     });
 }
 
-/// A tmux server of our own, killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("run tmux");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let screen = self.run(&["capture-pane", "-p", "-t", "multi"]);
-            if screen.contains(text) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "tmux never showed {text:?}:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.run(&["kill-server"]);
-    }
-}
-
 #[test]
 fn the_terminal_ui_takes_two_pids_and_drops_one() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("SKIPPED the_terminal_ui_takes_two_pids: tmux is not installed");
+    if skip("the_terminal_ui_takes_two_pids_and_drops_one") {
         return;
     }
     let (_fx, parent, child) = pair();
-    let tmux = Tmux {
-        socket: format!("pvtui-multi-{}", std::process::id()),
-    };
     let script = format!(
         "{} -p {parent} -p {child} -w '[pvtui-shared-{parent}]:u8' --interval 50; sleep 60",
         pvtui_bin()
     );
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "multi",
-        "-x",
-        "140",
-        "-y",
-        "30",
-        &script,
-    ]);
+    let tmux = Tmux::start("multi", (140, 30), &script);
     let screen = tmux.wait_for(&format!("pid {child}"));
     assert!(screen.contains(&format!("pid {parent}")), "{screen}");
     // 'A' in the parent's column; the child's column fills in too.
     tmux.wait_for(" 65 ");
-    tmux.run(&["send-keys", "-t", "multi", "X"]);
+    tmux.keys(&["X"]);
     tmux.wait_for(&format!("no longer showing {child}"));
-    tmux.run(&["send-keys", "-t", "multi", "A"]);
+    tmux.keys(&["A"]);
     tmux.wait_for("add target (pid or name)>");
     let pid = child.to_string();
-    tmux.run(&["send-keys", "-t", "multi", &pid, "Enter"]);
+    tmux.keys(&[&pid, "Enter"]);
     tmux.wait_for(&format!("showing {child} beside {parent}"));
-    tmux.run(&["send-keys", "-t", "multi", "q"]);
+    tmux.keys(&["q"]);
 }
