@@ -20,6 +20,8 @@ pub struct HexState {
     pub back: Vec<u64>,
     /// The variable and field at an address (the cursor's, once the poller said).
     pub label: Option<(u64, String)>,
+    /// The other target the bytes are read through, by pid; none for the main one.
+    pub through: Option<i32>,
 }
 
 impl HexState {

@@ -24,6 +24,7 @@ mod prompt;
 mod search;
 #[cfg(test)]
 mod tests;
+mod through;
 
 use std::collections::VecDeque;
 use std::sync::mpsc::Sender;
@@ -146,8 +147,8 @@ pub struct App {
     pub searcher: Option<Searcher>,
     /// Other targets shown beside this one, each polled on its own.
     pub peers: Peers,
-    /// The shared-memory map overlay, while open.
-    pub shared: Option<SharedMap>,
+    /// The Shared pane: the shared-memory map of the targets shown.
+    pub shared: SharedMap,
     /// Where a new peer's poller sends its events; absent in unit tests.
     pub events: Option<Sender<Event>>,
     /// The pointer chains or writers list drawn over the pane.
@@ -199,7 +200,7 @@ impl App {
             latencies: VecDeque::new(),
             searcher: None,
             peers: Peers::default(),
-            shared: None,
+            shared: SharedMap::default(),
             events: None,
             hunt: None,
             hunter: None,
@@ -316,16 +317,17 @@ impl App {
     }
 
     fn request_hex(&mut self) {
-        let range = (self.pane == Pane::Hex && !self.exited())
+        let range = (self.pane == Pane::Hex && !self.hex_exited())
             .then(|| self.hex.range(layout::hex_rows(self.size)));
-        self.send(Command::HexRange(range));
+        self.send_hex(Command::HexRange(range));
     }
 
-    /// Opens `addr` in the hex view, the cursor on it.
+    /// Opens `addr` in the hex view, the cursor on it, read through the
+    /// target it reads through now.
     pub fn open_hex(&mut self, addr: u64) {
         self.hex.open(addr);
         self.set_pane(Pane::Hex);
-        self.send(Command::Describe(addr));
+        self.send_hex(Command::Describe(addr));
     }
 
     pub fn set_pane(&mut self, pane: Pane) {
@@ -344,19 +346,8 @@ impl App {
                 self.request_hex();
             }
             Event::Poller(event) => self.poller(event),
-            Event::Shared(report) => {
-                if let Some(map) = &mut self.shared {
-                    map.report = Some(report);
-                }
-            }
-            Event::Peer(pid, event) => {
-                if let Some(pid) = self.peers.update(pid, event) {
-                    self.say(
-                        Level::Warning,
-                        format!("target {pid} exited: its last values kept; the others go on"),
-                    );
-                }
-            }
+            Event::Shared(report) => self.shared.collected(report),
+            Event::Peer(pid, event) => self.peer_event(pid, event),
             Event::TargetOutput(line) => self.output.push(line),
             Event::TargetOutputReady => self.output.woke(),
             // The loop clears the terminal; the next frame draws everything.
@@ -419,7 +410,9 @@ impl App {
             PollerEvent::Evaluated { tag, result } => self.evaluated(tag, result),
             PollerEvent::Completions { tag, items } => self.completed(tag, &items),
             PollerEvent::Described { addr, label } => {
-                self.hex.label = label.map(|l| (addr, l));
+                if self.hex.through.is_none() {
+                    self.hex.label = label.map(|l| (addr, l));
+                }
             }
             PollerEvent::Portable { tag, lines } => {
                 if let Some((want, path)) = self.waiting.save.take() {
@@ -442,7 +435,8 @@ impl App {
         for (id, why) in self.watches.apply(s.watches, s.freeze_errors, now) {
             self.freeze_failed(id, why);
         }
-        if let Some(hex) = s.hex {
+        // Bytes read before the hex view turned to another target are not its.
+        if let Some(hex) = s.hex.filter(|_| self.hex.through.is_none()) {
             self.hex.apply(hex, now);
         }
     }
@@ -472,10 +466,6 @@ impl App {
             return;
         }
         let action = self.keys.action(&key);
-        if self.shared.is_some() {
-            self.shared_key(key, action);
-            return;
-        }
         if self.hunt.is_some() && !self.help {
             self.hunt_key(key, action);
             return;
@@ -579,6 +569,7 @@ impl App {
                         self.open_hex(addr);
                     }
                 }
+                Pane::Shared => self.open_shared_object(),
                 _ => {}
             },
             Action::Add if self.pane == Pane::Search => self.add_hit_as_watch(),
@@ -626,8 +617,23 @@ impl App {
             Action::Narrow => self.start_narrow(),
             Action::AddTarget => self.start_input(Purpose::AddTarget, String::new()),
             Action::Shared => self.open_shared(),
+            Action::Through => match self.pane {
+                Pane::Hex => self.next_through(),
+                Pane::Shared => self.shared.next_process(self.process.pid),
+                _ => {}
+            },
+            Action::Refresh if self.pane == Pane::Shared => self.collect_shared(),
+            Action::Refresh => {}
             Action::DropTarget => match self.peers.drop_last() {
-                Some(pid) => self.say(Level::Info, format!("no longer showing {pid}")),
+                Some(pid) => {
+                    if self.hex.through == Some(pid) {
+                        // Its poller is gone with it: the main target reads the range.
+                        self.hex.through = None;
+                        self.hex.data = None;
+                        self.request_hex();
+                    }
+                    self.say(Level::Info, format!("no longer showing {pid}"));
+                }
                 None => self.say(Level::Info, "no other target to drop"),
             },
             Action::Pointers => self.start_pointers(),
@@ -667,6 +673,7 @@ impl App {
                 let rows = delta.clamp(-(1 << 40), 1 << 40);
                 self.hex_move(rows * HEX_COLS as i64);
             }
+            Pane::Shared => self.shared.move_by(delta),
             Pane::Output => {}
         }
     }
@@ -675,12 +682,12 @@ impl App {
         if self.hex.move_cursor(bytes, layout::hex_rows(self.size)) {
             self.request_hex();
         }
-        self.send(Command::Describe(self.hex.cursor));
+        self.send_hex(Command::Describe(self.hex.cursor));
     }
 
     fn follow(&mut self) {
         match self.hex.pointer_at_cursor() {
-            Some(ptr) if self.maps.maps.find(ptr).is_some() => {
+            Some(ptr) if self.hex_maps().find(ptr).is_some() => {
                 self.hex.back.push(self.hex.cursor);
                 self.open_hex(ptr);
             }
@@ -788,7 +795,7 @@ impl App {
                     self.hex.cursor = self.hex.base + row as u64 * HEX_COLS + col;
                 }
             }
-            Pane::Output => {}
+            Pane::Output | Pane::Shared => {}
         }
     }
 }

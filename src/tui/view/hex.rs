@@ -98,8 +98,7 @@ fn status_style(app: &App) -> ratatui::style::Style {
 pub fn cursor_status(app: &App) -> String {
     let cursor = app.hex.cursor;
     let region = app
-        .maps
-        .maps
+        .hex_maps()
         .find(cursor)
         .map(|r| format!("{} {} +{:#x}", region_label(r), r.perms, cursor - r.start))
         .unwrap_or_else(|| "unmapped".into());
@@ -162,7 +161,7 @@ fn inspect(app: &App) -> Vec<String> {
     }
     if let Some(x) = le(8) {
         parts.push(format!("u64 {x}  i64 {}", x as i64));
-        match place(&app.maps.maps, x) {
+        match place(app.hex_maps(), x) {
             Some(at) => parts.push(format!("ptr {x:#x} → {at} (Enter follows)")),
             None => parts.push(format!("ptr {x:#x} (not mapped)")),
         }
