@@ -67,31 +67,30 @@ fn read_with_two_pids_gives_one_value_per_process_and_says_why_they_differ() {
     let records = json_lines(&out);
     assert_eq!(records.len(), 6, "{records:?}");
 
-    // The parent maps the object from offset 0: page 1 holds 'B'. The child
-    // maps it at another address, from another offset, so the same
-    // expression lands elsewhere in the object (or in its private copy).
+    // `[NAME]+off` is byte `off` of the object wherever each process maps
+    // it: the parent maps it from offset 0, the child pages 1..2 at another
+    // address (and the whole object privately, which a shared mapping
+    // covering the byte wins over). Page 1 holds 'B' seen by both.
     let shm: Vec<Json> = records
         .iter()
         .filter(|r| r["expr"] == expr.as_str())
         .cloned()
         .collect();
     let parent = of(&shm, pair.parent);
-    assert_eq!(parent["value"], u64::from(b'B'), "{parent}");
-    assert_eq!(parent["shared"], true);
-    assert_eq!(parent["object_offset"], format!("{:#x}", pair.page));
+    let child = of(&shm, pair.child);
     assert_eq!(
         parent["address"],
         format!("{:#x}", pair.fx.addr("parent_shm") + pair.page)
     );
-    let child = of(&shm, pair.child);
-    assert_ne!(child["value"], parent["value"], "{child}");
+    assert_eq!(
+        child["address"],
+        format!("{:#x}", pair.fx.addr("child_shm"))
+    );
     for r in [parent, child] {
-        assert_eq!(r["differs"], true, "{r}");
-        let why = r["why"].as_str().expect("a reason");
-        assert!(
-            why.contains("different offsets") || why.contains("private copy"),
-            "{why}"
-        );
+        assert_eq!(r["value"], u64::from(b'B'), "{r}");
+        assert_eq!(r["shared"], true, "{r}");
+        assert_eq!(r["object_offset"], format!("{:#x}", pair.page), "{r}");
+        assert_eq!(r["differs"], false, "{r}");
     }
 
     // The memfd and the shared anonymous page are inherited: the same
@@ -110,18 +109,76 @@ fn read_with_two_pids_gives_one_value_per_process_and_says_why_they_differ() {
     let memfd = of(&records, pair.parent);
     assert_eq!(memfd["pid"], pair.parent);
 
-    // Text output labels each line with its pid and names the difference.
+    // Text output labels each line with its pid; an absolute address lands
+    // in the child's own copy of page 1 there ('X') and in nothing of the
+    // object in the parent, and the text says the values differ.
     let text = pair.run("read", &[&expr]);
     let shown = String::from_utf8_lossy(&text.stdout);
+    for pid in [pair.parent, pair.child] {
+        assert!(shown.contains(&format!("{pid}: {expr} = 66")), "{shown}");
+    }
+    let copy = format!("{:#x}:u8", pair.fx.addr("child_priv") + pair.page);
+    let text = pair.run("read", &[&copy]);
+    let shown = String::from_utf8_lossy(&text.stdout);
     assert!(
-        shown.contains(&format!("{}: {expr} = 66", pair.parent)),
+        shown.contains(&format!("{}: {copy} = 88", pair.child)),
         "{shown}"
     );
-    assert!(
-        shown.contains(&format!("{}: {expr} = ", pair.child)),
-        "{shown}"
-    );
-    assert!(shown.contains("the values differ"), "{shown}");
+}
+
+#[test]
+fn an_object_offset_means_the_same_byte_in_every_mapping_of_the_object() {
+    let pair = spawn_pair();
+    let shm = pair.shm();
+    let page = pair.page;
+    let (child_shm, child_priv) = (pair.fx.addr("child_shm"), pair.fx.addr("child_priv"));
+    // The child maps the object twice: pages 1..2 shared at child_shm (file
+    // offset one page), and all three privately at child_priv (offset 0).
+    let cases = [
+        // Byte 0x10: only the private mapping covers it.
+        (format!("[{shm}]+0x10:u8"), child_priv + 0x10, b'A'),
+        // Page 1: both cover it; the shared mapping is the object's own.
+        (
+            format!("[{shm}]+{:#x}:u8", page + 0x10),
+            child_shm + 0x10,
+            b'B',
+        ),
+        (
+            format!("[{shm}]+{:#x}:u8", 2 * page),
+            child_shm + page,
+            b'C',
+        ),
+        // Plain `[NAME]` is byte 0.
+        (format!("[{shm}]:u8"), child_priv, b'A'),
+    ];
+    let c = pair.child.to_string();
+    for (expr, want, value) in &cases {
+        let out = Command::new(pvtui_bin())
+            .args(["read", "-p", &c, "--json", expr])
+            .output()
+            .expect("run pvtui");
+        assert!(out.status.success(), "{expr}: {}", stderr(&out));
+        let records = json_lines(&out);
+        let r = of(&records, pair.child);
+        assert_eq!(r["address"], format!("{want:#x}"), "{expr}: {r}");
+        assert_eq!(r["value"], u64::from(*value), "{expr}: {r}");
+    }
+    // Past the object's end nothing maps it: a clear error, not a guess.
+    let past = format!("[{shm}]+{:#x}:u8", 3 * page);
+    let out = Command::new(pvtui_bin())
+        .args(["read", "-p", &c, &past])
+        .output()
+        .expect("run pvtui");
+    assert!(!out.status.success());
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(said.contains("is not mapped in this process"), "{said}");
+    assert!(said.contains(&format!("0x0..{:#x}", 3 * page)), "{said}");
+    // A module keeps counting from its first mapping, as its symbols do.
+    let base = Command::new(pvtui_bin())
+        .args(["read", "-p", &c, "--json", "[libc.so.6]+0x10:u8"])
+        .output()
+        .expect("run pvtui");
+    assert!(base.status.success(), "{}", stderr(&base));
 }
 
 #[test]
@@ -147,8 +204,8 @@ fn a_write_through_one_process_is_read_back_in_the_other() {
     assert_eq!(json_lines(&alone)[0]["value"], 42);
     assert_eq!(json_lines(&alone)[0]["pid"], pair.child);
 
-    // The same expression lands on another offset of the shm object in the
-    // child: a write through the parent does not reach it, and says so.
+    // The shm object's page 1 is mapped from another file offset at another
+    // address in the child: the same object byte, so the write reaches it.
     let expr = format!("[{}]+{}:u8", pair.shm(), pair.page);
     let out = pair.run("write", &[&expr, "90"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -158,9 +215,20 @@ fn a_write_through_one_process_is_read_back_in_the_other() {
         "{text}"
     );
     assert!(
-        text.contains(&format!("{} reads ", pair.child)) && text.contains("not reached"),
+        text.contains(&format!(
+            "{} reads 90 at {:#x}: reached",
+            pair.child,
+            pair.fx.addr("child_shm")
+        )),
         "{text}"
     );
+    // The child's private copy of that page is its own: not written.
+    let copy = format!("{:#x}:u8", pair.fx.addr("child_priv") + pair.page);
+    let alone = Command::new(pvtui_bin())
+        .args(["read", "--json", "-p", &pair.child.to_string(), &copy])
+        .output()
+        .expect("run pvtui");
+    assert_eq!(json_lines(&alone)[0]["value"], u64::from(b'X'));
 }
 
 #[test]

@@ -123,8 +123,8 @@ fn pair() -> (Fixture, i32, i32) {
 #[test]
 fn two_targets_show_a_value_column_each_and_one_leaving_keeps_the_other() {
     let (_fx, parent, child) = pair();
-    // The object at offset 0 in the parent, at offset one page in the child:
-    // the same expression reads 'A' there and 'B' here, highlighted apart.
+    // The object's first byte: the parent maps it shared, the child only
+    // through its private mapping; both read 'A'.
     let expr = format!("[pvtui-shared-{parent}]:u8");
     let mut ui = Ui::start(parent, child, std::slice::from_ref(&expr));
     ui.until("both values", |app| {
