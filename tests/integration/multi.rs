@@ -13,10 +13,11 @@ use serde_json::Value as Json;
 
 use pvtui::expr::parse_watch;
 use pvtui::poller::group::{PollGroup, TickOutcome};
+use pvtui::process::{ReadMode, Target};
 use pvtui::session::Session;
 
 use crate::shared::{Pair, spawn_pair};
-use crate::util::{PATIENCE, pvtui_bin};
+use crate::util::{Fixture, PATIENCE, fixture, pvtui_bin, skip_unless_root};
 
 impl Pair {
     /// `-p PARENT -p CHILD` then `rest`.
@@ -400,4 +401,73 @@ fn commands_that_work_on_one_process_refuse_two_by_name() {
             "{d}"
         );
     }
+}
+
+#[test]
+fn a_stalled_target_never_delays_the_others_in_the_poll_group() {
+    let test = "a_stalled_target_never_delays_the_others_in_the_poll_group";
+    if skip_unless_root(test, "the fixture needs a userfaultfd") {
+        return;
+    }
+    // A reads a page registered missing with a userfaultfd nobody serves:
+    // faulting it in waits until A exits. B is the same program, ticking.
+    let a = Fixture::spawn(&fixture("target", "", &[]), &[]);
+    if a.var("uffd").starts_with("unavailable") {
+        eprintln!("SKIPPED {test}: {}", a.var("uffd"));
+        return;
+    }
+    let stall = a.addr("uffd");
+    let b = Fixture::spawn(&fixture("target", "", &[]), &[]);
+    let b_maps = Target::attach(b.pid)
+        .and_then(|t| t.maps())
+        .expect("B's maps");
+    assert!(
+        b_maps.find(stall).is_none(),
+        "B happens to map A's stalled page's address; run again"
+    );
+    let watches = vec![
+        parse_watch(&format!("{stall:#x}:u64")).expect("parses"),
+        parse_watch("counter:u64").expect("parses"),
+    ];
+    // A deadline far past the test: A's read stays stuck until A exits.
+    let deadline = Duration::from_secs(600);
+    let sessions = vec![
+        Session::attach(a.pid, deadline).expect("attach A"),
+        Session::attach(b.pid, deadline).expect("attach B"),
+    ];
+    let mut group = PollGroup::start_with_mode(sessions, &watches, ReadMode::Force).expect("start");
+    let mut b_counter: Vec<u64> = Vec::new();
+    let mut ticks = 0;
+    let give_up = Instant::now() + PATIENCE;
+    while !(b_counter.len() >= 5 && b_counter.last() > b_counter.first()) {
+        assert!(
+            Instant::now() < give_up,
+            "B was read in {} of {ticks} ticks: {b_counter:?}",
+            b_counter.len()
+        );
+        let tick = group.tick(Instant::now() + Duration::from_millis(50));
+        ticks += 1;
+        let [ta, tb] = &tick.targets[..] else {
+            panic!("two targets: {tick:?}");
+        };
+        assert_eq!((ta.pid, tb.pid), (a.pid, b.pid));
+        // A is still inside its first read, in every tick.
+        assert!(matches!(ta.outcome, TickOutcome::Late), "{:?}", ta.outcome);
+        match &tb.outcome {
+            TickOutcome::Read { readings, .. } => match readings[1].value {
+                Some(pvtui::expr::Value::Unsigned(v)) => b_counter.push(v),
+                ref other => panic!("B's counter: {other:?} ({:?})", readings[1].status),
+            },
+            // A busy machine may answer after the tick; never because of A.
+            TickOutcome::Late => {}
+            other => panic!("B: {other:?}"),
+        }
+    }
+    assert!(
+        b_counter.windows(2).all(|w| w[0] <= w[1]),
+        "B's counter read tick after tick: {b_counter:?}"
+    );
+    // A's exit releases its stuck read; then the group's threads end.
+    drop(a);
+    drop(group);
 }
