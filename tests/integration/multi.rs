@@ -118,6 +118,15 @@ fn read_with_two_pids_gives_one_value_per_process_and_says_why_they_differ() {
     for pid in [pair.parent, pair.child] {
         assert!(shown.contains(&format!("{pid}: {expr} = 66")), "{shown}");
     }
+    // No symbol names shared memory: the object is named beside it.
+    assert!(
+        shown.contains(&format!(
+            ", shared /dev/shm/{}+{:#x})",
+            pair.shm(),
+            pair.page
+        )),
+        "{shown}"
+    );
     let copy = format!("{:#x}:u8", pair.fx.addr("child_priv") + pair.page);
     let text = pair.run("read", &[&copy]);
     let shown = String::from_utf8_lossy(&text.stdout);
@@ -470,4 +479,47 @@ fn a_stalled_target_never_delays_the_others_in_the_poll_group() {
     // A's exit releases its stuck read; then the group's threads end.
     drop(a);
     drop(group);
+}
+
+#[test]
+fn read_with_two_pids_names_each_place_by_symbol_as_one_target_does() {
+    let a = Fixture::spawn(&fixture("target", "", &[]), &[]);
+    let b = Fixture::spawn(&fixture("target", "", &[]), &[]);
+    let (pa, pb) = (a.pid.to_string(), b.pid.to_string());
+    let run = |rest: &[&str]| {
+        Command::new(pvtui_bin())
+            .args(["read", "-p", &pa, "-p", &pb])
+            .args(rest)
+            .output()
+            .expect("run pvtui")
+    };
+    let out = run(&["value:u64"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for fx in [&a, &b] {
+        // The same words a single target's read prints for it.
+        let one = Command::new(pvtui_bin())
+            .args(["read", "-p", &fx.pid.to_string(), "value:u64"])
+            .output()
+            .expect("run pvtui");
+        let alone = String::from_utf8_lossy(&one.stdout);
+        let alone = alone.trim_end();
+        assert!(alone.contains("!value>)"), "{alone}");
+        let line = format!("{}: {alone}", fx.pid);
+        assert!(text.lines().any(|l| l == line), "{line:?} in\n{text}");
+        assert!(
+            alone.starts_with(&format!(
+                "value:u64 = 42  (u64 at {:#x} <",
+                fx.addr("value")
+            )),
+            "{alone}"
+        );
+    }
+    // Private data of the program: no object beside the symbol.
+    assert!(!text.contains("private"), "{text}");
+    let out = run(&["--json", "value:u64"]);
+    for r in json_lines(&out) {
+        let place = r["place"].as_str().expect("a place");
+        assert!(place.ends_with("!value"), "{r}");
+    }
 }
