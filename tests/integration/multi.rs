@@ -384,7 +384,6 @@ fn commands_that_work_on_one_process_refuse_two_by_name() {
         ("freeze", &["[zero]:u8", "1"][..]),
         ("pointers", &["[zero]"][..]),
         ("writers", &["[zero]:u8"][..]),
-        ("scan", &["--type", "u8", "97"][..]),
     ] {
         let out = pair.run(command, rest);
         assert_eq!(out.status.code(), Some(2), "{command}: {}", stderr(&out));
@@ -522,4 +521,132 @@ fn read_with_two_pids_names_each_place_by_symbol_as_one_target_does() {
         let place = r["place"].as_str().expect("a place");
         assert!(place.ends_with("!value"), "{r}");
     }
+}
+
+/// `pvtui ARGS...`, checked to succeed; its JSON lines.
+fn pvtui_json(args: &[&str]) -> Vec<Json> {
+    let out = Command::new(pvtui_bin())
+        .args(args)
+        .output()
+        .expect("run pvtui");
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    json_lines(&out)
+}
+
+/// The addresses of `pid`'s places among scan records.
+fn places_of(records: &[Json], pid: i32) -> Vec<u64> {
+    records
+        .iter()
+        .filter(|r| r["pid"] == pid)
+        .filter_map(|r| {
+            let a = r["address"].as_str()?.trim_start_matches("0x");
+            u64::from_str_radix(a, 16).ok()
+        })
+        .collect()
+}
+
+#[test]
+fn scan_takes_several_targets_each_with_its_own_set_saved_under_one_name() {
+    let mut a = Fixture::spawn(&fixture("target", "", &[]), &[]);
+    let b = Fixture::spawn(&fixture("target", "", &[]), &[]);
+    let (pa, pb) = (a.pid.to_string(), b.pid.to_string());
+    let marker: u64 = 0x5ca9_0000_7e57_0001;
+    for pid in [&pa, &pb] {
+        let out = Command::new(pvtui_bin())
+            .args(["write", "-p", pid, "value:u64", &marker.to_string()])
+            .output()
+            .expect("run pvtui");
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    a.expect_line(&format!("changed value={marker}"));
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let set = dir.path().join("both.scan");
+    let set_arg = set.to_string_lossy().into_owned();
+    let first = pvtui_json(&[
+        "scan",
+        "-p",
+        &pa,
+        "-p",
+        &pb,
+        "--type",
+        "u64",
+        &marker.to_string(),
+        "--save",
+        &set_arg,
+        "--json",
+    ]);
+    // Each process's own `value` is among its own places, under its pid.
+    assert!(
+        places_of(&first, a.pid).contains(&a.addr("value")),
+        "{first:?}"
+    );
+    assert!(
+        places_of(&first, b.pid).contains(&b.addr("value")),
+        "{first:?}"
+    );
+    assert!(
+        first.iter().all(|r| r["pid"] == a.pid || r["pid"] == b.pid),
+        "{first:?}"
+    );
+    // One name for both sets, each an ordinary scan file beside it.
+    for pid in [a.pid, b.pid] {
+        assert!(dir.path().join(format!("both.scan.{pid}")).exists());
+    }
+    // A changes; narrowing the set narrows each process in its own memory.
+    let out = Command::new(pvtui_bin())
+        .args(["write", "-p", &pa, "value:u64", &(marker + 1).to_string()])
+        .output()
+        .expect("run pvtui");
+    assert!(out.status.success(), "{}", stderr(&out));
+    a.expect_line(&format!("changed value={}", marker + 1));
+    let changed = pvtui_json(&["scan", "--from", &set_arg, "changed", "--json"]);
+    assert!(
+        places_of(&changed, a.pid).contains(&a.addr("value")),
+        "{changed:?}"
+    );
+    assert!(places_of(&changed, b.pid).is_empty(), "{changed:?}");
+    // Undo puts both back; one pid of the set narrows alone.
+    let out = Command::new(pvtui_bin())
+        .args(["scan", "--from", &set_arg, "undo"])
+        .output()
+        .expect("run pvtui");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let only_b = pvtui_json(&["scan", "--from", &set_arg, "-p", &pb, "unchanged", "--json"]);
+    assert!(
+        places_of(&only_b, b.pid).contains(&b.addr("value")),
+        "{only_b:?}"
+    );
+    assert!(places_of(&only_b, a.pid).is_empty(), "{only_b:?}");
+    // A pid the set does not hold, and a one-process file given two pids,
+    // are refused with a clear message.
+    let out = Command::new(pvtui_bin())
+        .args(["scan", "--from", &set_arg, "-p", "1", "changed"])
+        .output()
+        .expect("run pvtui");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("holds no scan of 1"),
+        "{}",
+        stderr(&out)
+    );
+    let member = dir.path().join(format!("both.scan.{}", a.pid));
+    let out = Command::new(pvtui_bin())
+        .args([
+            "scan",
+            "--from",
+            &member.to_string_lossy(),
+            "-p",
+            &pa,
+            "-p",
+            &pb,
+            "changed",
+        ])
+        .output()
+        .expect("run pvtui");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("holds the places of one process"),
+        "{}",
+        stderr(&out)
+    );
 }
