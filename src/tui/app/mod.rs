@@ -560,13 +560,13 @@ impl App {
                 Pane::Watches => self.start_edit(),
                 Pane::Maps => {
                     if let Some(start) = self.maps.selected_start() {
-                        self.open_hex(start);
+                        self.open_main_hex(start);
                     }
                 }
                 Pane::Hex => self.follow(),
                 Pane::Search => {
                     if let Some(addr) = self.search.hits.get(self.search.selected).map(|h| h.addr) {
-                        self.open_hex(addr);
+                        self.open_main_hex(addr);
                     }
                 }
                 Pane::Shared => self.open_shared_object(),
@@ -611,7 +611,7 @@ impl App {
             Action::Export => self.start_input(Purpose::ExportLog, "pvtui-writes.tsv".into()),
             Action::OpenHex => {
                 if let Some(addr) = self.watches.selected_row().and_then(|w| w.addr) {
-                    self.open_hex(addr);
+                    self.open_main_hex(addr);
                 }
             }
             Action::Narrow => self.start_narrow(),

@@ -64,11 +64,20 @@ impl App {
         }
         self.send_hex(Command::HexRange(None));
         self.hex.through = through;
+        // Where pointers were followed from are another process's addresses.
+        self.hex.back.clear();
         self.hex.data = None;
         self.hex.label = None;
         self.hex.changed.clear();
         self.request_hex();
         self.send_hex(Command::Describe(self.hex.cursor));
+    }
+
+    /// Opens an address of the main target (from its maps, its search
+    /// results, a watch) in the hex view, read through the main target.
+    pub(super) fn open_main_hex(&mut self, addr: u64) {
+        self.set_through(None);
+        self.open_hex(addr);
     }
 
     /// The Through key in the hex view: the next target shown (not exited),
@@ -355,6 +364,23 @@ mod tests {
         .expect("maps");
         app.update(Event::Peer(PEER, snapshot(None, Some(maps))));
         assert!(app.hex_maps().find(0x7d00_0000_0010).is_some());
+        // A region of the main target's maps opens read through the main one.
+        let main_maps = Maps::parse(
+            "560000000000-560000001000 rw-p 00000000 00:00 0 [heap]\n",
+            "test",
+        )
+        .expect("maps");
+        app.maps.apply(Some(main_maps), None);
+        app.set_pane(Pane::Maps);
+        app.update(Event::Key(
+            KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
+            std::time::Instant::now(),
+        ));
+        assert_eq!(app.hex.through, None);
+        assert_eq!(app.hex.cursor, 0x5600_0000_0000);
+        // Back to the peer, for the drop below.
+        app.open_shared_object();
+        assert_eq!(app.hex.through, Some(PEER));
         // Dropping the peer returns the view to the main target.
         key(&mut app, 'X');
         assert_eq!(app.hex.through, None);
