@@ -617,6 +617,31 @@ fn scan_takes_several_targets_each_with_its_own_set_saved_under_one_name() {
         "{only_b:?}"
     );
     assert!(places_of(&only_b, a.pid).is_empty(), "{only_b:?}");
+    // A value neither can see: a snapshot of each, narrowed together.
+    let snap = dir.path().join("unseen.scan");
+    let snap_arg = snap.to_string_lossy().into_owned();
+    let out = Command::new(pvtui_bin())
+        .args([
+            "scan", "-p", &pa, "-p", &pb, "--type", "u64", "unknown", "--save", &snap_arg,
+        ])
+        .output()
+        .expect("run pvtui");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = Command::new(pvtui_bin())
+        .args(["write", "-p", &pa, "value:u64", &(marker + 2).to_string()])
+        .output()
+        .expect("run pvtui");
+    assert!(out.status.success(), "{}", stderr(&out));
+    a.expect_line(&format!("changed value={}", marker + 2));
+    let moved = pvtui_json(&["scan", "--from", &snap_arg, "increased", "--json"]);
+    assert!(
+        places_of(&moved, a.pid).contains(&a.addr("value")),
+        "{moved:?}"
+    );
+    assert!(
+        !places_of(&moved, b.pid).contains(&b.addr("value")),
+        "{moved:?}"
+    );
     // A pid the set does not hold, and a one-process file given two pids,
     // are refused with a clear message.
     let out = Command::new(pvtui_bin())
