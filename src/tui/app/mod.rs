@@ -630,6 +630,7 @@ impl App {
                         // Its poller is gone with it: the main target reads the range.
                         self.hex.through = None;
                         self.hex.data = None;
+                        self.hex.back.clear();
                         self.request_hex();
                     }
                     self.say(Level::Info, format!("no longer showing {pid}"));
