@@ -796,7 +796,16 @@ impl App {
                     self.hex.cursor = self.hex.base + row as u64 * HEX_COLS + col;
                 }
             }
-            Pane::Output | Pane::Shared => {}
+            Pane::Shared => {
+                let inner = layout::inner(body);
+                if y >= inner.y && y < inner.bottom() {
+                    let line = usize::from(y - inner.y) + self.shared.scroll(inner.height.into());
+                    if let Some(i) = self.shared.object_at(line) {
+                        self.shared.selected = i;
+                    }
+                }
+            }
+            Pane::Output => {}
         }
     }
 }

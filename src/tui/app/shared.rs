@@ -41,6 +41,36 @@ impl SharedMap {
         }
     }
 
+    /// The line object `i` starts on as the pane draws the map: each
+    /// object a head line, then a line per mapping.
+    pub fn first_line(&self, i: usize) -> usize {
+        self.objects()
+            .iter()
+            .take(i)
+            .map(|o| 1 + o.mappings.len())
+            .sum()
+    }
+
+    /// How far the map is scrolled in `rows` rows: the selected object's
+    /// first lines stay in view.
+    pub fn scroll(&self, rows: usize) -> usize {
+        let at = self.first_line(self.selected);
+        at.saturating_sub(rows.saturating_sub(4).min(at))
+    }
+
+    /// The object drawn on `line` (counted from the map's first line).
+    pub fn object_at(&self, line: usize) -> Option<usize> {
+        let mut start = 0;
+        for (i, o) in self.objects().iter().enumerate() {
+            let end = start + 1 + o.mappings.len();
+            if line < end {
+                return Some(i);
+            }
+            start = end;
+        }
+        None
+    }
+
     /// Takes a fresh report; the selection stays on the same object where
     /// it is still there.
     pub fn collected(&mut self, report: Result<Report, String>) {

@@ -12,32 +12,25 @@ use crate::tui::layout::{self, fit};
 use crate::tui::view::printable;
 use crate::units::human_bytes;
 
-/// The lines of the map, and the line the selected object starts on.
-fn lines<'a>(map: &SharedMap, main: i32, app: &'a App, width: usize) -> (Vec<Line<'a>>, usize) {
+/// The lines of the map ([`SharedMap::first_line`] says where each object starts).
+fn lines<'a>(map: &SharedMap, main: i32, app: &'a App, width: usize) -> Vec<Line<'a>> {
     let t = &app.theme;
     let mut out = Vec::new();
-    let mut at = 0;
     let objects = match &map.report {
-        None if map.collecting => return (vec![Line::styled("collecting…", t.muted())], 0),
-        None => return (vec![Line::styled("not collected yet", t.muted())], 0),
-        Some(Err(why)) => return (vec![Line::styled(printable(why), t.error())], 0),
+        None if map.collecting => return vec![Line::styled("collecting…", t.muted())],
+        None => return vec![Line::styled("not collected yet", t.muted())],
+        Some(Err(why)) => return vec![Line::styled(printable(why), t.error())],
         Some(Ok(report)) if report.objects.is_empty() => {
-            return (
-                vec![Line::styled(
-                    "no shared memory mapped by these targets",
-                    t.muted(),
-                )],
-                0,
-            );
+            return vec![Line::styled(
+                "no shared memory mapped by these targets",
+                t.muted(),
+            )];
         }
         Some(Ok(report)) => &report.objects,
     };
     // The mapping Enter opens: the chosen process's of the lowest offset.
     let chosen = map.target(main);
     for (i, object) in objects.iter().enumerate() {
-        if i == map.selected {
-            at = out.len();
-        }
         let size = object.size.map_or_else(|| "?".into(), human_bytes);
         let deleted = if object.deleted { " (deleted)" } else { "" };
         let head = format!(
@@ -82,7 +75,7 @@ fn lines<'a>(map: &SharedMap, main: i32, app: &'a App, width: usize) -> (Vec<Lin
             out.push(Line::styled(fit(&text, width), style));
         }
     }
-    (out, at)
+    out
 }
 
 /// The pane's title: how many objects, and whether a collection is under way.
@@ -115,9 +108,8 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     let inner = layout::inner(area);
     let inner_height = usize::from(inner.height);
     let width = usize::from(inner.width);
-    let (lines, at) = lines(map, app.process.pid, app, width);
-    // Keep the selected object's first lines in view.
-    let scroll = at.saturating_sub(inner_height.saturating_sub(4).min(at));
+    let lines = lines(map, app.process.pid, app, width);
+    let scroll = map.scroll(inner_height);
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
@@ -218,6 +210,23 @@ mod tests {
         press(&mut app, KeyCode::Char('j'));
         assert_eq!(app.shared.selected, 1);
         insta::assert_snapshot!("shared_pane_second_object", screen(&app));
+        // A click selects the object whose lines it lands on: header 2 rows,
+        // tabs 1, the border 1, then the first object's 4 lines.
+        let click = |row| {
+            Event::Mouse(crossterm::event::MouseEvent {
+                kind: crossterm::event::MouseEventKind::Down(crossterm::event::MouseButton::Left),
+                column: 10,
+                row,
+                modifiers: crossterm::event::KeyModifiers::NONE,
+            })
+        };
+        app.update(click(6));
+        assert_eq!(app.shared.selected, 0);
+        app.update(click(9));
+        assert_eq!(app.shared.selected, 1);
+        // Below the last object, nothing changes.
+        app.update(click(15));
+        assert_eq!(app.shared.selected, 1);
     }
 
     #[test]
