@@ -2,7 +2,6 @@
 //! module's debug info is. Variables are read by `pvtui read`.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -90,7 +89,7 @@ pub fn run_type(args: &TypeArgs) -> Result<ExitCode> {
     })?;
     let mut out = layout(&ty);
     writeln!(out, "(from {})", escape(&found_in)).map_err(|e| Error::Usage(e.to_string()))?;
-    print_out(&out)?;
+    super::write_stdout(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -133,19 +132,8 @@ pub fn run_debuginfo(args: &DebugInfoArgs) -> Result<ExitCode> {
         };
         writeln!(out, "{line}").map_err(|e| Error::Usage(e.to_string()))?;
     }
-    print_out(&out)?;
+    super::write_stdout(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn print_out(out: &str) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|source| Error::Proc {
-            path: "stdout".into(),
-            source,
-        })
 }
 
 fn dbg(e: DebugError) -> Error {

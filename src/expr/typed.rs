@@ -9,7 +9,7 @@ use super::diagnostic::Diagnostic;
 use super::node::{Bound, Indexed, Int, Node, add_offset, apply_int, binary};
 use super::parse::{BinOp, Expr, SymbolName, TypeName};
 use crate::debuginfo::{self, BaseKind, Bits, DebugFile, DebugInfo, Step, TypeKind};
-use crate::process::Maps;
+use crate::process::{Maps, Region};
 use crate::symbols::SymbolTable;
 
 /// What the evaluator needs to resolve names.
@@ -60,6 +60,40 @@ impl Operand {
     }
 }
 
+/// The mapping `[name]` names when it is an object counted in its own
+/// offsets (a `/dev/shm` file, a memfd, a SysV segment, shared anonymous
+/// memory, a data file): not an ELF module, whose `[module]+off` counts from
+/// its first mapping as its symbols do, nor `[heap]`-like memory.
+fn object_region<'a>(name: &str, scope: &Scope<'a>) -> Option<&'a Region> {
+    let region = scope.maps.find_by_name(name)?;
+    (region.is_file() && !scope.symbols.is_elf_at(region.start)).then_some(region)
+}
+
+/// Where byte `off` of the object behind `region` lies in this process, or
+/// what it maps of it instead.
+fn object_byte(
+    name: &str,
+    region: &Region,
+    off: u64,
+    column: usize,
+    scope: &Scope<'_>,
+) -> Res<u64> {
+    scope.maps.object_byte(region, off).ok_or_else(|| {
+        let mapped: Vec<String> = scope
+            .maps
+            .object_mappings(region)
+            .map(|r| format!("{:#x}..{:#x}", r.offset, r.offset + (r.end - r.start)))
+            .collect();
+        err(
+            column,
+            format!(
+                "byte {off:#x} of [{name}] is not mapped in this process (it maps bytes {})",
+                mapped.join(", ")
+            ),
+        )
+    })
+}
+
 pub(super) fn operand(expr: &Expr, scope: &Scope<'_>) -> Res<Operand> {
     Ok(match expr {
         Expr::Number(n) => Operand::Address {
@@ -67,6 +101,12 @@ pub(super) fn operand(expr: &Expr, scope: &Scope<'_>) -> Res<Operand> {
             size: None,
         },
         Expr::Region { name, column } => {
+            if let Some(region) = object_region(name, scope) {
+                return Ok(Operand::Address {
+                    node: Node::Const(object_byte(name, region, 0, *column, scope)?),
+                    size: None,
+                });
+            }
             // A mapping by its name, else a module by the name it was started as.
             let start = scope
                 .maps
@@ -99,6 +139,22 @@ pub(super) fn operand(expr: &Expr, scope: &Scope<'_>) -> Res<Operand> {
             },
         },
         Expr::Binary { op, left, right } => {
+            // `[NAME]+off` of a file or shared-memory object: byte `off` of it.
+            if *op == super::parse::BinOp::Add
+                && let Expr::Region { name, column } = &**left
+                && let Some(region) = object_region(name, scope)
+            {
+                let Node::Const(off) = operand(right, scope)?.address() else {
+                    return Err(err(
+                        *column,
+                        format!("an offset into [{name}] must be a number, not a pointer read"),
+                    ));
+                };
+                return Ok(Operand::Address {
+                    node: Node::Const(object_byte(name, region, off, *column, scope)?),
+                    size: None,
+                });
+            }
             let left = operand(left, scope)?.address();
             let right = operand(right, scope)?.address();
             Operand::Address {

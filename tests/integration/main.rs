@@ -18,6 +18,7 @@ mod settings;
 mod shared;
 mod signals;
 mod split_dwarf;
+mod tmux;
 mod tui;
 mod tui_hostile;
 mod tui_hunt;
