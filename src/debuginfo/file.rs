@@ -15,6 +15,7 @@ use gimli::{EndianSlice, RunTimeEndian, SectionId};
 use object::{CompressionFormat, Object, ObjectSection, ObjectSymbol};
 
 use super::build::Builder;
+use super::lazy::Lazy;
 use super::types::{DieRef, Type};
 
 pub(super) type R<'a> = EndianSlice<'a, RunTimeEndian>;
@@ -87,6 +88,9 @@ enum Section {
     /// Uncompressed: a range of the file.
     Range(usize, usize),
     Owned(Vec<u8>),
+    /// zlib-compressed (the file range of its compressed bytes): inflated
+    /// as far as it is read.
+    Lazy(usize, usize, Box<Lazy>),
 }
 
 /// A variable with its DWARF type.
@@ -124,6 +128,8 @@ pub struct DebugFile {
     /// Lookups by symbol so far: past a few, one name index serves them better.
     by_symbol: std::sync::atomic::AtomicUsize,
     pub(super) types: Mutex<HashMap<DieRef, Arc<Type>>>,
+    /// Abbreviation tables by offset (units often share one).
+    abbrevs: Mutex<HashMap<usize, Arc<gimli::Abbreviations>>>,
     /// The file's build-id note, `.gnu_debuglink` (name, CRC) and whether
     /// it carries `.gnu_debugdata`.
     pub build_id: Option<Vec<u8>>,
@@ -188,6 +194,7 @@ impl DebugFile {
             index: OnceLock::new(),
             by_symbol: std::sync::atomic::AtomicUsize::new(0),
             types: Mutex::new(HashMap::new()),
+            abbrevs: Mutex::new(HashMap::new()),
             build_id,
             debuglink,
             has_debugdata,
@@ -217,6 +224,12 @@ impl DebugFile {
     }
 
     fn section(&self, id: SectionId) -> DResult<&[u8]> {
+        self.upto(id, usize::MAX)
+    }
+
+    /// A section's first `end` bytes, or all of it when shorter; a
+    /// compressed one may give more (what an earlier read inflated).
+    fn upto(&self, id: SectionId, end: usize) -> DResult<&[u8]> {
         let Some(cell) = self.loaded.get(&id) else {
             return Ok(&[]);
         };
@@ -225,7 +238,18 @@ impl DebugFile {
             Ok(Section::Missing) => Ok(&[]),
             Ok(Section::Range(start, end)) => Ok(self.bytes.get(*start..*end).unwrap_or_default()),
             Ok(Section::Owned(v)) => Ok(v),
+            Ok(Section::Lazy(start, stop, lazy)) => {
+                lazy.upto(self.bytes.get(*start..*stop).unwrap_or_default(), end)
+            }
             Err(e) => Err(e.clone()),
+        }
+    }
+
+    /// Whether all of a section is at hand (a compressed one fully inflated).
+    fn complete(&self, id: SectionId) -> bool {
+        match self.loaded.get(&id).and_then(OnceLock::get) {
+            Some(Ok(Section::Lazy(_, _, lazy))) => lazy.complete(),
+            _ => true,
         }
     }
 
@@ -247,6 +271,14 @@ impl DebugFile {
                 "{}: compressed section claims {claimed} bytes from {len}: corrupt",
                 id.name()
             )));
+        }
+        if range.format == CompressionFormat::Zlib {
+            let size = usize::try_from(claimed).map_err(|_| bad())?;
+            return Ok(Section::Lazy(
+                start,
+                end,
+                Box::new(Lazy::new(id.name(), size)),
+            ));
         }
         let compressed = object::CompressedData {
             format: range.format,
@@ -277,6 +309,83 @@ impl DebugFile {
         })
     }
 
+    /// gimli's view of the small sections a unit's DIEs refer to (strings,
+    /// addresses, aranges), without `.debug_info`, `.debug_abbrev` and
+    /// `.debug_line`: units come from [`DebugFile::unit_at`], which
+    /// inflates no more of them than it reads.
+    pub(super) fn dwarf_lite(&self) -> DResult<gimli::Dwarf<R<'_>>> {
+        self.dwarf_with(&[
+            SectionId::DebugStr,
+            SectionId::DebugLineStr,
+            SectionId::DebugStrOffsets,
+            SectionId::DebugAddr,
+            SectionId::DebugAranges,
+        ])
+    }
+
+    /// The unit at `.debug_info` offset `off` with its abbreviations (no
+    /// line program), or `None` past the last one. Inflates the section
+    /// only through the unit's end.
+    pub(super) fn unit_at<'a>(
+        &'a self,
+        dwarf: &gimli::Dwarf<R<'a>>,
+        off: usize,
+    ) -> DResult<Option<gimli::Unit<R<'a>>>> {
+        let head = self.upto(SectionId::DebugInfo, off.saturating_add(12))?;
+        let Some(rest) = head.get(off..).filter(|r| !r.is_empty()) else {
+            return Ok(None);
+        };
+        let mut r = EndianSlice::new(rest, self.endian);
+        let (len, format) = gimli::Reader::read_initial_length(&mut r)?;
+        let end = len
+            .checked_add(usize::from(format.initial_length_size()))
+            .and_then(|l| l.checked_add(off))
+            .ok_or_else(|| DebugError(format!("unit at {off:#x}: length out of range")))?;
+        let info = self.upto(SectionId::DebugInfo, end)?;
+        let header = gimli::DebugInfo::new(info, self.endian)
+            .header_from_offset(gimli::DebugInfoOffset(off))?;
+        let abbrevs = self.abbreviations(header.debug_abbrev_offset().0)?;
+        open_unit(dwarf, header, abbrevs).map(Some)
+    }
+
+    /// The `.debug_info` offset of every unit (inflating all of it).
+    pub(super) fn unit_starts(&self) -> DResult<Vec<usize>> {
+        let mut units =
+            gimli::DebugInfo::new(self.section(SectionId::DebugInfo)?, self.endian).units();
+        let mut starts = Vec::new();
+        while let Some(h) = units.next()? {
+            if let Some(o) = h.offset().as_debug_info_offset() {
+                starts.push(o.0);
+            }
+        }
+        Ok(starts)
+    }
+
+    /// The abbreviation table at `off`, inflating `.debug_abbrev` until it
+    /// is whole.
+    fn abbreviations(&self, off: usize) -> DResult<Arc<gimli::Abbreviations>> {
+        if let Some(found) = self.abbrevs.lock().ok().and_then(|a| a.get(&off).cloned()) {
+            return Ok(found);
+        }
+        let mut span: usize = 16 << 10;
+        let table = loop {
+            let data = self.upto(SectionId::DebugAbbrev, off.saturating_add(span))?;
+            let complete = self.complete(SectionId::DebugAbbrev);
+            match gimli::DebugAbbrev::new(data, self.endian)
+                .abbreviations(gimli::DebugAbbrevOffset(off))
+            {
+                Ok(table) => break Arc::new(table),
+                // Cut short by what is inflated so far: inflate more.
+                Err(gimli::Error::UnexpectedEof(_)) if !complete => span = span.saturating_mul(4),
+                Err(e) => return Err(e.into()),
+            }
+        };
+        if let Ok(mut cache) = self.abbrevs.lock() {
+            cache.insert(off, Arc::clone(&table));
+        }
+        Ok(table)
+    }
+
     /// The address of an ELF symbol defined in this file (`.symtab`, then `.dynsym`).
     pub fn elf_symbol(&self, name: &str) -> Option<u64> {
         let obj = object::File::parse(&*self.bytes).ok()?;
@@ -302,26 +411,25 @@ impl DebugFile {
         let Some(addr) = self.elf_symbol(name) else {
             return Ok(None);
         };
-        let dwarf = self.dwarf_with(&[
-            SectionId::DebugInfo,
-            SectionId::DebugAbbrev,
-            SectionId::DebugAranges,
-        ])?;
-        let mut units = Vec::new();
+        let dwarf = self.dwarf_lite()?;
+        let mut builder = Builder::new(self, &dwarf);
         if let Some(unit) = unit_for_address(&dwarf, addr)? {
-            units.push(unit);
-        }
-        let full = self.dwarf()?;
-        let mut builder = Builder::new(self, &full);
-        for unit in units {
             if let Some(var) = builder.variable_in_unit(unit, name, addr)? {
                 return Ok(Some(var));
             }
         }
-        match scan_for_address(&dwarf, addr)? {
-            Some(die) => builder.variable(die, name).map(Some),
-            None => Ok(None),
+        // Unit by unit, inflating no further than the one that defines it.
+        let mut off = 0;
+        while let Some(unit) = self.unit_at(&dwarf, off)? {
+            let mut tree = unit.header.entries_tree(&unit.abbreviations, None)?;
+            if let Some(die) = scan_scope(tree.root()?, addr, unit.header.address_size(), 0)? {
+                return builder.variable(DieRef { unit: off, die }, name).map(Some);
+            }
+            off = off
+                .checked_add(unit.header.length_including_self())
+                .ok_or_else(|| DebugError("unit length out of range".into()))?;
         }
+        Ok(None)
     }
 
     /// A variable by name: `counter`, `ns::Class::instance`, `crate::STATIC`.
@@ -443,27 +551,8 @@ fn unit_for_address(dwarf: &gimli::Dwarf<R<'_>>, addr: u64) -> DResult<Option<us
     Ok(None)
 }
 
-/// The variable DIE whose location is `DW_OP_addr addr`, among each unit's
-/// top-level DIEs and namespaces. Reads only `.debug_info` and `.debug_abbrev`.
-fn scan_for_address(dwarf: &gimli::Dwarf<R<'_>>, addr: u64) -> DResult<Option<DieRef>> {
-    let mut units = dwarf.units();
-    while let Some(header) = units.next()? {
-        let Some(unit_off) = header.offset().as_debug_info_offset() else {
-            continue;
-        };
-        let abbrevs = dwarf.abbreviations(&header)?;
-        let mut tree = header.entries_tree(&abbrevs, None)?;
-        let root = tree.root()?;
-        if let Some(die) = scan_scope(root, addr, header.address_size(), 0)? {
-            return Ok(Some(DieRef {
-                unit: unit_off.0,
-                die,
-            }));
-        }
-    }
-    Ok(None)
-}
-
+/// The variable DIE whose location is `DW_OP_addr addr` among a unit's
+/// top-level DIEs and namespaces.
 fn scan_scope(
     node: gimli::EntriesTreeNode<'_, '_, '_, R<'_>>,
     addr: u64,
@@ -503,6 +592,69 @@ fn scan_scope(
 
 /// How deep namespaces nest before the index stops descending.
 const MAX_SCOPE_DEPTH: usize = 32;
+
+/// A unit as [`gimli::Unit::new`] makes it, without its line program: a
+/// lookup reads no `.debug_line`.
+pub(super) fn open_unit<'a>(
+    dwarf: &gimli::Dwarf<R<'a>>,
+    header: gimli::UnitHeader<R<'a>>,
+    abbreviations: Arc<gimli::Abbreviations>,
+) -> DResult<gimli::Unit<R<'a>>> {
+    let encoding = header.encoding();
+    let file = dwarf.file_type;
+    let mut unit = gimli::Unit {
+        abbreviations,
+        name: None,
+        comp_dir: None,
+        low_pc: 0,
+        str_offsets_base: gimli::DebugStrOffsetsBase::default_for_encoding_and_file(encoding, file),
+        addr_base: gimli::DebugAddrBase(0),
+        loclists_base: gimli::DebugLocListsBase::default_for_encoding_and_file(encoding, file),
+        rnglists_base: gimli::DebugRngListsBase::default_for_encoding_and_file(encoding, file),
+        line_program: None,
+        dwo_id: match header.type_() {
+            gimli::UnitType::Skeleton(id) | gimli::UnitType::SplitCompilation(id) => Some(id),
+            _ => None,
+        },
+        header,
+    };
+    let mut low_pc = None;
+    {
+        let mut cursor = unit.header.entries(&unit.abbreviations);
+        cursor.next_dfs()?;
+        let root = cursor.current().ok_or(gimli::Error::MissingUnitDie)?;
+        let mut attrs = root.attrs();
+        while let Some(attr) = attrs.next()? {
+            match (attr.name(), attr.value()) {
+                (gimli::DW_AT_str_offsets_base, gimli::AttributeValue::DebugStrOffsetsBase(b)) => {
+                    unit.str_offsets_base = b;
+                }
+                (
+                    gimli::DW_AT_addr_base | gimli::DW_AT_GNU_addr_base,
+                    gimli::AttributeValue::DebugAddrBase(b),
+                ) => unit.addr_base = b,
+                (gimli::DW_AT_loclists_base, gimli::AttributeValue::DebugLocListsBase(b)) => {
+                    unit.loclists_base = b;
+                }
+                (
+                    gimli::DW_AT_rnglists_base | gimli::DW_AT_GNU_ranges_base,
+                    gimli::AttributeValue::DebugRngListsBase(b),
+                ) => unit.rnglists_base = b,
+                (gimli::DW_AT_GNU_dwo_id, gimli::AttributeValue::DwoId(id)) => {
+                    unit.dwo_id.get_or_insert(id);
+                }
+                (gimli::DW_AT_low_pc, v) => low_pc = Some(v),
+                _ => {}
+            }
+        }
+    }
+    if let Some(v) = low_pc {
+        if let Some(addr) = dwarf.attr_address(&unit, v)? {
+            unit.low_pc = addr;
+        }
+    }
+    Ok(unit)
+}
 
 fn build_index(dwarf: &gimli::Dwarf<R<'_>>) -> DResult<Index> {
     let mut index = Index::default();

@@ -25,6 +25,7 @@
 mod build;
 mod file;
 pub mod layout;
+mod lazy;
 mod lines;
 pub mod locate;
 mod path;

@@ -65,6 +65,25 @@ impl ObjectFile {
         ObjectFile::parse(&bytes)
     }
 
+    /// As [`ObjectFile::read`], mapping the file rather than copying it: only
+    /// the pages of its headers and symbol tables are touched.
+    pub fn open(mut file: std::fs::File) -> Result<ObjectFile, LoadError> {
+        let mut magic = [0u8; 4];
+        if file.read_exact(&mut magic).is_err() || &magic != b"\x7fELF" {
+            return Err(LoadError::NotElf);
+        }
+        match crate::sys::map_file(&file) {
+            Ok(map) => ObjectFile::parse(&map),
+            // Not mappable (a special file): read it after the magic.
+            Err(_) => {
+                let mut bytes = magic.to_vec();
+                file.read_to_end(&mut bytes)
+                    .map_err(|e| LoadError::Failed(format!("cannot read it: {e}")))?;
+                ObjectFile::parse(&bytes)
+            }
+        }
+    }
+
     pub fn parse(bytes: &[u8]) -> Result<ObjectFile, LoadError> {
         let elf = Elf::parse(bytes)
             .map_err(|e| LoadError::Failed(format!("not a valid ELF file: {e}")))?;
