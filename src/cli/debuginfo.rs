@@ -102,6 +102,9 @@ pub fn run_debuginfo(args: &DebugInfoArgs) -> Result<ExitCode> {
                     if let Some(c) = &r.compression {
                         l.push_str(&format!(" ({c}-compressed)"));
                     }
+                    if let Some(n) = &r.name_index {
+                        l.push_str(&format!("; names by {n}"));
+                    }
                 }
                 (None, Some(e)) => l.push_str(&format!("error: {}", escape(e))),
                 (None, None) => l.push_str("no DWARF"),

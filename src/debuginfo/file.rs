@@ -15,6 +15,7 @@ use gimli::{EndianSlice, RunTimeEndian, SectionId};
 use object::{CompressionFormat, Object, ObjectSection, ObjectSymbol};
 
 use super::build::Builder;
+use super::gdb_index::{GdbIndex, Kind};
 use super::lazy::Lazy;
 use super::types::{DieRef, Type};
 
@@ -128,6 +129,10 @@ pub struct DebugFile {
     /// Lookups by symbol so far: past a few, one name index serves them better.
     by_symbol: std::sync::atomic::AtomicUsize,
     pub(super) types: Mutex<HashMap<DieRef, Arc<Type>>>,
+    /// The file range of an uncompressed `.gdb_index`.
+    gdb_index: Option<(usize, usize)>,
+    /// Lookups `.gdb_index` answered.
+    by_gdb_index: std::sync::atomic::AtomicUsize,
     /// Abbreviation tables by offset (units often share one).
     abbrevs: Mutex<HashMap<usize, Arc<gimli::Abbreviations>>>,
     /// The file's build-id note, `.gnu_debuglink` (name, CRC) and whether
@@ -184,6 +189,15 @@ impl DebugFile {
             .flatten()
             .map(|(name, crc)| (String::from_utf8_lossy(name).into_owned(), crc));
         let has_debugdata = obj.section_by_name(".gnu_debugdata").is_some();
+        let gdb_index = obj
+            .section_by_name(".gdb_index")
+            .and_then(|s| s.compressed_file_range().ok())
+            .filter(|r| r.format == CompressionFormat::None)
+            .and_then(|r| {
+                let start = usize::try_from(r.offset).ok()?;
+                let end = start.checked_add(usize::try_from(r.compressed_size).ok()?)?;
+                (end <= bytes.len()).then_some((start, end))
+            });
         let loaded = SECTIONS.iter().map(|id| (*id, OnceLock::new())).collect();
         drop(obj);
         Ok(DebugFile {
@@ -195,6 +209,8 @@ impl DebugFile {
             by_symbol: std::sync::atomic::AtomicUsize::new(0),
             types: Mutex::new(HashMap::new()),
             abbrevs: Mutex::new(HashMap::new()),
+            gdb_index,
+            by_gdb_index: std::sync::atomic::AtomicUsize::new(0),
             build_id,
             debuglink,
             has_debugdata,
@@ -440,62 +456,82 @@ impl DebugFile {
         self.variable_indexed(name)
     }
 
-    /// A variable through the name index (built on first use).
+    /// A variable through `.gdb_index` when the file has one that knows
+    /// the name, else through the name index (built on first use).
     fn variable_indexed(&self, name: &str) -> DResult<Option<Variable>> {
-        let dwarf = self.dwarf()?;
-        let mut builder = Builder::new(self, &dwarf);
-        let index = self.index(&dwarf)?;
-        let Some(dies) = lookup(&index.vars, &index.short, name) else {
-            return Ok(None);
-        };
-        // A definition (with a location) beats a declaration.
-        let mut best = None;
-        for die in dies {
-            let die = index.defs.get(die).copied().unwrap_or(*die);
-            let var = builder.variable(die, name)?;
-            if var.link_addr.is_some() {
-                return Ok(Some(var));
+        if let Some(units) = self.gdb_units(name, Kind::Variable) {
+            let dwarf = self.dwarf_lite()?;
+            let index = units_index(self, &dwarf, &units)?;
+            if let Some(var) = pick_variable(self, &dwarf, &index, name)? {
+                if var.link_addr.is_some() {
+                    self.counted_gdb_index();
+                    return Ok(Some(var));
+                }
             }
-            best.get_or_insert(var);
         }
-        Ok(best)
+        let dwarf = self.dwarf_lite()?;
+        let index = self.index(&dwarf)?;
+        pick_variable(self, &dwarf, index, name)
     }
 
     /// A type by name: `struct player`, `player`, `ns::Class`, `crate::Point`.
     pub fn type_named(&self, name: &str) -> DResult<Option<Arc<Type>>> {
         let (keyword, bare) = split_keyword(name);
-        let dwarf = self.dwarf()?;
-        let index = self.index(&dwarf)?;
-        let Some(dies) = lookup(&index.types, &index.short, bare) else {
-            return Ok(None);
-        };
-        let mut builder = Builder::new(self, &dwarf);
-        let mut fallback = None;
-        for die in dies {
-            let ty = builder.type_at(*die, 0)?;
-            if let Some(k) = keyword {
-                if !ty.name.starts_with(k) && !builder.has_keyword(*die, k)? {
-                    continue;
-                }
-            }
-            // A complete definition beats a forward declaration.
-            if !ty.fields().is_empty() || !builder.is_declaration(*die)? {
+        let dwarf = self.dwarf_lite()?;
+        if let Some(units) = self.gdb_units(bare, Kind::Type) {
+            let index = units_index(self, &dwarf, &units)?;
+            if let Some(ty) = pick_type(self, &dwarf, &index, keyword, bare)? {
+                self.counted_gdb_index();
                 return Ok(Some(ty));
             }
-            fallback.get_or_insert(ty);
         }
-        Ok(fallback)
+        let index = self.index(&dwarf)?;
+        pick_type(self, &dwarf, index, keyword, bare)
+    }
+
+    /// The units `.gdb_index` says define `name`, when the file has a
+    /// usable one that knows it.
+    fn gdb_units(&self, name: &str, kind: Kind) -> Option<Vec<usize>> {
+        let (start, end) = self.gdb_index?;
+        let index = GdbIndex::parse(self.bytes.get(start..end)?).ok()?;
+        index.units(name, kind)
+    }
+
+    fn counted_gdb_index(&self) {
+        self.by_gdb_index
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The name index lookups use: `gdb_index (version N)`, or `unit scan`
+    /// (with why a `.gdb_index` present is not used).
+    pub fn name_index(&self) -> String {
+        let Some((start, end)) = self.gdb_index else {
+            return "unit scan".into();
+        };
+        match GdbIndex::parse(self.bytes.get(start..end).unwrap_or_default()) {
+            Ok(index) => format!("gdb_index (version {})", index.version),
+            Err(why) => format!("unit scan (.gdb_index not used: {why})"),
+        }
+    }
+
+    /// How many lookups `.gdb_index` answered, and whether the name index
+    /// of the whole file (a scan of every unit) was built.
+    pub fn index_use(&self) -> (usize, bool) {
+        (
+            self.by_gdb_index.load(std::sync::atomic::Ordering::Relaxed),
+            self.index.get().is_some(),
+        )
     }
 
     /// Resolves a pointer's target type.
     pub fn resolve(&self, link: &super::types::TypeLink) -> DResult<Arc<Type>> {
-        let dwarf = self.dwarf()?;
+        let dwarf = self.dwarf_lite()?;
         Builder::new(self, &dwarf).type_at(link.die, 0)
     }
 
     /// Variable names the index knows (for completion and suggestions).
     pub fn variable_names(&self) -> DResult<Vec<String>> {
-        let dwarf = self.dwarf()?;
+        let dwarf = self.dwarf_lite()?;
         let mut names: Vec<String> = self.index(&dwarf)?.vars.keys().cloned().collect();
         names.sort();
         Ok(names)
@@ -503,7 +539,7 @@ impl DebugFile {
 
     fn index(&self, dwarf: &gimli::Dwarf<R<'_>>) -> DResult<&Index> {
         self.index
-            .get_or_init(|| build_index(dwarf))
+            .get_or_init(|| build_index(self, dwarf))
             .as_ref()
             .map_err(Clone::clone)
     }
@@ -656,25 +692,98 @@ pub(super) fn open_unit<'a>(
     Ok(unit)
 }
 
-fn build_index(dwarf: &gimli::Dwarf<R<'_>>) -> DResult<Index> {
+/// The names of every unit's top-level DIEs (and namespaces').
+fn build_index(file: &DebugFile, dwarf: &gimli::Dwarf<R<'_>>) -> DResult<Index> {
     let mut index = Index::default();
-    let mut units = dwarf.units();
-    while let Some(header) = units.next()? {
-        let Some(unit_off) = header.offset().as_debug_info_offset() else {
-            continue;
-        };
-        let unit = dwarf.unit(header)?;
-        let mut tree = unit.entries_tree(None)?;
-        let root = tree.root()?;
-        let mut ctx = IndexCtx {
-            dwarf,
-            unit: &unit,
-            unit_off: unit_off.0,
-            index: &mut index,
-        };
-        ctx.scope(root, "", 0)?;
+    let mut off = 0;
+    while let Some(unit) = file.unit_at(dwarf, off)? {
+        index_unit(dwarf, &unit, off, &mut index)?;
+        off = off
+            .checked_add(unit.header.length_including_self())
+            .ok_or_else(|| DebugError("unit length out of range".into()))?;
     }
     Ok(index)
+}
+
+/// The names of the units at `units` only.
+fn units_index(file: &DebugFile, dwarf: &gimli::Dwarf<R<'_>>, units: &[usize]) -> DResult<Index> {
+    let mut index = Index::default();
+    for &off in units {
+        if let Some(unit) = file.unit_at(dwarf, off)? {
+            index_unit(dwarf, &unit, off, &mut index)?;
+        }
+    }
+    Ok(index)
+}
+
+fn index_unit(
+    dwarf: &gimli::Dwarf<R<'_>>,
+    unit: &gimli::Unit<R<'_>>,
+    unit_off: usize,
+    index: &mut Index,
+) -> DResult<()> {
+    let mut tree = unit.entries_tree(None)?;
+    let root = tree.root()?;
+    let mut ctx = IndexCtx {
+        dwarf,
+        unit,
+        unit_off,
+        index,
+    };
+    ctx.scope(root, "", 0)
+}
+
+/// The variable `name` among `index`'s: a definition (with a location)
+/// before a declaration.
+fn pick_variable(
+    file: &DebugFile,
+    dwarf: &gimli::Dwarf<R<'_>>,
+    index: &Index,
+    name: &str,
+) -> DResult<Option<Variable>> {
+    let Some(dies) = lookup(&index.vars, &index.short, name) else {
+        return Ok(None);
+    };
+    let mut builder = Builder::new(file, dwarf);
+    let mut best = None;
+    for die in dies {
+        let die = index.defs.get(die).copied().unwrap_or(*die);
+        let var = builder.variable(die, name)?;
+        if var.link_addr.is_some() {
+            return Ok(Some(var));
+        }
+        best.get_or_insert(var);
+    }
+    Ok(best)
+}
+
+/// The type `bare` among `index`'s (a `struct`/`union`/... one when
+/// `keyword` says): a complete definition before a forward declaration.
+fn pick_type(
+    file: &DebugFile,
+    dwarf: &gimli::Dwarf<R<'_>>,
+    index: &Index,
+    keyword: Option<&str>,
+    bare: &str,
+) -> DResult<Option<Arc<Type>>> {
+    let Some(dies) = lookup(&index.types, &index.short, bare) else {
+        return Ok(None);
+    };
+    let mut builder = Builder::new(file, dwarf);
+    let mut fallback = None;
+    for die in dies {
+        let ty = builder.type_at(*die, 0)?;
+        if let Some(k) = keyword {
+            if !ty.name.starts_with(k) && !builder.has_keyword(*die, k)? {
+                continue;
+            }
+        }
+        if !ty.fields().is_empty() || !builder.is_declaration(*die)? {
+            return Ok(Some(ty));
+        }
+        fallback.get_or_insert(ty);
+    }
+    Ok(fallback)
 }
 
 struct IndexCtx<'i, 'a> {

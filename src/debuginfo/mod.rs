@@ -24,6 +24,7 @@
 
 mod build;
 mod file;
+mod gdb_index;
 pub mod layout;
 mod lazy;
 mod lines;
@@ -88,6 +89,8 @@ pub struct ModuleReport {
     /// `in the object`, `build-id file PATH`, `debuglink file PATH`, or null.
     pub dwarf: Option<String>,
     pub compression: Option<String>,
+    /// What lookups by name use: `gdb_index (version N)` or `unit scan`.
+    pub name_index: Option<String>,
     pub minidebuginfo_symbols: Option<usize>,
     /// Where pvtui looked without finding DWARF.
     pub tried: Vec<String>,
@@ -233,6 +236,7 @@ impl DebugInfo {
                     build_id: None,
                     dwarf: None,
                     compression: None,
+                    name_index: None,
                     minidebuginfo_symbols: None,
                     tried: Vec::new(),
                     error: None,
@@ -243,6 +247,7 @@ impl DebugInfo {
                         if let Some((source, file)) = &found.dwarf {
                             r.dwarf = Some(source.to_string());
                             r.compression = file.compression().map(str::to_string);
+                            r.name_index = Some(file.name_index());
                         }
                         match &found.minidebuginfo {
                             Some(Ok(n)) => r.minidebuginfo_symbols = Some(*n),

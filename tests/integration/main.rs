@@ -3,6 +3,7 @@
 
 mod cli;
 mod debuginfo;
+mod debuginfo_index;
 mod engine;
 mod expr;
 mod hardening;
