@@ -1,10 +1,11 @@
-//! One ELF file's debug info: its sections (mapped, decompressed on first
-//! use), a name index built on first need, and typed variable lookup.
+//! One ELF file's debug info: its sections (mapped; a zlib-compressed one
+//! inflated only as far as it is read), its units, and typed variable lookup.
 //!
-//! A lookup of a variable that also has an ELF symbol goes straight to the
-//! unit `.debug_aranges` names for its address and parses only that unit;
-//! anything else uses the name index, one pass over each unit's top-level
-//! DIEs (and namespaces), skipping every subtree through its sibling link.
+//! A lookup of a variable that also has an ELF symbol goes to the unit
+//! `.debug_aranges` names for its address, else walks the units in order,
+//! comparing only variables' locations, and stops at the one that defines
+//! it: `.debug_info` is inflated no further. Anything else goes through
+//! `.gdb_index` where the file has one, else the name index ([`super::names`]).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -17,6 +18,9 @@ use object::{CompressionFormat, Object, ObjectSection, ObjectSymbol};
 use super::build::Builder;
 use super::gdb_index::{GdbIndex, Kind};
 use super::lazy::Lazy;
+use super::names::{
+    Index, MAX_SCOPE_DEPTH, build_index, pick_type, pick_variable, split_keyword, units_index,
+};
 use super::types::{DieRef, Type};
 
 pub(super) type R<'a> = EndianSlice<'a, RunTimeEndian>;
@@ -56,8 +60,8 @@ pub type DResult<T> = Result<T, DebugError>;
 const MAX_RATIO: u64 = 1100;
 const MAX_SECTION: u64 = 4 << 30;
 
-/// The sections gimli reads for types and variables (lines only because
-/// unit parsing reads the line program header).
+/// The DWARF sections pvtui reads (`.debug_line` only for source lines:
+/// units are opened without their line program).
 const SECTIONS: [SectionId; 8] = [
     SectionId::DebugInfo,
     SectionId::DebugAbbrev,
@@ -102,17 +106,6 @@ pub struct Variable {
     /// `None` for a variable without a static location.
     pub link_addr: Option<u64>,
     pub ty: Arc<Type>,
-}
-
-/// Names to DIEs, built in one pass on first need.
-#[derive(Default)]
-struct Index {
-    vars: HashMap<String, Vec<DieRef>>,
-    types: HashMap<String, Vec<DieRef>>,
-    /// A qualified name's last component to the qualified names ending in it.
-    short: HashMap<String, Vec<String>>,
-    /// A declaration to the definition that names it in `DW_AT_specification`.
-    defs: HashMap<DieRef, DieRef>,
 }
 
 /// Lookups by symbol a file answers by scanning a unit before it builds
@@ -307,7 +300,7 @@ impl DebugFile {
         Ok(Section::Owned(out.into_owned()))
     }
 
-    /// gimli's view of the sections this file has (cheap: slices only).
+    /// gimli's view of every section, each read whole (for line programs).
     pub(super) fn dwarf(&self) -> DResult<gimli::Dwarf<R<'_>>> {
         self.dwarf_with(&SECTIONS)
     }
@@ -545,33 +538,6 @@ impl DebugFile {
     }
 }
 
-fn split_keyword(name: &str) -> (Option<&'static str>, &str) {
-    let name = name.trim();
-    for k in ["struct", "class", "union", "enum"] {
-        if let Some(rest) = name.strip_prefix(k).and_then(|r| r.strip_prefix(' ')) {
-            return (Some(k), rest.trim());
-        }
-    }
-    (None, name)
-}
-
-fn lookup<'a>(
-    map: &'a HashMap<String, Vec<DieRef>>,
-    short: &HashMap<String, Vec<String>>,
-    name: &str,
-) -> Option<&'a Vec<DieRef>> {
-    if let Some(found) = map.get(name) {
-        return Some(found);
-    }
-    // `Class` for `ns::Class` when only one qualified name ends so.
-    let mut quals = short.get(name)?.iter().filter(|q| map.contains_key(*q));
-    let first = quals.next()?;
-    if quals.next().is_some() {
-        return None;
-    }
-    map.get(first)
-}
-
 /// The unit whose `.debug_aranges` ranges hold `addr`.
 fn unit_for_address(dwarf: &gimli::Dwarf<R<'_>>, addr: u64) -> DResult<Option<usize>> {
     let mut headers = dwarf.debug_aranges.headers();
@@ -625,9 +591,6 @@ fn scan_scope(
     }
     Ok(None)
 }
-
-/// How deep namespaces nest before the index stops descending.
-const MAX_SCOPE_DEPTH: usize = 32;
 
 /// A unit as [`gimli::Unit::new`] makes it, without its line program: a
 /// lookup reads no `.debug_line`.
@@ -690,191 +653,4 @@ pub(super) fn open_unit<'a>(
         }
     }
     Ok(unit)
-}
-
-/// The names of every unit's top-level DIEs (and namespaces').
-fn build_index(file: &DebugFile, dwarf: &gimli::Dwarf<R<'_>>) -> DResult<Index> {
-    let mut index = Index::default();
-    let mut off = 0;
-    while let Some(unit) = file.unit_at(dwarf, off)? {
-        index_unit(dwarf, &unit, off, &mut index)?;
-        off = off
-            .checked_add(unit.header.length_including_self())
-            .ok_or_else(|| DebugError("unit length out of range".into()))?;
-    }
-    Ok(index)
-}
-
-/// The names of the units at `units` only.
-fn units_index(file: &DebugFile, dwarf: &gimli::Dwarf<R<'_>>, units: &[usize]) -> DResult<Index> {
-    let mut index = Index::default();
-    for &off in units {
-        if let Some(unit) = file.unit_at(dwarf, off)? {
-            index_unit(dwarf, &unit, off, &mut index)?;
-        }
-    }
-    Ok(index)
-}
-
-fn index_unit(
-    dwarf: &gimli::Dwarf<R<'_>>,
-    unit: &gimli::Unit<R<'_>>,
-    unit_off: usize,
-    index: &mut Index,
-) -> DResult<()> {
-    let mut tree = unit.entries_tree(None)?;
-    let root = tree.root()?;
-    let mut ctx = IndexCtx {
-        dwarf,
-        unit,
-        unit_off,
-        index,
-    };
-    ctx.scope(root, "", 0)
-}
-
-/// The variable `name` among `index`'s: a definition (with a location)
-/// before a declaration.
-fn pick_variable(
-    file: &DebugFile,
-    dwarf: &gimli::Dwarf<R<'_>>,
-    index: &Index,
-    name: &str,
-) -> DResult<Option<Variable>> {
-    let Some(dies) = lookup(&index.vars, &index.short, name) else {
-        return Ok(None);
-    };
-    let mut builder = Builder::new(file, dwarf);
-    let mut best = None;
-    for die in dies {
-        let die = index.defs.get(die).copied().unwrap_or(*die);
-        let var = builder.variable(die, name)?;
-        if var.link_addr.is_some() {
-            return Ok(Some(var));
-        }
-        best.get_or_insert(var);
-    }
-    Ok(best)
-}
-
-/// The type `bare` among `index`'s (a `struct`/`union`/... one when
-/// `keyword` says): a complete definition before a forward declaration.
-fn pick_type(
-    file: &DebugFile,
-    dwarf: &gimli::Dwarf<R<'_>>,
-    index: &Index,
-    keyword: Option<&str>,
-    bare: &str,
-) -> DResult<Option<Arc<Type>>> {
-    let Some(dies) = lookup(&index.types, &index.short, bare) else {
-        return Ok(None);
-    };
-    let mut builder = Builder::new(file, dwarf);
-    let mut fallback = None;
-    for die in dies {
-        let ty = builder.type_at(*die, 0)?;
-        if let Some(k) = keyword {
-            if !ty.name.starts_with(k) && !builder.has_keyword(*die, k)? {
-                continue;
-            }
-        }
-        if !ty.fields().is_empty() || !builder.is_declaration(*die)? {
-            return Ok(Some(ty));
-        }
-        fallback.get_or_insert(ty);
-    }
-    Ok(fallback)
-}
-
-struct IndexCtx<'i, 'a> {
-    dwarf: &'i gimli::Dwarf<R<'a>>,
-    unit: &'i gimli::Unit<R<'a>>,
-    unit_off: usize,
-    index: &'i mut Index,
-}
-
-impl IndexCtx<'_, '_> {
-    fn scope(
-        &mut self,
-        node: gimli::EntriesTreeNode<'_, '_, '_, R<'_>>,
-        prefix: &str,
-        depth: usize,
-    ) -> DResult<()> {
-        if depth > MAX_SCOPE_DEPTH {
-            return Ok(());
-        }
-        let mut children = node.children();
-        while let Some(child) = children.next()? {
-            let entry = child.entry();
-            let tag = entry.tag();
-            let die = DieRef {
-                unit: self.unit_off,
-                die: entry.offset().0,
-            };
-            let name = match entry.attr_value(gimli::DW_AT_name)? {
-                Some(v) => Some(
-                    self.dwarf
-                        .attr_string(self.unit, v)?
-                        .to_string_lossy()
-                        .into_owned(),
-                ),
-                None => None,
-            };
-            if let Some(gimli::AttributeValue::UnitRef(spec)) =
-                entry.attr_value(gimli::DW_AT_specification)?
-            {
-                let spec = DieRef {
-                    unit: self.unit_off,
-                    die: spec.0,
-                };
-                self.index.defs.insert(spec, die);
-            }
-            let qualified = name.as_ref().map(|n| match prefix {
-                "" => n.clone(),
-                p => format!("{p}::{n}"),
-            });
-            match tag {
-                gimli::DW_TAG_variable => {
-                    if let Some(q) = qualified {
-                        self.add(true, q, name.unwrap_or_default(), die);
-                    }
-                }
-                gimli::DW_TAG_namespace | gimli::DW_TAG_module => {
-                    let inner = qualified.unwrap_or_else(|| prefix.to_string());
-                    self.scope(child, &inner, depth + 1)?;
-                }
-                gimli::DW_TAG_structure_type
-                | gimli::DW_TAG_class_type
-                | gimli::DW_TAG_union_type
-                | gimli::DW_TAG_enumeration_type
-                | gimli::DW_TAG_typedef
-                | gimli::DW_TAG_base_type => {
-                    if let Some(q) = qualified {
-                        // Static members and nested types live inside classes.
-                        if matches!(tag, gimli::DW_TAG_structure_type | gimli::DW_TAG_class_type) {
-                            self.scope(child, &q, depth + 1)?;
-                        }
-                        self.add(false, q, name.unwrap_or_default(), die);
-                    }
-                }
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-
-    fn add(&mut self, var: bool, qualified: String, short: String, die: DieRef) {
-        if qualified != short {
-            let names = self.index.short.entry(short).or_default();
-            if !names.contains(&qualified) {
-                names.push(qualified.clone());
-            }
-        }
-        let map = if var {
-            &mut self.index.vars
-        } else {
-            &mut self.index.types
-        };
-        map.entry(qualified).or_default().push(die);
-    }
 }

@@ -96,6 +96,30 @@ mod tests {
     }
 
     #[test]
+    fn a_fill_buffer_shows_only_what_was_written_and_keeps_it() {
+        let buf = FillBuffer::new(8);
+        assert_eq!(buf.filled(), b"");
+        let first = buf.filled();
+        let wrote = buf.fill(|spare| -> Result<usize, ()> {
+            spare[..3].copy_from_slice(b"abc");
+            Ok(3)
+        });
+        assert_eq!(wrote, Ok(3));
+        let prefix = buf.filled();
+        // A writer that claims more than there is room for is clamped.
+        assert_eq!(
+            buf.fill(|spare| -> Result<usize, ()> { Ok(spare.len() + 9) }),
+            Ok(5)
+        );
+        assert_eq!(
+            (first, prefix, buf.filled().len()),
+            (&b""[..], &b"abc"[..], 8)
+        );
+        assert_eq!(buf.fill(|_| Err::<usize, _>("full")), Err("full"));
+        assert_eq!(FillBuffer::new(0).filled(), b"");
+    }
+
+    #[test]
     fn inflates_only_as_far_as_asked_then_resumes() {
         let data: Vec<u8> = (0..400_000u32).map(|i| (i * 7 % 251) as u8).collect();
         let packed = deflated(&data);

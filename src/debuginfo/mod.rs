@@ -29,6 +29,7 @@ pub mod layout;
 mod lazy;
 mod lines;
 pub mod locate;
+mod names;
 mod path;
 #[cfg(test)]
 mod proptests;
