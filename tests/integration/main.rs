@@ -9,6 +9,7 @@ mod expr;
 mod hardening;
 mod hunt;
 mod late;
+mod minidebuginfo;
 mod multi;
 mod names;
 mod native;
