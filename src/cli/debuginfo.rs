@@ -115,6 +115,9 @@ pub fn run_debuginfo(args: &DebugInfoArgs) -> Result<ExitCode> {
             if let Some(id) = &r.build_id {
                 l.push_str(&format!("; build-id {id}"));
             }
+            if let (None, Some(link)) = (&r.dwarf, &r.debuglink) {
+                l.push_str(&format!("; .gnu_debuglink names {}", escape(link)));
+            }
             if r.dwarf.is_none() && !r.tried.is_empty() {
                 let tried: Vec<String> = r.tried.iter().map(|t| escape(t).into_owned()).collect();
                 l.push_str(&format!(

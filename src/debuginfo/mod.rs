@@ -90,6 +90,9 @@ pub struct ModuleReport {
     /// `in the object`, `build-id file PATH`, `debuglink file PATH`, or null.
     pub dwarf: Option<String>,
     pub compression: Option<String>,
+    /// The file name the object's `.gnu_debuglink` gives (Debian's is
+    /// named after the build-id).
+    pub debuglink: Option<String>,
     /// What lookups by name use: `gdb_index (version N)` or `unit scan`.
     pub name_index: Option<String>,
     pub minidebuginfo_symbols: Option<usize>,
@@ -191,7 +194,10 @@ impl DebugInfo {
                 let object = DebugFile::open(&file).map_err(|e| e.to_string())?;
                 let open = |loc: &Location| match loc {
                     Location::Target(p) => {
-                        (self.opener)(&format!("root{p}")).map_err(|e| DebugError(e.to_string()))
+                        (self.opener)(&format!("root{p}")).map_err(|e| match e {
+                            crate::Error::Proc { source, .. } => locate::open_error(&source),
+                            other => DebugError(other.to_string()),
+                        })
                     }
                     Location::Host(p) => locate::open_host(p),
                 };
@@ -237,6 +243,7 @@ impl DebugInfo {
                     build_id: None,
                     dwarf: None,
                     compression: None,
+                    debuglink: None,
                     name_index: None,
                     minidebuginfo_symbols: None,
                     tried: Vec::new(),
@@ -245,6 +252,7 @@ impl DebugInfo {
                 match self.found(m) {
                     Ok(found) => {
                         r.build_id = found.build_id.clone();
+                        r.debuglink = found.debuglink.clone();
                         if let Some((source, file)) = &found.dwarf {
                             r.dwarf = Some(source.to_string());
                             r.compression = file.compression().map(str::to_string);

@@ -1,6 +1,7 @@
 //! Name lookups through a `.gdb_index` that `gdb-add-index` wrote: the
 //! index is reported, lookups go through it (no scan of every unit), and
-//! the values read through it are the ones the fixture printed.
+//! the values read through it are the ones the fixture printed. And where
+//! debug info is looked for: gdb's places, in gdb's order, and no others.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -8,7 +9,7 @@ use std::process::Command;
 use pvtui::session::{DEFAULT_DEADLINE, Session};
 use serde_json::Value as Json;
 
-use crate::util::{Fixture, pvtui_bin, skip_without_program};
+use crate::util::{Fixture, fixture, pvtui_bin, skip_without_program};
 
 /// The C++ fixture built into its own directory as `name`, with a
 /// `.gdb_index` when `indexed`.
@@ -125,4 +126,51 @@ fn without_gdb_index_names_come_from_a_unit_scan() {
         .variable(Some("scanned"), "game::hero")
         .expect("game::hero");
     assert_eq!(var.file.index_use(), (0, true));
+}
+
+#[test]
+fn the_places_looked_at_are_gdbs_in_its_order() {
+    if skip_without_program("the_places_looked_at_are_gdbs_in_its_order", "objcopy") {
+        return;
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("debuginfo-looked");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let bin = dir.join("looked");
+    let built = fixture("dwarf_types", "buildid", &["-gdwarf-5", "-Wl,--build-id"]);
+    std::fs::copy(built, &bin).expect("copy fixture");
+    // A debuglink to a file that is then removed: looked for, not found.
+    let debug = dir.join("gone.debug");
+    let objcopy = |args: &[&str]| {
+        let ok = Command::new("objcopy").args(args).status();
+        assert!(ok.is_ok_and(|s| s.success()), "objcopy {args:?}");
+    };
+    let (b, d) = (bin.to_str().expect("utf-8"), debug.to_str().expect("utf-8"));
+    objcopy(&["--only-keep-debug", b, d]);
+    objcopy(&["--strip-debug", &format!("--add-gnu-debuglink={d}"), b]);
+    std::fs::remove_file(&debug).expect("remove the debug file");
+    let fx = Fixture::spawn(&bin, &[]);
+    let r = report(fx.pid, "looked");
+    assert_eq!(r["debuglink"], "gone.debug", "{r}");
+    let id = r["build_id"].as_str().expect("a build-id");
+    let dir = dir.to_str().expect("utf-8");
+    let root = " (in the target's root): not found";
+    let want = [
+        format!("{b}: no .debug_info"),
+        format!(
+            "/usr/lib/debug/.build-id/{}/{}.debug{root}",
+            &id[..2],
+            &id[2..]
+        ),
+        format!("{dir}/gone.debug{root}"),
+        format!("{dir}/.debug/gone.debug{root}"),
+        format!("/usr/lib/debug{dir}/gone.debug{root}"),
+    ];
+    let tried: Vec<&str> = r["tried"]
+        .as_array()
+        .expect("tried")
+        .iter()
+        .filter_map(Json::as_str)
+        .collect();
+    assert_eq!(tried, want, "{r}");
 }
