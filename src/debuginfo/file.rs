@@ -60,9 +60,9 @@ pub type DResult<T> = Result<T, DebugError>;
 const MAX_RATIO: u64 = 1100;
 const MAX_SECTION: u64 = 4 << 30;
 
-/// The DWARF sections pvtui reads (`.debug_line` only for source lines:
-/// units are opened without their line program).
-const SECTIONS: [SectionId; 8] = [
+/// The DWARF sections pvtui reads (`.debug_line` only for source lines
+/// and split units: other units are opened without their line program).
+const SECTIONS: [SectionId; 10] = [
     SectionId::DebugInfo,
     SectionId::DebugAbbrev,
     SectionId::DebugStr,
@@ -71,6 +71,9 @@ const SECTIONS: [SectionId; 8] = [
     SectionId::DebugAddr,
     SectionId::DebugLine,
     SectionId::DebugAranges,
+    // A `.dwp` package's unit index (split DWARF).
+    SectionId::DebugCuIndex,
+    SectionId::DebugTuIndex,
 ];
 
 enum Bytes {
@@ -133,6 +136,8 @@ pub struct DebugFile {
     pub build_id: Option<Vec<u8>>,
     pub debuglink: Option<(String, u32)>,
     pub has_debugdata: bool,
+    /// For split DWARF: the skeleton unit this file's unit belongs to.
+    split: Option<super::split::SplitOf>,
 }
 
 impl fmt::Debug for DebugFile {
@@ -207,7 +212,35 @@ impl DebugFile {
             build_id,
             debuglink,
             has_debugdata,
+            split: None,
         })
+    }
+
+    /// Maps and opens the `.dwo` file (or the `.dwp` package holding the
+    /// unit) of a skeleton unit: its addresses index the skeleton's file's
+    /// `.debug_addr`.
+    pub(super) fn open_split(file: &File, of: super::split::SplitOf) -> DResult<DebugFile> {
+        let mut dwo = DebugFile::open(file)?;
+        dwo.split = Some(of);
+        Ok(dwo)
+    }
+
+    /// A unit of this file; a split unit takes the address base and other
+    /// relocated attributes of its skeleton.
+    pub(super) fn unit<'a>(
+        &'a self,
+        dwarf: &gimli::Dwarf<R<'a>>,
+        header: gimli::UnitHeader<R<'a>>,
+    ) -> DResult<gimli::Unit<R<'a>>> {
+        let mut unit = dwarf.unit(header)?;
+        if let Some(split) = &self.split {
+            let parent = split.parent.dwarf()?;
+            let header = parent
+                .debug_info
+                .header_from_offset(gimli::DebugInfoOffset(split.unit))?;
+            unit.copy_relocated_attributes(&parent.unit(header)?);
+        }
+        Ok(unit)
     }
 
     /// Whether the file has DWARF type info (a `.debug_info` section).
@@ -308,14 +341,27 @@ impl DebugFile {
     /// As [`DebugFile::dwarf`] with only `ids` (the others empty), so a
     /// scan decompresses no more than it reads.
     fn dwarf_with(&self, ids: &[SectionId]) -> DResult<gimli::Dwarf<R<'_>>> {
-        gimli::Dwarf::load(|id| -> DResult<R<'_>> {
+        let load = |id| -> DResult<R<'_>> {
             let data = if ids.contains(&id) {
                 self.section(id)?
             } else {
                 &[]
             };
             Ok(EndianSlice::new(data, self.endian))
-        })
+        };
+        let Some(split) = &self.split else {
+            return gimli::Dwarf::load(load);
+        };
+        let parent = split.parent.dwarf()?;
+        if let Some(id) = split.package_unit {
+            let package = gimli::DwarfPackage::load(load, EndianSlice::new(&[], self.endian))?;
+            return package
+                .find_cu(gimli::DwoId(id), &parent)?
+                .ok_or_else(|| DebugError(format!("the .dwp package has no unit {id:#x}")));
+        }
+        let mut dwarf = gimli::Dwarf::load(load)?;
+        dwarf.make_dwo(&parent);
+        Ok(dwarf)
     }
 
     /// gimli's view of the small sections a unit's DIEs refer to (strings,
@@ -323,6 +369,11 @@ impl DebugFile {
     /// `.debug_line`: units come from [`DebugFile::unit_at`], which
     /// inflates no more of them than it reads.
     pub(super) fn dwarf_lite(&self) -> DResult<gimli::Dwarf<R<'_>>> {
+        // A split unit's file is small, and its sections are the package's
+        // parts or read with its skeleton's: gimli's view of all of it.
+        if self.split.is_some() {
+            return self.dwarf();
+        }
         self.dwarf_with(&[
             SectionId::DebugStr,
             SectionId::DebugLineStr,
@@ -340,6 +391,15 @@ impl DebugFile {
         dwarf: &gimli::Dwarf<R<'a>>,
         off: usize,
     ) -> DResult<Option<gimli::Unit<R<'a>>>> {
+        if self.split.is_some() {
+            if off >= gimli::Section::reader(&dwarf.debug_info).len() {
+                return Ok(None);
+            }
+            let header = dwarf
+                .debug_info
+                .header_from_offset(gimli::DebugInfoOffset(off))?;
+            return self.unit(dwarf, header).map(Some);
+        }
         let head = self.upto(SectionId::DebugInfo, off.saturating_add(12))?;
         let Some(rest) = head.get(off..).filter(|r| !r.is_empty()) else {
             return Ok(None);
@@ -359,8 +419,11 @@ impl DebugFile {
 
     /// The `.debug_info` offset of every unit (inflating all of it).
     pub(super) fn unit_starts(&self) -> DResult<Vec<usize>> {
-        let mut units =
-            gimli::DebugInfo::new(self.section(SectionId::DebugInfo)?, self.endian).units();
+        let dwarf = match self.split {
+            Some(_) => self.dwarf()?,
+            None => self.dwarf_with(&[SectionId::DebugInfo])?,
+        };
+        let mut units = dwarf.debug_info.units();
         let mut starts = Vec::new();
         while let Some(h) = units.next()? {
             if let Some(o) = h.offset().as_debug_info_offset() {
