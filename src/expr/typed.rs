@@ -508,10 +508,9 @@ fn base_type(ty: &TypeName, scope: &Scope<'_>) -> Res<Typed> {
 /// its fields (`hero.pos.x`).
 fn symbol(sym: &SymbolName, scope: &Scope<'_>) -> Res<Operand> {
     let module = sym.module.as_deref();
-    let plain = || scope.symbols.lookup_qualified(module, &sym.name);
     if let Some((head, rest)) = split_fields(&sym.name) {
         // A symbol whose name holds a '.' (`counter.0`) wins; then fields.
-        if let Ok(found) = plain() {
+        if let Some(found) = scope.symbols.find_qualified(module, &sym.name) {
             return Ok(Operand::Address {
                 node: Node::Const(found.addr),
                 size: Some(found.size),
