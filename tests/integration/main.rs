@@ -7,6 +7,7 @@ mod engine;
 mod expr;
 mod hardening;
 mod hunt;
+mod hunt_access;
 mod late;
 mod multi;
 mod names;
