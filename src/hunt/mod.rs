@@ -9,6 +9,7 @@
 //! - [`stop`]: Ctrl-C and `kill` as a file descriptor to poll.
 pub mod chains;
 pub mod disasm;
+pub mod pointer_map;
 pub mod pointers;
 pub mod stop;
 pub mod writers;
