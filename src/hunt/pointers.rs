@@ -116,6 +116,39 @@ pub struct Bounds {
     pub max_chains: usize,
 }
 
+/// The largest offset after a pointer a scan takes: 1 MiB, a large struct.
+pub const MAX_OFFSET: u64 = 1 << 20;
+
+impl Bounds {
+    /// `DEPTH MAX-OFFSET` as typed (`3 4096`, `4 0x800`): depth 1 to
+    /// [`MAX_DEPTH`], offset up to [`MAX_OFFSET`], with at most `max_chains`.
+    pub fn parse(text: &str, max_chains: usize) -> std::result::Result<Bounds, String> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let [depth, offset] = words[..] else {
+            return Err(format!(
+                "two numbers: the depth (1 to {MAX_DEPTH}) and the largest offset after a \
+                 pointer (up to {MAX_OFFSET:#x}), e.g. 3 4096"
+            ));
+        };
+        let number = |word: &str, what: &str, max: u64, min: u64| {
+            let n = crate::expr::literal::parse_u64(word)
+                .map_err(|e| format!("{what} {word:?}: {e}"))?;
+            if (min..=max).contains(&n) {
+                Ok(n)
+            } else {
+                Err(format!("{what} {word:?} is out of range: {min} to {max}"))
+            }
+        };
+        let depth = number(depth, "depth", MAX_DEPTH as u64, 1)?;
+        let max_offset = number(offset, "offset", MAX_OFFSET, 0)?;
+        Ok(Bounds {
+            depth: usize::try_from(depth).map_err(|e| e.to_string())?,
+            max_offset,
+            max_chains,
+        })
+    }
+}
+
 /// `base -> +offsets[0] -> ... = address`: read the pointer at `base`, add
 /// the first offset, read the pointer there, ... the last offset gives the address.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -451,6 +484,26 @@ mod tests {
         let chains = find_chains(&map, &[area(0x1000, 0x1100)], 0x30008, bounds);
         assert_eq!(chains.len(), 5);
         assert!(chains.iter().all(|c| c.offsets == vec![8]));
+    }
+
+    #[test]
+    fn bounds_parse_two_checked_numbers() {
+        let b = Bounds::parse(" 4  0x800 ", 50).expect("bounds");
+        assert_eq!((b.depth, b.max_offset, b.max_chains), (4, 0x800, 50));
+        assert_eq!(Bounds::parse("1 0", 1).map(|b| b.depth), Ok(1));
+        for (text, why) in [
+            ("", "two numbers"),
+            ("3", "two numbers"),
+            ("3 4096 1", "two numbers"),
+            ("0 4096", "depth \"0\" is out of range"),
+            ("9 4096", "out of range: 1 to 8"),
+            ("3 0x100001", "offset \"0x100001\" is out of range"),
+            ("three 4096", "depth \"three\""),
+            ("3 -1", "offset \"-1\""),
+        ] {
+            let err = Bounds::parse(text, 10).expect_err(text);
+            assert!(err.contains(why), "{text:?}: {err}");
+        }
     }
 
     fn region(line: &str) -> Maps {
