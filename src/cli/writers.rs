@@ -80,15 +80,12 @@ pub fn run(args: &WritersArgs) -> Result<ExitCode> {
             for ip in writers.take_new() {
                 // File and line where the objects' DWARF has them.
                 let place = place_of_ip(ip, session.symbols(), session.debug_info());
+                let at = code_at(&place, session.symbols());
                 match access_at(&mut session, &place) {
-                    Some(access) => eprintln!(
-                        "new: {:#x} {} by {:#x}: {}",
-                        ip,
-                        place.label(),
-                        access.addr,
-                        access.text
-                    ),
-                    None => eprintln!("new: {:#x} {}", ip, place.label()),
+                    Some(access) => {
+                        eprintln!("new: {at} by {:#x}: {}", access.addr, access.text)
+                    }
+                    None => eprintln!("new: {at}"),
                 }
             }
         }
@@ -169,11 +166,13 @@ fn report(
                     "module_offset": p.module_offset,
                     "line": p.line,
                     "where": p.label(),
+                    "place": session.symbols().place(p.ip),
                     "access": access.as_ref().map(|a| json!({
                         "ip": format!("{:#x}", a.addr),
                         "len": a.len,
                         "text": a.text,
                         "where": place_of_ip(a.addr, session.symbols(), session.debug_info()).label(),
+                        "place": session.symbols().place(a.addr),
                     })),
                 })
             })
@@ -199,16 +198,16 @@ fn report(
         }));
     }
     let what = if args.reads { "accesses" } else { "writes" };
-    println!(
+    outln!(
         "{total} {what} to {} by {} instruction{} in {:.1} s{}",
         crate::hunt::printable(&args.expr),
         places.len(),
         if places.len() == 1 { "" } else { "s" },
         elapsed.as_secs_f64(),
         if exited { " (the target exited)" } else { "" }
-    );
+    )?;
     if !places.is_empty() {
-        println!("{:>9}  {:<18}  {:<40}  THREADS", "COUNT", "IP", "WHERE");
+        outln!("{:>9}  {:<18}  {:<40}  THREADS", "COUNT", "IP", "WHERE")?;
     }
     let mut sorted = places;
     sorted.sort_by(|a, b| {
@@ -219,47 +218,70 @@ fn report(
     });
     for Sampled { place, hit, access } in &sorted {
         let tids: Vec<String> = hit.tids.iter().map(u32::to_string).collect();
-        println!(
+        outln!(
             "{:>9}  {:<18}  {:<40}  {}",
             hit.count,
             format!("{:#x}", place.ip),
-            place.label(),
+            code_place(place, session.symbols()),
             tids.join(",")
-        );
+        )?;
         if let Some(access) = access {
-            println!(
+            outln!(
                 "{:>9}  {:<18}  {}",
                 "by",
                 format!("{:#x}", access.addr),
                 access.text
-            );
+            )?;
         }
     }
     if sorted.iter().any(|s| s.access.is_none()) {
-        println!(
+        outln!(
             "each IP is the instruction after the access: the breakpoint traps once it completes{}",
             if sorted.iter().any(|s| s.access.is_some()) {
                 " (\"by\" names the access where its function could be decoded)"
             } else {
                 ""
             }
-        );
+        )?;
     } else if !sorted.is_empty() {
-        println!(
+        outln!(
             "each IP is the instruction after the access (the breakpoint traps once it completes); \"by\" is the access"
-        );
+        )?;
     }
     if writers.lost() > 0 {
-        println!("{} samples lost (the ring buffer was full)", writers.lost());
+        outln!("{} samples lost (the ring buffer was full)", writers.lost())?;
     }
     for (tid, why) in writers.refused() {
-        println!("thread {tid} not watched: {why}");
+        outln!("thread {tid} not watched: {why}")?;
     }
     let ended = writers
         .refused_total()
         .saturating_sub(writers.refused().len() as u64);
     if ended > 0 {
-        println!("{ended} more threads that have ended were not watched");
+        outln!("{ended} more threads that have ended were not watched")?;
     }
     Ok(())
+}
+
+/// Where an instruction is, by the one place formatter (`game!add_score+0x19`),
+/// with its source line where debug info has it; escaped.
+fn code_place(place: &CodePlace, symbols: &crate::symbols::SymbolTable) -> String {
+    let Some(at) = symbols.place(place.ip) else {
+        return place.label();
+    };
+    let text = match &place.line {
+        Some(line) => format!("{at} ({line})"),
+        None => at,
+    };
+    crate::text::escape(&text).into_owned()
+}
+
+/// `0x55d0c0a07928 <game!add_score+0x19> (game.c:42)`: an instruction's
+/// address named as every address is ([`super::places::at`]), and its line.
+fn code_at(place: &CodePlace, symbols: &crate::symbols::SymbolTable) -> String {
+    let at = super::places::at(symbols, place.ip);
+    match &place.line {
+        Some(line) => format!("{at} ({})", crate::text::escape(line)),
+        None => at,
+    }
 }

@@ -3,12 +3,15 @@
 
 mod cli;
 mod debuginfo;
+mod debuginfo_index;
+mod dwarf_lang;
 mod engine;
 mod expr;
 mod hardening;
 mod hunt;
 mod hunt_access;
 mod late;
+mod minidebuginfo;
 mod multi;
 mod names;
 mod native;
@@ -17,6 +20,8 @@ mod search;
 mod settings;
 mod shared;
 mod signals;
+mod split_dwarf;
+mod tmux;
 mod tui;
 mod tui_hostile;
 mod tui_hunt;
