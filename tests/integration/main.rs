@@ -9,6 +9,7 @@ mod engine;
 mod expr;
 mod hardening;
 mod hunt;
+mod hunt_access;
 mod late;
 mod minidebuginfo;
 mod multi;
