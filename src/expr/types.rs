@@ -239,6 +239,15 @@ impl Type {
         }
     }
 
+    /// The bits a value of this type owns in its bytes, where it shares
+    /// them (a bitfield): a write or freeze keeps the others as they are.
+    pub fn bit_mask(&self) -> Option<Vec<u8>> {
+        match self {
+            Type::Debug(d) => d.bit_mask(),
+            _ => None,
+        }
+    }
+
     /// As [`Type::encode`], over `current`, the bytes now at the address
     /// (as many as [`Type::needs_current`] says; none for other types).
     pub fn encode_over(&self, text: &str, current: &[u8]) -> Result<Vec<u8>, ValueError> {

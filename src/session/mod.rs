@@ -283,6 +283,23 @@ impl Session {
         self.worker.write(&self.maps, addr, bytes)
     }
 
+    /// [`Session::write_cached`] of the bits `mask` marks (all of them
+    /// without a mask): the others are read just before and written back
+    /// as the target has them, so a held bitfield leaves its neighbours be.
+    pub fn write_held(
+        &mut self,
+        addr: u64,
+        bytes: &[u8],
+        mask: Option<&[u8]>,
+    ) -> Result<WriteReport> {
+        let Some(mask) = mask else {
+            return self.write_cached(addr, bytes);
+        };
+        let current = self.read_exact(addr, bytes.len())?;
+        let merged = crate::expr::merge_bits(&current, bytes, mask);
+        self.write_cached(addr, &merged)
+    }
+
     /// Resident bytes per region start, from `/proc/PID/smaps`.
     pub fn residency(&self) -> Result<HashMap<u64, u64>> {
         Ok(read_smaps(&self.target.proc_opener())?

@@ -131,6 +131,7 @@ impl App {
             addr,
             len: ty.size(),
             bytes: None,
+            mask: ty.bit_mask(),
         });
     }
 

@@ -1,0 +1,90 @@
+//! Values typed by the target's debug info, written and held: a bitfield
+//! changes only its own bits, and every write respects its type's range.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use crossterm::event::KeyCode;
+use serde_json::Value as Json;
+
+use crate::tui::Ui;
+use crate::util::{Fixture, PATIENCE, fixture, pvtui_bin, run_pvtui};
+
+fn dwarf_types() -> Fixture {
+    Fixture::spawn(&fixture("dwarf_types", "dwarf5", &["-gdwarf-5"]), &[])
+}
+
+/// `pvtui read --json EXPR` of one expression.
+fn read_json(pid: i32, expr: &str) -> Json {
+    let (code, out, err) = run_pvtui(&["read", "--json", "--pid", &pid.to_string(), expr]);
+    assert_eq!(code, 0, "read {expr}: {err}{out}");
+    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{out}: {e}"))
+}
+
+/// The fixture's own view of its bitfields, from its `bits` command.
+fn bits(fx: &mut Fixture) -> String {
+    fx.send("bits");
+    fx.expect_line("bits ")
+}
+
+/// Sets hero's bitfields in one 16-bit store, as the target's own code
+/// would: alive 1, level 1, mood 2, pad 100.
+fn store_bits(fx: &Fixture) {
+    let at = read_json(fx.pid, "hero.level")["address"]
+        .as_str()
+        .expect("an address")
+        .to_string();
+    let word = 1 | (1 << 1) | (2 << 6) | (100 << 9);
+    let (code, out, err) = run_pvtui(&[
+        "write",
+        "--pid",
+        &fx.pid.to_string(),
+        &format!("{at}:u16"),
+        &word.to_string(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
+fn a_frozen_bitfield_in_the_ui_leaves_its_neighbours_to_the_target() {
+    let mut fx = dwarf_types();
+    let mut ui = Ui::start(&fx, &["hero.level".to_string()]);
+    ui.until("hero.level", |app| {
+        app.watches.rows.first().is_some_and(|w| w.value.is_some())
+    });
+    ui.key(KeyCode::Char('f'));
+    ui.until("the freeze", |app| app.watches.rows[0].frozen.is_some());
+    store_bits(&fx);
+    // The freeze puts level back to 17: a rewrite came after the store.
+    ui.until("level held at 17 again", |app| {
+        app.watches.rows[0].value_text().as_deref() == Some("17")
+    });
+    assert_eq!(bits(&mut fx), "bits alive=1 level=17 mood=2 pad=100");
+}
+
+#[test]
+fn cli_freeze_of_a_bitfield_holds_its_own_bits_only() {
+    let mut fx = dwarf_types();
+    let pid = fx.pid.to_string();
+    let mut freeze = Command::new(pvtui_bin())
+        .args(["freeze", "--json", "--pid", &pid, "hero.level", "9"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run pvtui freeze");
+    let mut out = BufReader::new(freeze.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    out.read_line(&mut line).expect("a line");
+    let holding: Json = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
+    assert_eq!(holding["event"], "holding", "{line}");
+    assert_eq!(bits(&mut fx), "bits alive=1 level=9 mood=-3 pad=100");
+    store_bits(&fx);
+    let until = Instant::now() + PATIENCE;
+    while read_json(fx.pid, "hero.level")["value"] != 9 {
+        assert!(Instant::now() < until, "the freeze never put level back");
+    }
+    assert_eq!(bits(&mut fx), "bits alive=1 level=9 mood=2 pad=100");
+    let _ = freeze.kill();
+    let _ = freeze.wait();
+}
