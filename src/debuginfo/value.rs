@@ -473,13 +473,9 @@ pub fn encode(place: &Place, text: &str, current: &[u8]) -> DResult<(u64, Vec<u8
     };
     let number: u128 = match &ty.kind {
         TypeKind::Base(BaseKind::Float) if place.bits.is_none() => {
-            let v: f64 = text
-                .parse()
-                .map_err(|_| DebugError(format!("{text:?} is not a number")))?;
-            let bytes = match ty.size {
-                4 => (v as f32).to_le_bytes().to_vec(),
-                _ => v.to_le_bytes().to_vec(),
-            };
+            // The one float parser: a value outside the type is refused.
+            let size = if ty.size == 4 { 4 } else { 8 };
+            let bytes = crate::expr::literal::parse_float_bytes(text, size).map_err(DebugError)?;
             return Ok((place.offset, bytes));
         }
         TypeKind::Base(BaseKind::Bool) => match text {

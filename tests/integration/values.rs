@@ -56,11 +56,18 @@ fn a_frozen_bitfield_in_the_ui_leaves_its_neighbours_to_the_target() {
     ui.key(KeyCode::Char('f'));
     ui.until("the freeze", |app| app.watches.rows[0].frozen.is_some());
     store_bits(&fx);
-    // The freeze puts level back to 17: a rewrite came after the store.
-    ui.until("level held at 17 again", |app| {
-        app.watches.rows[0].value_text().as_deref() == Some("17")
-    });
-    assert_eq!(bits(&mut fx), "bits alive=1 level=17 mood=2 pad=100");
+    // The poller holds on its own thread: once the target sees level 17
+    // again, a rewrite came after the store.
+    let until = Instant::now() + PATIENCE;
+    let seen = loop {
+        let seen = bits(&mut fx);
+        if seen.contains("level=17") {
+            break seen;
+        }
+        assert!(Instant::now() < until, "the freeze never put level back");
+    };
+    assert_eq!(seen, "bits alive=1 level=17 mood=2 pad=100");
+    drop(ui);
 }
 
 #[test]
@@ -87,4 +94,30 @@ fn cli_freeze_of_a_bitfield_holds_its_own_bits_only() {
     assert_eq!(bits(&mut fx), "bits alive=1 level=9 mood=2 pad=100");
     let _ = freeze.kill();
     let _ = freeze.wait();
+}
+
+#[test]
+fn float_writes_outside_the_type_are_refused_and_nothing_is_written() {
+    let fx = dwarf_types();
+    let pid = fx.pid.to_string();
+    for (expr, value, why) in [
+        ("ratio", "1e400", "out of range for f64"),
+        ("ratio:f64", "-1e400", "out of range for f64"),
+        ("ratio", "1e-400", "too small for f64"),
+        ("pun.f", "1e39", "out of range for f32"),
+        ("pun.f", "1e-300", "too small for f32"),
+    ] {
+        let (code, out, err) = run_pvtui(&["write", "--pid", &pid, expr, value]);
+        assert_eq!(code, 2, "{expr} = {value}: {out}{err}");
+        assert!(err.contains(why), "{expr} = {value}: {err}");
+    }
+    assert_eq!(read_json(fx.pid, "ratio")["value"], 0.25);
+    assert_eq!(read_json(fx.pid, "pun.f")["value"], 1.5);
+    // In range, the same paths write.
+    let (code, out, err) = run_pvtui(&["write", "--pid", &pid, "ratio", "-inf"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run_pvtui(&["write", "--pid", &pid, "pun.f", "3e38"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let got = read_json(fx.pid, "pun.f")["value"].as_f64();
+    assert_eq!(got.map(|v| v as f32), Some(3e38f32));
 }
