@@ -239,6 +239,15 @@ impl Type {
         }
     }
 
+    /// The same bytes as a type written without debug info (`int` → `i32`),
+    /// for expressions that must parse anywhere: a pointer chain's end.
+    pub fn plain(&self) -> Type {
+        match self {
+            Type::Debug(d) => d.plain(),
+            other => other.clone(),
+        }
+    }
+
     /// The bits a value of this type owns in its bytes, where it shares
     /// them (a bitfield): a write or freeze keeps the others as they are.
     pub fn bit_mask(&self) -> Option<Vec<u8>> {

@@ -6,6 +6,8 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use crossterm::event::KeyCode;
+use pvtui::expr::Value;
+use pvtui::tui::hunt::HuntList;
 use serde_json::Value as Json;
 
 use crate::tui::Ui;
@@ -120,4 +122,33 @@ fn float_writes_outside_the_type_are_refused_and_nothing_is_written() {
     assert_eq!(code, 0, "{out}{err}");
     let got = read_json(fx.pid, "pun.f")["value"].as_f64();
     assert_eq!(got.map(|v| v as f32), Some(3e38f32));
+}
+
+#[test]
+fn a_pointer_chain_to_a_debug_info_watch_adds_a_working_watch() {
+    let fx = dwarf_types();
+    let mut ui = Ui::start(&fx, &["nodes[1].value".to_string()]);
+    ui.until("nodes[1].value", |app| {
+        app.watches.rows.first().is_some_and(|w| w.addr.is_some())
+    });
+    ui.key(KeyCode::Char('P'));
+    ui.until("the pointer scan's end", |app| {
+        app.hunt.as_ref().is_some_and(|h| !h.running)
+    });
+    let chain = match &ui.app().hunt.as_ref().expect("the overlay").list {
+        HuntList::Pointers(chains) => chains.first().map(|c| c.expr.clone()),
+        HuntList::Writers(_) => None,
+    }
+    .unwrap_or_else(|| panic!("no chain to nodes[1]:\n{}", ui.screen()));
+    // `int` is named as the type every expression knows.
+    assert!(chain.ends_with(":i32"), "{chain}");
+    ui.key(KeyCode::Enter);
+    ui.until("the chain added as a watch reading 200", |app| {
+        app.hunt.is_none()
+            && app
+                .watches
+                .rows
+                .get(1)
+                .is_some_and(|w| w.expr == chain && w.value == Some(Value::Signed(200)))
+    });
 }
