@@ -60,15 +60,7 @@ pub fn run(args: UiArgs) -> Result<ExitCode> {
             attach_and_run(*main, None, &settings, Vec::new(), others)
         }
         (false, false) => {
-            let mut cmd = std::process::Command::new(&args.command[0]);
-            cmd.args(&args.command[1..])
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped());
-            let child = cmd
-                .spawn()
-                .map_err(|e| Error::Usage(format!("cannot start {:?}: {e}", args.command[0])))?;
-            let pid = child_pid(&child)?;
+            let (child, pid) = spawn(&args.command)?;
             attach_and_run(pid, Some(child), &settings, Vec::new(), &[])
         }
         (false, true) => Err(Error::Usage(
@@ -166,6 +158,42 @@ pub fn read_watch_file(path: &Path) -> Result<Vec<String>> {
         watches.push(line.to_string());
     }
     Ok(watches)
+}
+
+/// Starts `command` (its output piped to the UI) and returns once it runs
+/// the new program under its new name.
+pub fn spawn(command: &[String]) -> Result<(Child, i32)> {
+    let program = command
+        .first()
+        .ok_or_else(|| Error::Usage("no command to start".into()))?;
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(&command[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd
+        .spawn()
+        .map_err(|e| Error::Usage(format!("cannot start {program:?}: {e}")))?;
+    let pid = child_pid(&child)?;
+    await_new_name(pid);
+    Ok((child, pid))
+}
+
+/// The kernel lets `spawn` return once the child has its new memory, a
+/// moment before it gives the child its new name: until then the child is
+/// still named as we are. Waits that moment out (briefly: a program may
+/// well have our name).
+fn await_new_name(pid: i32) {
+    let comm = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    // The child is named as the thread that started it.
+    let ours = comm("/proc/thread-self/comm");
+    let theirs = format!("/proc/{pid}/comm");
+    for _ in 0..200 {
+        if comm(&theirs) != ours {
+            return;
+        }
+        std::thread::sleep(Duration::from_micros(500));
+    }
 }
 
 fn child_pid(child: &Child) -> Result<i32> {
@@ -287,4 +315,22 @@ pub fn attach_and_run(
     }
     let _child = child.map(|c| ChildWatch::spawn(c, tui.sender.clone(), &tui.app.output));
     tui.run_in_terminal()
+}
+
+#[cfg(test)]
+mod spawn_tests {
+    use super::*;
+
+    #[test]
+    fn a_started_command_is_named_by_its_program_not_by_us() {
+        // `sh` is a link to another shell on many systems; its name is `sh`.
+        let command: Vec<String> = ["sh", "-c", "sleep 5; true"].map(String::from).to_vec();
+        for _ in 0..10 {
+            let (mut child, pid) = spawn(&command).expect("start sh");
+            let name = std::fs::read_to_string(format!("/proc/{pid}/comm"));
+            let _ = child.kill();
+            let _ = child.wait();
+            assert_eq!(name.expect("its comm").trim_end(), "sh");
+        }
+    }
 }
