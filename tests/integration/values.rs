@@ -152,3 +152,39 @@ fn a_pointer_chain_to_a_debug_info_watch_adds_a_working_watch() {
                 .is_some_and(|w| w.expr == chain && w.value == Some(Value::Signed(200)))
     });
 }
+
+#[test]
+fn a_failure_in_the_write_log_reads_whole_under_the_table() {
+    let fx = dwarf_types();
+    // A constant string: its page is read-only, so the freeze fails.
+    let expr = "*(motto + 0x0000000000000000):u8";
+    let mut ui = Ui::start(&fx, &[expr.to_string()]);
+    ui.until("the string's first byte", |app| {
+        app.watches.rows.first().is_some_and(|w| w.value.is_some())
+    });
+    ui.key(KeyCode::Char('f'));
+    ui.until("the refused freeze in the log", |app| {
+        app.log.entries.first().is_some_and(|e| !e.ok)
+    });
+    let result = ui.app().log.entries[0].result.clone();
+    ui.key(KeyCode::Char('5'));
+    ui.until("the write log", |app| {
+        app.pane == pvtui::tui::app::Pane::Log
+    });
+    let screen = ui.screen();
+    let row = screen
+        .lines()
+        .find(|l| l.contains("freeze"))
+        .unwrap_or_else(|| panic!("no freeze row:\n{screen}"));
+    assert!(
+        !row.contains(&result),
+        "the table cuts it here: {row}\n{screen}"
+    );
+    let wrapped = pvtui::tui::layout::wrap(&format!("result: {result}"), 108);
+    for part in wrapped.iter().take(2) {
+        assert!(
+            screen.contains(part.as_str()),
+            "{part:?} is not shown:\n{screen}"
+        );
+    }
+}
