@@ -469,7 +469,7 @@ fn rust_struct_and_enum_statics() {
 /// Builds `tests/fixtures/NAME.EXT` with `cmd` (which ends in `-o`).
 /// With `PVTUI_FIXTURE_DIR` set (a machine without the compiler) the binary
 /// the host run built is looked up there as `NAME`.
-fn build_with(name: &str, ext: &str, cmd: &mut Command) -> PathBuf {
+pub(crate) fn build_with(name: &str, ext: &str, cmd: &mut Command) -> PathBuf {
     if let Ok(dir) = std::env::var("PVTUI_FIXTURE_DIR") {
         let prebuilt = Path::new(&dir).join(name);
         assert!(

@@ -188,3 +188,29 @@ fn a_failure_in_the_write_log_reads_whole_under_the_table() {
         );
     }
 }
+
+#[test]
+fn cpp_members_of_a_base_class_are_reached_through_the_derived_one() {
+    if crate::util::skip_without_program(
+        "cpp_members_of_a_base_class_are_reached_through_the_derived_one",
+        "g++",
+    ) {
+        return;
+    }
+    let bin = crate::debuginfo::build_with(
+        "dwarf_bases",
+        "cc",
+        Command::new("g++").args(["-O1", "-g", "-o"]),
+    );
+    let fx = Fixture::spawn(&bin, &[]);
+    for (expr, key) in [
+        ("game::world::pp->id", "id"),
+        ("game::world::player.id", "id"),
+        ("game::world::player.pos.y", "pos.y"),
+        ("game::world::pp->pos.y", "pos.y"),
+        ("game::world::player.hp", "hp"),
+    ] {
+        let got = read_json(fx.pid, expr);
+        assert_eq!(got["value"].to_string(), fx.var(key), "{expr}: {got}");
+    }
+}
