@@ -414,7 +414,9 @@ impl Value {
             Value::Unsigned(v) => {
                 u64::try_from(*v).map_or_else(|_| json!(v.to_string()), |v| json!(v))
             }
-            Value::Float(v) => json!(v),
+            // As a plain f64 is: a non-finite float has no JSON number.
+            Value::Float(v) if v.is_finite() => json!(v),
+            Value::Float(v) => json!(v.to_string()),
             Value::Bool(b) => json!(b),
             Value::Char(c) => json!(c),
             Value::Utf(u) => match char::from_u32(*u) {

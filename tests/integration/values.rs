@@ -214,3 +214,17 @@ fn cpp_members_of_a_base_class_are_reached_through_the_derived_one() {
         assert_eq!(got["value"].to_string(), fx.var(key), "{expr}: {got}");
     }
 }
+
+#[test]
+fn non_finite_floats_read_the_same_in_json_with_or_without_debug_info() {
+    let fx = dwarf_types();
+    let pid = fx.pid.to_string();
+    for (expr, value) in [("ratio", "nan"), ("pun.f", "-inf")] {
+        let (code, out, err) = run_pvtui(&["write", "--pid", &pid, expr, value]);
+        assert_eq!(code, 0, "{out}{err}");
+    }
+    assert_eq!(read_json(fx.pid, "ratio")["value"], "NaN");
+    assert_eq!(read_json(fx.pid, "ratio:f64")["value"], "NaN");
+    assert_eq!(read_json(fx.pid, "pun.f")["value"], "-inf");
+    assert_eq!(read_json(fx.pid, "pun.f:f32")["value"], "-inf");
+}
