@@ -93,7 +93,9 @@ pub struct ModuleReport {
     pub error: Option<String>,
 }
 
-/// The debug info of every object a target maps.
+/// The debug info of every object a target maps. A clone shares what was
+/// found per object.
+#[derive(Clone)]
 pub struct DebugInfo {
     opener: Opener,
     dirs: Vec<locate::Location>,
@@ -176,6 +178,16 @@ impl DebugInfo {
     /// The mapped objects, the executable first.
     pub fn modules(&self) -> impl Iterator<Item = &Module> {
         self.modules.iter().map(|m| &**m)
+    }
+
+    /// The separate debug file (build-id or debuglink) of the object the
+    /// target maps from `path`, looked for now if it was not yet.
+    pub fn separate_file(&self, path: &str) -> Option<Arc<DebugFile>> {
+        let module = self.modules.iter().find(|m| m.path == path)?;
+        match &self.found(module).ok()?.dwarf {
+            Some((Source::BuildId(_) | Source::DebugLink(_), file)) => Some(Arc::clone(file)),
+            _ => None,
+        }
     }
 
     fn found<'m>(&self, module: &'m Module) -> Result<&'m Found, String> {

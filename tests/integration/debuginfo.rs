@@ -138,7 +138,7 @@ fn zlib_compressed_sections_are_read() {
 }
 
 /// A copy of a fixture in a fresh directory under the test tmpdir.
-fn scratch(name: &str, from: &Path) -> (PathBuf, PathBuf) {
+pub(crate) fn scratch(name: &str, from: &Path) -> (PathBuf, PathBuf) {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("debuginfo-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch dir");
@@ -147,7 +147,7 @@ fn scratch(name: &str, from: &Path) -> (PathBuf, PathBuf) {
     (dir, bin)
 }
 
-fn objcopy(args: &[&str]) -> bool {
+pub(crate) fn objcopy(args: &[&str]) -> bool {
     Command::new("objcopy")
         .args(args)
         .status()
@@ -173,7 +173,7 @@ fn zstd_compressed_sections_are_read() {
     check_c_values(&fx, &[]);
 }
 
-fn build_id(bin: &Path) -> String {
+pub(crate) fn build_id(bin: &Path) -> String {
     let bytes = std::fs::read(bin).expect("read binary");
     let obj = object::File::parse(&*bytes).expect("ELF");
     let id = object::Object::build_id(&obj)

@@ -228,3 +228,40 @@ fn non_finite_floats_read_the_same_in_json_with_or_without_debug_info() {
     assert_eq!(read_json(fx.pid, "pun.f")["value"], "-inf");
     assert_eq!(read_json(fx.pid, "pun.f:f32")["value"], "-inf");
 }
+
+#[test]
+fn a_stripped_program_names_places_by_its_debug_files_symbols() {
+    use crate::debuginfo::{build_id, objcopy, scratch};
+    if crate::util::skip_without_program(
+        "a_stripped_program_names_places_by_its_debug_files_symbols",
+        "objcopy",
+    ) {
+        return;
+    }
+    let (dir, bin) = scratch(
+        "stripall",
+        &fixture("dwarf_types", "buildid", &["-gdwarf-5", "-Wl,--build-id"]),
+    );
+    let id = build_id(&bin);
+    let root = dir.join("debug");
+    let debug = root.join(format!(".build-id/{}/{}.debug", &id[..2], &id[2..]));
+    std::fs::create_dir_all(debug.parent().expect("parent")).expect("mkdir");
+    let (b, d) = (bin.to_str().expect("utf-8"), debug.to_str().expect("utf-8"));
+    assert!(objcopy(&["--only-keep-debug", b, d]));
+    // No .symtab left: the program's own file names nothing but its exports.
+    assert!(objcopy(&["--strip-all", b]));
+    let fx = Fixture::spawn(&bin, &[]);
+    let (code, out, err) = run_pvtui(&[
+        "read",
+        "--json",
+        "--pid",
+        &fx.pid.to_string(),
+        "--debug-dir",
+        root.to_str().expect("utf-8"),
+        "hero.level",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let got: Json = serde_json::from_str(out.trim()).expect("JSON");
+    assert_eq!(got["value"], 17, "{got}");
+    assert_eq!(got["place"], "stripall!hero+0x24", "{got}");
+}
