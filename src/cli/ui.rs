@@ -60,8 +60,17 @@ pub fn run(args: UiArgs) -> Result<ExitCode> {
             attach_and_run(*main, None, &settings, Vec::new(), others)
         }
         (false, false) => {
-            let (child, pid) = spawn(&args.command)?;
-            attach_and_run(pid, Some(child), &settings, Vec::new(), &[])
+            let mut cmd = std::process::Command::new(&args.command[0]);
+            cmd.args(&args.command[1..])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            let child = cmd
+                .spawn()
+                .map_err(|e| Error::Usage(format!("cannot start {:?}: {e}", args.command[0])))?;
+            let pid = child_pid(&child)?;
+            let started_as = exec_comm(Path::new(&args.command[0]));
+            attach_and_run(pid, Some((child, started_as)), &settings, Vec::new(), &[])
         }
         (false, true) => Err(Error::Usage(
             "say which process: --pid PID, --name NAME, or -- CMD ARGS (or try `pvtui demo`)"
@@ -160,42 +169,6 @@ pub fn read_watch_file(path: &Path) -> Result<Vec<String>> {
     Ok(watches)
 }
 
-/// Starts `command` (its output piped to the UI) and returns once it runs
-/// the new program under its new name.
-pub fn spawn(command: &[String]) -> Result<(Child, i32)> {
-    let program = command
-        .first()
-        .ok_or_else(|| Error::Usage("no command to start".into()))?;
-    let mut cmd = std::process::Command::new(program);
-    cmd.args(&command[1..])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let child = cmd
-        .spawn()
-        .map_err(|e| Error::Usage(format!("cannot start {program:?}: {e}")))?;
-    let pid = child_pid(&child)?;
-    await_new_name(pid);
-    Ok((child, pid))
-}
-
-/// The kernel lets `spawn` return once the child has its new memory, a
-/// moment before it gives the child its new name: until then the child is
-/// still named as we are. Waits that moment out (briefly: a program may
-/// well have our name).
-fn await_new_name(pid: i32) {
-    let comm = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
-    // The child is named as the thread that started it.
-    let ours = comm("/proc/thread-self/comm");
-    let theirs = format!("/proc/{pid}/comm");
-    for _ in 0..200 {
-        if comm(&theirs) != ours {
-            return;
-        }
-        std::thread::sleep(Duration::from_micros(500));
-    }
-}
-
 fn child_pid(child: &Child) -> Result<i32> {
     i32::try_from(child.id())
         .map_err(|_| Error::Usage(format!("child pid {} is out of range", child.id())))
@@ -265,18 +238,42 @@ impl Drop for ChildWatch {
     }
 }
 
-/// Attaches to `pid` and runs the UI in the terminal; a `child` we started is
-/// watched for its exit and stopped when the UI quits. `peers` are shown
-/// beside it, each polled on its own.
+/// The name the kernel gives a process that runs `program`: its file name,
+/// cut to the 15 bytes `comm` holds (see proc(5)).
+fn exec_comm(program: &Path) -> String {
+    const COMM_MAX: usize = 15;
+    let base = program.file_name().map_or_else(
+        || program.as_os_str().as_encoded_bytes(),
+        |n| n.as_encoded_bytes(),
+    );
+    String::from_utf8_lossy(&base[..base.len().min(COMM_MAX)]).into_owned()
+}
+
+/// The name to show for a started child. The kernel wakes the starter
+/// once `exec` has replaced the child's memory, a moment before it renames
+/// the child: attached in that moment, the child still bears our name, and
+/// the name `exec` is about to give it is the true one.
+fn child_name(read: &str, ours: &str, started_as: &str) -> String {
+    if read == ours && read != started_as {
+        started_as.to_string()
+    } else {
+        read.to_string()
+    }
+}
+
+/// Attaches to `pid` and runs the UI in the terminal; a `child` we started
+/// (with the name its `exec` gives it) is watched for its exit and stopped
+/// when the UI quits. `peers` are shown beside it, each polled on its own.
 pub fn attach_and_run(
     pid: i32,
-    child: Option<Child>,
+    child: Option<(Child, String)>,
     settings: &Settings,
     extra: Vec<String>,
     peers: &[i32],
 ) -> Result<ExitCode> {
     // Before any thread exists, so every thread inherits the mask; and after
     // the child was started, which would inherit it too.
+    let (child, started_as) = child.unzip();
     if let Err(e) = terminal::block_signals() {
         if let Some(mut child) = child {
             let _ = child.kill();
@@ -294,9 +291,16 @@ pub fn attach_and_run(
             return Err(e);
         }
     };
+    let name = match &started_as {
+        Some(started_as) => {
+            let ours = std::fs::read_to_string("/proc/self/comm").unwrap_or_default();
+            child_name(session.name(), ours.trim_end_matches('\n'), started_as)
+        }
+        None => session.name().to_string(),
+    };
     let options = AppOptions {
         pid,
-        name: session.name().to_string(),
+        name,
         access: session.access(),
         interval: settings.interval,
         theme: settings.theme.clone(),
@@ -318,19 +322,24 @@ pub fn attach_and_run(
 }
 
 #[cfg(test)]
-mod spawn_tests {
+mod tests {
     use super::*;
 
     #[test]
-    fn a_started_command_is_named_by_its_program_not_by_us() {
-        // `sh` is a link to another shell on many systems; its name is `sh`.
-        let command: Vec<String> = ["sh", "-c", "sleep 5; true"].map(String::from).to_vec();
-        for _ in 0..10 {
-            let (mut child, pid) = spawn(&command).expect("start sh");
-            let name = std::fs::read_to_string(format!("/proc/{pid}/comm"));
-            let _ = child.kill();
-            let _ = child.wait();
-            assert_eq!(name.expect("its comm").trim_end(), "sh");
-        }
+    fn a_started_child_is_named_as_its_exec_names_it() {
+        assert_eq!(exec_comm(Path::new("/usr/bin/python3")), "python3");
+        assert_eq!(exec_comm(Path::new("yes")), "yes");
+        // comm holds 15 bytes.
+        assert_eq!(
+            exec_comm(Path::new("./a-very-long-program-name")),
+            "a-very-long-pro"
+        );
+        // Caught between exec and its rename: still ours, so the exec's name.
+        assert_eq!(child_name("pvtui", "pvtui", "python3"), "python3");
+        // Renamed already, or renamed itself since: what it says.
+        assert_eq!(child_name("python3", "pvtui", "python3"), "python3");
+        assert_eq!(child_name("worker", "pvtui", "python3"), "worker");
+        // A child that is pvtui itself is named pvtui either way.
+        assert_eq!(child_name("pvtui", "pvtui", "pvtui"), "pvtui");
     }
 }

@@ -3,6 +3,7 @@
 
 mod cli;
 mod debuginfo;
+mod dwarf_lang;
 mod engine;
 mod expr;
 mod hardening;
@@ -16,6 +17,8 @@ mod search;
 mod settings;
 mod shared;
 mod signals;
+mod split_dwarf;
+mod tmux;
 mod tui;
 mod tui_hostile;
 mod tui_hunt;
