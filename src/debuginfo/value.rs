@@ -161,7 +161,12 @@ fn decode_at(ty: &Type, bytes: &[u8], depth: usize) -> DResult<Value> {
                 BaseKind::UnsignedChar => Value::Char(u as i64),
                 BaseKind::Utf => Value::Utf(u as u32),
                 BaseKind::Float => match bytes.len() {
-                    4 => Value::Float(f64::from(f32::from_bits(u as u32))),
+                    4 => {
+                        // Through its shortest text, as a plain f32 is: 12.1414223,
+                        // not 12.141422271728516.
+                        let v = f32::from_bits(u as u32);
+                        Value::Float(v.to_string().parse().unwrap_or(f64::from(v)))
+                    }
                     _ => Value::Float(f64::from_bits(u as u64)),
                 },
             }

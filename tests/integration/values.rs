@@ -265,3 +265,17 @@ fn a_stripped_program_names_places_by_its_debug_files_symbols() {
     assert_eq!(got["value"], 17, "{got}");
     assert_eq!(got["place"], "stripall!hero+0x24", "{got}");
 }
+
+#[test]
+fn a_debug_info_float_prints_with_float_digits_not_double_ones() {
+    let fx = dwarf_types();
+    let pid = fx.pid.to_string();
+    let (code, out, err) = run_pvtui(&["write", "--pid", &pid, "pun.f", "12.141422"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run_pvtui(&["read", "--pid", &pid, "pun.f", "pun.f:f32"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("pun.f = 12.141422 "), "{out}");
+    assert!(lines[1].starts_with("pun.f:f32 = 12.141422 "), "{out}");
+    assert_eq!(read_json(fx.pid, "pun.f")["value"], 12.141422);
+}
