@@ -100,6 +100,8 @@ pub struct Variable {
     /// `None` for a variable without a static location.
     pub link_addr: Option<u64>,
     pub ty: Arc<Type>,
+    /// Thread-local: each thread has its own, at an offset in its TLS block.
+    pub thread_local: bool,
 }
 
 /// Names to DIEs, built in one pass on first need.

@@ -100,6 +100,14 @@ pub struct ModuleReport {
     pub error: Option<String>,
 }
 
+/// What the error for a thread-local variable says it is.
+pub const THREAD_LOCAL: &str = "is a thread-local variable";
+
+/// Whether `e` says a variable is thread-local (found, but not readable).
+pub fn is_thread_local(e: &DebugError) -> bool {
+    e.0.contains(THREAD_LOCAL)
+}
+
 /// The debug info of every object a target maps. A clone shares what was
 /// found per object.
 #[derive(Clone)]
@@ -371,6 +379,13 @@ impl DebugInfo {
                         },
                     }
                 };
+                if var.as_ref().is_some_and(|v| v.thread_local) {
+                    return Err(DebugError(format!(
+                        "{name} {THREAD_LOCAL} in {}: each thread has its own, in its \
+                         thread-local storage, which pvtui does not read",
+                        m.name
+                    )));
+                }
                 let Some(Variable {
                     link_addr: Some(link),
                     ty,

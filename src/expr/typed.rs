@@ -599,6 +599,8 @@ fn variable(sym: &SymbolName, scope: &Scope<'_>, needs: bool) -> Res<Operand> {
         // A static the symbol table does not name, but the debug info does.
         Err(e) => match debug.variable(module, &sym.name) {
             Ok(var) => Ok(object(var)),
+            // Found, but not where a symbol could say: the debug info says why.
+            Err(d) if debuginfo::is_thread_local(&d) => Err(err(sym.column, d.0)),
             Err(_) => Err(err(sym.column, e.to_string())),
         },
     }

@@ -279,3 +279,16 @@ fn a_debug_info_float_prints_with_float_digits_not_double_ones() {
     assert!(lines[1].starts_with("pun.f:f32 = 12.141422 "), "{out}");
     assert_eq!(read_json(fx.pid, "pun.f")["value"], 12.141422);
 }
+
+#[test]
+fn a_thread_local_variable_is_named_as_such_not_as_missing() {
+    let fx = Fixture::spawn(&fixture("thread_local", "", &[]), &[]);
+    let (code, out, err) = run_pvtui(&["read", "--pid", &fx.pid.to_string(), "tls_counter"]);
+    assert_ne!(code, 0, "{out}{err}");
+    let said = format!("{out}{err}");
+    assert!(
+        said.contains("tls_counter is a thread-local variable"),
+        "{said}"
+    );
+    assert!(!said.contains("no symbol"), "{said}");
+}
