@@ -228,6 +228,13 @@ pub(super) fn operand(expr: &Expr, scope: &Scope<'_>) -> Res<Operand> {
                 node,
                 pointee: typed,
             },
+            // `&&x`, `&(T *)X`: a value computed here, not stored in the target.
+            Operand::Pointer { .. } => {
+                return Err(err(
+                    *column,
+                    "an address made by & or a cast is not in memory: it has no address",
+                ));
+            }
             other => Operand::Address {
                 node: other.address(),
                 size: None,

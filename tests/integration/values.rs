@@ -292,3 +292,18 @@ fn a_thread_local_variable_is_named_as_such_not_as_missing() {
     );
     assert!(!said.contains("no symbol"), "{said}");
 }
+
+#[test]
+fn the_address_of_an_address_is_refused() {
+    let fx = dwarf_types();
+    let pid = fx.pid.to_string();
+    let (code, out, err) = run_pvtui(&["read", "--pid", &pid, "&&hero"]);
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(
+        format!("{out}{err}").contains("has no address"),
+        "{out}{err}"
+    );
+    // One `&` is the address itself.
+    let (code, out, err) = run_pvtui(&["read", "--pid", &pid, "&hero"]);
+    assert_eq!(code, 0, "{out}{err}");
+}
