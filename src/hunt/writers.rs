@@ -244,8 +244,8 @@ impl Writers {
     /// How many threads were watched only from a rescan on (started
     /// after the watch began): while there are any, counts are lower bounds.
     /// (An inherited breakpoint would follow new threads from their first
-    /// instruction, but the kernel refuses to map the ring buffer of an
-    /// inherited per-thread event.)
+    /// instruction, but the kernel maps the ring buffer of an inherited
+    /// event only when it is bound to one CPU: one per thread and CPU.)
     pub fn late_threads(&self) -> u64 {
         self.late
     }
