@@ -304,17 +304,38 @@ impl SymbolTable {
 
     /// Resolves `name` (raw or demangled) in the executable, then each library.
     pub fn lookup(&self, name: &str) -> std::result::Result<Symbol, SymbolError> {
-        for module in &self.modules {
-            if let Ok(loaded) = self.load(module)
-                && let Some(sym) = loaded.object.lookup(name)
-            {
-                return Ok(located(module, loaded, sym));
-            }
+        if let Some(found) = self.find(name) {
+            return Ok(found);
         }
         Err(SymbolError::UnknownSymbol {
             name: name.to_string(),
             module: None,
             suggestions: self.suggest(name),
+        })
+    }
+
+    /// As [`SymbolTable::lookup_qualified`] without the why of a miss (no
+    /// suggestions to compute): for a caller with another reading to try.
+    pub fn find_qualified(&self, module: Option<&str>, name: &str) -> Option<Symbol> {
+        match module {
+            Some(m) => self.find_modules(m).into_iter().find_map(|m| {
+                let loaded = self.load(m).ok()?;
+                loaded
+                    .object
+                    .lookup(name)
+                    .map(|sym| located(m, loaded, sym))
+            }),
+            None => self.find(name),
+        }
+    }
+
+    fn find(&self, name: &str) -> Option<Symbol> {
+        self.modules.iter().find_map(|module| {
+            let loaded = self.load(module).ok()?;
+            loaded
+                .object
+                .lookup(name)
+                .map(|sym| located(module, loaded, sym))
         })
     }
 
@@ -549,7 +570,7 @@ impl SymbolTable {
             return Ok(object);
         }
         let file = self.open(module).map_err(LoadError::Failed)?;
-        let mut object = ObjectFile::read(std::io::BufReader::new(file))?;
+        let mut object = ObjectFile::open(file)?;
         if !object.has_symtab() {
             if let Some(debug) = self
                 .debug_symbols

@@ -3,12 +3,14 @@
 
 mod cli;
 mod debuginfo;
+mod debuginfo_index;
 mod dwarf_lang;
 mod engine;
 mod expr;
 mod hardening;
 mod hunt;
 mod late;
+mod minidebuginfo;
 mod multi;
 mod names;
 mod native;
