@@ -64,10 +64,20 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
     let stop = StopSignals::install()?;
     let mut session = Session::attach(pid, Duration::from_secs(1))?;
     let place = place_of(&args.expr, &mut session)?;
+    // A bitfield is held alone: its neighbours' bits are the target's.
+    let mask = place.ty.bit_mask();
+    let current = match place.ty.needs_current() {
+        Some(len) => session.read_exact(place.addr, len)?,
+        None => Vec::new(),
+    };
     let bytes = place
         .ty
-        .encode(&args.value)
+        .encode_over(&args.value, &current)
         .map_err(|e| Error::Usage(format!("{}: {e}", printable(&args.value))))?;
+    let differs = |got: &[u8]| match &mask {
+        Some(mask) => crate::expr::merge_bits(got, &bytes, mask) != got,
+        None => got != bytes.as_slice(),
+    };
     let expr = printable(&args.expr);
     let interval = Duration::from_millis(args.interval);
     let start = Instant::now();
@@ -93,12 +103,13 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
             continue;
         }
         tally.rewrites += 1;
-        match session.write_cached(place.addr, &bytes) {
+        match session.write_held(place.addr, &bytes, mask.as_deref()) {
             Ok(report) if report.written == bytes.len() => {
                 // The first landed write sets the value: only later ones restore it.
-                tally.restored += u64::from(landed && report.before != bytes);
+                tally.restored += u64::from(landed && differs(&report.before));
                 landed = true;
-                tally.contested += u64::from(report.after != bytes);
+                tally.contested +=
+                    u64::from(report.after.len() != bytes.len() || differs(&report.after));
             }
             Ok(report) => {
                 tally.failed += 1;

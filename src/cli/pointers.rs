@@ -88,10 +88,7 @@ fn scan(args: &PointersArgs, session: &mut Session) -> Result<ExitCode> {
         .filter_map(|c| SavedChain::new(c, &statics, session.symbols()))
         .collect();
     // Saved chains read back without the debug info: `int` is saved as `i32`.
-    let ty = match &place.ty {
-        crate::expr::Type::Debug(d) => d.plain().to_string(),
-        ty => ty.to_string(),
-    };
+    let ty = place.ty.plain().to_string();
     eprintln!(
         "{} pointers in {} read in {:.2} s; chains searched in {:.2} s",
         map.len(),

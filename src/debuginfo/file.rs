@@ -109,6 +109,8 @@ pub struct Variable {
     /// `None` for a variable without a static location.
     pub link_addr: Option<u64>,
     pub ty: Arc<Type>,
+    /// Thread-local: each thread has its own, at an offset in its TLS block.
+    pub thread_local: bool,
 }
 
 /// Lookups by symbol a file answers by scanning a unit before it builds

@@ -108,7 +108,17 @@ pub struct ModuleReport {
     pub error: Option<String>,
 }
 
-/// The debug info of every object a target maps.
+/// What the error for a thread-local variable says it is.
+pub const THREAD_LOCAL: &str = "is a thread-local variable";
+
+/// Whether `e` says a variable is thread-local (found, but not readable).
+pub fn is_thread_local(e: &DebugError) -> bool {
+    e.0.contains(THREAD_LOCAL)
+}
+
+/// The debug info of every object a target maps. A clone shares what was
+/// found per object.
+#[derive(Clone)]
 pub struct DebugInfo {
     opener: Opener,
     dirs: Vec<locate::Location>,
@@ -192,6 +202,16 @@ impl DebugInfo {
     /// The mapped objects, the executable first.
     pub fn modules(&self) -> impl Iterator<Item = &Module> {
         self.modules.iter().map(|m| &**m)
+    }
+
+    /// The separate debug file (build-id or debuglink) of the object the
+    /// target maps from `path`, looked for now if it was not yet.
+    pub fn separate_file(&self, path: &str) -> Option<Arc<DebugFile>> {
+        let module = self.modules.iter().find(|m| m.path == path)?;
+        match &self.found(module).ok()?.dwarf {
+            Some((Source::BuildId(_) | Source::DebugLink(_), file)) => Some(Arc::clone(file)),
+            _ => None,
+        }
     }
 
     fn found<'m>(&self, module: &'m Module) -> Result<&'m Found, String> {
@@ -374,6 +394,13 @@ impl DebugInfo {
                         },
                     }
                 };
+                if var.as_ref().is_some_and(|v| v.thread_local) {
+                    return Err(DebugError(format!(
+                        "{name} {THREAD_LOCAL} in {}: each thread has its own, in its \
+                         thread-local storage, which pvtui does not read",
+                        m.name
+                    )));
+                }
                 let Some(Variable {
                     link_addr: Some(link),
                     ty,

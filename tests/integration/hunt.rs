@@ -789,3 +789,33 @@ fn pointers_save_never_replaces_a_device_node() {
     assert!(!meta.file_type().is_file(), "the device node became a file");
     let _ = std::fs::remove_file(&node);
 }
+
+#[test]
+fn writers_says_its_count_is_a_lower_bound_when_threads_were_found_late() {
+    if skip_unless_root(
+        "writers_says_its_count_is_a_lower_bound_when_threads_were_found_late",
+        "perf breakpoints on another process need root or CAP_PERFMON",
+    ) {
+        return;
+    }
+    // A thread every millisecond, each living 10 ms: most start and end
+    // between two looks at the thread list.
+    let churn = Fixture::spawn(&fixture("churn", "", &[]), &["10"]);
+    let place = format!("{:#x}:u64", churn.addr("value"));
+    let pid = churn.pid.to_string();
+    let (ok, lines, stderr) =
+        pvtui(&["writers", "--pid", &pid, "--seconds", "1", "--json", &place]);
+    if stderr.contains("no hardware breakpoints on this machine") {
+        eprintln!("skipped: no breakpoint PMU here: {stderr}");
+        return;
+    }
+    assert!(ok, "{stderr}");
+    let report: Value = serde_json::from_str(&lines.join("\n")).expect("one JSON object");
+    let late = report["threads_late"].as_u64().expect("threads_late");
+    assert!(late > 0, "{report}");
+    assert_eq!(report["lower_bound"], true, "{report}");
+    let (ok, lines, stderr) = pvtui(&["writers", "--pid", &pid, "--seconds", "0.5", &place]);
+    assert!(ok, "{stderr}");
+    let text = lines.join("\n");
+    assert!(text.contains("so the count is a lower bound"), "{text}");
+}

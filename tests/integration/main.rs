@@ -27,4 +27,5 @@ mod tui_hostile;
 mod tui_hunt;
 mod tui_multi;
 mod util;
+mod values;
 mod watch_change;

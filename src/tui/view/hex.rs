@@ -180,10 +180,10 @@ fn inspect(app: &App) -> Vec<String> {
         }
     }
     if let Some(x) = le(4) {
-        parts.push(format!(
-            "f32 {}",
-            float(f64::from(f32::from_bits(x as u32)))
-        ));
+        // Through its shortest text: f32 digits, not f64's.
+        let v = f32::from_bits(x as u32);
+        let v = v.to_string().parse().unwrap_or(f64::from(v));
+        parts.push(format!("f32 {}", float(v)));
     }
     if let Some(x) = le(8) {
         parts.push(format!("f64 {}", float(f64::from_bits(x))));
