@@ -97,10 +97,13 @@ pub fn run_debuginfo(args: &DebugInfoArgs) -> Result<ExitCode> {
         } else {
             let mut l = format!("{:24} ", escape(&r.module));
             match (&r.dwarf, &r.error) {
-                (Some(d), _) => {
+                (Some(d), e) => {
                     l.push_str(&format!("DWARF {}", escape(d)));
                     if let Some(c) = &r.compression {
                         l.push_str(&format!(" ({c}-compressed)"));
+                    }
+                    if let Some(e) = e {
+                        l.push_str(&format!("; error: {}", escape(e)));
                     }
                 }
                 (None, Some(e)) => l.push_str(&format!("error: {}", escape(e))),

@@ -202,23 +202,7 @@ impl DebugInfo {
     }
 
     fn open_object(&self, module: &Module) -> Result<File, String> {
-        let mut tries = Vec::new();
-        if !module.regions.iter().any(|r| r.deleted) {
-            tries.push(format!("root{}", module.path));
-        } else if module.is_main {
-            tries.push("exe".to_string());
-        }
-        if let Some(r) = module.regions.first() {
-            tries.push(format!("map_files/{:x}-{:x}", r.start, r.end));
-        }
-        let mut errors = Vec::new();
-        for rel in &tries {
-            match (self.opener)(rel) {
-                Ok(f) => return Ok(f),
-                Err(e) => errors.push(e.to_string()),
-            }
-        }
-        Err(errors.join("; "))
+        crate::process::procfs::open_mapped(&self.opener, &module.regions, module.is_main)
     }
 
     /// What was found for each module, and from where.
@@ -242,6 +226,7 @@ impl DebugInfo {
                         if let Some((source, file)) = &found.dwarf {
                             r.dwarf = Some(source.to_string());
                             r.compression = file.compression().map(str::to_string);
+                            r.error = file.refused_section().map(|e| e.to_string());
                         }
                         match &found.minidebuginfo {
                             Some(Ok(n)) => r.minidebuginfo_symbols = Some(*n),

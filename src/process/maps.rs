@@ -96,6 +96,23 @@ impl Region {
         self.path.starts_with('/') || (self.inode != 0 && !self.path.starts_with('['))
     }
 
+    /// Whether `meta` (of an opened file) is this region's file: the same
+    /// device (`maps` prints its major:minor in hex) and inode.
+    pub fn is_file_of(&self, meta: &std::fs::Metadata) -> bool {
+        use std::os::unix::fs::MetadataExt as _;
+        let dev = meta.dev();
+        // glibc's encoding of a dev_t (gnu_dev_major / gnu_dev_minor).
+        let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+        let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+        let parsed = self.dev.split_once(':').and_then(|(a, b)| {
+            Some((
+                u64::from_str_radix(a, 16).ok()?,
+                u64::from_str_radix(b, 16).ok()?,
+            ))
+        });
+        meta.ino() == self.inode && parsed == Some((major, minor))
+    }
+
     pub fn is_anonymous(&self) -> bool {
         !self.is_file()
     }

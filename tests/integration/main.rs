@@ -6,6 +6,7 @@ mod debuginfo;
 mod engine;
 mod expr;
 mod hardening;
+mod hostile_files;
 mod hunt;
 mod late;
 mod multi;
