@@ -31,10 +31,12 @@ impl HexState {
         self.changed.clear();
     }
 
-    /// The range shown in `rows` rows.
+    /// The range shown in `rows` rows, ending at the top of the address
+    /// space at the latest.
     pub fn range(&self, rows: usize) -> (u64, usize) {
         let rows = rows.max(1) as u64;
-        (self.base, (rows * HEX_COLS) as usize)
+        let len = (rows * HEX_COLS).min((u64::MAX - self.base).saturating_add(1));
+        (self.base, len as usize)
     }
 
     /// Moves the cursor by `bytes`, scrolling to keep it within `rows` rows.

@@ -19,7 +19,10 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     let data = app.hex.data.as_ref();
     let mut lines = Vec::with_capacity(rows as usize);
     for row in 0..rows {
-        let row_addr = app.hex.base.saturating_add(row * HEX_COLS);
+        // Rows past the top of the address space do not exist: stop there.
+        let Some(row_addr) = app.hex.base.checked_add(row * HEX_COLS) else {
+            break;
+        };
         let mut spans = vec![Span::styled(format!("{row_addr:012x}  "), t.muted())];
         let mut ascii = Vec::with_capacity(HEX_COLS as usize);
         for col in 0..HEX_COLS {
