@@ -246,15 +246,19 @@ impl Maps {
 
     /// The first region whose name or path is `name` (`[heap]`, `libc.so.6`,
     /// `/usr/bin/app`), or whose file name starts with it (`libc` for `libc.so.6`).
+    /// A `MAP_SHARED` mapping of the object comes before private ones: the
+    /// object is what is named, and a private mapping holds its own copy.
     pub fn find_by_name(&self, name: &str) -> Option<&Region> {
-        self.regions
-            .iter()
-            .find(|r| r.path == name || r.name() == name)
-            .or_else(|| {
-                self.regions
-                    .iter()
-                    .find(|r| r.is_file() && r.name().starts_with(name))
-            })
+        let first = |named: &dyn Fn(&Region) -> bool| {
+            let mut found = self.regions.iter().filter(|r| named(r));
+            let first = found.next()?;
+            if first.perms.shared {
+                return Some(first);
+            }
+            Some(found.find(|r| r.perms.shared).unwrap_or(first))
+        };
+        first(&|r| r.path == name || r.name() == name)
+            .or_else(|| first(&|r| r.is_file() && r.name().starts_with(name)))
     }
 }
 
@@ -334,6 +338,23 @@ ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsysca
         assert_eq!(
             maps.find_by_name("my").map(|r| r.start),
             Some(0x55d0c0a00000)
+        );
+    }
+
+    #[test]
+    fn a_name_finds_the_shared_mapping_before_a_private_copy() {
+        let text = "\
+7f0000000000-7f0000001000 rw-p 00000000 00:01 99                         /dev/shm/ring
+7f0000004000-7f0000005000 rw-s 00000000 00:01 99                         /dev/shm/ring
+";
+        let maps = Maps::parse(text, "maps").expect("parses");
+        assert_eq!(
+            maps.find_by_name("ring").map(|r| r.start),
+            Some(0x7f0000004000)
+        );
+        assert_eq!(
+            maps.find_by_name("ri").map(|r| r.start),
+            Some(0x7f0000004000)
         );
     }
 
