@@ -100,6 +100,18 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
                 landed = true;
                 tally.contested += u64::from(report.after != bytes);
             }
+            // The first write refused (a read-only or unmapped place): nothing
+            // is held, and retrying every interval would only repeat it.
+            Ok(report) if tally.rewrites == 1 => {
+                return Err(Error::WriteRefused {
+                    addr: place.addr,
+                    len: bytes.len() as u64,
+                    why: format!("wrote {} of {} bytes", report.written, bytes.len()),
+                });
+            }
+            Err(
+                e @ (Error::ReadOnly { .. } | Error::Unmapped { .. } | Error::WriteRefused { .. }),
+            ) if tally.rewrites == 1 => return Err(e),
             Ok(report) => {
                 tally.failed += 1;
                 let why = format!("wrote {} of {} bytes", report.written, bytes.len());
