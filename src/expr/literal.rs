@@ -58,6 +58,19 @@ pub fn parse_u64(text: &str) -> Result<u64, String> {
     }
 }
 
+/// `v` as an f32, refused when the f32 would not hold it: a finite value
+/// that would become infinity, or a non-zero one that would become 0.
+pub fn narrow_f32(v: f64) -> Result<f32, &'static str> {
+    let narrow = v as f32;
+    if v.is_finite() && narrow.is_infinite() {
+        return Err("out of range for f32");
+    }
+    if v != 0.0 && narrow == 0.0 {
+        return Err("too small for f32: it would be written as 0");
+    }
+    Ok(narrow)
+}
+
 /// A float: decimal or exponent notation, `inf`, `-inf`, `nan`; underscores allowed.
 pub fn parse_float(text: &str) -> Option<f64> {
     let lower = text.to_ascii_lowercase();

@@ -479,13 +479,8 @@ fn encode_scalar(kind: Scalar, big_endian: bool, text: &str) -> Result<Vec<u8>, 
     let bits: u64 = match kind {
         Scalar::F32 => {
             let v = parse_float(text).ok_or_else(|| err("not a number"))?;
-            if v.is_finite() && (v as f32).is_infinite() {
-                return Err(err("out of range for f32"));
-            }
-            if v != 0.0 && (v as f32) == 0.0 {
-                return Err(err("too small for f32: it would be written as 0"));
-            }
-            u64::from((v as f32).to_bits())
+            let v = crate::expr::literal::narrow_f32(v).map_err(err)?;
+            u64::from(v.to_bits())
         }
         Scalar::F64 => parse_float(text)
             .ok_or_else(|| err("not a number"))?

@@ -178,7 +178,9 @@ impl ValueType {
         if self.is_float() {
             let v = parse_float(t).ok_or_else(|| bad("expected a number such as 1.5"))?;
             return Ok(match self.0 {
-                Kind::One(Scalar::F32) => u64::from((v as f32).to_bits()),
+                Kind::One(Scalar::F32) => {
+                    u64::from(crate::expr::literal::narrow_f32(v).map_err(bad)?.to_bits())
+                }
                 _ => v.to_bits(),
             });
         }
@@ -289,6 +291,20 @@ impl Condition {
             }
             value => Condition::Eq(ty.parse_value(value)?),
         };
+        let above = |lo: u64, hi: u64| match (unsigned.number(lo), unsigned.number(hi)) {
+            (Number::Int(a), Number::Int(b)) => a > b,
+            (Number::Float(a), Number::Float(b)) => a > b,
+            _ => false,
+        };
+        if let Condition::Range(lo, hi) = cond
+            && above(lo, hi)
+        {
+            return Err(Error::Usage(format!(
+                "range {} {}: the low end is above the high end, so nothing can match",
+                word(1)?,
+                word(2)?
+            )));
+        }
         let used = match cond {
             Condition::Range(..) => 3,
             Condition::Eq(_) if first != "eq" && first != "=" => 1,

@@ -47,3 +47,40 @@ fn a_named_object_resolves_to_its_shared_mapping_not_a_private_copy_below_it() {
     fx.send("show");
     assert_eq!(fx.next_line(), "shared=5 child=5");
 }
+
+#[test]
+fn filters_that_cannot_match_anything_are_usage_errors() {
+    let fx = Fixture::spawn(&fixture("target", "", &[]), &[]);
+    let pid = fx.pid.to_string();
+    for (args, why) in [
+        (
+            vec!["search", "--pid", &pid, ".", "--region", "nope"],
+            "region filter \"nope\": no mapping's path or name contains it",
+        ),
+        (
+            vec!["scan", "--pid", &pid, "--type", "u32", "range", "10", "5"],
+            "the low end is above the high end",
+        ),
+        (
+            vec!["scan", "--pid", &pid, "--type", "i32", "range", "-5", "-10"],
+            "the low end is above the high end",
+        ),
+        (
+            vec!["scan", "--pid", &pid, "--type", "f32", "1e39"],
+            "out of range for f32",
+        ),
+        (
+            vec!["scan", "--pid", &pid, "--type", "f32", "1e-300"],
+            "too small for f32",
+        ),
+    ] {
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.contains(why), "{args:?}: {err}");
+    }
+    // The same filters that can match still run.
+    let (code, _, err) = run(&[
+        "search", "--pid", &pid, ".", "--region", "heap", "--max", "1",
+    ]);
+    assert_eq!(code, 0, "{err}");
+}
