@@ -84,3 +84,92 @@ fn filters_that_cannot_match_anything_are_usage_errors() {
     ]);
     assert_eq!(code, 0, "{err}");
 }
+
+/// The pid of a process that has exited and been reaped.
+fn gone_pid() -> String {
+    let mut child = Command::new("true").spawn().expect("spawn true");
+    child.wait().expect("wait");
+    child.id().to_string()
+}
+
+#[test]
+fn a_name_that_does_not_resolve_is_a_usage_error_in_every_command() {
+    let fx = Fixture::spawn(&fixture("dwarf_types", "dwarf5", &["-gdwarf-5"]), &[]);
+    let pid = fx.pid.to_string();
+    for expr in ["nosuch", "grid[2][0]", "hero.nofield"] {
+        for args in [
+            vec!["read", "--pid", &pid, expr],
+            vec!["pointers", "--pid", &pid, expr],
+            vec!["dump", "--pid", &pid, expr, "8"],
+            vec!["freeze", "--pid", &pid, "--seconds", "1", expr, "1"],
+        ] {
+            let (code, out, err) = run(&args);
+            assert_eq!(code, 2, "{args:?}: {out}{err}");
+        }
+        let (code, out, err) = run(&["read", "--pid", &pid, "--json", expr]);
+        assert_eq!(code, 2, "{out}{err}");
+        let v: Value = serde_json::from_str(out.trim()).expect("one JSON record");
+        assert_eq!(v["kind"], "usage", "{v}");
+        assert!(v["error"].is_string(), "{v}");
+        // No type was given, and none was found: none is made up.
+        assert!(v.get("type").is_none(), "{v}");
+    }
+    let (code, out, _) = run(&["read", "--pid", &pid, "nosuch"]);
+    assert_eq!(code, 2);
+    assert!(!out.contains("(u64)"), "{out}");
+}
+
+#[test]
+fn a_watch_never_read_ends_incomplete() {
+    let fx = Fixture::spawn(&fixture("dwarf_types", "dwarf5", &["-gdwarf-5"]), &[]);
+    let pid = fx.pid.to_string();
+    for expr in ["0x10:u32", "grid[2][0]"] {
+        let args = [
+            "watch",
+            "--pid",
+            &pid,
+            "--count",
+            "2",
+            "--interval",
+            "1",
+            expr,
+        ];
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 3, "{expr}: {out}{err}");
+        assert_eq!(out.lines().count(), 2, "{out}");
+    }
+    let args = [
+        "watch",
+        "--pid",
+        &pid,
+        "--count",
+        "2",
+        "--interval",
+        "1",
+        "grid[1][2]",
+    ];
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
+fn a_missing_target_exits_4_with_a_json_kind_that_says_so() {
+    let gone = gone_pid();
+    let no_pid = gone.as_str();
+    for args in [
+        vec!["read", "--pid", no_pid, "--json", "x"],
+        vec!["maps", "--pid", no_pid, "--json"],
+        vec!["shared", "--pid", no_pid, "--json"],
+        vec!["debuginfo", "--pid", no_pid, "--json"],
+    ] {
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 4, "{args:?}: {out}{err}");
+        let v: Value = serde_json::from_str(out.trim()).expect("one JSON error");
+        assert_eq!(v["kind"], "target", "{args:?}: {v}");
+    }
+    // A refused argument is a usage error, and its kind says so.
+    let (code, out, _) = run(&["read", "--pid", "x", "--json", "y"]);
+    assert_eq!(code, 2);
+    let v: Value = serde_json::from_str(out.trim()).expect("one JSON error");
+    assert_eq!(v["kind"], "usage", "{v}");
+}
