@@ -5,15 +5,16 @@
 //!
 //! Run with `cargo bench --bench multi`. Needs `cc`.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use pvtui::expr::{Status, Watch, WatchSet, parse_watch};
 use pvtui::poller::group::{PollGroup, TickOutcome};
 use pvtui::process::ReadMode;
 use pvtui::session::Session;
+
+mod common;
 
 const WATCHES: usize = 100;
 const TICKS: u32 = 500;
@@ -34,35 +35,7 @@ fn write_target(dir: &Path) -> PathBuf {
     src.push_str(
         "printf(\"sum=%lu\\nready\\n\", s); char line[64]; while (fgets(line, sizeof line, stdin)) {} return 0; }\n",
     );
-    let c = dir.join("multi.c");
-    std::fs::write(&c, src).expect("write the target source");
-    let bin = dir.join("multi");
-    let status = Command::new("cc")
-        .args(["-O0", "-o"])
-        .arg(&bin)
-        .arg(&c)
-        .status()
-        .expect("run cc");
-    assert!(status.success(), "cc failed");
-    bin
-}
-
-fn spawn(bin: &Path) -> Child {
-    let mut child = Command::new(bin)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn the target");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    loop {
-        match lines.next() {
-            Some(Ok(line)) if line == "ready" => break,
-            Some(Ok(_)) => {}
-            _ => panic!("the target ended before it was ready"),
-        }
-    }
-    child
+    common::compile_c(dir, "multi", &src, &["-O0"])
 }
 
 fn sessions(children: &[Child]) -> Vec<Session> {
@@ -133,7 +106,7 @@ fn main() {
         .map(|i| parse_watch(&format!("g{i}")).expect("parses"))
         .collect();
     let most = COUNTS.iter().copied().max().unwrap_or(0);
-    let mut children: Vec<Child> = (0..most).map(|_| spawn(&bin)).collect();
+    let mut children: Vec<Child> = (0..most).map(|_| common::spawn_ready(&bin)).collect();
     println!("targets  watches/target  group tick   per target  serial tick (one thread)");
     for n in COUNTS {
         let group = group_tick(&children[..n], &watches);

@@ -8,9 +8,9 @@
 //!
 //! Run with `cargo bench --bench watch`. Needs `cc` and `gdb`.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,6 +18,8 @@ use pvtui::debuginfo::DebugInfo;
 use pvtui::expr::{Status, WatchSet, parse_watch};
 use pvtui::process::{Memory, MemoryWorker, ReadBatch, ReadMode, Target};
 use pvtui::symbols::SymbolTable;
+
+mod common;
 
 const GLOBALS: usize = 1000;
 const TICKS: u32 = 2000;
@@ -69,35 +71,7 @@ fn write_target(dir: &Path) -> PathBuf {
         "int main(void) { setvbuf(stdout, NULL, _IOLBF, 0); printf(\"sum=%ld\\nready\\n\", touch()); \
          char line[64]; while (fgets(line, sizeof line, stdin)) {} return 0; }\n",
     );
-    let c = dir.join("scattered.c");
-    std::fs::write(&c, src).expect("write the target source");
-    let bin = dir.join("scattered");
-    let status = Command::new("cc")
-        .args(["-O0", "-g", "-o"])
-        .arg(&bin)
-        .arg(&c)
-        .status()
-        .expect("run cc");
-    assert!(status.success(), "cc failed");
-    bin
-}
-
-fn spawn(bin: &Path) -> Child {
-    let mut child = Command::new(bin)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn the target");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    loop {
-        match lines.next() {
-            Some(Ok(line)) if line == "ready" => break,
-            Some(Ok(_)) => {}
-            _ => panic!("the target ended before it was ready"),
-        }
-    }
-    child
+    common::compile_c(dir, "scattered", &src, &["-O0", "-g"])
 }
 
 fn expressions() -> Vec<String> {
@@ -234,7 +208,7 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("pvtui-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("bench dir");
     let bin = write_target(&dir);
-    let mut child = spawn(&bin);
+    let mut child = common::spawn_ready(&bin);
     let pid = child.id() as i32;
     let exprs = expressions();
 

@@ -16,7 +16,7 @@ python3 -c 'import PIL' 2>/dev/null || python3 -m pip install --quiet pillow
   echo "needs DejaVu Sans Mono (apt-get install fonts-dejavu-core)" >&2; exit 1; }
 
 cargo build --release --quiet
-BIN=$PWD/target/release/pvtui
+BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/pvtui
 SOCK=pvtui-screenshots-$$
 t() { tmux -L "$SOCK" "$@"; }
 trap 't kill-server 2>/dev/null || true' EXIT

@@ -2,7 +2,6 @@
 //! module's debug info is. Variables are read by `pvtui read`.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -80,10 +79,17 @@ pub fn run_type(args: &TypeArgs) -> Result<ExitCode> {
     let session = session(args.pid, &args.debug)?;
     let info = session.debug_info();
     let (module, name) = split_module(&args.name);
-    let (found_in, ty) = info.type_named(module, name).map_err(dbg)?;
+    let (found_in, ty) = info.type_named(module, name).map_err(|e| {
+        // A name nobody defines is the user's input, as an unknown symbol is.
+        if e.0.starts_with("no type ") || e.0.starts_with("no loaded object named ") {
+            Error::Usage(e.0)
+        } else {
+            dbg(e)
+        }
+    })?;
     let mut out = layout(&ty);
     writeln!(out, "(from {})", escape(&found_in)).map_err(|e| Error::Usage(e.to_string()))?;
-    print_out(&out)?;
+    super::write_stdout(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -109,13 +115,16 @@ pub fn run_debuginfo(args: &DebugInfoArgs) -> Result<ExitCode> {
                 (None, Some(e)) => l.push_str(&format!("error: {}", escape(e))),
                 (None, None) => l.push_str("no DWARF"),
             }
+            if let Some(n) = r.split_dwarf {
+                l.push_str(&format!("; split DWARF: {n} unit(s) found"));
+            }
             if let Some(n) = r.minidebuginfo_symbols {
                 l.push_str(&format!("; MiniDebugInfo: {n} symbols"));
             }
             if let Some(id) = &r.build_id {
                 l.push_str(&format!("; build-id {id}"));
             }
-            if r.dwarf.is_none() && !r.tried.is_empty() {
+            if (r.dwarf.is_none() || r.split_dwarf.is_some()) && !r.tried.is_empty() {
                 let tried: Vec<String> = r.tried.iter().map(|t| escape(t).into_owned()).collect();
                 l.push_str(&format!(
                     "\n    looked at: {}",
@@ -126,19 +135,8 @@ pub fn run_debuginfo(args: &DebugInfoArgs) -> Result<ExitCode> {
         };
         writeln!(out, "{line}").map_err(|e| Error::Usage(e.to_string()))?;
     }
-    print_out(&out)?;
+    super::write_stdout(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn print_out(out: &str) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|source| Error::Proc {
-            path: "stdout".into(),
-            source,
-        })
 }
 
 fn dbg(e: DebugError) -> Error {

@@ -121,18 +121,19 @@ fn dump_one(args: &DumpArgs, pid: i32, several: bool) -> Result<ExitCode> {
         })?;
     } else {
         if several {
-            println!("pid {pid}:");
+            outln!("pid {pid}:")?;
         }
         let symbols = session.symbols();
-        print!("{}", named_lines(addr, &data, unread, |a| symbols.place(a)));
+        let lines = named_lines(addr, &data, unread, |a| symbols.place(a));
+        super::write_stdout(lines.as_bytes())?;
         for gap in &gaps {
-            println!(
+            outln!(
                 "?? {:#x}..{:#x} ({} bytes): {}",
                 gap.addr,
                 gap.end(),
                 gap.len,
                 gap.why
-            );
+            )?;
         }
     }
     Ok(if gaps.is_empty() {

@@ -148,11 +148,14 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
             "contested": tally.contested, "failed": tally.failed,
         }))?;
     } else {
-        println!(
+        outln!(
             "held {expr} for {seconds:.1} s ({why}): {} rewrites, the target changed it {} times, \
              {} rewrites raced a write of its own, {} failed",
-            tally.rewrites, tally.restored, tally.contested, tally.failed
-        );
+            tally.rewrites,
+            tally.restored,
+            tally.contested,
+            tally.failed
+        )?;
     }
     Ok(if tally.failed > 0 {
         ExitCode::FAILURE
@@ -175,12 +178,12 @@ fn announce(args: &FreezeArgs, place: &Place, name: Option<String>) -> Result<()
             Some(name) => format!("{:#x} <{}>", place.addr, crate::text::escape(&name)),
             None => format!("{:#x}", place.addr),
         };
-        println!(
+        outln!(
             "holding {expr} = {} ({} at {at}) every {} ms",
             printable(&args.value),
             place.ty,
             args.interval
-        );
+        )?;
     }
     Ok(())
 }

@@ -27,7 +27,7 @@ pub fn run(args: &ManArgs) -> Result<ExitCode> {
     let pages = pages()?;
     if let Some(dir) = &args.out {
         for path in write_all(&pages, dir)? {
-            println!("{}", crate::text::escape(&path.display().to_string()));
+            outln!("{}", crate::text::escape(&path.display().to_string()))?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -67,7 +67,11 @@ pub(super) fn pages() -> Result<Vec<Page>> {
 }
 
 fn collect(cmd: &clap::Command, pages: &mut Vec<Page>) -> Result<()> {
-    let man = clap_mangen::Man::new(cmd.clone());
+    // Subcommands carry no version of their own: each page says pvtui's,
+    // so a page read apart from the others still says which pvtui it is.
+    let version = env!("CARGO_PKG_VERSION");
+    let man =
+        clap_mangen::Man::new(cmd.clone().version(version)).source(format!("pvtui {version}"));
     let mut roff = Vec::new();
     man.render(&mut roff)
         .map_err(|e| Error::Usage(format!("rendering the manual page: {e}")))?;
@@ -156,6 +160,24 @@ mod tests {
             .find(|p| p.file == "pvtui-read.1")
             .expect("read page");
         assert!(String::from_utf8_lossy(&read.roff).contains("\\-\\-pid"));
+    }
+
+    #[test]
+    fn every_page_carries_the_version() {
+        let version = env!("CARGO_PKG_VERSION");
+        for page in pages().expect("pages") {
+            let roff = String::from_utf8_lossy(&page.roff);
+            let title = roff
+                .lines()
+                .find(|l| l.starts_with(".TH "))
+                .unwrap_or_default();
+            assert!(
+                title.contains(&format!("\"pvtui {version}\"")),
+                "{}: {title}",
+                page.file
+            );
+            assert!(roff.contains(".SH VERSION"), "{}", page.file);
+        }
     }
 
     #[test]

@@ -67,22 +67,26 @@ fn print_one(args: &MapsArgs, pid: i32, several: bool) -> Result<()> {
         return super::print_json(&regions);
     }
     if several {
-        println!("pid {pid} ({}):", crate::text::escape(session.name()));
+        outln!("pid {pid} ({}):", crate::text::escape(session.name()))?;
     }
     // Started through a symlink: the name it was started as, the real file beside it.
     let started = symbols.started_name();
     if let (Some(name), Some(exe)) = (started, symbols.executable_path()) {
-        println!(
+        outln!(
             "pid {}  {}  ({})",
             session.pid(),
             crate::text::escape(name),
             crate::text::escape(exe)
-        );
+        )?;
     }
-    println!(
+    outln!(
         "{:<16} {:<16} {:<4} {:>10} {:>10}  path",
-        "start", "end", "perm", "offset", "size"
-    );
+        "start",
+        "end",
+        "perm",
+        "offset",
+        "size"
+    )?;
     for r in maps.iter() {
         let deleted = if r.deleted { " (deleted)" } else { "" };
         let name = symbols.region_name(r);
@@ -92,14 +96,14 @@ fn print_one(args: &MapsArgs, pid: i32, several: bool) -> Result<()> {
         } else {
             path.into_owned()
         };
-        println!(
+        outln!(
             "{:016x} {:016x} {} {:>10x} {:>10}  {shown}{deleted}",
             r.start,
             r.end,
             r.perms,
             r.offset,
             human_bytes(r.len()),
-        );
+        )?;
     }
     Ok(())
 }

@@ -2,6 +2,19 @@
 //!
 //! Each subcommand lives in its own file; this module only dispatches and
 //! turns a library error into one line on stderr and an exit status.
+//!
+//! Everything a command prints on stdout goes through [`write_stdout`] (or
+//! [`outln!`], or a writer from [`stdout`]): a reader that goes away (`|
+//! head -1`) ends the command quietly with status 0, the same in every
+//! command, as ripgrep does.
+
+/// `println!` through [`write_stdout`]: a closed stdout is an error the
+/// caller returns with `?`, never a panic.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format!("{}\n", format_args!($($arg)*)).as_bytes())
+    };
+}
 
 mod completions;
 pub(crate) mod debuginfo;
@@ -17,6 +30,7 @@ mod pointers;
 mod probe;
 mod read;
 mod scan;
+mod scan_set;
 mod search;
 mod several;
 mod shared;
@@ -58,7 +72,8 @@ Exit status:
   3    done, but incomplete: bytes or values not read, or a write that did not land
   4    the target is gone or cannot be attached
   5    internal error
-  128+N  ended by signal N (130: Ctrl-C stopped a search, keeping its results)";
+  128+N  ended by signal N (130: Ctrl-C stopped a search, keeping its results,
+         or a watch, after a last line; 143: SIGTERM did)";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -129,9 +144,6 @@ pub fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     let json = cli.command.as_ref().is_some_and(CliCommand::json);
-    if !matches!(cli.command, None | Some(CliCommand::Demo(_))) {
-        crate::sys::exit_quietly_on_broken_pipe();
-    }
     let result = match cli.command {
         Some(CliCommand::Probe(args)) => probe::run(&args),
         Some(CliCommand::Maps(args)) => maps::run(&args),
@@ -155,6 +167,8 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // The reader has all it wanted: nothing is wrong, and nothing to say.
+        Err(err) if is_closed_stdout(&err) => ExitCode::SUCCESS,
         Err(err) if json => {
             print_json_error(error_kind(&err), &err.to_string());
             ExitCode::from(exit_status(&err))
@@ -197,7 +211,8 @@ fn wants_json() -> bool {
 /// An error as one JSON line on stdout, where a `--json` reader looks.
 fn print_json_error(kind: &str, message: &str) {
     let line = serde_json::json!({"error": message.trim_end(), "kind": kind});
-    println!("{}", crate::text::json_line(line.to_string()));
+    // Nobody is left to tell when stdout is closed.
+    let _ = outln!("{}", crate::text::json_line(line.to_string()));
 }
 
 /// What kind of failure an error is, for a JSON reader: one kind per exit
@@ -238,22 +253,42 @@ fn exit_status(err: &Error) -> u8 {
 /// Prints `value` as one line of JSON.
 fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     let line = serde_json::to_string(value).map_err(|e| Error::Internal(e.to_string()))?;
-    let line = crate::text::json_line(line);
-    println!("{line}");
-    Ok(())
+    outln!("{}", crate::text::json_line(line))
 }
 
-/// Writes `bytes` to stdout and flushes, so a closed pipe is an error here.
-fn write_stdout(bytes: &[u8]) -> Result<()> {
+/// What [`write_stdout`] calls stdout in its errors, and how
+/// [`is_closed_stdout`] knows them.
+const STDOUT: &str = "write to stdout";
+
+/// Writes `bytes` to stdout and flushes, so a closed pipe is an error here:
+/// the one way commands print.
+pub(crate) fn write_stdout(bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(bytes)
         .and_then(|()| stdout.flush())
-        .map_err(|source| Error::Kernel {
-            call: "write to stdout",
-            source,
-        })
+        .map_err(stdout_error)
+}
+
+/// A buffered stdout for long output; its write errors go through
+/// [`stdout_error`] like [`write_stdout`]'s.
+fn stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
+    std::io::BufWriter::new(std::io::stdout().lock())
+}
+
+/// A failed write to stdout, as every command reports it.
+fn stdout_error(source: std::io::Error) -> Error {
+    Error::Io {
+        what: STDOUT.into(),
+        source,
+    }
+}
+
+/// Whether `err` is stdout's reader gone away (`| head`).
+fn is_closed_stdout(err: &Error) -> bool {
+    matches!(err, Error::Io { what, source }
+        if what == STDOUT && source.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 /// Parses a number as decimal or `0x` hex (clap value parser).

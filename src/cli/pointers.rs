@@ -99,7 +99,7 @@ fn scan(args: &PointersArgs, session: &mut Session) -> Result<ExitCode> {
         scanned.as_secs_f64(),
         searched.as_secs_f64()
     );
-    print_chains(args, &saved, &ty, place.addr, None)?;
+    print_chains(args, &saved, &ty, place.addr, None, session.symbols())?;
     if let Some(path) = &args.save {
         save(args, path, text, &ty, saved.clone())?;
     }
@@ -115,16 +115,16 @@ fn scan(args: &PointersArgs, session: &mut Session) -> Result<ExitCode> {
     if args.json {
         print_json(&summary)?;
     } else {
-        println!(
-            "{} chains to {:#x}{}",
+        outln!(
+            "{} chains to {}{}",
             saved.len(),
-            place.addr,
+            super::places::at(session.symbols(), place.addr),
             if saved.len() >= args.limit {
                 " (the limit: raise --limit for more)"
             } else {
                 ""
             }
-        );
+        )?;
     }
     Ok(if saved.is_empty() {
         ExitCode::FAILURE
@@ -183,7 +183,8 @@ fn recheck(args: &PointersArgs, session: &mut Session, path: &std::path::Path) -
             Ok(addr) => {
                 dropped += 1;
                 if !args.json {
-                    eprintln!("dropped {}: reaches {addr:#x}", chain.text());
+                    let at = super::places::at(session.symbols(), *addr);
+                    eprintln!("dropped {}: reaches {at}", chain.text());
                 }
             }
             Err(why) => {
@@ -196,19 +197,19 @@ fn recheck(args: &PointersArgs, session: &mut Session, path: &std::path::Path) -
     }
     let chains: Vec<SavedChain> = kept.iter().map(|(c, _)| c.clone()).collect();
     let addrs: Vec<u64> = kept.iter().map(|(_, a)| *a).collect();
-    print_chains(args, &chains, &file.ty, 0, Some(&addrs))?;
+    print_chains(args, &chains, &file.ty, 0, Some(&addrs), session.symbols())?;
     if args.json {
         print_json(&json!({"event": "done", "kept": chains.len(), "dropped": dropped}))?;
     } else {
         let what = match want {
-            Some(w) => format!("reach {w:#x}"),
+            Some(w) => format!("reach {}", super::places::at(session.symbols(), w)),
             None => "still resolve".to_string(),
         };
-        println!(
+        outln!(
             "{} of {} saved chains {what}",
             chains.len(),
             file.chains.len()
-        );
+        )?;
     }
     if let Some(out) = &args.save {
         save(args, out, &file.target, &file.ty, chains.clone())?;
@@ -227,6 +228,7 @@ fn print_chains(
     ty: &str,
     addr: u64,
     addrs: Option<&[u64]>,
+    symbols: &crate::symbols::SymbolTable,
 ) -> Result<()> {
     for (i, chain) in chains.iter().enumerate() {
         let end = addrs.and_then(|a| a.get(i).copied()).unwrap_or(addr);
@@ -239,9 +241,11 @@ fn print_chains(
                 "symbol": chain.symbol.as_deref().map(printable),
                 "offsets": chain.offsets,
                 "address": format!("{end:#x}"),
+                "place": symbols.place(end),
             }))?;
         } else {
-            println!("{} = {end:#x}    {}", chain.text(), chain.expr(ty));
+            let at = super::places::at(symbols, end);
+            outln!("{} = {at}    {}", chain.text(), chain.expr(ty))?;
         }
     }
     Ok(())

@@ -28,10 +28,10 @@ pub fn run(args: &ProbeArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let yes = |b: bool| if b { "yes" } else { "no" };
-    println!("pvtui               {}", env!("CARGO_PKG_VERSION"));
-    println!("pidfd_open          {}", yes(caps.pidfd_open));
-    println!("process_vm_readv    {}", yes(caps.process_vm_readv));
-    println!(
+    outln!("pvtui               {}", env!("CARGO_PKG_VERSION"))?;
+    outln!("pidfd_open          {}", yes(caps.pidfd_open))?;
+    outln!("process_vm_readv    {}", yes(caps.process_vm_readv))?;
+    outln!(
         "PROCESS_VM_PIDFD    {}{}",
         yes(caps.process_vm_pidfd),
         if access.pidfd {
@@ -39,8 +39,8 @@ pub fn run(args: &ProbeArgs) -> Result<ExitCode> {
         } else {
             "  -> reads go by pid and are kept only if the pidfd shows the target alive; writes go through /proc/PID/mem opened at attach"
         }
-    );
-    println!(
+    )?;
+    outln!(
         "PROCESS_VM_NOWAIT   {}{}",
         yes(caps.process_vm_nowait),
         if access.nowait {
@@ -48,12 +48,12 @@ pub fn run(args: &ProbeArgs) -> Result<ExitCode> {
         } else {
             "  -> residency is checked in /proc/PID/pagemap and reads run on a worker under a deadline"
         }
-    );
-    println!("pagemap             {}", yes(caps.pagemap));
+    )?;
+    outln!("pagemap             {}", yes(caps.pagemap))?;
     match &caps.userfaultfd_error {
-        None => println!("userfaultfd         yes"),
-        Some(why) => println!("userfaultfd         no ({why})"),
-    }
-    println!("strategy            {}", access.describe());
+        None => outln!("userfaultfd         yes"),
+        Some(why) => outln!("userfaultfd         no ({why})"),
+    }?;
+    outln!("strategy            {}", access.describe())?;
     Ok(ExitCode::SUCCESS)
 }

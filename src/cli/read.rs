@@ -1,7 +1,6 @@
 //! `pvtui read`: resolve watch expressions and print their values once.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -216,14 +215,7 @@ fn run_several(args: &ReadArgs, pids: &[i32]) -> Result<ExitCode> {
 
 /// Writes the output at once; the exit status says whether all was read.
 fn finish(out: &str, failed: bool) -> Result<ExitCode> {
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|source| Error::Io {
-            what: "writing to stdout".into(),
-            source,
-        })?;
+    super::write_stdout(out.as_bytes())?;
     Ok(if failed {
         ExitCode::from(super::exit::INCOMPLETE)
     } else {

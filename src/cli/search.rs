@@ -1,4 +1,5 @@
 //! `pvtui search`: find a regex, byte pattern or text in a process's memory.
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -163,23 +164,36 @@ fn search_one(
 ) -> Result<ExitCode> {
     let session = Session::attach(pid, DEFAULT_DEADLINE)?;
     let maps = session.maps();
+    let options = SearchOptions {
+        in_order: true,
+        ..options
+    };
     let job = session.searches().search(maps, query, options)?;
     interrupt.cancels(job.canceller());
-    // Nothing prints until the end (results come sorted): say it started.
     eprintln!(
-        "searching pid {}; Ctrl-C stops and prints what was found",
+        "searching pid {}; Ctrl-C stops, keeping what was printed",
         session.pid()
     );
+    let symbols = session.symbols();
+    let print = Printer {
+        args,
+        pid,
+        several,
+        maps,
+        symbols,
+    };
+    let mut out = super::stdout();
     let mut meter = Meter::new();
-    // Lanes find matches out of order: keep them (the lowest --max of them)
-    // and print in address order at the end.
-    let mut kept = Lowest::new(args.max);
+    // Lanes find matches out of order; those past the address the search
+    // has finished below wait here, a few segments' worth at most.
+    let mut order = InOrder::new(args.max);
     let summary = loop {
         match job.events().recv() {
-            Ok(SearchEvent::Found(batch)) => {
-                for m in batch {
-                    kept.offer(m);
-                }
+            Ok(SearchEvent::Found(batch)) => order.found(batch),
+            Ok(SearchEvent::Searched(below)) => {
+                meter.clear();
+                order.release(below, |m| print.line(&mut out, m))?;
+                out.flush().map_err(super::stdout_error)?;
             }
             Ok(SearchEvent::Progress(p)) => meter.show(&p, "B"),
             Ok(SearchEvent::Places(_)) => {}
@@ -188,18 +202,35 @@ fn search_one(
         }
     };
     meter.clear();
-    let symbols = session.symbols();
-    let (matches, left) = kept.into_sorted();
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for m in &matches {
-        let region = maps
+    // A stopped search never passed the rest: what it found is complete.
+    order.release(u64::MAX, |m| print.line(&mut out, m))?;
+    if let Some(max) = args.max {
+        left_out(&mut out, order.left, max, args.json, "matches")?;
+    }
+    out.flush().map_err(super::stdout_error)?;
+    report(&summary, "matches")
+}
+
+/// How one match prints: a JSON record or a line of text.
+struct Printer<'a> {
+    args: &'a SearchArgs,
+    pid: i32,
+    several: bool,
+    maps: &'a crate::process::Maps,
+    symbols: &'a crate::symbols::SymbolTable,
+}
+
+impl Printer<'_> {
+    fn line(&self, out: &mut impl Write, m: &Match) -> Result<()> {
+        let region = self
+            .maps
             .find(m.addr)
-            .map_or_else(|| m.region.to_string(), |r| symbols.region_name(r));
-        let line = if args.json {
+            .map_or_else(|| m.region.to_string(), |r| self.symbols.region_name(r));
+        let line = if self.args.json {
             serde_json::to_string(&JsonHit {
-                pid,
+                pid: self.pid,
                 address: format!("{:#x}", m.addr),
-                place: symbols.place(m.addr),
+                place: self.symbols.place(m.addr),
                 region: &region,
                 len: m.len,
                 text: String::from_utf8_lossy(&m.bytes).into_owned(),
@@ -209,53 +240,53 @@ fn search_one(
             .map(crate::text::json_line)
             .map_err(|e| Error::Internal(e.to_string()))?
         } else {
-            let who = if several {
-                format!("{pid}  ")
+            let who = if self.several {
+                format!("{}  ", self.pid)
             } else {
                 String::new()
             };
             format!(
                 "{who}{}  {}  {}  {}",
-                super::places::at(symbols, m.addr),
+                super::places::at(self.symbols, m.addr),
                 crate::text::escape(&region),
                 m.len,
                 m.bytes.escape_ascii()
             )
         };
-        if writeln!(out, "{line}").is_err() {
-            // stdout closed (| head): nothing more to say.
-            return Ok(ExitCode::SUCCESS);
-        }
+        writeln!(out, "{line}").map_err(super::stdout_error)
     }
-    if let Some(max) = args.max {
-        left_out(&mut out, left, max, args.json, "matches");
-    }
-    if out.flush().is_err() {
-        return Ok(ExitCode::SUCCESS);
-    }
-    report(&summary, "matches")
 }
 
 /// Says how many results `--max` (or scan's default of 20) left out: a
 /// line of text after the results, or a note on stderr beside JSON (whose
 /// lines are all records). The same words for search and scan.
-pub(super) fn left_out(out: &mut impl Write, left: u64, limit: u64, json: bool, what: &str) {
+pub(super) fn left_out(
+    out: &mut impl Write,
+    left: u64,
+    limit: u64,
+    json: bool,
+    what: &str,
+) -> Result<()> {
     if left == 0 {
-        return;
+        return Ok(());
     }
     if json {
         eprintln!("note: {left} more {what} not printed (--max {limit})");
+        Ok(())
     } else {
-        let _ = writeln!(out, "... and {left} more (--max N prints more)");
+        writeln!(out, "... and {left} more (--max N prints more)").map_err(super::stdout_error)
     }
 }
 
-/// The matches with the lowest addresses, at most `max` of them, and how
-/// many others were seen: memory stays bounded by `--max`.
-struct Lowest {
+/// The reorder buffer: matches wait here until the search has passed
+/// their address, then leave in address order; past `--max` they are only
+/// counted.
+struct InOrder {
     max: Option<u64>,
-    heap: BinaryHeap<ByAddr>,
-    dropped: u64,
+    waiting: BinaryHeap<Reverse<ByAddr>>,
+    printed: u64,
+    /// Matches `--max` left out.
+    left: u64,
 }
 
 struct ByAddr(Match);
@@ -277,27 +308,43 @@ impl Ord for ByAddr {
     }
 }
 
-impl Lowest {
-    fn new(max: Option<u64>) -> Lowest {
-        Lowest {
+impl InOrder {
+    fn new(max: Option<u64>) -> InOrder {
+        InOrder {
             max,
-            heap: BinaryHeap::new(),
-            dropped: 0,
+            waiting: BinaryHeap::new(),
+            printed: 0,
+            left: 0,
         }
     }
 
-    fn offer(&mut self, m: Match) {
-        self.heap.push(ByAddr(m));
-        if self.max.is_some_and(|max| self.heap.len() as u64 > max) {
-            self.heap.pop();
-            self.dropped += 1;
+    fn found(&mut self, batch: Vec<Match>) {
+        for m in batch {
+            if self.max.is_some_and(|max| self.printed >= max) {
+                self.left += 1;
+            } else {
+                self.waiting.push(Reverse(ByAddr(m)));
+            }
         }
     }
 
-    /// The kept matches in address order, and how many were left out.
-    fn into_sorted(self) -> (Vec<Match>, u64) {
-        let kept = self.heap.into_sorted_vec().into_iter().map(|b| b.0);
-        (kept.collect(), self.dropped)
+    /// Hands every waiting match below `below` to `print`, lowest first.
+    fn release(&mut self, below: u64, mut print: impl FnMut(&Match) -> Result<()>) -> Result<()> {
+        while let Some(Reverse(ByAddr(m))) = self.waiting.peek() {
+            if m.addr >= below {
+                break;
+            }
+            let Some(Reverse(ByAddr(m))) = self.waiting.pop() else {
+                break;
+            };
+            if self.max.is_some_and(|max| self.printed >= max) {
+                self.left += 1;
+                continue;
+            }
+            print(&m)?;
+            self.printed += 1;
+        }
+        Ok(())
     }
 }
 
@@ -423,41 +470,53 @@ mod tests {
         }
     }
 
+    fn released(order: &mut InOrder, below: u64) -> Vec<u64> {
+        let mut addrs = Vec::new();
+        order
+            .release(below, |m| {
+                addrs.push(m.addr);
+                Ok(())
+            })
+            .expect("printing to a vector");
+        addrs
+    }
+
     #[test]
-    fn the_lowest_matches_are_kept_in_address_order_and_the_rest_counted() {
-        let mut kept = Lowest::new(Some(3));
-        for addr in [50, 10, 40, 20, 60, 30] {
-            kept.offer(at(addr));
-        }
-        let (matches, left) = kept.into_sorted();
-        let addrs: Vec<u64> = matches.iter().map(|m| m.addr).collect();
-        assert_eq!(addrs, [10, 20, 30]);
-        assert_eq!(left, 3);
-        let mut all = Lowest::new(None);
-        for addr in [5, 1, 3] {
-            all.offer(at(addr));
-        }
-        let (matches, left) = all.into_sorted();
-        assert_eq!(
-            matches.iter().map(|m| m.addr).collect::<Vec<_>>(),
-            [1, 3, 5]
-        );
-        assert_eq!(left, 0);
+    fn matches_leave_in_address_order_once_the_search_passed_them() {
+        let mut order = InOrder::new(None);
+        order.found(vec![at(50), at(10)]);
+        order.found(vec![at(40), at(20)]);
+        assert_eq!(released(&mut order, 30), [10, 20]);
+        assert_eq!(order.waiting.len(), 2, "40 and 50 wait");
+        order.found(vec![at(35)]);
+        assert_eq!(released(&mut order, u64::MAX), [35, 40, 50]);
+        assert_eq!(order.left, 0);
+    }
+
+    #[test]
+    fn max_prints_the_lowest_and_counts_the_rest() {
+        let mut order = InOrder::new(Some(3));
+        order.found(vec![at(50), at(10), at(40), at(20)]);
+        assert_eq!(released(&mut order, 45), [10, 20, 40]);
+        order.found(vec![at(60), at(70)]);
+        assert!(order.waiting.len() <= 1, "nothing more is kept past --max");
+        assert_eq!(released(&mut order, u64::MAX), Vec::<u64>::new());
+        assert_eq!(order.left, 3);
     }
 
     #[test]
     fn text_says_how_many_were_left_out_and_json_stays_records() {
         let mut text = Vec::new();
-        left_out(&mut text, 7, 3, false, "matches");
+        left_out(&mut text, 7, 3, false, "matches").expect("to a vector");
         assert_eq!(
             String::from_utf8_lossy(&text),
             "... and 7 more (--max N prints more)\n"
         );
         let mut json = Vec::new();
-        left_out(&mut json, 7, 3, true, "matches");
+        left_out(&mut json, 7, 3, true, "matches").expect("to a vector");
         assert!(json.is_empty());
         let mut none = Vec::new();
-        left_out(&mut none, 0, 3, false, "matches");
+        left_out(&mut none, 0, 3, false, "matches").expect("to a vector");
         assert!(none.is_empty());
     }
 }

@@ -63,7 +63,7 @@ pub fn run(args: &SharedArgs) -> Result<ExitCode> {
     if args.json {
         print_json_lines(&report)?;
     } else {
-        print!("{}", render(&report));
+        super::write_stdout(render(&report).as_bytes())?;
     }
     if let Some(line) = skipped_line(&report) {
         eprintln!("pvtui: {line}");

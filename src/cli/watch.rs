@@ -1,18 +1,21 @@
 //! `pvtui watch`: poll watch expressions with never-block reads, one line per tick.
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Args;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::Signal;
 use serde_json::{Value as Json, json};
 
+use crate::cli::places;
 use crate::cli::print_json;
 use crate::cli::read::{expr_label, parse_error_line, reading_json};
 use crate::error::{Error, Result};
 use crate::expr::change::signed_number;
 use crate::expr::{Delta, Value, WatchSet, parse_watch};
+use crate::hunt::stop::StopSignals;
 use crate::process::ReadMode;
 use crate::session::Session;
 
@@ -46,6 +49,8 @@ pub struct WatchArgs {
 }
 
 pub fn run(args: &WatchArgs) -> Result<ExitCode> {
+    // Before any thread starts, so every thread leaves the signals to it.
+    let stop = Stop::install()?;
     let pids = args.targets.pids()?;
     let mut set = WatchSet::new();
     let mut watches = Vec::with_capacity(args.exprs.len());
@@ -61,7 +66,7 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
         set.add(watch);
     }
     if pids.len() > 1 {
-        return super::several::watch(args, &watches, &pids);
+        return super::several::watch(args, &watches, &pids, &stop);
     }
     let pid = args.targets.one("watch")?;
     let mut session = Session::attach(pid, Duration::from_millis(args.timeout))?;
@@ -76,8 +81,13 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
     // run incomplete (exit status 3), as for `read`.
     let mut ever_read = vec![false; args.exprs.len()];
     while args.count.is_none_or(|n| tick < n) {
-        if tick > 0 && wait_or_exit(&session, next)? {
-            return report_exit(args, pid);
+        if tick > 0 {
+            match stop.wait(next, Some(session.exit_fd().as_fd()))? {
+                Wake::Time if !session.is_alive() => return report_exit(args, pid),
+                Wake::Time => {}
+                Wake::Ready => return report_exit(args, pid),
+                Wake::Signal(signal) => return report_signal(args.json, signal, tick),
+            }
         }
         next += interval;
         tick += 1;
@@ -107,6 +117,7 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
             })
             .collect();
         let elapsed = start.elapsed().as_millis();
+        let symbols = session.symbols();
         if args.json {
             let values: Vec<Json> = args
                 .exprs
@@ -115,6 +126,7 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
                 .zip(&changes)
                 .map(|((text, r), change)| {
                     let mut obj = reading_json(text, r);
+                    places::annotate(&mut obj, r, symbols);
                     obj.insert("status".into(), json!(r.status.as_str()));
                     if args.delta {
                         obj.insert(
@@ -138,19 +150,24 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
                 .zip(&readings)
                 .zip(&changes)
                 .map(|((text, r), change)| match &r.value {
-                    Some(v) => format!("{text} = {v} ({}){}", r.status, change.text(args)),
+                    Some(v) => format!(
+                        "{text} = {} ({}){}",
+                        shown(v, symbols),
+                        r.status,
+                        change.text(args)
+                    ),
                     None => format!(
                         "{text}: {}",
                         crate::text::escape_lines(&r.status.to_string())
                     ),
                 })
                 .collect();
-            println!(
+            outln!(
                 "[{:>6}.{:03}s] {}",
                 elapsed / 1000,
                 elapsed % 1000,
                 cells.join(" | ")
-            );
+            )?;
         }
     }
     Ok(if ever_read.iter().all(|&seen| seen) {
@@ -158,6 +175,15 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(super::exit::INCOMPLETE)
     })
+}
+
+/// A value on a watch line: a pointer named by where it points, as `read`
+/// names it (`0x7f12a0 -> libc.so.6!environ`); others as they are.
+fn shown(value: &Value, symbols: &crate::symbols::SymbolTable) -> String {
+    match value {
+        Value::Pointer(_) => places::value_text(value, symbols),
+        other => other.to_string(),
+    }
 }
 
 /// How one watch's value moved since the tick before; nothing when either
@@ -200,28 +226,83 @@ impl Change {
     }
 }
 
-/// Sleeps until `deadline` unless the target exits first; returns whether it did.
-fn wait_or_exit(session: &Session, deadline: Instant) -> Result<bool> {
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Ok(!session.is_alive());
-        }
-        let timeout = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
-        let fd = session.exit_fd();
-        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, timeout) {
-            Ok(0) => return Ok(!session.is_alive()),
-            Ok(_) => return Ok(true),
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(e) => {
-                return Err(Error::Kernel {
-                    call: "poll",
-                    source: e.into(),
-                });
+/// SIGINT and SIGTERM for `watch`: blocked in every thread and read from a
+/// signalfd between ticks, so they stop the command after a last line even
+/// where the shell started it with SIGINT ignored (a blocked signal is kept
+/// pending whatever its disposition; see signal(7)).
+pub(super) struct Stop {
+    signals: StopSignals,
+}
+
+/// Why [`Stop::wait`] returned.
+pub(super) enum Wake {
+    /// The deadline came.
+    Time,
+    /// The other descriptor became readable (the target exited).
+    Ready,
+    /// A signal asked to stop.
+    Signal(Signal),
+}
+
+impl Stop {
+    pub fn install() -> Result<Stop> {
+        Ok(Stop {
+            signals: StopSignals::install()?,
+        })
+    }
+
+    /// Sleeps until `deadline`, unless `other` becomes readable or a signal
+    /// comes first.
+    pub fn wait(&self, deadline: Instant, other: Option<BorrowedFd<'_>>) -> Result<Wake> {
+        loop {
+            if let Some(signal) = self.signals.received() {
+                return Ok(Wake::Signal(signal));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(Wake::Time);
+            }
+            let timeout = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
+            let mut fds = vec![PollFd::new(self.signals.fd(), PollFlags::POLLIN)];
+            if let Some(other) = other {
+                fds.push(PollFd::new(other, PollFlags::POLLIN));
+            }
+            match poll(&mut fds, timeout) {
+                Ok(0) => return Ok(Wake::Time),
+                Ok(_) => {
+                    let other_ready = other.is_some()
+                        && fds
+                            .last()
+                            .and_then(PollFd::revents)
+                            .is_some_and(|r| !r.is_empty());
+                    if let Some(signal) = self.signals.received() {
+                        return Ok(Wake::Signal(signal));
+                    }
+                    if other_ready {
+                        return Ok(Wake::Ready);
+                    }
+                }
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => {
+                    return Err(Error::Kernel {
+                        call: "poll",
+                        source: e.into(),
+                    });
+                }
             }
         }
     }
+}
+
+/// The last line after a signal, and the status a shell expects: 128 + N.
+pub(super) fn report_signal(json: bool, signal: Signal, ticks: u64) -> Result<ExitCode> {
+    let name = signal.as_str();
+    if json {
+        print_json(&json!({"event": "stopped", "signal": name, "ticks": ticks}))?;
+    } else {
+        outln!("stopped by {name} after {ticks} ticks")?;
+    }
+    Ok(ExitCode::from(128 + signal as u8))
 }
 
 /// The target ran `exec`: the watches now read the new program.
@@ -230,11 +311,11 @@ fn report_exec(args: &WatchArgs, session: &Session) -> Result<()> {
     if args.json {
         print_json(&json!({"event": "exec", "pid": session.pid(), "name": name}))
     } else {
-        println!(
+        outln!(
             "target {} ran exec: now {}; watches resolved again",
             session.pid(),
             crate::text::escape(name)
-        );
+        )?;
         Ok(())
     }
 }
@@ -243,7 +324,7 @@ fn report_exit(args: &WatchArgs, pid: i32) -> Result<ExitCode> {
     if args.json {
         print_json(&json!({"event": "exited", "pid": pid}))?;
     } else {
-        println!("target {pid} exited");
+        outln!("target {pid} exited")?;
     }
     Ok(ExitCode::SUCCESS)
 }

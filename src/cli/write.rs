@@ -115,9 +115,9 @@ pub fn run(args: &WriteArgs) -> Result<ExitCode> {
             format!(" through {}", session.pid())
         };
         let at = super::places::at(session.symbols(), addr);
-        println!("{} ({} at {at}){by}: {old} → {new}", args.expr, reading.ty);
+        outln!("{} ({} at {at}){by}: {old} → {new}", args.expr, reading.ty)?;
     } else {
-        println!(
+        outln!(
             "{} ({} at {}): {old} → {new}: did not land ({} of {} bytes written, {} read back as asked)",
             args.expr,
             reading.ty,
@@ -130,12 +130,10 @@ pub fn run(args: &WriteArgs) -> Result<ExitCode> {
                 .zip(&report.requested)
                 .filter(|(a, r)| a == r)
                 .count(),
-        );
+        )?;
     }
-    print!(
-        "{}",
-        super::several::read_back_text(if args.json { &[] } else { &seen })
-    );
+    let read_back = super::several::read_back_text(if args.json { &[] } else { &seen });
+    super::write_stdout(read_back.as_bytes())?;
     Ok(if landed {
         ExitCode::SUCCESS
     } else {

@@ -11,7 +11,7 @@ use super::place_of::place_of;
 use crate::cli::print_json;
 use crate::error::Result;
 use crate::hunt::stop::StopSignals;
-use crate::hunt::writers::{Access, Writers, breakpoint, place_of_ip};
+use crate::hunt::writers::{Access, CodePlace, Writers, breakpoint, place_of_ip};
 use crate::session::Session;
 
 #[derive(Debug, Args)]
@@ -79,7 +79,7 @@ pub fn run(args: &WritersArgs) -> Result<ExitCode> {
             // Live, so a run ended by Ctrl-C shows progress: each new instruction once.
             for ip in writers.take_new() {
                 let place = place_of_ip(ip, session.symbols(), lines);
-                eprintln!("new: {:#x} {}", ip, place.label());
+                eprintln!("new: {}", code_at(&place, session.symbols()));
             }
         }
         if ready {
@@ -141,6 +141,7 @@ fn report(
                     "module_offset": p.module_offset,
                     "line": p.line,
                     "where": p.label(),
+                    "place": session.symbols().place(p.ip),
                 })
             })
             .collect();
@@ -165,45 +166,68 @@ fn report(
         }));
     }
     let what = if args.reads { "accesses" } else { "writes" };
-    println!(
+    outln!(
         "{total} {what} to {} by {} instruction{} in {:.1} s{}",
         crate::hunt::printable(&args.expr),
         places.len(),
         if places.len() == 1 { "" } else { "s" },
         elapsed.as_secs_f64(),
         if exited { " (the target exited)" } else { "" }
-    );
+    )?;
     if !places.is_empty() {
-        println!("{:>9}  {:<18}  {:<40}  THREADS", "COUNT", "IP", "WHERE");
+        outln!("{:>9}  {:<18}  {:<40}  THREADS", "COUNT", "IP", "WHERE")?;
     }
     let mut sorted = places;
     sorted.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.ip.cmp(&b.0.ip)));
     for (place, hit) in &sorted {
         let tids: Vec<String> = hit.tids.iter().map(u32::to_string).collect();
-        println!(
+        outln!(
             "{:>9}  {:<18}  {:<40}  {}",
             hit.count,
             format!("{:#x}", place.ip),
-            place.label(),
+            code_place(place, session.symbols()),
             tids.join(",")
-        );
+        )?;
     }
     if !sorted.is_empty() {
-        println!(
+        outln!(
             "each IP is the instruction after the access: the breakpoint traps once it completes"
-        );
+        )?;
     }
     if writers.lost() > 0 {
-        println!("{} samples lost (the ring buffer was full)", writers.lost());
+        outln!("{} samples lost (the ring buffer was full)", writers.lost())?;
     }
     for (tid, why) in writers.refused() {
-        println!("thread {tid} not watched: {why}");
+        outln!("thread {tid} not watched: {why}")?;
     }
     let ended = writers
         .refused_total()
         .saturating_sub(writers.refused().len() as u64);
     if ended > 0 {
-        println!("{ended} more threads that have ended were not watched");
+        outln!("{ended} more threads that have ended were not watched")?;
     }
     Ok(())
+}
+
+/// Where an instruction is, by the one place formatter (`game!add_score+0x19`),
+/// with its source line where debug info has it; escaped.
+fn code_place(place: &CodePlace, symbols: &crate::symbols::SymbolTable) -> String {
+    let Some(at) = symbols.place(place.ip) else {
+        return place.label();
+    };
+    let text = match &place.line {
+        Some(line) => format!("{at} ({line})"),
+        None => at,
+    };
+    crate::text::escape(&text).into_owned()
+}
+
+/// `0x55d0c0a07928 <game!add_score+0x19> (game.c:42)`: an instruction's
+/// address named as every address is ([`super::places::at`]), and its line.
+fn code_at(place: &CodePlace, symbols: &crate::symbols::SymbolTable) -> String {
+    let at = super::places::at(symbols, place.ip);
+    match &place.line {
+        Some(line) => format!("{at} ({})", crate::text::escape(line)),
+        None => at,
+    }
 }

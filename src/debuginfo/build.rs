@@ -40,7 +40,7 @@ impl<'f, 'd> Builder<'f, 'd> {
                 .dwarf
                 .debug_info
                 .header_from_offset(gimli::DebugInfoOffset(off))?;
-            let unit = self.dwarf.unit(header)?;
+            let unit = self.file.unit(self.dwarf, header)?;
             self.units.insert(off, unit);
         }
         self.units
@@ -264,7 +264,11 @@ impl<'f, 'd> Builder<'f, 'd> {
             gimli::DW_TAG_typedef => {
                 let target = self.inner(die, depth)?;
                 let size = target.byte_size();
-                Type::new(name.unwrap_or_default(), size, TypeKind::Typedef(target))
+                Type::new(
+                    self.tagged_name(die, tag, name)?,
+                    size,
+                    TypeKind::Typedef(target),
+                )
             }
             gimli::DW_TAG_const_type | gimli::DW_TAG_volatile_type => {
                 let target = self.inner(die, depth)?;
@@ -304,6 +308,7 @@ impl<'f, 'd> Builder<'f, 'd> {
                         target: target.map(|die| TypeLink {
                             die,
                             name: target_name,
+                            known: None,
                         }),
                     },
                 )
@@ -362,11 +367,16 @@ impl<'f, 'd> Builder<'f, 'd> {
             gimli::DW_TAG_class_type => "class",
             gimli::DW_TAG_union_type => "union",
             gimli::DW_TAG_enumeration_type => "enum",
+            gimli::DW_TAG_typedef => "",
             _ => return Ok(name.unwrap_or_else(|| "?".into())),
         };
+        let (dwarf, c) = (self.dwarf, self.is_c(die.unit)?);
         Ok(match name {
-            Some(n) if self.is_c(die.unit)? => format!("{keyword} {n}"),
-            Some(n) => n,
+            Some(n) if c && keyword.is_empty() => n,
+            Some(n) if c => format!("{keyword} {n}"),
+            // C++ and Rust: with the scopes around it, as gdb names it.
+            Some(n) => super::scope::qualify(dwarf, self.unit(die.unit)?, die.die, n)?,
+            None if keyword.is_empty() => String::new(),
             None => format!("{keyword} {{...}}"),
         })
     }

@@ -79,7 +79,7 @@ fn refused_claim(id: SectionId, range: &object::CompressedFileRange) -> Option<D
 
 /// The sections gimli reads for types and variables (lines only because
 /// unit parsing reads the line program header).
-const SECTIONS: [SectionId; 8] = [
+const SECTIONS: [SectionId; 10] = [
     SectionId::DebugInfo,
     SectionId::DebugAbbrev,
     SectionId::DebugStr,
@@ -88,6 +88,9 @@ const SECTIONS: [SectionId; 8] = [
     SectionId::DebugAddr,
     SectionId::DebugLine,
     SectionId::DebugAranges,
+    // A `.dwp` package's unit index (split DWARF).
+    SectionId::DebugCuIndex,
+    SectionId::DebugTuIndex,
 ];
 
 enum Bytes {
@@ -152,6 +155,8 @@ pub struct DebugFile {
     pub build_id: Option<Vec<u8>>,
     pub debuglink: Option<(String, u32)>,
     pub has_debugdata: bool,
+    /// For split DWARF: the skeleton unit this file's unit belongs to.
+    split: Option<super::split::SplitOf>,
 }
 
 impl fmt::Debug for DebugFile {
@@ -214,7 +219,35 @@ impl DebugFile {
             build_id,
             debuglink,
             has_debugdata,
+            split: None,
         })
+    }
+
+    /// Maps and opens the `.dwo` file (or the `.dwp` package holding the
+    /// unit) of a skeleton unit: its addresses index the skeleton's file's
+    /// `.debug_addr`.
+    pub(super) fn open_split(file: &File, of: super::split::SplitOf) -> DResult<DebugFile> {
+        let mut dwo = DebugFile::open(file)?;
+        dwo.split = Some(of);
+        Ok(dwo)
+    }
+
+    /// A unit of this file; a split unit takes the address base and other
+    /// relocated attributes of its skeleton.
+    pub(super) fn unit<'a>(
+        &'a self,
+        dwarf: &gimli::Dwarf<R<'a>>,
+        header: gimli::UnitHeader<R<'a>>,
+    ) -> DResult<gimli::Unit<R<'a>>> {
+        let mut unit = dwarf.unit(header)?;
+        if let Some(split) = &self.split {
+            let parent = split.parent.dwarf()?;
+            let header = parent
+                .debug_info
+                .header_from_offset(gimli::DebugInfoOffset(split.unit))?;
+            unit.copy_relocated_attributes(&parent.unit(header)?);
+        }
+        Ok(unit)
     }
 
     /// Whether the file has DWARF type info (a `.debug_info` section).
@@ -295,14 +328,27 @@ impl DebugFile {
     /// As [`DebugFile::dwarf`] with only `ids` (the others empty), so a
     /// scan decompresses no more than it reads.
     fn dwarf_with(&self, ids: &[SectionId]) -> DResult<gimli::Dwarf<R<'_>>> {
-        gimli::Dwarf::load(|id| -> DResult<R<'_>> {
+        let load = |id| -> DResult<R<'_>> {
             let data = if ids.contains(&id) {
                 self.section(id)?
             } else {
                 &[]
             };
             Ok(EndianSlice::new(data, self.endian))
-        })
+        };
+        let Some(split) = &self.split else {
+            return gimli::Dwarf::load(load);
+        };
+        let parent = split.parent.dwarf()?;
+        if let Some(id) = split.package_unit {
+            let package = gimli::DwarfPackage::load(load, EndianSlice::new(&[], self.endian))?;
+            return package
+                .find_cu(gimli::DwoId(id), &parent)?
+                .ok_or_else(|| DebugError(format!("the .dwp package has no unit {id:#x}")));
+        }
+        let mut dwarf = gimli::Dwarf::load(load)?;
+        dwarf.make_dwo(&parent);
+        Ok(dwarf)
     }
 
     /// The address of an ELF symbol defined in this file (`.symtab`, then `.dynsym`).

@@ -41,19 +41,21 @@ impl Parser<'_> {
                     }
                 }
                 (Some('['), _) => {
+                    self.nest()?;
                     self.pos += 1;
                     self.skip_space();
-                    if !self.peek().is_some_and(|c| c.is_ascii_digit()) {
-                        return Err(self.error("expected an index (a number)"));
+                    if self.peek() == Some(']') {
+                        return Err(self.error("expected an index (a number or a variable)"));
                     }
-                    let index = self.number()?;
+                    let index = self.expr()?;
+                    self.nesting -= 1;
                     self.skip_space();
                     if !self.eat(']') {
                         return Err(self.error("expected ']' after the index"));
                     }
                     Expr::Index {
                         base: Box::new(expr),
-                        index,
+                        index: Box::new(index),
                         column,
                     }
                 }
@@ -79,29 +81,31 @@ impl Parser<'_> {
         self.pos += 1;
         self.skip_space();
         let column = self.pos;
-        let words = self.type_words();
+        let (words, constant) = self.type_words();
         let tagged = words
             .split_whitespace()
             .next()
             .is_some_and(|w| TAG_WORDS.contains(&w));
         let pointers = self.stars();
         self.skip_space();
-        if words.is_empty() || !(pointers > 0 || tagged) || self.peek() != Some(')') {
+        if words.is_empty() || (pointers.is_empty() && !tagged) || self.peek() != Some(')') {
             self.pos = start;
             return Ok(None);
         }
         self.pos += 1;
-        if pointers == 0 {
-            return Err(self.error_at(
-                column,
-                format!("a cast views an address: write ({words} *)ADDR, or ADDR as {words}"),
-            ));
-        }
-        Ok(Some(TypeName {
+        let ty = TypeName {
             name: words,
+            constant,
             pointers,
             column,
-        }))
+        };
+        if ty.pointers.is_empty() {
+            return Err(self.error_at(
+                column,
+                format!("a cast views an address: write ({ty} *)ADDR, or ADDR as {ty}"),
+            ));
+        }
+        Ok(Some(ty))
     }
 
     /// After an expression: ` as T`, viewing the address as a `T`.
@@ -120,30 +124,27 @@ impl Parser<'_> {
         self.pos += 2;
         self.skip_space();
         let column = self.pos;
-        let words = self.type_words();
+        let (words, constant) = self.type_words();
         if words.is_empty() {
             return Err(self.error("expected a type name after 'as', such as struct node"));
         }
         let pointers = self.stars();
-        if pointers > 0 {
-            return Err(self.error_at(
-                column,
-                format!("'as' views the {words} at an address: leave out the '*'"),
-            ));
-        }
         Ok(Expr::View {
             expr: Box::new(expr),
             ty: TypeName {
                 name: words,
-                pointers: 0,
+                constant,
+                pointers,
                 column,
             },
         })
     }
 
-    /// A C type name: words (`unsigned int`, `struct node`) and `::` paths.
-    fn type_words(&mut self) -> String {
+    /// A C type name: words (`unsigned int`, `struct node`) and `::` paths,
+    /// and whether `const` was among them (`const char`, `char const`).
+    fn type_words(&mut self) -> (String, bool) {
         let mut words: Vec<String> = Vec::new();
+        let mut constant = false;
         loop {
             let before = self.pos;
             self.skip_space();
@@ -152,6 +153,10 @@ impl Parser<'_> {
                 break;
             }
             let mut word = self.take_while(is_name_char);
+            if word == "const" {
+                constant = true;
+                continue;
+            }
             while self.peek() == Some(':')
                 && self.peek_at(1) == Some(':')
                 && self.peek_at(2).is_some_and(is_name_start)
@@ -162,17 +167,30 @@ impl Parser<'_> {
             }
             words.push(word);
         }
-        words.join(" ")
+        (words.join(" "), constant)
     }
 
-    fn stars(&mut self) -> usize {
-        let mut n = 0;
+    /// The `*`s after a type name, each with whether `const` follows it.
+    fn stars(&mut self) -> Vec<bool> {
+        let mut stars = Vec::new();
         loop {
             self.skip_space();
             if !self.eat('*') {
-                return n;
+                return stars;
             }
-            n += 1;
+            let before = self.pos;
+            self.skip_space();
+            let word_end = self.pos + "const".len();
+            let constant = self.chars.get(self.pos..word_end).is_some_and(|w| {
+                w.iter().copied().eq("const".chars())
+                    && !self.chars.get(word_end).copied().is_some_and(is_name_char)
+            });
+            if constant {
+                self.pos = word_end;
+            } else {
+                self.pos = before;
+            }
+            stars.push(constant);
         }
     }
 }

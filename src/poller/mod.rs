@@ -62,6 +62,9 @@ pub enum Command {
     },
     /// Name the variable and field at `addr`; answered by [`PollerEvent::Described`].
     Describe(u64),
+    /// Name `addr` by [`crate::symbols::SymbolTable::place`]; answered by
+    /// [`PollerEvent::Placed`].
+    Place(u64),
     /// Complete the name at the end of `text`; answered by
     /// [`PollerEvent::Completions`].
     Complete {
@@ -162,6 +165,12 @@ pub enum PollerEvent {
     Described {
         addr: u64,
         label: Option<String>,
+    },
+    /// `module!symbol+0xOFF` or `[module]+0xOFF` for `addr`; none in
+    /// anonymous memory.
+    Placed {
+        addr: u64,
+        place: Option<String>,
     },
     /// The target exited; the poller stops reading.
     Exited,
@@ -513,6 +522,10 @@ impl PollerState {
             Command::Describe(addr) => {
                 let label = self.session.describe(addr);
                 return sink(PollerEvent::Described { addr, label });
+            }
+            Command::Place(addr) => {
+                let place = self.session.symbols().place(addr);
+                return sink(PollerEvent::Placed { addr, place });
             }
             Command::Complete { tag, text } => {
                 let items = self.session.completions(&text);

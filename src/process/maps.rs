@@ -246,19 +246,34 @@ impl Maps {
 
     /// The first region whose name or path is `name` (`[heap]`, `libc.so.6`,
     /// `/usr/bin/app`), or whose file name starts with it (`libc` for `libc.so.6`).
-    /// A `MAP_SHARED` mapping of the object comes before private ones: the
-    /// object is what is named, and a private mapping holds its own copy.
     pub fn find_by_name(&self, name: &str) -> Option<&Region> {
-        let first = |named: &dyn Fn(&Region) -> bool| {
-            let mut found = self.regions.iter().filter(|r| named(r));
-            let first = found.next()?;
-            if first.perms.shared {
-                return Some(first);
-            }
-            Some(found.find(|r| r.perms.shared).unwrap_or(first))
-        };
-        first(&|r| r.path == name || r.name() == name)
-            .or_else(|| first(&|r| r.is_file() && r.name().starts_with(name)))
+        self.regions
+            .iter()
+            .find(|r| r.path == name || r.name() == name)
+            .or_else(|| {
+                self.regions
+                    .iter()
+                    .find(|r| r.is_file() && r.name().starts_with(name))
+            })
+    }
+
+    /// The mappings of the object behind `region` (same device, inode and
+    /// path), in address order.
+    pub fn object_mappings<'a>(&'a self, region: &'a Region) -> impl Iterator<Item = &'a Region> {
+        self.regions.iter().filter(move |r| {
+            r.dev == region.dev && r.inode == region.inode && r.path == region.path
+        })
+    }
+
+    /// Where byte `offset` of the object behind `region` is mapped: the
+    /// mapping covering it at `start + (offset - file offset)`, a shared
+    /// one before a private one (which may hold its own copy), then the
+    /// lowest address. None when no mapping covers it.
+    pub fn object_byte(&self, region: &Region, offset: u64) -> Option<u64> {
+        self.object_mappings(region)
+            .filter(|r| offset >= r.offset && offset - r.offset < r.end - r.start)
+            .min_by_key(|r| (!r.perms.shared, r.start))
+            .map(|r| r.start + (offset - r.offset))
     }
 }
 
@@ -342,23 +357,6 @@ ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsysca
     }
 
     #[test]
-    fn a_name_finds_the_shared_mapping_before_a_private_copy() {
-        let text = "\
-7f0000000000-7f0000001000 rw-p 00000000 00:01 99                         /dev/shm/ring
-7f0000004000-7f0000005000 rw-s 00000000 00:01 99                         /dev/shm/ring
-";
-        let maps = Maps::parse(text, "maps").expect("parses");
-        assert_eq!(
-            maps.find_by_name("ring").map(|r| r.start),
-            Some(0x7f0000004000)
-        );
-        assert_eq!(
-            maps.find_by_name("ri").map(|r| r.start),
-            Some(0x7f0000004000)
-        );
-    }
-
-    #[test]
     fn rejects_garbage_with_line_number() {
         let err = Maps::parse("55d0-zz r--p 0 0:0 0\n", "/proc/1/maps").expect_err("bad");
         assert!(err.to_string().contains("/proc/1/maps:1"), "{err}");
@@ -369,5 +367,24 @@ ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsysca
         for p in ["r--p", "rw-s", "r-xp", "---p", "rwxs"] {
             assert_eq!(Perms::parse(p).expect(p).to_string(), p);
         }
+    }
+
+    #[test]
+    fn an_object_byte_is_found_in_the_mapping_covering_it_shared_first() {
+        let text = "\
+7f0000000000-7f0000002000 rw-s 00001000 00:1a 7 /dev/shm/ring
+7f1000000000-7f1000003000 rw-p 00000000 00:1a 7 /dev/shm/ring
+7f2000000000-7f2000001000 rw-s 00000000 00:1a 8 /dev/shm/other
+";
+        let maps = Maps::parse(text, "test").expect("maps");
+        let ring = maps.find_by_name("ring").expect("ring");
+        // Byte 0x10 only in the private mapping (offset 0).
+        assert_eq!(maps.object_byte(ring, 0x10), Some(0x7f10_0000_0010));
+        // Page 1 in both: the shared mapping wins.
+        assert_eq!(maps.object_byte(ring, 0x1010), Some(0x7f00_0000_0010));
+        assert_eq!(maps.object_byte(ring, 0x2fff), Some(0x7f00_0000_1fff));
+        // Past the end of every mapping; another object's bytes never count.
+        assert_eq!(maps.object_byte(ring, 0x3000), None);
+        assert_eq!(maps.object_mappings(ring).count(), 2);
     }
 }

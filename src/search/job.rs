@@ -15,7 +15,7 @@ use crate::search::scan::NarrowStats;
 use crate::search::source::Source;
 use crate::search::store::ScanFile;
 use crate::search::walk::{
-    Control, Geometry, Segment, Skipped, Visitor, region_label, run_lane, segments,
+    Control, Geometry, InOrder, Segment, Skipped, Visitor, region_label, run_lane, segments,
 };
 
 /// Which regions a search covers. The default: every readable region.
@@ -107,6 +107,10 @@ pub struct SearchOptions {
     pub lanes: usize,
     /// The most bytes of each match kept in [`Match::bytes`].
     pub preview_len: usize,
+    /// Send [`SearchEvent::Searched`] as the search passes each address, and
+    /// keep lanes near each other, so a reader can print the matches in
+    /// address order as they come while holding only a few segments' worth.
+    pub in_order: bool,
 }
 
 impl Default for SearchOptions {
@@ -118,6 +122,7 @@ impl Default for SearchOptions {
             mode: ReadMode::NoWait,
             lanes: 0,
             preview_len: 64,
+            in_order: false,
         }
     }
 }
@@ -203,6 +208,9 @@ pub enum SearchEvent {
     /// first [`STREAMED_PLACES`] of them, in address order within each
     /// batch. The summary's [`ScanFile`] holds them all.
     Places(Vec<crate::search::Candidate>),
+    /// Every match starting below this address has been sent (`u64::MAX`:
+    /// all of them); only with [`SearchOptions::in_order`].
+    Searched(u64),
     Progress(Progress),
     /// Always the last event.
     Finished(Summary),
@@ -236,7 +244,7 @@ impl Canceller {
 ///         SearchEvent::Found(matches) => for m in matches { println!("{:#x} {}", m.addr, m.region) },
 ///         SearchEvent::Progress(p) => eprintln!("{:.0}%", p.fraction() * 100.0),
 ///         // A value scan's first places, as they are written.
-///         SearchEvent::Places(_) => {}
+///         SearchEvent::Places(_) | SearchEvent::Searched(_) => {}
 ///         SearchEvent::Finished(summary) => { eprintln!("{} found", summary.found); break }
 ///     }
 /// }
@@ -330,7 +338,9 @@ impl SearchJob {
         loop {
             match self.events.recv() {
                 Ok(SearchEvent::Found(batch)) => found.extend(batch),
-                Ok(SearchEvent::Progress(_) | SearchEvent::Places(_)) => {}
+                Ok(
+                    SearchEvent::Progress(_) | SearchEvent::Places(_) | SearchEvent::Searched(_),
+                ) => {}
                 Ok(SearchEvent::Finished(summary)) => return (found, summary),
                 Err(_) => return (found, failed_summary("the search thread died")),
             }
@@ -534,6 +544,17 @@ fn run_search<S: Source>(
     let found = AtomicU64::new(0);
     let maybe_cut = AtomicBool::new(false);
     let sink = |batch: Vec<Match>| send_or_cancel(tx, SearchEvent::Found(batch), &ctl.cancel);
+    if options.in_order {
+        let (tx, cancel) = (tx.clone(), ctl.cancel.clone());
+        let report = move |below| {
+            send_or_cancel(&tx, SearchEvent::Searched(below), &cancel);
+        };
+        // Two segments a lane: enough that a lane seldom waits.
+        let ahead = 2 * sources.len();
+        let _ = ctl
+            .in_order
+            .set(InOrder::new(plan.segments.len(), ahead, Box::new(report)));
+    }
     let mut visitors: Vec<FindVisitor<'_>> = (0..sources.len())
         .map(|_| {
             FindVisitor::new(

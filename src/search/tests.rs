@@ -719,3 +719,46 @@ fn events_places(job: SearchJob) -> usize {
         })
         .sum()
 }
+
+/// With `in_order`, no match arrives for an address the search already
+/// said it had passed, the reports rise, and the last covers everything:
+/// a reader can print in address order as the reports come.
+#[test]
+fn in_order_searches_say_how_far_every_match_was_sent() {
+    for lanes in [1, 2, 4] {
+        let geom = Geometry {
+            chunk: 16,
+            overlap: MARK_LEN,
+            chunks_per_segment: 2,
+        };
+        let (mem, regions, planted) = haystack(&geom);
+        let opts = SearchOptions {
+            geometry: geom,
+            lanes,
+            in_order: true,
+            ..SearchOptions::default()
+        };
+        let pattern = Pattern::new(&Query::Regex("PVTUI-MARK-[0-9]{6}".into())).expect("pattern");
+        let job = SearchJob::search_in(move || mem.clone(), &regions, pattern, opts);
+        let mut passed = 0u64;
+        let mut found = Vec::new();
+        for event in events(job) {
+            match event {
+                SearchEvent::Found(batch) => {
+                    for m in batch {
+                        assert!(m.addr >= passed, "{:#x} came after {passed:#x}", m.addr);
+                        found.push(m.addr);
+                    }
+                }
+                SearchEvent::Searched(below) => {
+                    assert!(below > passed, "reports rise: {below:#x} after {passed:#x}");
+                    passed = below;
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(passed, u64::MAX, "the last report covers everything");
+        found.sort_unstable();
+        assert_eq!(found, planted, "{lanes} lanes");
+    }
+}

@@ -19,8 +19,9 @@
 //! Two lanes on two cores overlap reading with matching: while one lane's
 //! read is in the kernel, the other lane matches the window it just read.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock};
+use std::time::Duration;
 
 use crate::error::Error;
 use crate::process::{Gap, PageBuffer, Region, Unread};
@@ -182,6 +183,84 @@ pub(crate) struct Control {
     pub error: Mutex<Option<Error>>,
     /// Names of regions that lost bytes to `Unmapped` during the walk.
     pub vanished: Mutex<Vec<usize>>,
+    /// Set for a walk whose reader wants its results in address order.
+    pub in_order: OnceLock<InOrder>,
+}
+
+/// Segments finished in address order, for a reader that prints results
+/// in address order as they come: says how far every result has been
+/// handed over, and keeps lanes from running more than `ahead` segments
+/// past the lowest unfinished one, so that reader holds a bounded number.
+pub(crate) struct InOrder {
+    state: Mutex<InOrderState>,
+    moved: Condvar,
+    ahead: usize,
+    /// Called with an address below which every result has been handed
+    /// over (`u64::MAX` at the end), after those results.
+    report: Box<dyn Fn(u64) + Send + Sync>,
+}
+
+struct InOrderState {
+    done: Vec<bool>,
+    /// The lowest segment not finished.
+    first: usize,
+}
+
+impl std::fmt::Debug for InOrder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InOrder")
+            .field("ahead", &self.ahead)
+            .finish_non_exhaustive()
+    }
+}
+
+impl InOrder {
+    pub fn new(segments: usize, ahead: usize, report: Box<dyn Fn(u64) + Send + Sync>) -> InOrder {
+        InOrder {
+            state: Mutex::new(InOrderState {
+                done: vec![false; segments],
+                first: 0,
+            }),
+            moved: Condvar::new(),
+            ahead: ahead.max(1),
+            report,
+        }
+    }
+
+    /// Waits until segment `i` is close enough to the lowest unfinished
+    /// one; false when the walk stops meanwhile.
+    fn wait_turn(&self, i: usize, ctl: &Control) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while i >= state.first + self.ahead {
+            if ctl.should_stop() {
+                return false;
+            }
+            state = self
+                .moved
+                .wait_timeout(state, Duration::from_millis(10))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        true
+    }
+
+    /// Segment `i` is finished and its results handed over.
+    fn finished(&self, i: usize, segs: &[Segment]) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(done) = state.done.get_mut(i) {
+            *done = true;
+        }
+        let before = state.first;
+        while state.done.get(state.first) == Some(&true) {
+            state.first += 1;
+        }
+        if state.first > before {
+            // Reported under the lock: the reports go out in order, each
+            // after the results of every segment below it.
+            (self.report)(segs.get(state.first).map_or(u64::MAX, |s| s.start));
+            self.moved.notify_all();
+        }
+    }
 }
 
 impl Control {
@@ -229,6 +308,10 @@ pub(crate) fn run_lane<S: Source, V: Visitor>(
     'segments: loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(seg) = segs.get(i) else { break };
+        let in_order = ctl.in_order.get();
+        if in_order.is_some_and(|o| !o.wait_turn(i, ctl)) {
+            break;
+        }
         visitor.start_segment();
         let mut s = seg.start;
         loop {
@@ -260,6 +343,9 @@ pub(crate) fn run_lane<S: Source, V: Visitor>(
             visitor.end_window();
             ctl.covered.fetch_add(commit - s, Ordering::Relaxed);
             if commit >= seg.own_end {
+                if let Some(order) = in_order {
+                    order.finished(i, segs);
+                }
                 break;
             }
             s = commit;

@@ -463,11 +463,30 @@ impl SymbolTable {
                 symbol,
                 offset,
             },
+            // A data file (not ELF) is named by the object offset, which
+            // `[file]+off` reads back wherever the file is mapped.
+            None if self.load(module).is_err() => Location::Module {
+                module: module.name.clone(),
+                offset: module
+                    .regions
+                    .iter()
+                    .find(|r| r.contains(addr))
+                    .map_or(addr - module.base(), |r| addr - r.start + r.offset),
+            },
             None => Location::Module {
                 module: module.name.clone(),
                 offset: addr - module.base(),
             },
         })
+    }
+
+    /// Whether `addr` lies in a mapped ELF object (whose `[module]+off`
+    /// counts from its first mapping, as its symbols do).
+    pub fn is_elf_at(&self, addr: u64) -> bool {
+        self.modules
+            .iter()
+            .find(|m| m.contains(addr))
+            .is_some_and(|m| self.load(m).is_ok())
     }
 
     /// The mapped object holding `addr`, as (file name, offset from its first mapping).

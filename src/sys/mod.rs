@@ -189,17 +189,6 @@ pub fn userfaultfd_available() -> io::Result<()> {
     Ok(())
 }
 
-/// `signal(SIGPIPE, SIG_DFL)`: a command whose output is piped into `head`
-/// ends quietly when the reader goes away, as Unix tools do, instead of
-/// failing on EPIPE (Rust ignores SIGPIPE by default). See signal(2).
-/// Only for commands that print and exit; the UI keeps SIGPIPE ignored.
-pub fn exit_quietly_on_broken_pipe() {
-    use nix::sys::signal::{SigHandler, Signal, signal};
-    // SAFETY: SIG_DFL installs no handler of ours, so nothing can run in
-    // signal context; it is set before any thread starts.
-    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
-}
-
 /// How a write helper process reaches the target's memory.
 #[derive(Clone, Copy, Debug)]
 pub struct HelperTarget {

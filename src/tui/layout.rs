@@ -9,8 +9,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 pub const HEADER: u16 = 2;
 pub const TABS: u16 = 1;
 pub const FOOTER: u16 = 2;
-/// Bytes per hex row.
+/// Bytes per hex row when the terminal is wide enough for them.
 pub const HEX_COLS: u64 = 16;
+/// Bytes per hex row on a terminal too narrow for [`HEX_COLS`].
+pub const HEX_COLS_NARROW: u64 = 8;
 /// Width of the hex view's address column, with its gap.
 pub const HEX_ADDR_WIDTH: u16 = 14;
 
@@ -46,12 +48,15 @@ pub fn body_rows(size: (u16, u16)) -> usize {
 /// Lines of the detail under the watches table: the selected watch's
 /// expression, value and status, whole.
 pub const DETAIL: u16 = 4;
-/// Lines of the hex view's inspector: the bytes under the cursor as each type.
-pub const HEX_INSPECTOR: u16 = 3;
+/// Lines of the hex view's inspector (the bytes under the cursor as each
+/// type) on a terminal `width` columns wide: one more where rows are half.
+pub fn hex_inspector(width: u16) -> u16 {
+    if hex_cols(width) == HEX_COLS { 3 } else { 4 }
+}
 
 /// Rows of bytes the hex view shows for a terminal of `size`.
 pub fn hex_rows(size: (u16, u16)) -> usize {
-    body_rows(size).saturating_sub(usize::from(HEX_INSPECTOR))
+    body_rows(size).saturating_sub(usize::from(hex_inspector(size.0)))
 }
 
 /// `parts` laid out left to right, `sep` between them, starting a new line
@@ -185,14 +190,34 @@ pub fn body_row_at(size: (u16, u16), y: u16) -> Option<usize> {
     (row < body_rows(size)).then_some(row)
 }
 
-fn byte_x(col: u64) -> u64 {
-    col * 3 + u64::from(col >= 8)
+/// Where byte column `col` of a row of `cols` starts, from the first byte:
+/// three cells a byte, and one more between the row's halves.
+pub fn hex_byte_x(col: u64, cols: u64) -> u64 {
+    col * 3 + u64::from(col >= cols / 2)
 }
 
-/// The byte column (0..16) under screen column `x`, for mouse clicks.
-pub fn hex_col_at(x: u16) -> Option<u64> {
+/// Cells a hex row of `cols` bytes takes inside the border: the address,
+/// the bytes, and the ASCII column between its two bars.
+pub fn hex_row_width(cols: u64) -> u64 {
+    u64::from(HEX_ADDR_WIDTH) + hex_byte_x(cols, cols) + cols + 2
+}
+
+/// Bytes per hex row on a terminal `width` columns wide: a full row when
+/// it fits inside the pane's border, else a half row, so the ASCII column
+/// is never cut off.
+pub fn hex_cols(width: u16) -> u64 {
+    let inside = u64::from(width.saturating_sub(2));
+    if hex_row_width(HEX_COLS) <= inside {
+        HEX_COLS
+    } else {
+        HEX_COLS_NARROW
+    }
+}
+
+/// The byte column (0..`cols`) under screen column `x`, for mouse clicks.
+pub fn hex_col_at(x: u16, cols: u64) -> Option<u64> {
     let rel = u64::from(x.checked_sub(1 + HEX_ADDR_WIDTH)?);
-    (0..HEX_COLS).find(|c| rel >= byte_x(*c) && rel < byte_x(*c) + 3)
+    (0..cols).find(|c| rel >= hex_byte_x(*c, cols) && rel < hex_byte_x(*c, cols) + 3)
 }
 
 /// The first row shown so that `selected` is visible in `rows` rows.
@@ -233,6 +258,62 @@ pub fn fit(text: &str, width: usize) -> String {
     out.push('…');
     out.extend(text.chars().skip(len - tail));
     out
+}
+
+/// `text` in at most `width` characters: whole when it fits, otherwise cut
+/// after its last whole word that leaves room for a closing `…`. For prose,
+/// whose start says most; [`fit`] keeps both ends of names and numbers.
+pub fn fit_end(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let head: String = text.chars().take(width - 1).collect();
+    // Cut at a space when the text breaks there, so no word is cut in half.
+    let next = text.chars().nth(width - 1);
+    let cut = if next == Some(' ') {
+        head.trim_end()
+    } else {
+        match head.rfind(' ') {
+            Some(at) if !head[..at].trim_end().is_empty() => head[..at].trim_end(),
+            _ => head.as_str(),
+        }
+    };
+    format!("{cut}…")
+}
+
+/// `parts` joined by `sep` in at most `width` characters: the first ones
+/// that fit, whole (they come most important first); when not even the
+/// first fits, it ends with `…`.
+pub fn fit_parts<S: AsRef<str>>(parts: &[S], sep: &str, width: usize) -> String {
+    let mut line = String::new();
+    for part in parts {
+        let part = part.as_ref();
+        let sep = if line.is_empty() { "" } else { sep };
+        if line.chars().count() + sep.chars().count() + part.chars().count() > width {
+            break;
+        }
+        line.push_str(sep);
+        line.push_str(part);
+    }
+    match parts.first() {
+        Some(first) if line.is_empty() => fit_end(first.as_ref(), width),
+        _ => line,
+    }
+}
+
+/// `key` then `text` wrapped to `width`, its lines after the first indented
+/// to `text`'s column: a description beside its key, kept in its column.
+pub fn hang(key: &str, text: &str, width: usize) -> Vec<String> {
+    let indent = key.chars().count();
+    let pad = " ".repeat(indent);
+    wrap(text, width.saturating_sub(indent).max(1))
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| format!("{}{l}", if i == 0 { key } else { &pad }))
+        .collect()
 }
 
 /// `text` broken into lines of at most `width` characters, at spaces where
@@ -355,13 +436,37 @@ mod tests {
     #[test]
     fn mouse_columns_map_to_bytes() {
         let first = 1 + HEX_ADDR_WIDTH;
-        assert_eq!(hex_col_at(first), Some(0));
-        assert_eq!(hex_col_at(first + 3), Some(1));
-        assert_eq!(hex_col_at(first + 24), None);
-        assert_eq!(hex_col_at(first + 25), Some(8));
-        assert_eq!(hex_col_at(first + 25 + 7 * 3), Some(15));
-        assert_eq!(hex_col_at(first + 25 + 8 * 3), None);
-        assert_eq!(hex_col_at(3), None);
+        assert_eq!(hex_col_at(first, 16), Some(0));
+        assert_eq!(hex_col_at(first + 3, 16), Some(1));
+        assert_eq!(hex_col_at(first + 24, 16), None);
+        assert_eq!(hex_col_at(first + 25, 16), Some(8));
+        assert_eq!(hex_col_at(first + 25 + 7 * 3, 16), Some(15));
+        assert_eq!(hex_col_at(first + 25 + 8 * 3, 16), None);
+        assert_eq!(hex_col_at(3, 16), None);
+    }
+
+    #[test]
+    fn mouse_columns_map_to_bytes_in_a_half_row() {
+        let first = 1 + HEX_ADDR_WIDTH;
+        assert_eq!(hex_col_at(first, 8), Some(0));
+        assert_eq!(hex_col_at(first + 3 * 3 + 2, 8), Some(3));
+        assert_eq!(hex_col_at(first + 12, 8), None, "the gap between halves");
+        assert_eq!(hex_col_at(first + 13, 8), Some(4));
+        assert_eq!(hex_col_at(first + 13 + 3 * 3, 8), Some(7));
+        assert_eq!(hex_col_at(first + 13 + 4 * 3, 8), None, "the ASCII column");
+    }
+
+    #[test]
+    fn hex_rows_fit_inside_the_border_at_every_width() {
+        // A full row needs 81 cells inside the border: 83 columns.
+        assert_eq!(hex_row_width(16), 81);
+        assert_eq!(hex_cols(83), 16);
+        assert_eq!(hex_cols(82), 8);
+        assert_eq!(hex_cols(80), 8);
+        for width in 51..300u16 {
+            let cols = hex_cols(width);
+            assert!(hex_row_width(cols) <= u64::from(width - 2), "at {width}");
+        }
     }
 
     #[test]
@@ -397,6 +502,45 @@ mod tests {
         assert_eq!(fit("abcdefgh", 1), "…");
         assert_eq!(fit("abcdefgh", 0), "");
         assert_eq!(fit("*(pvtui::demo::PLAYER+16):u32[8]", 12), "*(pvtu…32[8]");
+    }
+
+    #[test]
+    fn fit_end_cuts_after_a_whole_word() {
+        assert_eq!(fit_end("one two three", 13), "one two three");
+        assert_eq!(fit_end("one two three", 12), "one two…");
+        assert_eq!(fit_end("one two three", 8), "one two…");
+        assert_eq!(fit_end("one two three", 7), "one…");
+        assert_eq!(fit_end("abcdefgh", 5), "abcd…");
+        assert_eq!(fit_end("abc", 0), "");
+        for width in 1..40 {
+            let text = "Press a and type an address with a type, e.g. [heap]+0x10:i64.";
+            let cut = fit_end(text, width);
+            assert!(cut.chars().count() <= width, "{cut:?}");
+            assert!(cut == text || cut.ends_with('…'), "{cut:?}");
+        }
+    }
+
+    #[test]
+    fn fit_parts_drops_whole_parts_from_the_end() {
+        let parts = ["every 100 ms", "late 0.0 ms", "read 0.0 ms", "tick 42"];
+        assert_eq!(
+            fit_parts(&parts, " · ", 80),
+            "every 100 ms · late 0.0 ms · read 0.0 ms · tick 42"
+        );
+        assert_eq!(
+            fit_parts(&parts, " · ", 40),
+            "every 100 ms · late 0.0 ms · read 0.0 ms"
+        );
+        assert_eq!(fit_parts(&parts, " · ", 20), "every 100 ms");
+        assert_eq!(fit_parts(&parts, " · ", 9), "every…");
+        assert_eq!(fit_parts::<&str>(&[], " · ", 9), "");
+    }
+
+    #[test]
+    fn hang_keeps_continuations_in_their_column() {
+        let lines = hang("  u32 1  ", "a value scan; then n narrows", 24);
+        assert_eq!(lines, ["  u32 1  a value scan;", "         then n narrows"]);
+        assert!(lines.iter().all(|l| l.chars().count() <= 24));
     }
 
     #[test]

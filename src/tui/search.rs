@@ -495,6 +495,7 @@ impl Searcher {
                             )
                         }
                         SearchEvent::Progress(p) => SearchUpdate::Progress(p),
+                        SearchEvent::Searched(_) => continue,
                         SearchEvent::Finished(summary) => {
                             let end = namer.finish(summary, kind);
                             let _ =

@@ -446,6 +446,12 @@ fn broken_pipe_ends_quietly_without_a_panic() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!first.is_empty());
     assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the same quiet end as search: {err}"
+    );
+    assert!(!err.contains("pvtui:"), "{err}");
 }
 
 #[test]

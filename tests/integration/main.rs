@@ -4,6 +4,7 @@
 mod cli;
 mod consistency;
 mod debuginfo;
+mod dwarf_lang;
 mod engine;
 mod expr;
 mod hardening;
@@ -18,6 +19,8 @@ mod search;
 mod settings;
 mod shared;
 mod signals;
+mod split_dwarf;
+mod tmux;
 mod tui;
 mod tui_hostile;
 mod tui_hunt;

@@ -215,3 +215,22 @@ fn a_large_value_wraps_as_a_hex_dump_in_text_and_stays_whole_in_json() {
     assert_eq!(bytes.len(), 4368);
     assert!(bytes.iter().enumerate().all(|(i, &b)| b == (i * 7) as u8));
 }
+
+/// `watch` names a pointer's target as `read` does, in text and JSON.
+#[test]
+fn watch_names_where_a_pointer_points() {
+    let target = Fixture::spawn(&names(), &[]);
+    let pid = target.pid.to_string();
+    let args = ["watch", "--pid", &pid, "score_ptr:ptr", "--count", "1"];
+    let (ok, out, err) = pvtui(&args);
+    assert!(ok, "{err}");
+    let score = format!("{:#x}", target.addr("score"));
+    assert!(
+        out.contains(&format!("score_ptr:ptr = {score} -> names!score (")),
+        "{out}"
+    );
+    let ticks = json_lines(&args);
+    let value = &ticks[0]["values"][0];
+    assert_eq!(value["points_to"], "names!score", "{value}");
+    assert_eq!(value["place"], "names!score_ptr", "{value}");
+}

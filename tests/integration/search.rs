@@ -219,6 +219,59 @@ fn cli_search_prints_json_lines() {
     assert!(err.contains("byte 2"), "{err}");
 }
 
+/// Thousands of matches found by four lanes out of order come out in
+/// address order, every one, as they stream.
+#[test]
+fn cli_search_streams_many_matches_in_address_order() {
+    let fx = haystack(&["--size", "8M", "--marks", "4000"]);
+    let pid = fx.pid.to_string();
+    let args = ["search", "--pid", &pid, MARK, "--json", "--lanes", "4"];
+    let (code, out, err) = run_pvtui(&[&args[..], &["--chunk", "65536"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let addrs: Vec<u64> = out
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+            let a = v["address"].as_str().expect("address string");
+            u64::from_str_radix(a.trim_start_matches("0x"), 16).expect("hex")
+        })
+        .collect();
+    assert!(
+        addrs.windows(2).all(|w| w[0] < w[1]),
+        "not in address order"
+    );
+    let planted: BTreeSet<u64> = addr_list(&fx, "mark_addrs").into_iter().collect();
+    assert!(planted.len() > 3000, "{}", planted.len());
+    assert_eq!(addrs.into_iter().collect::<BTreeSet<_>>(), planted);
+}
+
+/// `pvtui search ... | head -1`: the reader goes away after one line, and
+/// pvtui ends quietly with status 0, as other Unix tools do.
+#[test]
+fn cli_search_into_a_closed_pipe_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    let fx = haystack(&["--size", "8M", "--marks", "4000"]);
+    let pid = fx.pid.to_string();
+    // 4000 JSON lines are far more than a pipe holds: the writes must fail.
+    let mut child = Command::new(pvtui_bin())
+        .args(["search", "--pid", &pid, MARK, "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run pvtui search");
+    let mut first = String::new();
+    let stdout = child.stdout.take().expect("stdout");
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("a line");
+    assert!(first.contains("PVTUI-MARK-"), "{first}");
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("pvtui:"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
 #[test]
 fn cli_value_scan_and_narrowing_through_a_saved_file() {
     let mut fx = haystack(&["--size", "4M", "--marks", "10", "--values", "40"]);

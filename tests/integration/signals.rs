@@ -8,101 +8,8 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
+use crate::tmux::{Tmux, skip};
 use crate::util::{Fixture, PATIENCE, fixture, have_program, pvtui_bin};
-
-/// A tmux server of our own with one window running an interactive shell
-/// (for job control), killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(name: &str) -> Tmux {
-        let tmux = Tmux {
-            socket: format!("pvtui-{name}-{}", std::process::id()),
-        };
-        tmux.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            "t",
-            "-x",
-            "120",
-            "-y",
-            "40",
-            "bash --norc --noprofile -i",
-        ]);
-        tmux
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("run tmux");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-p", "-t", "t"])
-    }
-
-    fn flags(&self) -> String {
-        self.run(&[
-            "display",
-            "-p",
-            "-t",
-            "t",
-            "#{alternate_on} #{mouse_any_flag}",
-        ])
-        .trim()
-        .to_string()
-    }
-
-    /// Waits until `done(screen, "alternate mouse")` holds.
-    fn wait(&self, what: &str, mut done: impl FnMut(&str, &str) -> bool) {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let (screen, flags) = (self.screen(), self.flags());
-            if done(&screen, &flags) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "tmux never showed {what} (flags {flags}):\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "t"];
-        args.extend_from_slice(keys);
-        self.run(&args);
-    }
-
-    fn line(&self, text: &str) {
-        self.keys(&[text, "Enter"]);
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.run(&["kill-server"]);
-    }
-}
-
-fn skip(test: &str) -> bool {
-    for program in ["tmux", "bash"] {
-        if !have_program(program) {
-            eprintln!("SKIPPED {test}: needs {program}");
-            return true;
-        }
-    }
-    false
-}
 
 #[test]
 fn ctrl_z_restores_the_terminal_and_fg_redraws_in_raw_mode() {
@@ -110,7 +17,7 @@ fn ctrl_z_restores_the_terminal_and_fg_redraws_in_raw_mode() {
         return;
     }
     let fx = Fixture::spawn(&fixture("tui_target", "", &[]), &[]);
-    let tmux = Tmux::start("tstp");
+    let tmux = Tmux::shell("tstp");
     tmux.line(&format!(
         "{} --pid {}; echo pvtui-status=$?",
         pvtui_bin(),
@@ -154,7 +61,7 @@ fn sigquit_and_sigusr1_end_the_ui_with_the_terminal_restored() {
         return;
     }
     let fx = Fixture::spawn(&fixture("tui_target", "", &[]), &[]);
-    let tmux = Tmux::start("quit");
+    let tmux = Tmux::shell("quit");
     for (signal, status) in [(Signal::SIGQUIT, 131), (Signal::SIGUSR1, 138)] {
         tmux.line("clear");
         tmux.line(&format!(
@@ -194,7 +101,7 @@ fn q_quits_while_the_started_target_prints_without_end() {
     if skip("q_quits_while_the_started_target_prints_without_end") || !have_program("yes") {
         return;
     }
-    let tmux = Tmux::start("yes");
+    let tmux = Tmux::shell("yes");
     tmux.line(&format!("{} -- yes; echo pvtui-status=$?", pvtui_bin()));
     tmux.wait("the UI with the output dropped", |s, f| {
         s.contains("target says") && f == "1 1"
@@ -207,4 +114,73 @@ fn q_quits_while_the_started_target_prints_without_end() {
     tmux.wait("the exit", |s, f| {
         s.contains("pvtui-status=0") && f == "0 0"
     });
+}
+
+/// `pvtui watch` under a shell that started it with SIGINT ignored (a
+/// background job, `nohup`): Ctrl-C still stops it after a last line, with
+/// 130; SIGTERM with 143.
+#[test]
+fn watch_stops_on_sigint_even_when_started_with_it_ignored() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::sync::mpsc::channel;
+    if !have_program("sh") {
+        eprintln!("SKIPPED watch_stops_on_sigint_even_when_started_with_it_ignored: needs sh");
+        return;
+    }
+    let fx = Fixture::spawn(&fixture("target", "", &[]), &[]);
+    for (signal, status, json) in [(Signal::SIGINT, 130, false), (Signal::SIGTERM, 143, true)] {
+        let pid = fx.pid.to_string();
+        let mut args = vec!["watch", "--pid", &pid, "value", "--interval", "20"];
+        if json {
+            args.push("--json");
+        }
+        // `trap "" INT` ignores SIGINT, and exec keeps it ignored in pvtui.
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg("trap '' INT; exec \"$0\" \"$@\"")
+            .arg(pvtui_bin())
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run pvtui watch");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
+                let _ = tx.send(line);
+            }
+        });
+        let first = lines.recv_timeout(PATIENCE).expect("a first tick");
+        assert!(first.contains("42"), "{first}");
+        let status_file = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+            .expect("pvtui's status");
+        let ignored = status_file
+            .lines()
+            .find_map(|l| l.strip_prefix("SigIgn:"))
+            .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+            .expect("SigIgn");
+        assert_ne!(
+            ignored & (1 << (Signal::SIGINT as u64 - 1)),
+            0,
+            "SIGINT is ignored"
+        );
+        let pvtui = Pid::from_raw(i32::try_from(child.id()).expect("a pid"));
+        kill(pvtui, signal).expect("signal pvtui");
+        let out = child.wait_with_output().expect("wait for pvtui");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(status), "{signal}: {err}");
+        let last = lines.iter().last().expect("a last line after the signal");
+        if json {
+            let v: serde_json::Value = serde_json::from_str(&last).expect("a JSON line");
+            assert_eq!(v["event"], "stopped", "{last}");
+            assert_eq!(v["signal"], signal.as_str(), "{last}");
+        } else {
+            assert!(
+                last.starts_with(&format!("stopped by {signal} after ")),
+                "{last}"
+            );
+        }
+    }
 }

@@ -16,6 +16,7 @@ use pvtui::tui::{Event, Tui, run_until};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+use crate::tmux::{Tmux, skip};
 use crate::util::{Fixture, PATIENCE, fixture, pvtui_bin};
 
 pub(crate) fn spawn_target() -> Fixture {
@@ -555,90 +556,24 @@ fn help_lists_every_key() {
     ui.until("quit", |app| app.quit);
 }
 
-/// A tmux server of our own, killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("run tmux");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-p", "-t", "e2e"])
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let screen = self.screen();
-            if screen.contains(text) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "tmux never showed {text:?}:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "e2e"];
-        args.extend_from_slice(keys);
-        self.run(&args);
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.run(&["kill-server"]);
-    }
-}
-
 #[test]
 fn demo_in_a_real_terminal_and_the_terminal_is_restored_after_q() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("SKIPPED demo_in_a_real_terminal: tmux is not installed (apt-get install tmux)");
+    if skip("demo_in_a_real_terminal_and_the_terminal_is_restored_after_q") {
         return;
     }
-    let tmux = Tmux {
-        socket: format!("pvtui-test-{}", std::process::id()),
-    };
     // After pvtui: its status, whether the tty is back in canonical mode, and
     // whether tmux still shows the alternate screen.
     let script = format!(
         "{} demo --interval 50; echo \"pvtui-status=$?\"; stty -a | grep -o -- '-\\?icanon' | sed 's/^/mode=/'; sleep 60",
         pvtui_bin()
     );
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        &script,
-    ]);
+    let tmux = Tmux::start("demo", (120, 40), &script);
     tmux.wait_for("Watches (8)");
     // The demo's watches name its statics: the symbols resolve and read.
     tmux.wait_for("\"hello from the pvtui demo\"");
     tmux.wait_for("pvtui::demo::TICKS");
     tmux.wait_for("[11, 22, 33");
-    assert_eq!(
-        tmux.run(&["display", "-p", "-t", "e2e", "#{alternate_on}"])
-            .trim(),
-        "1"
-    );
+    assert!(tmux.alternate_on());
     // Patch the flag (the last watch): the demo prints that its vault opened.
     tmux.keys(&["G", "e", "C-u", "1", "Enter"]);
     tmux.wait_for("landed");
@@ -655,11 +590,7 @@ fn demo_in_a_real_terminal_and_the_terminal_is_restored_after_q() {
         screen.contains("mode=icanon"),
         "the tty is left raw:\n{screen}"
     );
-    assert_eq!(
-        tmux.run(&["display", "-p", "-t", "e2e", "#{alternate_on}"])
-            .trim(),
-        "0"
-    );
+    assert!(!tmux.alternate_on());
 }
 
 #[test]
@@ -687,14 +618,10 @@ fn name_lookup_lists_every_candidate_when_ambiguous() {
 
 #[test]
 fn spawned_command_shows_its_output_and_sigterm_restores_the_terminal() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("SKIPPED spawned_command: tmux is not installed (apt-get install tmux)");
+    if skip("spawned_command_shows_its_output_and_sigterm_restores_the_terminal") {
         return;
     }
     let bin = fixture("tui_target", "", &[]);
-    let tmux = Tmux {
-        socket: format!("pvtui-spawn-{}", std::process::id()),
-    };
     // A config file that rebinds a key and sets the interval.
     let config = std::env::temp_dir().join(format!("pvtui-config-{}", std::process::id()));
     std::fs::create_dir_all(config.join("pvtui")).expect("config dir");
@@ -709,17 +636,7 @@ fn spawned_command_shows_its_output_and_sigterm_restores_the_terminal() {
         pvtui_bin(),
         bin.display()
     );
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        &script,
-    ]);
+    let tmux = Tmux::start("spawn", (120, 40), &script);
     // The symbol of a C target resolves; its output shows under the watches.
     tmux.wait_for("12648430");
     tmux.wait_for("score=");
@@ -727,8 +644,7 @@ fn spawned_command_shows_its_output_and_sigterm_restores_the_terminal() {
     tmux.keys(&["o"]);
     tmux.wait_for("Target output");
     // The pane runs a shell; pvtui is its child.
-    let shell = tmux.run(&["display", "-p", "-t", "e2e", "#{pane_pid}"]);
-    let shell = shell.trim();
+    let shell = tmux.pane_pid();
     let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
         .expect("the shell's children");
     let pid: i32 = children
@@ -751,9 +667,5 @@ fn spawned_command_shows_its_output_and_sigterm_restores_the_terminal() {
         "128 + SIGTERM:\n{screen}"
     );
     let _ = std::fs::remove_dir_all(&config);
-    assert_eq!(
-        tmux.run(&["display", "-p", "-t", "e2e", "#{alternate_on}"])
-            .trim(),
-        "0"
-    );
+    assert!(!tmux.alternate_on());
 }

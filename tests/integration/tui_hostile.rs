@@ -99,5 +99,5 @@ fn hex_view_at_the_top_of_memory_shows_no_rows_past_it() {
     // address ffffffffffffffff and 16 bytes that do not exist.
     assert!(!screen.contains("ffffffffffffffff "), "{screen}");
     assert_eq!(screen.matches(" ?? ?? ?? ??").count(), 4, "{screen}");
-    assert_eq!(ui.app().hex.range(20), (0xffff_ffff_ffff_fff0, 16));
+    assert_eq!(ui.app().hex.range(20, 16), (0xffff_ffff_ffff_fff0, 16));
 }

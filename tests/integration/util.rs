@@ -330,19 +330,8 @@ pub fn rust_fixture(name: &str) -> PathBuf {
     out
 }
 
-/// The text of a ratatui test buffer, a line a row, trailing blanks cut.
+/// The text of a ratatui test buffer, a line a row, trailing blanks cut:
+/// the library's own, so unit and integration tests see screens alike.
 pub fn buffer_text(buffer: &ratatui::buffer::Buffer) -> String {
-    let width = usize::from(buffer.area.width).max(1);
-    buffer
-        .content
-        .chunks(width)
-        .map(|row| {
-            row.iter()
-                .map(|c| c.symbol())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    pvtui::tui::view::screen_text(buffer)
 }

@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use crate::process::ReadOutcome;
 use crate::tui::app::HIGHLIGHT_FOR;
-use crate::tui::layout::HEX_COLS;
 
 #[derive(Clone, Debug, Default)]
 pub struct HexState {
@@ -20,28 +19,47 @@ pub struct HexState {
     pub back: Vec<u64>,
     /// The variable and field at an address (the cursor's, once the poller said).
     pub label: Option<(u64, String)>,
+    /// The name of the address the 8 bytes under the cursor point to, once
+    /// the poller said (`None` inside: anonymous memory).
+    pub pointee: Option<(u64, Option<String>)>,
+    /// The pointer last asked to be named, so it is asked once.
+    pub asked: Option<u64>,
+    /// The other target the bytes are read through, by pid; none for the main one.
+    pub through: Option<i32>,
 }
 
 impl HexState {
-    /// Puts the cursor on `addr`, its row first; the old bytes are dropped.
-    pub fn open(&mut self, addr: u64) {
+    /// Puts the cursor on `addr`, its row of `cols` bytes first; the old
+    /// bytes are dropped.
+    pub fn open(&mut self, addr: u64, cols: u64) {
         self.cursor = addr;
-        self.base = addr - addr % HEX_COLS;
+        self.base = addr - addr % cols;
         self.data = None;
         self.changed.clear();
     }
 
-    /// The range shown in `rows` rows, ending at the top of the address
-    /// space at the latest.
-    pub fn range(&self, rows: usize) -> (u64, usize) {
+    /// The range shown in `rows` rows of `cols` bytes, ending at the top of
+    /// the address space at the latest.
+    pub fn range(&self, rows: usize, cols: u64) -> (u64, usize) {
         let rows = rows.max(1) as u64;
-        let len = (rows * HEX_COLS).min((u64::MAX - self.base).saturating_add(1));
+        let len = (rows * cols).min((u64::MAX - self.base).saturating_add(1));
         (self.base, len as usize)
     }
 
-    /// Moves the cursor by `bytes`, scrolling to keep it within `rows` rows.
-    /// True when the shown range moved (the bytes must be asked for again).
-    pub fn move_cursor(&mut self, bytes: i64, rows: usize) -> bool {
+    /// Starts the rows on a multiple of `cols` again (the terminal's width
+    /// changed how many bytes a row holds), the cursor still in view.
+    pub fn realign(&mut self, rows: usize, cols: u64) {
+        if self.base % cols != 0 {
+            self.base -= self.base % cols;
+            self.data = None;
+        }
+        self.move_cursor(0, rows, cols);
+    }
+
+    /// Moves the cursor by `bytes`, scrolling to keep it within `rows` rows
+    /// of `cols` bytes. True when the shown range moved (the bytes must be
+    /// asked for again).
+    pub fn move_cursor(&mut self, bytes: i64, rows: usize, cols: u64) -> bool {
         let cursor = if bytes < 0 {
             self.cursor.saturating_sub(bytes.unsigned_abs())
         } else {
@@ -49,13 +67,13 @@ impl HexState {
         };
         self.cursor = cursor;
         let rows = rows.max(1) as u64;
-        let span = rows * HEX_COLS;
+        let span = rows * cols;
         let old_base = self.base;
         if cursor < self.base {
-            self.base = cursor - cursor % HEX_COLS;
+            self.base = cursor - cursor % cols;
         } else if cursor >= self.base.saturating_add(span) {
-            let row = cursor - cursor % HEX_COLS;
-            self.base = row.saturating_sub((rows - 1) * HEX_COLS);
+            let row = cursor - cursor % cols;
+            self.base = row.saturating_sub((rows - 1) * cols);
         }
         if self.base != old_base {
             self.data = None;
@@ -92,6 +110,25 @@ impl HexState {
             return None;
         }
         Some(bytes)
+    }
+
+    /// The pointer under the cursor when it is not yet named and not
+    /// asked about: the one to ask the poller to name.
+    pub fn pointer_to_name(&mut self) -> Option<u64> {
+        let ptr = self.pointer_at_cursor()?;
+        if self.asked == Some(ptr) || self.pointee.as_ref().is_some_and(|(a, _)| *a == ptr) {
+            return None;
+        }
+        self.asked = Some(ptr);
+        Some(ptr)
+    }
+
+    /// The name of `ptr`'s target, when the poller gave it.
+    pub fn pointee_of(&self, ptr: u64) -> Option<&str> {
+        match &self.pointee {
+            Some((at, Some(place))) if *at == ptr => Some(place),
+            _ => None,
+        }
     }
 
     /// The 8 bytes under the cursor as a little-endian pointer.

@@ -24,6 +24,7 @@ mod prompt;
 mod search;
 #[cfg(test)]
 mod tests;
+mod through;
 
 use std::collections::VecDeque;
 use std::sync::mpsc::Sender;
@@ -37,7 +38,7 @@ use crate::tui::event::Event;
 use crate::tui::hunt::{HuntView, Hunter};
 use crate::tui::input::{Input, Purpose};
 use crate::tui::keys::{Action, KeyMap};
-use crate::tui::layout::{self, HEX_COLS};
+use crate::tui::layout;
 use crate::tui::search::{SearchState, Searcher};
 use crate::tui::theme::Theme;
 
@@ -146,8 +147,8 @@ pub struct App {
     pub searcher: Option<Searcher>,
     /// Other targets shown beside this one, each polled on its own.
     pub peers: Peers,
-    /// The shared-memory map overlay, while open.
-    pub shared: Option<SharedMap>,
+    /// The Shared pane: the shared-memory map of the targets shown.
+    pub shared: SharedMap,
     /// Where a new peer's poller sends its events; absent in unit tests.
     pub events: Option<Sender<Event>>,
     /// The pointer chains or writers list drawn over the pane.
@@ -199,7 +200,7 @@ impl App {
             latencies: VecDeque::new(),
             searcher: None,
             peers: Peers::default(),
-            shared: None,
+            shared: SharedMap::default(),
             events: None,
             hunt: None,
             hunter: None,
@@ -315,17 +316,25 @@ impl App {
         layout::body_rows(self.size)
     }
 
-    fn request_hex(&mut self) {
-        let range = (self.pane == Pane::Hex && !self.exited())
-            .then(|| self.hex.range(layout::hex_rows(self.size)));
-        self.send(Command::HexRange(range));
+    /// Bytes per hex row at the terminal's width.
+    pub fn hex_cols(&self) -> u64 {
+        layout::hex_cols(self.size.0)
     }
 
-    /// Opens `addr` in the hex view, the cursor on it.
+    fn request_hex(&mut self) {
+        let (rows, cols) = (layout::hex_rows(self.size), self.hex_cols());
+        self.hex.realign(rows, cols);
+        let range =
+            (self.pane == Pane::Hex && !self.hex_exited()).then(|| self.hex.range(rows, cols));
+        self.send_hex(Command::HexRange(range));
+    }
+
+    /// Opens `addr` in the hex view, the cursor on it, read through the
+    /// target it reads through now.
     pub fn open_hex(&mut self, addr: u64) {
-        self.hex.open(addr);
+        self.hex.open(addr, self.hex_cols());
         self.set_pane(Pane::Hex);
-        self.send(Command::Describe(addr));
+        self.send_hex(Command::Describe(addr));
     }
 
     pub fn set_pane(&mut self, pane: Pane) {
@@ -344,19 +353,8 @@ impl App {
                 self.request_hex();
             }
             Event::Poller(event) => self.poller(event),
-            Event::Shared(report) => {
-                if let Some(map) = &mut self.shared {
-                    map.report = Some(report);
-                }
-            }
-            Event::Peer(pid, event) => {
-                if let Some(pid) = self.peers.update(pid, event) {
-                    self.say(
-                        Level::Warning,
-                        format!("target {pid} exited: its last values kept; the others go on"),
-                    );
-                }
-            }
+            Event::Shared(report) => self.shared.collected(report),
+            Event::Peer(pid, event) => self.peer_event(pid, event),
             Event::TargetOutput(line) => self.output.push(line),
             Event::TargetOutputReady => self.output.woke(),
             // The loop clears the terminal; the next frame draws everything.
@@ -419,8 +417,11 @@ impl App {
             PollerEvent::Evaluated { tag, result } => self.evaluated(tag, result),
             PollerEvent::Completions { tag, items } => self.completed(tag, &items),
             PollerEvent::Described { addr, label } => {
-                self.hex.label = label.map(|l| (addr, l));
+                if self.hex.through.is_none() {
+                    self.hex.label = label.map(|l| (addr, l));
+                }
             }
+            PollerEvent::Placed { addr, place } => self.hex.pointee = Some((addr, place)),
             PollerEvent::Portable { tag, lines } => {
                 if let Some((want, path)) = self.waiting.save.take() {
                     if want == tag {
@@ -442,8 +443,21 @@ impl App {
         for (id, why) in self.watches.apply(s.watches, s.freeze_errors, now) {
             self.freeze_failed(id, why);
         }
-        if let Some(hex) = s.hex {
+        // Bytes read before the hex view turned to another target are not its.
+        if let Some(hex) = s.hex.filter(|_| self.hex.through.is_none()) {
             self.hex.apply(hex, now);
+            self.name_pointer();
+        }
+    }
+
+    /// Asks the poller to name where the bytes under the cursor point, for
+    /// the inspector, once per pointer.
+    fn name_pointer(&mut self) {
+        if self.hex.through.is_some() {
+            return;
+        }
+        if let Some(ptr) = self.hex.pointer_to_name() {
+            self.send(Command::Place(ptr));
         }
     }
 
@@ -472,10 +486,6 @@ impl App {
             return;
         }
         let action = self.keys.action(&key);
-        if self.shared.is_some() {
-            self.shared_key(key, action);
-            return;
-        }
         if self.hunt.is_some() && !self.help {
             self.hunt_key(key, action);
             return;
@@ -570,15 +580,16 @@ impl App {
                 Pane::Watches => self.start_edit(),
                 Pane::Maps => {
                     if let Some(start) = self.maps.selected_start() {
-                        self.open_hex(start);
+                        self.open_main_hex(start);
                     }
                 }
                 Pane::Hex => self.follow(),
                 Pane::Search => {
                     if let Some(addr) = self.search.hits.get(self.search.selected).map(|h| h.addr) {
-                        self.open_hex(addr);
+                        self.open_main_hex(addr);
                     }
                 }
+                Pane::Shared => self.open_shared_object(),
                 _ => {}
             },
             Action::Add if self.pane == Pane::Search => self.add_hit_as_watch(),
@@ -620,14 +631,30 @@ impl App {
             Action::Export => self.start_input(Purpose::ExportLog, "pvtui-writes.tsv".into()),
             Action::OpenHex => {
                 if let Some(addr) = self.watches.selected_row().and_then(|w| w.addr) {
-                    self.open_hex(addr);
+                    self.open_main_hex(addr);
                 }
             }
             Action::Narrow => self.start_narrow(),
             Action::AddTarget => self.start_input(Purpose::AddTarget, String::new()),
             Action::Shared => self.open_shared(),
+            Action::Through => match self.pane {
+                Pane::Hex => self.next_through(),
+                Pane::Shared => self.shared.next_process(self.process.pid),
+                _ => {}
+            },
+            Action::Refresh if self.pane == Pane::Shared => self.collect_shared(),
+            Action::Refresh => {}
             Action::DropTarget => match self.peers.drop_last() {
-                Some(pid) => self.say(Level::Info, format!("no longer showing {pid}")),
+                Some(pid) => {
+                    if self.hex.through == Some(pid) {
+                        // Its poller is gone with it: the main target reads the range.
+                        self.hex.through = None;
+                        self.hex.data = None;
+                        self.hex.back.clear();
+                        self.request_hex();
+                    }
+                    self.say(Level::Info, format!("no longer showing {pid}"));
+                }
                 None => self.say(Level::Info, "no other target to drop"),
             },
             Action::Pointers => self.start_pointers(),
@@ -665,22 +692,25 @@ impl App {
             }
             Pane::Hex => {
                 let rows = delta.clamp(-(1 << 40), 1 << 40);
-                self.hex_move(rows * HEX_COLS as i64);
+                self.hex_move(rows * self.hex_cols() as i64);
             }
+            Pane::Shared => self.shared.move_by(delta),
             Pane::Output => {}
         }
     }
 
     fn hex_move(&mut self, bytes: i64) {
-        if self.hex.move_cursor(bytes, layout::hex_rows(self.size)) {
+        let (rows, cols) = (layout::hex_rows(self.size), self.hex_cols());
+        if self.hex.move_cursor(bytes, rows, cols) {
             self.request_hex();
         }
-        self.send(Command::Describe(self.hex.cursor));
+        self.send_hex(Command::Describe(self.hex.cursor));
+        self.name_pointer();
     }
 
     fn follow(&mut self) {
         match self.hex.pointer_at_cursor() {
-            Some(ptr) if self.maps.maps.find(ptr).is_some() => {
+            Some(ptr) if self.hex_maps().find(ptr).is_some() => {
                 self.hex.back.push(self.hex.cursor);
                 self.open_hex(ptr);
             }
@@ -784,8 +814,18 @@ impl App {
                 else {
                     return;
                 };
-                if let Some(col) = layout::hex_col_at(x) {
-                    self.hex.cursor = self.hex.base + row as u64 * HEX_COLS + col;
+                let cols = self.hex_cols();
+                if let Some(col) = layout::hex_col_at(x, cols) {
+                    self.hex.cursor = self.hex.base + row as u64 * cols + col;
+                }
+            }
+            Pane::Shared => {
+                let inner = layout::inner(body);
+                if y >= inner.y && y < inner.bottom() {
+                    let line = usize::from(y - inner.y) + self.shared.scroll(inner.height.into());
+                    if let Some(i) = self.shared.object_at(line) {
+                        self.shared.selected = i;
+                    }
                 }
             }
             Pane::Output => {}

@@ -109,10 +109,16 @@ impl App {
         {
             let tag = self.tag();
             self.waiting.input = Some(tag);
-            self.send(Command::Evaluate {
+            let command = Command::Evaluate {
                 tag,
                 watch: watch.clone(),
-            });
+            };
+            // A go-to resolves in the process the hex view reads.
+            if input.purpose == Purpose::Goto {
+                self.send_hex(command);
+            } else {
+                self.send(command);
+            }
         }
     }
 
@@ -204,7 +210,7 @@ impl App {
                 }
             }
             Purpose::HexWrite(addr) => match parse_hex_bytes(&text) {
-                Ok(bytes) => self.write("write", format!("{addr:#x}"), None, addr, bytes),
+                Ok(bytes) => self.write_hex(addr, bytes),
                 Err(e) => self.say(Level::Error, e),
             },
             Purpose::Goto => {
@@ -213,7 +219,7 @@ impl App {
                 };
                 let tag = self.tag();
                 self.waiting.goto = Some(tag);
-                self.send(Command::Evaluate { tag, watch });
+                self.send_hex(Command::Evaluate { tag, watch });
             }
             Purpose::SaveWatches => {
                 let tag = self.tag();

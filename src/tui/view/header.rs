@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::tui::app::{App, Level, TargetState};
-use crate::tui::layout::fit;
+use crate::tui::layout::{fit, fit_parts};
 use crate::tui::view::printable;
 
 fn millis(d: std::time::Duration) -> String {
@@ -27,33 +27,49 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     };
     let sep = || Span::styled(" │ ", t.header());
     let who = format!("pid {} {} ", app.process.pid, printable(&app.process.name));
-    let stats = format!(
-        "every {} ms · late {} · read {} · tick {}",
-        app.poll.interval.as_millis(),
-        millis(app.poll.lateness),
-        millis(app.poll.took),
-        app.poll.tick
-    );
-    // Other targets follow the main one, each with its own state.
+    // Most telling first: on a narrow terminal the last give way, whole.
+    let stats = [
+        format!("every {} ms", app.poll.interval.as_millis()),
+        format!("late {}", millis(app.poll.lateness)),
+        format!("read {}", millis(app.poll.took)),
+        format!("tick {}", app.poll.tick),
+    ];
+    // Other targets follow the main one, each with its own state, as many
+    // as fit beside the interval; the rest are counted.
+    let fixed = " pvtui ".len() + 2 * 3 + who.chars().count() + state.content.chars().count();
+    let room = usize::from(first.width).saturating_sub(fixed + stats[0].chars().count());
     let mut others = Vec::new();
-    for peer in &app.peers.list {
-        others.push(sep());
-        others.push(Span::styled(
-            format!("pid {} {} ", peer.pid, printable(&peer.name)),
-            t.header(),
-        ));
-        others.push(match &peer.state {
+    let mut others_len = 0;
+    for (i, peer) in app.peers.list.iter().enumerate() {
+        let name = format!("pid {} {} ", peer.pid, printable(&peer.name));
+        let peer_state = match &peer.state {
             TargetState::Running if app.poll.paused => Span::styled("● paused", t.warning()),
             TargetState::Running => Span::styled("● running", t.ok()),
             TargetState::Stopped => Span::styled("■ stopped", t.warning()),
             TargetState::Exited(_) => Span::styled("■ exited", t.error()),
-        });
+        };
+        let len = 3 + name.chars().count() + peer_state.content.chars().count();
+        let left = app.peers.list.len() - i - 1;
+        let more = if left > 0 {
+            format!(" │ +{left} more").chars().count()
+        } else {
+            0
+        };
+        if others_len + len + more > room {
+            let more = format!("+{} more", left + 1);
+            others_len += 3 + more.chars().count();
+            others.push(sep());
+            others.push(Span::styled(more, t.header()));
+            break;
+        }
+        others_len += len;
+        others.push(sep());
+        others.push(Span::styled(name, t.header()));
+        others.push(peer_state);
     }
-    let others_len: usize = others.iter().map(|s| s.content.chars().count()).sum();
-    // The schedule gives way first on a narrow terminal, cut visibly.
-    let used =
-        " pvtui ".len() + 2 * 3 + who.chars().count() + state.content.chars().count() + others_len;
-    let stats = fit(&stats, usize::from(first.width).saturating_sub(used));
+    // The schedule gives way first on a narrow terminal.
+    let used = fixed + others_len;
+    let stats = fit_parts(&stats, " · ", usize::from(first.width).saturating_sub(used));
     let mut spans = vec![
         Span::styled(" pvtui ", t.header()),
         sep(),

@@ -10,22 +10,24 @@ use ratatui::widgets::{Block, Paragraph};
 use crate::process::Maps;
 use crate::search::walk::region_label;
 use crate::tui::app::App;
-use crate::tui::layout::{self, HEX_COLS, HEX_INSPECTOR};
+use crate::tui::layout;
 
 pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     let t = &app.theme;
     let inner = layout::inner(area);
-    let rows = u64::from(inner.height.saturating_sub(HEX_INSPECTOR));
+    let room = layout::hex_inspector(area.width);
+    let rows = u64::from(inner.height.saturating_sub(room));
     let data = app.hex.data.as_ref();
+    let cols = layout::hex_cols(area.width);
     let mut lines = Vec::with_capacity(rows as usize);
     for row in 0..rows {
         // Rows past the top of the address space do not exist: stop there.
-        let Some(row_addr) = app.hex.base.checked_add(row * HEX_COLS) else {
+        let Some(row_addr) = app.hex.base.checked_add(row * cols) else {
             break;
         };
         let mut spans = vec![Span::styled(format!("{row_addr:012x}  "), t.muted())];
-        let mut ascii = Vec::with_capacity(HEX_COLS as usize);
-        for col in 0..HEX_COLS {
+        let mut ascii = Vec::with_capacity(cols as usize);
+        for col in 0..cols {
             let addr = row_addr.saturating_add(col);
             let byte = data.and_then(|d| {
                 let off = addr.checked_sub(d.addr)? as usize;
@@ -53,7 +55,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
                 .map(|b| format!("{b:02x}"))
                 .unwrap_or_else(|| "??".into());
             spans.push(Span::styled(text, style));
-            spans.push(Span::raw(if col == 7 { "  " } else { " " }));
+            spans.push(Span::raw(if col + 1 == cols / 2 { "  " } else { " " }));
             let c = match byte {
                 Some(b) if b.is_ascii_graphic() || b == b' ' => (b as char).to_string(),
                 Some(_) => ".".into(),
@@ -66,20 +68,25 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
         spans.push(Span::styled("│", t.border()));
         lines.push(Line::from(spans));
     }
-    let block = block.title_bottom(Span::styled(
-        format!(" {} ", cursor_status(app)),
-        status_style(app),
-    ));
+    let status = layout::fit(
+        &cursor_status(app),
+        usize::from(area.width.saturating_sub(4)),
+    );
+    let block = block.title_bottom(Span::styled(format!(" {status} "), status_style(app)));
     let width = usize::from(inner.width);
-    let shown = layout::flow(&inspect(app), width, "  ");
-    let pad = (inner.height as usize).saturating_sub(lines.len() + shown.len().min(3));
+    let mut shown = layout::flow(&inspect(app), width, "  ");
+    let room = usize::from(room);
+    if shown.len() > room {
+        // What does not fit joins the last line, which then ends with `…`.
+        let rest = shown.split_off(room - 1).join("  ");
+        shown.push(layout::fit_end(&rest, width));
+    }
+    let pad = (inner.height as usize).saturating_sub(lines.len() + shown.len());
     lines.extend((0..pad).map(|_| Line::raw("")));
-    let last = shown.len().min(3);
     lines.extend(
         shown
             .into_iter()
-            .take(last)
-            .map(|l| Line::styled(layout::fit(&l, width), t.accent())),
+            .map(|l| Line::styled(layout::fit_end(&l, width), t.accent())),
     );
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
@@ -101,8 +108,7 @@ fn status_style(app: &App) -> ratatui::style::Style {
 pub fn cursor_status(app: &App) -> String {
     let cursor = app.hex.cursor;
     let region = app
-        .maps
-        .maps
+        .hex_maps()
         .find(cursor)
         .map(|r| format!("{} {} +{:#x}", region_label(r), r.perms, cursor - r.start))
         .unwrap_or_else(|| "unmapped".into());
@@ -165,7 +171,13 @@ fn inspect(app: &App) -> Vec<String> {
     }
     if let Some(x) = le(8) {
         parts.push(format!("u64 {x}  i64 {}", x as i64));
-        match place(&app.maps.maps, x) {
+        // The symbol's name once the poller gave it (the main target's
+        // only); the region's meanwhile, in anonymous memory, and through
+        // another target.
+        let named = (app.hex.through.is_none())
+            .then(|| hex.pointee_of(x).map(super::printable))
+            .flatten();
+        match named.or_else(|| place(app.hex_maps(), x)) {
             Some(at) => parts.push(format!("ptr {x:#x} → {at} (Enter follows)")),
             None => parts.push(format!("ptr {x:#x} (not mapped)")),
         }

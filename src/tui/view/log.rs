@@ -12,11 +12,14 @@ use crate::tui::view::printable;
 pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     let t = &app.theme;
     if app.log.is_empty() {
-        let text = "No writes yet. Edit a watch (e), write bytes in the hex view (e), or freeze a watch (f).";
-        frame.render_widget(
-            Paragraph::new(Line::styled(text, t.muted())).block(block),
-            area,
-        );
+        let text = "No writes yet. Edit a watch (e), write bytes in the hex view (e), \
+                    or freeze a watch (f).";
+        let width = usize::from(layout::inner(area).width);
+        let lines: Vec<Line> = layout::wrap(text, width)
+            .into_iter()
+            .map(|l| Line::styled(l, t.muted()))
+            .collect();
+        frame.render_widget(Paragraph::new(lines).block(block), area);
         return;
     }
     let rows_fit = area.height.saturating_sub(3) as usize;

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Gauge, Paragraph, Row, Table};
 
 use crate::tui::app::App;
-use crate::tui::layout::{Column, column_widths, fit, scroll_offset};
+use crate::tui::layout::{Column, column_widths, fit, hang, scroll_offset};
 use crate::tui::view::{mark_selected, printable};
 use crate::units::human_bytes;
 
@@ -32,36 +32,45 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     frame.render_widget(block, area);
     let [head, gauge, table_area] = crate::tui::layout::search(area);
     if s.query.is_empty() {
-        let lines = vec![
-            Line::styled("/ starts a search of the target's memory:", t.muted()),
-            Line::styled("  gold=[0-9]+         a regex", t.muted()),
-            Line::styled("  hex 48 8b ?? ?? 00  bytes, ?? for any", t.muted()),
-            Line::styled(
-                "  text Hello          text (itext: any case; utf16: UTF-16LE)",
-                t.muted(),
+        let width = usize::from(inner.width);
+        let help = [
+            ("", "/ starts a search of the target's memory:"),
+            ("  gold=[0-9]+         ", "a regex"),
+            ("  hex 48 8b ?? ?? 00  ", "bytes, ?? for any"),
+            (
+                "  text Hello          ",
+                "text (itext: any case; utf16: UTF-16LE)",
             ),
-            Line::styled(
-                "  u32 1234            a value scan; then n narrows: changed, increased, = 1240",
-                t.muted(),
+            (
+                "  u32 1234            ",
+                "a value scan; then n narrows: changed, increased, = 1240",
             ),
-            Line::styled(
-                "  u32 unknown         every u32 place, for a value you cannot see; n narrows, n undo goes back",
-                t.muted(),
+            (
+                "  u32 unknown         ",
+                "every u32 place, for a value you cannot see; n narrows, n undo goes back",
             ),
-            Line::styled(
+            (
+                "",
                 "Enter opens a result in the hex view; a adds it as a watch; Esc stops a search.",
-                t.muted(),
             ),
         ];
+        let lines: Vec<Line> = help
+            .iter()
+            .flat_map(|(key, what)| hang(key, what, width))
+            .map(|l| Line::styled(l, t.muted()))
+            .collect();
         frame.render_widget(Paragraph::new(lines), inner);
         return;
     }
     let state = if s.is_running() { "running" } else { "done" };
+    // The query gives way, cut visibly, so the count always shows.
+    let found = format!("   {} found", s.found);
+    let room = usize::from(head.width).saturating_sub(state.len() + 2 + found.chars().count());
     frame.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(format!("{state}: "), t.accent()),
-            Span::raw(s.query.clone()),
-            Span::styled(format!("   {} found", s.found), t.accent()),
+            Span::raw(fit(&s.query, room)),
+            Span::styled(found, t.accent()),
         ])),
         head,
     );

@@ -41,20 +41,7 @@ pub(super) fn screen(app: &App) -> String {
     terminal
         .draw(|f| super::draw(f, app))
         .expect("draw on a test backend");
-    let buffer = terminal.backend().buffer();
-    let width = usize::from(buffer.area.width);
-    buffer
-        .content
-        .chunks(width)
-        .map(|row| {
-            row.iter()
-                .map(|c| c.symbol())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    super::screen_text(terminal.backend().buffer())
 }
 
 pub(super) fn press(app: &mut App, code: KeyCode) {
@@ -287,9 +274,53 @@ mod wide_and_narrow {
         assert!(screen.contains("change"), "{screen}");
     }
 
+    /// The hex view at `size` over the executable's data, a pointer to
+    /// `lives` under the cursor.
+    fn hex_screen(size: (u16, u16)) -> (App, String) {
+        let (mut app, _rx) = busy(size);
+        let addr = 0x555555558000u64;
+        app.open_hex(addr);
+        let mut data = vec![0u8; 16 * 40];
+        data[..8].copy_from_slice(&0x555555556010u64.to_le_bytes());
+        data[8..16].copy_from_slice(b"ninvade!");
+        app.update(Event::Poller(PollerEvent::Snapshot(Box::new(Snapshot {
+            tick: 43,
+            lateness: Duration::ZERO,
+            took: Duration::ZERO,
+            watches: Vec::new(),
+            hex: Some(ReadOutcome {
+                addr,
+                data,
+                gaps: Vec::new(),
+            }),
+            maps: None,
+            residency: None,
+            freeze_errors: Vec::new(),
+        }))));
+        let screen = screen(&app);
+        (app, screen)
+    }
+
     #[test]
     fn the_hex_inspector_reads_the_cursor_as_every_type() {
-        let (mut app, _rx) = busy((120, 40));
+        let (_app, screen) = hex_screen((120, 40));
+        for part in [
+            "u8 16  i8 16",
+            "u16 24592  i16 24592",
+            "u32 1431658512  i32 1431658512",
+            "f32 ",
+            "u64 93824992239632  i64 93824992239632",
+            "f64 ",
+            "ptr 0x555555556010 → ninvaders+0x2010",
+        ] {
+            assert!(screen.contains(part), "{part:?} not in\n{screen}");
+        }
+        insta::assert_snapshot!("hex_inspector_120x40", screen);
+    }
+
+    #[test]
+    fn the_hex_inspector_names_a_pointer_by_its_symbol() {
+        let (mut app, rx) = busy((120, 40));
         let addr = 0x555555558000u64;
         app.open_hex(addr);
         let mut data = vec![0u8; 16 * 40];
@@ -308,18 +339,89 @@ mod wide_and_narrow {
             residency: None,
             freeze_errors: Vec::new(),
         }))));
+        // The app asks the poller once to name where the pointer goes.
+        let asked: Vec<u64> = rx
+            .try_iter()
+            .filter_map(|c| match c {
+                Command::Place(at) => Some(at),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(asked, [0x555555556010]);
+        app.update(Event::Poller(PollerEvent::Placed {
+            addr: 0x555555556010,
+            place: Some("ninvaders!lives".into()),
+        }));
         let screen = screen(&app);
-        for part in [
-            "u8 16  i8 16",
-            "u16 24592  i16 24592",
-            "u32 1431658512  i32 1431658512",
-            "f32 ",
-            "u64 93824992239632  i64 93824992239632",
-            "f64 ",
-            "ptr 0x555555556010 → ninvaders+0x2010",
-        ] {
-            assert!(screen.contains(part), "{part:?} not in\n{screen}");
+        assert!(
+            screen.contains("ptr 0x555555556010 → ninvaders!lives (Enter follows)"),
+            "{screen}"
+        );
+    }
+
+    #[test]
+    fn hex_rows_keep_their_ascii_column_at_80_columns() {
+        let (app, screen) = hex_screen((80, 24));
+        assert_eq!(app.hex_cols(), 8);
+        // Both halves of the first 16 bytes, each row closed by its bar.
+        assert!(
+            screen.contains("│555555558000  10 60 55 55  55 55 00 00 │.`UUUU..│"),
+            "{screen}"
+        );
+        assert!(screen.contains("│555555558008  6e 69 6e 76  61 64 65 21 │ninvade!│"));
+        assert!(screen.contains("f64 4.63557053869237e-310"), "{screen}");
+        insta::assert_snapshot!("hex_80x24", screen);
+    }
+}
+
+/// Every hint on an empty pane at 80 columns reads whole (wrapped), or
+/// gives way by whole hints; none is cut in a word.
+#[test]
+fn empty_panes_cut_no_hint_at_80x24() {
+    use crate::tui::app::Pane;
+    let (mut app, _rx) = app_with(KeyMap::default(), (80, 24));
+    let mut screens = Vec::new();
+    for (pane, whole) in [
+        (Pane::Watches, "[heap]+0x10:i64."),
+        (Pane::Search, "n undo goes back"),
+        (Pane::Log, "or freeze a watch (f)."),
+    ] {
+        app.set_pane(pane);
+        let screen = screen(&app);
+        let joined: String = screen
+            .lines()
+            .map(|l| l.trim_matches('│').trim_end())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(joined.contains(whole), "{whole:?} not in\n{screen}");
+        let header = screen.lines().next().unwrap_or_default();
+        assert!(
+            header.ends_with(" ms") || header.contains("tick"),
+            "{header}"
+        );
+        screens.push(screen);
+    }
+    insta::assert_snapshot!("empty_panes_80x24", screens.join("\n\n"));
+}
+
+/// Several targets on a narrow header: those that fit are named, the rest
+/// counted, and the interval still shows; nothing runs off the line.
+#[test]
+fn many_targets_give_way_in_the_header() {
+    use crate::tui::app::peers::Peer;
+    for (width, named) in [(80u16, 0), (120, 2)] {
+        let (mut app, _rx) = app_with(KeyMap::default(), (width, 24));
+        for pid in 5001..5007 {
+            app.peers.list.push(Peer::detached(pid, "game2"));
         }
-        insta::assert_snapshot!("hex_inspector_120x40", screen);
+        let screen = screen(&app);
+        let header = screen.lines().next().unwrap_or_default();
+        for pid in 5001..5007 {
+            let shown = header.contains(&format!("pid {pid} game2"));
+            assert_eq!(shown, pid < 5001 + named, "{pid} at {width}: {header}");
+        }
+        let more = format!("+{} more │ every 100 ms", 6 - named);
+        assert!(header.contains(&more), "{header}");
+        assert!(header.chars().count() <= usize::from(width), "{header}");
     }
 }

@@ -13,7 +13,7 @@ use ratatui::widgets::{
 use crate::expr::Status;
 use crate::poller::WatchId;
 use crate::tui::app::{App, Sample, Trend, WatchRow};
-use crate::tui::layout::{self, Column, column_widths, fit, scroll_offset};
+use crate::tui::layout::{self, Column, column_widths, fit, fit_parts, scroll_offset};
 use crate::tui::theme::Theme;
 use crate::tui::view::{mark_selected, printable};
 
@@ -151,13 +151,12 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     }
     frame.render_widget(block, areas.block);
     if app.watches.is_empty() {
-        let text = vec![
-            Line::styled("No watches yet.", t.muted()),
-            Line::styled(
-                "Press a and type an address with a type, e.g. 0x7ffd1234:u32 or [heap]+0x10:i64.",
-                t.muted(),
-            ),
-        ];
+        let hint = "No watches yet. Press a and type an address with a type, \
+                    e.g. 0x7ffd1234:u32 or [heap]+0x10:i64.";
+        let text: Vec<Line> = crate::tui::layout::wrap(hint, usize::from(areas.table.width))
+            .into_iter()
+            .map(|l| Line::styled(l, t.muted()))
+            .collect();
         frame.render_widget(Paragraph::new(text), areas.table);
         return;
     }
@@ -411,9 +410,19 @@ pub fn draw_chart(frame: &mut Frame, area: Rect, app: &App, id: WatchId) {
                 .border_style(t.accent())
                 .title(Span::styled(
                     format!(
-                        " {} — last {} values, any key closes ",
-                        w.expr,
-                        w.history.len()
+                        " {} ",
+                        fit_parts(
+                            &[
+                                format!(
+                                    "{} — last {} values",
+                                    fit(&w.expr, usize::from(area.width) / 2),
+                                    w.history.len()
+                                ),
+                                "any key closes".into(),
+                            ],
+                            ", ",
+                            usize::from(area.width.saturating_sub(4)),
+                        )
                     ),
                     t.accent(),
                 )),
