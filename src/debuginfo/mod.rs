@@ -214,7 +214,13 @@ impl DebugInfo {
     fn split_parts<'m>(&self, module: &'m Module, main: &Arc<DebugFile>) -> &'m split::Parts {
         module.split.get_or_init(|| {
             let open = |path: &str| {
-                (self.opener)(&format!("root{path}")).map_err(|e| DebugError(e.to_string()))
+                let file =
+                    (self.opener)(&format!("root{path}")).map_err(|e| DebugError(e.to_string()))?;
+                // Opened non-blocking; a FIFO or device there is skipped.
+                match file.metadata() {
+                    Ok(m) if m.is_file() => Ok(file),
+                    _ => Err(DebugError("not a regular file".into())),
+                }
             };
             split::open_parts(main, &module.path, &open)
         })

@@ -274,3 +274,18 @@ fn compressed_debug_info_that_claims_to_inflate_a_thousandfold_is_refused() {
     let error = report["error"].as_str().unwrap_or_default();
     assert!(error.contains("times its size: refused"), "{report}");
 }
+
+#[test]
+fn a_fifo_where_a_split_dwarf_unit_is_looked_for_is_skipped() {
+    let Some((bin, dwo)) = crate::split_dwarf::build_split("splitfifo", &["-gdwarf-5"]) else {
+        return;
+    };
+    std::fs::remove_file(&dwo).expect("remove the .dwo");
+    mkfifo(&dwo);
+    let fx = Fixture::spawn(&bin, &[]);
+    let pid = fx.pid.to_string();
+    let out = bounded(&["read", "--pid", &pid, "hero.level"], &[]);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    let report = module_report(&pid, &[], "splitfifo");
+    assert_eq!(report["split_dwarf"], 0, "{report}");
+}
