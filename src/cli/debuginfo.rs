@@ -99,7 +99,12 @@ pub fn run_debuginfo(args: &DebugInfoArgs) -> Result<ExitCode> {
     let mut out = String::new();
     for r in info.report() {
         let line = if args.json {
-            serde_json::to_string(&r).map_err(|e| Error::Usage(e.to_string()))?
+            let mut record =
+                serde_json::to_value(&r).map_err(|e| Error::Internal(e.to_string()))?;
+            if let Some(fields) = record.as_object_mut() {
+                fields.insert("pid".into(), session.pid().into());
+            }
+            record.to_string()
         } else {
             let mut l = format!("{:24} ", escape(&r.module));
             match (&r.dwarf, &r.error) {

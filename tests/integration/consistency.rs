@@ -173,3 +173,39 @@ fn a_missing_target_exits_4_with_a_json_kind_that_says_so() {
     let v: Value = serde_json::from_str(out.trim()).expect("one JSON error");
     assert_eq!(v["kind"], "usage", "{v}");
 }
+
+#[test]
+fn every_json_record_carries_its_pid() {
+    let fx = Fixture::spawn(&fixture("dwarf_types", "dwarf5", &["-gdwarf-5"]), &[]);
+    let pid = fx.pid.to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let saved = dir.path().join("s.scan");
+    let saved = saved.to_str().expect("utf-8");
+    let runs: Vec<Vec<&str>> = vec![
+        vec![
+            "scan", "--pid", &pid, "--type", "u8", "17", "--max", "3", "--save", saved,
+        ],
+        vec!["scan", "--from", saved, "unchanged", "--max", "3"],
+        vec!["pointers", "--pid", &pid, "list->value", "--depth", "1"],
+        vec![
+            "freeze",
+            "--pid",
+            &pid,
+            "--seconds",
+            "0.05",
+            "hero.pos.x",
+            "7",
+        ],
+        vec!["debuginfo", "--pid", &pid],
+    ];
+    for mut args in runs {
+        args.push("--json");
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 0, "{args:?}: {out}{err}");
+        assert!(!out.trim().is_empty(), "{args:?}: no records");
+        for line in out.lines() {
+            let v: Value = serde_json::from_str(line).expect("a JSON record");
+            assert_eq!(v["pid"], fx.pid, "{args:?}: {line}");
+        }
+    }
+}
