@@ -209,3 +209,20 @@ fn every_json_record_carries_its_pid() {
         }
     }
 }
+
+#[test]
+fn a_name_the_kernel_escaped_is_printed_escaped_once_and_reads_back() {
+    let fx = Fixture::spawn(&fixture("shm_twice", "", &[]), &[]);
+    let pid = fx.pid.to_string();
+    let printed = r"memfd:pvtui esc\u{1b}[7m ring\n";
+    let (code, out, err) = run(&["maps", "--pid", &pid]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(printed), "{out}");
+    assert!(!out.contains(r"\\012") && !out.contains('\x1b'), "{out}");
+    // The name as printed is itself an expression.
+    let expr = format!("[{printed}]+0x40:u32");
+    let (code, out, err) = run(&["read", "--pid", &pid, "--json", &expr]);
+    assert_eq!(code, 0, "{out}{err}");
+    let v: Value = serde_json::from_str(out.trim()).expect("one JSON record");
+    assert_eq!(v["value"], 77, "{v}");
+}
