@@ -116,6 +116,9 @@ pub fn run_debuginfo(args: &DebugInfoArgs) -> Result<ExitCode> {
                     if let Some(e) = e {
                         l.push_str(&format!("; error: {}", escape(e)));
                     }
+                    if let Some(n) = &r.name_index {
+                        l.push_str(&format!("; names by {n}"));
+                    }
                 }
                 (None, Some(e)) => l.push_str(&format!("error: {}", escape(e))),
                 (None, None) => l.push_str("no DWARF"),
@@ -128,6 +131,9 @@ pub fn run_debuginfo(args: &DebugInfoArgs) -> Result<ExitCode> {
             }
             if let Some(id) = &r.build_id {
                 l.push_str(&format!("; build-id {id}"));
+            }
+            if let (None, Some(link)) = (&r.dwarf, &r.debuglink) {
+                l.push_str(&format!("; .gnu_debuglink names {}", escape(link)));
             }
             if (r.dwarf.is_none() || r.split_dwarf.is_some()) && !r.tried.is_empty() {
                 let tried: Vec<String> = r.tried.iter().map(|t| escape(t).into_owned()).collect();

@@ -36,11 +36,10 @@ impl<'f, 'd> Builder<'f, 'd> {
 
     fn unit(&mut self, off: usize) -> DResult<&Unit<R<'f>>> {
         if !self.units.contains_key(&off) {
-            let header = self
-                .dwarf
-                .debug_info
-                .header_from_offset(gimli::DebugInfoOffset(off))?;
-            let unit = self.file.unit(self.dwarf, header)?;
+            let unit = self
+                .file
+                .unit_at(self.dwarf, off)?
+                .ok_or_else(|| DebugError(format!("no unit at {off:#x}")))?;
             self.units.insert(off, unit);
         }
         self.units
@@ -51,14 +50,7 @@ impl<'f, 'd> Builder<'f, 'd> {
     /// The unit holding a `.debug_info` offset (a reference across units).
     fn unit_of(&mut self, info_off: usize) -> DResult<Option<DieRef>> {
         if self.unit_starts.is_none() {
-            let mut starts = Vec::new();
-            let mut units = self.dwarf.units();
-            while let Some(h) = units.next()? {
-                if let Some(o) = h.offset().as_debug_info_offset() {
-                    starts.push(o.0);
-                }
-            }
-            self.unit_starts = Some(starts);
+            self.unit_starts = Some(self.file.unit_starts()?);
         }
         let starts = self.unit_starts.as_deref().unwrap_or_default();
         let i = starts.partition_point(|s| *s <= info_off);

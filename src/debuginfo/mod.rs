@@ -24,9 +24,12 @@
 
 mod build;
 mod file;
+mod gdb_index;
 pub mod layout;
+mod lazy;
 mod lines;
 pub mod locate;
+mod names;
 mod path;
 #[cfg(test)]
 mod proptests;
@@ -91,6 +94,11 @@ pub struct ModuleReport {
     /// `in the object`, `build-id file PATH`, `debuglink file PATH`, or null.
     pub dwarf: Option<String>,
     pub compression: Option<String>,
+    /// The file name the object's `.gnu_debuglink` gives (Debian's is
+    /// named after the build-id).
+    pub debuglink: Option<String>,
+    /// What lookups by name use: `gdb_index (version N)` or `unit scan`.
+    pub name_index: Option<String>,
     pub minidebuginfo_symbols: Option<usize>,
     /// Split DWARF: how many split units were found (in `.dwo` files or a
     /// `.dwp` package), when the object has skeleton units.
@@ -194,7 +202,10 @@ impl DebugInfo {
                 let object = DebugFile::open(&file).map_err(|e| e.to_string())?;
                 let open = |loc: &Location| match loc {
                     Location::Target(p) => {
-                        (self.opener)(&format!("root{p}")).map_err(|e| DebugError(e.to_string()))
+                        (self.opener)(&format!("root{p}")).map_err(|e| match e {
+                            crate::Error::Proc { source, .. } => locate::open_error(&source),
+                            other => DebugError(other.to_string()),
+                        })
                     }
                     Location::Host(p) => locate::open_host(p),
                 };
@@ -256,6 +267,8 @@ impl DebugInfo {
                     build_id: None,
                     dwarf: None,
                     compression: None,
+                    debuglink: None,
+                    name_index: None,
                     minidebuginfo_symbols: None,
                     split_dwarf: None,
                     tried: Vec::new(),
@@ -264,10 +277,12 @@ impl DebugInfo {
                 match self.found(m) {
                     Ok(found) => {
                         r.build_id = found.build_id.clone();
+                        r.debuglink = found.debuglink.clone();
                         if let Some((source, file)) = &found.dwarf {
                             r.dwarf = Some(source.to_string());
                             r.compression = file.compression().map(str::to_string);
                             r.error = file.refused_section().map(|e| e.to_string());
+                            r.name_index = Some(file.name_index());
                         }
                         r.tried = found.tried.clone();
                         if let Some((_, file)) = &found.dwarf {

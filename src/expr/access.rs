@@ -4,6 +4,9 @@
 
 use super::{Expr, ParseError, Parser, TypeName};
 
+/// How deep `<...>` template arguments nest in a type name.
+const MAX_TEMPLATE_DEPTH: usize = 16;
+
 /// `struct`, `union`, `enum` and `class` start a C type name.
 const TAG_WORDS: [&str; 4] = ["struct", "union", "enum", "class"];
 
@@ -157,10 +160,16 @@ impl Parser<'_> {
                 constant = true;
                 continue;
             }
-            while self.peek() == Some(':')
-                && self.peek_at(1) == Some(':')
-                && self.peek_at(2).is_some_and(is_name_start)
-            {
+            loop {
+                if self.peek() == Some('<') {
+                    self.template_arguments(&mut word);
+                }
+                if !(self.peek() == Some(':')
+                    && self.peek_at(1) == Some(':')
+                    && self.peek_at(2).is_some_and(is_name_start))
+                {
+                    break;
+                }
                 self.pos += 2;
                 word.push_str("::");
                 word.push_str(&self.take_while(is_name_char));
@@ -168,6 +177,31 @@ impl Parser<'_> {
             words.push(word);
         }
         (words.join(" "), constant)
+    }
+
+    /// `<...>` after a type's name (`Option<u32>`, `vector<int, std::allocator<int> >`),
+    /// taken as written, since the debug info names the type with its
+    /// arguments; left alone when it does not close.
+    fn template_arguments(&mut self, word: &mut String) {
+        let mut depth = 0usize;
+        let mut end = self.pos;
+        while let Some(&c) = self.chars.get(end) {
+            match c {
+                '<' => depth += 1,
+                '>' => depth -= 1,
+                '(' | ')' | '[' | ']' | '!' => return,
+                _ => {}
+            }
+            end += 1;
+            if depth == 0 || depth > MAX_TEMPLATE_DEPTH {
+                break;
+            }
+        }
+        if depth != 0 {
+            return;
+        }
+        word.extend(&self.chars[self.pos..end]);
+        self.pos = end;
     }
 
     /// The `*`s after a type name, each with whether `const` follows it.

@@ -1,6 +1,6 @@
 //! Unit tests of watch evaluation: address steps (`node`) and polls on fake memory.
 use super::*;
-use crate::expr::node::{Bound, Indexed, Int, apply};
+use crate::expr::node::{Bound, Indexed, Int, apply, int_step};
 
 fn c(v: u64) -> Node {
     Node::Const(v)
@@ -91,6 +91,7 @@ fn indexed(count: Option<u64>) -> Node {
                 at: c(0x300),
                 size: 2,
                 signed: true,
+                bits: None,
             }),
             Box::new(Int::Const(1)),
         ),
@@ -152,6 +153,28 @@ fn an_index_out_of_its_array_is_an_error_and_a_pointer_takes_any() {
     };
     assert!(matches!(step(&pointer, &far, &mut need), Step::Overflow(_)));
     assert!(need.is_empty());
+}
+
+#[test]
+fn a_bitfield_index_takes_only_its_bits() {
+    // 5 bits at bit 3 of two bytes: 0b1_0110 there, ones around it.
+    let raw = 0xff07 | (0b10110 << 3);
+    let index = |signed| {
+        let int = Int::Load {
+            at: c(0x300),
+            size: 2,
+            signed,
+            bits: Some((3, 5)),
+        };
+        let mut pointers = PointerReads::new();
+        pointers.insert((0x300, 2), Ok(raw));
+        match int_step(&int, &pointers, &mut Vec::new()) {
+            Step::Done(v) => v,
+            _ => panic!("not read"),
+        }
+    };
+    assert_eq!(index(false), 0b10110);
+    assert_eq!(index(true), 0b10110 - 32);
 }
 
 #[test]

@@ -42,11 +42,13 @@ pub(super) enum Bound {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Int {
     Const(i128),
-    /// The `size`-byte little-endian integer at the address.
+    /// The `size`-byte little-endian integer at the address, or the
+    /// `(offset, width)` bits of it a bitfield holds.
     Load {
         at: Node,
         size: u8,
         signed: bool,
+        bits: Option<(u8, u8)>,
     },
     Binary(BinOp, Box<Int>, Box<Int>),
 }
@@ -223,18 +225,32 @@ pub(super) fn step(node: &Node, pointers: &PointerReads, need: &mut Vec<(u64, us
     }
 }
 
-fn int_step(int: &Int, pointers: &PointerReads, need: &mut Vec<(u64, usize)>) -> Step<i128> {
+pub(super) fn int_step(
+    int: &Int,
+    pointers: &PointerReads,
+    need: &mut Vec<(u64, usize)>,
+) -> Step<i128> {
     match int {
         Int::Const(v) => Step::Done(*v),
-        Int::Load { at, size, signed } => {
-            let size = usize::from(*size);
-            match load(step(at, pointers, need), size, pointers, need) {
-                Step::Done(raw) if *signed && size < 8 => {
-                    let shift = 64 - 8 * size as u32;
-                    Step::Done(i128::from(((raw << shift) as i64) >> shift))
+        Int::Load {
+            at,
+            size,
+            signed,
+            bits,
+        } => {
+            let (offset, width) = bits.unwrap_or((0, size.saturating_mul(8)));
+            let (offset, width) = (u32::from(offset), u32::from(width).clamp(1, 64));
+            match load(step(at, pointers, need), usize::from(*size), pointers, need) {
+                Step::Done(raw) => {
+                    // The value's bits moved to the top, then back down:
+                    // sign-extended when signed.
+                    let top = (raw >> offset.min(63)) << (64 - width);
+                    Step::Done(if *signed {
+                        i128::from((top as i64) >> (64 - width))
+                    } else {
+                        i128::from(top >> (64 - width))
+                    })
                 }
-                Step::Done(raw) if *signed => Step::Done(i128::from(raw as i64)),
-                Step::Done(raw) => Step::Done(i128::from(raw)),
                 other => other.unfinished(),
             }
         }

@@ -419,6 +419,14 @@ fn c_access_forms_parse_and_print_back() {
         ("grid[i][n-1]", "grid[i][n - 1]"),
         ("team[hero.level * 2].name", "team[hero.level * 2].name"),
         ("p[*q]", "p[*q]"),
+        (
+            "&MAYBE as core::option::Option<u32>",
+            "&MAYBE as core::option::Option<u32>",
+        ),
+        (
+            "(std::vector<int, std::allocator<int> >::iterator *)0x10",
+            "(std::vector<int, std::allocator<int> >::iterator *)16",
+        ),
     ];
     for (text, shown) in cases {
         let w = parse(text);

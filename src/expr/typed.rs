@@ -414,17 +414,22 @@ fn index_value(expr: &Expr, scope: &Scope<'_>, column: usize) -> Res<Int> {
                 TypeKind::Enum { signed, .. } => signed,
                 _ => return Err(needs()),
             };
-            if typed.bits.is_some() {
-                return Err(err(column, "a bitfield cannot be an index"));
-            }
-            let size = match t.byte_size() {
-                n @ (1 | 2 | 4 | 8) => n as u8,
-                _ => return Err(needs()),
+            let (size, bits) = match typed.bits {
+                // A bitfield reads the bytes its bits span.
+                Some(b) if b.span() <= 8 && b.offset < 8 && b.size <= 64 => {
+                    (b.span() as u8, Some((b.offset as u8, b.size as u8)))
+                }
+                Some(_) => return Err(err(column, "this bitfield spans more than 8 bytes")),
+                None => match t.byte_size() {
+                    n @ (1 | 2 | 4 | 8) => (n as u8, None),
+                    _ => return Err(needs()),
+                },
             };
             Ok(Int::Load {
                 at: node,
                 size,
                 signed,
+                bits,
             })
         }
     }
@@ -503,10 +508,9 @@ fn base_type(ty: &TypeName, scope: &Scope<'_>) -> Res<Typed> {
 /// its fields (`hero.pos.x`).
 fn symbol(sym: &SymbolName, scope: &Scope<'_>) -> Res<Operand> {
     let module = sym.module.as_deref();
-    let plain = || scope.symbols.lookup_qualified(module, &sym.name);
     if let Some((head, rest)) = split_fields(&sym.name) {
         // A symbol whose name holds a '.' (`counter.0`) wins; then fields.
-        if let Ok(found) = plain() {
+        if let Some(found) = scope.symbols.find_qualified(module, &sym.name) {
             return Ok(Operand::Address {
                 node: Node::Const(found.addr),
                 size: Some(found.size),

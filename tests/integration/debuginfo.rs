@@ -507,11 +507,17 @@ fn rust_struct_and_enum_statics() {
     let got = inspect(
         fx.pid,
         &[],
-        &["ORIGIN", "MAYBE", "(&ORIGIN as dwarf_rust::Point).x"],
+        &[
+            "ORIGIN",
+            "MAYBE",
+            "(&ORIGIN as dwarf_rust::Point).x",
+            "&MAYBE as core::option::Option<u32>",
+        ],
     );
     assert_eq!(got[0]["type"], "dwarf_rust::Point");
     assert_eq!(got[1]["type"], "core::option::Option<u32>");
     assert_eq!(got[2]["value"].to_string(), fx.var("ORIGIN.x"));
+    assert_eq!(got[3]["value"]["Some"].to_string(), fx.var("MAYBE"));
     let pid = fx.pid.to_string();
     let (ok, out, err) = run(&["type", "--pid", &pid, "dwarf_rust::Point"]);
     assert!(ok, "{err}");

@@ -67,6 +67,8 @@ fn indexes_computed_from_variables_match_the_fixture() {
         ("grid[row - 1 + 1][col * 2 - col]", "grid[row][col]"),
         ("titles[row]", "titles[1]"),
         ("list[row].value", "list.next.value"),
+        // Bitfields as indexes: alive = 1, and mood = -3 sign-extended.
+        ("grid[hero.alive - 1][hero.mood + 4]", "grid[0][1]"),
     ];
     let exprs: Vec<&str> = cases.iter().map(|(e, _)| *e).collect();
     let got = inspect(fx.pid, &[], &exprs);

@@ -4,6 +4,7 @@
 mod cli;
 mod consistency;
 mod debuginfo;
+mod debuginfo_index;
 mod dwarf_lang;
 mod engine;
 mod expr;
@@ -11,6 +12,7 @@ mod hardening;
 mod hostile_files;
 mod hunt;
 mod late;
+mod minidebuginfo;
 mod multi;
 mod names;
 mod native;
