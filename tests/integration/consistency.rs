@@ -197,6 +197,7 @@ fn every_json_record_carries_its_pid() {
             "7",
         ],
         vec!["debuginfo", "--pid", &pid],
+        vec!["maps", "--pid", &pid],
     ];
     for mut args in runs {
         args.push("--json");
