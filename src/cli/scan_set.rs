@@ -182,7 +182,7 @@ pub(super) fn first(args: &ScanArgs, pids: &[i32]) -> Result<ExitCode> {
         if summary.scan.is_some() && save.is_some() {
             saved.push(pid);
         }
-        if code == ExitCode::from(130) {
+        if code == super::search::cancelled_code() {
             break;
         }
     }
@@ -276,7 +276,7 @@ pub(super) fn narrow(args: &ScanArgs, path: &Path, pids: Option<&[i32]>) -> Resu
         if summary.scan.is_some() {
             saved.push(pid);
         }
-        if code == ExitCode::from(130) {
+        if code == super::search::cancelled_code() {
             break;
         }
     }

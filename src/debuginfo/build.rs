@@ -165,6 +165,7 @@ impl<'f, 'd> Builder<'f, 'd> {
         &mut self,
         unit_off: usize,
         name: &str,
+        link: &str,
         addr: u64,
     ) -> DResult<Option<Variable>> {
         let found = {
@@ -172,7 +173,7 @@ impl<'f, 'd> Builder<'f, 'd> {
             let unit = self.unit(unit_off)?;
             let mut tree = unit.entries_tree(None)?;
             let root = tree.root()?;
-            find_variable(dwarf, unit, root, name, addr, 0)?
+            find_variable(dwarf, unit, root, &[name, link], addr, 0)?
         };
         match found {
             Some(die) => self
@@ -747,13 +748,13 @@ fn name<'f>(
     }
 }
 
-/// The DIE of the variable named `name` (or so linkage-named) at `addr`,
-/// among `node`'s children and inside its namespaces.
+/// The DIE of the variable named (or linkage-named) one of `names` at
+/// `addr`, among `node`'s children and inside its namespaces.
 fn find_variable(
     dwarf: &gimli::Dwarf<R<'_>>,
     unit: &Unit<R<'_>>,
     node: gimli::EntriesTreeNode<'_, '_, '_, R<'_>>,
-    name: &str,
+    names: &[&str],
     addr: u64,
     depth: usize,
 ) -> DResult<Option<usize>> {
@@ -767,14 +768,15 @@ fn find_variable(
                 }
                 for at in [gimli::DW_AT_name, gimli::DW_AT_linkage_name] {
                     if let Some(v) = e.attr_value(at)? {
-                        if dwarf.attr_string(unit, v)?.slice() == name.as_bytes() {
+                        let found = dwarf.attr_string(unit, v)?;
+                        if names.iter().any(|n| found.slice() == n.as_bytes()) {
                             return Ok(Some(e.offset().0));
                         }
                     }
                 }
             }
             gimli::DW_TAG_namespace | gimli::DW_TAG_module if depth < 16 => {
-                if let Some(found) = find_variable(dwarf, unit, child, name, addr, depth + 1)? {
+                if let Some(found) = find_variable(dwarf, unit, child, names, addr, depth + 1)? {
                     return Ok(Some(found));
                 }
             }

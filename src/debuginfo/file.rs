@@ -486,13 +486,26 @@ impl DebugFile {
         Ok(table)
     }
 
-    /// The address of an ELF symbol defined in this file (`.symtab`, then `.dynsym`).
-    pub fn elf_symbol(&self, name: &str) -> Option<u64> {
+    /// The address of an ELF symbol defined in this file (`.symtab`, then
+    /// `.dynsym`), and its name as the file spells it. A qualified name
+    /// (`app::STATE`, `ns::counter`) also matches a mangled symbol that
+    /// demangles to it; only symbols holding its last part are demangled.
+    pub fn elf_symbol(&self, name: &str) -> Option<(u64, String)> {
         let obj = object::File::parse(&*self.bytes).ok()?;
-        obj.symbols()
-            .chain(obj.dynamic_symbols())
-            .find(|s| s.is_definition() && s.name_bytes().ok() == Some(name.as_bytes()))
-            .map(|s| s.address())
+        let defined = || {
+            obj.symbols()
+                .chain(obj.dynamic_symbols())
+                .filter(|s| s.is_definition())
+        };
+        if let Some(s) = defined().find(|s| s.name_bytes().ok() == Some(name.as_bytes())) {
+            return Some((s.address(), name.to_string()));
+        }
+        let last = name.rsplit("::").next().filter(|_| name.contains("::"))?;
+        defined().find_map(|s| {
+            let raw = s.name().ok()?;
+            (raw.contains(last) && crate::symbols::demangle(raw).as_deref() == Some(name))
+                .then(|| (s.address(), raw.to_string()))
+        })
     }
 
     /// A variable that has an ELF symbol of the same name, found by its
@@ -508,13 +521,13 @@ impl DebugFile {
         if done >= BY_SYMBOL_LOOKUPS || self.index.get().is_some() {
             return self.variable_indexed(name);
         }
-        let Some(addr) = self.elf_symbol(name) else {
+        let Some((addr, link)) = self.elf_symbol(name) else {
             return Ok(None);
         };
         let dwarf = self.dwarf_lite()?;
         let mut builder = Builder::new(self, &dwarf);
         if let Some(unit) = unit_for_address(&dwarf, addr)? {
-            if let Some(var) = builder.variable_in_unit(unit, name, addr)? {
+            if let Some(var) = builder.variable_in_unit(unit, name, &link, addr)? {
                 return Ok(Some(var));
             }
         }

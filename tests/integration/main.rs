@@ -11,6 +11,7 @@ mod expr;
 mod hardening;
 mod hostile_files;
 mod hunt;
+mod hunt_access;
 mod late;
 mod minidebuginfo;
 mod multi;
