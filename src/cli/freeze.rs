@@ -98,7 +98,7 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
             if e.is_exit() || !session.is_alive() {
                 break End::Exited;
             }
-            report_failure(args, start, &tally, &e.to_string())?;
+            report_failure(args, pid, start, &tally, &e.to_string())?;
             tally.failed += 1;
             continue;
         }
@@ -111,26 +111,38 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
                 tally.contested +=
                     u64::from(report.after.len() != bytes.len() || differs(&report.after));
             }
+            // The first write refused (a read-only or unmapped place): nothing
+            // is held, and retrying every interval would only repeat it.
+            Ok(report) if tally.rewrites == 1 => {
+                return Err(Error::WriteRefused {
+                    addr: place.addr,
+                    len: bytes.len() as u64,
+                    why: format!("wrote {} of {} bytes", report.written, bytes.len()),
+                });
+            }
+            Err(
+                e @ (Error::ReadOnly { .. } | Error::Unmapped { .. } | Error::WriteRefused { .. }),
+            ) if tally.rewrites == 1 => return Err(e),
             Ok(report) => {
                 tally.failed += 1;
                 let why = format!("wrote {} of {} bytes", report.written, bytes.len());
-                report_failure(args, start, &tally, &why)?;
+                report_failure(args, pid, start, &tally, &why)?;
             }
             Err(e) if e.is_exit() || !session.is_alive() => break End::Exited,
             // A stalled write may still land when the page is served: another
             // one every tick would pile up pending writes (and their threads).
             Err(e @ Error::Stalled { .. }) => {
                 tally.failed += 1;
-                report_failure(args, start, &tally, &e.to_string())?;
+                report_failure(args, pid, start, &tally, &e.to_string())?;
                 break End::Stalled;
             }
             Err(e) => {
                 tally.failed += 1;
-                report_failure(args, start, &tally, &e.to_string())?;
+                report_failure(args, pid, start, &tally, &e.to_string())?;
             }
         }
         if tally.rewrites == 1 && tally.failed == 0 {
-            announce(args, &place, session.symbols().place(place.addr))?;
+            announce(args, pid, &place, session.symbols().place(place.addr))?;
         }
     };
     let why = match end {
@@ -142,7 +154,7 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
     let seconds = start.elapsed().as_secs_f64();
     if args.json {
         print_json(&json!({
-            "event": "done", "why": why, "seconds": seconds,
+            "event": "done", "pid": pid, "why": why, "seconds": seconds,
             "rewrites": tally.rewrites, "restored": tally.restored,
             "contested": tally.contested, "failed": tally.failed,
         }))?;
@@ -165,11 +177,11 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
 }
 
 /// Says the hold has begun, once the first rewrite was made.
-fn announce(args: &FreezeArgs, place: &Place, name: Option<String>) -> Result<()> {
+fn announce(args: &FreezeArgs, pid: i32, place: &Place, name: Option<String>) -> Result<()> {
     let expr = printable(&args.expr);
     if args.json {
         print_json(&json!({
-            "event": "holding", "expr": expr, "value": args.value,
+            "event": "holding", "pid": pid, "expr": expr, "value": args.value,
             "address": format!("{:#x}", place.addr), "place": name,
             "type": place.ty.to_string(), "interval_ms": args.interval,
         }))?;
@@ -188,12 +200,19 @@ fn announce(args: &FreezeArgs, place: &Place, name: Option<String>) -> Result<()
     Ok(())
 }
 
-fn report_failure(args: &FreezeArgs, start: Instant, tally: &Tally, why: &str) -> Result<()> {
+fn report_failure(
+    args: &FreezeArgs,
+    pid: i32,
+    start: Instant,
+    tally: &Tally,
+    why: &str,
+) -> Result<()> {
     let at = start.elapsed().as_secs_f64();
     if args.json {
-        print_json(
-            &json!({"event": "failed", "seconds": at, "rewrite": tally.rewrites, "error": why}),
-        )
+        print_json(&json!({
+            "event": "failed", "pid": pid, "seconds": at, "rewrite": tally.rewrites,
+            "error": why,
+        }))
     } else {
         eprintln!("[{at:>8.3}s] rewrite {} failed: {why}", tally.rewrites);
         Ok(())

@@ -245,7 +245,13 @@ impl DebugInfo {
     fn split_parts<'m>(&self, module: &'m Module, main: &Arc<DebugFile>) -> &'m split::Parts {
         module.split.get_or_init(|| {
             let open = |path: &str| {
-                (self.opener)(&format!("root{path}")).map_err(|e| DebugError(e.to_string()))
+                let file =
+                    (self.opener)(&format!("root{path}")).map_err(|e| DebugError(e.to_string()))?;
+                // Opened non-blocking; a FIFO or device there is skipped.
+                match file.metadata() {
+                    Ok(m) if m.is_file() => Ok(file),
+                    _ => Err(DebugError("not a regular file".into())),
+                }
             };
             split::open_parts(main, &module.path, &open)
         })
@@ -267,23 +273,7 @@ impl DebugInfo {
     }
 
     fn open_object(&self, module: &Module) -> Result<File, String> {
-        let mut tries = Vec::new();
-        if !module.regions.iter().any(|r| r.deleted) {
-            tries.push(format!("root{}", module.path));
-        } else if module.is_main {
-            tries.push("exe".to_string());
-        }
-        if let Some(r) = module.regions.first() {
-            tries.push(format!("map_files/{:x}-{:x}", r.start, r.end));
-        }
-        let mut errors = Vec::new();
-        for rel in &tries {
-            match (self.opener)(rel) {
-                Ok(f) => return Ok(f),
-                Err(e) => errors.push(e.to_string()),
-            }
-        }
-        Err(errors.join("; "))
+        crate::process::procfs::open_mapped(&self.opener, &module.regions, module.is_main)
     }
 
     /// What was found for each module, and from where.
@@ -311,6 +301,7 @@ impl DebugInfo {
                         if let Some((source, file)) = &found.dwarf {
                             r.dwarf = Some(source.to_string());
                             r.compression = file.compression().map(str::to_string);
+                            r.error = file.refused_section().map(|e| e.to_string());
                             r.name_index = Some(file.name_index());
                         }
                         r.tried = found.tried.clone();

@@ -588,28 +588,9 @@ impl SymbolTable {
         Ok(object)
     }
 
-    /// Opens the module's file as the target sees it, even when deleted.
+    /// Opens the module's file as the target maps it, even when deleted.
     fn open(&self, module: &Module) -> std::result::Result<File, String> {
-        let mut tries = Vec::new();
-        if module.regions.iter().any(|r| r.deleted) {
-            if module.is_main {
-                tries.push("exe".to_string());
-            }
-        } else {
-            tries.push(format!("root{}", module.key.path));
-        }
-        // Needs CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE), so it comes last.
-        if let Some(r) = module.regions.first() {
-            tries.push(format!("map_files/{:x}-{:x}", r.start, r.end));
-        }
-        let mut errors = Vec::new();
-        for rel in &tries {
-            match (self.opener)(rel) {
-                Ok(file) => return Ok(file),
-                Err(e) => errors.push(e.to_string()),
-            }
-        }
-        Err(errors.join("; "))
+        crate::process::procfs::open_mapped(&self.opener, &module.regions, module.is_main)
     }
 }
 

@@ -2,12 +2,14 @@
 //! `tests/fixtures/`) and reads, writes and searches their real memory.
 
 mod cli;
+mod consistency;
 mod debuginfo;
 mod debuginfo_index;
 mod dwarf_lang;
 mod engine;
 mod expr;
 mod hardening;
+mod hostile_files;
 mod hunt;
 mod hunt_access;
 mod late;

@@ -21,7 +21,10 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     let cols = layout::hex_cols(area.width);
     let mut lines = Vec::with_capacity(rows as usize);
     for row in 0..rows {
-        let row_addr = app.hex.base.saturating_add(row * cols);
+        // Rows past the top of the address space do not exist: stop there.
+        let Some(row_addr) = app.hex.base.checked_add(row * cols) else {
+            break;
+        };
         let mut spans = vec![Span::styled(format!("{row_addr:012x}  "), t.muted())];
         let mut ascii = Vec::with_capacity(cols as usize);
         for col in 0..cols {
