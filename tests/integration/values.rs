@@ -132,6 +132,9 @@ fn a_pointer_chain_to_a_debug_info_watch_adds_a_working_watch() {
         app.watches.rows.first().is_some_and(|w| w.addr.is_some())
     });
     ui.key(KeyCode::Char('P'));
+    // The bounds prompt opens with the defaults; Enter takes them.
+    ui.until("the bounds prompt", |app| app.input.is_some());
+    ui.key(KeyCode::Enter);
     ui.until("the pointer scan's end", |app| {
         app.hunt.as_ref().is_some_and(|h| !h.running)
     });
