@@ -28,6 +28,7 @@ pub mod demo;
 pub mod error;
 pub mod expr;
 pub mod hunt;
+pub mod literal;
 pub mod poller;
 pub mod process;
 pub mod search;

@@ -482,7 +482,7 @@ pub fn encode(place: &Place, text: &str, current: &[u8]) -> DResult<(u64, Vec<u8
         TypeKind::Base(BaseKind::Float) if place.bits.is_none() => {
             // The one float parser: a value outside the type is refused.
             let size = if ty.size == 4 { 4 } else { 8 };
-            let bytes = crate::expr::literal::parse_float_bytes(text, size).map_err(DebugError)?;
+            let bytes = crate::literal::parse_float_bytes(text, size).map_err(DebugError)?;
             return Ok((place.offset, bytes));
         }
         TypeKind::Base(BaseKind::Bool) => match text {

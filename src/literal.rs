@@ -2,7 +2,7 @@
 //! them, for watches, writes, scans, the CLI and the TUI alike.
 //!
 //! ```
-//! use pvtui::expr::literal::{parse_hex_bytes, parse_integer, parse_u64};
+//! use pvtui::literal::{parse_hex_bytes, parse_integer, parse_u64};
 //! assert_eq!(parse_u64("0x1_000"), Ok(4096));
 //! assert!(parse_integer("-0b101").is_ok_and(|n| n.negative && n.magnitude == 5));
 //! assert_eq!(parse_hex_bytes("de ad be ef"), Ok(vec![0xde, 0xad, 0xbe, 0xef]));
