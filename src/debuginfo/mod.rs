@@ -22,6 +22,7 @@
 //! # Ok::<(), pvtui::Error>(())
 //! ```
 
+mod address;
 mod build;
 mod file;
 mod gdb_index;
