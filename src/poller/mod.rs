@@ -338,6 +338,9 @@ struct PollerState {
     interval: Duration,
     paused: bool,
     freezes: HashMap<WatchId, Freeze>,
+    /// The frozen watches, under the same ids: their pointer hops are read
+    /// again before every rewrite, so a repointed path is followed.
+    held: WatchSet,
     hex: Option<(u64, usize)>,
     want_residency: bool,
     residency_at: Option<Instant>,
@@ -362,6 +365,7 @@ impl PollerState {
             interval: options.interval,
             paused: false,
             freezes: HashMap::new(),
+            held: WatchSet::new(),
             hex: None,
             want_residency: false,
             residency_at: None,
@@ -423,12 +427,12 @@ impl PollerState {
                 self.poll_now = true;
             }
             Command::ReplaceWatch(id, watch) => {
-                self.freezes.remove(&id);
+                self.unfreeze(id);
                 self.set.insert(id, watch);
                 self.poll_now = true;
             }
             Command::RemoveWatch(id) => {
-                self.freezes.remove(&id);
+                self.unfreeze(id);
                 self.set.remove(id);
             }
             Command::Write { tag, addr, bytes } => {
@@ -485,6 +489,9 @@ impl PollerState {
                     }
                 });
                 if let Ok(bytes) = &result {
+                    if let Some(w) = self.set.get(watch) {
+                        self.held.insert(watch, w.clone());
+                    }
                     self.freezes.insert(
                         watch,
                         Freeze {
@@ -499,9 +506,7 @@ impl PollerState {
                     result: result.map(|b| (addr, b)),
                 });
             }
-            Command::Unfreeze { watch } => {
-                self.freezes.remove(&watch);
-            }
+            Command::Unfreeze { watch } => self.unfreeze(watch),
             Command::Pause(paused) => self.paused = paused,
             Command::Interval(interval) => {
                 self.interval = interval.max(Duration::from_millis(1));
@@ -547,12 +552,65 @@ impl PollerState {
             Command::TargetExited => {
                 if !self.exited {
                     self.exited = true;
-                    self.freezes.clear();
+                    self.unfreeze_all();
                     return sink(PollerEvent::Exited);
                 }
             }
         }
         true
+    }
+
+    fn unfreeze(&mut self, id: WatchId) {
+        self.freezes.remove(&id);
+        self.held.remove(id);
+    }
+
+    fn unfreeze_all(&mut self) {
+        self.freezes.clear();
+        self.held = WatchSet::new();
+    }
+
+    /// The freezes to rewrite this tick, each where its path leads now: the
+    /// pointer hops are read again (as a watch's are), and a freeze whose
+    /// path leads nowhere is not written but reported. `None` when the
+    /// target is gone.
+    fn follow_freezes(
+        &mut self,
+        errors: &mut Vec<(WatchId, String)>,
+    ) -> Option<Vec<(WatchId, u64, Vec<u8>)>> {
+        if self.freezes.is_empty() {
+            return Some(Vec::new());
+        }
+        let readings = match self.session.poll(&mut self.held, ReadMode::NoWait) {
+            Ok(readings) => readings,
+            Err(e) if e.is_exit() => return None,
+            Err(e) => {
+                errors.extend(self.freezes.keys().map(|id| (*id, e.to_string())));
+                return Some(Vec::new());
+            }
+        };
+        let mut due = Vec::with_capacity(self.freezes.len());
+        for (id, freeze) in &mut self.freezes {
+            match readings.iter().find(|r| r.id == *id) {
+                // Not a watch of the set (it was never one): held where it was.
+                None => {}
+                Some(reading) => match reading.address {
+                    Some(addr) => freeze.addr = addr,
+                    None => {
+                        errors.push((
+                            *id,
+                            format!(
+                                "the path leads nowhere now ({}): not rewritten",
+                                reading.status
+                            ),
+                        ));
+                        continue;
+                    }
+                },
+            }
+            due.push((*id, freeze.addr, freeze.bytes.clone()));
+        }
+        Some(due)
     }
 
     fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<WriteReport> {
@@ -591,7 +649,7 @@ impl PollerState {
         if self.session.execs() != self.execs {
             self.execs = self.session.execs();
             // Addresses of the old program mean nothing in the new one.
-            self.freezes.clear();
+            self.unfreeze_all();
             self.hex = None;
             let name = self.session.name().to_string();
             if !sink(PollerEvent::Exec { name }) {
@@ -619,11 +677,10 @@ impl PollerState {
             }
         }
         let mut freeze_errors = Vec::new();
-        let freezes: Vec<(WatchId, u64, Vec<u8>)> = self
-            .freezes
-            .iter()
-            .map(|(id, f)| (*id, f.addr, f.bytes.clone()))
-            .collect();
+        let freezes = match self.follow_freezes(&mut freeze_errors) {
+            Some(freezes) => freezes,
+            None => return self.handle(Command::TargetExited, sink),
+        };
         for (id, addr, bytes) in freezes {
             match self.session.write_cached(addr, &bytes) {
                 Ok(report) if report.landed() => {}

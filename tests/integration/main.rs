@@ -5,6 +5,7 @@ mod cli;
 mod debuginfo;
 mod engine;
 mod expr;
+mod freeze_moves;
 mod hardening;
 mod hunt;
 mod late;
