@@ -8,6 +8,7 @@ use serde_json::{Map, Value as Json, json};
 use super::file::{DResult, DebugError};
 use super::path::Place;
 use super::types::{BaseKind, Bits, Type, TypeKind};
+use crate::literal::{Wide, parse_wide};
 
 /// Elements of one array decoded at most; the rest are counted, not shown.
 pub const MAX_ELEMENTS: usize = 4096;
@@ -491,7 +492,7 @@ pub fn encode(place: &Place, text: &str, current: &[u8]) -> DResult<(u64, Vec<u8
             enumerators,
             signed,
         } => match enumerators.iter().find(|(n, _)| n == text) {
-            Some((_, v)) => fit(*v, width, *signed, text)?,
+            Some((_, v)) => fit(wide(*v), width, *signed, text)?,
             None => fit(
                 parse_int(text, &ty.name, enumerators)?,
                 width,
@@ -506,7 +507,7 @@ pub fn encode(place: &Place, text: &str, current: &[u8]) -> DResult<(u64, Vec<u8
                 text.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')),
             ) {
                 (BaseKind::SignedChar | BaseKind::UnsignedChar, Some(c)) if c.len() == 1 => {
-                    i128::from(c.as_bytes()[0])
+                    wide(i128::from(c.as_bytes()[0]))
                 }
                 _ => parse_int(text, &ty.name, &[])?,
             };
@@ -537,21 +538,10 @@ pub fn encode(place: &Place, text: &str, current: &[u8]) -> DResult<(u64, Vec<u8
     }
 }
 
-fn parse_int(text: &str, ty: &str, enumerators: &[(String, i128)]) -> DResult<i128> {
-    let (neg, digits) = match text.strip_prefix('-') {
-        Some(d) => (true, d),
-        None => (false, text),
-    };
-    let parsed = match digits
-        .strip_prefix("0x")
-        .or_else(|| digits.strip_prefix("0X"))
-    {
-        Some(h) => i128::from_str_radix(h, 16),
-        None => digits.parse::<i128>(),
-    };
-    match parsed {
-        Ok(v) if neg => Ok(-v),
-        Ok(v) => Ok(v),
+/// An integer as written, by the one literal parser (128 bits wide).
+fn parse_int(text: &str, ty: &str, enumerators: &[(String, i128)]) -> DResult<Wide> {
+    match parse_wide(text) {
+        Ok(n) => Ok(n),
         Err(_) if !enumerators.is_empty() => {
             let names: Vec<&str> = enumerators
                 .iter()
@@ -563,23 +553,52 @@ fn parse_int(text: &str, ty: &str, enumerators: &[(String, i128)]) -> DResult<i1
                 names.join(", ")
             )))
         }
-        Err(_) => Err(DebugError(format!("{text:?} is not a number for {ty}"))),
+        Err(why) => Err(DebugError(format!(
+            "{text:?} is not a number for {ty}: {why}"
+        ))),
     }
 }
 
-/// Checks `v` fits `width` bits (signed or unsigned) and returns its bits.
-fn fit(v: i128, width: u32, signed: bool, text: &str) -> DResult<u128> {
-    let width = width.clamp(1, 127);
-    let (lo, hi) = if signed {
-        (-(1i128 << (width - 1)), (1i128 << (width - 1)) - 1)
+/// An enumerator's value as if written.
+fn wide(v: i128) -> Wide {
+    Wide {
+        negative: v < 0,
+        magnitude: v.unsigned_abs(),
+        radix: 10,
+    }
+}
+
+/// Checks `n` fits `width` bits (signed or unsigned) and returns its bits,
+/// in two's complement over the whole width (128 bits for `__int128`).
+fn fit(n: Wide, width: u32, signed: bool, text: &str) -> DResult<u128> {
+    let width = width.clamp(1, 128);
+    let mask = u128::MAX >> (128 - width);
+    // The largest magnitude below zero, and the largest value.
+    let (below, hi) = if signed {
+        (1u128 << (width - 1), mask >> 1)
     } else {
-        (0, (1i128 << width) - 1)
+        (0, mask)
     };
-    if v < lo || v > hi {
+    let fits = if n.negative {
+        n.magnitude <= below
+    } else {
+        n.magnitude <= hi
+    };
+    if !fits {
         let kind = if signed { "signed" } else { "unsigned" };
+        let lo = if below == 0 {
+            "0".to_string()
+        } else {
+            format!("-{below}")
+        };
         return Err(DebugError(format!(
             "{text} does not fit in {width} bits ({kind}: {lo}..={hi})"
         )));
     }
-    Ok((v as u128) & ((1u128 << width) - 1))
+    let bits = if n.negative {
+        n.magnitude.wrapping_neg()
+    } else {
+        n.magnitude
+    };
+    Ok(bits & mask)
 }

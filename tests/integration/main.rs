@@ -22,5 +22,6 @@ mod tui;
 mod tui_hostile;
 mod tui_hunt;
 mod tui_multi;
+mod typed_values;
 mod util;
 mod watch_change;
