@@ -108,7 +108,14 @@ pub fn cursor_status(app: &App) -> String {
         .maps
         .maps
         .find(cursor)
-        .map(|r| format!("{} {} +{:#x}", region_label(r), r.perms, cursor - r.start))
+        .map(|r| {
+            format!(
+                "{} {} +{:#x}",
+                super::printable(&region_label(r)),
+                r.perms,
+                cursor - r.start
+            )
+        })
         .unwrap_or_else(|| "unmapped".into());
     let Some(data) = &app.hex.data else {
         return format!("{cursor:#x} · {region} · reading…");
@@ -172,7 +179,7 @@ fn inspect(app: &App) -> Vec<String> {
         // The symbol's name once the poller gave it; the region's meanwhile
         // and in anonymous memory.
         let named = hex.pointee_of(x).map(super::printable);
-        match named.or_else(|| place(&app.maps.maps, x)) {
+        match named.or_else(|| place(&app.maps.maps, x).map(|p| super::printable(&p))) {
             Some(at) => parts.push(format!("ptr {x:#x} → {at} (Enter follows)")),
             None => parts.push(format!("ptr {x:#x} (not mapped)")),
         }

@@ -119,10 +119,7 @@ pub fn draw_output(frame: &mut Frame, area: Rect, block: Block, app: &App) {
         }
         let room = fit.saturating_sub(lines.len());
         lines.extend(
-            app.output
-                .last(room)
-                .into_iter()
-                .map(|l| Line::raw(printable(&l))),
+            app.output.last(room).into_iter().map(Line::raw), // escaped as they were read (show_bytes),
         );
         lines
     };

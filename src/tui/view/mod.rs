@@ -211,7 +211,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
     let width = usize::from(second.width);
     if let Some(names) = &input.candidates {
         let text = fit(
-            &format!("{}{names}", " ".repeat(prompt_width as usize)),
+            &format!("{}{}", " ".repeat(prompt_width as usize), printable(names)),
             width,
         );
         frame.render_widget(Paragraph::new(Line::styled(text, app.theme.ok())), second);
@@ -229,6 +229,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
             second,
         );
     } else if let Some(hint) = &input.hint {
+        let hint = crate::text::escape_lines(hint).replace('\n', " ");
         let pad = " ".repeat(prompt_width as usize);
         let mut text = format!("{pad}{hint}   (Enter to confirm, Esc to cancel)");
         if text.chars().count() > width {
@@ -269,21 +270,11 @@ pub fn screen_text(buffer: &ratatui::buffer::Buffer) -> String {
         .join("\n")
 }
 
-/// `text` with control characters escaped (`\u{1b}`), so text the target
-/// controls (its name, paths, output) cannot drive the terminal.
+/// `text` escaped by the one helper ([`crate::text::escape`]): control,
+/// invisible and bidi characters, so text the target controls (its name,
+/// paths, symbols) cannot drive the terminal or reorder a line.
 pub(super) fn printable(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
-        return text.to_string();
-    }
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    crate::text::escape(text).into_owned()
 }
 
 /// `row` in the selection style when it is the selected one.
