@@ -266,22 +266,20 @@ impl<'f, 'd> Builder<'f, 'd> {
                 let size = target.byte_size();
                 Type::new(name.unwrap_or_default(), size, TypeKind::Typedef(target))
             }
-            gimli::DW_TAG_const_type | gimli::DW_TAG_volatile_type => {
+            gimli::DW_TAG_const_type
+            | gimli::DW_TAG_volatile_type
+            | gimli::DW_TAG_atomic_type
+            | gimli::DW_TAG_restrict_type => {
                 let target = self.inner(die, depth)?;
                 let size = target.byte_size();
-                if tag == gimli::DW_TAG_const_type {
-                    Type::new(
-                        format!("const {}", target.name),
-                        size,
-                        TypeKind::Const(target),
-                    )
-                } else {
-                    Type::new(
-                        format!("volatile {}", target.name),
-                        size,
-                        TypeKind::Volatile(target),
-                    )
-                }
+                let name = qualified(tag, &target.name);
+                let kind = match tag {
+                    gimli::DW_TAG_const_type => TypeKind::Const(target),
+                    gimli::DW_TAG_volatile_type => TypeKind::Volatile(target),
+                    gimli::DW_TAG_atomic_type => TypeKind::Atomic(target),
+                    _ => TypeKind::Restrict(target),
+                };
+                Type::new(name, size, kind)
             }
             gimli::DW_TAG_pointer_type
             | gimli::DW_TAG_reference_type
@@ -342,8 +340,10 @@ impl<'f, 'd> Builder<'f, 'd> {
                 Some(n) => n,
                 None => format!("{} *", inner(self)?),
             },
-            gimli::DW_TAG_const_type => format!("const {}", inner(self)?),
-            gimli::DW_TAG_volatile_type => format!("volatile {}", inner(self)?),
+            gimli::DW_TAG_const_type
+            | gimli::DW_TAG_volatile_type
+            | gimli::DW_TAG_atomic_type
+            | gimli::DW_TAG_restrict_type => qualified(tag, &inner(self)?),
             gimli::DW_TAG_array_type => format!("{}[]", inner(self)?),
             gimli::DW_TAG_subroutine_type => "function".into(),
             _ => self.tagged_name(die, tag, name)?,
@@ -780,4 +780,15 @@ fn find_variable(
         }
     }
     Ok(None)
+}
+
+/// A qualified type's name as C spells it: `const int`, `_Atomic long`,
+/// and `restrict` after the pointer it qualifies (`int * restrict`).
+fn qualified(tag: gimli::DwTag, inner: &str) -> String {
+    match tag {
+        gimli::DW_TAG_const_type => format!("const {inner}"),
+        gimli::DW_TAG_volatile_type => format!("volatile {inner}"),
+        gimli::DW_TAG_atomic_type => format!("_Atomic {inner}"),
+        _ => format!("{inner} restrict"),
+    }
 }

@@ -108,6 +108,7 @@ pub(super) fn operand(expr: &Expr, scope: &Scope<'_>) -> Res<Operand> {
         }
         Expr::Field { base, name, column } => {
             let (node, typed) = object(operand(base, scope)?, *column, "'.'")?;
+            let (node, typed) = referred(node, typed, *column)?;
             step(node, &typed, Step::Field(name.clone()), *column)?
         }
         Expr::Index {
@@ -268,6 +269,17 @@ fn is_pointer(typed: &Typed) -> bool {
     typed.bits.is_none() && matches!(typed.ty.strip().kind, TypeKind::Pointer { .. })
 }
 
+/// A C++ reference (`T &`, `T &&`) stands for what it refers to, as in
+/// gdb: `ref.field` reads through it. Anything else is itself.
+fn referred(node: Node, typed: Typed, column: usize) -> Res<(Node, Typed)> {
+    // In memory a pointer; only its name (`T &`) tells it from one.
+    if is_pointer(&typed) && typed.ty.strip().name.ends_with('&') {
+        Ok((Node::Deref(Box::new(node)), pointee(&typed, column)?))
+    } else {
+        Ok((node, typed))
+    }
+}
+
 /// What a typed pointer points to.
 fn pointee(typed: &Typed, column: usize) -> Res<Typed> {
     let TypeKind::Pointer { target } = &typed.ty.strip().kind else {
@@ -339,6 +351,7 @@ fn symbol(sym: &SymbolName, scope: &Scope<'_>) -> Res<Operand> {
         };
         let mut column = sym.column + head.len();
         for field in rest.split('.') {
+            (node, typed) = referred(node, typed, column)?;
             let Operand::Object { node: n, typed: t } =
                 step(node, &typed, Step::Field(field.to_string()), column)?
             else {

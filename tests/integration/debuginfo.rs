@@ -441,6 +441,12 @@ fn cpp_namespaced_class_member() {
     let (ok, out, err) = run(&["type", "--pid", &pid, "game::Player"]);
     assert!(ok, "{err}");
     assert!(out.contains("int hp;"), "{out}");
+    // A reference reads through for its fields, as in gdb (the same
+    // fixture: this test builds it, and another build would race it).
+    let got = inspect(fx.pid, &[], &["game::hero_ref.hp", "game::hero_ref.tag"]);
+    assert_eq!(got[0]["value"].to_string(), fx.var("game::hero.hp"));
+    assert_eq!(got[0]["type"], "int");
+    assert_eq!(as_text(&got[1]["value"]), fx.var("game::hero.tag"));
 }
 
 #[test]

@@ -129,3 +129,42 @@ fn a_sign_after_the_radix_prefix_and_a_leading_zero_are_refused() {
     assert!(ok, "{said}");
     assert_eq!(shown(&mut fx, "plain"), "8");
 }
+
+#[test]
+fn atomic_and_restrict_types_read_and_write_as_the_types_under_them() {
+    if skip_unless_root(
+        "atomic_and_restrict_types_read_and_write_as_the_types_under_them",
+        "writing a fixture's memory",
+    ) {
+        return;
+    }
+    let mut fx = target();
+    assert_eq!(read(&fx, "atomic_count"), "5");
+    assert_eq!(read(&fx, "with_atomic"), "{counter = 7, after = 8}");
+    let (ok, said) = write(&fx, "atomic_count", "9");
+    assert!(ok, "{said}");
+    let (ok, said) = write(&fx, "with_atomic.counter", "-11");
+    assert!(ok, "{said}");
+    assert_eq!(shown(&mut fx, "atomic_count"), "9");
+    assert_eq!(shown(&mut fx, "counter"), "-11");
+    assert_eq!(
+        shown(&mut fx, "after"),
+        "8",
+        "the field after kept its place"
+    );
+    // A restrict pointer is a typed pointer: `*` reads an int, not 8 bytes.
+    let pid = fx.pid.to_string();
+    let (ok, out, err) = pvtui(&["read", "--pid", &pid, "*restricted"]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("*restricted = 1  (int at "), "{out}");
+    let (ok, out, err) = pvtui(&["type", "--pid", &pid, "struct with_atomic"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("|       8 */    _Atomic long int counter;"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("8-byte padding"),
+        "the atomic has its size:\n{out}"
+    );
+}
