@@ -107,7 +107,7 @@ pub(super) fn operand(expr: &Expr, scope: &Scope<'_>) -> Res<Operand> {
             }
         }
         Expr::Field { base, name, column } => {
-            let (node, typed) = object(operand(base, scope)?, *column, "'.'")?;
+            let (node, typed) = object(operand(base, &typed_scope(scope))?, *column, "'.'")?;
             let (node, typed) = referred(node, typed, *column)?;
             step(node, &typed, Step::Field(name.clone()), *column)?
         }
@@ -115,7 +115,7 @@ pub(super) fn operand(expr: &Expr, scope: &Scope<'_>) -> Res<Operand> {
             base,
             index,
             column,
-        } => match operand(base, scope)? {
+        } => match operand(base, &typed_scope(scope))? {
             Operand::Object { node, typed } if is_pointer(&typed) => {
                 let pointee = pointee(&typed, *column)?;
                 let at = scaled(*index, &pointee, *column)?;
@@ -137,7 +137,7 @@ pub(super) fn operand(expr: &Expr, scope: &Scope<'_>) -> Res<Operand> {
             }
         },
         Expr::Arrow { base, name, column } => {
-            let (node, typed) = match operand(base, scope)? {
+            let (node, typed) = match operand(base, &typed_scope(scope))? {
                 Operand::Object { node, typed } if is_pointer(&typed) => {
                     (Node::Deref(Box::new(node)), pointee(&typed, *column)?)
                 }
@@ -191,6 +191,16 @@ pub(super) fn operand(expr: &Expr, scope: &Scope<'_>) -> Res<Operand> {
             }
         }
     })
+}
+
+/// The scope for the base of `.f`, `[i]` and `->f`: it needs its debug-info
+/// type even when the watch names one (`strs[1]:u64`), which applies to
+/// the final place only.
+fn typed_scope<'a>(scope: &Scope<'a>) -> Scope<'a> {
+    Scope {
+        types: true,
+        ..*scope
+    }
 }
 
 /// The address an operand points at, when it is used as an address value

@@ -168,3 +168,25 @@ fn atomic_and_restrict_types_read_and_write_as_the_types_under_them() {
         "the atomic has its size:\n{out}"
     );
 }
+
+#[test]
+fn an_explicit_type_after_an_index_on_a_variable_applies_to_the_final_place() {
+    if skip_unless_root(
+        "an_explicit_type_after_an_index_on_a_variable_applies_to_the_final_place",
+        "reading a fixture's memory",
+    ) {
+        return;
+    }
+    let fx = target();
+    assert_eq!(read(&fx, "packs[1].c:u8"), "98");
+    assert_eq!(read(&fx, "packs[1].i:u16"), "3");
+    assert_eq!(read(&fx, "packs[0].s:i16"), "2");
+    // The pointer names[1] as a number: the same address its string is at.
+    let as_number: u64 = read(&fx, "names[1]:u64").parse().expect("a number");
+    let typed = read(&fx, "names[1]");
+    assert!(
+        typed.starts_with(&format!("{as_number:#x} ")),
+        "{typed} vs {as_number:#x}"
+    );
+    assert_eq!(read(&fx, "*names[1]:u8"), "116", "'t' of \"two\"");
+}
