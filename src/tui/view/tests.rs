@@ -372,6 +372,51 @@ mod wide_and_narrow {
         assert!(screen.contains("f64 4.63557053869237e-310"), "{screen}");
         insta::assert_snapshot!("hex_80x24", screen);
     }
+
+    /// Hex runs of five or more digits in `line` (addresses, whole or cut).
+    fn hex_runs(line: &str) -> Vec<&str> {
+        line.split(|c: char| !c.is_ascii_hexdigit())
+            .filter(|run| run.len() >= 5)
+            .collect()
+    }
+
+    #[test]
+    fn narrow_maps_and_write_log_drop_columns_or_mark_cuts_never_cut_an_address() {
+        for width in [30, 40, 50, 60, 70, 80] {
+            let (mut app, _rx) = busy((width, 24));
+            app.set_pane(crate::tui::app::Pane::Maps);
+            let maps_screen = screen(&app);
+            let body: Vec<&str> = maps_screen.lines().filter(|l| l.starts_with('│')).collect();
+            assert!(
+                body.iter().any(|l| l.contains("555555554000")),
+                "{maps_screen}"
+            );
+            for line in &body {
+                for run in hex_runs(line) {
+                    assert_eq!(run.len(), 12, "a cut address at {width}:\n{maps_screen}");
+                }
+                // A size is shown with its unit, or not at all.
+                assert!(!line.contains(" KiB") || line.contains(".0 KiB"), "{line}");
+            }
+            app.set_pane(crate::tui::app::Pane::Log);
+            let screen = screen(&app);
+            let row = screen
+                .lines()
+                .find(|l| l.contains("555555556010") || l.contains("0x5"))
+                .unwrap_or_else(|| panic!("the log row at {width}:\n{screen}"));
+            assert!(
+                row.contains("0x555555556010") || row.contains('…'),
+                "the address is cut silently at {width}: {row}"
+            );
+            for part in ["ninvaders!lives:u8", "freeze"] {
+                let start = &part[..4];
+                assert!(
+                    !row.contains(start) || row.contains(part) || row.contains('…'),
+                    "{part} is cut silently at {width}: {row}"
+                );
+            }
+        }
+    }
 }
 
 /// Every hint on an empty pane at 80 columns reads whole (wrapped), or
