@@ -2,6 +2,7 @@
 //! `tests/fixtures/`) and reads, writes and searches their real memory.
 
 mod cli;
+mod completions;
 mod debuginfo;
 mod engine;
 mod expr;
