@@ -92,6 +92,19 @@ pub(super) fn operand(expr: &Expr, scope: &Scope<'_>) -> Res<Operand> {
                 node,
                 typed: pointee,
             },
+            // A struct or enum (a Rust `Option<Box<T>>` too) holds no address
+            // to follow: an 8-byte read of it would be a number from nowhere.
+            Operand::Object { typed, .. }
+                if matches!(typed.ty.strip().kind, TypeKind::Struct { .. }) =>
+            {
+                return Err(err(
+                    0,
+                    format!(
+                        "{} is not a pointer: '*' follows pointers (read a field that is one)",
+                        typed.ty.name
+                    ),
+                ));
+            }
             // Without a pointer type, today's 8-byte pointer read.
             other => Operand::Address {
                 node: Node::Deref(Box::new(other.address())),

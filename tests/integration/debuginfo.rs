@@ -470,6 +470,14 @@ fn rust_struct_and_enum_statics() {
     assert_eq!(got[2]["value"]["Rect"]["w"].to_string(), fx.var("SHAPE.w"));
     assert_eq!(got[2]["value"]["Rect"]["h"].to_string(), fx.var("SHAPE.h"));
     assert_eq!(got[3]["value"]["Some"].to_string(), fx.var("MAYBE"));
+    // An enum is no pointer: `*` on it is refused, not an 8-byte read.
+    let pid = fx.pid.to_string();
+    let (ok, out, err) = run(&["read", "--pid", &pid, "*MAYBE"]);
+    assert!(!ok, "{out}");
+    assert!(
+        format!("{out}{err}").contains("is not a pointer"),
+        "{out}{err}"
+    );
 }
 
 /// Builds `tests/fixtures/NAME.EXT` with `cmd` (which ends in `-o`).
