@@ -79,7 +79,14 @@ pub fn run_type(args: &TypeArgs) -> Result<ExitCode> {
     let session = session(args.pid, &args.debug)?;
     let info = session.debug_info();
     let (module, name) = split_module(&args.name);
-    let (found_in, ty) = info.type_named(module, name).map_err(dbg)?;
+    let (found_in, ty) = info.type_named(module, name).map_err(|e| {
+        // A name nobody defines is the user's input, as an unknown symbol is.
+        if e.0.starts_with("no type ") || e.0.starts_with("no loaded object named ") {
+            Error::Usage(e.0)
+        } else {
+            dbg(e)
+        }
+    })?;
     let mut out = layout(&ty);
     writeln!(out, "(from {})", escape(&found_in)).map_err(|e| Error::Usage(e.to_string()))?;
     super::write_stdout(out.as_bytes())?;
@@ -101,9 +108,15 @@ pub fn run_debuginfo(args: &DebugInfoArgs) -> Result<ExitCode> {
                     if let Some(c) = &r.compression {
                         l.push_str(&format!(" ({c}-compressed)"));
                     }
+                    if let Some(n) = &r.name_index {
+                        l.push_str(&format!("; names by {n}"));
+                    }
                 }
                 (None, Some(e)) => l.push_str(&format!("error: {}", escape(e))),
                 (None, None) => l.push_str("no DWARF"),
+            }
+            if let Some(n) = r.split_dwarf {
+                l.push_str(&format!("; split DWARF: {n} unit(s) found"));
             }
             if let Some(n) = r.minidebuginfo_symbols {
                 l.push_str(&format!("; MiniDebugInfo: {n} symbols"));
@@ -111,7 +124,10 @@ pub fn run_debuginfo(args: &DebugInfoArgs) -> Result<ExitCode> {
             if let Some(id) = &r.build_id {
                 l.push_str(&format!("; build-id {id}"));
             }
-            if r.dwarf.is_none() && !r.tried.is_empty() {
+            if let (None, Some(link)) = (&r.dwarf, &r.debuglink) {
+                l.push_str(&format!("; .gnu_debuglink names {}", escape(link)));
+            }
+            if (r.dwarf.is_none() || r.split_dwarf.is_some()) && !r.tried.is_empty() {
                 let tried: Vec<String> = r.tried.iter().map(|t| escape(t).into_owned()).collect();
                 l.push_str(&format!(
                     "\n    looked at: {}",

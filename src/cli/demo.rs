@@ -75,5 +75,12 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     }
     // The rest of its output goes to the UI, line by line.
     child.stdout = Some(reader.into_inner());
-    attach_and_run(pid, Some(child), &settings, suggested_watches(), &[])
+    // The demo target is this very program: it keeps pvtui's name.
+    attach_and_run(
+        pid,
+        Some((child, "pvtui".into())),
+        &settings,
+        suggested_watches(),
+        &[],
+    )
 }

@@ -55,7 +55,7 @@ struct Tally {
 
 /// Why the hold ended.
 enum End {
-    Signal,
+    Signal(nix::sys::signal::Signal),
     Time,
     Exited,
     /// A rewrite stalled: the place is not retried.
@@ -154,7 +154,7 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
         }
     };
     let why = match end {
-        End::Signal => "stopped",
+        End::Signal(_) => "stopped",
         End::Time => "time is up",
         End::Exited => "the target exited",
         End::Stalled => "a rewrite stalled, so the place is not written again",
@@ -176,10 +176,11 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
             tally.failed
         )?;
     }
-    Ok(if tally.failed > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
+    // Stopped by a signal, the status says so (the failures are printed).
+    Ok(match end {
+        End::Signal(signal) => crate::hunt::stop::exit_code(signal),
+        _ if tally.failed > 0 => ExitCode::FAILURE,
+        _ => ExitCode::SUCCESS,
     })
 }
 
@@ -277,8 +278,10 @@ fn wait(
             }
             Ok(_) => {
                 let ready = |f: &PollFd<'_>| f.revents().is_some_and(|r| !r.is_empty());
-                if ready(&fds[0]) && stop.received().is_some() {
-                    return Ok(Some(End::Signal));
+                if ready(&fds[0]) {
+                    if let Some(signal) = stop.received() {
+                        return Ok(Some(End::Signal(signal)));
+                    }
                 }
                 if ready(&fds[1]) || !session.is_alive() {
                     return Ok(Some(End::Exited));

@@ -30,6 +30,7 @@ mod pointers;
 mod probe;
 mod read;
 mod scan;
+mod scan_set;
 mod search;
 mod several;
 mod shared;

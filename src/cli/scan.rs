@@ -10,15 +10,16 @@ use super::search::{CommonArgs, Interrupt, Meter, hex, report};
 use crate::error::{Error, Result};
 use crate::process::Maps;
 use crate::search::{
-    Condition, ProcessIdentity, ScanFile, ScanHeader, ScanSpec, SearchEvent, Summary, ValueType,
+    Condition, ProcessIdentity, ScanFile, ScanHeader, ScanSpec, SearchEvent, SearchJob, Summary,
+    ValueType,
 };
 use crate::session::{DEFAULT_DEADLINE, Session};
 use crate::symbols::SymbolTable;
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    // The process to scan (with --from, defaults to the one the file was
-    // taken of); a scan file holds the places of one process, so one target.
+    // The processes to scan (with --from, default to those the file was
+    // taken of); several targets each get a candidate set of their own.
     #[command(flatten)]
     pub targets: super::target::TargetArgs,
     /// The value type: u8 u16 u32 u64 i8 i16 i32 i64 f32 f64, or int (alias
@@ -68,7 +69,7 @@ fn parse_type(s: &str) -> std::result::Result<ValueType, String> {
 }
 
 /// The first word of a condition, when it is one of the scan's own commands.
-fn command_word(args: &ScanArgs) -> Option<&str> {
+pub(super) fn command_word(args: &ScanArgs) -> Option<&str> {
     match args.condition.as_slice() {
         [word] if word == "unknown" || word == "undo" => Some(word.as_str()),
         _ => None,
@@ -76,34 +77,39 @@ fn command_word(args: &ScanArgs) -> Option<&str> {
 }
 
 pub fn run(args: &ScanArgs) -> Result<ExitCode> {
-    let pid_given = if args.targets.given() {
-        Some(args.targets.one("scan")?)
+    let pids = if args.targets.given() {
+        Some(args.targets.pids()?)
     } else {
         None
+    };
+    // Several targets: a set of scans, one per process (see `scan_set`).
+    if let Some(path) = &args.from
+        && super::scan_set::is_set(path)?
+    {
+        return super::scan_set::narrow(args, path, pids.as_deref());
+    }
+    let pid_given = match pids.as_deref() {
+        None => None,
+        Some([pid]) => Some(*pid),
+        Some(many) => match &args.from {
+            Some(path) => {
+                return Err(Error::Usage(format!(
+                    "{} holds the places of one process: give one --pid (a scan of several \
+                     targets started with --save narrows them together)",
+                    crate::text::escape(&path.display().to_string())
+                )));
+            }
+            None => return super::scan_set::first(args, many),
+        },
     };
     let interrupt = Interrupt::install();
     let word = command_word(args);
     let unknown = word == Some("unknown");
     let (job, session, maps) = match &args.from {
         Some(path) if word == Some("undo") => return undo(path, args),
-        Some(_) if unknown => {
-            return Err(Error::Usage(
-                "`unknown` starts a new scan: give --pid, --type and --save instead of --from"
-                    .into(),
-            ));
-        }
+        Some(_) if unknown => return Err(unknown_from()),
         Some(path) => {
-            let from = ScanFile::open(path)?;
-            let h = *from.header();
-            if let Some(ty) = args.ty
-                && ty != h.ty
-            {
-                return Err(Error::Usage(format!(
-                    "{} holds a {} scan, not {ty}",
-                    path.display(),
-                    h.ty
-                )));
-            }
+            let h = *ScanFile::open(path)?.header();
             let pid = pid_given.unwrap_or(h.pid);
             if pid != h.pid {
                 return Err(Error::Usage(format!(
@@ -112,79 +118,25 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
                     h.pid
                 )));
             }
-            let condition = Condition::parse(h.ty, &args.condition)?;
-            // The process the file was taken of is gone: say so at once.
-            let session = Session::attach(pid, DEFAULT_DEADLINE).map_err(|e| match e {
-                Error::NoSuchProcess { pid } | Error::Zombie { pid } => Error::TargetExited { pid },
-                e => e,
-            })?;
-            same_process(path, pid, &h)?;
+            let session = attach_scanned(pid)?;
             let maps = session.maps().clone();
             let save = args.save.clone().unwrap_or_else(|| path.clone());
-            let mode = args.common.options().mode;
-            let job = session
-                .searches()
-                .narrow(&maps, from, condition, Some(&save), mode)?;
+            let job = narrow_job(&session, &maps, path, &save, args)?;
             (job, session, maps)
         }
         None => {
-            let (Some(pid), Some(ty)) = (pid_given, args.ty) else {
+            let (Some(pid), Some(_)) = (pid_given, args.ty) else {
                 return Err(Error::Usage("a first scan needs --pid and --type".into()));
             };
-            if word == Some("undo") {
-                return Err(Error::Usage(
-                    "`undo` goes back a step of a saved scan: give --from FILE".into(),
-                ));
-            }
-            let mut options = args.common.options();
-            if !args.all_regions && options.regions.perms.is_none() {
-                options.regions.perms = Some("rw".into());
-            }
             let session = Session::attach(pid, DEFAULT_DEADLINE)?;
             let maps = session.maps().clone();
-            let job = if unknown {
-                if args.unaligned {
-                    return Err(Error::Usage(
-                        "an unknown-value scan takes aligned places only: drop --unaligned".into(),
-                    ));
-                }
-                let Some(save) = &args.save else {
-                    return Err(Error::Usage(
-                        "an unknown-value scan is only useful narrowed later: give --save FILE"
-                            .into(),
-                    ));
-                };
-                session
-                    .searches()
-                    .snapshot(&maps, ty, Some(save), options)?
-            } else {
-                let spec = ScanSpec {
-                    ty,
-                    condition: Condition::parse(ty, &args.condition)?,
-                    aligned: !args.unaligned,
-                    tolerance: args.tolerance,
-                };
-                session
-                    .searches()
-                    .scan(&maps, spec, args.save.as_deref(), options)?
-            };
+            let job = first_job(&session, &maps, args.save.as_deref(), args)?;
             (job, session, maps)
         }
     };
-    interrupt.cancels(job.canceller());
-    let unit = if args.from.is_some() { "places" } else { "B" };
-    let mut meter = Meter::new();
-    let summary = loop {
-        match job.events().recv() {
-            Ok(SearchEvent::Progress(p)) => meter.show(&p, unit),
-            Ok(SearchEvent::Found(_) | SearchEvent::Places(_) | SearchEvent::Searched(_)) => {}
-            Ok(SearchEvent::Finished(summary)) => break summary,
-            Err(_) => return Err(Error::Internal("the scan stopped unexpectedly".into())),
-        }
-    };
-    meter.clear();
+    let summary = finish(job, &interrupt, args.from.is_some())?;
     if !unknown {
-        print_places(&summary, &maps, session.symbols(), args)?;
+        print_places(&summary, &maps, session.symbols(), args, None)?;
     }
     let code = report(&summary, "places")?;
     if let Some(file) = &summary.scan
@@ -195,8 +147,119 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     Ok(code)
 }
 
+pub(super) fn unknown_from() -> Error {
+    Error::Usage(
+        "`unknown` starts a new scan: give --pid, --type and --save instead of --from".into(),
+    )
+}
+
+/// Attaches to the process a scan file was taken of; gone by now, it says so.
+pub(super) fn attach_scanned(pid: i32) -> Result<Session> {
+    Session::attach(pid, DEFAULT_DEADLINE).map_err(|e| match e {
+        Error::NoSuchProcess { pid } | Error::Zombie { pid } => Error::TargetExited { pid },
+        e => e,
+    })
+}
+
+/// The first scan of `session`: a value, a range, or `unknown` (a
+/// snapshot); the places go to `save` when given.
+pub(super) fn first_job(
+    session: &Session,
+    maps: &Maps,
+    save: Option<&std::path::Path>,
+    args: &ScanArgs,
+) -> Result<SearchJob> {
+    let Some(ty) = args.ty else {
+        return Err(Error::Usage("a first scan needs --pid and --type".into()));
+    };
+    let word = command_word(args);
+    if word == Some("undo") {
+        return Err(Error::Usage(
+            "`undo` goes back a step of a saved scan: give --from FILE".into(),
+        ));
+    }
+    let mut options = args.common.options();
+    if !args.all_regions && options.regions.perms.is_none() {
+        options.regions.perms = Some("rw".into());
+    }
+    if word == Some("unknown") {
+        if args.unaligned {
+            return Err(Error::Usage(
+                "an unknown-value scan takes aligned places only: drop --unaligned".into(),
+            ));
+        }
+        let Some(save) = save else {
+            return Err(Error::Usage(
+                "an unknown-value scan is only useful narrowed later: give --save FILE".into(),
+            ));
+        };
+        return session.searches().snapshot(maps, ty, Some(save), options);
+    }
+    let spec = ScanSpec {
+        ty,
+        condition: Condition::parse(ty, &args.condition)?,
+        aligned: !args.unaligned,
+        tolerance: args.tolerance,
+    };
+    session.searches().scan(maps, spec, save, options)
+}
+
+/// Narrows the scan in `path` in `session`'s process, writing the places
+/// left to `save`. Refuses another type, or another process than the one
+/// the file was taken of.
+pub(super) fn narrow_job(
+    session: &Session,
+    maps: &Maps,
+    path: &std::path::Path,
+    save: &std::path::Path,
+    args: &ScanArgs,
+) -> Result<SearchJob> {
+    let from = ScanFile::open(path)?;
+    let h = *from.header();
+    if let Some(ty) = args.ty
+        && ty != h.ty
+    {
+        return Err(Error::Usage(format!(
+            "{} holds a {} scan, not {ty}",
+            path.display(),
+            h.ty
+        )));
+    }
+    let pid = session.pid();
+    if pid != h.pid {
+        return Err(Error::Usage(format!(
+            "{} was scanned in pid {}, not {pid}",
+            path.display(),
+            h.pid
+        )));
+    }
+    let condition = Condition::parse(h.ty, &args.condition)?;
+    same_process(path, pid, &h)?;
+    let mode = args.common.options().mode;
+    session
+        .searches()
+        .narrow(maps, from, condition, Some(save), mode)
+}
+
+/// Runs `job` to its end (Ctrl-C cancels it), with a progress meter.
+pub(super) fn finish(job: SearchJob, interrupt: &Interrupt, narrowing: bool) -> Result<Summary> {
+    interrupt.cancels(job.canceller());
+    let unit = if narrowing { "places" } else { "B" };
+    let mut meter = Meter::new();
+    let summary = loop {
+        match job.events().recv() {
+            Ok(SearchEvent::Progress(p)) => meter.show(&p, unit),
+            Ok(SearchEvent::Found(_) | SearchEvent::Places(_) | SearchEvent::Searched(_)) => {}
+            Ok(SearchEvent::Finished(summary)) => break summary,
+            Err(_) => return Err(Error::Internal("the scan stopped unexpectedly".into())),
+        }
+    };
+    meter.clear();
+    Ok(summary)
+}
+
 /// `scan --from FILE undo`: puts back the step before the last narrowing.
-fn undo(path: &std::path::Path, args: &ScanArgs) -> Result<ExitCode> {
+pub(super) fn undo(path: &std::path::Path, args: &ScanArgs) -> Result<ExitCode> {
     let file = crate::search::undo(path)?;
     let h = file.header();
     if args.json {
@@ -232,6 +295,9 @@ fn same_process(path: &std::path::Path, pid: i32, h: &ScanHeader) -> Result<()> 
 
 #[derive(serde::Serialize)]
 struct JsonPlace<'a> {
+    /// With several targets, the process the place is in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pid: Option<i32>,
     address: String,
     /// `module!symbol+0xOFF` or `[module]+0xOFF`, where a mapped file holds the place.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -245,11 +311,14 @@ struct JsonPlace<'a> {
     value: String,
 }
 
-fn print_places(
+/// Prints the places of a scan; with several targets (`pid` given) each
+/// line starts with the pid and each JSON object carries it.
+pub(super) fn print_places(
     summary: &Summary,
     maps: &Maps,
     symbols: &SymbolTable,
     args: &ScanArgs,
+    pid: Option<i32>,
 ) -> Result<()> {
     let Some(file) = &summary.scan else {
         return Ok(());
@@ -274,6 +343,7 @@ fn print_places(
         let bytes = ty.store(c.bits);
         let line = if args.json {
             serde_json::to_string(&JsonPlace {
+                pid,
                 address: format!("{:#x}", c.addr),
                 place,
                 region: &region,
@@ -287,8 +357,9 @@ fn print_places(
             .map_err(|e| Error::Internal(e.to_string()))?
         } else {
             let name = place.unwrap_or_else(|| region.clone());
+            let who = pid.map(|p| format!("{p}  ")).unwrap_or_default();
             format!(
-                "{:#x}  {}  {ty}  {value}",
+                "{who}{:#x}  {}  {ty}  {value}",
                 c.addr,
                 crate::text::escape(&name)
             )

@@ -142,7 +142,7 @@ pub fn run(args: &SearchArgs) -> Result<ExitCode> {
     let mut worst = ExitCode::SUCCESS;
     for pid in pids {
         let code = search_one(args, &query, options.clone(), pid, several, &interrupt)?;
-        if code == ExitCode::from(130) {
+        if code == cancelled_code() {
             // Ctrl-C ends the whole command, not one target's search.
             return Ok(code);
         }
@@ -378,7 +378,7 @@ pub(super) fn report(summary: &Summary, what: &str) -> Result<ExitCode> {
         End::Complete | End::Limit => ExitCode::SUCCESS,
         End::Cancelled => {
             eprintln!("pvtui: cancelled; results so far are shown");
-            ExitCode::from(130)
+            cancelled_code()
         }
         End::Failed(why) => {
             eprintln!("pvtui: {}", crate::text::escape(why));
@@ -425,6 +425,15 @@ impl Meter {
 /// Ctrl-C and SIGTERM cancel the running job instead of killing pvtui, so
 /// the results so far are printed. The signals are blocked in every thread
 /// and taken by one waiting thread, which needs no signal handler.
+/// 128 + the signal that cancelled the command: 130 for Ctrl-C, 143 for
+/// `kill` (130 until a signal comes).
+static CANCEL_STATUS: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(130);
+
+/// The exit status of a command cancelled by a signal.
+pub(super) fn cancelled_code() -> ExitCode {
+    ExitCode::from(CANCEL_STATUS.load(std::sync::atomic::Ordering::SeqCst))
+}
+
 pub(super) struct Interrupt {
     canceller: Arc<std::sync::Mutex<Option<Canceller>>>,
 }
@@ -441,10 +450,12 @@ impl Interrupt {
             let _ = std::thread::Builder::new()
                 .name("pvtui-sigwait".into())
                 .spawn(move || {
-                    while set.wait().is_ok() {
+                    while let Ok(signal) = set.wait() {
+                        let status = crate::hunt::stop::exit_status(signal);
+                        CANCEL_STATUS.store(status, std::sync::atomic::Ordering::SeqCst);
                         match &*slot.lock().unwrap_or_else(|e| e.into_inner()) {
                             Some(c) => c.cancel(),
-                            None => std::process::exit(130),
+                            None => std::process::exit(i32::from(status)),
                         }
                     }
                 });

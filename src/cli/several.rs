@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value as Json, json};
 
+use crate::cli::places;
 use crate::cli::print_json;
 use crate::cli::read::reading_json;
 use crate::cli::watch::WatchArgs;
@@ -45,6 +46,15 @@ pub(super) struct Seen {
     pub pid: i32,
     pub reading: WatchReading,
     pub placement: Option<Placement>,
+    /// The address's name in this process (`module!symbol+0xOFF`), as a
+    /// single target's `read` prints it; unescaped.
+    pub place: Option<String>,
+    /// Where a pointer value points, named the same way; unescaped.
+    pub points_to: Option<String>,
+    /// The value as a line of text shows it (a pointer with its target's name).
+    pub shown: Option<String>,
+    /// A value too long for its line, as hex dump lines.
+    pub long: Option<String>,
 }
 
 /// Reads every watch once in `session`, with where each address lies.
@@ -60,10 +70,28 @@ pub(super) fn read_in(
     let readings = session.poll(&mut set, mode)?;
     Ok(readings
         .into_iter()
-        .map(|reading| Seen {
-            pid: session.pid(),
-            placement: reading.address.and_then(|a| session.placement(a)),
-            reading,
+        .map(|mut reading| {
+            session.read_strings(&mut reading);
+            let symbols = session.symbols();
+            let points_to = match reading.value {
+                Some(Value::Pointer(p)) => symbols.place(p),
+                _ => None,
+            };
+            Seen {
+                pid: session.pid(),
+                placement: reading.address.and_then(|a| session.placement(a)),
+                place: reading.address.and_then(|a| symbols.place(a)),
+                points_to,
+                shown: reading
+                    .value
+                    .as_ref()
+                    .map(|v| places::value_text(v, symbols)),
+                long: reading
+                    .value
+                    .as_ref()
+                    .and_then(|v| places::long_bytes(v, reading.address)),
+                reading,
+            }
         })
         .collect())
 }
@@ -82,6 +110,12 @@ pub(super) fn spread(seen: &[&Seen]) -> Spread {
 pub(super) fn seen_json(expr: &str, seen: &Seen, spread: Option<&Spread>) -> Map<String, Json> {
     let mut obj = reading_json(expr, &seen.reading);
     obj.insert("pid".into(), json!(seen.pid));
+    if let Some(place) = &seen.place {
+        obj.insert("place".into(), json!(place));
+    }
+    if let Some(target) = &seen.points_to {
+        obj.insert("points_to".into(), json!(target));
+    }
     if let Some(p) = &seen.placement {
         obj.insert("object".into(), json!(p.object));
         obj.insert("shared".into(), json!(p.shared));
@@ -96,13 +130,23 @@ pub(super) fn seen_json(expr: &str, seen: &Seen, spread: Option<&Spread>) -> Map
     obj
 }
 
-/// `counter = 5  (u32 at 0x.., shared /dev/shm/ring+0x40)` for one process.
+/// One process's line: the address named as a single target's `read`
+/// names it (`counter = 5  (u32 at 0x55.. <game!counter>)`), and the object
+/// beside it where it says more: shared memory, or a place no symbol names
+/// (`(u32 at 0x7f.., shared /dev/shm/ring+0x40)`).
 pub(super) fn seen_text(expr: &str, seen: &Seen) -> String {
-    let mut place = match seen.reading.address {
-        Some(addr) => format!("{} at {addr:#x}", seen.reading.ty),
-        None => seen.reading.ty.to_string(),
+    // A debug-info type's name comes from the target's files: escaped.
+    let ty = escape(&seen.reading.ty.to_string()).into_owned();
+    let mut place = match (seen.reading.address, &seen.place) {
+        (Some(addr), Some(name)) => format!("{ty} at {addr:#x} <{}>", escape(name)),
+        (Some(addr), None) => format!("{ty} at {addr:#x}"),
+        (None, _) => ty,
     };
-    if let Some(p) = &seen.placement {
+    let object = seen
+        .placement
+        .as_ref()
+        .filter(|p| p.shared || seen.place.is_none());
+    if let Some(p) = object {
         let how = if p.shared { "shared" } else { "private" };
         let object = if p.object.is_empty() {
             "anonymous".into()
@@ -111,7 +155,7 @@ pub(super) fn seen_text(expr: &str, seen: &Seen) -> String {
         };
         let _ = write!(place, ", {how} {object}+{:#x}", p.offset);
     }
-    match &seen.reading.value {
+    match &seen.shown {
         Some(value) => format!("{expr} = {value}  ({place})"),
         None => format!(
             "{expr}: {}  ({place})",
@@ -146,6 +190,9 @@ pub(super) fn read(
                 let _ = writeln!(out, "{}", crate::text::json_line(obj.to_string()));
             } else {
                 let _ = writeln!(out, "{}: {}", s.pid, seen_text(expr, s));
+                if let Some(dump) = &s.long {
+                    out.push_str(dump);
+                }
             }
         }
         if !json_out && spread.differs {

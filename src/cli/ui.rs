@@ -69,7 +69,8 @@ pub fn run(args: UiArgs) -> Result<ExitCode> {
                 .spawn()
                 .map_err(|e| Error::Usage(format!("cannot start {:?}: {e}", args.command[0])))?;
             let pid = child_pid(&child)?;
-            attach_and_run(pid, Some(child), &settings, Vec::new(), &[])
+            let started_as = exec_comm(Path::new(&args.command[0]));
+            attach_and_run(pid, Some((child, started_as)), &settings, Vec::new(), &[])
         }
         (false, true) => Err(Error::Usage(
             "say which process: --pid PID, --name NAME, or -- CMD ARGS (or try `pvtui demo`)"
@@ -237,18 +238,42 @@ impl Drop for ChildWatch {
     }
 }
 
-/// Attaches to `pid` and runs the UI in the terminal; a `child` we started is
-/// watched for its exit and stopped when the UI quits. `peers` are shown
-/// beside it, each polled on its own.
+/// The name the kernel gives a process that runs `program`: its file name,
+/// cut to the 15 bytes `comm` holds (see proc(5)).
+fn exec_comm(program: &Path) -> String {
+    const COMM_MAX: usize = 15;
+    let base = program.file_name().map_or_else(
+        || program.as_os_str().as_encoded_bytes(),
+        |n| n.as_encoded_bytes(),
+    );
+    String::from_utf8_lossy(&base[..base.len().min(COMM_MAX)]).into_owned()
+}
+
+/// The name to show for a started child. The kernel wakes the starter
+/// once `exec` has replaced the child's memory, a moment before it renames
+/// the child: attached in that moment, the child still bears our name, and
+/// the name `exec` is about to give it is the true one.
+fn child_name(read: &str, ours: &str, started_as: &str) -> String {
+    if read == ours && read != started_as {
+        started_as.to_string()
+    } else {
+        read.to_string()
+    }
+}
+
+/// Attaches to `pid` and runs the UI in the terminal; a `child` we started
+/// (with the name its `exec` gives it) is watched for its exit and stopped
+/// when the UI quits. `peers` are shown beside it, each polled on its own.
 pub fn attach_and_run(
     pid: i32,
-    child: Option<Child>,
+    child: Option<(Child, String)>,
     settings: &Settings,
     extra: Vec<String>,
     peers: &[i32],
 ) -> Result<ExitCode> {
     // Before any thread exists, so every thread inherits the mask; and after
     // the child was started, which would inherit it too.
+    let (child, started_as) = child.unzip();
     if let Err(e) = terminal::block_signals() {
         if let Some(mut child) = child {
             let _ = child.kill();
@@ -266,9 +291,16 @@ pub fn attach_and_run(
             return Err(e);
         }
     };
+    let name = match &started_as {
+        Some(started_as) => {
+            let ours = std::fs::read_to_string("/proc/self/comm").unwrap_or_default();
+            child_name(session.name(), ours.trim_end_matches('\n'), started_as)
+        }
+        None => session.name().to_string(),
+    };
     let options = AppOptions {
         pid,
-        name: session.name().to_string(),
+        name,
         access: session.access(),
         interval: settings.interval,
         theme: settings.theme.clone(),
@@ -287,4 +319,27 @@ pub fn attach_and_run(
     }
     let _child = child.map(|c| ChildWatch::spawn(c, tui.sender.clone(), &tui.app.output));
     tui.run_in_terminal()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_started_child_is_named_as_its_exec_names_it() {
+        assert_eq!(exec_comm(Path::new("/usr/bin/python3")), "python3");
+        assert_eq!(exec_comm(Path::new("yes")), "yes");
+        // comm holds 15 bytes.
+        assert_eq!(
+            exec_comm(Path::new("./a-very-long-program-name")),
+            "a-very-long-pro"
+        );
+        // Caught between exec and its rename: still ours, so the exec's name.
+        assert_eq!(child_name("pvtui", "pvtui", "python3"), "python3");
+        // Renamed already, or renamed itself since: what it says.
+        assert_eq!(child_name("python3", "pvtui", "python3"), "python3");
+        assert_eq!(child_name("worker", "pvtui", "python3"), "worker");
+        // A child that is pvtui itself is named pvtui either way.
+        assert_eq!(child_name("pvtui", "pvtui", "pvtui"), "pvtui");
+    }
 }

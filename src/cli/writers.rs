@@ -10,8 +10,9 @@ use serde_json::json;
 use super::place_of::place_of;
 use crate::cli::print_json;
 use crate::error::Result;
-use crate::hunt::stop::StopSignals;
-use crate::hunt::writers::{Access, CodePlace, Writers, breakpoint, place_of_ip};
+use crate::hunt::disasm::{self, AccessInstruction};
+use crate::hunt::stop::{self, StopSignals};
+use crate::hunt::writers::{Access, CodePlace, Hit, Writers, breakpoint, place_of_ip};
 use crate::session::Session;
 
 #[derive(Debug, Args)]
@@ -48,8 +49,6 @@ pub fn run(args: &WritersArgs) -> Result<ExitCode> {
     };
     let bp = breakpoint(place.addr, place.ty.size(), access)?;
     let mut writers = Writers::open(session.pid(), bp)?;
-    // File and line where the objects' DWARF has them.
-    let lines = session.debug_info();
     let what = if args.reads {
         "reads and writes"
     } else {
@@ -71,6 +70,7 @@ pub fn run(args: &WritersArgs) -> Result<ExitCode> {
     let deadline = args.seconds.map(|s| start + s);
     let mut scanned = start;
     let mut exited = false;
+    let mut stopped_by = None;
     loop {
         let now = Instant::now();
         let left = deadline.map_or(RESCAN, |d| d.saturating_duration_since(now).min(RESCAN));
@@ -78,12 +78,20 @@ pub fn run(args: &WritersArgs) -> Result<ExitCode> {
         if !args.json {
             // Live, so a run ended by Ctrl-C shows progress: each new instruction once.
             for ip in writers.take_new() {
-                let place = place_of_ip(ip, session.symbols(), lines);
-                eprintln!("new: {}", code_at(&place, session.symbols()));
+                // File and line where the objects' DWARF has them.
+                let place = place_of_ip(ip, session.symbols(), session.debug_info());
+                let at = code_at(&place, session.symbols());
+                match access_at(&mut session, &place) {
+                    Some(access) => {
+                        eprintln!("new: {at} by {:#x}: {}", access.addr, access.text)
+                    }
+                    None => eprintln!("new: {at}"),
+                }
             }
         }
         if ready {
-            if stop.received().is_some() {
+            if let Some(signal) = stop.received() {
+                stopped_by = Some(signal);
                 break;
             }
             if !session.is_alive() {
@@ -109,28 +117,45 @@ pub fn run(args: &WritersArgs) -> Result<ExitCode> {
     writers.drain();
     // Refresh so code loaded during sampling names its module.
     let _ = session.refresh();
-    report(args, &session, &writers, start.elapsed(), exited)?;
-    Ok(ExitCode::SUCCESS)
+    report(args, &mut session, &writers, start.elapsed(), exited)?;
+    // Stopped by Ctrl-C or `kill`, after printing what it saw: 128 + the signal.
+    Ok(stopped_by.map_or(ExitCode::SUCCESS, stop::exit_code))
+}
+
+/// A sampled instruction address, where it lies, and the access before it.
+struct Sampled<'a> {
+    place: CodePlace,
+    hit: &'a Hit,
+    access: Option<AccessInstruction>,
+}
+
+/// The instruction that made the access sampled at `place`: decoded from the
+/// start of its function, with code read from the running target.
+fn access_at(session: &mut Session, place: &CodePlace) -> Option<AccessInstruction> {
+    let offset = place.function.as_ref().map(|_| place.function_offset);
+    disasm::access_before(place.ip, offset, &mut |addr, len| {
+        session.read_exact(addr, len).ok()
+    })
 }
 
 fn report(
     args: &WritersArgs,
-    session: &Session,
+    session: &mut Session,
     writers: &Writers,
     elapsed: Duration,
     exited: bool,
 ) -> Result<()> {
-    let lines = session.debug_info();
-    let places: Vec<_> = writers
-        .hits()
-        .iter()
-        .map(|(&ip, hit)| (place_of_ip(ip, session.symbols(), lines), hit))
-        .collect();
-    let total: u64 = places.iter().map(|(_, h)| h.count).sum();
+    let mut places = Vec::with_capacity(writers.hits().len());
+    for (&ip, hit) in writers.hits() {
+        let place = place_of_ip(ip, session.symbols(), session.debug_info());
+        let access = access_at(session, &place);
+        places.push(Sampled { place, hit, access });
+    }
+    let total: u64 = places.iter().map(|s| s.hit.count).sum();
     if args.json {
         let hits: Vec<_> = places
             .iter()
-            .map(|(p, h)| {
+            .map(|Sampled { place: p, hit: h, access }| {
                 json!({
                     "ip": format!("{:#x}", p.ip),
                     "count": h.count,
@@ -142,6 +167,13 @@ fn report(
                     "line": p.line,
                     "where": p.label(),
                     "place": session.symbols().place(p.ip),
+                    "access": access.as_ref().map(|a| json!({
+                        "ip": format!("{:#x}", a.addr),
+                        "len": a.len,
+                        "text": a.text,
+                        "where": place_of_ip(a.addr, session.symbols(), session.debug_info()).label(),
+                        "place": session.symbols().place(a.addr),
+                    })),
                 })
             })
             .collect();
@@ -178,8 +210,13 @@ fn report(
         outln!("{:>9}  {:<18}  {:<40}  THREADS", "COUNT", "IP", "WHERE")?;
     }
     let mut sorted = places;
-    sorted.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.ip.cmp(&b.0.ip)));
-    for (place, hit) in &sorted {
+    sorted.sort_by(|a, b| {
+        b.hit
+            .count
+            .cmp(&a.hit.count)
+            .then(a.place.ip.cmp(&b.place.ip))
+    });
+    for Sampled { place, hit, access } in &sorted {
         let tids: Vec<String> = hit.tids.iter().map(u32::to_string).collect();
         outln!(
             "{:>9}  {:<18}  {:<40}  {}",
@@ -188,10 +225,27 @@ fn report(
             code_place(place, session.symbols()),
             tids.join(",")
         )?;
+        if let Some(access) = access {
+            outln!(
+                "{:>9}  {:<18}  {}",
+                "by",
+                format!("{:#x}", access.addr),
+                access.text
+            )?;
+        }
     }
-    if !sorted.is_empty() {
+    if sorted.iter().any(|s| s.access.is_none()) {
         outln!(
-            "each IP is the instruction after the access: the breakpoint traps once it completes"
+            "each IP is the instruction after the access: the breakpoint traps once it completes{}",
+            if sorted.iter().any(|s| s.access.is_some()) {
+                " (\"by\" names the access where its function could be decoded)"
+            } else {
+                ""
+            }
+        )?;
+    } else if !sorted.is_empty() {
+        outln!(
+            "each IP is the instruction after the access (the breakpoint traps once it completes); \"by\" is the access"
         )?;
     }
     if writers.lost() > 0 {

@@ -36,11 +36,10 @@ impl<'f, 'd> Builder<'f, 'd> {
 
     fn unit(&mut self, off: usize) -> DResult<&Unit<R<'f>>> {
         if !self.units.contains_key(&off) {
-            let header = self
-                .dwarf
-                .debug_info
-                .header_from_offset(gimli::DebugInfoOffset(off))?;
-            let unit = self.dwarf.unit(header)?;
+            let unit = self
+                .file
+                .unit_at(self.dwarf, off)?
+                .ok_or_else(|| DebugError(format!("no unit at {off:#x}")))?;
             self.units.insert(off, unit);
         }
         self.units
@@ -51,14 +50,7 @@ impl<'f, 'd> Builder<'f, 'd> {
     /// The unit holding a `.debug_info` offset (a reference across units).
     fn unit_of(&mut self, info_off: usize) -> DResult<Option<DieRef>> {
         if self.unit_starts.is_none() {
-            let mut starts = Vec::new();
-            let mut units = self.dwarf.units();
-            while let Some(h) = units.next()? {
-                if let Some(o) = h.offset().as_debug_info_offset() {
-                    starts.push(o.0);
-                }
-            }
-            self.unit_starts = Some(starts);
+            self.unit_starts = Some(self.file.unit_starts()?);
         }
         let starts = self.unit_starts.as_deref().unwrap_or_default();
         let i = starts.partition_point(|s| *s <= info_off);
@@ -173,6 +165,7 @@ impl<'f, 'd> Builder<'f, 'd> {
         &mut self,
         unit_off: usize,
         name: &str,
+        link: &str,
         addr: u64,
     ) -> DResult<Option<Variable>> {
         let found = {
@@ -180,7 +173,7 @@ impl<'f, 'd> Builder<'f, 'd> {
             let unit = self.unit(unit_off)?;
             let mut tree = unit.entries_tree(None)?;
             let root = tree.root()?;
-            find_variable(dwarf, unit, root, name, addr, 0)?
+            find_variable(dwarf, unit, root, &[name, link], addr, 0)?
         };
         match found {
             Some(die) => self
@@ -264,7 +257,11 @@ impl<'f, 'd> Builder<'f, 'd> {
             gimli::DW_TAG_typedef => {
                 let target = self.inner(die, depth)?;
                 let size = target.byte_size();
-                Type::new(name.unwrap_or_default(), size, TypeKind::Typedef(target))
+                Type::new(
+                    self.tagged_name(die, tag, name)?,
+                    size,
+                    TypeKind::Typedef(target),
+                )
             }
             gimli::DW_TAG_const_type
             | gimli::DW_TAG_volatile_type
@@ -302,6 +299,7 @@ impl<'f, 'd> Builder<'f, 'd> {
                         target: target.map(|die| TypeLink {
                             die,
                             name: target_name,
+                            known: None,
                         }),
                     },
                 )
@@ -362,11 +360,16 @@ impl<'f, 'd> Builder<'f, 'd> {
             gimli::DW_TAG_class_type => "class",
             gimli::DW_TAG_union_type => "union",
             gimli::DW_TAG_enumeration_type => "enum",
+            gimli::DW_TAG_typedef => "",
             _ => return Ok(name.unwrap_or_else(|| "?".into())),
         };
+        let (dwarf, c) = (self.dwarf, self.is_c(die.unit)?);
         Ok(match name {
-            Some(n) if self.is_c(die.unit)? => format!("{keyword} {n}"),
-            Some(n) => n,
+            Some(n) if c && keyword.is_empty() => n,
+            Some(n) if c => format!("{keyword} {n}"),
+            // C++ and Rust: with the scopes around it, as gdb names it.
+            Some(n) => super::scope::qualify(dwarf, self.unit(die.unit)?, die.die, n)?,
+            None if keyword.is_empty() => String::new(),
             None => format!("{keyword} {{...}}"),
         })
     }
@@ -745,13 +748,13 @@ fn name<'f>(
     }
 }
 
-/// The DIE of the variable named `name` (or so linkage-named) at `addr`,
-/// among `node`'s children and inside its namespaces.
+/// The DIE of the variable named (or linkage-named) one of `names` at
+/// `addr`, among `node`'s children and inside its namespaces.
 fn find_variable(
     dwarf: &gimli::Dwarf<R<'_>>,
     unit: &Unit<R<'_>>,
     node: gimli::EntriesTreeNode<'_, '_, '_, R<'_>>,
-    name: &str,
+    names: &[&str],
     addr: u64,
     depth: usize,
 ) -> DResult<Option<usize>> {
@@ -765,14 +768,15 @@ fn find_variable(
                 }
                 for at in [gimli::DW_AT_name, gimli::DW_AT_linkage_name] {
                     if let Some(v) = e.attr_value(at)? {
-                        if dwarf.attr_string(unit, v)?.slice() == name.as_bytes() {
+                        let found = dwarf.attr_string(unit, v)?;
+                        if names.iter().any(|n| found.slice() == n.as_bytes()) {
                             return Ok(Some(e.offset().0));
                         }
                     }
                 }
             }
             gimli::DW_TAG_namespace | gimli::DW_TAG_module if depth < 16 => {
-                if let Some(found) = find_variable(dwarf, unit, child, name, addr, depth + 1)? {
+                if let Some(found) = find_variable(dwarf, unit, child, names, addr, depth + 1)? {
                     return Ok(Some(found));
                 }
             }

@@ -1,10 +1,11 @@
-//! One ELF file's debug info: its sections (mapped, decompressed on first
-//! use), a name index built on first need, and typed variable lookup.
+//! One ELF file's debug info: its sections (mapped; a zlib-compressed one
+//! inflated only as far as it is read), its units, and typed variable lookup.
 //!
-//! A lookup of a variable that also has an ELF symbol goes straight to the
-//! unit `.debug_aranges` names for its address and parses only that unit;
-//! anything else uses the name index, one pass over each unit's top-level
-//! DIEs (and namespaces), skipping every subtree through its sibling link.
+//! A lookup of a variable that also has an ELF symbol goes to the unit
+//! `.debug_aranges` names for its address, else walks the units in order,
+//! comparing only variables' locations, and stops at the one that defines
+//! it: `.debug_info` is inflated no further. Anything else goes through
+//! `.gdb_index` where the file has one, else the name index ([`super::names`]).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -15,6 +16,11 @@ use gimli::{EndianSlice, RunTimeEndian, SectionId};
 use object::{CompressionFormat, Object, ObjectSection, ObjectSymbol};
 
 use super::build::Builder;
+use super::gdb_index::{GdbIndex, Kind};
+use super::lazy::Lazy;
+use super::names::{
+    Index, MAX_SCOPE_DEPTH, build_index, pick_type, pick_variable, split_keyword, units_index,
+};
 use super::types::{DieRef, Type};
 
 pub(super) type R<'a> = EndianSlice<'a, RunTimeEndian>;
@@ -54,9 +60,9 @@ pub type DResult<T> = Result<T, DebugError>;
 const MAX_RATIO: u64 = 1100;
 const MAX_SECTION: u64 = 4 << 30;
 
-/// The sections gimli reads for types and variables (lines only because
-/// unit parsing reads the line program header).
-const SECTIONS: [SectionId; 8] = [
+/// The DWARF sections pvtui reads (`.debug_line` only for source lines
+/// and split units: other units are opened without their line program).
+const SECTIONS: [SectionId; 10] = [
     SectionId::DebugInfo,
     SectionId::DebugAbbrev,
     SectionId::DebugStr,
@@ -65,6 +71,9 @@ const SECTIONS: [SectionId; 8] = [
     SectionId::DebugAddr,
     SectionId::DebugLine,
     SectionId::DebugAranges,
+    // A `.dwp` package's unit index (split DWARF).
+    SectionId::DebugCuIndex,
+    SectionId::DebugTuIndex,
 ];
 
 enum Bytes {
@@ -87,6 +96,9 @@ enum Section {
     /// Uncompressed: a range of the file.
     Range(usize, usize),
     Owned(Vec<u8>),
+    /// zlib-compressed (the file range of its compressed bytes): inflated
+    /// as far as it is read.
+    Lazy(usize, usize, Box<Lazy>),
 }
 
 /// A variable with its DWARF type.
@@ -97,17 +109,6 @@ pub struct Variable {
     /// `None` for a variable without a static location.
     pub link_addr: Option<u64>,
     pub ty: Arc<Type>,
-}
-
-/// Names to DIEs, built in one pass on first need.
-#[derive(Default)]
-struct Index {
-    vars: HashMap<String, Vec<DieRef>>,
-    types: HashMap<String, Vec<DieRef>>,
-    /// A qualified name's last component to the qualified names ending in it.
-    short: HashMap<String, Vec<String>>,
-    /// A declaration to the definition that names it in `DW_AT_specification`.
-    defs: HashMap<DieRef, DieRef>,
 }
 
 /// Lookups by symbol a file answers by scanning a unit before it builds
@@ -124,11 +125,19 @@ pub struct DebugFile {
     /// Lookups by symbol so far: past a few, one name index serves them better.
     by_symbol: std::sync::atomic::AtomicUsize,
     pub(super) types: Mutex<HashMap<DieRef, Arc<Type>>>,
+    /// The file range of an uncompressed `.gdb_index`.
+    gdb_index: Option<(usize, usize)>,
+    /// Lookups `.gdb_index` answered.
+    by_gdb_index: std::sync::atomic::AtomicUsize,
+    /// Abbreviation tables by offset (units often share one).
+    abbrevs: Mutex<HashMap<usize, Arc<gimli::Abbreviations>>>,
     /// The file's build-id note, `.gnu_debuglink` (name, CRC) and whether
     /// it carries `.gnu_debugdata`.
     pub build_id: Option<Vec<u8>>,
     pub debuglink: Option<(String, u32)>,
     pub has_debugdata: bool,
+    /// For split DWARF: the skeleton unit this file's unit belongs to.
+    split: Option<super::split::SplitOf>,
 }
 
 impl fmt::Debug for DebugFile {
@@ -178,6 +187,15 @@ impl DebugFile {
             .flatten()
             .map(|(name, crc)| (String::from_utf8_lossy(name).into_owned(), crc));
         let has_debugdata = obj.section_by_name(".gnu_debugdata").is_some();
+        let gdb_index = obj
+            .section_by_name(".gdb_index")
+            .and_then(|s| s.compressed_file_range().ok())
+            .filter(|r| r.format == CompressionFormat::None)
+            .and_then(|r| {
+                let start = usize::try_from(r.offset).ok()?;
+                let end = start.checked_add(usize::try_from(r.compressed_size).ok()?)?;
+                (end <= bytes.len()).then_some((start, end))
+            });
         let loaded = SECTIONS.iter().map(|id| (*id, OnceLock::new())).collect();
         drop(obj);
         Ok(DebugFile {
@@ -188,10 +206,41 @@ impl DebugFile {
             index: OnceLock::new(),
             by_symbol: std::sync::atomic::AtomicUsize::new(0),
             types: Mutex::new(HashMap::new()),
+            abbrevs: Mutex::new(HashMap::new()),
+            gdb_index,
+            by_gdb_index: std::sync::atomic::AtomicUsize::new(0),
             build_id,
             debuglink,
             has_debugdata,
+            split: None,
         })
+    }
+
+    /// Maps and opens the `.dwo` file (or the `.dwp` package holding the
+    /// unit) of a skeleton unit: its addresses index the skeleton's file's
+    /// `.debug_addr`.
+    pub(super) fn open_split(file: &File, of: super::split::SplitOf) -> DResult<DebugFile> {
+        let mut dwo = DebugFile::open(file)?;
+        dwo.split = Some(of);
+        Ok(dwo)
+    }
+
+    /// A unit of this file; a split unit takes the address base and other
+    /// relocated attributes of its skeleton.
+    pub(super) fn unit<'a>(
+        &'a self,
+        dwarf: &gimli::Dwarf<R<'a>>,
+        header: gimli::UnitHeader<R<'a>>,
+    ) -> DResult<gimli::Unit<R<'a>>> {
+        let mut unit = dwarf.unit(header)?;
+        if let Some(split) = &self.split {
+            let parent = split.parent.dwarf()?;
+            let header = parent
+                .debug_info
+                .header_from_offset(gimli::DebugInfoOffset(split.unit))?;
+            unit.copy_relocated_attributes(&parent.unit(header)?);
+        }
+        Ok(unit)
     }
 
     /// Whether the file has DWARF type info (a `.debug_info` section).
@@ -217,6 +266,12 @@ impl DebugFile {
     }
 
     fn section(&self, id: SectionId) -> DResult<&[u8]> {
+        self.upto(id, usize::MAX)
+    }
+
+    /// A section's first `end` bytes, or all of it when shorter; a
+    /// compressed one may give more (what an earlier read inflated).
+    fn upto(&self, id: SectionId, end: usize) -> DResult<&[u8]> {
         let Some(cell) = self.loaded.get(&id) else {
             return Ok(&[]);
         };
@@ -225,7 +280,18 @@ impl DebugFile {
             Ok(Section::Missing) => Ok(&[]),
             Ok(Section::Range(start, end)) => Ok(self.bytes.get(*start..*end).unwrap_or_default()),
             Ok(Section::Owned(v)) => Ok(v),
+            Ok(Section::Lazy(start, stop, lazy)) => {
+                lazy.upto(self.bytes.get(*start..*stop).unwrap_or_default(), end)
+            }
             Err(e) => Err(e.clone()),
+        }
+    }
+
+    /// Whether all of a section is at hand (a compressed one fully inflated).
+    fn complete(&self, id: SectionId) -> bool {
+        match self.loaded.get(&id).and_then(OnceLock::get) {
+            Some(Ok(Section::Lazy(_, _, lazy))) => lazy.complete(),
+            _ => true,
         }
     }
 
@@ -248,6 +314,14 @@ impl DebugFile {
                 id.name()
             )));
         }
+        if range.format == CompressionFormat::Zlib {
+            let size = usize::try_from(claimed).map_err(|_| bad())?;
+            return Ok(Section::Lazy(
+                start,
+                end,
+                Box::new(Lazy::new(id.name(), size)),
+            ));
+        }
         let compressed = object::CompressedData {
             format: range.format,
             data,
@@ -259,7 +333,7 @@ impl DebugFile {
         Ok(Section::Owned(out.into_owned()))
     }
 
-    /// gimli's view of the sections this file has (cheap: slices only).
+    /// gimli's view of every section, each read whole (for line programs).
     pub(super) fn dwarf(&self) -> DResult<gimli::Dwarf<R<'_>>> {
         self.dwarf_with(&SECTIONS)
     }
@@ -267,23 +341,143 @@ impl DebugFile {
     /// As [`DebugFile::dwarf`] with only `ids` (the others empty), so a
     /// scan decompresses no more than it reads.
     fn dwarf_with(&self, ids: &[SectionId]) -> DResult<gimli::Dwarf<R<'_>>> {
-        gimli::Dwarf::load(|id| -> DResult<R<'_>> {
+        let load = |id| -> DResult<R<'_>> {
             let data = if ids.contains(&id) {
                 self.section(id)?
             } else {
                 &[]
             };
             Ok(EndianSlice::new(data, self.endian))
-        })
+        };
+        let Some(split) = &self.split else {
+            return gimli::Dwarf::load(load);
+        };
+        let parent = split.parent.dwarf()?;
+        if let Some(id) = split.package_unit {
+            let package = gimli::DwarfPackage::load(load, EndianSlice::new(&[], self.endian))?;
+            return package
+                .find_cu(gimli::DwoId(id), &parent)?
+                .ok_or_else(|| DebugError(format!("the .dwp package has no unit {id:#x}")));
+        }
+        let mut dwarf = gimli::Dwarf::load(load)?;
+        dwarf.make_dwo(&parent);
+        Ok(dwarf)
     }
 
-    /// The address of an ELF symbol defined in this file (`.symtab`, then `.dynsym`).
-    pub fn elf_symbol(&self, name: &str) -> Option<u64> {
+    /// gimli's view of the small sections a unit's DIEs refer to (strings,
+    /// addresses, aranges), without `.debug_info`, `.debug_abbrev` and
+    /// `.debug_line`: units come from [`DebugFile::unit_at`], which
+    /// inflates no more of them than it reads.
+    pub(super) fn dwarf_lite(&self) -> DResult<gimli::Dwarf<R<'_>>> {
+        // A split unit's file is small, and its sections are the package's
+        // parts or read with its skeleton's: gimli's view of all of it.
+        if self.split.is_some() {
+            return self.dwarf();
+        }
+        self.dwarf_with(&[
+            SectionId::DebugStr,
+            SectionId::DebugLineStr,
+            SectionId::DebugStrOffsets,
+            SectionId::DebugAddr,
+            SectionId::DebugAranges,
+        ])
+    }
+
+    /// The unit at `.debug_info` offset `off` with its abbreviations (no
+    /// line program), or `None` past the last one. Inflates the section
+    /// only through the unit's end.
+    pub(super) fn unit_at<'a>(
+        &'a self,
+        dwarf: &gimli::Dwarf<R<'a>>,
+        off: usize,
+    ) -> DResult<Option<gimli::Unit<R<'a>>>> {
+        if self.split.is_some() {
+            if off >= gimli::Section::reader(&dwarf.debug_info).len() {
+                return Ok(None);
+            }
+            let header = dwarf
+                .debug_info
+                .header_from_offset(gimli::DebugInfoOffset(off))?;
+            return self.unit(dwarf, header).map(Some);
+        }
+        let head = self.upto(SectionId::DebugInfo, off.saturating_add(12))?;
+        let Some(rest) = head.get(off..).filter(|r| !r.is_empty()) else {
+            return Ok(None);
+        };
+        let mut r = EndianSlice::new(rest, self.endian);
+        let (len, format) = gimli::Reader::read_initial_length(&mut r)?;
+        let end = len
+            .checked_add(usize::from(format.initial_length_size()))
+            .and_then(|l| l.checked_add(off))
+            .ok_or_else(|| DebugError(format!("unit at {off:#x}: length out of range")))?;
+        let info = self.upto(SectionId::DebugInfo, end)?;
+        let header = gimli::DebugInfo::new(info, self.endian)
+            .header_from_offset(gimli::DebugInfoOffset(off))?;
+        let abbrevs = self.abbreviations(header.debug_abbrev_offset().0)?;
+        open_unit(dwarf, header, abbrevs).map(Some)
+    }
+
+    /// The `.debug_info` offset of every unit (inflating all of it).
+    pub(super) fn unit_starts(&self) -> DResult<Vec<usize>> {
+        let dwarf = match self.split {
+            Some(_) => self.dwarf()?,
+            None => self.dwarf_with(&[SectionId::DebugInfo])?,
+        };
+        let mut units = dwarf.debug_info.units();
+        let mut starts = Vec::new();
+        while let Some(h) = units.next()? {
+            if let Some(o) = h.offset().as_debug_info_offset() {
+                starts.push(o.0);
+            }
+        }
+        Ok(starts)
+    }
+
+    /// The abbreviation table at `off`, inflating `.debug_abbrev` until it
+    /// is whole.
+    fn abbreviations(&self, off: usize) -> DResult<Arc<gimli::Abbreviations>> {
+        if let Some(found) = self.abbrevs.lock().ok().and_then(|a| a.get(&off).cloned()) {
+            return Ok(found);
+        }
+        let mut span: usize = 16 << 10;
+        let table = loop {
+            let data = self.upto(SectionId::DebugAbbrev, off.saturating_add(span))?;
+            let complete = self.complete(SectionId::DebugAbbrev);
+            match gimli::DebugAbbrev::new(data, self.endian)
+                .abbreviations(gimli::DebugAbbrevOffset(off))
+            {
+                Ok(table) => break Arc::new(table),
+                // Cut short by what is inflated so far: inflate more.
+                Err(gimli::Error::UnexpectedEof(_)) if !complete => span = span.saturating_mul(4),
+                Err(e) => return Err(e.into()),
+            }
+        };
+        if let Ok(mut cache) = self.abbrevs.lock() {
+            cache.insert(off, Arc::clone(&table));
+        }
+        Ok(table)
+    }
+
+    /// The address of an ELF symbol defined in this file (`.symtab`, then
+    /// `.dynsym`), and its name as the file spells it. A qualified name
+    /// (`app::STATE`, `ns::counter`) also matches a mangled symbol that
+    /// demangles to it; only symbols holding its last part are demangled.
+    pub fn elf_symbol(&self, name: &str) -> Option<(u64, String)> {
         let obj = object::File::parse(&*self.bytes).ok()?;
-        obj.symbols()
-            .chain(obj.dynamic_symbols())
-            .find(|s| s.is_definition() && s.name_bytes().ok() == Some(name.as_bytes()))
-            .map(|s| s.address())
+        let defined = || {
+            obj.symbols()
+                .chain(obj.dynamic_symbols())
+                .filter(|s| s.is_definition())
+        };
+        if let Some(s) = defined().find(|s| s.name_bytes().ok() == Some(name.as_bytes())) {
+            return Some((s.address(), name.to_string()));
+        }
+        let last = name.rsplit("::").next().filter(|_| name.contains("::"))?;
+        defined().find_map(|s| {
+            let raw = s.name().ok()?;
+            (raw.contains(last) && crate::symbols::demangle(raw).as_deref() == Some(name))
+                .then(|| (s.address(), raw.to_string()))
+        })
     }
 
     /// A variable that has an ELF symbol of the same name, found by its
@@ -299,29 +493,28 @@ impl DebugFile {
         if done >= BY_SYMBOL_LOOKUPS || self.index.get().is_some() {
             return self.variable_indexed(name);
         }
-        let Some(addr) = self.elf_symbol(name) else {
+        let Some((addr, link)) = self.elf_symbol(name) else {
             return Ok(None);
         };
-        let dwarf = self.dwarf_with(&[
-            SectionId::DebugInfo,
-            SectionId::DebugAbbrev,
-            SectionId::DebugAranges,
-        ])?;
-        let mut units = Vec::new();
+        let dwarf = self.dwarf_lite()?;
+        let mut builder = Builder::new(self, &dwarf);
         if let Some(unit) = unit_for_address(&dwarf, addr)? {
-            units.push(unit);
-        }
-        let full = self.dwarf()?;
-        let mut builder = Builder::new(self, &full);
-        for unit in units {
-            if let Some(var) = builder.variable_in_unit(unit, name, addr)? {
+            if let Some(var) = builder.variable_in_unit(unit, name, &link, addr)? {
                 return Ok(Some(var));
             }
         }
-        match scan_for_address(&dwarf, addr)? {
-            Some(die) => builder.variable(die, name).map(Some),
-            None => Ok(None),
+        // Unit by unit, inflating no further than the one that defines it.
+        let mut off = 0;
+        while let Some(unit) = self.unit_at(&dwarf, off)? {
+            let mut tree = unit.header.entries_tree(&unit.abbreviations, None)?;
+            if let Some(die) = scan_scope(tree.root()?, addr, unit.header.address_size(), 0)? {
+                return builder.variable(DieRef { unit: off, die }, name).map(Some);
+            }
+            off = off
+                .checked_add(unit.header.length_including_self())
+                .ok_or_else(|| DebugError("unit length out of range".into()))?;
         }
+        Ok(None)
     }
 
     /// A variable by name: `counter`, `ns::Class::instance`, `crate::STATIC`.
@@ -332,62 +525,82 @@ impl DebugFile {
         self.variable_indexed(name)
     }
 
-    /// A variable through the name index (built on first use).
+    /// A variable through `.gdb_index` when the file has one that knows
+    /// the name, else through the name index (built on first use).
     fn variable_indexed(&self, name: &str) -> DResult<Option<Variable>> {
-        let dwarf = self.dwarf()?;
-        let mut builder = Builder::new(self, &dwarf);
-        let index = self.index(&dwarf)?;
-        let Some(dies) = lookup(&index.vars, &index.short, name) else {
-            return Ok(None);
-        };
-        // A definition (with a location) beats a declaration.
-        let mut best = None;
-        for die in dies {
-            let die = index.defs.get(die).copied().unwrap_or(*die);
-            let var = builder.variable(die, name)?;
-            if var.link_addr.is_some() {
-                return Ok(Some(var));
+        if let Some(units) = self.gdb_units(name, Kind::Variable) {
+            let dwarf = self.dwarf_lite()?;
+            let index = units_index(self, &dwarf, &units)?;
+            if let Some(var) = pick_variable(self, &dwarf, &index, name)? {
+                if var.link_addr.is_some() {
+                    self.counted_gdb_index();
+                    return Ok(Some(var));
+                }
             }
-            best.get_or_insert(var);
         }
-        Ok(best)
+        let dwarf = self.dwarf_lite()?;
+        let index = self.index(&dwarf)?;
+        pick_variable(self, &dwarf, index, name)
     }
 
     /// A type by name: `struct player`, `player`, `ns::Class`, `crate::Point`.
     pub fn type_named(&self, name: &str) -> DResult<Option<Arc<Type>>> {
         let (keyword, bare) = split_keyword(name);
-        let dwarf = self.dwarf()?;
-        let index = self.index(&dwarf)?;
-        let Some(dies) = lookup(&index.types, &index.short, bare) else {
-            return Ok(None);
-        };
-        let mut builder = Builder::new(self, &dwarf);
-        let mut fallback = None;
-        for die in dies {
-            let ty = builder.type_at(*die, 0)?;
-            if let Some(k) = keyword {
-                if !ty.name.starts_with(k) && !builder.has_keyword(*die, k)? {
-                    continue;
-                }
-            }
-            // A complete definition beats a forward declaration.
-            if !ty.fields().is_empty() || !builder.is_declaration(*die)? {
+        let dwarf = self.dwarf_lite()?;
+        if let Some(units) = self.gdb_units(bare, Kind::Type) {
+            let index = units_index(self, &dwarf, &units)?;
+            if let Some(ty) = pick_type(self, &dwarf, &index, keyword, bare)? {
+                self.counted_gdb_index();
                 return Ok(Some(ty));
             }
-            fallback.get_or_insert(ty);
         }
-        Ok(fallback)
+        let index = self.index(&dwarf)?;
+        pick_type(self, &dwarf, index, keyword, bare)
+    }
+
+    /// The units `.gdb_index` says define `name`, when the file has a
+    /// usable one that knows it.
+    fn gdb_units(&self, name: &str, kind: Kind) -> Option<Vec<usize>> {
+        let (start, end) = self.gdb_index?;
+        let index = GdbIndex::parse(self.bytes.get(start..end)?).ok()?;
+        index.units(name, kind)
+    }
+
+    fn counted_gdb_index(&self) {
+        self.by_gdb_index
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The name index lookups use: `gdb_index (version N)`, or `unit scan`
+    /// (with why a `.gdb_index` present is not used).
+    pub fn name_index(&self) -> String {
+        let Some((start, end)) = self.gdb_index else {
+            return "unit scan".into();
+        };
+        match GdbIndex::parse(self.bytes.get(start..end).unwrap_or_default()) {
+            Ok(index) => format!("gdb_index (version {})", index.version),
+            Err(why) => format!("unit scan (.gdb_index not used: {why})"),
+        }
+    }
+
+    /// How many lookups `.gdb_index` answered, and whether the name index
+    /// of the whole file (a scan of every unit) was built.
+    pub fn index_use(&self) -> (usize, bool) {
+        (
+            self.by_gdb_index.load(std::sync::atomic::Ordering::Relaxed),
+            self.index.get().is_some(),
+        )
     }
 
     /// Resolves a pointer's target type.
     pub fn resolve(&self, link: &super::types::TypeLink) -> DResult<Arc<Type>> {
-        let dwarf = self.dwarf()?;
+        let dwarf = self.dwarf_lite()?;
         Builder::new(self, &dwarf).type_at(link.die, 0)
     }
 
     /// Variable names the index knows (for completion and suggestions).
     pub fn variable_names(&self) -> DResult<Vec<String>> {
-        let dwarf = self.dwarf()?;
+        let dwarf = self.dwarf_lite()?;
         let mut names: Vec<String> = self.index(&dwarf)?.vars.keys().cloned().collect();
         names.sort();
         Ok(names)
@@ -395,37 +608,10 @@ impl DebugFile {
 
     fn index(&self, dwarf: &gimli::Dwarf<R<'_>>) -> DResult<&Index> {
         self.index
-            .get_or_init(|| build_index(dwarf))
+            .get_or_init(|| build_index(self, dwarf))
             .as_ref()
             .map_err(Clone::clone)
     }
-}
-
-fn split_keyword(name: &str) -> (Option<&'static str>, &str) {
-    let name = name.trim();
-    for k in ["struct", "class", "union", "enum"] {
-        if let Some(rest) = name.strip_prefix(k).and_then(|r| r.strip_prefix(' ')) {
-            return (Some(k), rest.trim());
-        }
-    }
-    (None, name)
-}
-
-fn lookup<'a>(
-    map: &'a HashMap<String, Vec<DieRef>>,
-    short: &HashMap<String, Vec<String>>,
-    name: &str,
-) -> Option<&'a Vec<DieRef>> {
-    if let Some(found) = map.get(name) {
-        return Some(found);
-    }
-    // `Class` for `ns::Class` when only one qualified name ends so.
-    let mut quals = short.get(name)?.iter().filter(|q| map.contains_key(*q));
-    let first = quals.next()?;
-    if quals.next().is_some() {
-        return None;
-    }
-    map.get(first)
 }
 
 /// The unit whose `.debug_aranges` ranges hold `addr`.
@@ -443,27 +629,8 @@ fn unit_for_address(dwarf: &gimli::Dwarf<R<'_>>, addr: u64) -> DResult<Option<us
     Ok(None)
 }
 
-/// The variable DIE whose location is `DW_OP_addr addr`, among each unit's
-/// top-level DIEs and namespaces. Reads only `.debug_info` and `.debug_abbrev`.
-fn scan_for_address(dwarf: &gimli::Dwarf<R<'_>>, addr: u64) -> DResult<Option<DieRef>> {
-    let mut units = dwarf.units();
-    while let Some(header) = units.next()? {
-        let Some(unit_off) = header.offset().as_debug_info_offset() else {
-            continue;
-        };
-        let abbrevs = dwarf.abbreviations(&header)?;
-        let mut tree = header.entries_tree(&abbrevs, None)?;
-        let root = tree.root()?;
-        if let Some(die) = scan_scope(root, addr, header.address_size(), 0)? {
-            return Ok(Some(DieRef {
-                unit: unit_off.0,
-                die,
-            }));
-        }
-    }
-    Ok(None)
-}
-
+/// The variable DIE whose location is `DW_OP_addr addr` among a unit's
+/// top-level DIEs and namespaces.
 fn scan_scope(
     node: gimli::EntriesTreeNode<'_, '_, '_, R<'_>>,
     addr: u64,
@@ -501,119 +668,65 @@ fn scan_scope(
     Ok(None)
 }
 
-/// How deep namespaces nest before the index stops descending.
-const MAX_SCOPE_DEPTH: usize = 32;
-
-fn build_index(dwarf: &gimli::Dwarf<R<'_>>) -> DResult<Index> {
-    let mut index = Index::default();
-    let mut units = dwarf.units();
-    while let Some(header) = units.next()? {
-        let Some(unit_off) = header.offset().as_debug_info_offset() else {
-            continue;
-        };
-        let unit = dwarf.unit(header)?;
-        let mut tree = unit.entries_tree(None)?;
-        let root = tree.root()?;
-        let mut ctx = IndexCtx {
-            dwarf,
-            unit: &unit,
-            unit_off: unit_off.0,
-            index: &mut index,
-        };
-        ctx.scope(root, "", 0)?;
-    }
-    Ok(index)
-}
-
-struct IndexCtx<'i, 'a> {
-    dwarf: &'i gimli::Dwarf<R<'a>>,
-    unit: &'i gimli::Unit<R<'a>>,
-    unit_off: usize,
-    index: &'i mut Index,
-}
-
-impl IndexCtx<'_, '_> {
-    fn scope(
-        &mut self,
-        node: gimli::EntriesTreeNode<'_, '_, '_, R<'_>>,
-        prefix: &str,
-        depth: usize,
-    ) -> DResult<()> {
-        if depth > MAX_SCOPE_DEPTH {
-            return Ok(());
-        }
-        let mut children = node.children();
-        while let Some(child) = children.next()? {
-            let entry = child.entry();
-            let tag = entry.tag();
-            let die = DieRef {
-                unit: self.unit_off,
-                die: entry.offset().0,
-            };
-            let name = match entry.attr_value(gimli::DW_AT_name)? {
-                Some(v) => Some(
-                    self.dwarf
-                        .attr_string(self.unit, v)?
-                        .to_string_lossy()
-                        .into_owned(),
-                ),
-                None => None,
-            };
-            if let Some(gimli::AttributeValue::UnitRef(spec)) =
-                entry.attr_value(gimli::DW_AT_specification)?
-            {
-                let spec = DieRef {
-                    unit: self.unit_off,
-                    die: spec.0,
-                };
-                self.index.defs.insert(spec, die);
-            }
-            let qualified = name.as_ref().map(|n| match prefix {
-                "" => n.clone(),
-                p => format!("{p}::{n}"),
-            });
-            match tag {
-                gimli::DW_TAG_variable => {
-                    if let Some(q) = qualified {
-                        self.add(true, q, name.unwrap_or_default(), die);
-                    }
+/// A unit as [`gimli::Unit::new`] makes it, without its line program: a
+/// lookup reads no `.debug_line`.
+pub(super) fn open_unit<'a>(
+    dwarf: &gimli::Dwarf<R<'a>>,
+    header: gimli::UnitHeader<R<'a>>,
+    abbreviations: Arc<gimli::Abbreviations>,
+) -> DResult<gimli::Unit<R<'a>>> {
+    let encoding = header.encoding();
+    let file = dwarf.file_type;
+    let mut unit = gimli::Unit {
+        abbreviations,
+        name: None,
+        comp_dir: None,
+        low_pc: 0,
+        str_offsets_base: gimli::DebugStrOffsetsBase::default_for_encoding_and_file(encoding, file),
+        addr_base: gimli::DebugAddrBase(0),
+        loclists_base: gimli::DebugLocListsBase::default_for_encoding_and_file(encoding, file),
+        rnglists_base: gimli::DebugRngListsBase::default_for_encoding_and_file(encoding, file),
+        line_program: None,
+        dwo_id: match header.type_() {
+            gimli::UnitType::Skeleton(id) | gimli::UnitType::SplitCompilation(id) => Some(id),
+            _ => None,
+        },
+        header,
+    };
+    let mut low_pc = None;
+    {
+        let mut cursor = unit.header.entries(&unit.abbreviations);
+        cursor.next_dfs()?;
+        let root = cursor.current().ok_or(gimli::Error::MissingUnitDie)?;
+        let mut attrs = root.attrs();
+        while let Some(attr) = attrs.next()? {
+            match (attr.name(), attr.value()) {
+                (gimli::DW_AT_str_offsets_base, gimli::AttributeValue::DebugStrOffsetsBase(b)) => {
+                    unit.str_offsets_base = b;
                 }
-                gimli::DW_TAG_namespace | gimli::DW_TAG_module => {
-                    let inner = qualified.unwrap_or_else(|| prefix.to_string());
-                    self.scope(child, &inner, depth + 1)?;
+                (
+                    gimli::DW_AT_addr_base | gimli::DW_AT_GNU_addr_base,
+                    gimli::AttributeValue::DebugAddrBase(b),
+                ) => unit.addr_base = b,
+                (gimli::DW_AT_loclists_base, gimli::AttributeValue::DebugLocListsBase(b)) => {
+                    unit.loclists_base = b;
                 }
-                gimli::DW_TAG_structure_type
-                | gimli::DW_TAG_class_type
-                | gimli::DW_TAG_union_type
-                | gimli::DW_TAG_enumeration_type
-                | gimli::DW_TAG_typedef
-                | gimli::DW_TAG_base_type => {
-                    if let Some(q) = qualified {
-                        // Static members and nested types live inside classes.
-                        if matches!(tag, gimli::DW_TAG_structure_type | gimli::DW_TAG_class_type) {
-                            self.scope(child, &q, depth + 1)?;
-                        }
-                        self.add(false, q, name.unwrap_or_default(), die);
-                    }
+                (
+                    gimli::DW_AT_rnglists_base | gimli::DW_AT_GNU_ranges_base,
+                    gimli::AttributeValue::DebugRngListsBase(b),
+                ) => unit.rnglists_base = b,
+                (gimli::DW_AT_GNU_dwo_id, gimli::AttributeValue::DwoId(id)) => {
+                    unit.dwo_id.get_or_insert(id);
                 }
+                (gimli::DW_AT_low_pc, v) => low_pc = Some(v),
                 _ => {}
             }
         }
-        Ok(())
     }
-
-    fn add(&mut self, var: bool, qualified: String, short: String, die: DieRef) {
-        if qualified != short {
-            let names = self.index.short.entry(short).or_default();
-            if !names.contains(&qualified) {
-                names.push(qualified.clone());
-            }
+    if let Some(v) = low_pc {
+        if let Some(addr) = dwarf.attr_address(&unit, v)? {
+            unit.low_pc = addr;
         }
-        let map = if var {
-            &mut self.index.vars
-        } else {
-            &mut self.index.types
-        };
-        map.entry(qualified).or_default().push(die);
     }
+    Ok(unit)
 }

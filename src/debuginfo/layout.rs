@@ -13,7 +13,11 @@ pub fn layout(ty: &Type) -> String {
     let t = ty.strip();
     match &t.kind {
         TypeKind::Struct { fields, .. } => {
-            let _ = writeln!(out, "/* offset      |    size */  type = {} {{", t.name);
+            let _ = writeln!(
+                out,
+                "/* offset      |    size */  type = {} {{",
+                keyworded(t)
+            );
             body(&mut out, fields, 0, 1, t.byte_size());
             let _ = writeln!(
                 out,
@@ -25,7 +29,7 @@ pub fn layout(ty: &Type) -> String {
             out.push_str("}\n");
         }
         TypeKind::Enum { enumerators, .. } => {
-            let _ = writeln!(out, "type = {} {{", t.name);
+            let _ = writeln!(out, "type = {} {{", keyworded(t));
             for (name, value) in enumerators {
                 let _ = writeln!(out, "    {name} = {value},");
             }
@@ -45,7 +49,10 @@ fn body(out: &mut String, fields: &[super::types::Field], base: u64, depth: usiz
     let indent = "    ".repeat(depth);
     let union = fields.len() > 1 && fields.iter().all(|f| f.offset == 0 && f.bits.is_none());
     let mut end_bits: u64 = 0;
-    for f in fields {
+    // In memory order: Rust reorders fields, and its DWARF keeps the source order.
+    let mut fields: Vec<&super::types::Field> = fields.iter().collect();
+    fields.sort_by_key(|f| (f.offset, f.bits.map_or(0, |b| b.offset)));
+    for f in &fields {
         let start_bits = f.offset * 8 + f.bits.map_or(0, |b| u64::from(b.offset));
         if !union && start_bits > end_bits {
             hole(out, start_bits - end_bits);
@@ -69,7 +76,7 @@ fn body(out: &mut String, fields: &[super::types::Field], base: u64, depth: usiz
                 let _ = writeln!(
                     out,
                     "/* {offset}   | {fsize:7} */{indent}{} {{",
-                    f.ty.strip().name
+                    keyworded(f.ty.strip())
                 );
                 body(out, inner, at, depth + 1, fsize);
                 let _ = writeln!(
@@ -96,6 +103,22 @@ fn body(out: &mut String, fields: &[super::types::Field], base: u64, depth: usiz
     if !union && size * 8 > end_bits && !fields.is_empty() {
         let pad = size * 8 - end_bits;
         let _ = writeln!(out, "/* XXX {:2}-byte padding  */", pad.div_ceil(8));
+    }
+}
+
+/// A struct, class, union or enum's name with its keyword, as gdb's
+/// `ptype` shows it: C names carry it already (`struct node`), C++ and
+/// Rust ones do not (`class game::Player`).
+fn keyworded(ty: &Type) -> String {
+    let keyword = match &ty.kind {
+        TypeKind::Struct { aggregate, .. } => aggregate.keyword(),
+        TypeKind::Enum { .. } => "enum",
+        _ => return ty.name.clone(),
+    };
+    if ty.name.starts_with(keyword) && ty.name[keyword.len()..].starts_with(' ') {
+        ty.name.clone()
+    } else {
+        format!("{keyword} {}", ty.name)
     }
 }
 

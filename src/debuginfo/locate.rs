@@ -60,6 +60,8 @@ pub struct Found {
     /// Places looked at without success, with why.
     pub tried: Vec<String>,
     pub build_id: Option<String>,
+    /// The file name in the object's `.gnu_debuglink`.
+    pub debuglink: Option<String>,
     /// Symbols in `.gnu_debugdata`, when the object has MiniDebugInfo.
     pub minidebuginfo: Option<Result<usize, String>>,
     /// The module's load segments: (page-aligned file offset, page-aligned address).
@@ -108,6 +110,7 @@ fn search(
         dwarf: None,
         tried: Vec::new(),
         build_id: object.build_id.as_ref().map(|b| hex(b)),
+        debuglink: object.debuglink.as_ref().map(|(name, _)| name.clone()),
         minidebuginfo: None,
         loads: loads(object.raw()),
         build_id_bytes: object.build_id.clone(),
@@ -235,5 +238,14 @@ impl Write for Capped {
 
 /// Opens a host path (for [`Location::Host`]).
 pub fn open_host(path: &Path) -> DResult<File> {
-    File::open(path).map_err(|e| DebugError(e.to_string()))
+    File::open(path).map_err(|e| open_error(&e))
+}
+
+/// Why a candidate debug file did not open, as the list of places tried
+/// says it (its path is already there).
+pub fn open_error(e: &std::io::Error) -> DebugError {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => DebugError("not found".into()),
+        _ => DebugError(e.to_string()),
+    }
 }

@@ -24,12 +24,17 @@
 
 mod build;
 mod file;
+mod gdb_index;
 pub mod layout;
+mod lazy;
 mod lines;
 pub mod locate;
+mod names;
 mod path;
 #[cfg(test)]
 mod proptests;
+mod scope;
+mod split;
 pub mod types;
 pub mod value;
 
@@ -70,6 +75,8 @@ pub struct Module {
     regions: Vec<Region>,
     is_main: bool,
     found: OnceLock<Result<Found, String>>,
+    /// Split DWARF: the split units its skeleton units name.
+    split: OnceLock<split::Parts>,
 }
 
 impl fmt::Debug for Module {
@@ -87,7 +94,15 @@ pub struct ModuleReport {
     /// `in the object`, `build-id file PATH`, `debuglink file PATH`, or null.
     pub dwarf: Option<String>,
     pub compression: Option<String>,
+    /// The file name the object's `.gnu_debuglink` gives (Debian's is
+    /// named after the build-id).
+    pub debuglink: Option<String>,
+    /// What lookups by name use: `gdb_index (version N)` or `unit scan`.
+    pub name_index: Option<String>,
     pub minidebuginfo_symbols: Option<usize>,
+    /// Split DWARF: how many split units were found (in `.dwo` files or a
+    /// `.dwp` package), when the object has skeleton units.
+    pub split_dwarf: Option<usize>,
     /// Where pvtui looked without finding DWARF.
     pub tried: Vec<String>,
     pub error: Option<String>,
@@ -156,6 +171,7 @@ impl DebugInfo {
                 regions: vec![region.clone()],
                 is_main: Some(region.inode) == exe_inode,
                 found: OnceLock::new(),
+                split: OnceLock::new(),
             });
         }
         modules.sort_by_key(|m| !m.is_main);
@@ -186,7 +202,10 @@ impl DebugInfo {
                 let object = DebugFile::open(&file).map_err(|e| e.to_string())?;
                 let open = |loc: &Location| match loc {
                     Location::Target(p) => {
-                        (self.opener)(&format!("root{p}")).map_err(|e| DebugError(e.to_string()))
+                        (self.opener)(&format!("root{p}")).map_err(|e| match e {
+                            crate::Error::Proc { source, .. } => locate::open_error(&source),
+                            other => DebugError(other.to_string()),
+                        })
                     }
                     Location::Host(p) => locate::open_host(p),
                 };
@@ -199,6 +218,32 @@ impl DebugInfo {
             })
             .as_ref()
             .map_err(Clone::clone)
+    }
+
+    /// The split units of a module whose DWARF (`main`) is split, opened
+    /// on first need through the target's root.
+    fn split_parts<'m>(&self, module: &'m Module, main: &Arc<DebugFile>) -> &'m split::Parts {
+        module.split.get_or_init(|| {
+            let open = |path: &str| {
+                (self.opener)(&format!("root{path}")).map_err(|e| DebugError(e.to_string()))
+            };
+            split::open_parts(main, &module.path, &open)
+        })
+    }
+
+    /// A variable in a split module's split units, and the file it is in.
+    fn split_variable<'m>(
+        &self,
+        module: &'m Module,
+        main: &Arc<DebugFile>,
+        name: &str,
+    ) -> DResult<Option<(&'m Arc<DebugFile>, Variable)>> {
+        for dwo in &self.split_parts(module, main).files {
+            if let Some(var) = dwo.variable(name)? {
+                return Ok(Some((dwo, var)));
+            }
+        }
+        Ok(None)
     }
 
     fn open_object(&self, module: &Module) -> Result<File, String> {
@@ -232,23 +277,40 @@ impl DebugInfo {
                     build_id: None,
                     dwarf: None,
                     compression: None,
+                    debuglink: None,
+                    name_index: None,
                     minidebuginfo_symbols: None,
+                    split_dwarf: None,
                     tried: Vec::new(),
                     error: None,
                 };
                 match self.found(m) {
                     Ok(found) => {
                         r.build_id = found.build_id.clone();
+                        r.debuglink = found.debuglink.clone();
                         if let Some((source, file)) = &found.dwarf {
                             r.dwarf = Some(source.to_string());
                             r.compression = file.compression().map(str::to_string);
+                            r.name_index = Some(file.name_index());
+                        }
+                        r.tried = found.tried.clone();
+                        if let Some((_, file)) = &found.dwarf {
+                            let parts = self.split_parts(m, file);
+                            if !parts.files.is_empty() || !parts.missing.is_empty() {
+                                r.split_dwarf = Some(parts.files.len());
+                                r.tried.extend(
+                                    parts
+                                        .missing
+                                        .iter()
+                                        .map(|p| format!("{p} (split unit, missing)")),
+                                );
+                            }
                         }
                         match &found.minidebuginfo {
                             Some(Ok(n)) => r.minidebuginfo_symbols = Some(*n),
                             Some(Err(e)) => r.error = Some(format!(".gnu_debugdata: {e}")),
                             None => {}
                         }
-                        r.tried = found.tried.clone();
                     }
                     Err(e) => r.error = Some(e),
                 }
@@ -301,10 +363,16 @@ impl DebugInfo {
                     }
                     continue;
                 };
-                let var = if by_symbol {
-                    file.variable_by_symbol(name)?
+                let (file, var) = if by_symbol {
+                    (file, file.variable_by_symbol(name)?)
                 } else {
-                    file.variable(name)?
+                    match file.variable(name)? {
+                        Some(var) if var.link_addr.is_some() => (file, Some(var)),
+                        other => match self.split_variable(m, file, name)? {
+                            Some((dwo, var)) => (dwo, Some(var)),
+                            None => (file, other),
+                        },
+                    }
                 };
                 let Some(Variable {
                     link_addr: Some(link),
@@ -354,6 +422,13 @@ impl DebugInfo {
                     .into_iter()
                     .filter(|n| n.starts_with(prefix)),
             );
+            for dwo in &self.split_parts(m, file).files {
+                names.extend(
+                    dwo.variable_names()?
+                        .into_iter()
+                        .filter(|n| n.starts_with(prefix)),
+                );
+            }
         }
         Ok(names)
     }
@@ -385,6 +460,11 @@ impl DebugInfo {
             };
             if let Some(ty) = file.type_named(name)? {
                 return Ok((m.name.clone(), Arc::clone(file), ty));
+            }
+            for dwo in &self.split_parts(m, file).files {
+                if let Some(ty) = dwo.type_named(name)? {
+                    return Ok((m.name.clone(), Arc::clone(dwo), ty));
+                }
             }
         }
         let mut msg = format!("no type {name:?} in the debug info of any loaded object");

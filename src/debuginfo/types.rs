@@ -17,11 +17,47 @@ pub struct DieRef {
 }
 
 /// A pointer's target, named but not yet resolved.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct TypeLink {
     pub die: DieRef,
     pub name: String,
+    /// The target itself, for a pointer type made outside the DWARF (a
+    /// cast to `T **`); `die` is then [`DieRef::MADE`].
+    pub known: Option<Arc<Type>>,
 }
+
+impl DieRef {
+    /// The place of a type that no DIE describes.
+    pub const MADE: DieRef = DieRef {
+        unit: usize::MAX,
+        die: usize::MAX,
+    };
+}
+
+impl TypeLink {
+    /// A link to a type already built.
+    pub fn to(ty: Arc<Type>) -> TypeLink {
+        TypeLink {
+            die: DieRef::MADE,
+            name: ty.name.clone(),
+            known: Some(ty),
+        }
+    }
+}
+
+// Links are equal when they name the same DIE (or the same made type).
+impl PartialEq for TypeLink {
+    fn eq(&self, other: &TypeLink) -> bool {
+        self.die == other.die
+            && self.name == other.name
+            && match (&self.known, &other.known) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                (a, b) => a.is_none() && b.is_none(),
+            }
+    }
+}
+
+impl Eq for TypeLink {}
 
 /// How a base type's bytes are read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,6 +183,32 @@ impl Type {
         }
     }
 
+    /// `T *` for `target`, as a cast names it.
+    pub fn pointer_to(target: Arc<Type>) -> Type {
+        let name = if target.name.ends_with('*') {
+            format!("{}*", target.name)
+        } else {
+            format!("{} *", target.name)
+        };
+        Type::new(
+            name,
+            8,
+            TypeKind::Pointer {
+                target: Some(TypeLink::to(target)),
+            },
+        )
+    }
+
+    /// `const T`; a pointer is made `T * const`, as C writes it.
+    pub fn constant(target: Arc<Type>) -> Type {
+        let name = if target.name.ends_with('*') {
+            format!("{} const", target.name)
+        } else {
+            format!("const {}", target.name)
+        };
+        Type::new(name, target.byte_size(), TypeKind::Const(target))
+    }
+
     /// The type under typedefs and qualifiers: what decides its layout.
     pub fn strip(&self) -> &Type {
         let mut ty = self;
@@ -197,5 +259,26 @@ impl Type {
 impl fmt::Display for Type {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointer_types_made_by_a_cast_are_named_as_c_writes_them() {
+        let node = Arc::new(Type::new("struct node", 16, TypeKind::Other));
+        let p = Arc::new(Type::pointer_to(Arc::clone(&node)));
+        let pc = Arc::new(Type::constant(Arc::clone(&p)));
+        let pp = Type::pointer_to(pc);
+        assert_eq!(p.name, "struct node *");
+        assert_eq!(pp.name, "struct node * const *");
+        let cc = Type::constant(Arc::new(Type::new("char", 1, TypeKind::Other)));
+        assert_eq!(Type::pointer_to(Arc::new(cc)).name, "const char *");
+        let TypeKind::Pointer { target: Some(link) } = &p.kind else {
+            panic!("{p:?}")
+        };
+        assert!(link.known.as_ref().is_some_and(|t| Arc::ptr_eq(t, &node)));
     }
 }

@@ -514,6 +514,12 @@ pub fn encode(place: &Place, text: &str, current: &[u8]) -> DResult<(u64, Vec<u8
             fit(v, width, signed, text)?
         }
         TypeKind::Pointer { .. } => fit(parse_int(text, &ty.name, &[])?, width, false, text)?,
+        TypeKind::Array { .. } => {
+            return Err(DebugError(format!(
+                "{} is an array: write one of its elements",
+                place.ty.name
+            )));
+        }
         _ => {
             return Err(DebugError(format!(
                 "{} is not a scalar: write one of its fields",

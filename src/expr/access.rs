@@ -4,6 +4,9 @@
 
 use super::{Expr, ParseError, Parser, TypeName};
 
+/// How deep `<...>` template arguments nest in a type name.
+const MAX_TEMPLATE_DEPTH: usize = 16;
+
 /// `struct`, `union`, `enum` and `class` start a C type name.
 const TAG_WORDS: [&str; 4] = ["struct", "union", "enum", "class"];
 
@@ -41,19 +44,21 @@ impl Parser<'_> {
                     }
                 }
                 (Some('['), _) => {
+                    self.nest()?;
                     self.pos += 1;
                     self.skip_space();
-                    if !self.peek().is_some_and(|c| c.is_ascii_digit()) {
-                        return Err(self.error("expected an index (a number)"));
+                    if self.peek() == Some(']') {
+                        return Err(self.error("expected an index (a number or a variable)"));
                     }
-                    let index = self.number()?;
+                    let index = self.expr()?;
+                    self.nesting -= 1;
                     self.skip_space();
                     if !self.eat(']') {
                         return Err(self.error("expected ']' after the index"));
                     }
                     Expr::Index {
                         base: Box::new(expr),
-                        index,
+                        index: Box::new(index),
                         column,
                     }
                 }
@@ -79,29 +84,31 @@ impl Parser<'_> {
         self.pos += 1;
         self.skip_space();
         let column = self.pos;
-        let words = self.type_words();
+        let (words, constant) = self.type_words();
         let tagged = words
             .split_whitespace()
             .next()
             .is_some_and(|w| TAG_WORDS.contains(&w));
         let pointers = self.stars();
         self.skip_space();
-        if words.is_empty() || !(pointers > 0 || tagged) || self.peek() != Some(')') {
+        if words.is_empty() || (pointers.is_empty() && !tagged) || self.peek() != Some(')') {
             self.pos = start;
             return Ok(None);
         }
         self.pos += 1;
-        if pointers == 0 {
-            return Err(self.error_at(
-                column,
-                format!("a cast views an address: write ({words} *)ADDR, or ADDR as {words}"),
-            ));
-        }
-        Ok(Some(TypeName {
+        let ty = TypeName {
             name: words,
+            constant,
             pointers,
             column,
-        }))
+        };
+        if ty.pointers.is_empty() {
+            return Err(self.error_at(
+                column,
+                format!("a cast views an address: write ({ty} *)ADDR, or ADDR as {ty}"),
+            ));
+        }
+        Ok(Some(ty))
     }
 
     /// After an expression: ` as T`, viewing the address as a `T`.
@@ -120,30 +127,27 @@ impl Parser<'_> {
         self.pos += 2;
         self.skip_space();
         let column = self.pos;
-        let words = self.type_words();
+        let (words, constant) = self.type_words();
         if words.is_empty() {
             return Err(self.error("expected a type name after 'as', such as struct node"));
         }
         let pointers = self.stars();
-        if pointers > 0 {
-            return Err(self.error_at(
-                column,
-                format!("'as' views the {words} at an address: leave out the '*'"),
-            ));
-        }
         Ok(Expr::View {
             expr: Box::new(expr),
             ty: TypeName {
                 name: words,
-                pointers: 0,
+                constant,
+                pointers,
                 column,
             },
         })
     }
 
-    /// A C type name: words (`unsigned int`, `struct node`) and `::` paths.
-    fn type_words(&mut self) -> String {
+    /// A C type name: words (`unsigned int`, `struct node`) and `::` paths,
+    /// and whether `const` was among them (`const char`, `char const`).
+    fn type_words(&mut self) -> (String, bool) {
         let mut words: Vec<String> = Vec::new();
+        let mut constant = false;
         loop {
             let before = self.pos;
             self.skip_space();
@@ -152,27 +156,75 @@ impl Parser<'_> {
                 break;
             }
             let mut word = self.take_while(is_name_char);
-            while self.peek() == Some(':')
-                && self.peek_at(1) == Some(':')
-                && self.peek_at(2).is_some_and(is_name_start)
-            {
+            if word == "const" {
+                constant = true;
+                continue;
+            }
+            loop {
+                if self.peek() == Some('<') {
+                    self.template_arguments(&mut word);
+                }
+                if !(self.peek() == Some(':')
+                    && self.peek_at(1) == Some(':')
+                    && self.peek_at(2).is_some_and(is_name_start))
+                {
+                    break;
+                }
                 self.pos += 2;
                 word.push_str("::");
                 word.push_str(&self.take_while(is_name_char));
             }
             words.push(word);
         }
-        words.join(" ")
+        (words.join(" "), constant)
     }
 
-    fn stars(&mut self) -> usize {
-        let mut n = 0;
+    /// `<...>` after a type's name (`Option<u32>`, `vector<int, std::allocator<int> >`),
+    /// taken as written, since the debug info names the type with its
+    /// arguments; left alone when it does not close.
+    fn template_arguments(&mut self, word: &mut String) {
+        let mut depth = 0usize;
+        let mut end = self.pos;
+        while let Some(&c) = self.chars.get(end) {
+            match c {
+                '<' => depth += 1,
+                '>' => depth -= 1,
+                '(' | ')' | '[' | ']' | '!' => return,
+                _ => {}
+            }
+            end += 1;
+            if depth == 0 || depth > MAX_TEMPLATE_DEPTH {
+                break;
+            }
+        }
+        if depth != 0 {
+            return;
+        }
+        word.extend(&self.chars[self.pos..end]);
+        self.pos = end;
+    }
+
+    /// The `*`s after a type name, each with whether `const` follows it.
+    fn stars(&mut self) -> Vec<bool> {
+        let mut stars = Vec::new();
         loop {
             self.skip_space();
             if !self.eat('*') {
-                return n;
+                return stars;
             }
-            n += 1;
+            let before = self.pos;
+            self.skip_space();
+            let word_end = self.pos + "const".len();
+            let constant = self.chars.get(self.pos..word_end).is_some_and(|w| {
+                w.iter().copied().eq("const".chars())
+                    && !self.chars.get(word_end).copied().is_some_and(is_name_char)
+            });
+            if constant {
+                self.pos = word_end;
+            } else {
+                self.pos = before;
+            }
+            stars.push(constant);
         }
     }
 }

@@ -88,6 +88,9 @@ impl DebugType {
     }
 
     pub(super) fn encode(&self, text: &str, current: &[u8]) -> Result<Vec<u8>, String> {
+        if let Some(len) = self.char_array() {
+            return c_string_in(text, len);
+        }
         if self.bits.is_some() && current.len() < self.size() {
             return Err("a bitfield is written over the bytes around it: read them first".into());
         }
@@ -95,6 +98,32 @@ impl DebugType {
             .map(|(_, bytes)| bytes)
             .map_err(|e| e.0)
     }
+
+    /// `char[N]`'s N: an array written as a string.
+    fn char_array(&self) -> Option<usize> {
+        match &self.ty.strip().kind {
+            TypeKind::Array {
+                elem,
+                count: Some(n),
+            } if self.bits.is_none() && elem.is_char() => usize::try_from(*n).ok(),
+            _ => None,
+        }
+    }
+}
+
+/// A string (bare, or quoted with escapes) as the `len` bytes of a
+/// `char[len]`: its bytes, a NUL, and NULs to the end; refused when it
+/// leaves no room for the NUL.
+fn c_string_in(text: &str, len: usize) -> Result<Vec<u8>, String> {
+    let mut bytes = crate::expr::types::unquote(text)?;
+    if bytes.len() >= len {
+        return Err(format!(
+            "{} bytes and a NUL do not fit in char[{len}]",
+            bytes.len()
+        ));
+    }
+    bytes.resize(len, 0);
+    Ok(bytes)
 }
 
 // The same type when the same tree, or the same name, size and bits (a
@@ -155,5 +184,37 @@ pub(super) fn number(value: &debuginfo::Value) -> Option<f64> {
         V::Enum { value, .. } => Some(*value as f64),
         V::Pointer { addr, .. } => Some(*addr as f64),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::debuginfo::{BaseKind, Type};
+
+    fn char_array(n: u64) -> DebugType {
+        let char_ty = Arc::new(Type::new("char", 1, TypeKind::Base(BaseKind::SignedChar)));
+        DebugType {
+            ty: Arc::new(Type::new(
+                format!("char[{n}]"),
+                n,
+                TypeKind::Array {
+                    elem: char_ty,
+                    count: Some(n),
+                },
+            )),
+            bits: None,
+        }
+    }
+
+    #[test]
+    fn a_char_array_takes_a_string_with_its_nul_inside_the_array() {
+        let name = char_array(6);
+        assert_eq!(name.encode("zed", &[]), Ok(b"zed\0\0\0".to_vec()));
+        assert_eq!(name.encode("\"a\\tb\"", &[]), Ok(b"a\tb\0\0\0".to_vec()));
+        assert_eq!(name.encode("12345", &[]), Ok(b"12345\0".to_vec()));
+        let err = name.encode("123456", &[]).expect_err("no room for the NUL");
+        assert!(err.contains("do not fit in char[6]"), "{err}");
+        assert!(name.encode("\"open", &[]).is_err());
     }
 }

@@ -1,26 +1,17 @@
 //! Evaluating watches against a live target: symbols resolved once, pointer
 //! chains followed level by level, every value of a tick read in one call.
 
-use std::collections::HashMap;
 use std::fmt;
 
 use crate::debuginfo::DebugInfo;
 use crate::error::Result;
 use crate::expr::diagnostic::Diagnostic;
+use crate::expr::node::{Node, PointerReads, Step, depth, step};
 use crate::expr::parse::{BinOp, Expr, SymbolName, Watch};
 use crate::expr::typed::{Operand, Scope, operand};
 use crate::expr::types::{DebugType, Type, Value};
 use crate::process::{Maps, Memory, ReadBatch, ReadMode, Unread};
 use crate::symbols::{Location, SymbolTable};
-
-/// An address computation with symbols and regions replaced by their
-/// addresses; only the pointer reads are left to do.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) enum Node {
-    Const(u64),
-    Deref(Box<Node>),
-    Binary(BinOp, Box<Node>, Box<Node>),
-}
 
 /// A watch resolved against the target's symbols and maps.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,49 +72,6 @@ pub fn resolve_typed(
             })),
         },
     })
-}
-
-/// `left op right`, folded when both are known.
-pub(super) fn binary(op: BinOp, left: Node, right: Node) -> Result<Node, Diagnostic> {
-    Ok(match (&left, &right) {
-        (Node::Const(a), Node::Const(b)) => {
-            Node::Const(apply(op, *a, *b).ok_or_else(|| Diagnostic {
-                column: 0,
-                message: overflow(op, *a, *b),
-            })?)
-        }
-        _ => Node::Binary(op, Box::new(left), Box::new(right)),
-    })
-}
-
-/// `node + offset`: a field's or element's place, folded when known.
-pub(super) fn add_offset(node: Node, offset: u64, column: usize) -> Result<Node, Diagnostic> {
-    if offset == 0 {
-        return Ok(node);
-    }
-    binary(BinOp::Add, node, Node::Const(offset)).map_err(|mut e| {
-        e.column = column;
-        e
-    })
-}
-
-/// Address arithmetic; `None` when it leaves 0..=u64::MAX, which would
-/// silently point somewhere else.
-fn apply(op: BinOp, a: u64, b: u64) -> Option<u64> {
-    match op {
-        BinOp::Add => a.checked_add(b),
-        BinOp::Sub => a.checked_sub(b),
-        BinOp::Mul => a.checked_mul(b),
-    }
-}
-
-fn overflow(op: BinOp, a: u64, b: u64) -> String {
-    let sign = match op {
-        BinOp::Add => '+',
-        BinOp::Sub => '-',
-        BinOp::Mul => '*',
-    };
-    format!("address arithmetic overflows: {a:#x} {sign} {b:#x} is outside 0..=0xffffffffffffffff")
 }
 
 /// A located address as an expression: `module!symbol + off` or `[module] + off`.
@@ -307,53 +255,6 @@ impl fmt::Debug for WatchSet {
     }
 }
 
-/// A pointer read in one tick: its value, or why it could not be read.
-type PointerReads = HashMap<u64, std::result::Result<u64, Unread>>;
-
-enum Step {
-    Done(u64),
-    /// Waits for pointer reads (their addresses were pushed to the need list).
-    Waiting,
-    /// A pointer on the way could not be read: (where, why).
-    Failed(u64, Unread),
-    /// Arithmetic on a pointer read left the address space.
-    Overflow(String),
-}
-
-fn step(node: &Node, pointers: &PointerReads, need: &mut Vec<u64>) -> Step {
-    match node {
-        Node::Const(v) => Step::Done(*v),
-        Node::Deref(inner) => match step(inner, pointers, need) {
-            Step::Done(addr) => match pointers.get(&addr) {
-                Some(Ok(v)) => Step::Done(*v),
-                Some(Err(why)) => Step::Failed(addr, *why),
-                None if addr.checked_add(8).is_none() => Step::Overflow(format!(
-                    "the pointer at {addr:#x} runs past the top of memory"
-                )),
-                None => {
-                    need.push(addr);
-                    Step::Waiting
-                }
-            },
-            other => other,
-        },
-        Node::Binary(op, left, right) => {
-            // Both sides, so their pointers are read in the same round.
-            let l = step(left, pointers, need);
-            let r = step(right, pointers, need);
-            match (l, r) {
-                (Step::Done(a), Step::Done(b)) => match apply(*op, a, b) {
-                    Some(v) => Step::Done(v),
-                    None => Step::Overflow(overflow(*op, a, b)),
-                },
-                (f @ (Step::Failed(..) | Step::Overflow(_)), _)
-                | (_, f @ (Step::Failed(..) | Step::Overflow(_))) => f,
-                _ => Step::Waiting,
-            }
-        }
-    }
-}
-
 impl WatchSet {
     pub fn new() -> WatchSet {
         WatchSet::default()
@@ -505,14 +406,19 @@ impl WatchSet {
             }
             need.sort_unstable();
             need.dedup();
-            let ranges: Vec<(u64, usize)> = need.iter().map(|&a| (a, 8)).collect();
-            memory.read_batch(maps, &ranges, mode, &mut self.pointer_batch)?;
-            for (addr, outcome) in need.iter().zip(self.pointer_batch.iter()) {
+            memory.read_batch(maps, &need, mode, &mut self.pointer_batch)?;
+            for (range, outcome) in need.iter().zip(self.pointer_batch.iter()) {
                 let read = match outcome.bytes() {
-                    Some(b) => Ok(u64::from_le_bytes(b.try_into().unwrap_or([0; 8]))),
+                    Some(b) if b.len() == range.1 && b.len() <= 8 => {
+                        let mut le = [0u8; 8];
+                        le[..b.len()].copy_from_slice(b);
+                        Ok(u64::from_le_bytes(le))
+                    }
+                    // Fewer bytes than asked for is no value.
+                    Some(_) => Err(Unread::Faulted),
                     None => Err(outcome.first_unread().unwrap_or(Unread::Faulted)),
                 };
-                pointers.insert(*addr, read);
+                pointers.insert(*range, read);
             }
         }
 
@@ -606,14 +512,6 @@ impl WatchSet {
             }
         }
         Ok(readings)
-    }
-}
-
-fn depth(node: &Node) -> usize {
-    match node {
-        Node::Const(_) => 0,
-        Node::Deref(inner) => 1 + depth(inner),
-        Node::Binary(_, l, r) => depth(l).max(depth(r)),
     }
 }
 

@@ -1,5 +1,6 @@
-//! Unit tests of watch evaluation: pointer steps and polls on fake memory.
+//! Unit tests of watch evaluation: address steps (`node`) and polls on fake memory.
 use super::*;
+use crate::expr::node::{Bound, Indexed, Int, apply, int_step};
 
 fn c(v: u64) -> Node {
     Node::Const(v)
@@ -20,13 +21,13 @@ fn steps_collect_every_pointer_a_level_needs() {
     let mut pointers = PointerReads::new();
     let mut need = Vec::new();
     assert!(matches!(step(&node, &pointers, &mut need), Step::Waiting));
-    assert_eq!(need, [0x100, 0x200]);
-    pointers.insert(0x100, Ok(0x1000));
-    pointers.insert(0x200, Ok(0x10));
+    assert_eq!(need, [(0x100, 8), (0x200, 8)]);
+    pointers.insert((0x100, 8), Ok(0x1000));
+    pointers.insert((0x200, 8), Ok(0x10));
     need.clear();
     assert!(matches!(step(&node, &pointers, &mut need), Step::Waiting));
-    assert_eq!(need, [0x1010]);
-    pointers.insert(0x1010, Ok(0x5000));
+    assert_eq!(need, [(0x1010, 8)]);
+    pointers.insert((0x1010, 8), Ok(0x5000));
     need.clear();
     assert!(matches!(
         step(&node, &pointers, &mut need),
@@ -46,7 +47,7 @@ fn watch_sets_and_symbol_tables_can_move_to_a_poller_thread() {
 fn a_failed_pointer_fails_the_chain() {
     let node = Node::Deref(Box::new(Node::Deref(Box::new(c(0x100)))));
     let mut pointers = PointerReads::new();
-    pointers.insert(0x100, Err(Unread::Unmapped));
+    pointers.insert((0x100, 8), Err(Unread::Unmapped));
     let mut need = Vec::new();
     assert!(matches!(
         step(&node, &pointers, &mut need),
@@ -63,7 +64,7 @@ fn address_arithmetic_that_overflows_is_an_error() {
         Box::new(c(1)),
     );
     let mut pointers = PointerReads::new();
-    pointers.insert(0x100, Ok(u64::MAX));
+    pointers.insert((0x100, 8), Ok(u64::MAX));
     let mut need = Vec::new();
     assert!(matches!(
         step(&node, &pointers, &mut need),
@@ -78,6 +79,114 @@ fn address_arithmetic_that_overflows_is_an_error() {
     let got = step(&node, &PointerReads::new(), &mut need);
     assert!(matches!(got, Step::Overflow(_)));
     assert!(need.is_empty());
+}
+
+/// `base[row]` over 4-byte elements, `row` a 2-byte signed variable at 0x300.
+fn indexed(count: Option<u64>) -> Node {
+    Node::Index(Box::new(Indexed {
+        base: c(0x1000),
+        index: Int::Binary(
+            BinOp::Sub,
+            Box::new(Int::Load {
+                at: c(0x300),
+                size: 2,
+                signed: true,
+                bits: None,
+            }),
+            Box::new(Int::Const(1)),
+        ),
+        scale: 4,
+        bound: match count {
+            Some(n) => Bound::Array {
+                count: Some(n),
+                name: "int[3]".into(),
+            },
+            None => Bound::Pointer,
+        },
+    }))
+}
+
+#[test]
+fn an_index_reads_its_variable_at_its_width_then_the_element() {
+    let node = indexed(Some(3));
+    let mut pointers = PointerReads::new();
+    let mut need = Vec::new();
+    assert!(matches!(step(&node, &pointers, &mut need), Step::Waiting));
+    assert_eq!(need, [(0x300, 2)], "two bytes, not a pointer's eight");
+    assert_eq!(depth(&node), 1);
+    pointers.insert((0x300, 2), Ok(3));
+    assert!(matches!(
+        step(&node, &pointers, &mut need),
+        Step::Done(0x1008)
+    ));
+}
+
+#[test]
+fn an_index_out_of_its_array_is_an_error_and_a_pointer_takes_any() {
+    let bounded = indexed(Some(3));
+    let pointer = indexed(None);
+    let mut need = Vec::new();
+    let at = |row: u64| {
+        let mut pointers = PointerReads::new();
+        pointers.insert((0x300, 2), Ok(row));
+        pointers
+    };
+    // row = 4: element 3 of 3.
+    let Step::Overflow(why) = step(&bounded, &at(4), &mut need) else {
+        panic!("index 3 of 3 read");
+    };
+    assert_eq!(why, "index 3 is out of bounds for int[3] (3 elements)");
+    // row = 0xffff: -1 as an i16, so element -2.
+    let Step::Overflow(why) = step(&bounded, &at(0xffff), &mut need) else {
+        panic!("a negative index read");
+    };
+    assert!(why.contains("index -2 is negative"), "{why}");
+    assert!(matches!(
+        step(&pointer, &at(0xffff), &mut need),
+        Step::Done(0xff8)
+    ));
+    // Below address zero is no address.
+    let far = {
+        let mut p = PointerReads::new();
+        p.insert((0x300, 2), Ok(0x8000));
+        p
+    };
+    assert!(matches!(step(&pointer, &far, &mut need), Step::Overflow(_)));
+    assert!(need.is_empty());
+}
+
+#[test]
+fn a_bitfield_index_takes_only_its_bits() {
+    // 5 bits at bit 3 of two bytes: 0b1_0110 there, ones around it.
+    let raw = 0xff07 | (0b10110 << 3);
+    let index = |signed| {
+        let int = Int::Load {
+            at: c(0x300),
+            size: 2,
+            signed,
+            bits: Some((3, 5)),
+        };
+        let mut pointers = PointerReads::new();
+        pointers.insert((0x300, 2), Ok(raw));
+        match int_step(&int, &pointers, &mut Vec::new()) {
+            Step::Done(v) => v,
+            _ => panic!("not read"),
+        }
+    };
+    assert_eq!(index(false), 0b10110);
+    assert_eq!(index(true), 0b10110 - 32);
+}
+
+#[test]
+fn an_unreadable_index_fails_the_watch() {
+    let node = indexed(None);
+    let mut pointers = PointerReads::new();
+    pointers.insert((0x300, 2), Err(Unread::Unmapped));
+    let mut need = Vec::new();
+    assert!(matches!(
+        step(&node, &pointers, &mut need),
+        Step::Failed(0x300, Unread::Unmapped)
+    ));
 }
 
 mod on_fake_memory {

@@ -2,11 +2,16 @@
 //! of it, and the codecs between a type and the bytes in the target.
 //!
 //! ```text
-//! watch   := expr [':' type]
+//! watch   := expr [' as ' ctype] [':' type]
 //! expr    := term (('+' | '-') term)*
 //! term    := unary ('*' unary)*
-//! unary   := '*' unary | primary          '*' reads the 8-byte pointer at the address
+//! unary   := '*' unary | '&' unary | '(' ctype ')' unary | postfix
+//!                                         '*' reads the 8-byte pointer at the address
+//! postfix := primary ('.' NAME | '->' NAME | '[' expr ']')*
+//!                                         an index is integer arithmetic on numbers
+//!                                         and typed integer variables
 //! primary := NUMBER | SYMBOL | MODULE '!' SYMBOL | '[' REGION ']' | '(' expr ')'
+//! ctype   := ['const'] WORDS ('*' ['const'])*     `struct node`, `ns::Class`, `char **`
 //! type    := u8|u16|u32|u64|i8|i16|i32|i64|f32|f64|bool|ptr|char ['be']
 //!          | type '[' N ']' | cstr | str[N] | bytes[N]
 //! ```
@@ -29,6 +34,7 @@ pub mod eval;
 /// The one literal parser, a leaf below both the expressions and the DWARF
 /// codecs; here under its old path.
 pub use crate::literal;
+mod node;
 pub mod parse;
 pub mod typed;
 pub mod types;

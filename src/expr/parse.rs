@@ -59,10 +59,11 @@ pub enum Expr {
         column: usize,
     },
     /// `base[index]`: an element of an array, or at a typed pointer,
-    /// scaled by the element's size.
+    /// scaled by the element's size. The index is integer arithmetic on
+    /// numbers and typed variables (`grid[i][n - 1]`), read each tick.
     Index {
         base: Box<Expr>,
-        index: u64,
+        index: Box<Expr>,
         column: usize,
     },
     /// `&expr`: the address of a typed value, as a pointer to it.
@@ -83,19 +84,31 @@ pub enum Expr {
 }
 
 /// A C, C++ or Rust type named in a cast or after `as`: `struct node`,
-/// `unsigned int`, `ns::Class`, with its `*`s.
+/// `const char *`, `ns::Class **`, `demo::Player`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TypeName {
+    /// The named type (`module!` first when one object is meant).
     pub name: String,
-    pub pointers: usize,
+    /// `const` on the named type.
+    pub constant: bool,
+    /// One per `*`, the named type's first: whether `const` follows it.
+    pub pointers: Vec<bool>,
     pub column: usize,
 }
 
 impl fmt::Display for TypeName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.constant {
+            f.write_str("const ")?;
+        }
         f.write_str(&self.name)?;
-        if self.pointers > 0 {
-            write!(f, " {}", "*".repeat(self.pointers))?;
+        let mut spaced = true;
+        for constant in &self.pointers {
+            f.write_str(if spaced { " *" } else { "*" })?;
+            spaced = *constant;
+            if *constant {
+                f.write_str(" const")?;
+            }
         }
         Ok(())
     }
@@ -124,8 +137,12 @@ impl Expr {
             Expr::Number(_) | Expr::Symbol(_) | Expr::Region { .. } => 0,
             Expr::Deref(inner) | Expr::Arrow { base: inner, .. } => 1 + inner.depth(),
             Expr::Binary { left, right, .. } => left.depth().max(right.depth()),
+            // An index that is not a number reads a variable's value.
+            Expr::Index { base, index, .. } => match **index {
+                Expr::Number(_) => base.depth(),
+                _ => base.depth().max(1 + index.depth()),
+            },
             Expr::Field { base: inner, .. }
-            | Expr::Index { base: inner, .. }
             | Expr::AddressOf { expr: inner, .. }
             | Expr::Cast { expr: inner, .. }
             | Expr::View { expr: inner, .. } => inner.depth(),

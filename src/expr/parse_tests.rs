@@ -43,7 +43,7 @@ fn strip_columns(e: &Expr) -> Expr {
         },
         Expr::Index { base, index, .. } => Expr::Index {
             base: Box::new(strip_columns(base)),
-            index: *index,
+            index: Box::new(strip_columns(index)),
             column: 0,
         },
         Expr::AddressOf { expr, .. } => Expr::AddressOf {
@@ -411,6 +411,22 @@ fn c_access_forms_parse_and_print_back() {
         ("(*p).f", "(*p).f"),
         ("(16).f", "(16).f"),
         ("ns::Class::instance.member", "ns::Class::instance.member"),
+        ("(struct node**)0x5000", "(struct node **)0x5000"),
+        ("(const char *)motto", "(const char *)motto"),
+        ("(char const*const *)0x10", "(const char * const *)16"),
+        ("0x10 as char **", "16 as char **"),
+        ("0x10 as game::world::Map", "16 as game::world::Map"),
+        ("grid[i][n-1]", "grid[i][n - 1]"),
+        ("team[hero.level * 2].name", "team[hero.level * 2].name"),
+        ("p[*q]", "p[*q]"),
+        (
+            "&MAYBE as core::option::Option<u32>",
+            "&MAYBE as core::option::Option<u32>",
+        ),
+        (
+            "(std::vector<int, std::allocator<int> >::iterator *)0x10",
+            "(std::vector<int, std::allocator<int> >::iterator *)16",
+        ),
     ];
     for (text, shown) in cases {
         let w = parse(text);
@@ -429,12 +445,26 @@ fn c_access_forms_parse_and_print_back() {
         panic!("{:?}", w.expr)
     };
     assert_eq!((name.as_str(), *column), ("name", 7));
-    assert!(matches!(**base, Expr::Index { index: 2, .. }));
+    assert!(matches!(&**base, Expr::Index { index, .. } if **index == Expr::Number(2)));
     let w = parse("(unsigned int *)0x10");
     let Expr::Cast { ty, .. } = &w.expr else {
         panic!("{:?}", w.expr)
     };
-    assert_eq!((ty.name.as_str(), ty.pointers), ("unsigned int", 1));
+    assert_eq!((ty.name.as_str(), ty.pointers.len()), ("unsigned int", 1));
+    let w = parse("(const struct node * const **)0x10");
+    let Expr::Cast { ty, .. } = &w.expr else {
+        panic!("{:?}", w.expr)
+    };
+    assert_eq!(
+        (ty.name.as_str(), ty.constant, ty.pointers.as_slice()),
+        ("struct node", true, &[true, false, false][..])
+    );
+    // A name that starts with `const` is a name, not the qualifier.
+    let w = parse("(constant *)0x10");
+    let Expr::Cast { ty, .. } = &w.expr else {
+        panic!("{:?}", w.expr)
+    };
+    assert_eq!((ty.name.as_str(), ty.constant), ("constant", false));
     // Arithmetic in parentheses is no cast; types keep their `[N]`.
     assert!(matches!(parse("(a * b)").expr, Expr::Binary { .. }));
     assert!(matches!(parse("(a)").expr, Expr::Symbol(_)));
@@ -449,11 +479,11 @@ fn c_access_errors_point_at_their_column() {
     let cases = [
         ("team[1].", 8, "expected a field name after '.'"),
         ("list->", 6, "expected a field name after '>'"),
-        ("grid[x]", 5, "expected an index"),
+        ("grid[]", 5, "expected an index"),
+        ("grid[1 +]", 8, "expected a number"),
         ("grid[1", 6, "expected ']' after the index"),
         ("(struct node)0x10", 1, "a cast views an address"),
         ("0x10 as ", 8, "expected a type name after 'as'"),
-        ("0x10 as node *", 8, "leave out the '*'"),
     ];
     for (text, column, message) in cases {
         let err = parse_watch(text).expect_err(text);

@@ -6,10 +6,10 @@
 use std::sync::Arc;
 
 use super::diagnostic::Diagnostic;
-use super::eval::{Node, add_offset};
-use super::parse::{Expr, SymbolName, TypeName};
-use crate::debuginfo::{self, Bits, DebugFile, DebugInfo, Step, TypeKind};
-use crate::process::Maps;
+use super::node::{Bound, Indexed, Int, Node, add_offset, apply_int, binary};
+use super::parse::{BinOp, Expr, SymbolName, TypeName};
+use crate::debuginfo::{self, BaseKind, Bits, DebugFile, DebugInfo, Step, TypeKind};
+use crate::process::{Maps, Region};
 use crate::symbols::SymbolTable;
 
 /// What the evaluator needs to resolve names.
@@ -60,6 +60,40 @@ impl Operand {
     }
 }
 
+/// The mapping `[name]` names when it is an object counted in its own
+/// offsets (a `/dev/shm` file, a memfd, a SysV segment, shared anonymous
+/// memory, a data file): not an ELF module, whose `[module]+off` counts from
+/// its first mapping as its symbols do, nor `[heap]`-like memory.
+fn object_region<'a>(name: &str, scope: &Scope<'a>) -> Option<&'a Region> {
+    let region = scope.maps.find_by_name(name)?;
+    (region.is_file() && !scope.symbols.is_elf_at(region.start)).then_some(region)
+}
+
+/// Where byte `off` of the object behind `region` lies in this process, or
+/// what it maps of it instead.
+fn object_byte(
+    name: &str,
+    region: &Region,
+    off: u64,
+    column: usize,
+    scope: &Scope<'_>,
+) -> Res<u64> {
+    scope.maps.object_byte(region, off).ok_or_else(|| {
+        let mapped: Vec<String> = scope
+            .maps
+            .object_mappings(region)
+            .map(|r| format!("{:#x}..{:#x}", r.offset, r.offset + (r.end - r.start)))
+            .collect();
+        err(
+            column,
+            format!(
+                "byte {off:#x} of [{name}] is not mapped in this process (it maps bytes {})",
+                mapped.join(", ")
+            ),
+        )
+    })
+}
+
 pub(super) fn operand(expr: &Expr, scope: &Scope<'_>) -> Res<Operand> {
     Ok(match expr {
         Expr::Number(n) => Operand::Address {
@@ -67,6 +101,12 @@ pub(super) fn operand(expr: &Expr, scope: &Scope<'_>) -> Res<Operand> {
             size: None,
         },
         Expr::Region { name, column } => {
+            if let Some(region) = object_region(name, scope) {
+                return Ok(Operand::Address {
+                    node: Node::Const(object_byte(name, region, 0, *column, scope)?),
+                    size: None,
+                });
+            }
             // A mapping by its name, else a module by the name it was started as.
             let start = scope
                 .maps
@@ -112,10 +152,26 @@ pub(super) fn operand(expr: &Expr, scope: &Scope<'_>) -> Res<Operand> {
             },
         },
         Expr::Binary { op, left, right } => {
+            // `[NAME]+off` of a file or shared-memory object: byte `off` of it.
+            if *op == super::parse::BinOp::Add
+                && let Expr::Region { name, column } = &**left
+                && let Some(region) = object_region(name, scope)
+            {
+                let Node::Const(off) = operand(right, scope)?.address() else {
+                    return Err(err(
+                        *column,
+                        format!("an offset into [{name}] must be a number, not a pointer read"),
+                    ));
+                };
+                return Ok(Operand::Address {
+                    node: Node::Const(object_byte(name, region, off, *column, scope)?),
+                    size: None,
+                });
+            }
             let left = operand(left, scope)?.address();
             let right = operand(right, scope)?.address();
             Operand::Address {
-                node: super::eval::binary(*op, left, right)?,
+                node: binary(*op, left, right)?,
                 size: None,
             }
         }
@@ -128,27 +184,35 @@ pub(super) fn operand(expr: &Expr, scope: &Scope<'_>) -> Res<Operand> {
             base,
             index,
             column,
-        } => match operand(base, &typed_scope(scope))? {
-            Operand::Object { node, typed } if is_pointer(&typed) => {
-                let pointee = pointee(&typed, *column)?;
-                let at = scaled(*index, &pointee, *column)?;
-                Operand::Object {
-                    node: add_offset(Node::Deref(Box::new(node)), at, *column)?,
-                    typed: pointee,
+        } => {
+            let index = index_value(index, scope, *column)?;
+            match operand(base, &typed_scope(scope))? {
+                Operand::Object { node, typed } if is_pointer(&typed) => {
+                    let pointee = pointee(&typed, *column)?;
+                    element(Node::Deref(Box::new(node)), index, pointee, None, *column)?
+                }
+                Operand::Pointer { node, pointee } => element(node, index, pointee, None, *column)?,
+                other => {
+                    let (node, typed) = object(other, *column, "'[i]'")?;
+                    if typed.bits.is_some() {
+                        return Err(err(*column, "a bitfield has no fields or elements"));
+                    }
+                    let TypeKind::Array { elem, count } = &typed.ty.strip().kind else {
+                        return Err(err(*column, format!("{} is not an array", typed.ty.name)));
+                    };
+                    let bound = Bound::Array {
+                        count: *count,
+                        name: typed.ty.name.clone(),
+                    };
+                    let elem = Typed {
+                        ty: Arc::clone(elem),
+                        bits: None,
+                        file: Arc::clone(&typed.file),
+                    };
+                    element(node, index, elem, Some(bound), *column)?
                 }
             }
-            Operand::Pointer { node, pointee } => {
-                let at = scaled(*index, &pointee, *column)?;
-                Operand::Object {
-                    node: add_offset(node, at, *column)?,
-                    typed: pointee,
-                }
-            }
-            other => {
-                let (node, typed) = object(other, *column, "'[i]'")?;
-                step(node, &typed, Step::Index(*index), *column)?
-            }
-        },
+        }
         Expr::Arrow { base, name, column } => {
             let (node, typed) = match operand(base, &typed_scope(scope))? {
                 Operand::Object { node, typed } if is_pointer(&typed) => {
@@ -185,22 +249,18 @@ pub(super) fn operand(expr: &Expr, scope: &Scope<'_>) -> Res<Operand> {
         },
         Expr::Cast { ty, expr } => {
             let value = pointer_value(operand(expr, scope)?, ty.column)?;
-            if ty.pointers != 1 {
-                return Err(err(
-                    ty.column,
-                    "a cast takes one '*': follow further pointers with -> or *",
-                ));
-            }
+            // `(T **)X`: X points to a `T *`.
+            let levels = ty.pointers.len().saturating_sub(1);
             Operand::Pointer {
                 node: value,
-                pointee: named_type(ty, scope)?,
+                pointee: named_type(ty, levels, scope)?,
             }
         }
         Expr::View { expr, ty } => {
             let value = pointer_value(operand(expr, scope)?, ty.column)?;
             Operand::Object {
                 node: value,
-                typed: named_type(ty, scope)?,
+                typed: named_type(ty, ty.pointers.len(), scope)?,
             }
         }
     })
@@ -282,10 +342,121 @@ fn step(node: Node, typed: &Typed, step: Step, column: usize) -> Res<Operand> {
     })
 }
 
-fn scaled(index: u64, elem: &Typed, column: usize) -> Res<u64> {
-    index
-        .checked_mul(elem.ty.byte_size())
-        .ok_or_else(|| err(column, "the index overflows the address space"))
+/// The element `index` of the array (`bound` given) or at the pointer
+/// (`bound` none) at `base`: a constant offset when the index is a
+/// constant, else an index read each tick.
+fn element(
+    base: Node,
+    index: Int,
+    elem: Typed,
+    bound: Option<Bound>,
+    column: usize,
+) -> Res<Operand> {
+    let scale = elem.ty.byte_size();
+    let node = match (index, bound) {
+        (Int::Const(i), Some(bound)) => {
+            bound.check(i).map_err(|why| err(column, why))?;
+            let offset = u64::try_from(i)
+                .ok()
+                .and_then(|i| i.checked_mul(scale))
+                .ok_or_else(|| err(column, "the index overflows the address space"))?;
+            add_offset(base, offset, column)?
+        }
+        (Int::Const(i), None) => {
+            let offset = i
+                .checked_mul(i128::from(scale))
+                .ok_or_else(|| err(column, "the index overflows the address space"))?;
+            let (op, magnitude) = if offset < 0 {
+                (BinOp::Sub, offset.unsigned_abs())
+            } else {
+                (BinOp::Add, offset.unsigned_abs())
+            };
+            let magnitude = u64::try_from(magnitude)
+                .map_err(|_| err(column, "the index overflows the address space"))?;
+            if magnitude == 0 {
+                base
+            } else {
+                binary(op, base, Node::Const(magnitude)).map_err(|mut e| {
+                    e.column = column;
+                    e
+                })?
+            }
+        }
+        (index, bound) => Node::Index(Box::new(Indexed {
+            base,
+            index,
+            scale,
+            bound: bound.unwrap_or(Bound::Pointer),
+        })),
+    };
+    Ok(Operand::Object { node, typed: elem })
+}
+
+/// An index: integer arithmetic on numbers and the values of typed integer
+/// variables (read each tick), folded where constant.
+fn index_value(expr: &Expr, scope: &Scope<'_>, column: usize) -> Res<Int> {
+    match expr {
+        Expr::Number(n) => Ok(Int::Const(i128::from(*n))),
+        Expr::Binary { op, left, right } => {
+            let l = index_value(left, scope, column)?;
+            let r = index_value(right, scope, column)?;
+            Ok(match (l, r) {
+                (Int::Const(a), Int::Const(b)) => Int::Const(
+                    apply_int(*op, a, b)
+                        .ok_or_else(|| err(column, "the index arithmetic overflows"))?,
+                ),
+                (l, r) => Int::Binary(*op, Box::new(l), Box::new(r)),
+            })
+        }
+        _ => {
+            // A variable in an index is a value: it takes its type whatever
+            // the watch's own `:type` says.
+            let typed_scope = Scope {
+                symbols: scope.symbols,
+                maps: scope.maps,
+                debug: scope.debug,
+                types: true,
+            };
+            let needs = || {
+                err(
+                    column,
+                    format!(
+                        "the index {expr} is not an integer: an index is numbers and variables \
+                         with an integer type"
+                    ),
+                )
+            };
+            let Operand::Object { node, typed } = operand(expr, &typed_scope)? else {
+                return Err(needs());
+            };
+            let t = typed.ty.strip();
+            let signed = match t.kind {
+                TypeKind::Base(BaseKind::Signed | BaseKind::SignedChar) => true,
+                TypeKind::Base(
+                    BaseKind::Unsigned | BaseKind::UnsignedChar | BaseKind::Bool | BaseKind::Utf,
+                ) => false,
+                TypeKind::Enum { signed, .. } => signed,
+                _ => return Err(needs()),
+            };
+            let (size, bits) = match typed.bits {
+                // A bitfield reads the bytes its bits span.
+                Some(b) if b.span() <= 8 && b.offset < 8 && b.size <= 64 => {
+                    (b.span() as u8, Some((b.offset as u8, b.size as u8)))
+                }
+                Some(_) => return Err(err(column, "this bitfield spans more than 8 bytes")),
+                None => match t.byte_size() {
+                    n @ (1 | 2 | 4 | 8) => (n as u8, None),
+                    _ => return Err(needs()),
+                },
+            };
+            Ok(Int::Load {
+                at: node,
+                size,
+                signed,
+                bits,
+            })
+        }
+    }
 }
 
 fn is_pointer(typed: &Typed) -> bool {
@@ -323,7 +494,10 @@ fn pointee(typed: &Typed, column: usize) -> Res<Typed> {
             ),
         ));
     };
-    let ty = typed.file.resolve(link).map_err(|e| err(column, e.0))?;
+    let ty = match &link.known {
+        Some(known) => Arc::clone(known),
+        None => typed.file.resolve(link).map_err(|e| err(column, e.0))?,
+    };
     Ok(Typed {
         ty,
         bits: None,
@@ -331,7 +505,22 @@ fn pointee(typed: &Typed, column: usize) -> Res<Typed> {
     })
 }
 
-fn named_type(ty: &TypeName, scope: &Scope<'_>) -> Res<Typed> {
+/// The type `ty` names, with its first `levels` pointers.
+fn named_type(ty: &TypeName, levels: usize, scope: &Scope<'_>) -> Res<Typed> {
+    let mut typed = base_type(ty, scope)?;
+    if ty.constant {
+        typed.ty = Arc::new(debuginfo::Type::constant(typed.ty));
+    }
+    for constant in ty.pointers.iter().take(levels) {
+        typed.ty = Arc::new(debuginfo::Type::pointer_to(typed.ty));
+        if *constant {
+            typed.ty = Arc::new(debuginfo::Type::constant(typed.ty));
+        }
+    }
+    Ok(typed)
+}
+
+fn base_type(ty: &TypeName, scope: &Scope<'_>) -> Res<Typed> {
     let debug = scope
         .debug
         .ok_or_else(|| err(ty.column, "types need debug info, which is not loaded here"))?;
@@ -354,10 +543,9 @@ fn named_type(ty: &TypeName, scope: &Scope<'_>) -> Res<Typed> {
 /// its fields (`hero.pos.x`).
 fn symbol(sym: &SymbolName, scope: &Scope<'_>) -> Res<Operand> {
     let module = sym.module.as_deref();
-    let plain = || scope.symbols.lookup_qualified(module, &sym.name);
     if let Some((head, rest)) = split_fields(&sym.name) {
         // A symbol whose name holds a '.' (`counter.0`) wins; then fields.
-        if let Ok(found) = plain() {
+        if let Some(found) = scope.symbols.find_qualified(module, &sym.name) {
             return Ok(Operand::Address {
                 node: Node::Const(found.addr),
                 size: Some(found.size),

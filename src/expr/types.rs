@@ -570,7 +570,7 @@ fn parse_char(text: &str) -> Result<u8, String> {
 }
 
 /// The bytes of a string value: inside `"..."` escapes apply; bare text is taken as is.
-fn unquote(text: &str) -> Result<Vec<u8>, String> {
+pub(super) fn unquote(text: &str) -> Result<Vec<u8>, String> {
     match text.strip_prefix('"') {
         Some(rest) => match rest.strip_suffix('"') {
             Some(inner) if !rest.is_empty() => unescape(inner),

@@ -5,8 +5,11 @@
 //! - [`writers`]: hardware breakpoints on every thread through perf events.
 //! - [`pointers`]: the pointer map of a target and the reverse chain search.
 //! - [`chains`]: saving chains by module and offset, and re-checking them.
+//! - [`disasm`]: the instruction before a sampled IP, decoded from its function.
 //! - [`stop`]: Ctrl-C and `kill` as a file descriptor to poll.
 pub mod chains;
+pub mod disasm;
+pub mod pointer_map;
 pub mod pointers;
 pub mod stop;
 pub mod writers;

@@ -3,17 +3,13 @@
 //! writable mapped memory, and a reverse search over that map finds the
 //! chains `static place -> +o1 -> +o2 ... = address`.
 //!
-//! The map is one flat array of `(address, value)` pairs sorted by address
-//! (16 bytes per pointer) and a by-value index of 4 bytes per pointer: no
-//! per-pointer allocation, and a range query for "who points into
-//! `[t - max_offset, t]`" is two binary searches.
+//! The map ([`PointerMap`]) packs each pointer in 8 bytes, sorted by value:
+//! a range query for "who points into `[t - max_offset, t]`" is two binary
+//! searches.
 
-use std::sync::atomic::AtomicUsize;
-
-use crate::error::Result;
 use crate::process::{Maps, Region};
-use crate::search::Source;
-use crate::search::walk::{Control, Geometry, Piece, Visitor, run_lane, segments};
+
+pub use super::pointer_map::PointerMap;
 
 /// Width and alignment of the pointers looked for (64-bit targets).
 pub const POINTER: u64 = 8;
@@ -79,16 +75,6 @@ pub fn static_areas(maps: &Maps) -> Vec<StaticArea> {
     out
 }
 
-/// Every pointer found: `pairs[i]` is `(address, value)`, sorted by
-/// address; `by_value` orders the entries by value.
-#[derive(Debug, Default)]
-pub struct PointerMap {
-    pairs: Vec<(u64, u64)>,
-    by_value: Vec<u32>,
-    /// Bytes read to build it.
-    pub bytes_read: u64,
-}
-
 /// What to scan: regions to read, and the ranges a value must fall in.
 #[derive(Debug)]
 pub struct ScanPlan {
@@ -119,139 +105,6 @@ impl ScanPlan {
     }
 }
 
-/// Collects pointers from the pieces one lane reads.
-struct Collector<'a> {
-    targets: &'a [(u64, u64)],
-    found: Vec<(u64, u64)>,
-    bytes: u64,
-}
-
-impl Collector<'_> {
-    fn points_in(&self, value: u64) -> bool {
-        let i = self.targets.partition_point(|&(_, end)| end <= value);
-        self.targets
-            .get(i)
-            .is_some_and(|&(start, _)| start <= value)
-    }
-}
-
-impl Visitor for Collector<'_> {
-    fn piece(&mut self, piece: &Piece<'_>) {
-        self.bytes += piece.owned as u64;
-        let misalign = (POINTER - piece.addr % POINTER) % POINTER;
-        let mut i = misalign as usize;
-        while i < piece.owned && i + POINTER as usize <= piece.bytes.len() {
-            let word: [u8; 8] = match piece.bytes[i..i + 8].try_into() {
-                Ok(w) => w,
-                Err(_) => break,
-            };
-            let value = u64::from_le_bytes(word);
-            if value % 4 == 0 && self.points_in(value) {
-                self.found.push((piece.addr + i as u64, value));
-            }
-            i += POINTER as usize;
-        }
-    }
-}
-
-impl PointerMap {
-    /// One pass over `plan.read` through `sources` (one lane each, so reads
-    /// and matching overlap on two cores). Unreadable bytes are skipped.
-    pub fn build<S: Source>(sources: &mut [S], plan: &ScanPlan) -> Result<PointerMap> {
-        let geometry = Geometry {
-            overlap: POINTER as usize,
-            ..Geometry::default()
-        };
-        let ranges: Vec<(usize, u64, u64)> = plan
-            .read
-            .iter()
-            .enumerate()
-            .map(|(i, &(s, e))| (i, s, e))
-            .collect();
-        let segs = segments(&ranges, &geometry);
-        let next = AtomicUsize::new(0);
-        let ctl = Control::default();
-        let mut collectors: Vec<Collector<'_>> = sources
-            .iter()
-            .map(|_| Collector {
-                targets: &plan.targets,
-                found: Vec::new(),
-                bytes: 0,
-            })
-            .collect();
-        std::thread::scope(|scope| {
-            for (source, collector) in sources.iter_mut().zip(collectors.iter_mut()) {
-                let (segs, next, geometry, ctl) = (&segs, &next, &geometry, &ctl);
-                scope.spawn(move || run_lane(source, segs, next, geometry, ctl, collector));
-            }
-        });
-        if let Some(err) = ctl.take_error() {
-            return Err(err);
-        }
-        let bytes_read = collectors.iter().map(|c| c.bytes).sum();
-        // Appending grows the first lane's buffer in place where the
-        // allocator can (a large block is remapped, not copied).
-        let mut lanes = collectors.into_iter().map(|c| c.found);
-        let mut pairs = lanes.next().unwrap_or_default();
-        for mut more in lanes {
-            pairs.append(&mut more);
-        }
-        if u32::try_from(pairs.len()).is_err() {
-            return Err(crate::Error::Usage(format!(
-                "{} pointers found: more than a pointer map indexes; scan a smaller process",
-                pairs.len()
-            )));
-        }
-        pairs.sort_unstable();
-        pairs.dedup_by_key(|p| p.0);
-        Ok(PointerMap::from_pairs(pairs, bytes_read))
-    }
-
-    /// A map from `(address, value)` pairs sorted by address.
-    pub fn from_pairs(mut pairs: Vec<(u64, u64)>, bytes_read: u64) -> PointerMap {
-        pairs.shrink_to_fit();
-        let mut by_value: Vec<u32> = (0..pairs.len() as u32).collect();
-        by_value.sort_unstable_by_key(|&i| pairs[i as usize].1);
-        PointerMap {
-            pairs,
-            by_value,
-            bytes_read,
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.pairs.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
-    }
-
-    fn addr(&self, i: usize) -> u64 {
-        self.pairs[i].0
-    }
-
-    fn value(&self, i: usize) -> u64 {
-        self.pairs[i].1
-    }
-
-    /// Entries whose value lies in `[lo, hi]`.
-    fn pointing_into(&self, lo: u64, hi: u64) -> &[u32] {
-        let from = self
-            .by_value
-            .partition_point(|&i| self.value(i as usize) < lo);
-        let to = self
-            .by_value
-            .partition_point(|&i| self.value(i as usize) <= hi);
-        &self.by_value[from..to]
-    }
-
-    /// Entries whose address lies in `[lo, hi]`.
-    fn located_in(&self, lo: u64, hi: u64) -> std::ops::Range<usize> {
-        self.pairs.partition_point(|p| p.0 < lo)..self.pairs.partition_point(|p| p.0 <= hi)
-    }
-}
-
 /// Bounds of a reverse search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Bounds {
@@ -263,6 +116,39 @@ pub struct Bounds {
     pub max_chains: usize,
 }
 
+/// The largest offset after a pointer a scan takes: 1 MiB, a large struct.
+pub const MAX_OFFSET: u64 = 1 << 20;
+
+impl Bounds {
+    /// `DEPTH MAX-OFFSET` as typed (`3 4096`, `4 0x800`): depth 1 to
+    /// [`MAX_DEPTH`], offset up to [`MAX_OFFSET`], with at most `max_chains`.
+    pub fn parse(text: &str, max_chains: usize) -> std::result::Result<Bounds, String> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let [depth, offset] = words[..] else {
+            return Err(format!(
+                "two numbers: the depth (1 to {MAX_DEPTH}) and the largest offset after a \
+                 pointer (up to {MAX_OFFSET:#x}), e.g. 3 4096"
+            ));
+        };
+        let number = |word: &str, what: &str, max: u64, min: u64| {
+            let n = crate::expr::literal::parse_u64(word)
+                .map_err(|e| format!("{what} {word:?}: {e}"))?;
+            if (min..=max).contains(&n) {
+                Ok(n)
+            } else {
+                Err(format!("{what} {word:?} is out of range: {min} to {max}"))
+            }
+        };
+        let depth = number(depth, "depth", MAX_DEPTH as u64, 1)?;
+        let max_offset = number(offset, "offset", MAX_OFFSET, 0)?;
+        Ok(Bounds {
+            depth: usize::try_from(depth).map_err(|e| e.to_string())?,
+            max_offset,
+            max_chains,
+        })
+    }
+}
+
 /// `base -> +offsets[0] -> ... = address`: read the pointer at `base`, add
 /// the first offset, read the pointer there, ... the last offset gives the address.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -271,8 +157,37 @@ pub struct Chain {
     pub offsets: Vec<u64>,
 }
 
-/// The deepest search [`find_chains`] does: levels are bits of a byte.
+/// The deepest search [`find_chains`] does.
 pub const MAX_DEPTH: usize = 8;
+
+/// Which pointers sit on each level of a reverse search: one bit per
+/// pointer and level, for the levels a chain passes through.
+struct Levels {
+    bits: Vec<Vec<u64>>,
+}
+
+impl Levels {
+    fn new(levels: usize, pointers: usize) -> Levels {
+        Levels {
+            bits: vec![vec![0; pointers.div_ceil(64)]; levels],
+        }
+    }
+
+    /// Marks pointer `e` on level `k` (from 1); false if it was already.
+    fn mark(&mut self, k: usize, e: usize) -> bool {
+        let word = &mut self.bits[k - 1][e / 64];
+        let bit = 1u64 << (e % 64);
+        let fresh = *word & bit == 0;
+        *word |= bit;
+        fresh
+    }
+
+    fn has(&self, k: usize, e: usize) -> bool {
+        self.bits
+            .get(k - 1)
+            .is_some_and(|b| b[e / 64] & (1u64 << (e % 64)) != 0)
+    }
+}
 
 /// Chains from static places to `target`, shortest first, at most
 /// `bounds.max_chains`; `bounds.depth` is capped at [`MAX_DEPTH`].
@@ -284,31 +199,38 @@ pub const MAX_DEPTH: usize = 8;
 /// stable path to it), but enters each level once, so each level costs at
 /// most one pass over the map. Chains are then read forwards from the
 /// static pointers found, each step going down exactly one level.
+///
+/// Only the levels a chain continues from are marked (a bit per pointer
+/// each); the last level keeps just its static pointers.
 pub fn find_chains(
     map: &PointerMap,
     statics: &[StaticArea],
     target: u64,
     bounds: Bounds,
 ) -> Vec<Chain> {
-    let depth = bounds.depth.min(MAX_DEPTH);
-    let mut levels = vec![0u8; map.len()];
+    let depth = bounds.depth.clamp(1, MAX_DEPTH);
+    let mut levels = Levels::new(depth - 1, map.len());
     let is_static = |addr: u64| {
         let i = statics.partition_point(|s| s.end <= addr);
         statics.get(i).is_some_and(|s| s.start <= addr)
     };
     let mut frontier: Vec<u64> = vec![target];
-    let mut roots: Vec<(usize, u32)> = Vec::new();
+    let mut roots: Vec<(usize, usize)> = Vec::new();
     for k in 1..=depth {
-        let bit = 1u8 << (k - 1);
         let mut next = Vec::new();
         for &t in &frontier {
-            for &e in map.pointing_into(t.saturating_sub(bounds.max_offset), t) {
-                let slot = &mut levels[e as usize];
-                if *slot & bit != 0 {
+            for e in map.pointing_into(t.saturating_sub(bounds.max_offset), t) {
+                let addr = map.addr(e);
+                if k == depth {
+                    // The last level: nothing continues from here.
+                    if is_static(addr) {
+                        roots.push((k, e));
+                    }
                     continue;
                 }
-                *slot |= bit;
-                let addr = map.addr(e as usize);
+                if !levels.mark(k, e) {
+                    continue;
+                }
                 if is_static(addr) {
                     // A chain ends here; following it further only makes it longer.
                     roots.push((k, e));
@@ -322,14 +244,29 @@ pub fn find_chains(
         }
         frontier = next;
     }
-    roots.sort_unstable_by_key(|&(k, e)| (k, map.addr(e as usize)));
+    drop(frontier);
+    roots.sort_unstable_by_key(|&(k, e)| (k, map.addr(e)));
+    roots.dedup();
+    // The pointers a chain steps down to, by address, for the walk forwards.
+    let mut stepped: Vec<u32> = (0..map.len())
+        .filter(|&e| (1..depth).any(|k| levels.has(k, e)))
+        .filter_map(|e| u32::try_from(e).ok())
+        .collect();
+    stepped.sort_unstable_by_key(|&e| map.addr_order(e as usize));
+    let walk = Walk {
+        map,
+        levels: &levels,
+        stepped: &stepped,
+        target,
+        bounds,
+    };
     let mut chains = Vec::new();
     for (k, e) in roots {
         let mut path = Path {
-            root: map.addr(e as usize),
+            root: map.addr(e),
             offsets: Vec::with_capacity(k),
         };
-        walk_forward(map, &levels, target, bounds, e, k, &mut path, &mut chains);
+        walk.forward(e, k, &mut path, &mut chains);
         if chains.len() >= bounds.max_chains {
             chains.truncate(bounds.max_chains);
             break;
@@ -344,42 +281,55 @@ struct Path {
     offsets: Vec<u64>,
 }
 
-/// Every path from entry `e` at level `k` down to the target, appended to `chains`.
-#[allow(clippy::too_many_arguments)]
-fn walk_forward(
-    map: &PointerMap,
-    level: &[u8],
+/// What the walk forwards from the roots reads.
+struct Walk<'a> {
+    map: &'a PointerMap,
+    levels: &'a Levels,
+    /// The pointers on levels below the last, by address.
+    stepped: &'a [u32],
     target: u64,
     bounds: Bounds,
-    e: u32,
-    k: usize,
-    path: &mut Path,
-    chains: &mut Vec<Chain>,
-) {
-    if chains.len() >= bounds.max_chains {
-        return;
-    }
-    let value = map.value(e as usize);
-    if k == 1 {
-        if (value..=value.saturating_add(bounds.max_offset)).contains(&target) {
-            let mut offsets = path.offsets.clone();
-            offsets.push(target - value);
-            chains.push(Chain {
-                base: path.root,
-                offsets,
-            });
-        }
-        return;
-    }
-    for c in map.located_in(value, value.saturating_add(bounds.max_offset)) {
-        if level[c] & (1 << (k - 2)) == 0 {
-            continue;
-        }
-        path.offsets.push(map.addr(c) - value);
-        walk_forward(map, level, target, bounds, c as u32, k - 1, path, chains);
-        path.offsets.pop();
+}
+
+impl Walk<'_> {
+    /// Every path from pointer `e` at level `k` down to the target, appended to `chains`.
+    fn forward(&self, e: usize, k: usize, path: &mut Path, chains: &mut Vec<Chain>) {
+        let bounds = self.bounds;
         if chains.len() >= bounds.max_chains {
             return;
+        }
+        let value = self.map.value(e);
+        let reach = value.saturating_add(bounds.max_offset);
+        if k == 1 {
+            if (value..=reach).contains(&self.target) {
+                let mut offsets = path.offsets.clone();
+                offsets.push(self.target - value);
+                chains.push(Chain {
+                    base: path.root,
+                    offsets,
+                });
+            }
+            return;
+        }
+        let map = self.map;
+        let from = self
+            .stepped
+            .partition_point(|&c| map.addr(c as usize) < value);
+        for &c in &self.stepped[from..] {
+            let c = c as usize;
+            let addr = map.addr(c);
+            if addr > reach {
+                break;
+            }
+            if !self.levels.has(k - 1, c) {
+                continue;
+            }
+            path.offsets.push(addr - value);
+            self.forward(c, k - 1, path, chains);
+            path.offsets.pop();
+            if chains.len() >= bounds.max_chains {
+                return;
+            }
         }
     }
 }
@@ -440,7 +390,7 @@ mod tests {
         let (mem, plan, _) = game_memory();
         let map = PointerMap::build(&mut [mem], &plan).expect("scan");
         assert_eq!(
-            map.pairs,
+            map.pairs(),
             vec![(0x1010, 0x10000), (0x10008, 0x20000), (0x20018, 0x30000)]
         );
     }
@@ -449,7 +399,7 @@ mod tests {
     fn two_lanes_find_the_same_map() {
         let (mem, plan, _) = game_memory();
         let map = PointerMap::build(&mut [mem.clone(), mem], &plan).expect("scan");
-        let addrs: Vec<u64> = map.pairs.iter().map(|p| p.0).collect();
+        let addrs: Vec<u64> = map.pairs().iter().map(|p| p.0).collect();
         assert_eq!(addrs, vec![0x1010, 0x10008, 0x20018]);
     }
 
@@ -534,6 +484,26 @@ mod tests {
         let chains = find_chains(&map, &[area(0x1000, 0x1100)], 0x30008, bounds);
         assert_eq!(chains.len(), 5);
         assert!(chains.iter().all(|c| c.offsets == vec![8]));
+    }
+
+    #[test]
+    fn bounds_parse_two_checked_numbers() {
+        let b = Bounds::parse(" 4  0x800 ", 50).expect("bounds");
+        assert_eq!((b.depth, b.max_offset, b.max_chains), (4, 0x800, 50));
+        assert_eq!(Bounds::parse("1 0", 1).map(|b| b.depth), Ok(1));
+        for (text, why) in [
+            ("", "two numbers"),
+            ("3", "two numbers"),
+            ("3 4096 1", "two numbers"),
+            ("0 4096", "depth \"0\" is out of range"),
+            ("9 4096", "out of range: 1 to 8"),
+            ("3 0x100001", "offset \"0x100001\" is out of range"),
+            ("three 4096", "depth \"three\""),
+            ("3 -1", "offset \"-1\""),
+        ] {
+            let err = Bounds::parse(text, 10).expect_err(text);
+            assert!(err.contains(why), "{text:?}: {err}");
+        }
     }
 
     fn region(line: &str) -> Maps {

@@ -2,6 +2,7 @@
 //! its other descriptors and ends cleanly, printing what it found so far.
 
 use std::os::fd::{AsFd, BorrowedFd};
+use std::process::ExitCode;
 
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
@@ -44,5 +45,28 @@ impl StopSignals {
             Ok(Some(info)) => Signal::try_from(info.ssi_signo as i32).ok(),
             _ => None,
         }
+    }
+}
+
+/// The exit status of a command ended by `signal`: 128 + its number, as a
+/// shell reports a process the signal killed (130 for Ctrl-C, 143 for `kill`).
+pub fn exit_code(signal: Signal) -> ExitCode {
+    ExitCode::from(exit_status(signal))
+}
+
+/// 128 + the signal's number.
+pub fn exit_status(signal: Signal) -> u8 {
+    128u8.saturating_add(u8::try_from(signal as i32).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stop_signal_exits_with_128_plus_its_number() {
+        assert_eq!(exit_status(Signal::SIGINT), 130);
+        assert_eq!(exit_status(Signal::SIGTERM), 143);
+        assert_eq!(exit_code(Signal::SIGTERM), ExitCode::from(143));
     }
 }

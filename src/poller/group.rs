@@ -102,8 +102,20 @@ impl std::fmt::Debug for PollGroup {
 }
 
 impl PollGroup {
-    /// Starts one thread per session, each with its own copy of `watches`.
+    /// Starts one thread per session, each with its own copy of `watches`,
+    /// reading them never-block.
     pub fn start(sessions: Vec<Session>, watches: &[Watch]) -> Result<PollGroup> {
+        PollGroup::start_with_mode(sessions, watches, ReadMode::NoWait)
+    }
+
+    /// As [`PollGroup::start`], reading in `mode`: [`ReadMode::Force`]
+    /// faults pages in as the target would (under each session's deadline),
+    /// so a page that never arrives stalls its own thread and only that.
+    pub fn start_with_mode(
+        sessions: Vec<Session>,
+        watches: &[Watch],
+        mode: ReadMode,
+    ) -> Result<PollGroup> {
         let (reply_tx, replies) = channel();
         let mut members = Vec::with_capacity(sessions.len());
         for (index, session) in sessions.into_iter().enumerate() {
@@ -116,7 +128,7 @@ impl PollGroup {
             let reply = reply_tx.clone();
             let thread = std::thread::Builder::new()
                 .name(format!("pvtui-poll-{pid}"))
-                .spawn(move || member_loop(index, session, set, &rx, &reply))
+                .spawn(move || member_loop(index, session, set, mode, &rx, &reply))
                 .map_err(|e| Error::Internal(format!("cannot start a poll thread: {e}")))?;
             members.push(Member {
                 pid,
@@ -221,11 +233,12 @@ fn member_loop(
     index: usize,
     mut session: Session,
     mut set: WatchSet,
+    mode: ReadMode,
     requests: &Receiver<u64>,
     reply: &Sender<Reply>,
 ) {
     while let Ok(tick) = requests.recv() {
-        let outcome = read_once(&mut session, &mut set);
+        let outcome = read_once(&mut session, &mut set, mode);
         let exited = matches!(outcome, TickOutcome::Exited);
         if reply.send((index, tick, outcome)).is_err() || exited {
             return;
@@ -233,7 +246,7 @@ fn member_loop(
     }
 }
 
-fn read_once(session: &mut Session, set: &mut WatchSet) -> TickOutcome {
+fn read_once(session: &mut Session, set: &mut WatchSet, mode: ReadMode) -> TickOutcome {
     let started = Instant::now();
     if !session.is_alive() {
         return TickOutcome::Exited;
@@ -241,7 +254,7 @@ fn read_once(session: &mut Session, set: &mut WatchSet) -> TickOutcome {
     let result = session
         .refresh()
         .map(|_| ())
-        .and_then(|()| session.poll(set, ReadMode::NoWait));
+        .and_then(|()| session.poll(set, mode));
     match result {
         Ok(readings) => {
             // A tick whose reads failed because the target was being torn

@@ -16,6 +16,8 @@ struct Space {
     spans: Vec<(u64, Vec<u8>)>,
     faulting: HashSet<u64>,
     stalling: HashSet<u64>,
+    /// Pages whose reads keep the thread busy (runnable) this long.
+    busy: Vec<(u64, std::time::Duration)>,
 }
 
 #[derive(Default)]
@@ -72,6 +74,12 @@ impl FakeMemory {
         self.space().stalling.insert(addr / sys::page_size());
     }
 
+    /// Accesses of the page holding `addr` keep the reading thread busy on a
+    /// CPU for `time`, as a large copy on a loaded machine does.
+    pub fn busy_page(&self, addr: u64, time: std::time::Duration) {
+        self.space().busy.push((addr / sys::page_size(), time));
+    }
+
     /// Lets every stalled access go on (and later ones not stall).
     pub fn release(&self) {
         let mut released = self
@@ -98,10 +106,21 @@ impl FakeMemory {
         self.shared.calls.fetch_add(1, Ordering::SeqCst);
         let page = sys::page_size();
         let last = (addr + len.max(1) as u64 - 1) / page;
-        let stalls = {
+        let (stalls, busy) = {
             let space = self.space();
-            (addr / page..=last).any(|p| space.stalling.contains(&p))
+            let pages = addr / page..=last;
+            let busy = space.busy.iter().filter(|(p, _)| pages.contains(p));
+            (
+                pages.clone().any(|p| space.stalling.contains(&p)),
+                busy.map(|(_, t)| *t).max(),
+            )
         };
+        if let Some(time) = busy {
+            let start = std::time::Instant::now();
+            while start.elapsed() < time {
+                std::hint::spin_loop();
+            }
+        }
         if stalls {
             let mut released = self
                 .shared

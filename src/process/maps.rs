@@ -239,6 +239,25 @@ impl Maps {
                     .find(|r| r.is_file() && r.name().starts_with(name))
             })
     }
+
+    /// The mappings of the object behind `region` (same device, inode and
+    /// path), in address order.
+    pub fn object_mappings<'a>(&'a self, region: &'a Region) -> impl Iterator<Item = &'a Region> {
+        self.regions.iter().filter(move |r| {
+            r.dev == region.dev && r.inode == region.inode && r.path == region.path
+        })
+    }
+
+    /// Where byte `offset` of the object behind `region` is mapped: the
+    /// mapping covering it at `start + (offset - file offset)`, a shared
+    /// one before a private one (which may hold its own copy), then the
+    /// lowest address. None when no mapping covers it.
+    pub fn object_byte(&self, region: &Region, offset: u64) -> Option<u64> {
+        self.object_mappings(region)
+            .filter(|r| offset >= r.offset && offset - r.offset < r.end - r.start)
+            .min_by_key(|r| (!r.perms.shared, r.start))
+            .map(|r| r.start + (offset - r.offset))
+    }
 }
 
 fn fingerprint(text: &str) -> u64 {
@@ -331,5 +350,24 @@ ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsysca
         for p in ["r--p", "rw-s", "r-xp", "---p", "rwxs"] {
             assert_eq!(Perms::parse(p).expect(p).to_string(), p);
         }
+    }
+
+    #[test]
+    fn an_object_byte_is_found_in_the_mapping_covering_it_shared_first() {
+        let text = "\
+7f0000000000-7f0000002000 rw-s 00001000 00:1a 7 /dev/shm/ring
+7f1000000000-7f1000003000 rw-p 00000000 00:1a 7 /dev/shm/ring
+7f2000000000-7f2000001000 rw-s 00000000 00:1a 8 /dev/shm/other
+";
+        let maps = Maps::parse(text, "test").expect("maps");
+        let ring = maps.find_by_name("ring").expect("ring");
+        // Byte 0x10 only in the private mapping (offset 0).
+        assert_eq!(maps.object_byte(ring, 0x10), Some(0x7f10_0000_0010));
+        // Page 1 in both: the shared mapping wins.
+        assert_eq!(maps.object_byte(ring, 0x1010), Some(0x7f00_0000_0010));
+        assert_eq!(maps.object_byte(ring, 0x2fff), Some(0x7f00_0000_1fff));
+        // Past the end of every mapping; another object's bytes never count.
+        assert_eq!(maps.object_byte(ring, 0x3000), None);
+        assert_eq!(maps.object_mappings(ring).count(), 2);
     }
 }

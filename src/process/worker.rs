@@ -15,9 +15,15 @@
 //! stuck and no longer once the kernel lets them go, so a busy machine that
 //! made a few reads miss their deadline does not, in the end, refuse every
 //! read. Writes never run on an abandoned thread: see [`Memory::write_within`].
+//!
+//! The deadline counts time the worker is blocked, not time it waits for a
+//! CPU: at the deadline a worker that is still runnable (on a loaded machine,
+//! or copying a large batch) is given more time, up to [`RUNNABLE_GRACE`]
+//! deadlines, before it is abandoned. A read sleeping on a page fault is not
+//! runnable, so it is abandoned at the first deadline as before.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
 
@@ -33,6 +39,9 @@ const MAX_STUCK_WORKERS: usize = 32;
 
 /// How long a stalled page stays quarantined before it is tried again.
 const QUARANTINE: Duration = Duration::from_secs(5);
+
+/// How many deadlines in all a worker that is still runnable may take.
+const RUNNABLE_GRACE: u32 = 20;
 
 /// An access handed to the worker thread; buffers travel with it and back.
 enum WorkerJob {
@@ -52,6 +61,9 @@ struct Thread {
     abandoned: Arc<AtomicBool>,
     /// Set when the thread has ended: the kernel let it go.
     ended: Arc<AtomicBool>,
+    /// The thread's kernel id once it runs (0 before), to see whether it is
+    /// blocked or only waiting for a CPU.
+    tid: Arc<AtomicI32>,
 }
 
 impl Thread {
@@ -62,9 +74,12 @@ impl Thread {
         let abandoned = Arc::new(AtomicBool::new(false));
         let ended = Arc::new(AtomicBool::new(false));
         let (was_abandoned, has_ended) = (Arc::clone(&abandoned), Arc::clone(&ended));
+        let tid = Arc::new(AtomicI32::new(0));
+        let my_tid = Arc::clone(&tid);
         std::thread::Builder::new()
             .name("pvtui-memory".into())
             .spawn(move || {
+                my_tid.store(nix::unistd::gettid().as_raw(), Ordering::SeqCst);
                 for job in job_rx {
                     let done = match job {
                         WorkerJob::Read(maps, ranges, mode, mut batch) => {
@@ -93,7 +108,22 @@ impl Thread {
             done,
             abandoned,
             ended,
+            tid,
         })
+    }
+
+    /// Whether the thread is running or waiting for a CPU, rather than
+    /// asleep in the kernel (`R` in its stat); a thread not yet started
+    /// counts as runnable.
+    fn runnable(&self) -> bool {
+        let tid = self.tid.load(Ordering::SeqCst);
+        if tid == 0 {
+            return true;
+        }
+        std::fs::read_to_string(format!("/proc/self/task/{tid}/stat"))
+            .ok()
+            .and_then(|stat| stat_state(&stat))
+            .is_some_and(|state| state == 'R')
     }
 
     /// Leaves the thread to finish alone; it counts as stuck until it does.
@@ -191,7 +221,16 @@ impl<M: Memory + Clone + Send + 'static> MemoryWorker<M> {
             self.thread = None;
             return Ok(None);
         }
-        match thread.done.recv_timeout(self.deadline) {
+        let mut waited = 1;
+        let result = loop {
+            match thread.done.recv_timeout(self.deadline) {
+                Err(RecvTimeoutError::Timeout) if waited < RUNNABLE_GRACE && thread.runnable() => {
+                    waited += 1;
+                }
+                other => break other,
+            }
+        };
+        match result {
             Ok(done) => Ok(Some(done)),
             Err(RecvTimeoutError::Timeout) => {
                 if let Some(thread) = self.thread.take() {
@@ -387,6 +426,13 @@ impl<M: Memory + Clone + Send + 'static> Memory for MemoryWorker<M> {
 
 /// The worker answers each job with the matching kind; anything else is a
 /// bug in this module, reported without taking the caller down.
+/// The state letter of a `/proc/.../stat` line: the field after the
+/// command name, which is in parentheses and may itself hold `)`.
+fn stat_state(stat: &str) -> Option<char> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.trim_start().chars().next()
+}
+
 fn mismatch() -> Error {
     Error::Internal("the memory worker answered a job with another kind of result".into())
 }
@@ -561,6 +607,26 @@ mod tests {
         assert!(report.landed());
         assert_eq!(report.before, vec![1; 4]);
         fake.release();
+    }
+
+    #[test]
+    fn a_read_still_running_at_the_deadline_is_waited_for_not_called_stalled() {
+        let fake = memory();
+        // Busy on a CPU for several deadlines: slow, not blocked.
+        fake.busy_page(BASE, Duration::from_millis(150));
+        let mut worker = MemoryWorker::new(fake.clone(), Duration::from_millis(30));
+        let out = worker
+            .read(&maps(), &[(BASE, 8)], ReadMode::Force)
+            .expect("read");
+        assert!(out[0].is_complete(), "{:?}", out[0].first_unread());
+        assert_eq!(worker.stalls(), 0);
+    }
+
+    #[test]
+    fn stat_state_is_read_after_the_command_name() {
+        assert_eq!(stat_state("12 (a) b) R 1 2"), Some('R'));
+        assert_eq!(stat_state("12 (pvtui-memory) D 1"), Some('D'));
+        assert_eq!(stat_state("garbage"), None);
     }
 
     #[test]

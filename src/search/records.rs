@@ -120,6 +120,14 @@ pub(crate) enum Record {
 }
 
 impl Record {
+    /// Roughly the bytes it holds, to batch records by.
+    pub fn weight(&self) -> usize {
+        match self {
+            Record::Places(c) => c.len() * std::mem::size_of::<Candidate>(),
+            Record::Pages(p) => p.data.len(),
+        }
+    }
+
     pub fn into_candidates(self, h: &ScanHeader) -> Vec<Candidate> {
         match self {
             Record::Places(c) => c,

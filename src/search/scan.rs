@@ -263,12 +263,36 @@ pub(crate) fn narrow<S: Source>(
     };
     let mut groups = from.ordered()?;
     // Records are read and decompressed on a second thread while this one
-    // reads the target and compares; a few groups in flight bound memory.
+    // reads the target and compares; a few batches in flight bound memory.
+    // Groups (one per 64 KiB block) travel in batches of about SEND_WEIGHT
+    // bytes: one hand-off per block cost a wake-up of each thread, which a
+    // busy machine makes slow.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Option<Vec<Record>>>>(4);
     std::thread::scope(|scope| {
         scope.spawn(move || {
+            let mut batch: Vec<Record> = Vec::new();
+            let mut weight = 0usize;
             loop {
-                let next = groups.next_group();
+                let next = match groups.next_group() {
+                    Ok(Some(group)) => {
+                        weight += group.iter().map(Record::weight).sum::<usize>();
+                        batch.extend(group);
+                        if weight < SEND_WEIGHT {
+                            continue;
+                        }
+                        weight = 0;
+                        Ok(Some(std::mem::take(&mut batch)))
+                    }
+                    Ok(None) if !batch.is_empty() => {
+                        // The last batch, then the end on the next turn.
+                        weight = 0;
+                        if tx.send(Ok(Some(std::mem::take(&mut batch)))).is_err() {
+                            break;
+                        }
+                        Ok(None)
+                    }
+                    other => other,
+                };
                 let last = !matches!(next, Ok(Some(_)));
                 if tx.send(next).is_err() || last {
                     break;
@@ -279,6 +303,9 @@ pub(crate) fn narrow<S: Source>(
     })?;
     Ok((n.stats, n.failure))
 }
+
+/// Bytes of records the file reader hands over at once.
+const SEND_WEIGHT: usize = 1 << 20;
 
 impl Narrowing {
     fn run<S: Source>(

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{RecvTimeoutError, SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
@@ -180,7 +180,7 @@ enum FirstPass {
 /// What lanes hand the writer.
 enum Output {
     Places(BlockBuf),
-    Pages(PageRecordOut),
+    Pages(Vec<PageRecordOut>),
 }
 
 enum FirstVisitor<'a> {
@@ -225,27 +225,22 @@ fn run_first<S: Source>(
 ) -> Summary {
     let started = Instant::now();
     let found = AtomicU64::new(0);
-    // Shallow: a block of densely matching places can weigh 640 KiB.
-    let (block_tx, block_rx) = sync_channel::<Output>(4);
+    // Shallow: a block of densely matching places can weigh 640 KiB, and a
+    // batch of snapshot records 1 MiB.
+    let (block_tx, block_rx) = sync_channel::<Output>(8);
     let write_error: Mutex<Option<Error>> = Mutex::new(None);
+    // A full channel waits for the writer, which drains it until every lane
+    // has ended (stopped or not), so the wait always ends. Waiting in the
+    // channel wakes the lane as soon as there is room: a snapshot's lanes
+    // outrun the file, and polling with sleeps let them idle between writes.
     let send = |out: Output| {
-        let mut out = out;
-        loop {
-            match block_tx.try_send(out) {
-                Ok(()) => return true,
-                Err(TrySendError::Disconnected(_)) => return false,
-                Err(TrySendError::Full(back)) => {
-                    if ctl.should_stop() {
-                        return false;
-                    }
-                    out = back;
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-            }
+        if ctl.should_stop() {
+            return false;
         }
+        block_tx.send(out).is_ok()
     };
     let place_sink = |block: BlockBuf| send(Output::Places(block));
-    let page_sink = |pages: PageRecordOut| send(Output::Pages(pages));
+    let page_sink = |pages: Vec<PageRecordOut>| send(Output::Pages(pages));
     let mut visitors: Vec<FirstVisitor<'_>> = (0..sources.len())
         .map(|_| match pass {
             FirstPass::Values(spec) => {
@@ -260,7 +255,7 @@ fn run_first<S: Source>(
     let write = |out: Output, writer: &mut ScanWriter| {
         let done = match out {
             Output::Places(block) => writer.write_block(&block),
-            Output::Pages(pages) => writer.write_pages(&pages),
+            Output::Pages(pages) => pages.iter().try_for_each(|p| writer.write_pages(p)),
         };
         if let Err(e) = done {
             write_error

@@ -18,7 +18,12 @@ use crate::search::store::{BLOCK, Blocks, ScanHeader, ScanWriter};
 use crate::search::value::{Condition, Number, ValueType};
 use crate::search::walk::{Piece, Visitor};
 
-pub(crate) type PageSink<'a> = dyn Fn(PageRecordOut) -> bool + Sync + 'a;
+pub(crate) type PageSink<'a> = dyn Fn(Vec<PageRecordOut>) -> bool + Sync + 'a;
+
+/// Bytes of encoded records a lane hands the writer at once: one hand-off
+/// per 64 KiB record cost a wake-up of the writer each, which a busy machine
+/// makes slow.
+const SEND_BYTES: usize = 1 << 20;
 
 /// Collects whole pages into per-block records and hands them, encoded, to a sink.
 pub(crate) struct SnapshotVisitor<'a> {
@@ -29,6 +34,9 @@ pub(crate) struct SnapshotVisitor<'a> {
     base: u64,
     mask: u16,
     raw: Vec<u8>,
+    /// Encoded records not yet handed over, and their payload bytes.
+    ready: Vec<PageRecordOut>,
+    ready_bytes: usize,
 }
 
 impl<'a> SnapshotVisitor<'a> {
@@ -50,10 +58,14 @@ impl<'a> SnapshotVisitor<'a> {
             base: 0,
             mask: 0,
             raw: Vec::with_capacity(BLOCK as usize),
+            ready: Vec::new(),
+            ready_bytes: 0,
         }
     }
 
-    pub fn finish(&mut self) {
+    /// Encodes the block being gathered; hands the records over once there
+    /// are enough of them.
+    fn seal(&mut self) {
         if self.mask == 0 {
             return;
         }
@@ -64,16 +76,34 @@ impl<'a> SnapshotVisitor<'a> {
         );
         self.mask = 0;
         self.raw.clear();
-        if !(self.sink)(rec) {
+        self.ready_bytes += rec.payload.len();
+        self.ready.push(rec);
+        if self.ready_bytes >= SEND_BYTES {
+            self.send();
+        }
+    }
+
+    fn send(&mut self) {
+        self.ready_bytes = 0;
+        if self.ready.is_empty() {
+            return;
+        }
+        if !(self.sink)(std::mem::take(&mut self.ready)) {
             self.stop.store(true, Ordering::Relaxed);
         }
+    }
+
+    /// Hands over everything gathered: the lane is done.
+    pub fn finish(&mut self) {
+        self.seal();
+        self.send();
     }
 }
 
 impl Visitor for SnapshotVisitor<'_> {
     fn start_segment(&mut self) {
         // Pages of one record must come in address order.
-        self.finish();
+        self.seal();
     }
 
     fn piece(&mut self, p: &Piece<'_>) {
@@ -84,7 +114,7 @@ impl Visitor for SnapshotVisitor<'_> {
         while at + page <= end {
             let base = at & !(BLOCK - 1);
             if base != self.base {
-                self.finish();
+                self.seal();
                 self.base = base;
             }
             self.mask |= 1 << ((at - base) / page);
@@ -111,8 +141,10 @@ fn keeps_unchanged(condition: Condition, ty: ValueType) -> Option<bool> {
     }
 }
 
-/// Pages read in one batch of ranges.
-pub(crate) const PAGE_BATCH: usize = 1 << 20;
+/// Bytes of pages narrowed in one batch: one read of the target each, so
+/// few hand-offs to the reading thread (each waits on the scheduler on a
+/// busy machine), in memory bounded to twice this.
+pub(crate) const PAGE_BATCH: usize = 4 << 20;
 
 /// Narrows a batch of snapshot records (in address order) against memory
 /// now: pages that are byte-for-byte the same are settled at once; only

@@ -551,6 +551,32 @@ fn a_snapshot_narrows_page_by_page_and_keeps_places_not_in_memory() {
 }
 
 #[test]
+fn a_snapshot_larger_than_its_hand_off_batches_narrows_every_page() {
+    // 5 MiB of noise: several batches of records from each lane to the
+    // writer, from the file reader to the narrowing, and reads of the target.
+    const BASE: u64 = 0x1000_0000;
+    const LEN: usize = 5 << 20;
+    let mut mem = MemorySource::new();
+    mem.map(BASE, noise(LEN, 11));
+    let regions = vec![region(BASE, BASE + LEN as u64, "[heap]")];
+    let summary = snapshot_of(&mem, &regions);
+    assert_eq!(summary.found, (LEN / 4) as u64);
+    let snap = summary.scan.expect("file");
+    // One place raised in each 768 KiB, the first and last places too.
+    let mut want: Vec<u64> = (0..LEN as u64 - 4).step_by(768 << 10).collect();
+    want.push(LEN as u64 - 4);
+    for &off in &want {
+        mem.poke(BASE + off, &u32::MAX.to_le_bytes());
+    }
+    let job = SearchJob::narrow_in(mem.clone(), snap, Condition::Changed, None).expect("narrow");
+    let (_, summary) = job.collect();
+    assert_eq!(summary.end, End::Complete);
+    let file = summary.scan.expect("file");
+    let want: Vec<u64> = want.iter().map(|off| BASE + off).collect();
+    assert_eq!(addrs(&file), want);
+}
+
+#[test]
 fn a_snapshot_narrowed_by_unchanged_and_decreased_by() {
     const BASE: u64 = 0x80000;
     let mut mem = MemorySource::new();

@@ -52,6 +52,73 @@ pub enum LoadError {
     Failed(String),
 }
 
+/// Adds the defined data and code symbols of one symbol table.
+fn collect(
+    syms: &goblin::elf::Symtab<'_>,
+    strtab: &goblin::strtab::Strtab<'_>,
+    out: &mut Vec<ElfSymbol>,
+) {
+    for sym in syms.iter() {
+        let kind = match sym.st_type() {
+            STT_OBJECT | STT_COMMON => SymbolKind::Object,
+            STT_FUNC | STT_GNU_IFUNC => SymbolKind::Function,
+            STT_NOTYPE => SymbolKind::Other,
+            _ => continue,
+        };
+        let shndx = sym.st_shndx as u32;
+        if shndx == SHN_UNDEF || shndx == SHN_ABS || sym.st_value == 0 {
+            continue;
+        }
+        let Some(raw) = strtab.get_at(sym.st_name).filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        let demangled = demangle(raw);
+        out.push(ElfSymbol {
+            name: demangled.clone().unwrap_or_else(|| raw.to_string()),
+            mangled: demangled.map(|_| raw.to_string()),
+            value: sym.st_value,
+            size: sym.st_size,
+            kind,
+        });
+    }
+}
+
+/// MiniDebugInfo decompresses to more than this only when corrupt (it is a
+/// symtab: a few MiB for the largest programs).
+const MAX_MINIDEBUGINFO: usize = 256 << 20;
+
+/// The ELF image in `.gnu_debugdata` (MiniDebugInfo: an xz-compressed
+/// object holding a `.symtab`), when there is one and it decompresses.
+fn minidebuginfo(elf: &Elf<'_>, bytes: &[u8]) -> Option<Vec<u8>> {
+    let section = elf
+        .section_headers
+        .iter()
+        .find(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(".gnu_debugdata"))?;
+    let start = usize::try_from(section.sh_offset).ok()?;
+    let data = bytes.get(start..start.checked_add(usize::try_from(section.sh_size).ok()?)?)?;
+    let mut out = CappedVec(Vec::new());
+    lzma_rs::xz_decompress(&mut std::io::BufReader::new(data), &mut out).ok()?;
+    out.0.starts_with(b"\x7fELF").then_some(out.0)
+}
+
+/// A Vec that refuses to grow past [`MAX_MINIDEBUGINFO`].
+struct CappedVec(Vec<u8>);
+
+impl std::io::Write for CappedVec {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len().saturating_add(buf.len()) > MAX_MINIDEBUGINFO {
+            return Err(std::io::Error::other(
+                "MiniDebugInfo decompresses past 256 MiB",
+            ));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 impl ObjectFile {
     /// Reads an ELF file; checks the magic first so large data files are not read whole.
     pub fn read(mut file: impl Read) -> Result<ObjectFile, LoadError> {
@@ -65,6 +132,25 @@ impl ObjectFile {
         ObjectFile::parse(&bytes)
     }
 
+    /// As [`ObjectFile::read`], mapping the file rather than copying it: only
+    /// the pages of its headers and symbol tables are touched.
+    pub fn open(mut file: std::fs::File) -> Result<ObjectFile, LoadError> {
+        let mut magic = [0u8; 4];
+        if file.read_exact(&mut magic).is_err() || &magic != b"\x7fELF" {
+            return Err(LoadError::NotElf);
+        }
+        match crate::sys::map_file(&file) {
+            Ok(map) => ObjectFile::parse(&map),
+            // Not mappable (a special file): read it after the magic.
+            Err(_) => {
+                let mut bytes = magic.to_vec();
+                file.read_to_end(&mut bytes)
+                    .map_err(|e| LoadError::Failed(format!("cannot read it: {e}")))?;
+                ObjectFile::parse(&bytes)
+            }
+        }
+    }
+
     pub fn parse(bytes: &[u8]) -> Result<ObjectFile, LoadError> {
         let elf = Elf::parse(bytes)
             .map_err(|e| LoadError::Failed(format!("not a valid ELF file: {e}")))?;
@@ -75,30 +161,14 @@ impl ObjectFile {
             .map(|ph| (ph.p_offset & PAGE_MASK, ph.p_vaddr & PAGE_MASK))
             .collect();
         let mut symbols = Vec::new();
-        let tables = [(&elf.syms, &elf.strtab), (&elf.dynsyms, &elf.dynstrtab)];
-        for (syms, strtab) in tables {
-            for sym in syms.iter() {
-                let kind = match sym.st_type() {
-                    STT_OBJECT | STT_COMMON => SymbolKind::Object,
-                    STT_FUNC | STT_GNU_IFUNC => SymbolKind::Function,
-                    STT_NOTYPE => SymbolKind::Other,
-                    _ => continue,
-                };
-                let shndx = sym.st_shndx as u32;
-                if shndx == SHN_UNDEF || shndx == SHN_ABS || sym.st_value == 0 {
-                    continue;
-                }
-                let Some(raw) = strtab.get_at(sym.st_name).filter(|n| !n.is_empty()) else {
-                    continue;
-                };
-                let demangled = demangle(raw);
-                symbols.push(ElfSymbol {
-                    name: demangled.clone().unwrap_or_else(|| raw.to_string()),
-                    mangled: demangled.map(|_| raw.to_string()),
-                    value: sym.st_value,
-                    size: sym.st_size,
-                    kind,
-                });
+        collect(&elf.syms, &elf.strtab, &mut symbols);
+        collect(&elf.dynsyms, &elf.dynstrtab, &mut symbols);
+        // A stripped object may carry its symtab in MiniDebugInfo. Unreadable
+        // MiniDebugInfo leaves the other symbols usable (`pvtui debuginfo`
+        // says what is wrong with it).
+        if let Some(inner) = minidebuginfo(&elf, bytes) {
+            if let Ok(mini) = Elf::parse(&inner) {
+                collect(&mini.syms, &mini.strtab, &mut symbols);
             }
         }
         // .symtab and .dynsym repeat each other; keep one of each (name, value).

@@ -290,17 +290,38 @@ impl SymbolTable {
 
     /// Resolves `name` (raw or demangled) in the executable, then each library.
     pub fn lookup(&self, name: &str) -> std::result::Result<Symbol, SymbolError> {
-        for module in &self.modules {
-            if let Ok(loaded) = self.load(module)
-                && let Some(sym) = loaded.object.lookup(name)
-            {
-                return Ok(located(module, loaded, sym));
-            }
+        if let Some(found) = self.find(name) {
+            return Ok(found);
         }
         Err(SymbolError::UnknownSymbol {
             name: name.to_string(),
             module: None,
             suggestions: self.suggest(name),
+        })
+    }
+
+    /// As [`SymbolTable::lookup_qualified`] without the why of a miss (no
+    /// suggestions to compute): for a caller with another reading to try.
+    pub fn find_qualified(&self, module: Option<&str>, name: &str) -> Option<Symbol> {
+        match module {
+            Some(m) => self.find_modules(m).into_iter().find_map(|m| {
+                let loaded = self.load(m).ok()?;
+                loaded
+                    .object
+                    .lookup(name)
+                    .map(|sym| located(m, loaded, sym))
+            }),
+            None => self.find(name),
+        }
+    }
+
+    fn find(&self, name: &str) -> Option<Symbol> {
+        self.modules.iter().find_map(|module| {
+            let loaded = self.load(module).ok()?;
+            loaded
+                .object
+                .lookup(name)
+                .map(|sym| located(module, loaded, sym))
         })
     }
 
@@ -463,11 +484,30 @@ impl SymbolTable {
                 symbol,
                 offset,
             },
+            // A data file (not ELF) is named by the object offset, which
+            // `[file]+off` reads back wherever the file is mapped.
+            None if self.load(module).is_err() => Location::Module {
+                module: module.name.clone(),
+                offset: module
+                    .regions
+                    .iter()
+                    .find(|r| r.contains(addr))
+                    .map_or(addr - module.base(), |r| addr - r.start + r.offset),
+            },
             None => Location::Module {
                 module: module.name.clone(),
                 offset: addr - module.base(),
             },
         })
+    }
+
+    /// Whether `addr` lies in a mapped ELF object (whose `[module]+off`
+    /// counts from its first mapping, as its symbols do).
+    pub fn is_elf_at(&self, addr: u64) -> bool {
+        self.modules
+            .iter()
+            .find(|m| m.contains(addr))
+            .is_some_and(|m| self.load(m).is_ok())
     }
 
     /// The mapped object holding `addr`, as (file name, offset from its first mapping).
@@ -516,7 +556,7 @@ impl SymbolTable {
             return Ok(object);
         }
         let file = self.open(module).map_err(LoadError::Failed)?;
-        let object = Arc::new(ObjectFile::read(std::io::BufReader::new(file))?);
+        let object = Arc::new(ObjectFile::open(file)?);
         self.objects
             .lock()
             .unwrap_or_else(|e| e.into_inner())

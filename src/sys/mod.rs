@@ -10,6 +10,9 @@
 use std::io::{self, IoSlice, IoSliceMut};
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
+mod owned;
+pub use owned::{FillBuffer, map_file};
+
 /// The first argument of `process_vm_readv/writev` is a pidfd, not a pid.
 ///
 /// From the proposed `include/uapi/linux/process_vm.h`: `#define PROCESS_VM_PIDFD (1UL << 0)`.
@@ -636,16 +639,6 @@ impl Drop for PerfBreakpoint {
             libc::munmap(self.map, self.map_len);
         }
     }
-}
-
-/// Maps a whole file read-only (`mmap(2)` through memmap2), so debug info is
-/// paged in as it is used instead of being read up front.
-pub fn map_file(file: &std::fs::File) -> io::Result<memmap2::Mmap> {
-    // SAFETY: the mapping is private and read-only, and its bytes are parsed
-    // as untrusted input. Debug files are not rewritten in place by package
-    // managers (they are replaced by rename), so the pages do not change under
-    // the parser; a file truncated meanwhile would raise SIGBUS, as in gdb.
-    unsafe { memmap2::Mmap::map(file) }
 }
 
 #[cfg(test)]

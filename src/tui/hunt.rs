@@ -12,8 +12,19 @@ use crate::hunt::writers::Access;
 use crate::session::{FoundChain, HuntEvent, HuntJob, Hunts, WritersReport, WritersRequest};
 use crate::tui::event::Event;
 
-/// Depth and offsets of a pointer scan started from the UI: the command
-/// line's defaults.
+/// The place a pointer scan started from the UI looks for, carried from the
+/// key that asked for it to the prompt that sets its bounds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PointerScan {
+    pub addr: u64,
+    /// The type its chains read as.
+    pub ty: String,
+    /// How the overlay names it.
+    pub subject: String,
+}
+
+/// Depth and offsets a pointer scan from the UI starts with (the command
+/// line's defaults): the prompt shows them, to change or accept.
 pub const POINTER_BOUNDS: Bounds = Bounds {
     depth: 3,
     max_offset: 4096,
@@ -38,6 +49,8 @@ pub struct HuntView {
     pub status: String,
     pub running: bool,
     pub selected: usize,
+    /// The bounds a pointer scan runs within, for its status.
+    bounds: Bounds,
     job: Option<HuntJob>,
 }
 
@@ -51,6 +64,7 @@ impl HuntView {
             status: status.into(),
             running: false,
             selected: 0,
+            bounds: POINTER_BOUNDS,
             job: None,
         }
     }
@@ -95,14 +109,17 @@ impl HuntView {
                     0 => format!(
                         "no chain from a static place within depth {} and offsets up to {:#x} \
                          ({pointers} pointers looked at in {:.2} s)",
-                        POINTER_BOUNDS.depth,
-                        POINTER_BOUNDS.max_offset,
+                        self.bounds.depth,
+                        self.bounds.max_offset,
                         elapsed.as_secs_f64()
                     ),
                     n => format!(
-                        "{n} chain{} from {pointers} pointers in {:.2} s · Enter adds one as a watch",
+                        "{n} chain{} from {pointers} pointers in {:.2} s (depth {}, offsets up to \
+                         {:#x}) · Enter adds one as a watch",
                         if n == 1 { "" } else { "s" },
-                        elapsed.as_secs_f64()
+                        elapsed.as_secs_f64(),
+                        self.bounds.depth,
+                        self.bounds.max_offset
                     ),
                 };
                 self.list = HuntList::Pointers(chains);
@@ -153,21 +170,22 @@ impl Hunter {
         Box::new(move |event| tx.send(Event::Hunt(seq, event)).is_ok())
     }
 
-    /// Starts a pointer scan to `addr`, whose chains read as type `ty`.
-    pub fn pointers(&self, seq: u64, subject: String, addr: u64, ty: &str) -> Result<HuntView> {
+    /// Starts a pointer scan to `scan.addr` within `bounds`.
+    pub fn pointers(&self, seq: u64, scan: PointerScan, bounds: Bounds) -> Result<HuntView> {
         let job = self
             .hunts
-            .pointers(addr, ty, POINTER_BOUNDS, self.notify(seq))?;
+            .pointers(scan.addr, &scan.ty, bounds, self.notify(seq))?;
         Ok(HuntView {
             seq,
-            subject,
+            subject: scan.subject,
             list: HuntList::Pointers(Vec::new()),
             status: format!(
                 "reading the target's writable memory for pointers (depth {}, offsets up to {:#x})…",
-                POINTER_BOUNDS.depth, POINTER_BOUNDS.max_offset
+                bounds.depth, bounds.max_offset
             ),
             running: true,
             selected: 0,
+            bounds,
             job: Some(job),
         })
     }
@@ -187,6 +205,7 @@ impl Hunter {
             status: "waiting for the first write…".into(),
             running: true,
             selected: 0,
+            bounds: POINTER_BOUNDS,
             job: Some(job),
         })
     }

@@ -21,6 +21,8 @@ pub enum Purpose {
     Narrow(crate::search::ValueType),
     /// Another target to show beside the main one: a pid or a name.
     AddTarget,
+    /// The depth and largest offset of a pointer scan to this place.
+    Pointers(crate::tui::hunt::PointerScan),
 }
 
 impl Purpose {
@@ -36,6 +38,7 @@ impl Purpose {
             Purpose::Search => "search> ".into(),
             Purpose::Narrow(ty) => format!("narrow {ty}> "),
             Purpose::AddTarget => "add target (pid or name)> ".into(),
+            Purpose::Pointers(_) => "pointer scan: depth max-offset> ".into(),
         }
     }
 

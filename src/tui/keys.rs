@@ -51,6 +51,8 @@ pub enum Action {
     AddTarget,
     DropTarget,
     Shared,
+    Through,
+    Refresh,
     Pointers,
     Writers,
 }
@@ -224,8 +226,20 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
     (
         Action::Shared,
         "shared",
-        &["S"],
-        "shared-memory map of the targets: Enter opens an object in hex, v picks the process",
+        &["7", "S"],
+        "shared-memory map pane: what the targets map, and where",
+    ),
+    (
+        Action::Through,
+        "through",
+        &["v"],
+        "hex: read through the next target · shared: choose the process",
+    ),
+    (
+        Action::Refresh,
+        "refresh",
+        &["r"],
+        "shared: collect the shared-memory map again",
     ),
     (
         Action::Pointers,

@@ -41,7 +41,7 @@ const C_VALUES: &[(&str, &str)] = &[
     ("big", "big"),
 ];
 
-fn run(args: &[&str]) -> (bool, String, String) {
+pub(super) fn run(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(pvtui_bin())
         .args(args)
         .output()
@@ -54,7 +54,7 @@ fn run(args: &[&str]) -> (bool, String, String) {
 }
 
 /// `pvtui read --json` of each expression, one JSON object each.
-fn inspect(pid: i32, extra: &[&str], exprs: &[&str]) -> Vec<Json> {
+pub(super) fn inspect(pid: i32, extra: &[&str], exprs: &[&str]) -> Vec<Json> {
     let pid = pid.to_string();
     let mut args = vec!["read", "--pid", &pid, "--json"];
     args.extend_from_slice(extra);
@@ -67,7 +67,7 @@ fn inspect(pid: i32, extra: &[&str], exprs: &[&str]) -> Vec<Json> {
 }
 
 /// A JSON value as the fixture's printf would print it.
-fn as_text(v: &Json) -> String {
+pub(super) fn as_text(v: &Json) -> String {
     match v {
         Json::String(s) => s.clone(),
         Json::Object(o) if o.contains_key("string") => as_text(&o["string"]),
@@ -75,14 +75,14 @@ fn as_text(v: &Json) -> String {
     }
 }
 
-fn same(got: &str, want: &str) -> bool {
+pub(super) fn same(got: &str, want: &str) -> bool {
     match (got.parse::<f64>(), want.parse::<f64>()) {
         (Ok(a), Ok(b)) if !got.contains('"') => a == b,
         _ => got == want,
     }
 }
 
-fn check_c_values(fx: &Fixture, extra: &[&str]) {
+pub(super) fn check_c_values(fx: &Fixture, extra: &[&str]) {
     let exprs: Vec<&str> = C_VALUES.iter().map(|(e, _)| *e).collect();
     let results = inspect(fx.pid, extra, &exprs);
     assert_eq!(results.len(), C_VALUES.len());
@@ -99,11 +99,11 @@ fn check_c_values(fx: &Fixture, extra: &[&str]) {
     }
 }
 
-fn c_fixture(variant: &str, flags: &[&str]) -> PathBuf {
+pub(super) fn c_fixture(variant: &str, flags: &[&str]) -> PathBuf {
     fixture("dwarf_types", variant, flags)
 }
 
-fn module_report(pid: i32, extra: &[&str], module: &str) -> Json {
+pub(super) fn module_report(pid: i32, extra: &[&str], module: &str) -> Json {
     let pid = pid.to_string();
     let mut args = vec!["debuginfo", "--pid", &pid, "--json"];
     args.extend_from_slice(extra);
@@ -276,7 +276,7 @@ fn enum_without_a_name_and_whole_struct_as_json() {
 }
 
 /// `pvtui write --json`: the JSON object it prints.
-fn write(pid: i32, expr: &str, value: &str) -> Json {
+pub(super) fn write(pid: i32, expr: &str, value: &str) -> Json {
     let pid = pid.to_string();
     let (ok, out, err) = run(&["write", "--pid", &pid, "--json", expr, value]);
     assert!(ok, "pvtui write {expr} {value} failed: {err}\n{out}");
@@ -447,6 +447,44 @@ fn cpp_namespaced_class_member() {
     assert_eq!(got[0]["value"].to_string(), fx.var("game::hero.hp"));
     assert_eq!(got[0]["type"], "int");
     assert_eq!(as_text(&got[1]["value"]), fx.var("game::hero.tag"));
+    // Types are named by their namespaces and classes, as gdb names them.
+    for line in [
+        "type = class game::Player {",
+        "*/    struct game::Player::Stats {",
+        "*/    game::world::Map *map;",
+    ] {
+        assert!(out.contains(line), "no {line:?} in\n{out}");
+    }
+    let (ok, out, err) = run(&["type", "--pid", &pid, "Stats"]);
+    assert!(
+        ok && out.contains("type = struct game::Player::Stats {"),
+        "{err}{out}"
+    );
+    let got = inspect(
+        fx.pid,
+        &[],
+        &[
+            "game::hero",
+            "game::leader",
+            "((game::Player *)&game::hero)->stats.speed",
+            "(&game::overworld as game::world::Map).height",
+            "((game::world::Map *)game::hero.map)->height",
+            "game::leader->map->height",
+        ],
+    );
+    assert_eq!(got[0]["type"], "game::Player");
+    assert_eq!(got[1]["type"], "game::Hero *");
+    assert_eq!(
+        got[2]["value"].to_string(),
+        fx.var("game::hero.stats.speed")
+    );
+    for g in &got[3..] {
+        assert_eq!(
+            g["value"].to_string(),
+            fx.var("game::leader->map->height"),
+            "{g}"
+        );
+    }
 }
 
 #[test]
@@ -478,12 +516,37 @@ fn rust_struct_and_enum_statics() {
         format!("{out}{err}").contains("is not a pointer"),
         "{out}{err}"
     );
+    // Types by their full path; fields in memory order, without false holes.
+    assert_eq!(got[0]["type"], "i32");
+    let got = inspect(
+        fx.pid,
+        &[],
+        &[
+            "ORIGIN",
+            "MAYBE",
+            "(&ORIGIN as dwarf_rust::Point).x",
+            "&MAYBE as core::option::Option<u32>",
+        ],
+    );
+    assert_eq!(got[0]["type"], "dwarf_rust::Point");
+    assert_eq!(got[1]["type"], "core::option::Option<u32>");
+    assert_eq!(got[2]["value"].to_string(), fx.var("ORIGIN.x"));
+    assert_eq!(got[3]["value"]["Some"].to_string(), fx.var("MAYBE"));
+    let (ok, out, err) = run(&["type", "--pid", &pid, "dwarf_rust::Point"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("type = struct dwarf_rust::Point {"), "{out}");
+    assert!(!out.contains("hole"), "{out}");
+    let y = out.find("i64 y;").expect("y");
+    assert!(
+        y < out.find("i32 x;").expect("x"),
+        "y is first in memory:\n{out}"
+    );
 }
 
 /// Builds `tests/fixtures/NAME.EXT` with `cmd` (which ends in `-o`).
 /// With `PVTUI_FIXTURE_DIR` set (a machine without the compiler) the binary
 /// the host run built is looked up there as `NAME`.
-fn build_with(name: &str, ext: &str, cmd: &mut Command) -> PathBuf {
+pub(super) fn build_with(name: &str, ext: &str, cmd: &mut Command) -> PathBuf {
     if let Ok(dir) = std::env::var("PVTUI_FIXTURE_DIR") {
         let prebuilt = Path::new(&dir).join(name);
         assert!(

@@ -461,34 +461,35 @@ fn region_unmapped_mid_search_gives_partial_results_and_says_so() {
 }
 
 #[test]
-fn ctrl_c_cancels_and_keeps_the_matches_so_far() {
+fn ctrl_c_or_kill_cancels_and_keeps_the_matches_so_far() {
+    use nix::sys::signal::Signal;
     let fx = haystack(&["--size", "64M", "--edge", "64K", "--quiet"]);
     let pid = fx.pid.to_string();
-    let mut child = Command::new(pvtui_bin())
-        .args([
-            "search", "--pid", &pid, MARK, "--chunk", "4K", "--lanes", "1",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run pvtui");
-    // Results print sorted at the end; the start is announced on stderr.
-    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
-    let mut started = String::new();
-    std::io::BufRead::read_line(&mut stderr, &mut started).expect("a start line");
-    assert!(started.starts_with("searching pid"), "{started}");
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .expect("send SIGINT");
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut err).expect("stderr");
-    let out = child.wait_with_output().expect("wait");
-    let rest = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(130), "{err}");
-    assert!(err.contains("cancelled"), "{err}");
     let marks: usize = fx.var("marks").parse().expect("marks");
-    let printed = rest.lines().count();
-    assert!(printed < marks, "printed {printed} of {marks}");
+    // The status says which signal ended it, as a shell would: 128 + N.
+    for (signal, status) in [(Signal::SIGINT, 130), (Signal::SIGTERM, 143)] {
+        let mut child = Command::new(pvtui_bin())
+            .args([
+                "search", "--pid", &pid, MARK, "--chunk", "4K", "--lanes", "1",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run pvtui");
+        // The start is announced on stderr.
+        let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+        let mut started = String::new();
+        std::io::BufRead::read_line(&mut stderr, &mut started).expect("a start line");
+        assert!(started.starts_with("searching pid"), "{started}");
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal)
+            .expect("send the signal");
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut err).expect("stderr");
+        let out = child.wait_with_output().expect("wait");
+        let rest = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(status), "{signal}: {err}");
+        assert!(err.contains("cancelled"), "{err}");
+        let printed = rest.lines().count();
+        assert!(printed < marks, "printed {printed} of {marks}");
+    }
 }

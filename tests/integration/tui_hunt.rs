@@ -1,5 +1,5 @@
 //! The hunter's tools in the UI, against the "game" fixture: a pointer scan
-//! from a watch (`P`) whose chain becomes a working watch (Enter), and the
+//! from a watch (`P`, then its bounds) whose chain becomes a working watch (Enter), and the
 //! live list of who writes a watch (`W`), whose breakpoints go with Esc.
 
 use crossterm::event::KeyCode;
@@ -48,10 +48,30 @@ fn pointers_key_lists_the_true_chain_and_enter_adds_a_working_watch() {
             .first()
             .is_some_and(|w| w.addr == Some(addr))
     });
+    // P asks for the bounds, filled with the defaults; a bad one is refused.
     ui.key(KeyCode::Char('P'));
+    ui.until("the bounds prompt with its defaults", |app| {
+        app.input.as_ref().is_some_and(|i| i.text == "3 4096")
+    });
+    for _ in 0.."3 4096".len() {
+        ui.key(KeyCode::Backspace);
+    }
+    ui.type_text("9 0x40");
+    ui.until_screen("depth \"9\" is out of range: 1 to 8");
+    ui.key(KeyCode::Enter);
+    for _ in 0.."9 0x40".len() {
+        ui.key(KeyCode::Backspace);
+    }
+    // The game's struct offsets are all under 0x40.
+    ui.type_text("3 0x40");
+    ui.until("the bounds typed, and no scan started yet", |app| {
+        app.hunt.is_none() && app.input.as_ref().is_some_and(|i| i.text == "3 0x40")
+    });
+    ui.key(KeyCode::Enter);
     ui.until("the pointer scan's end", |app| {
         app.hunt.as_ref().is_some_and(|h| !h.running)
     });
+    ui.until_screen("offsets up to 0x40");
     let want = format!(
         "*(*(*game!g_world+{:#x})+{:#x})+{:#x}:u32",
         game.number("level_off"),

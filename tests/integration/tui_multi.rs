@@ -123,8 +123,8 @@ fn pair() -> (Fixture, i32, i32) {
 #[test]
 fn two_targets_show_a_value_column_each_and_one_leaving_keeps_the_other() {
     let (_fx, parent, child) = pair();
-    // The object at offset 0 in the parent, at offset one page in the child:
-    // the same expression reads 'A' there and 'B' here, highlighted apart.
+    // The object's first byte: the parent maps it shared, the child only
+    // through its private mapping; both read 'A'.
     let expr = format!("[pvtui-shared-{parent}]:u8");
     let mut ui = Ui::start(parent, child, std::slice::from_ref(&expr));
     ui.until("both values", |app| {
@@ -163,18 +163,17 @@ fn two_targets_show_a_value_column_each_and_one_leaving_keeps_the_other() {
 }
 
 #[test]
-fn the_shared_map_lists_both_processes_and_opens_an_object_in_hex() {
+fn the_shared_pane_lists_both_processes_and_opens_an_object_in_hex_through_either() {
     let (fx, parent, child) = pair();
     let mut ui = Ui::start(parent, child, &[]);
-    ui.key('S');
+    ui.key('7');
     ui.until("the shared-memory map", |app| {
-        app.shared
-            .as_ref()
-            .is_some_and(|m| matches!(m.report, Some(Ok(_))))
+        app.pane == Pane::Shared && matches!(app.shared.report, Some(Ok(_)))
     });
     ui.redraw();
     let screen = ui.screen();
-    assert!(screen.contains("Shared memory"), "{screen}");
+    assert!(screen.contains("Shared memory ("), "{screen}");
+    assert!(screen.contains("7 Shared"), "{screen}");
     assert!(
         screen.contains(&format!("/dev/shm/pvtui-shared-{parent}")),
         "{screen}"
@@ -183,19 +182,20 @@ fn the_shared_map_lists_both_processes_and_opens_an_object_in_hex() {
         .tui
         .app
         .shared
-        .as_ref()
-        .map(|m| m.objects().iter().map(|o| o.name.clone()).collect())
-        .unwrap_or_default();
+        .objects()
+        .iter()
+        .map(|o| o.name.clone())
+        .collect();
     for want in ["memfd:pvtui-ring", "/dev/zero", "SYSV"] {
         assert!(names.iter().any(|n| n.contains(want)), "{want}: {names:?}");
     }
-    insta::assert_snapshot!("shared_map", normalized(&screen, parent, child));
-    // Select the shm object; the parent maps it at parent_shm, the child
-    // elsewhere: Enter opens it in the parent (the hex view's target).
+    insta::assert_snapshot!("shared_pane", normalized(&screen, parent, child));
+    // The shm object: the parent maps it from offset 0 ('A' in page 0, 'B'
+    // in page 1); the child maps pages 1..2 shared, and the whole object
+    // privately, its page 1 its own copy ('X').
     let shm = format!("pvtui-shared-{parent}");
     let index = {
-        let map = ui.tui.app.shared.as_ref().expect("open");
-        let objects = map.objects();
+        let objects = ui.tui.app.shared.objects();
         let i = objects
             .iter()
             .position(|o| o.name.contains(&shm))
@@ -208,21 +208,44 @@ fn the_shared_map_lists_both_processes_and_opens_an_object_in_hex() {
         ui.key('j');
     }
     ui.until("the shm object selected", |app| {
-        app.shared.as_ref().is_some_and(|m| m.selected == index)
+        app.shared.selected == index
     });
-    // v chooses the child: the hex view reads the parent, so it says where.
+    // v chooses the child; Enter reads the object through it, where the
+    // child maps its first byte.
     ui.key('v');
     ui.enter();
-    ui.until("the child's address said", |app| {
-        app.message
-            .as_ref()
-            .is_some_and(|(_, m)| m.contains(&format!("in {child} the object starts at")))
+    let child_priv = fx.addr("child_priv");
+    ui.until("the hex view through the child", |app| {
+        app.pane == Pane::Hex
+            && app.hex.through == Some(child)
+            && app.hex.cursor == child_priv
+            && app.hex.bytes_at_cursor(1) == Some(&b"A"[..])
     });
+    ui.redraw();
+    let screen = ui.screen();
+    assert!(screen.contains(&format!("through {child} ")), "{screen}");
+    // The child's own copy of page 1, read through the child.
+    let page = fx.number("page");
+    ui.tui.app.open_hex(child_priv + page);
+    ui.until("the child's copy", |app| {
+        app.hex.bytes_at_cursor(1) == Some(&b"X"[..])
+    });
+    // v in the hex view: the main target reads from now on.
+    ui.key('v');
+    ui.until("the hex view through the parent", |app| {
+        app.hex.through.is_none() && app.hex_pid() == parent
+    });
+    // Back in the Shared pane, v comes round to the parent: Enter opens the
+    // parent's mapping of the object.
+    ui.key('7');
     ui.key('v');
     ui.enter();
-    let want = fx.addr("parent_shm");
-    ui.until("the hex view on the object", |app| {
-        app.shared.is_none() && app.pane == Pane::Hex && app.hex.cursor == want
+    let parent_shm = fx.addr("parent_shm");
+    ui.until("the hex view on the parent's mapping", |app| {
+        app.pane == Pane::Hex
+            && app.hex.through.is_none()
+            && app.hex.cursor == parent_shm
+            && app.hex.bytes_at_cursor(1) == Some(&b"A"[..])
     });
 }
 
@@ -248,5 +271,30 @@ fn the_terminal_ui_takes_two_pids_and_drops_one() {
     let pid = child.to_string();
     tmux.keys(&[&pid, "Enter"]);
     tmux.wait_for(&format!("showing {child} beside {parent}"));
+    tmux.keys(&["q"]);
+}
+
+#[test]
+fn the_terminal_ui_shows_the_shared_pane_and_reads_hex_through_either_target() {
+    if skip("the_terminal_ui_shows_the_shared_pane_and_reads_hex_through_either_target") {
+        return;
+    }
+    let (_fx, parent, child) = pair();
+    let script = format!(
+        "{} -p {parent} -p {child} --interval 50; sleep 60",
+        pvtui_bin()
+    );
+    let tmux = Tmux::start("shared-pane", (140, 30), &script);
+    tmux.wait_for(&format!("pid {child}"));
+    tmux.keys(&["7"]);
+    let screen = tmux.wait_for(&format!("/dev/shm/pvtui-shared-{parent}"));
+    assert!(screen.contains("Shared memory ("), "{screen}");
+    assert!(screen.contains("v process"), "{screen}");
+    // Enter opens the first object through the main target; v turns the
+    // hex view to the other.
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(&format!("through {parent} "));
+    tmux.keys(&["v"]);
+    tmux.wait_for(&format!("through {child} "));
     tmux.keys(&["q"]);
 }

@@ -19,7 +19,34 @@ impl App {
         addr: u64,
         bytes: Vec<u8>,
     ) {
-        if self.exited() {
+        self.write_in(None, what, expr, ty, addr, bytes);
+    }
+
+    /// Writes bytes at the hex cursor through the target the hex view reads.
+    pub(super) fn write_hex(&mut self, addr: u64, bytes: Vec<u8>) {
+        let through = self.hex.through;
+        let expr = match through {
+            Some(pid) => format!("{addr:#x} in {pid}"),
+            None => format!("{addr:#x}"),
+        };
+        self.write_in(through, "write", expr, None, addr, bytes);
+    }
+
+    /// Writes through the main target (`through` none) or another shown.
+    fn write_in(
+        &mut self,
+        through: Option<i32>,
+        what: &'static str,
+        expr: String,
+        ty: Option<Type>,
+        addr: u64,
+        bytes: Vec<u8>,
+    ) {
+        let gone = match through {
+            Some(pid) => self.peers.get(pid).is_none_or(|p| p.exited()),
+            None => self.exited(),
+        };
+        if gone {
             self.say(
                 Level::Warning,
                 "the target has exited: nothing can be written",
@@ -34,9 +61,18 @@ impl App {
                 addr,
                 expr,
                 ty,
+                through,
             },
         );
-        self.send(Command::Write { tag, addr, bytes });
+        let command = Command::Write { tag, addr, bytes };
+        match through {
+            Some(pid) => {
+                if !self.peers.send_to(pid, command) {
+                    self.say(Level::Error, format!("{pid} is no longer shown"));
+                }
+            }
+            None => self.send(command),
+        }
     }
 
     /// Writes `text` as a value of `ty`, encoded by the poller over the
@@ -57,6 +93,7 @@ impl App {
                 addr,
                 expr,
                 ty: Some(ty.clone()),
+                through: None,
             },
         );
         self.send(Command::WriteValue {
@@ -87,7 +124,7 @@ impl App {
             self.say(Level::Info, "nothing to undo");
             return;
         };
-        self.write("undo", u.expr, u.ty, u.addr, u.before);
+        self.write_in(u.through, "undo", u.expr, u.ty, u.addr, u.before);
     }
 
     pub(super) fn toggle_freeze(&mut self) {

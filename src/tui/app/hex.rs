@@ -24,6 +24,8 @@ pub struct HexState {
     pub pointee: Option<(u64, Option<String>)>,
     /// The pointer last asked to be named, so it is asked once.
     pub asked: Option<u64>,
+    /// The other target the bytes are read through, by pid; none for the main one.
+    pub through: Option<i32>,
 }
 
 impl HexState {

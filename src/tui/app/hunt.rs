@@ -1,11 +1,14 @@
-//! The hunt overlay's actions: `P` starts a pointer scan to the selected
-//! watch or search result, `W` a live list of who writes the selected
+//! The hunt overlay's actions: `P` asks for the depth and largest offset
+//! of a pointer scan to the selected watch or search result, then starts it; `W` a live list of who writes the selected
 //! watch; Enter adds a chain as a watch; Esc closes the overlay and stops
 //! its job (a writers watch's breakpoints go with it).
 
 use crossterm::event::{KeyCode, KeyEvent};
 
+use crate::hunt::pointers::Bounds;
 use crate::tui::app::{App, Level, Pane};
+use crate::tui::hunt::{POINTER_BOUNDS, PointerScan};
+use crate::tui::input::Purpose;
 use crate::tui::keys::Action;
 
 impl App {
@@ -38,6 +41,7 @@ impl App {
         }
     }
 
+    /// Opens the prompt for the scan's bounds, filled with the defaults.
     pub(super) fn start_pointers(&mut self) {
         if self.exited() {
             return self.say(Level::Info, "the target exited: nothing to scan");
@@ -48,12 +52,26 @@ impl App {
                 "P scans for pointers to a watch or a search result: select one that has an address",
             );
         };
+        let scan = PointerScan { addr, ty, subject };
+        let defaults = format!("{} {}", POINTER_BOUNDS.depth, POINTER_BOUNDS.max_offset);
+        self.start_input(Purpose::Pointers(scan), defaults);
+    }
+
+    /// Starts the scan the bounds prompt was opened for.
+    pub(super) fn run_pointers(&mut self, scan: PointerScan, bounds: &str) {
+        let bounds = match Bounds::parse(bounds, POINTER_BOUNDS.max_chains) {
+            Ok(b) => b,
+            Err(e) => return self.say(Level::Error, format!("pointer scan: {e}")),
+        };
+        if self.exited() {
+            return self.say(Level::Info, "the target exited: nothing to scan");
+        }
         let Some(hunter) = self.hunter.clone() else {
             return self.say(Level::Error, "no target to scan");
         };
         let seq = self.hunt_seq();
         self.hunt = None;
-        match hunter.pointers(seq, subject, addr, &ty) {
+        match hunter.pointers(seq, scan, bounds) {
             Ok(view) => self.hunt = Some(view),
             Err(e) => self.say(Level::Error, e.to_string()),
         }

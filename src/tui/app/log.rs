@@ -87,6 +87,8 @@ pub struct PendingWrite {
     pub addr: u64,
     pub expr: String,
     pub ty: Option<Type>,
+    /// The other target it went to, by pid; none for the main one.
+    pub through: Option<i32>,
 }
 
 /// A write that can be undone: where, and the bytes that were there.
@@ -96,6 +98,8 @@ pub struct Undo {
     pub before: Vec<u8>,
     pub expr: String,
     pub ty: Option<Type>,
+    /// The target to undo it in: the one written.
+    pub through: Option<i32>,
 }
 
 /// Writes in flight by tag, and the undo stack.
@@ -141,6 +145,7 @@ impl Writes {
                         before: report.before.clone(),
                         expr: pending.expr.clone(),
                         ty: pending.ty.clone(),
+                        through: pending.through,
                     });
                 }
                 LogEntry {

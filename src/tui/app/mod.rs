@@ -20,16 +20,18 @@ pub mod watches;
 
 mod edits;
 mod hunt;
+mod mouse;
 mod prompt;
 mod search;
 #[cfg(test)]
 mod tests;
+mod through;
 
 use std::collections::VecDeque;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::poller::{Command, PollerEvent, Snapshot, WatchId};
 use crate::process::Access;
@@ -146,8 +148,8 @@ pub struct App {
     pub searcher: Option<Searcher>,
     /// Other targets shown beside this one, each polled on its own.
     pub peers: Peers,
-    /// The shared-memory map overlay, while open.
-    pub shared: Option<SharedMap>,
+    /// The Shared pane: the shared-memory map of the targets shown.
+    pub shared: SharedMap,
     /// Where a new peer's poller sends its events; absent in unit tests.
     pub events: Option<Sender<Event>>,
     /// The pointer chains or writers list drawn over the pane.
@@ -199,7 +201,7 @@ impl App {
             latencies: VecDeque::new(),
             searcher: None,
             peers: Peers::default(),
-            shared: None,
+            shared: SharedMap::default(),
             events: None,
             hunt: None,
             hunter: None,
@@ -323,15 +325,17 @@ impl App {
     fn request_hex(&mut self) {
         let (rows, cols) = (layout::hex_rows(self.size), self.hex_cols());
         self.hex.realign(rows, cols);
-        let range = (self.pane == Pane::Hex && !self.exited()).then(|| self.hex.range(rows, cols));
-        self.send(Command::HexRange(range));
+        let range =
+            (self.pane == Pane::Hex && !self.hex_exited()).then(|| self.hex.range(rows, cols));
+        self.send_hex(Command::HexRange(range));
     }
 
-    /// Opens `addr` in the hex view, the cursor on it.
+    /// Opens `addr` in the hex view, the cursor on it, read through the
+    /// target it reads through now.
     pub fn open_hex(&mut self, addr: u64) {
         self.hex.open(addr, self.hex_cols());
         self.set_pane(Pane::Hex);
-        self.send(Command::Describe(addr));
+        self.send_hex(Command::Describe(addr));
     }
 
     pub fn set_pane(&mut self, pane: Pane) {
@@ -350,19 +354,8 @@ impl App {
                 self.request_hex();
             }
             Event::Poller(event) => self.poller(event),
-            Event::Shared(report) => {
-                if let Some(map) = &mut self.shared {
-                    map.report = Some(report);
-                }
-            }
-            Event::Peer(pid, event) => {
-                if let Some(pid) = self.peers.update(pid, event) {
-                    self.say(
-                        Level::Warning,
-                        format!("target {pid} exited: its last values kept; the others go on"),
-                    );
-                }
-            }
+            Event::Shared(report) => self.shared.collected(report),
+            Event::Peer(pid, event) => self.peer_event(pid, event),
             Event::TargetOutput(line) => self.output.push(line),
             Event::TargetOutputReady => self.output.woke(),
             // The loop clears the terminal; the next frame draws everything.
@@ -425,7 +418,9 @@ impl App {
             PollerEvent::Evaluated { tag, result } => self.evaluated(tag, result),
             PollerEvent::Completions { tag, items } => self.completed(tag, &items),
             PollerEvent::Described { addr, label } => {
-                self.hex.label = label.map(|l| (addr, l));
+                if self.hex.through.is_none() {
+                    self.hex.label = label.map(|l| (addr, l));
+                }
             }
             PollerEvent::Placed { addr, place } => self.hex.pointee = Some((addr, place)),
             PollerEvent::Portable { tag, lines } => {
@@ -449,7 +444,8 @@ impl App {
         for (id, why) in self.watches.apply(s.watches, s.freeze_errors, now) {
             self.freeze_failed(id, why);
         }
-        if let Some(hex) = s.hex {
+        // Bytes read before the hex view turned to another target are not its.
+        if let Some(hex) = s.hex.filter(|_| self.hex.through.is_none()) {
             self.hex.apply(hex, now);
             self.name_pointer();
         }
@@ -458,6 +454,9 @@ impl App {
     /// Asks the poller to name where the bytes under the cursor point, for
     /// the inspector, once per pointer.
     fn name_pointer(&mut self) {
+        if self.hex.through.is_some() {
+            return;
+        }
         if let Some(ptr) = self.hex.pointer_to_name() {
             self.send(Command::Place(ptr));
         }
@@ -488,10 +487,6 @@ impl App {
             return;
         }
         let action = self.keys.action(&key);
-        if self.shared.is_some() {
-            self.shared_key(key, action);
-            return;
-        }
         if self.hunt.is_some() && !self.help {
             self.hunt_key(key, action);
             return;
@@ -586,15 +581,16 @@ impl App {
                 Pane::Watches => self.start_edit(),
                 Pane::Maps => {
                     if let Some(start) = self.maps.selected_start() {
-                        self.open_hex(start);
+                        self.open_main_hex(start);
                     }
                 }
                 Pane::Hex => self.follow(),
                 Pane::Search => {
                     if let Some(addr) = self.search.hits.get(self.search.selected).map(|h| h.addr) {
-                        self.open_hex(addr);
+                        self.open_main_hex(addr);
                     }
                 }
+                Pane::Shared => self.open_shared_object(),
                 _ => {}
             },
             Action::Add if self.pane == Pane::Search => self.add_hit_as_watch(),
@@ -636,14 +632,30 @@ impl App {
             Action::Export => self.start_input(Purpose::ExportLog, "pvtui-writes.tsv".into()),
             Action::OpenHex => {
                 if let Some(addr) = self.watches.selected_row().and_then(|w| w.addr) {
-                    self.open_hex(addr);
+                    self.open_main_hex(addr);
                 }
             }
             Action::Narrow => self.start_narrow(),
             Action::AddTarget => self.start_input(Purpose::AddTarget, String::new()),
             Action::Shared => self.open_shared(),
+            Action::Through => match self.pane {
+                Pane::Hex => self.next_through(),
+                Pane::Shared => self.shared.next_process(self.process.pid),
+                _ => {}
+            },
+            Action::Refresh if self.pane == Pane::Shared => self.collect_shared(),
+            Action::Refresh => {}
             Action::DropTarget => match self.peers.drop_last() {
-                Some(pid) => self.say(Level::Info, format!("no longer showing {pid}")),
+                Some(pid) => {
+                    if self.hex.through == Some(pid) {
+                        // Its poller is gone with it: the main target reads the range.
+                        self.hex.through = None;
+                        self.hex.data = None;
+                        self.hex.back.clear();
+                        self.request_hex();
+                    }
+                    self.say(Level::Info, format!("no longer showing {pid}"));
+                }
                 None => self.say(Level::Info, "no other target to drop"),
             },
             Action::Pointers => self.start_pointers(),
@@ -683,6 +695,7 @@ impl App {
                 let rows = delta.clamp(-(1 << 40), 1 << 40);
                 self.hex_move(rows * self.hex_cols() as i64);
             }
+            Pane::Shared => self.shared.move_by(delta),
             Pane::Output => {}
         }
     }
@@ -692,13 +705,13 @@ impl App {
         if self.hex.move_cursor(bytes, rows, cols) {
             self.request_hex();
         }
-        self.send(Command::Describe(self.hex.cursor));
+        self.send_hex(Command::Describe(self.hex.cursor));
         self.name_pointer();
     }
 
     fn follow(&mut self) {
         match self.hex.pointer_at_cursor() {
-            Some(ptr) if self.maps.maps.find(ptr).is_some() => {
+            Some(ptr) if self.hex_maps().find(ptr).is_some() => {
                 self.hex.back.push(self.hex.cursor);
                 self.open_hex(ptr);
             }
@@ -729,85 +742,6 @@ impl App {
     fn collapse_watch(&mut self) {
         for id in self.watches.collapse_selected() {
             self.send(Command::RemoveWatch(id));
-        }
-    }
-
-    fn mouse(&mut self, mouse: MouseEvent) {
-        if self.input.is_some() || self.watches.chart.is_some() {
-            return;
-        }
-        let body = layout::areas(self.screen()).body;
-        let inside = |r: ratatui::layout::Rect| {
-            mouse.column >= r.x
-                && mouse.column < r.right()
-                && mouse.row >= r.y
-                && mouse.row < r.bottom()
-        };
-        if self.help {
-            let by = match mouse.kind {
-                MouseEventKind::ScrollUp => -3,
-                MouseEventKind::ScrollDown => 3,
-                _ => return,
-            };
-            let max = layout::help(self.screen(), &self.help_entries()).max_scroll();
-            self.help_scroll = (self.help_scroll as i64 + by).clamp(0, max as i64) as usize;
-            return;
-        }
-        // The wheel scrolls the pane under the pointer; only the pane's body scrolls.
-        if !inside(body) {
-            return;
-        }
-        match mouse.kind {
-            MouseEventKind::ScrollUp => self.move_by(-3),
-            MouseEventKind::ScrollDown => self.move_by(3),
-            MouseEventKind::Down(MouseButton::Left) => self.click(body, mouse.column, mouse.row),
-            _ => {}
-        }
-    }
-
-    /// Selects what is under a click at (`x`, `y`) in the pane's `body`.
-    fn click(&mut self, body: ratatui::layout::Rect, x: u16, y: u16) {
-        match self.pane {
-            Pane::Watches => {
-                let has_output = self.process.spawned && !self.output.is_empty();
-                let table = layout::watches(body, has_output, !self.watches.is_empty()).table;
-                let (selected, len) = (self.watches.selected, self.watches.len());
-                if let Some(i) = layout::table_row_at(table, y, selected, len) {
-                    self.watches.selected = i;
-                }
-            }
-            Pane::Maps => {
-                let len = self.maps.visible().len();
-                let table = layout::inner(body);
-                if let Some(i) = layout::table_row_at(table, y, self.maps.selected, len) {
-                    self.maps.selected = i;
-                }
-            }
-            Pane::Search => {
-                let [_, _, table] = layout::search(body);
-                let len = self.search.hits.len();
-                if let Some(i) = layout::table_row_at(table, y, self.search.selected, len) {
-                    self.search.selected = i;
-                }
-            }
-            Pane::Log => {
-                let table = layout::inner(body);
-                if let Some(i) = layout::table_row_at(table, y, self.log.selected, self.log.len()) {
-                    self.log.selected = i;
-                }
-            }
-            Pane::Hex => {
-                let Some(row) =
-                    layout::body_row_at(self.size, y).filter(|r| *r < layout::hex_rows(self.size))
-                else {
-                    return;
-                };
-                let cols = self.hex_cols();
-                if let Some(col) = layout::hex_col_at(x, cols) {
-                    self.hex.cursor = self.hex.base + row as u64 * cols + col;
-                }
-            }
-            Pane::Output => {}
         }
     }
 }

@@ -11,16 +11,19 @@ pub enum Pane {
     Search,
     Log,
     Output,
+    /// The shared-memory map of the targets shown.
+    Shared,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 6] = [
+    pub const ALL: [Pane; 7] = [
         Pane::Watches,
         Pane::Maps,
         Pane::Hex,
         Pane::Search,
         Pane::Log,
         Pane::Output,
+        Pane::Shared,
     ];
 
     /// The action that opens this pane.
@@ -32,6 +35,7 @@ impl Pane {
             Pane::Search => Action::Search,
             Pane::Log => Action::Log,
             Pane::Output => Action::Output,
+            Pane::Shared => Action::Shared,
         }
     }
 
@@ -71,6 +75,7 @@ impl Pane {
                 &[Action::Left, Action::Down, Action::Up, Action::Right],
                 "move",
             ),
+            h(&[Action::Through], "through process"),
         ];
         const SEARCH: &[Hint] = &[
             h(&[Action::Filter], "search"),
@@ -78,6 +83,12 @@ impl Pane {
             h(&[Action::Activate], "open in hex"),
             h(&[Action::Add], "add as watch"),
             h(&[Action::Pointers], "pointers"),
+        ];
+        const SHARED: &[Hint] = &[
+            h(&[Action::Down, Action::Up], "object"),
+            h(&[Action::Through], "process"),
+            h(&[Action::Activate], "open in hex"),
+            h(&[Action::Refresh], "collect again"),
         ];
         const LOG: &[Hint] = &[
             h(&[Action::Export], "export"),
@@ -90,6 +101,7 @@ impl Pane {
             Pane::Search => SEARCH,
             Pane::Log => LOG,
             Pane::Output => &[],
+            Pane::Shared => SHARED,
         }
     }
 
@@ -101,6 +113,7 @@ impl Pane {
             Pane::Search => "Search",
             Pane::Log => "Write log",
             Pane::Output => "Output",
+            Pane::Shared => "Shared",
         }
     }
 }

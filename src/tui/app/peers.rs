@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::expr::{Value, WatchReading};
 use crate::poller::{Command, Poller, PollerEvent, PollerOptions, WatchId};
+use crate::process::Maps;
 use crate::session::{DEFAULT_DEADLINE, Session};
 use crate::tui::app::{Level, TargetState};
 use crate::tui::event::Event;
@@ -21,6 +22,10 @@ pub struct Peer {
     pub state: TargetState,
     /// The last reading of each watch.
     pub readings: HashMap<WatchId, WatchReading>,
+    /// Its maps as its poller last sent them (the hex view names places by them).
+    pub maps: Maps,
+    /// Where its commands go: its poller's channel.
+    commands: Option<Sender<Command>>,
     /// Dropping it stops and joins the peer's poller.
     poller: Option<Poller>,
 }
@@ -33,8 +38,16 @@ impl Peer {
             name: name.to_string(),
             state: TargetState::Running,
             readings: HashMap::new(),
+            maps: Maps::default(),
+            commands: None,
             poller: None,
         }
+    }
+
+    /// The peer with its commands sent to `commands` (tests read them there).
+    pub fn with_commands(mut self, commands: Sender<Command>) -> Peer {
+        self.commands = Some(commands);
+        self
     }
 
     /// The value this peer last read for `id`, or why there is none.
@@ -91,6 +104,7 @@ impl Peers {
         })?;
         poller.send(Command::AddWatches(watches));
         let mut peer = Peer::detached(pid, &name);
+        peer.commands = poller.sender();
         peer.poller = Some(poller);
         self.list.push(peer);
         Ok(())
@@ -109,10 +123,25 @@ impl Peers {
             return;
         }
         for peer in &self.list {
-            if let Some(poller) = &peer.poller {
-                poller.send(command.clone());
+            if let Some(tx) = &peer.commands {
+                let _ = tx.send(command.clone());
             }
         }
+    }
+
+    /// Sends `command` to the poller of peer `pid` alone; false when there
+    /// is no such peer (dropped) or it has no poller.
+    pub fn send_to(&self, pid: i32, command: Command) -> bool {
+        match self.list.iter().find(|p| p.pid == pid) {
+            Some(Peer {
+                commands: Some(tx), ..
+            }) => tx.send(command).is_ok(),
+            _ => false,
+        }
+    }
+
+    pub fn get(&self, pid: i32) -> Option<&Peer> {
+        self.list.iter().find(|p| p.pid == pid)
     }
 
     /// Takes in what a peer's poller reports; the pid of a peer that just
@@ -123,6 +152,9 @@ impl Peers {
             PollerEvent::Snapshot(s) => {
                 for reading in s.watches {
                     peer.readings.insert(reading.id, reading);
+                }
+                if let Some(maps) = s.maps {
+                    peer.maps = maps;
                 }
                 None
             }

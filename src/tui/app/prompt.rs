@@ -9,6 +9,7 @@ use crate::poller::{Command, Evaluated};
 use crate::tui::app::hex::parse_hex_bytes;
 use crate::tui::app::{App, Level};
 use crate::tui::files::{Saved, write_new};
+use crate::tui::hunt::POINTER_BOUNDS;
 use crate::tui::input::{Input, Purpose};
 use crate::tui::search::parse_request;
 
@@ -74,6 +75,11 @@ impl App {
                 .and_then(|e| err(e.to_string())),
             // Empty, the line lists the choices (see `check_input`), not an error.
             Purpose::Narrow(_) if matches!(input.text.trim(), "" | "undo") => None,
+            Purpose::Pointers(_) => {
+                crate::hunt::pointers::Bounds::parse(&input.text, POINTER_BOUNDS.max_chains)
+                    .err()
+                    .and_then(err)
+            }
             Purpose::Narrow(ty) => {
                 let words: Vec<String> = input.text.split_whitespace().map(String::from).collect();
                 crate::search::Condition::parse(*ty, &words)
@@ -104,15 +110,29 @@ impl App {
         if matches!(input.purpose, Purpose::Narrow(_)) && input.text.trim().is_empty() {
             input.hint = Some(NARROW_CHOICES.into());
         }
+        if let Purpose::Pointers(scan) = &input.purpose {
+            input.hint = Some(format!(
+                "to {}: pointers followed (1 to {}), largest offset after each (up to {:#x})",
+                scan.subject,
+                crate::hunt::pointers::MAX_DEPTH,
+                crate::hunt::pointers::MAX_OFFSET
+            ));
+        }
         if let Some(watch) = &input.watch
             && input.error.is_none()
         {
             let tag = self.tag();
             self.waiting.input = Some(tag);
-            self.send(Command::Evaluate {
+            let command = Command::Evaluate {
                 tag,
                 watch: watch.clone(),
-            });
+            };
+            // A go-to resolves in the process the hex view reads.
+            if input.purpose == Purpose::Goto {
+                self.send_hex(command);
+            } else {
+                self.send(command);
+            }
         }
     }
 
@@ -204,7 +224,7 @@ impl App {
                 }
             }
             Purpose::HexWrite(addr) => match parse_hex_bytes(&text) {
-                Ok(bytes) => self.write("write", format!("{addr:#x}"), None, addr, bytes),
+                Ok(bytes) => self.write_hex(addr, bytes),
                 Err(e) => self.say(Level::Error, e),
             },
             Purpose::Goto => {
@@ -213,7 +233,7 @@ impl App {
                 };
                 let tag = self.tag();
                 self.waiting.goto = Some(tag);
-                self.send(Command::Evaluate { tag, watch });
+                self.send_hex(Command::Evaluate { tag, watch });
             }
             Purpose::SaveWatches => {
                 let tag = self.tag();
@@ -225,6 +245,7 @@ impl App {
             Purpose::Search => self.start_search(text),
             Purpose::Narrow(ty) => self.narrow(ty, &text),
             Purpose::AddTarget => self.add_target(&text),
+            Purpose::Pointers(scan) => self.run_pointers(scan, &text),
         }
     }
 

@@ -94,7 +94,7 @@ impl WatchRow {
             debuginfo::Value::Array { elements, .. } => (0..elements.len().min(MAX_CHILDREN))
                 .map(|i| Expr::Index {
                     base: base.clone(),
-                    index: i as u64,
+                    index: Box::new(Expr::Number(i as u64)),
                     column: 0,
                 })
                 .collect(),

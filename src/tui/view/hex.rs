@@ -105,8 +105,7 @@ fn status_style(app: &App) -> ratatui::style::Style {
 pub fn cursor_status(app: &App) -> String {
     let cursor = app.hex.cursor;
     let region = app
-        .maps
-        .maps
+        .hex_maps()
         .find(cursor)
         .map(|r| {
             format!(
@@ -176,10 +175,13 @@ fn inspect(app: &App) -> Vec<String> {
     }
     if let Some(x) = le(8) {
         parts.push(format!("u64 {x}  i64 {}", x as i64));
-        // The symbol's name once the poller gave it; the region's meanwhile
-        // and in anonymous memory.
-        let named = hex.pointee_of(x).map(super::printable);
-        match named.or_else(|| place(&app.maps.maps, x).map(|p| super::printable(&p))) {
+        // The symbol's name once the poller gave it (the main target's
+        // only); the region's meanwhile, in anonymous memory, and through
+        // another target.
+        let named = (app.hex.through.is_none())
+            .then(|| hex.pointee_of(x).map(super::printable))
+            .flatten();
+        match named.or_else(|| place(app.hex_maps(), x).map(|p| super::printable(&p))) {
             Some(at) => parts.push(format!("ptr {x:#x} → {at} (Enter follows)")),
             None => parts.push(format!("ptr {x:#x} (not mapped)")),
         }

@@ -48,6 +48,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Pane::Search => search::draw(frame, a.body, block, app),
         Pane::Log => log::draw(frame, a.body, block, app),
         Pane::Output => log::draw_output(frame, a.body, block, app),
+        Pane::Shared => shared::draw(frame, a.body, block, app),
     }
     draw_footer(frame, a.footer, app);
     if let Some(id) = app.watches.chart {
@@ -55,9 +56,6 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     if let Some(view) = &app.hunt {
         hunt::draw(frame, a.body, app, view);
-    }
-    if app.shared.is_some() {
-        shared::draw(frame, area, app);
     }
     if app.help {
         help::draw(frame, area, app);
@@ -76,11 +74,19 @@ fn pane_title(app: &App) -> String {
             )
         }
         Pane::Maps => format!("Maps ({})", app.maps.maps.regions().len()),
+        // With several targets, the process the bytes are read through.
+        Pane::Hex if !app.peers.is_empty() => format!(
+            "Hex {:#x} through {} {}",
+            app.hex.base,
+            app.hex_pid(),
+            printable(app.hex_name())
+        ),
         Pane::Hex => format!("Hex {:#x}", app.hex.base),
         Pane::Search => "Search".to_string(),
         Pane::Log => format!("Write log ({})", app.log.len()),
         Pane::Output if app.process.spawned => "Target output".to_string(),
         Pane::Output => "Target output (only for targets pvtui started)".to_string(),
+        Pane::Shared => shared::title(app),
     }
 }
 
@@ -147,6 +153,10 @@ fn hints(app: &App, width: usize) -> String {
         .pane
         .hints()
         .iter()
+        // Reading through another target needs one to be shown.
+        .filter(|h| {
+            !(app.pane == Pane::Hex && app.peers.is_empty() && h.actions == [Action::Through])
+        })
         .filter_map(|h| app.keys.hint(h))
         .collect();
     match app.pane {

@@ -1,41 +1,36 @@
-//! The shared-memory map overlay (`S`): each object the targets map, then
-//! each process's mapping of it; the selected object highlighted, and the
-//! process Enter views it through marked.
+//! The Shared pane: each object the targets map, then each process's
+//! mapping of it; the selected object highlighted, and the process Enter
+//! opens it in marked.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Paragraph};
 
 use crate::tui::app::{App, SharedMap};
-use crate::tui::layout::{fit, fit_parts};
+use crate::tui::layout::{self, fit};
 use crate::tui::view::printable;
 use crate::units::human_bytes;
 
-/// The lines of the map, and the line the selected object starts on.
-fn lines<'a>(map: &SharedMap, main: i32, app: &'a App, width: usize) -> (Vec<Line<'a>>, usize) {
+/// The lines of the map ([`SharedMap::first_line`] says where each object starts).
+fn lines<'a>(map: &SharedMap, main: i32, app: &'a App, width: usize) -> Vec<Line<'a>> {
     let t = &app.theme;
     let mut out = Vec::new();
-    let mut at = 0;
     let objects = match &map.report {
-        None => return (vec![Line::styled("collecting…", t.muted())], 0),
-        Some(Err(why)) => return (vec![Line::styled(printable(why), t.error())], 0),
+        None if map.collecting => return vec![Line::styled("collecting…", t.muted())],
+        None => return vec![Line::styled("not collected yet", t.muted())],
+        Some(Err(why)) => return vec![Line::styled(printable(why), t.error())],
         Some(Ok(report)) if report.objects.is_empty() => {
-            return (
-                vec![Line::styled(
-                    "no shared memory mapped by these targets",
-                    t.muted(),
-                )],
-                0,
-            );
+            return vec![Line::styled(
+                "no shared memory mapped by these targets",
+                t.muted(),
+            )];
         }
         Some(Ok(report)) => &report.objects,
     };
-    let through = map.through.unwrap_or(main);
+    // The mapping Enter opens: the chosen process's of the lowest offset.
+    let chosen = map.target(main);
     for (i, object) in objects.iter().enumerate() {
-        if i == map.selected {
-            at = out.len();
-        }
         let size = object.size.map_or_else(|| "?".into(), human_bytes);
         let deleted = if object.deleted { " (deleted)" } else { "" };
         let head = format!(
@@ -58,7 +53,7 @@ fn lines<'a>(map: &SharedMap, main: i32, app: &'a App, width: usize) -> (Vec<Lin
                 .filter(|d| d.diverged > 0)
                 .map(|d| format!("  {} of {} pages diverged", d.diverged, d.pages))
                 .unwrap_or_default();
-            let mark = if i == map.selected && m.pid == through {
+            let mark = if i == map.selected && chosen == Some((m.pid, m.start)) {
                 "▶"
             } else {
                 " "
@@ -80,47 +75,172 @@ fn lines<'a>(map: &SharedMap, main: i32, app: &'a App, width: usize) -> (Vec<Lin
             out.push(Line::styled(fit(&text, width), style));
         }
     }
-    (out, at)
+    out
 }
 
-/// The overlay's title, then its keys, most needed first: a narrow
-/// terminal drops the last whole.
-const TITLE: [&str; 4] = [
-    "Shared memory — ↑/↓ object",
-    "v process",
-    "Enter opens in hex",
-    "any other key closes",
-];
+/// The pane's title: how many objects, and whether a collection is under way.
+pub fn title(app: &App) -> String {
+    let map = &app.shared;
+    let busy = if map.collecting {
+        ", collecting…"
+    } else {
+        ""
+    };
+    match &map.report {
+        Some(Ok(report)) => format!(
+            "Shared memory ({} objects, {} processes{busy})",
+            report.objects.len(),
+            report.processes
+        ),
+        _ => format!(
+            "Shared memory{}",
+            if map.collecting {
+                " (collecting…)"
+            } else {
+                ""
+            }
+        ),
+    }
+}
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let Some(map) = &app.shared else {
-        return;
-    };
-    let t = &app.theme;
-    let popup = Rect {
-        x: area.x + 1,
-        y: area.y + 1,
-        width: area.width.saturating_sub(2),
-        height: area.height.saturating_sub(2),
-    };
-    let inner_height = usize::from(popup.height.saturating_sub(2));
-    let width = usize::from(popup.width.saturating_sub(2));
-    let (lines, at) = lines(map, app.process.pid, app, width);
-    // Keep the selected object's first lines in view.
-    let scroll = at.saturating_sub(inner_height.saturating_sub(4).min(at));
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(t.accent())
-        .title(Span::styled(
-            format!(" {} ", fit_parts(&TITLE, ", ", width.saturating_sub(2))),
-            t.accent(),
-        ))
-        .style(t.base());
-    frame.render_widget(Clear, popup);
+pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
+    let map = &app.shared;
+    let inner = layout::inner(area);
+    let inner_height = usize::from(inner.height);
+    let width = usize::from(inner.width);
+    let lines = lines(map, app.process.pid, app, width);
+    let scroll = map.scroll(inner_height);
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
             .scroll((scroll.min(usize::from(u16::MAX)) as u16, 0)),
-        popup,
+        area,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::KeyCode;
+
+    use crate::process::Perms;
+    use crate::shared::{Divergence, Mapping, Method, ObjectKey, Report, SharedObject};
+    use crate::tui::app::{Pane, Peer};
+    use crate::tui::event::Event;
+    use crate::tui::keys::KeyMap;
+    use crate::tui::view::tests::{app_with, press, screen};
+
+    fn mapping(pid: i32, start: u64, offset: u64, shared: bool) -> Mapping {
+        Mapping {
+            pid,
+            comm: if pid == 4242 { "game" } else { "worker" }.into(),
+            start,
+            end: start + 0x2000,
+            perms: Perms {
+                read: true,
+                write: true,
+                exec: false,
+                shared,
+            },
+            offset,
+            resident: None,
+            divergence: None,
+        }
+    }
+
+    fn report() -> Report {
+        let mut private = mapping(4343, 0x7f10_0000_0000, 0, false);
+        private.divergence = Some(Divergence {
+            method: Method::Pagemap,
+            pages: 2,
+            diverged: 1,
+            first: vec![0x1000],
+            unknown: 0,
+        });
+        Report {
+            objects: vec![
+                SharedObject {
+                    key: ObjectKey::File {
+                        dev: "0:1a".into(),
+                        inode: 77,
+                    },
+                    name: "/dev/shm/ring".into(),
+                    deleted: false,
+                    size: Some(0x3000),
+                    extent: 0x3000,
+                    resident: None,
+                    mappings: vec![
+                        mapping(4242, 0x7f00_0000_0000, 0, true),
+                        mapping(4343, 0x7e00_0000_0000, 0x1000, true),
+                        private,
+                    ],
+                },
+                SharedObject {
+                    key: ObjectKey::Memfd {
+                        dev: "0:1".into(),
+                        inode: 9,
+                    },
+                    name: "/memfd:jobs".into(),
+                    deleted: true,
+                    size: Some(0x2000),
+                    extent: 0x2000,
+                    resident: None,
+                    mappings: vec![
+                        mapping(4242, 0x7f20_0000_0000, 0, true),
+                        mapping(4343, 0x7e20_0000_0000, 0, true),
+                    ],
+                },
+            ],
+            processes: 2,
+            skipped: Default::default(),
+        }
+    }
+
+    #[test]
+    fn the_shared_pane_lists_each_object_and_each_process_mapping_it() {
+        let (mut app, _rx) = app_with(KeyMap::default(), (100, 20));
+        app.peers.list.push(Peer::detached(4343, "worker"));
+        press(&mut app, KeyCode::Char('7'));
+        assert_eq!(app.pane, Pane::Shared);
+        app.update(Event::Shared(Ok(report())));
+        insta::assert_snapshot!("shared_pane_two_targets", screen(&app));
+        // `v` marks the other process; j moves to the next object.
+        press(&mut app, KeyCode::Char('v'));
+        let text = screen(&app);
+        assert!(text.contains("▶    4343"), "{text}");
+        press(&mut app, KeyCode::Char('j'));
+        assert_eq!(app.shared.selected, 1);
+        insta::assert_snapshot!("shared_pane_second_object", screen(&app));
+        // A click selects the object whose lines it lands on: header 2 rows,
+        // tabs 1, the border 1, then the first object's 4 lines.
+        let click = |row| {
+            Event::Mouse(crossterm::event::MouseEvent {
+                kind: crossterm::event::MouseEventKind::Down(crossterm::event::MouseButton::Left),
+                column: 10,
+                row,
+                modifiers: crossterm::event::KeyModifiers::NONE,
+            })
+        };
+        app.update(click(6));
+        assert_eq!(app.shared.selected, 0);
+        app.update(click(9));
+        assert_eq!(app.shared.selected, 1);
+        // Below the last object, nothing changes.
+        app.update(click(15));
+        assert_eq!(app.shared.selected, 1);
+    }
+
+    #[test]
+    fn the_hex_title_names_the_process_it_reads_through() {
+        let (mut app, _rx) = app_with(KeyMap::default(), (100, 12));
+        app.peers.list.push(Peer::detached(4343, "wor\u{1b}ker"));
+        app.open_hex(0x7000);
+        assert!(screen(&app).contains("Hex 0x7000 through 4242 game"));
+        app.hex.through = Some(4343);
+        let text = screen(&app);
+        assert!(
+            text.contains("Hex 0x7000 through 4343 wor\\u{1b}ker"),
+            "{text}"
+        );
+        assert!(text.contains("v through process"), "{text}");
+    }
 }
