@@ -244,7 +244,13 @@ impl<'f, 'd> Builder<'f, 'd> {
                     _ => return Ok(Type::new(name.unwrap_or_default(), size, TypeKind::Other)),
                 };
                 let valid = match kind {
-                    BaseKind::Float => matches!(size, 4 | 8),
+                    // A `long double` on x86-64 is x87 extended, in 16 bytes.
+                    BaseKind::Float => {
+                        matches!(size, 4 | 8)
+                            || (size == 16
+                                && cfg!(target_arch = "x86_64")
+                                && name.as_deref() == Some("long double"))
+                    }
                     _ => matches!(size, 1 | 2 | 4 | 8 | 16),
                 };
                 let kind = if valid {

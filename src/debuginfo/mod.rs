@@ -37,6 +37,7 @@ mod scope;
 mod split;
 pub mod types;
 pub mod value;
+mod x87;
 
 use std::fmt;
 use std::fs::File;

@@ -163,6 +163,7 @@ fn decode_at(ty: &Type, bytes: &[u8], depth: usize) -> DResult<Value> {
                 BaseKind::Utf => Value::Utf(u as u32),
                 BaseKind::Float => match bytes.len() {
                     4 => Value::Float(f64::from(f32::from_bits(u as u32))),
+                    super::x87::SIZE => Value::Float(super::x87::decode(bytes).unwrap_or(f64::NAN)),
                     _ => Value::Float(f64::from_bits(u as u64)),
                 },
             }
@@ -479,6 +480,7 @@ pub fn encode(place: &Place, text: &str, current: &[u8]) -> DResult<(u64, Vec<u8
                 .map_err(|_| DebugError(format!("{text:?} is not a number")))?;
             let bytes = match ty.size {
                 4 => (v as f32).to_le_bytes().to_vec(),
+                16 => super::x87::encode(v),
                 _ => v.to_le_bytes().to_vec(),
             };
             return Ok((place.offset, bytes));

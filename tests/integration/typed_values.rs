@@ -190,3 +190,19 @@ fn an_explicit_type_after_an_index_on_a_variable_applies_to_the_final_place() {
     );
     assert_eq!(read(&fx, "*names[1]:u8"), "116", "'t' of \"two\"");
 }
+
+#[test]
+fn a_long_double_reads_and_writes_as_a_number() {
+    if skip_unless_root(
+        "a_long_double_reads_and_writes_as_a_number",
+        "writing a fixture's memory",
+    ) {
+        return;
+    }
+    let mut fx = target();
+    assert_eq!(read(&fx, "extended"), "3.25");
+    let (ok, said) = write(&fx, "extended", "-1234.5");
+    assert!(ok, "{said}");
+    assert_eq!(shown(&mut fx, "extended"), "-1234.5");
+    assert_eq!(read(&fx, "extended"), "-1234.5");
+}
