@@ -137,6 +137,24 @@ fn short(want: u64, got: usize) -> DebugError {
     DebugError(format!("{want} bytes needed, {got} read"))
 }
 
+/// Whether `ty` is `wchar_t` (a typedef of `int` in C, its own type in C++)
+/// under any qualifiers.
+fn is_wchar(ty: &Type) -> bool {
+    let mut ty = ty;
+    loop {
+        if ty.name == "wchar_t" {
+            return true;
+        }
+        match &ty.kind {
+            TypeKind::Typedef(t)
+            | TypeKind::Const(t)
+            | TypeKind::Volatile(t)
+            | TypeKind::Atomic(t) => ty = t,
+            _ => return false,
+        }
+    }
+}
+
 /// Decodes a value of type `ty` from `bytes` (at least its size).
 pub fn decode(ty: &Type, bytes: &[u8]) -> DResult<Value> {
     decode_at(ty, bytes, 0)
@@ -155,6 +173,12 @@ fn decode_at(ty: &Type, bytes: &[u8], depth: usize) -> DResult<Value> {
         TypeKind::Base(kind) => {
             let u = le_uint(bytes);
             match kind {
+                // A wide character shows as its number and the character, as in gdb.
+                BaseKind::Signed | BaseKind::Unsigned
+                    if bytes.len() == 4 && is_wchar(ty) && char::from_u32(u as u32).is_some() =>
+                {
+                    Value::Utf(u as u32)
+                }
                 BaseKind::Signed => Value::Signed(sign(u, bytes.len())),
                 BaseKind::Unsigned => Value::Unsigned(u),
                 BaseKind::Bool => Value::Bool(u != 0),

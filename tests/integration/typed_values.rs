@@ -206,3 +206,15 @@ fn a_long_double_reads_and_writes_as_a_number() {
     assert_eq!(shown(&mut fx, "extended"), "-1234.5");
     assert_eq!(read(&fx, "extended"), "-1234.5");
 }
+
+#[test]
+fn a_wchar_t_shows_its_character_as_gdb_does() {
+    if skip_unless_root(
+        "a_wchar_t_shows_its_character_as_gdb_does",
+        "reading a fixture's memory",
+    ) {
+        return;
+    }
+    let fx = target();
+    assert_eq!(read(&fx, "wide_char"), "1046 '\u{416}'");
+}
