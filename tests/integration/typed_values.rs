@@ -218,3 +218,23 @@ fn a_wchar_t_shows_its_character_as_gdb_does() {
     let fx = target();
     assert_eq!(read(&fx, "wide_char"), "1046 '\u{416}'");
 }
+
+#[test]
+fn a_typed_pointer_is_named_where_it_points() {
+    if skip_unless_root(
+        "a_typed_pointer_is_named_where_it_points",
+        "reading a fixture's memory",
+    ) {
+        return;
+    }
+    let fx = target();
+    let shown = read(&fx, "callback");
+    assert!(shown.ends_with(" -> typed_values!square"), "{shown}");
+    let pid = fx.pid.to_string();
+    let (ok, out, err) = pvtui(&["read", "--json", "--pid", &pid, "callback"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(r#""points_to":"typed_values!square""#),
+        "{out}"
+    );
+}
