@@ -212,11 +212,14 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
     let prompt = input.purpose.prompt();
     let line = Line::from(vec![
         Span::styled(format!(" {prompt}"), app.theme.accent()),
-        Span::styled(input.text.clone(), Style::default()),
+        // A completed name comes from the target: shown escaped, and the
+        // cursor placed after the escaped text before it.
+        Span::styled(printable(&input.text), Style::default()),
     ]);
     frame.render_widget(Paragraph::new(line), first);
     let prompt_width = 1 + prompt.chars().count() as u16;
-    let cursor_x = first.x + prompt_width + input.cursor as u16;
+    let before: String = input.text.chars().take(input.cursor).collect();
+    let cursor_x = first.x + prompt_width + printable(&before).chars().count() as u16;
     frame.set_cursor_position((cursor_x.min(first.right().saturating_sub(1)), first.y));
     let width = usize::from(second.width);
     if let Some(names) = &input.candidates {

@@ -64,6 +64,34 @@ fn target_text_cannot_drive_the_terminal() {
     assert!(!screen.contains('\u{1b}'));
 }
 
+#[test]
+fn target_text_in_the_prompt_is_escaped_and_the_cursor_follows() {
+    let (mut app, _rx) = app_with(KeyMap::default(), (80, 24));
+    press(&mut app, KeyCode::Char('a'));
+    // As a completed name from the target would put it there.
+    for c in "x\u{1b}[2J\u{202e}y".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("test terminal");
+    terminal
+        .draw(|f| super::draw(f, &app))
+        .expect("draw on a test backend");
+    let screen = super::screen_text(terminal.backend().buffer());
+    assert!(screen.contains("x\\u{1b}[2J\\u{202e}y"), "{screen}");
+    assert!(!screen.contains(['\u{1b}', '\u{202e}']), "{screen}");
+    let prompt = screen
+        .lines()
+        .find(|l| l.contains("x\\u{1b}"))
+        .expect("the prompt line");
+    let end = prompt.find('y').expect("y") + 1;
+    let cursor = terminal.get_cursor_position().expect("a cursor");
+    assert_eq!(
+        usize::from(cursor.x),
+        prompt[..end].chars().count(),
+        "the cursor sits after the escaped text"
+    );
+}
+
 fn freeze_on_shift_f() -> KeyMap {
     let mut o = BTreeMap::new();
     o.insert("freeze".to_string(), vec!["F".to_string()]);
