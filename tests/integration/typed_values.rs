@@ -238,3 +238,18 @@ fn a_typed_pointer_is_named_where_it_points() {
         "{out}"
     );
 }
+
+#[test]
+fn a_complex_reads_as_its_parts_and_writes_part_by_part() {
+    if skip_unless_root(
+        "a_complex_reads_as_its_parts_and_writes_part_by_part",
+        "writing a fixture's memory",
+    ) {
+        return;
+    }
+    let mut fx = target();
+    assert_eq!(read(&fx, "wave"), "{real = 1.5, imag = 2.5}");
+    let (ok, said) = write(&fx, "wave.imag", "-4");
+    assert!(ok, "{said}");
+    assert_eq!(shown(&mut fx, "wave"), "1.5-4i");
+}
