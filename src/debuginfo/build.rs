@@ -241,7 +241,9 @@ impl<'f, 'd> Builder<'f, 'd> {
                     Some(gimli::DW_ATE_unsigned_char) => BaseKind::UnsignedChar,
                     Some(gimli::DW_ATE_UTF) if size == 4 => BaseKind::Utf,
                     Some(gimli::DW_ATE_UTF) => BaseKind::Unsigned,
-                    Some(gimli::DW_ATE_complex_float) => return Ok(complex(name, size)),
+                    Some(gimli::DW_ATE_complex_float) => {
+                        return Ok(super::complex::complex(name, size));
+                    }
                     _ => return Ok(Type::new(name.unwrap_or_default(), size, TypeKind::Other)),
                 };
                 let valid = match kind {
@@ -802,41 +804,4 @@ fn qualified(tag: gimli::DwTag, inner: &str) -> String {
         gimli::DW_TAG_atomic_type => format!("_Atomic {inner}"),
         _ => format!("{inner} restrict"),
     }
-}
-
-/// A C `complex` as a struct of its real and imaginary parts, each a float
-/// of half its size: read whole (`{real = 1.5, imag = 2.5}`) and written
-/// part by part (`z.imag`). Parts of a size pvtui does not decode stay raw.
-fn complex(name: Option<String>, size: u64) -> Type {
-    let name = name.unwrap_or_else(|| "complex".into());
-    let half = size / 2;
-    let part_name = name
-        .strip_prefix("complex ")
-        .or_else(|| name.strip_prefix("_Complex "))
-        .unwrap_or("float")
-        .to_string();
-    let decodable = matches!(half, 4 | 8)
-        || (half == 16 && cfg!(target_arch = "x86_64") && part_name == "long double");
-    let kind = if decodable {
-        TypeKind::Base(BaseKind::Float)
-    } else {
-        TypeKind::Other
-    };
-    let part = Arc::new(Type::new(part_name, half, kind));
-    let field = |field: &str, offset| Field {
-        name: field.into(),
-        offset,
-        ty: Arc::clone(&part),
-        bits: None,
-    };
-    Type::new(
-        name,
-        size,
-        TypeKind::Struct {
-            aggregate: Aggregate::Struct,
-            fields: vec![field("real", 0), field("imag", half)],
-            variants: None,
-            incomplete: false,
-        },
-    )
 }

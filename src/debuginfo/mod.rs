@@ -23,6 +23,7 @@
 //! ```
 
 mod build;
+mod complex;
 mod file;
 mod gdb_index;
 pub mod layout;

@@ -20,6 +20,7 @@
 //! # Ok::<(), pvtui::Error>(())
 //! ```
 
+mod freezes;
 pub mod group;
 
 use std::collections::HashMap;
@@ -558,59 +559,6 @@ impl PollerState {
             }
         }
         true
-    }
-
-    fn unfreeze(&mut self, id: WatchId) {
-        self.freezes.remove(&id);
-        self.held.remove(id);
-    }
-
-    fn unfreeze_all(&mut self) {
-        self.freezes.clear();
-        self.held = WatchSet::new();
-    }
-
-    /// The freezes to rewrite this tick, each where its path leads now: the
-    /// pointer hops are read again (as a watch's are), and a freeze whose
-    /// path leads nowhere is not written but reported. `None` when the
-    /// target is gone.
-    fn follow_freezes(
-        &mut self,
-        errors: &mut Vec<(WatchId, String)>,
-    ) -> Option<Vec<(WatchId, u64, Vec<u8>)>> {
-        if self.freezes.is_empty() {
-            return Some(Vec::new());
-        }
-        let readings = match self.session.poll(&mut self.held, ReadMode::NoWait) {
-            Ok(readings) => readings,
-            Err(e) if e.is_exit() => return None,
-            Err(e) => {
-                errors.extend(self.freezes.keys().map(|id| (*id, e.to_string())));
-                return Some(Vec::new());
-            }
-        };
-        let mut due = Vec::with_capacity(self.freezes.len());
-        for (id, freeze) in &mut self.freezes {
-            match readings.iter().find(|r| r.id == *id) {
-                // Not a watch of the set (it was never one): held where it was.
-                None => {}
-                Some(reading) => match reading.address {
-                    Some(addr) => freeze.addr = addr,
-                    None => {
-                        errors.push((
-                            *id,
-                            format!(
-                                "the path leads nowhere now ({}): not rewritten",
-                                reading.status
-                            ),
-                        ));
-                        continue;
-                    }
-                },
-            }
-            due.push((*id, freeze.addr, freeze.bytes.clone()));
-        }
-        Some(due)
     }
 
     fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<WriteReport> {
