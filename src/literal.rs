@@ -108,6 +108,39 @@ pub fn parse_float(text: &str) -> Option<f64> {
     }
 }
 
+/// A float literal as the little-endian bytes of a float of `size` bytes
+/// (4 or 8). A value the type cannot hold is refused, not written as
+/// infinity or 0: beyond its range, or so small that it would round to 0.
+pub fn parse_float_bytes(text: &str, size: usize) -> Result<Vec<u8>, String> {
+    let v = parse_float(text).ok_or_else(|| "not a number".to_string())?;
+    let name = if size == 4 { "f32" } else { "f64" };
+    // An infinity written as a number (1e400) overflowed; `inf` is asked for.
+    let literal_inf = text.to_ascii_lowercase().contains("inf");
+    // A mantissa with a non-zero digit is not zero, whatever its exponent.
+    let mantissa = text.split(['e', 'E']).next().unwrap_or(text);
+    let nonzero = mantissa.chars().any(|c| ('1'..='9').contains(&c));
+    let (overflow, underflow) = if size == 4 {
+        let f = v as f32;
+        (
+            f.is_infinite() && !literal_inf,
+            f == 0.0 && (v != 0.0 || nonzero),
+        )
+    } else {
+        (v.is_infinite() && !literal_inf, v == 0.0 && nonzero)
+    };
+    if overflow {
+        return Err(format!("out of range for {name}"));
+    }
+    if underflow {
+        return Err(format!("too small for {name}: it would be written as 0"));
+    }
+    Ok(if size == 4 {
+        (v as f32).to_le_bytes().to_vec()
+    } else {
+        v.to_le_bytes().to_vec()
+    })
+}
+
 /// Hex bytes: `de ad be ef`, `deadbeef`, `0xdeadbeef`, `de:ad,be ef`.
 pub fn parse_hex_bytes(text: &str) -> Result<Vec<u8>, String> {
     let text = text.trim();
@@ -196,5 +229,21 @@ mod tests {
         assert_eq!(parse_hex_bytes("de:ad, be"), Ok(vec![0xde, 0xad, 0xbe]));
         assert!(parse_hex_bytes("abc").is_err());
         assert!(parse_hex_bytes("zz").is_err());
+    }
+
+    #[test]
+    fn floats_outside_their_type_are_refused_not_rounded_to_inf_or_0() {
+        let f = parse_float_bytes;
+        assert_eq!(f("1.5", 4), Ok(1.5f32.to_le_bytes().to_vec()));
+        assert_eq!(f("-0.0", 8), Ok((-0.0f64).to_le_bytes().to_vec()));
+        assert_eq!(f("-inf", 4), Ok(f32::NEG_INFINITY.to_le_bytes().to_vec()));
+        assert!(f("1e39", 4).is_err_and(|e| e.contains("out of range for f32")));
+        assert!(f("1e-300", 4).is_err_and(|e| e.contains("too small for f32")));
+        assert!(f("1e400", 8).is_err_and(|e| e.contains("out of range for f64")));
+        assert!(f("-1e400", 8).is_err_and(|e| e.contains("out of range for f64")));
+        assert!(f("1e-400", 8).is_err_and(|e| e.contains("too small for f64")));
+        assert!(f("0e-400", 8).is_ok());
+        assert!(f("1e300", 8).is_ok());
+        assert!(f("nan", 8).is_ok());
     }
 }

@@ -64,6 +64,43 @@ pub fn shortened(text: &str, shown: usize) -> Cow<'_, str> {
     }
 }
 
+/// The text [`escape`] was given, from what it printed: `\\`, `\n`, `\r`,
+/// `\t`, `\0`, `\'`, `\"` and `\u{HEX}` read back; None when `text` holds
+/// another escape or a broken one.
+///
+/// ```
+/// assert_eq!(pvtui::text::unescape("a\\u{1b}[7m\\n").as_deref(), Some("a\x1b[7m\n"));
+/// assert_eq!(pvtui::text::unescape("a\\q"), None);
+/// ```
+pub fn unescape(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        out.push(match chars.next()? {
+            '\\' => '\\',
+            'n' => '\n',
+            'r' => '\r',
+            't' => '\t',
+            '0' => '\0',
+            '\'' => '\'',
+            '"' => '"',
+            'u' => {
+                if chars.next()? != '{' {
+                    return None;
+                }
+                let hex: String = chars.by_ref().take_while(|&c| c != '}').collect();
+                char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?
+            }
+            _ => return None,
+        });
+    }
+    Some(out)
+}
+
 fn escape_with(text: &str, message: bool) -> Cow<'_, str> {
     let plain = |c: char| c == '"' || c == '\'' || (message && (c == '\n' || c == '\\'));
     if text

@@ -99,14 +99,22 @@ pub fn run_debuginfo(args: &DebugInfoArgs) -> Result<ExitCode> {
     let mut out = String::new();
     for r in info.report() {
         let line = if args.json {
-            serde_json::to_string(&r).map_err(|e| Error::Usage(e.to_string()))?
+            let mut record =
+                serde_json::to_value(&r).map_err(|e| Error::Internal(e.to_string()))?;
+            if let Some(fields) = record.as_object_mut() {
+                fields.insert("pid".into(), session.pid().into());
+            }
+            record.to_string()
         } else {
             let mut l = format!("{:24} ", escape(&r.module));
             match (&r.dwarf, &r.error) {
-                (Some(d), _) => {
+                (Some(d), e) => {
                     l.push_str(&format!("DWARF {}", escape(d)));
                     if let Some(c) = &r.compression {
                         l.push_str(&format!(" ({c}-compressed)"));
+                    }
+                    if let Some(e) = e {
+                        l.push_str(&format!("; error: {}", escape(e)));
                     }
                     if let Some(n) = &r.name_index {
                         l.push_str(&format!("; names by {n}"));

@@ -70,10 +70,20 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
     // Parsed again (place_of checked it): the path is followed on every rewrite.
     let mut path = WatchSet::new();
     path.add(parse_watch(&args.expr).map_err(|e| Error::Usage(e.to_string()))?);
+    // A bitfield is held alone: its neighbours' bits are the target's.
+    let mask = place.ty.bit_mask();
+    let current = match place.ty.needs_current() {
+        Some(len) => session.read_exact(place.addr, len)?,
+        None => Vec::new(),
+    };
     let bytes = place
         .ty
-        .encode(&args.value)
+        .encode_over(&args.value, &current)
         .map_err(|e| Error::Usage(format!("{}: {e}", printable(&args.value))))?;
+    let differs = |got: &[u8]| match &mask {
+        Some(mask) => crate::expr::merge_bits(got, &bytes, mask) != got,
+        None => got != bytes.as_slice(),
+    };
     let expr = printable(&args.expr);
     let interval = Duration::from_millis(args.interval);
     let start = Instant::now();
@@ -94,7 +104,7 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
             if e.is_exit() || !session.is_alive() {
                 break End::Exited;
             }
-            report_failure(args, start, &tally, &e.to_string())?;
+            report_failure(args, pid, start, &tally, &e.to_string())?;
             tally.failed += 1;
             continue;
         }
@@ -103,14 +113,14 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
             Ok(Ok(addr)) if addr != place.addr => {
                 place.addr = addr;
                 if tally.rewrites > 1 {
-                    moved(args, start, addr, session.symbols().place(addr))?;
+                    moved(args, pid, start, addr, session.symbols().place(addr))?;
                 }
             }
             Ok(Ok(_)) => {}
             Ok(Err(status)) => {
                 tally.failed += 1;
                 let why = format!("the path leads nowhere now ({status}): nothing written");
-                report_failure(args, start, &tally, &why)?;
+                report_failure(args, pid, start, &tally, &why)?;
                 // As a stalled write: a stalled read is not tried again every tick.
                 if status == Status::Stalled {
                     break End::Stalled;
@@ -120,37 +130,50 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
             Err(e) if e.is_exit() || !session.is_alive() => break End::Exited,
             Err(e) => {
                 tally.failed += 1;
-                report_failure(args, start, &tally, &e.to_string())?;
+                report_failure(args, pid, start, &tally, &e.to_string())?;
                 continue;
             }
         }
-        match session.write_cached(place.addr, &bytes) {
+        match session.write_held(place.addr, &bytes, mask.as_deref()) {
             Ok(report) if report.written == bytes.len() => {
                 // The first landed write sets the value: only later ones restore it.
-                tally.restored += u64::from(landed && report.before != bytes);
+                tally.restored += u64::from(landed && differs(&report.before));
                 landed = true;
-                tally.contested += u64::from(report.after != bytes);
+                tally.contested +=
+                    u64::from(report.after.len() != bytes.len() || differs(&report.after));
             }
+            // The first write refused (a read-only or unmapped place): nothing
+            // is held, and retrying every interval would only repeat it.
+            Ok(report) if tally.rewrites == 1 => {
+                return Err(Error::WriteRefused {
+                    addr: place.addr,
+                    len: bytes.len() as u64,
+                    why: format!("wrote {} of {} bytes", report.written, bytes.len()),
+                });
+            }
+            Err(
+                e @ (Error::ReadOnly { .. } | Error::Unmapped { .. } | Error::WriteRefused { .. }),
+            ) if tally.rewrites == 1 => return Err(e),
             Ok(report) => {
                 tally.failed += 1;
                 let why = format!("wrote {} of {} bytes", report.written, bytes.len());
-                report_failure(args, start, &tally, &why)?;
+                report_failure(args, pid, start, &tally, &why)?;
             }
             Err(e) if e.is_exit() || !session.is_alive() => break End::Exited,
             // A stalled write may still land when the page is served: another
             // one every tick would pile up pending writes (and their threads).
             Err(e @ Error::Stalled { .. }) => {
                 tally.failed += 1;
-                report_failure(args, start, &tally, &e.to_string())?;
+                report_failure(args, pid, start, &tally, &e.to_string())?;
                 break End::Stalled;
             }
             Err(e) => {
                 tally.failed += 1;
-                report_failure(args, start, &tally, &e.to_string())?;
+                report_failure(args, pid, start, &tally, &e.to_string())?;
             }
         }
         if tally.rewrites == 1 && tally.failed == 0 {
-            announce(args, &place, session.symbols().place(place.addr))?;
+            announce(args, pid, &place, session.symbols().place(place.addr))?;
         }
     };
     let why = match end {
@@ -162,7 +185,7 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
     let seconds = start.elapsed().as_secs_f64();
     if args.json {
         print_json(&json!({
-            "event": "done", "why": why, "seconds": seconds,
+            "event": "done", "pid": pid, "why": why, "seconds": seconds,
             "rewrites": tally.rewrites, "restored": tally.restored,
             "contested": tally.contested, "failed": tally.failed,
         }))?;
@@ -185,11 +208,11 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
 }
 
 /// Says the hold has begun, once the first rewrite was made.
-fn announce(args: &FreezeArgs, place: &Place, name: Option<String>) -> Result<()> {
+fn announce(args: &FreezeArgs, pid: i32, place: &Place, name: Option<String>) -> Result<()> {
     let expr = printable(&args.expr);
     if args.json {
         print_json(&json!({
-            "event": "holding", "expr": expr, "value": args.value,
+            "event": "holding", "pid": pid, "expr": expr, "value": args.value,
             "address": format!("{:#x}", place.addr), "place": name,
             "type": place.ty.to_string(), "interval_ms": args.interval,
         }))?;
@@ -223,11 +246,17 @@ fn follow(session: &mut Session, path: &mut WatchSet) -> Result<std::result::Res
 }
 
 /// Says the target repointed the path: the hold follows it to `addr`.
-fn moved(args: &FreezeArgs, start: Instant, addr: u64, name: Option<String>) -> Result<()> {
+fn moved(
+    args: &FreezeArgs,
+    pid: i32,
+    start: Instant,
+    addr: u64,
+    name: Option<String>,
+) -> Result<()> {
     let at = start.elapsed().as_secs_f64();
     if args.json {
         print_json(&json!({
-            "event": "moved", "seconds": at,
+            "event": "moved", "pid": pid, "seconds": at,
             "address": format!("{addr:#x}"), "place": name,
         }))
     } else {
@@ -236,12 +265,19 @@ fn moved(args: &FreezeArgs, start: Instant, addr: u64, name: Option<String>) -> 
     }
 }
 
-fn report_failure(args: &FreezeArgs, start: Instant, tally: &Tally, why: &str) -> Result<()> {
+fn report_failure(
+    args: &FreezeArgs,
+    pid: i32,
+    start: Instant,
+    tally: &Tally,
+    why: &str,
+) -> Result<()> {
     let at = start.elapsed().as_secs_f64();
     if args.json {
-        print_json(
-            &json!({"event": "failed", "seconds": at, "rewrite": tally.rewrites, "error": why}),
-        )
+        print_json(&json!({
+            "event": "failed", "pid": pid, "seconds": at, "rewrite": tally.rewrites,
+            "error": why,
+        }))
     } else {
         eprintln!("[{at:>8.3}s] rewrite {} failed: {why}", tally.rewrites);
         Ok(())

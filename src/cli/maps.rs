@@ -13,7 +13,7 @@ use crate::units::human_bytes;
 pub struct MapsArgs {
     #[command(flatten)]
     pub targets: super::target::TargetArgs,
-    /// Print a JSON array
+    /// Print one JSON object per region, one a line
     #[arg(long)]
     pub json: bool,
 }
@@ -41,7 +41,7 @@ pub fn run(args: &MapsArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One process's regions: a JSON array, or a table (under its pid and name
+/// One process's regions: JSON lines, or a table (under its pid and name
 /// when there are several).
 fn print_one(args: &MapsArgs, pid: i32, several: bool) -> Result<()> {
     let session = Session::attach(pid, DEFAULT_DEADLINE)?;
@@ -51,9 +51,9 @@ fn print_one(args: &MapsArgs, pid: i32, several: bool) -> Result<()> {
     let maps = session.maps();
     let symbols = session.symbols();
     if args.json {
-        let regions: Vec<RegionJson> = maps
-            .iter()
-            .map(|r| RegionJson {
+        // One record a line, as every other command prints.
+        for r in maps.iter() {
+            super::print_json(&RegionJson {
                 pid,
                 start: format!("{:#x}", r.start),
                 end: format!("{:#x}", r.end),
@@ -62,9 +62,9 @@ fn print_one(args: &MapsArgs, pid: i32, several: bool) -> Result<()> {
                 name: symbols.region_name(r),
                 path: &r.path,
                 deleted: r.deleted,
-            })
-            .collect();
-        return super::print_json(&regions);
+            })?;
+        }
+        return Ok(());
     }
     if several {
         outln!("pid {pid} ({}):", crate::text::escape(session.name()))?;

@@ -138,7 +138,7 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) if wants_json() && e.use_stderr() => {
             // Help and version stay text; a refused argument is an error like any other.
-            print_json_error(&e.kind().to_string(), &e.to_string());
+            print_json_error("usage", &e.to_string());
             return ExitCode::from(exit::USAGE);
         }
         Err(e) => e.exit(),
@@ -215,12 +215,14 @@ fn print_json_error(kind: &str, message: &str) {
     let _ = outln!("{}", crate::text::json_line(line.to_string()));
 }
 
-/// What kind of failure an error is, for a JSON reader.
+/// What kind of failure an error is, for a JSON reader: one kind per exit
+/// status, with a target that exited told apart from one never attached.
 fn error_kind(err: &Error) -> &'static str {
-    match err {
-        Error::Usage(_) => "usage",
-        Error::Internal(_) => "internal",
-        _ if err.is_exit() => "target-exited",
+    match exit_status(err) {
+        exit::USAGE => "usage",
+        exit::INTERNAL => "internal",
+        exit::TARGET if err.is_exit() => "target-exited",
+        exit::TARGET => "target",
         _ => "failed",
     }
 }

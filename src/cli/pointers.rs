@@ -88,10 +88,7 @@ fn scan(args: &PointersArgs, session: &mut Session) -> Result<ExitCode> {
         .filter_map(|c| SavedChain::new(c, &statics, session.symbols()))
         .collect();
     // Saved chains read back without the debug info: `int` is saved as `i32`.
-    let ty = match &place.ty {
-        crate::expr::Type::Debug(d) => d.plain().to_string(),
-        ty => ty.to_string(),
-    };
+    let ty = place.ty.plain().to_string();
     eprintln!(
         "{} pointers in {} read in {:.2} s; chains searched in {:.2} s",
         map.len(),
@@ -99,12 +96,13 @@ fn scan(args: &PointersArgs, session: &mut Session) -> Result<ExitCode> {
         scanned.as_secs_f64(),
         searched.as_secs_f64()
     );
-    print_chains(args, &saved, &ty, place.addr, None, session.symbols())?;
+    print_chains(args, &saved, &ty, place.addr, None, session)?;
     if let Some(path) = &args.save {
         save(args, path, text, &ty, saved.clone())?;
     }
     let summary = json!({
         "event": "done",
+        "pid": session.pid(),
         "chains": saved.len(),
         "pointers": map.len(),
         "bytes_read": map.bytes_read,
@@ -197,9 +195,11 @@ fn recheck(args: &PointersArgs, session: &mut Session, path: &std::path::Path) -
     }
     let chains: Vec<SavedChain> = kept.iter().map(|(c, _)| c.clone()).collect();
     let addrs: Vec<u64> = kept.iter().map(|(_, a)| *a).collect();
-    print_chains(args, &chains, &file.ty, 0, Some(&addrs), session.symbols())?;
+    print_chains(args, &chains, &file.ty, 0, Some(&addrs), session)?;
     if args.json {
-        print_json(&json!({"event": "done", "kept": chains.len(), "dropped": dropped}))?;
+        print_json(&json!({
+            "event": "done", "pid": session.pid(), "kept": chains.len(), "dropped": dropped,
+        }))?;
     } else {
         let what = match want {
             Some(w) => format!("reach {}", super::places::at(session.symbols(), w)),
@@ -228,12 +228,14 @@ fn print_chains(
     ty: &str,
     addr: u64,
     addrs: Option<&[u64]>,
-    symbols: &crate::symbols::SymbolTable,
+    session: &Session,
 ) -> Result<()> {
+    let symbols = session.symbols();
     for (i, chain) in chains.iter().enumerate() {
         let end = addrs.and_then(|a| a.get(i).copied()).unwrap_or(addr);
         if args.json {
             print_json(&json!({
+                "pid": session.pid(),
                 "chain": chain.text(),
                 "expr": chain.expr(ty),
                 "module": printable(&chain.module),

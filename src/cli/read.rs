@@ -112,12 +112,24 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
             }
         };
         let Some(mut reading) = reading else { continue };
+        // A name, field or index that does not resolve is a bad expression
+        // (exit status 2, as in every command); its type is then only the
+        // one the expression gave, if it gave one.
+        let unresolved = set.resolve_error(reading.id).is_some();
+        let typed = set.get(reading.id).is_some_and(|w| w.ty.is_some());
+        misused |= unresolved;
         failed |= reading.value.is_none();
         session.read_strings(&mut reading);
         let symbols = session.symbols();
         if args.json {
             let mut obj = reading_json(text, &reading);
             obj.insert("pid".into(), json!(session.pid()));
+            if unresolved {
+                obj.insert("kind".into(), json!("usage"));
+                if !typed {
+                    obj.remove("type");
+                }
+            }
             places::annotate(&mut obj, &reading, symbols);
             let obj = Json::Object(obj);
             writeln!(out, "{}", crate::text::json_line(obj.to_string())).map_err(output_error)?;
@@ -127,12 +139,18 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
         let ty = crate::text::escape(&reading.ty.to_string()).into_owned();
         let place = match reading.address {
             Some(addr) => format!("{ty} at {}", places::at(symbols, addr)),
+            None if unresolved && !typed => String::new(),
             None => ty,
+        };
+        let place = if place.is_empty() {
+            place
+        } else {
+            format!("  ({place})")
         };
         match &reading.value {
             Some(value) => {
                 let shown = places::value_text(value, symbols);
-                writeln!(out, "{text} = {shown}  ({place})").map_err(output_error)?;
+                writeln!(out, "{text} = {shown}{place}").map_err(output_error)?;
                 match places::long_bytes(value, reading.address) {
                     Some(dump) => out.write_str(&dump),
                     None => Ok(()),
@@ -140,7 +158,7 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
             }
             None => writeln!(
                 out,
-                "{text}: {}  ({place})",
+                "{text}: {}{place}",
                 crate::text::escape_lines(&reading.status.to_string())
             ),
         }
@@ -159,7 +177,7 @@ fn run_several(args: &ReadArgs, pids: &[i32]) -> Result<ExitCode> {
     let mut watches = Vec::with_capacity(args.exprs.len());
     let mut texts = Vec::with_capacity(args.exprs.len());
     let mut out = String::new();
-    let mut failed = false;
+    let mut misused = false;
     for text in &args.exprs {
         match parse_watch(text) {
             Ok(watch) => {
@@ -167,9 +185,9 @@ fn run_several(args: &ReadArgs, pids: &[i32]) -> Result<ExitCode> {
                 texts.push(text.clone());
             }
             Err(e) => {
-                failed = true;
+                misused = true;
                 if args.json {
-                    let obj = json!({"expr": text, "error": parse_error_line(&e), "pids": pids});
+                    let obj = json!({"expr": text, "error": parse_error_line(&e), "kind": "usage", "pids": pids});
                     writeln!(out, "{}", crate::text::json_line(obj.to_string()))
                         .map_err(output_error)?;
                 } else {
@@ -187,7 +205,12 @@ fn run_several(args: &ReadArgs, pids: &[i32]) -> Result<ExitCode> {
         args.json,
     )?;
     out.push_str(&text);
-    finish(&out, failed || unread)
+    let code = finish(&out, unread)?;
+    Ok(if misused {
+        ExitCode::from(super::exit::USAGE)
+    } else {
+        code
+    })
 }
 
 /// Writes the output at once; the exit status says whether all was read.

@@ -264,6 +264,7 @@ pub(super) fn undo(path: &std::path::Path, args: &ScanArgs) -> Result<ExitCode> 
     let h = file.header();
     if args.json {
         super::print_json(&serde_json::json!({
+            "pid": h.pid,
             "file": path.display().to_string(),
             "places": h.count,
             "step": h.scans,
@@ -295,9 +296,8 @@ fn same_process(path: &std::path::Path, pid: i32, h: &ScanHeader) -> Result<()> 
 
 #[derive(serde::Serialize)]
 struct JsonPlace<'a> {
-    /// With several targets, the process the place is in.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pid: Option<i32>,
+    /// The process the place is in.
+    pid: i32,
     address: String,
     /// `module!symbol+0xOFF` or `[module]+0xOFF`, where a mapped file holds the place.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -343,7 +343,7 @@ pub(super) fn print_places(
         let bytes = ty.store(c.bits);
         let line = if args.json {
             serde_json::to_string(&JsonPlace {
-                pid,
+                pid: pid.unwrap_or(file.header().pid),
                 address: format!("{:#x}", c.addr),
                 place,
                 region: &region,

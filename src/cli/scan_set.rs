@@ -58,7 +58,8 @@ fn member_path(set: &Path, pid: i32) -> PathBuf {
 pub(super) fn is_set(path: &Path) -> Result<bool> {
     use std::io::Read;
     let mut head = [0u8; 64];
-    let n = match std::fs::File::open(path).and_then(|mut f| f.read(&mut head)) {
+    // Non-blocking: a FIFO is left for ScanFile::open to refuse, not waited on.
+    let n = match crate::sys::file::open_regular(path).and_then(|mut f| f.read(&mut head)) {
         Ok(n) => n,
         // ScanFile::open says what is wrong with the path.
         Err(_) => return Ok(false),
@@ -70,13 +71,9 @@ pub(super) fn is_set(path: &Path) -> Result<bool> {
 /// Reads and checks a set file: its format, and members that name their
 /// files plainly, beside it, each pid once.
 fn read_set(path: &Path) -> Result<SetFile> {
-    let len = std::fs::metadata(path)
-        .map_err(|e| set_err(path, e.to_string()))?
-        .len();
-    if len > MAX_SET_BYTES {
-        return Err(set_err(path, format!("{len} bytes is too large for a set")));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| set_err(path, e.to_string()))?;
+    let bytes = crate::sys::file::read_regular(path, MAX_SET_BYTES)
+        .map_err(|e| set_err(path, e.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|_| set_err(path, "not a scan set: not UTF-8"))?;
     let set: SetFile =
         serde_json::from_str(&text).map_err(|e| set_err(path, format!("not a scan set: {e}")))?;
     if set.format != FORMAT || set.version != VERSION {

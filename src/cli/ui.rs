@@ -132,19 +132,20 @@ const MAX_WATCH_FILE: u64 = 1 << 20;
 /// skipped. The file is read only up to [`MAX_WATCH_FILE`] bytes (it could
 /// be `/dev/zero`) and a line longer than an expression can be is refused.
 pub fn read_watch_file(path: &Path) -> Result<Vec<String>> {
-    use std::io::Read;
-    let io_err = |source| Error::Proc {
-        path: path.display().to_string(),
-        source,
-    };
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_WATCH_FILE + 1).read_to_end(&mut bytes))
-        .map_err(io_err)?;
     let refuse = |why: String| Error::Usage(format!("watch file {}: {why}", path.display()));
-    if bytes.len() as u64 > MAX_WATCH_FILE {
-        return Err(refuse(format!("larger than {MAX_WATCH_FILE} bytes")));
-    }
+    let bytes = crate::sys::file::read_regular(path, MAX_WATCH_FILE).map_err(|source| {
+        // A FIFO, device or oversized file is the wrong argument; a file
+        // that cannot be read is a failure.
+        match source.kind() {
+            std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData => {
+                refuse(source.to_string())
+            }
+            _ => Error::Proc {
+                path: path.display().to_string(),
+                source,
+            },
+        }
+    })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         refuse(format!(
             "not UTF-8 text (byte {})",

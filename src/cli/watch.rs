@@ -77,6 +77,9 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
     let mut tick = 0u64;
     // Each watch's value at the tick before, and when it was read.
     let mut before: Vec<Option<(Value, Instant)>> = vec![None; args.exprs.len()];
+    // Whether each watch was read at least once: one never read makes the
+    // run incomplete (exit status 3), as for `read`.
+    let mut ever_read = vec![false; args.exprs.len()];
     while args.count.is_none_or(|n| tick < n) {
         if tick > 0 {
             match stop.wait(next, Some(session.exit_fd().as_fd()))? {
@@ -102,6 +105,9 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
             Err(e) => return Err(e),
         };
         let read_at = Instant::now();
+        for (seen, r) in ever_read.iter_mut().zip(&readings) {
+            *seen |= r.value.is_some();
+        }
         let changes: Vec<Change> = readings
             .iter()
             .zip(before.iter_mut())
@@ -164,7 +170,11 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode> {
             )?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if ever_read.iter().all(|&seen| seen) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(super::exit::INCOMPLETE)
+    })
 }
 
 /// A value on a watch line: a pointer named by where it points, as `read`

@@ -193,6 +193,8 @@ fn report(
             "lost": writers.lost(),
             "refused": refused,
             "refused_total": writers.refused_total(),
+            "threads_late": writers.late_threads(),
+            "lower_bound": writers.late_threads() > 0 || writers.lost() > 0,
             "target_exited": exited,
             "ip_after_access": true,
         }));
@@ -250,6 +252,21 @@ fn report(
     }
     if writers.lost() > 0 {
         outln!("{} samples lost (the ring buffer was full)", writers.lost())?;
+    }
+    let late = writers.late_threads();
+    if late > 0 {
+        println!(
+            "{late} thread{} started while watching got {} breakpoint up to {} ms after {}: \
+             {what} made before that are not counted, so the count is a lower bound",
+            if late == 1 { "" } else { "s" },
+            if late == 1 { "its" } else { "their" },
+            RESCAN.as_millis(),
+            if late == 1 {
+                "it started"
+            } else {
+                "they started"
+            },
+        );
     }
     for (tid, why) in writers.refused() {
         outln!("thread {tid} not watched: {why}")?;

@@ -136,9 +136,13 @@ impl<'f, 'd> Builder<'f, 'd> {
 
     /// The variable at `die`, named `name` for the caller.
     pub fn variable(&mut self, die: DieRef, name: &str) -> DResult<Variable> {
-        let (link_addr, spec) = self.with_entry(die, |dwarf, unit, e| {
+        let (link_addr, thread_local, spec) = self.with_entry(die, |dwarf, unit, e| {
             let addr = location_addr(dwarf, unit, e)?;
-            Ok((addr, e.attr_value(gimli::DW_AT_specification)?))
+            Ok((
+                addr,
+                is_thread_local(unit, e)?,
+                e.attr_value(gimli::DW_AT_specification)?,
+            ))
         })?;
         let mut ty_die = self.type_ref(die)?;
         if ty_die.is_none() {
@@ -156,6 +160,7 @@ impl<'f, 'd> Builder<'f, 'd> {
             name: name.to_string(),
             link_addr,
             ty,
+            thread_local,
         })
     }
 
@@ -736,6 +741,24 @@ fn location_addr(
         Some(gimli::Operation::AddressIndex { index }) => Some(dwarf.address(unit, index)?),
         _ => None,
     })
+}
+
+/// A location that asks for the thread's TLS block
+/// (`DW_OP_form_tls_address`, `DW_OP_GNU_push_tls_address`).
+fn is_thread_local(
+    unit: &Unit<R<'_>>,
+    e: &DebuggingInformationEntry<'_, '_, R<'_>>,
+) -> DResult<bool> {
+    let Some(AttributeValue::Exprloc(expr)) = e.attr_value(gimli::DW_AT_location)? else {
+        return Ok(false);
+    };
+    let mut ops = expr.operations(unit.encoding());
+    while let Some(op) = ops.next()? {
+        if matches!(op, gimli::Operation::TLS) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn string<'f>(

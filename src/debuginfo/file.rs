@@ -54,11 +54,34 @@ pub const NOT_ELF: &str = "not an ELF object";
 
 pub type DResult<T> = Result<T, DebugError>;
 
-/// The most a compressed section may claim to grow: zlib's and zstd's best
-/// ratio is about 1000:1, so a larger claim is a corrupt header, and
-/// honouring it would allocate whatever the file says.
-const MAX_RATIO: u64 = 1100;
+/// The most a compressed section may claim to grow. Real DWARF shrinks 2-7
+/// times under zlib or zstd; a section of zeros shrinks 1000 times, so a
+/// claim past this ratio (beyond [`RATIO_SLACK`]) is refused rather than
+/// letting a target's file choose how much memory pvtui allocates.
+const MAX_RATIO: u64 = 64;
+/// Small sections may claim any ratio up to this size.
+const RATIO_SLACK: u64 = 64 << 10;
 const MAX_SECTION: u64 = 4 << 30;
+
+/// Why a compressed section's claimed size is not believed, if it is not.
+fn refused_claim(id: SectionId, range: &object::CompressedFileRange) -> Option<DebugError> {
+    if range.format == CompressionFormat::None {
+        return None;
+    }
+    let (len, claimed) = (range.compressed_size, range.uncompressed_size);
+    let why = if claimed > MAX_SECTION {
+        format!("more than the {} GiB a section may have", MAX_SECTION >> 30)
+    } else if claimed > len.saturating_mul(MAX_RATIO).saturating_add(RATIO_SLACK) {
+        format!("more than {MAX_RATIO} times its size")
+    } else {
+        return None;
+    };
+    Some(DebugError(format!(
+        "{}: a compressed section of {len} bytes claims to inflate to {claimed} bytes, {why}: \
+         refused",
+        id.name()
+    )))
+}
 
 /// The DWARF sections pvtui reads (`.debug_line` only for source lines
 /// and split units: other units are opened without their line program).
@@ -109,6 +132,8 @@ pub struct Variable {
     /// `None` for a variable without a static location.
     pub link_addr: Option<u64>,
     pub ty: Arc<Type>,
+    /// Thread-local: each thread has its own, at an offset in its TLS block.
+    pub thread_local: bool,
 }
 
 /// Lookups by symbol a file answers by scanning a unit before it builds
@@ -250,6 +275,14 @@ impl DebugFile {
             .is_some_and(|r| r.uncompressed_size > 0)
     }
 
+    /// The first compressed section whose claimed size is refused (see
+    /// [`MAX_RATIO`]), found without inflating anything.
+    pub fn refused_section(&self) -> Option<DebugError> {
+        SECTIONS
+            .iter()
+            .find_map(|id| refused_claim(*id, self.ranges.get(id)?))
+    }
+
     /// Whether the DWARF sections are compressed, and how.
     pub fn compression(&self) -> Option<&'static str> {
         match self.ranges.get(&SectionId::DebugInfo)?.format {
@@ -307,13 +340,10 @@ impl DebugFile {
         if range.format == CompressionFormat::None {
             return Ok(Section::Range(start, end));
         }
-        let claimed = range.uncompressed_size;
-        if claimed > MAX_SECTION || claimed > (len as u64).saturating_mul(MAX_RATIO) + 4096 {
-            return Err(DebugError(format!(
-                "{}: compressed section claims {claimed} bytes from {len}: corrupt",
-                id.name()
-            )));
+        if let Some(refused) = refused_claim(id, range) {
+            return Err(refused);
         }
+        let claimed = range.uncompressed_size;
         if range.format == CompressionFormat::Zlib {
             let size = usize::try_from(claimed).map_err(|_| bad())?;
             return Ok(Section::Lazy(

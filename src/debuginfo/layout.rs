@@ -101,8 +101,14 @@ fn body(out: &mut String, fields: &[super::types::Field], base: u64, depth: usiz
         };
     }
     if !union && size * 8 > end_bits && !fields.is_empty() {
+        // Counted in bits first: a bitfield may end inside a byte.
         let pad = size * 8 - end_bits;
-        let _ = writeln!(out, "/* XXX {:2}-byte padding  */", pad.div_ceil(8));
+        if pad % 8 != 0 {
+            let _ = writeln!(out, "/* XXX {:2}-bit padding   */", pad % 8);
+        }
+        if pad / 8 > 0 {
+            let _ = writeln!(out, "/* XXX {:2}-byte padding  */", pad / 8);
+        }
     }
 }
 
@@ -139,5 +145,51 @@ pub fn declaration(ty: &Type, name: &str) -> String {
         }
         _ if ty.name.ends_with('*') => format!("{}{name}", ty.name),
         _ => format!("{} {name}", ty.name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::debuginfo::types::{Aggregate, BaseKind, Bits, Field};
+
+    #[test]
+    fn padding_after_a_bitfield_is_counted_in_bits_then_bytes() {
+        // struct bits { char c; long d : 40; }: d ends at bit 49 of 64.
+        let char_t = Arc::new(Type::new("char", 1, TypeKind::Base(BaseKind::SignedChar)));
+        let long_t = Arc::new(Type::new("long", 8, TypeKind::Base(BaseKind::Signed)));
+        let fields = vec![
+            Field {
+                name: "c".into(),
+                offset: 0,
+                ty: char_t,
+                bits: None,
+            },
+            Field {
+                name: "d".into(),
+                offset: 1,
+                ty: long_t,
+                bits: Some(Bits {
+                    offset: 1,
+                    size: 40,
+                }),
+            },
+        ];
+        let ty = Type::new(
+            "struct bits",
+            8,
+            TypeKind::Struct {
+                aggregate: Aggregate::Struct,
+                fields,
+                variants: None,
+                incomplete: false,
+            },
+        );
+        let text = layout(&ty);
+        assert!(text.contains("/* XXX  7-bit padding   */"), "{text}");
+        assert!(text.contains("/* XXX  1-byte padding  */"), "{text}");
+        assert!(!text.contains("2-byte padding"), "{text}");
     }
 }

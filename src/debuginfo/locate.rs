@@ -182,6 +182,10 @@ fn open_debug(
     matches: impl Fn(&DebugFile) -> bool,
 ) -> Result<Arc<DebugFile>, String> {
     let file = open(loc).map_err(|e| e.to_string())?;
+    // Opened non-blocking; a FIFO or device here is skipped, not waited on.
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err("not a regular file".into());
+    }
     let debug = DebugFile::open(&file).map_err(|e| e.to_string())?;
     if !matches(&debug) {
         return Err("belongs to another build (build-id or CRC differs)".into());
@@ -238,7 +242,7 @@ impl Write for Capped {
 
 /// Opens a host path (for [`Location::Host`]).
 pub fn open_host(path: &Path) -> DResult<File> {
-    File::open(path).map_err(|e| open_error(&e))
+    crate::sys::file::open_regular(path).map_err(|e| open_error(&e))
 }
 
 /// Why a candidate debug file did not open, as the list of places tried

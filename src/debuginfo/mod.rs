@@ -110,7 +110,17 @@ pub struct ModuleReport {
     pub error: Option<String>,
 }
 
-/// The debug info of every object a target maps.
+/// What the error for a thread-local variable says it is.
+pub const THREAD_LOCAL: &str = "is a thread-local variable";
+
+/// Whether `e` says a variable is thread-local (found, but not readable).
+pub fn is_thread_local(e: &DebugError) -> bool {
+    e.0.contains(THREAD_LOCAL)
+}
+
+/// The debug info of every object a target maps. A clone shares what was
+/// found per object.
+#[derive(Clone)]
 pub struct DebugInfo {
     opener: Opener,
     dirs: Vec<locate::Location>,
@@ -196,6 +206,16 @@ impl DebugInfo {
         self.modules.iter().map(|m| &**m)
     }
 
+    /// The separate debug file (build-id or debuglink) of the object the
+    /// target maps from `path`, looked for now if it was not yet.
+    pub fn separate_file(&self, path: &str) -> Option<Arc<DebugFile>> {
+        let module = self.modules.iter().find(|m| m.path == path)?;
+        match &self.found(module).ok()?.dwarf {
+            Some((Source::BuildId(_) | Source::DebugLink(_), file)) => Some(Arc::clone(file)),
+            _ => None,
+        }
+    }
+
     fn found<'m>(&self, module: &'m Module) -> Result<&'m Found, String> {
         module
             .found
@@ -227,7 +247,13 @@ impl DebugInfo {
     fn split_parts<'m>(&self, module: &'m Module, main: &Arc<DebugFile>) -> &'m split::Parts {
         module.split.get_or_init(|| {
             let open = |path: &str| {
-                (self.opener)(&format!("root{path}")).map_err(|e| DebugError(e.to_string()))
+                let file =
+                    (self.opener)(&format!("root{path}")).map_err(|e| DebugError(e.to_string()))?;
+                // Opened non-blocking; a FIFO or device there is skipped.
+                match file.metadata() {
+                    Ok(m) if m.is_file() => Ok(file),
+                    _ => Err(DebugError("not a regular file".into())),
+                }
             };
             split::open_parts(main, &module.path, &open)
         })
@@ -249,23 +275,7 @@ impl DebugInfo {
     }
 
     fn open_object(&self, module: &Module) -> Result<File, String> {
-        let mut tries = Vec::new();
-        if !module.regions.iter().any(|r| r.deleted) {
-            tries.push(format!("root{}", module.path));
-        } else if module.is_main {
-            tries.push("exe".to_string());
-        }
-        if let Some(r) = module.regions.first() {
-            tries.push(format!("map_files/{:x}-{:x}", r.start, r.end));
-        }
-        let mut errors = Vec::new();
-        for rel in &tries {
-            match (self.opener)(rel) {
-                Ok(f) => return Ok(f),
-                Err(e) => errors.push(e.to_string()),
-            }
-        }
-        Err(errors.join("; "))
+        crate::process::procfs::open_mapped(&self.opener, &module.regions, module.is_main)
     }
 
     /// What was found for each module, and from where.
@@ -293,6 +303,7 @@ impl DebugInfo {
                         if let Some((source, file)) = &found.dwarf {
                             r.dwarf = Some(source.to_string());
                             r.compression = file.compression().map(str::to_string);
+                            r.error = file.refused_section().map(|e| e.to_string());
                             r.name_index = Some(file.name_index());
                         }
                         r.tried = found.tried.clone();
@@ -376,6 +387,13 @@ impl DebugInfo {
                         },
                     }
                 };
+                if var.as_ref().is_some_and(|v| v.thread_local) {
+                    return Err(DebugError(format!(
+                        "{name} {THREAD_LOCAL} in {}: each thread has its own, in its \
+                         thread-local storage, which pvtui does not read",
+                        m.name
+                    )));
+                }
                 let Some(Variable {
                     link_addr: Some(link),
                     ty,

@@ -151,10 +151,20 @@ fn find_field(
     if depth > 8 {
         return None;
     }
-    fields.iter().filter(|f| f.name.is_empty()).find_map(|f| {
-        let (off, ty, bits) = find_field(f.ty.fields(), name, depth + 1)?;
-        Some((f.offset.checked_add(off)?, ty, bits))
-    })
+    // Members of an anonymous struct or union, then of a base class (as
+    // C++ finds them: `player.id` where `id` is declared in `Entity`).
+    fields
+        .iter()
+        .filter(|f| f.name.is_empty() || is_base(f))
+        .find_map(|f| {
+            let (off, ty, bits) = find_field(f.ty.fields(), name, depth + 1)?;
+            Some((f.offset.checked_add(off)?, ty, bits))
+        })
+}
+
+/// A base class within a derived one: built under its type's name.
+fn is_base(f: &super::types::Field) -> bool {
+    f.name == f.ty.name && matches!(f.ty.strip().kind, TypeKind::Struct { .. })
 }
 
 fn add(a: u64, b: u64) -> DResult<u64> {

@@ -186,7 +186,12 @@ fn decode_at(ty: &Type, bytes: &[u8], depth: usize) -> DResult<Value> {
                 BaseKind::UnsignedChar => Value::Char(u as i64),
                 BaseKind::Utf => Value::Utf(u as u32),
                 BaseKind::Float => match bytes.len() {
-                    4 => Value::Float(f64::from(f32::from_bits(u as u32))),
+                    4 => {
+                        // Through its shortest text, as a plain f32 is: 12.1414223,
+                        // not 12.141422271728516.
+                        let v = f32::from_bits(u as u32);
+                        Value::Float(v.to_string().parse().unwrap_or(f64::from(v)))
+                    }
                     super::x87::SIZE => Value::Float(super::x87::decode(bytes).unwrap_or(f64::NAN)),
                     _ => Value::Float(f64::from_bits(u as u64)),
                 },
@@ -440,7 +445,9 @@ impl Value {
             Value::Unsigned(v) => {
                 u64::try_from(*v).map_or_else(|_| json!(v.to_string()), |v| json!(v))
             }
-            Value::Float(v) => json!(v),
+            // As a plain f64 is: a non-finite float has no JSON number.
+            Value::Float(v) if v.is_finite() => json!(v),
+            Value::Float(v) => json!(v.to_string()),
             Value::Bool(b) => json!(b),
             Value::Char(c) => json!(c),
             Value::Utf(u) => match char::from_u32(*u) {
@@ -499,13 +506,13 @@ pub fn encode(place: &Place, text: &str, current: &[u8]) -> DResult<(u64, Vec<u8
     };
     let number: u128 = match &ty.kind {
         TypeKind::Base(BaseKind::Float) if place.bits.is_none() => {
-            let v: f64 = text
-                .parse()
-                .map_err(|_| DebugError(format!("{text:?} is not a number")))?;
-            let bytes = match ty.size {
-                4 => (v as f32).to_le_bytes().to_vec(),
-                16 => super::x87::encode(v),
-                _ => v.to_le_bytes().to_vec(),
+            // The one float parser: a value outside the type is refused. A
+            // long double takes any f64.
+            let size = if ty.size == 4 { 4 } else { 8 };
+            let bytes = crate::expr::literal::parse_float_bytes(text, size).map_err(DebugError)?;
+            let bytes = match (ty.size, <[u8; 8]>::try_from(bytes.as_slice())) {
+                (16, Ok(b)) => super::x87::encode(f64::from_le_bytes(b)),
+                _ => bytes,
             };
             return Ok((place.offset, bytes));
         }

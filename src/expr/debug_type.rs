@@ -87,6 +87,16 @@ impl DebugType {
         }
     }
 
+    /// A bitfield's own bits within the bytes it spans (set bits are the
+    /// field's); `None` for a value that owns all its bytes.
+    pub fn bit_mask(&self) -> Option<Vec<u8>> {
+        let bits = self.bits?;
+        let span = usize::try_from(bits.span()).ok()?.min(16);
+        let ones = 1u128.checked_shl(bits.size).map_or(u128::MAX, |v| v - 1);
+        let mask = ones.checked_shl(bits.offset).unwrap_or(0);
+        Some(mask.to_le_bytes()[..span].to_vec())
+    }
+
     pub(super) fn encode(&self, text: &str, current: &[u8]) -> Result<Vec<u8>, String> {
         if let Some(len) = self.char_array() {
             return c_string_in(text, len);
@@ -156,7 +166,19 @@ impl fmt::Display for DebugType {
     }
 }
 
-/// A typed value as a number to plot; `None` for strings and aggregates.
+/// `held`'s bits where `mask` is set over `current`'s elsewhere: a
+/// bitfield written into the bytes it shares with its neighbours.
+pub fn merge_bits(current: &[u8], held: &[u8], mask: &[u8]) -> Vec<u8> {
+    held.iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let m = mask.get(i).copied().unwrap_or(0xff);
+            let c = current.get(i).copied().unwrap_or(*h);
+            (c & !m) | (h & m)
+        })
+        .collect()
+}
+
 /// A typed value's exact integer, for the change between two readings;
 /// `None` for floats and values that are not numbers.
 pub(super) fn integer(value: &debuginfo::Value) -> Option<i128> {
@@ -192,6 +214,13 @@ mod tests {
     use super::*;
     use crate::debuginfo::{BaseKind, Type};
 
+    fn field(offset: u32, size: u32) -> DebugType {
+        DebugType {
+            ty: Arc::new(Type::new("int", 4, TypeKind::Base(BaseKind::Signed))),
+            bits: Some(Bits { offset, size }),
+        }
+    }
+
     fn char_array(n: u64) -> DebugType {
         let char_ty = Arc::new(Type::new("char", 1, TypeKind::Base(BaseKind::SignedChar)));
         DebugType {
@@ -205,6 +234,20 @@ mod tests {
             )),
             bits: None,
         }
+    }
+
+    #[test]
+    fn a_bitfield_mask_covers_its_own_bits_only() {
+        assert_eq!(field(3, 5).bit_mask(), Some(vec![0b1111_1000]));
+        assert_eq!(field(6, 4).bit_mask(), Some(vec![0b1100_0000, 0b0000_0011]));
+        assert_eq!(field(1, 40).bit_mask().map(|m| m.len()), Some(6));
+    }
+
+    #[test]
+    fn merging_keeps_the_neighbours_bits() {
+        // The field is bits 3..8; the target has since set bits 0..3 to 0b001.
+        let merged = merge_bits(&[0b0000_0001], &[0b1110_1101], &[0b1111_1000]);
+        assert_eq!(merged, vec![0b1110_1001]);
     }
 
     #[test]

@@ -43,6 +43,7 @@ pub mod types;
 mod proptests;
 
 pub use change::Delta;
+pub use debug_type::merge_bits;
 pub use diagnostic::{Diagnostic, parse_typed};
 pub use eval::{Resolved, Status, WatchId, WatchReading, WatchSet, relocatable, resolve};
 pub use parse::{BinOp, Expr, ParseError, SymbolName, TypeName, Watch, parse_type, parse_watch};

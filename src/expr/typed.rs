@@ -242,6 +242,13 @@ pub(super) fn operand(expr: &Expr, scope: &Scope<'_>) -> Res<Operand> {
                 node,
                 pointee: typed,
             },
+            // `&&x`, `&(T *)X`: a value computed here, not stored in the target.
+            Operand::Pointer { .. } => {
+                return Err(err(
+                    *column,
+                    "an address made by & or a cast is not in memory: it has no address",
+                ));
+            }
             other => Operand::Address {
                 node: other.address(),
                 size: None,
@@ -639,6 +646,8 @@ fn variable(sym: &SymbolName, scope: &Scope<'_>, needs: bool) -> Res<Operand> {
         // A static the symbol table does not name, but the debug info does.
         Err(e) => match debug.variable(module, &sym.name) {
             Ok(var) => Ok(object(var)),
+            // Found, but not where a symbol could say: the debug info says why.
+            Err(d) if debuginfo::is_thread_local(&d) => Err(err(sym.column, d.0)),
             Err(_) => Err(err(sym.column, e.to_string())),
         },
     }

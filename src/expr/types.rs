@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::debuginfo;
 pub use crate::expr::debug_type::DebugType;
-use crate::expr::literal::{Integer, parse_float, parse_hex_bytes, parse_integer};
+use crate::expr::literal::{Integer, parse_float_bytes, parse_hex_bytes, parse_integer};
 
 /// How many bytes a `cstr` reads when looking for its terminating NUL.
 pub const CSTR_WINDOW: usize = 256;
@@ -235,6 +235,24 @@ impl Type {
     pub fn needs_current(&self) -> Option<usize> {
         match self {
             Type::Debug(d) if d.bits.is_some() => Some(d.size()),
+            _ => None,
+        }
+    }
+
+    /// The same bytes as a type written without debug info (`int` → `i32`),
+    /// for expressions that must parse anywhere: a pointer chain's end.
+    pub fn plain(&self) -> Type {
+        match self {
+            Type::Debug(d) => d.plain(),
+            other => other.clone(),
+        }
+    }
+
+    /// The bits a value of this type owns in its bytes, where it shares
+    /// them (a bitfield): a write or freeze keeps the others as they are.
+    pub fn bit_mask(&self) -> Option<Vec<u8>> {
+        match self {
+            Type::Debug(d) => d.bit_mask(),
             _ => None,
         }
     }
@@ -477,19 +495,13 @@ fn encode_scalar(kind: Scalar, big_endian: bool, text: &str) -> Result<Vec<u8>, 
     let size = kind.size();
     // Integers are encoded as their low `size` bytes of a u64 bit pattern.
     let bits: u64 = match kind {
-        Scalar::F32 => {
-            let v = parse_float(text).ok_or_else(|| err("not a number"))?;
-            if v.is_finite() && (v as f32).is_infinite() {
-                return Err(err("out of range for f32"));
+        Scalar::F32 | Scalar::F64 => {
+            let mut bytes = parse_float_bytes(text, size).map_err(|why| err(&why))?;
+            if big_endian {
+                bytes.reverse();
             }
-            if v != 0.0 && (v as f32) == 0.0 {
-                return Err(err("too small for f32: it would be written as 0"));
-            }
-            u64::from((v as f32).to_bits())
+            return Ok(bytes);
         }
-        Scalar::F64 => parse_float(text)
-            .ok_or_else(|| err("not a number"))?
-            .to_bits(),
         Scalar::Bool => match text {
             "true" | "1" => 1,
             "false" | "0" => 0,

@@ -183,25 +183,8 @@ impl ChainFile {
     /// Reads a chain file: only a regular file, and only up to
     /// [`MAX_FILE`] bytes (a device such as /dev/zero claims a length of 0).
     pub fn load(path: &Path) -> Result<ChainFile> {
-        use std::io::Read as _;
-        use std::os::unix::fs::OpenOptionsExt as _;
-        // Non-blocking, so opening a FIFO returns at once and is then refused.
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(path)
-            .map_err(|e| file_err(path, e))?;
-        let meta = file.metadata().map_err(|e| file_err(path, e))?;
-        if !meta.is_file() {
-            return Err(file_err(path, "is not a regular file"));
-        }
-        let mut bytes = Vec::new();
-        file.take(MAX_FILE + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| file_err(path, e))?;
-        if bytes.len() as u64 > MAX_FILE {
-            return Err(file_err(path, format!("larger than {MAX_FILE} bytes")));
-        }
+        let bytes =
+            crate::sys::file::read_regular(path, MAX_FILE).map_err(|e| file_err(path, e))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| file_err(path, "not a pointer chain file (not UTF-8 text)"))?;
         ChainFile::parse(&text).map_err(|why| file_err(path, why))

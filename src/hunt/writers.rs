@@ -72,6 +72,9 @@ pub struct Writers {
     refused: BTreeMap<i32, String>,
     /// Every thread ever refused, the ended ones included.
     refused_total: u64,
+    /// Threads found by a rescan, not at the start: each ran unwatched
+    /// until then, so its earlier accesses are not counted.
+    late: u64,
 }
 
 impl Writers {
@@ -88,6 +91,7 @@ impl Writers {
             lost: 0,
             refused: BTreeMap::new(),
             refused_total: 0,
+            late: 0,
         };
         let mut first_error = None;
         for tid in writers.threads()? {
@@ -155,6 +159,7 @@ impl Writers {
                 added += self.events.len() - before;
             }
         }
+        self.late += added as u64;
         Ok(added)
     }
 
@@ -236,6 +241,15 @@ impl Writers {
     }
 
     /// How many threads were refused one over the whole run.
+    /// How many threads were watched only from a rescan on (started
+    /// after the watch began): while there are any, counts are lower bounds.
+    /// (An inherited breakpoint would follow new threads from their first
+    /// instruction, but the kernel maps the ring buffer of an inherited
+    /// event only when it is bound to one CPU: one per thread and CPU.)
+    pub fn late_threads(&self) -> u64 {
+        self.late
+    }
+
     pub fn refused_total(&self) -> u64 {
         self.refused_total
     }

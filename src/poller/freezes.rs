@@ -2,7 +2,7 @@
 //! watch's pointer hops are read again before every rewrite, so a path the
 //! target repoints is followed and the place it left is never written.
 
-use super::PollerState;
+use super::{Freeze, PollerState};
 use crate::expr::{WatchId, WatchSet};
 use crate::process::ReadMode;
 
@@ -24,7 +24,7 @@ impl PollerState {
     pub(super) fn follow_freezes(
         &mut self,
         errors: &mut Vec<(WatchId, String)>,
-    ) -> Option<Vec<(WatchId, u64, Vec<u8>)>> {
+    ) -> Option<Vec<(WatchId, Freeze)>> {
         if self.freezes.is_empty() {
             return Some(Vec::new());
         }
@@ -55,7 +55,7 @@ impl PollerState {
                     }
                 },
             }
-            due.push((*id, freeze.addr, freeze.bytes.clone()));
+            due.push((*id, freeze.clone()));
         }
         Some(due)
     }

@@ -81,12 +81,14 @@ pub enum Command {
         text: String,
     },
     /// Rewrite `bytes` at `addr` every tick until unfrozen; without bytes,
-    /// the `len` bytes there now. Answered by [`PollerEvent::Frozen`].
+    /// the `len` bytes there now; with a mask, only its bits (a
+    /// bitfield's). Answered by [`PollerEvent::Frozen`].
     Freeze {
         watch: WatchId,
         addr: u64,
         len: usize,
         bytes: Option<Vec<u8>>,
+        mask: Option<Vec<u8>>,
     },
     Unfreeze {
         watch: WatchId,
@@ -326,9 +328,11 @@ fn spawn_exit_watch(pidfd: OwnedFd, tx: Sender<Command>) -> Result<(OwnedFd, Joi
     Ok((wake_write, thread))
 }
 
+#[derive(Clone)]
 struct Freeze {
     addr: u64,
     bytes: Vec<u8>,
+    mask: Option<Vec<u8>>,
 }
 
 struct PollerState {
@@ -464,6 +468,7 @@ impl PollerState {
                 addr,
                 len,
                 bytes,
+                mask,
             } => {
                 let result = match bytes {
                     Some(bytes) => Ok(bytes),
@@ -472,7 +477,7 @@ impl PollerState {
                 // Held only if it can be written: a read-only page (or one
                 // whose write would wait) refuses the freeze now, not every tick.
                 let result = result.and_then(|bytes| {
-                    let report = self.write(addr, &bytes)?;
+                    let report = self.write_held(addr, &bytes, mask.as_deref())?;
                     // Written whole is enough: a target that keeps changing
                     // the value may have changed it again before the read-back.
                     if report.written == bytes.len() {
@@ -498,6 +503,7 @@ impl PollerState {
                         Freeze {
                             addr,
                             bytes: bytes.clone(),
+                            mask,
                         },
                     );
                 }
@@ -570,6 +576,20 @@ impl PollerState {
         self.session.write(addr, bytes)
     }
 
+    /// A freeze's first write; a masked one goes by the maps of the last
+    /// tick, as its rewrites do.
+    fn write_held(&mut self, addr: u64, bytes: &[u8], mask: Option<&[u8]>) -> Result<WriteReport> {
+        if mask.is_none() {
+            return self.write(addr, bytes);
+        }
+        if self.exited {
+            return Err(Error::TargetExited {
+                pid: self.session.pid(),
+            });
+        }
+        self.session.write_held(addr, bytes, mask)
+    }
+
     /// One tick: hold freezes, refresh maps, read watches and the hex range.
     fn tick_once<F: FnMut(PollerEvent) -> bool>(
         &mut self,
@@ -629,8 +649,8 @@ impl PollerState {
             Some(freezes) => freezes,
             None => return self.handle(Command::TargetExited, sink),
         };
-        for (id, addr, bytes) in freezes {
-            match self.session.write_cached(addr, &bytes) {
+        for (id, Freeze { addr, bytes, mask }) in freezes {
+            match self.session.write_held(addr, &bytes, mask.as_deref()) {
                 Ok(report) if report.landed() => {}
                 Ok(report) => freeze_errors.push((
                     id,

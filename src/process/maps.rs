@@ -96,6 +96,23 @@ impl Region {
         self.path.starts_with('/') || (self.inode != 0 && !self.path.starts_with('['))
     }
 
+    /// Whether `meta` (of an opened file) is this region's file: the same
+    /// device (`maps` prints its major:minor in hex) and inode.
+    pub fn is_file_of(&self, meta: &std::fs::Metadata) -> bool {
+        use std::os::unix::fs::MetadataExt as _;
+        let dev = meta.dev();
+        // glibc's encoding of a dev_t (gnu_dev_major / gnu_dev_minor).
+        let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+        let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+        let parsed = self.dev.split_once(':').and_then(|(a, b)| {
+            Some((
+                u64::from_str_radix(a, 16).ok()?,
+                u64::from_str_radix(b, 16).ok()?,
+            ))
+        });
+        meta.ino() == self.inode && parsed == Some((major, minor))
+    }
+
     pub fn is_anonymous(&self) -> bool {
         !self.is_file()
     }
@@ -154,7 +171,10 @@ impl Region {
             offset: u64::from_str_radix(offset, 16).ok()?,
             dev: dev.to_string(),
             inode: inode.parse().ok()?,
-            path: path.to_string(),
+            // The kernel writes a newline in a path as `\012` (the one byte
+            // it escapes there): back to the byte, so it is escaped once
+            // when printed, and the path names the real file.
+            path: path.replace("\\012", "\n"),
             deleted,
         })
     }
@@ -229,7 +249,15 @@ impl Maps {
 
     /// The first region whose name or path is `name` (`[heap]`, `libc.so.6`,
     /// `/usr/bin/app`), or whose file name starts with it (`libc` for `libc.so.6`).
+    /// A name as pvtui prints it (`\u{1b}`, `\n` escaped) finds the mapping too.
     pub fn find_by_name(&self, name: &str) -> Option<&Region> {
+        self.find_by_exact_name(name).or_else(|| {
+            let raw = crate::text::unescape(name).filter(|raw| raw != name)?;
+            self.find_by_exact_name(&raw)
+        })
+    }
+
+    fn find_by_exact_name(&self, name: &str) -> Option<&Region> {
         self.regions
             .iter()
             .find(|r| r.path == name || r.name() == name)
@@ -298,6 +326,18 @@ ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsysca
         let memfd = &maps.regions()[3];
         assert_eq!(memfd.path, "/memfd:ring");
         assert!(memfd.deleted && memfd.perms.shared);
+    }
+
+    #[test]
+    fn a_newline_the_kernel_wrote_as_012_is_one_byte_and_a_printed_name_finds_it() {
+        let text =
+            "7f0000000000-7f0000001000 rw-s 00000000 00:01 99 /memfd:a\\012b\x1b[7m (deleted)\n";
+        let maps = Maps::parse(text, "maps").expect("parses");
+        let odd = maps.find(0x7f0000000000).expect("odd name");
+        assert_eq!(odd.path, "/memfd:a\nb\x1b[7m");
+        let printed = crate::text::escape(odd.name()).into_owned();
+        assert_eq!(printed, "memfd:a\\nb\\u{1b}[7m");
+        assert!(maps.find_by_name(&printed).is_some());
     }
 
     #[test]

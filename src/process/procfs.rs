@@ -248,9 +248,10 @@ impl ProcDir {
         openat(&self.dir, rel, flags | OFlag::O_CLOEXEC, Mode::empty())
     }
 
-    /// Opens `/proc/PID/<rel>` for reading.
+    /// Opens `/proc/PID/<rel>` for reading. Non-blocking: `rel` may lead
+    /// into the target's root (`root/...`), where the target can put a FIFO.
     pub fn open_file(&self, rel: &str) -> Result<File> {
-        self.open_at(rel, OFlag::O_RDONLY)
+        self.open_at(rel, OFlag::O_RDONLY | OFlag::O_NONBLOCK)
             .map(File::from)
             .map_err(|e| match e {
                 Errno::ESRCH => self.exited(),
@@ -286,6 +287,51 @@ impl ProcDir {
         let dir = Arc::clone(self);
         Arc::new(move |rel: &str| dir.open_file(rel))
     }
+}
+
+/// Opens the file an object is mapped from, as the target maps it: through
+/// `map_files/` (the mapped file itself; needs CAP_SYS_ADMIN), else through
+/// the target's `exe` link (a deleted executable) or its root. A path in
+/// the root is the target's to change (a mount over it, a FIFO), so a file
+/// opened there is used only when its device and inode are those `maps`
+/// lists for the mapping. The error says what each try met.
+pub fn open_mapped(
+    opener: &ProcOpener,
+    regions: &[crate::process::Region],
+    is_main: bool,
+) -> std::result::Result<File, String> {
+    let Some(first) = regions.first() else {
+        return Err("no mapping".into());
+    };
+    let mut tries = vec![format!("map_files/{:x}-{:x}", first.start, first.end)];
+    if !regions.iter().any(|r| r.deleted) {
+        tries.push(format!("root{}", first.path));
+    } else if is_main {
+        tries.push("exe".to_string());
+    }
+    let mut errors = Vec::new();
+    for rel in &tries {
+        let checked = opener(rel).map_err(|e| e.to_string()).and_then(|file| {
+            let meta = file
+                .metadata()
+                .map_err(|e| format!("/proc/PID/{rel}: {e}"))?;
+            if !meta.is_file() {
+                Err(format!("{}: not a regular file", first.path))
+            } else if !first.is_file_of(&meta) {
+                Err(format!(
+                    "{}: not the mapped file (device or inode differ from the mapping's)",
+                    first.path
+                ))
+            } else {
+                Ok(file)
+            }
+        });
+        match checked {
+            Ok(file) => return Ok(file),
+            Err(e) => errors.push(e),
+        }
+    }
+    Err(errors.join("; "))
 }
 
 pub fn open_error(pid: i32, rel: &str, e: Errno) -> Error {
@@ -345,5 +391,47 @@ VmFlags: rd wr mr mw me ac um
             (regions[1].end, regions[1].rss, regions[1].uffd_missing),
             (0x7ffd00021000, Some(12 * 1024), true)
         );
+    }
+
+    /// This process's own executable mapping, and an opener of its
+    /// `/proc/self/` files that is refused `map_files/` (as without
+    /// CAP_SYS_ADMIN), so the path in the root is what is tried.
+    fn own_exe() -> (ProcOpener, crate::process::Region) {
+        let text = std::fs::read_to_string("/proc/self/maps").expect("own maps");
+        let maps = crate::process::Maps::parse(&text, "/proc/self/maps").expect("maps");
+        let exe = std::fs::read_link("/proc/self/exe").expect("exe");
+        let region = maps
+            .iter()
+            .find(|r| std::path::Path::new(&r.path) == exe)
+            .expect("the executable is mapped")
+            .clone();
+        let opener: ProcOpener = Arc::new(|rel: &str| {
+            let path = format!("/proc/self/{rel}");
+            if rel.starts_with("map_files/") {
+                return Err(Error::Proc {
+                    path,
+                    source: std::io::Error::from_raw_os_error(libc::EPERM),
+                });
+            }
+            File::open(&path).map_err(|source| Error::Proc { path, source })
+        });
+        (opener, region)
+    }
+
+    #[test]
+    fn a_mapped_file_is_opened_only_when_it_is_the_mapped_inode() {
+        let (opener, region) = own_exe();
+        let file = open_mapped(&opener, std::slice::from_ref(&region), true).expect("own exe");
+        assert!(region.is_file_of(&file.metadata().expect("stat")));
+
+        // Another file at the path (a mount over it, a replaced file).
+        let mut moved = region.clone();
+        moved.inode += 1;
+        let err = open_mapped(&opener, &[moved], true).expect_err("another inode");
+        assert!(err.contains("not the mapped file"), "{err}");
+        let mut moved = region.clone();
+        moved.dev = "ff:ff".into();
+        let err = open_mapped(&opener, &[moved], true).expect_err("another device");
+        assert!(err.contains("not the mapped file"), "{err}");
     }
 }

@@ -62,8 +62,19 @@ impl RegionFilter {
             .collect()
     }
 
-    /// Checks the permission letters, so a typo is an error rather than an empty search.
-    pub fn validate(&self) -> Result<()> {
+    /// Checks the permission letters and that the name matches some
+    /// mapping of `regions`, so a typo is an error rather than an empty search.
+    pub fn validate(&self, regions: &[Region]) -> Result<()> {
+        if let Some(n) = &self.name
+            && !regions
+                .iter()
+                .any(|r| r.path.contains(n.as_str()) || r.name().contains(n.as_str()))
+        {
+            return Err(Error::Usage(format!(
+                "region filter \"{}\": no mapping's path or name contains it",
+                crate::text::escape(n)
+            )));
+        }
         if let Some(p) = &self.perms
             && let Some(bad) = p.chars().find(|c| !"rwxsp".contains(*c))
         {

@@ -20,7 +20,6 @@
 //! renamed into place only when complete: a failed scan leaves the old file
 //! as it was and no partial file behind.
 
-use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
@@ -430,10 +429,8 @@ pub struct ScanFile {
 impl ScanFile {
     /// Opens a file written by `pvtui scan --save`, checking its CRC.
     pub fn open(path: &Path) -> Result<ScanFile> {
-        let mut f = File::open(path).map_err(|e| scan_err(path, e))?;
-        if !f.metadata().map_err(|e| scan_err(path, e))?.is_file() {
-            return Err(scan_err(path, "not a regular file"));
-        }
+        // Non-blocking: a FIFO at the path is refused, not waited on.
+        let mut f = crate::sys::file::open_regular(path).map_err(|e| scan_err(path, e))?;
         let mut head = [0u8; HEADER_LEN as usize];
         f.read_exact(&mut head)
             .map_err(|_| scan_err(path, "not a pvtui scan file (too short)"))?;
@@ -527,7 +524,8 @@ impl ScanFile {
 
     /// Reads the candidates back block by block.
     pub fn blocks(&self) -> Result<BlockReader> {
-        let mut f = File::open(&self.path).map_err(|e| scan_err(&self.path, e))?;
+        let mut f =
+            crate::sys::file::open_regular(&self.path).map_err(|e| scan_err(&self.path, e))?;
         f.seek(SeekFrom::Start(HEADER_LEN))
             .map_err(|e| scan_err(&self.path, e))?;
         Ok(BlockReader {

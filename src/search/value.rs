@@ -176,11 +176,16 @@ impl ValueType {
         let bad = |why: &str| Error::Usage(format!("{text:?} is not a {}: {why}", self.name()));
         let t = text.trim();
         if self.is_float() {
-            let v = parse_float(t).ok_or_else(|| bad("expected a number such as 1.5"))?;
-            return Ok(match self.0 {
-                Kind::One(Scalar::F32) => u64::from((v as f32).to_bits()),
-                _ => v.to_bits(),
-            });
+            if parse_float(t).is_none() {
+                return Err(bad("expected a number such as 1.5"));
+            }
+            // One range check for every float the user writes: a value the
+            // type cannot hold is refused, never stored as infinity or 0.
+            let bytes =
+                crate::expr::literal::parse_float_bytes(t, self.size()).map_err(|e| bad(&e))?;
+            let mut le = [0u8; 8];
+            le[..bytes.len()].copy_from_slice(&bytes);
+            return Ok(u64::from_le_bytes(le));
         }
         let n = parse_integer(t).map_err(|_| bad("expected a decimal or 0x-hex integer"))?;
         let value = if n.negative {
@@ -289,6 +294,20 @@ impl Condition {
             }
             value => Condition::Eq(ty.parse_value(value)?),
         };
+        let above = |lo: u64, hi: u64| match (unsigned.number(lo), unsigned.number(hi)) {
+            (Number::Int(a), Number::Int(b)) => a > b,
+            (Number::Float(a), Number::Float(b)) => a > b,
+            _ => false,
+        };
+        if let Condition::Range(lo, hi) = cond
+            && above(lo, hi)
+        {
+            return Err(Error::Usage(format!(
+                "range {} {}: the low end is above the high end, so nothing can match",
+                word(1)?,
+                word(2)?
+            )));
+        }
         let used = match cond {
             Condition::Range(..) => 3,
             Condition::Eq(_) if first != "eq" && first != "=" => 1,

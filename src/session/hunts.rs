@@ -16,9 +16,12 @@ use std::time::{Duration, Instant};
 use crate::debuginfo::DebugInfo;
 use crate::error::{Error, Result};
 use crate::hunt::chains::SavedChain;
+use crate::hunt::disasm;
 use crate::hunt::pointers::{Bounds, PointerMap, ScanPlan, find_chains, static_areas};
-use crate::hunt::writers::{Access, NoLines, SourceLines, Writers, breakpoint, place_of_ip};
-use crate::process::{Gap, PageBuffer, ReadMode, ReadOutcome, Target};
+use crate::hunt::writers::{
+    Access, CodePlace, NoLines, SourceLines, Writers, breakpoint, place_of_ip,
+};
+use crate::process::{Gap, Maps, PageBuffer, ReadMode, ReadOutcome, Target};
 use crate::search::{ProcessSource, Source};
 use crate::symbols::SymbolTable;
 
@@ -44,6 +47,9 @@ pub struct WriterRow {
     pub threads: usize,
     /// `add_score+0x19 in game (game.c:51)`, escaped for printing.
     pub place: String,
+    /// The instruction that made the access, just before `ip`, where its
+    /// function could be decoded: `add dword ptr [rax+0xc], edi`.
+    pub access: Option<String>,
 }
 
 /// What a writers watch has seen so far.
@@ -253,7 +259,7 @@ fn watch_writers(
         )),
         None => Box::new(NoLines),
     };
-    let mut places: HashMap<u64, String> = HashMap::new();
+    let mut places: HashMap<u64, (String, Option<String>)> = HashMap::new();
     let mut sent: Option<WritersReport> = None;
     let mut next = Instant::now();
     loop {
@@ -283,12 +289,17 @@ fn watch_writers(
                 table.refresh(&maps);
             }
         }
+        let code_maps = target.maps().ok();
         for ip in fresh {
-            let label = match &symbols {
-                Some(table) => place_of_ip(ip, table, &*lines).label(),
-                None => format!("{ip:#x}"),
+            let named = match (&symbols, &code_maps) {
+                (Some(table), Some(maps)) => {
+                    let place = place_of_ip(ip, table, &*lines);
+                    let access = access_before(target, maps, &place);
+                    (place.label(), access)
+                }
+                _ => (format!("{ip:#x}"), None),
             };
-            places.insert(ip, label);
+            places.insert(ip, named);
         }
         let report = report(&writers, &places);
         if sent.as_ref() != Some(&report) {
@@ -313,7 +324,22 @@ fn watch_writers(
     }
 }
 
-fn report(writers: &Writers, places: &HashMap<u64, String>) -> WritersReport {
+/// The text of the instruction before `place`'s IP (the access itself),
+/// decoded from its function's start; code is read without waiting.
+fn access_before(target: &Target, maps: &Maps, place: &CodePlace) -> Option<String> {
+    let offset = place.function.as_ref().map(|_| place.function_offset);
+    disasm::access_before(place.ip, offset, &mut |addr, len| {
+        let outcome = target
+            .read(maps, &[(addr, len)], ReadMode::NoWait)
+            .ok()?
+            .into_iter()
+            .next()?;
+        outcome.bytes().map(<[u8]>::to_vec)
+    })
+    .map(|a| a.text)
+}
+
+fn report(writers: &Writers, places: &HashMap<u64, (String, Option<String>)>) -> WritersReport {
     let mut rows: Vec<WriterRow> = writers
         .hits()
         .iter()
@@ -323,8 +349,8 @@ fn report(writers: &Writers, places: &HashMap<u64, String>) -> WritersReport {
             threads: hit.tids.len(),
             place: places
                 .get(&ip)
-                .cloned()
-                .unwrap_or_else(|| format!("{ip:#x}")),
+                .map_or_else(|| format!("{ip:#x}"), |(label, _)| label.clone()),
+            access: places.get(&ip).and_then(|(_, access)| access.clone()),
         })
         .collect();
     rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.ip.cmp(&b.ip)));

@@ -83,14 +83,16 @@ impl Session {
         let symbols = SymbolTable::new(&target, &maps);
         let debug = DebugInfo::with_opener(target.proc_opener(), &maps, Vec::new());
         let worker = MemoryWorker::new(Arc::clone(&target), deadline);
-        Ok(Session {
+        let mut session = Session {
             target,
             maps,
             symbols,
             debug,
             worker,
             execs: 0,
-        })
+        };
+        session.feed_debug_symbols();
+        Ok(session)
     }
 
     /// The same session with accesses abandoned after `deadline` instead.
@@ -207,9 +209,20 @@ impl Session {
     }
 
     fn set_maps(&mut self, maps: Maps) {
-        self.symbols.refresh(&maps);
         self.debug.refresh(&maps);
+        self.symbols.refresh(&maps);
         self.maps = maps;
+        self.feed_debug_symbols();
+    }
+
+    /// Stripped objects take their names from their debug files too (as
+    /// gdb does): from the debug info as it follows the maps now.
+    fn feed_debug_symbols(&mut self) {
+        let debug = self.debug.clone();
+        self.symbols.set_debug_symbols(Arc::new(move |path: &str| {
+            let file = debug.separate_file(path)?;
+            crate::symbols::ObjectFile::parse(file.raw()).ok()
+        }));
     }
 
     /// Resolves a symbol, in one module when `module` is given.
@@ -283,6 +296,23 @@ impl Session {
         self.worker.write(&self.maps, addr, bytes)
     }
 
+    /// [`Session::write_cached`] of the bits `mask` marks (all of them
+    /// without a mask): the others are read just before and written back
+    /// as the target has them, so a held bitfield leaves its neighbours be.
+    pub fn write_held(
+        &mut self,
+        addr: u64,
+        bytes: &[u8],
+        mask: Option<&[u8]>,
+    ) -> Result<WriteReport> {
+        let Some(mask) = mask else {
+            return self.write_cached(addr, bytes);
+        };
+        let current = self.read_exact(addr, bytes.len())?;
+        let merged = crate::expr::merge_bits(&current, bytes, mask);
+        self.write_cached(addr, &merged)
+    }
+
     /// Resident bytes per region start, from `/proc/PID/smaps`.
     pub fn residency(&self) -> Result<HashMap<u64, u64>> {
         Ok(read_smaps(&self.target.proc_opener())?
@@ -295,6 +325,7 @@ impl Session {
     /// after the target's own `/usr/lib/debug` and before this host's.
     pub fn set_debug_dirs(&mut self, dirs: Vec<PathBuf>) {
         self.debug = DebugInfo::with_opener(self.target.proc_opener(), &self.maps, dirs);
+        self.feed_debug_symbols();
     }
 
     /// The debug info of the target's objects, found per object on first need.

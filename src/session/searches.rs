@@ -42,7 +42,7 @@ impl Searches {
     /// Searches the regions of `maps` for `query`.
     pub fn search(&self, maps: &Maps, query: &Query, options: SearchOptions) -> Result<SearchJob> {
         let pattern = Pattern::new(query)?;
-        options.regions.validate()?;
+        options.regions.validate(maps.regions())?;
         let make_source = self.source(maps, options.mode);
         Ok(SearchJob::search_in(
             make_source,
@@ -60,7 +60,7 @@ impl Searches {
         save: Option<&Path>,
         options: SearchOptions,
     ) -> Result<SearchJob> {
-        options.regions.validate()?;
+        options.regions.validate(maps.regions())?;
         let make_source = self.source(maps, options.mode);
         SearchJob::scan_in(
             make_source,
@@ -81,7 +81,7 @@ impl Searches {
         save: Option<&Path>,
         options: SearchOptions,
     ) -> Result<SearchJob> {
-        options.regions.validate()?;
+        options.regions.validate(maps.regions())?;
         let make_source = self.source(maps, options.mode);
         SearchJob::snapshot_in(
             make_source,

@@ -42,6 +42,8 @@ pub struct ObjectFile {
     by_name: HashMap<String, Vec<u32>>,
     /// `(file offset, virtual address)` of each loadable segment, page-aligned.
     loads: Vec<(u64, u64)>,
+    /// Whether it has a full `.symtab` (a stripped object has `.dynsym` only).
+    has_symtab: bool,
 }
 
 /// Why an ELF object's symbols could not be read.
@@ -171,7 +173,20 @@ impl ObjectFile {
                 collect(&mini.syms, &mini.strtab, &mut symbols);
             }
         }
-        // .symtab and .dynsym repeat each other; keep one of each (name, value).
+        let mut object = ObjectFile {
+            symbols: Vec::new(),
+            by_name: HashMap::new(),
+            loads,
+            has_symtab: !elf.syms.is_empty(),
+        };
+        object.index(symbols);
+        Ok(object)
+    }
+
+    /// Sorts `symbols` in and indexes them by name. `.symtab` and `.dynsym`
+    /// (or a debug file's `.symtab`) repeat each other; one of each
+    /// (name, value) is kept.
+    fn index(&mut self, mut symbols: Vec<ElfSymbol>) {
         symbols.sort_by(|a, b| (a.value, &a.name).cmp(&(b.value, &b.name)));
         symbols.dedup_by(|a, b| a.value == b.value && a.name == b.name);
         let mut by_name: HashMap<String, Vec<u32>> = HashMap::with_capacity(symbols.len());
@@ -182,11 +197,22 @@ impl ObjectFile {
                 by_name.entry(mangled.clone()).or_default().push(i);
             }
         }
-        Ok(ObjectFile {
-            symbols,
-            by_name,
-            loads,
-        })
+        self.symbols = symbols;
+        self.by_name = by_name;
+    }
+
+    /// Whether it has a full `.symtab`, local symbols included.
+    pub fn has_symtab(&self) -> bool {
+        self.has_symtab
+    }
+
+    /// Takes in the symbols of the object's separate debug file (the same
+    /// addresses, and the `.symtab` a stripped object lacks).
+    pub fn absorb(&mut self, debug: ObjectFile) {
+        let mut symbols = std::mem::take(&mut self.symbols);
+        symbols.extend(debug.symbols);
+        self.index(symbols);
+        self.has_symtab |= debug.has_symtab;
     }
 
     pub fn symbols(&self) -> &[ElfSymbol] {
@@ -270,6 +296,7 @@ mod tests {
             symbols: vec![sym("_PyRuntime", 0x100), sym("__TMC_END__", 0)],
             by_name: HashMap::new(),
             loads: Vec::new(),
+            has_symtab: true,
         };
         let name = |vaddr| object.containing(vaddr).map(|s| s.name.as_str());
         assert_eq!(name(0x1000), Some("_PyRuntime"));

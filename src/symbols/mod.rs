@@ -162,7 +162,14 @@ pub struct SymbolTable {
     fingerprint: Vec<(u64, u64, u64, u64)>,
     objects: Arc<Mutex<HashMap<ObjectKey, Arc<ObjectFile>>>>,
     generation: u64,
+    /// The separate debug file's symbols of a stripped object, by its path.
+    debug_symbols: Option<DebugSymbols>,
 }
+
+/// The symbols of the separate debug file (build-id or debuglink) of the
+/// object mapped from a path, where there is one: a stripped object names
+/// its local statics (`main_arena`) only there.
+pub type DebugSymbols = Arc<dyn Fn(&str) -> Option<ObjectFile> + Send + Sync>;
 
 impl fmt::Debug for SymbolTable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -207,9 +214,16 @@ impl SymbolTable {
             fingerprint: Vec::new(),
             objects: Arc::default(),
             generation: 0,
+            debug_symbols: None,
         };
         table.rebuild(maps);
         table
+    }
+
+    /// Where the symbols of stripped objects' debug files come from, for
+    /// objects not read yet.
+    pub fn set_debug_symbols(&mut self, source: DebugSymbols) {
+        self.debug_symbols = Some(source);
     }
 
     /// Counts the changes of the module list: a watch resolved at an older
@@ -556,7 +570,17 @@ impl SymbolTable {
             return Ok(object);
         }
         let file = self.open(module).map_err(LoadError::Failed)?;
-        let object = Arc::new(ObjectFile::open(file)?);
+        let mut object = ObjectFile::open(file)?;
+        if !object.has_symtab() {
+            if let Some(debug) = self
+                .debug_symbols
+                .as_ref()
+                .and_then(|f| f(&module.key.path))
+            {
+                object.absorb(debug);
+            }
+        }
+        let object = Arc::new(object);
         self.objects
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -564,28 +588,9 @@ impl SymbolTable {
         Ok(object)
     }
 
-    /// Opens the module's file as the target sees it, even when deleted.
+    /// Opens the module's file as the target maps it, even when deleted.
     fn open(&self, module: &Module) -> std::result::Result<File, String> {
-        let mut tries = Vec::new();
-        if module.regions.iter().any(|r| r.deleted) {
-            if module.is_main {
-                tries.push("exe".to_string());
-            }
-        } else {
-            tries.push(format!("root{}", module.key.path));
-        }
-        // Needs CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE), so it comes last.
-        if let Some(r) = module.regions.first() {
-            tries.push(format!("map_files/{:x}-{:x}", r.start, r.end));
-        }
-        let mut errors = Vec::new();
-        for rel in &tries {
-            match (self.opener)(rel) {
-                Ok(file) => return Ok(file),
-                Err(e) => errors.push(e.to_string()),
-            }
-        }
-        Err(errors.join("; "))
+        crate::process::procfs::open_mapped(&self.opener, &module.regions, module.is_main)
     }
 }
 

@@ -7,6 +7,8 @@
 //! through safe crates.
 #![allow(unsafe_code)]
 
+pub mod file;
+
 use std::io::{self, IoSlice, IoSliceMut};
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 

@@ -14,7 +14,6 @@
 //! work then).
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -39,19 +38,26 @@ pub struct Config {
     keys: BTreeMap<String, Spanned<OneOrMany>>,
 }
 
-/// Reads a settings file of at most [`MAX_SETTINGS_FILE`] bytes.
+/// Reads a settings file of at most [`MAX_SETTINGS_FILE`] bytes; a FIFO or
+/// device is refused without blocking on it.
 pub fn read_settings_file(path: &Path) -> std::io::Result<String> {
-    let mut text = String::new();
-    std::fs::File::open(path)?
-        .take(MAX_SETTINGS_FILE + 1)
-        .read_to_string(&mut text)?;
-    if text.len() as u64 > MAX_SETTINGS_FILE {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("longer than {MAX_SETTINGS_FILE} bytes: not a settings file"),
-        ));
+    let bytes = crate::sys::file::read_regular(path, MAX_SETTINGS_FILE)?;
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
+/// A settings file that is there but is not one (a FIFO, a device, too
+/// long, not text) is a usage error; one that cannot be read is a failure.
+pub fn settings_file_err(what: &str, path: &Path, source: std::io::Error) -> Error {
+    match source.kind() {
+        std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData => {
+            Error::Usage(format!("{what} {}: {source}", path.display()))
+        }
+        _ => Error::Proc {
+            path: path.display().to_string(),
+            source,
+        },
     }
-    Ok(text)
 }
 
 /// The line (from 1) of byte `at` in `text`.
@@ -85,12 +91,7 @@ impl Config {
         let text = match read_settings_file(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
-            Err(source) => {
-                return Err(Error::Proc {
-                    path: path.display().to_string(),
-                    source,
-                });
-            }
+            Err(source) => return Err(settings_file_err("config", &path, source)),
         };
         Config::parse(&text, &path.display().to_string())
     }
@@ -225,7 +226,7 @@ mod tests {
     #[test]
     fn a_settings_file_that_never_ends_is_refused() {
         let err = read_settings_file(Path::new("/dev/zero")).expect_err("endless");
-        assert!(err.to_string().contains("not a settings file"), "{err}");
+        assert!(err.to_string().contains("not a regular file"), "{err}");
     }
 
     proptest::proptest! {

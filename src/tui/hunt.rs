@@ -128,11 +128,16 @@ impl HuntView {
                 let total: u64 = report.rows.iter().map(|r| r.count).sum();
                 let mut status = format!(
                     "{total} accesses by {} instruction{} · {} thread{} watched · each IP is the \
-                     instruction after the access",
+                     instruction after the access{}",
                     report.rows.len(),
                     if report.rows.len() == 1 { "" } else { "s" },
                     report.threads,
                     if report.threads == 1 { "" } else { "s" },
+                    if report.rows.iter().any(|r| r.access.is_some()) {
+                        " · ← the access"
+                    } else {
+                        ""
+                    },
                 );
                 if report.lost > 0 {
                     status.push_str(&format!(" · {} samples lost", report.lost));

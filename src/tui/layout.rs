@@ -126,6 +126,19 @@ pub fn watches(body: Rect, output: bool, detail: bool) -> WatchesAreas {
     }
 }
 
+/// The write log inside its border: the table (header row first) and,
+/// where there is room, the selected entry whole under it.
+pub fn log(body: Rect) -> (Rect, Option<Rect>) {
+    let inside = inner(body);
+    if inside.height > DETAIL + 2 {
+        let [t, d] =
+            Layout::vertical([Constraint::Min(2), Constraint::Length(DETAIL)]).areas(inside);
+        (t, Some(d))
+    } else {
+        (inside, None)
+    }
+}
+
 /// The search pane inside its border: the query line, progress, results.
 pub fn search(body: Rect) -> [Rect; 3] {
     Layout::vertical([

@@ -99,10 +99,8 @@ impl Theme {
                 names.join(", ")
             )));
         }
-        let text = crate::tui::config::read_settings_file(&path).map_err(|source| Error::Proc {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = crate::tui::config::read_settings_file(&path)
+            .map_err(|source| crate::tui::config::settings_file_err("theme", &path, source))?;
         Theme::parse(&text, &path.display().to_string())
     }
 

@@ -138,7 +138,7 @@ fn zlib_compressed_sections_are_read() {
 }
 
 /// A copy of a fixture in a fresh directory under the test tmpdir.
-fn scratch(name: &str, from: &Path) -> (PathBuf, PathBuf) {
+pub(crate) fn scratch(name: &str, from: &Path) -> (PathBuf, PathBuf) {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("debuginfo-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch dir");
@@ -147,7 +147,7 @@ fn scratch(name: &str, from: &Path) -> (PathBuf, PathBuf) {
     (dir, bin)
 }
 
-fn objcopy(args: &[&str]) -> bool {
+pub(crate) fn objcopy(args: &[&str]) -> bool {
     Command::new("objcopy")
         .args(args)
         .status()
@@ -173,7 +173,7 @@ fn zstd_compressed_sections_are_read() {
     check_c_values(&fx, &[]);
 }
 
-fn build_id(bin: &Path) -> String {
+pub(crate) fn build_id(bin: &Path) -> String {
     let bytes = std::fs::read(bin).expect("read binary");
     let obj = object::File::parse(&*bytes).expect("ELF");
     let id = object::Object::build_id(&obj)
@@ -546,7 +546,7 @@ fn rust_struct_and_enum_statics() {
 /// Builds `tests/fixtures/NAME.EXT` with `cmd` (which ends in `-o`).
 /// With `PVTUI_FIXTURE_DIR` set (a machine without the compiler) the binary
 /// the host run built is looked up there as `NAME`.
-pub(super) fn build_with(name: &str, ext: &str, cmd: &mut Command) -> PathBuf {
+pub(crate) fn build_with(name: &str, ext: &str, cmd: &mut Command) -> PathBuf {
     if let Ok(dir) = std::env::var("PVTUI_FIXTURE_DIR") {
         let prebuilt = Path::new(&dir).join(name);
         assert!(

@@ -150,6 +150,7 @@ fn tui_freeze_through_pointers_follows_a_repointed_path() {
         addr: first,
         len: 4,
         bytes: Some(777u32.to_le_bytes().to_vec()),
+        mask: None,
     });
     loop {
         if let PollerEvent::Frozen { watch, result } = rx.recv_timeout(PATIENCE).expect("frozen") {

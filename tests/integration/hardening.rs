@@ -266,9 +266,22 @@ fn watch_file_from_dev_zero_or_with_a_huge_line_is_refused() {
     let pid = fx.pid.to_string();
     let out = pvtui(&["--watches", "/dev/zero", "--pid", &pid]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("larger than"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a regular file"),
+        "{}",
+        stderr(&out)
+    );
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("watches");
+    std::fs::write(&file, vec![b'\n'; (1 << 20) + 1]).expect("write");
+    let out = pvtui(&[
+        OsStr::new("--watches"),
+        file.as_os_str(),
+        OsStr::new("--pid"),
+        OsStr::new(&pid),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("larger than"), "{}", stderr(&out));
     std::fs::write(&file, format!("counter\n{}\n", "a".repeat(50_000))).expect("write");
     let out = pvtui(&[
         OsStr::new("--watches"),

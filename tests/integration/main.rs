@@ -3,6 +3,7 @@
 
 mod cli;
 mod completions;
+mod consistency;
 mod debuginfo;
 mod debuginfo_index;
 mod dwarf_lang;
@@ -10,6 +11,7 @@ mod engine;
 mod expr;
 mod freeze_moves;
 mod hardening;
+mod hostile_files;
 mod hunt;
 mod hunt_access;
 mod late;
@@ -30,4 +32,5 @@ mod tui_hunt;
 mod tui_multi;
 mod typed_values;
 mod util;
+mod values;
 mod watch_change;

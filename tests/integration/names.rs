@@ -46,8 +46,7 @@ fn read_json(pid: &str, expr: &str) -> Value {
 
 /// The start of the first mapping of the file whose name is `name`.
 fn module_base(pid: &str, name: &str) -> u64 {
-    let maps = json_lines(&["maps", "--pid", pid]).remove(0);
-    let regions = maps.as_array().expect("maps is an array");
+    let regions = json_lines(&["maps", "--pid", pid]);
     let first = regions
         .iter()
         .find(|r| {
@@ -55,7 +54,7 @@ fn module_base(pid: &str, name: &str) -> u64 {
                 .as_str()
                 .is_some_and(|p| p.rsplit('/').next() == Some(name))
         })
-        .unwrap_or_else(|| panic!("no mapping of {name} in {maps}"));
+        .unwrap_or_else(|| panic!("no mapping of {name} in {regions:?}"));
     let start = first["start"].as_str().expect("start");
     u64::from_str_radix(start.trim_start_matches("0x"), 16).expect("hex start")
 }
@@ -171,13 +170,11 @@ fn a_symlinked_executable_is_known_by_the_name_it_was_started_as() {
         out.contains(&format!("linked-names ({real_path})")),
         "{out}"
     );
-    let maps = json_lines(&["maps", "--pid", &pid]).remove(0);
+    let maps = json_lines(&["maps", "--pid", &pid]);
     let exe = maps
-        .as_array()
-        .expect("array")
         .iter()
         .find(|r| r["path"] == real_path.as_ref())
-        .unwrap_or_else(|| panic!("no {real_path} in {maps}"));
+        .unwrap_or_else(|| panic!("no {real_path} in {maps:?}"));
     assert_eq!(exe["name"], "linked-names", "{exe}");
 
     // Both names find it; what is printed uses the started name.

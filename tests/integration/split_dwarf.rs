@@ -12,7 +12,7 @@ use crate::util::{Fixture, skip_without_program};
 /// Builds the C fixture with split DWARF in a directory of its own (where
 /// the compiler leaves the `.dwo`); `None`, having said why, where the
 /// suite runs on prebuilt fixtures.
-fn build_split(name: &str, flags: &[&str]) -> Option<(PathBuf, PathBuf)> {
+pub(crate) fn build_split(name: &str, flags: &[&str]) -> Option<(PathBuf, PathBuf)> {
     if std::env::var_os("PVTUI_FIXTURE_DIR").is_some() {
         eprintln!("SKIPPED {name}: split DWARF needs its .dwo at the path the build named");
         return None;

@@ -125,3 +125,27 @@ fn a_hostile_program_path_is_escaped_in_the_maps_pane_and_the_hex_status_line() 
         clean(row);
     }
 }
+
+#[test]
+fn hex_view_at_the_top_of_memory_shows_no_rows_past_it() {
+    let fx = spawn_target();
+    let mut ui = Ui::start(&fx, &[]);
+    ui.until("the maps", |app| !app.maps.maps.regions().is_empty());
+    ui.key(KeyCode::Char('3'));
+    ui.key(KeyCode::Char('g'));
+    ui.type_text("0xfffffffffffffff0");
+    ui.key(KeyCode::Enter);
+    ui.until("the last row read", |app| {
+        app.hex
+            .data
+            .as_ref()
+            .is_some_and(|d| d.addr == 0xffff_ffff_ffff_fff0)
+    });
+    ui.until_screen("fffffffffffffff0  ??");
+    let screen = ui.screen();
+    // Before the fix every further row was labelled with the saturated
+    // address ffffffffffffffff and 16 bytes that do not exist.
+    assert!(!screen.contains("ffffffffffffffff "), "{screen}");
+    assert_eq!(screen.matches(" ?? ?? ?? ??").count(), 4, "{screen}");
+    assert_eq!(ui.app().hex.range(20, 16), (0xffff_ffff_ffff_fff0, 16));
+}

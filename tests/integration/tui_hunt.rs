@@ -156,6 +156,18 @@ fn writers_key_lists_add_score_live_and_esc_removes_the_breakpoints() {
             HuntList::Pointers(_) => false,
         })
     });
+    // On x86_64 the access itself is decoded: the store before the IP.
+    if cfg!(target_arch = "x86_64") {
+        ui.until("the access instruction", |app| {
+            app.hunt.as_ref().is_some_and(|h| match &h.list {
+                HuntList::Writers(report) => report.rows.iter().any(|r| {
+                    r.place.contains("add_score")
+                        && r.access.as_deref().is_some_and(|a| a.contains("ptr ["))
+                }),
+                HuntList::Pointers(_) => false,
+            })
+        });
+    }
     ui.until_screen("Who writes");
     ui.until_screen("add_score+");
     // Live: the count goes on growing while the list is open.

@@ -168,6 +168,7 @@ impl App {
             addr,
             len: ty.size(),
             bytes: None,
+            mask: ty.bit_mask(),
         });
     }
 

@@ -38,10 +38,12 @@ impl HexState {
         self.changed.clear();
     }
 
-    /// The range shown in `rows` rows of `cols` bytes.
+    /// The range shown in `rows` rows of `cols` bytes, ending at the top of
+    /// the address space at the latest.
     pub fn range(&self, rows: usize, cols: u64) -> (u64, usize) {
         let rows = rows.max(1) as u64;
-        (self.base, (rows * cols) as usize)
+        let len = (rows * cols).min((u64::MAX - self.base).saturating_add(1));
+        (self.base, len as usize)
     }
 
     /// Starts the rows on a multiple of `cols` again (the terminal's width

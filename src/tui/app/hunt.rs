@@ -31,9 +31,11 @@ impl App {
             _ => {
                 let row = self.watches.selected_row()?;
                 let (addr, ty) = (row.addr?, row.ty.as_ref()?);
+                // A chain's expression names its end without the debug
+                // info, as saved chains do: `int` ends as `i32`.
                 Some((
                     addr,
-                    ty.to_string(),
+                    ty.plain().to_string(),
                     ty.size(),
                     format!("{} at {addr:#x}", row.expr),
                 ))

@@ -624,9 +624,10 @@ impl App {
                 let current = self.maps.filter.clone();
                 self.start_input(Purpose::MapsFilter, current);
             }
+            // Empty, as the narrowing prompt: typed text would join the
+            // last query (`Conanheap`); the pane still shows that query.
             Action::Filter if self.pane == Pane::Search => {
-                let query = self.search.query.clone();
-                self.start_input(Purpose::Search, query);
+                self.start_input(Purpose::Search, String::new());
             }
             Action::Filter => {}
             Action::Export => self.start_input(Purpose::ExportLog, "pvtui-writes.tsv".into()),

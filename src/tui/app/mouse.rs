@@ -66,7 +66,7 @@ impl App {
                 }
             }
             Pane::Log => {
-                let table = layout::inner(body);
+                let (table, _) = layout::log(body);
                 if let Some(i) = layout::table_row_at(table, y, self.log.selected, self.log.len()) {
                     self.log.selected = i;
                 }

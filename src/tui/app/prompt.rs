@@ -204,7 +204,18 @@ impl App {
                 };
                 if ty.needs_current().is_some() {
                     // The poller reads the bytes around the bits and writes them back.
+                    let (len, mask) = (ty.size(), ty.bit_mask());
                     self.write_value(expr, ty, addr, text);
+                    if frozen {
+                        // Held from the bytes as written: the new value.
+                        self.send(Command::Freeze {
+                            watch: id,
+                            addr,
+                            len,
+                            bytes: None,
+                            mask,
+                        });
+                    }
                     return;
                 }
                 match ty.encode(&text) {
@@ -216,6 +227,7 @@ impl App {
                                 addr,
                                 len: bytes.len(),
                                 bytes: Some(bytes.clone()),
+                                mask: None,
                             });
                         }
                         self.write("write", expr, Some(ty), addr, bytes);

@@ -227,3 +227,16 @@ fn a_failing_freeze_is_logged_once() {
     assert!(!app.log.entries[0].ok);
     assert!(app.log.entries[0].result.contains("read-only"));
 }
+
+#[test]
+fn the_search_prompt_opens_empty_after_a_search() {
+    let (mut app, _rx) = app();
+    app.set_pane(Pane::Search);
+    app.search.query = "Conan".into();
+    key(&mut app, KeyCode::Char('/'));
+    for c in "heap".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    let text = app.input.as_ref().map(|i| i.text.clone());
+    assert_eq!(text.as_deref(), Some("heap"));
+}

@@ -21,7 +21,10 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     let cols = layout::hex_cols(area.width);
     let mut lines = Vec::with_capacity(rows as usize);
     for row in 0..rows {
-        let row_addr = app.hex.base.saturating_add(row * cols);
+        // Rows past the top of the address space do not exist: stop there.
+        let Some(row_addr) = app.hex.base.checked_add(row * cols) else {
+            break;
+        };
         let mut spans = vec![Span::styled(format!("{row_addr:012x}  "), t.muted())];
         let mut ascii = Vec::with_capacity(cols as usize);
         for col in 0..cols {
@@ -187,10 +190,10 @@ fn inspect(app: &App) -> Vec<String> {
         }
     }
     if let Some(x) = le(4) {
-        parts.push(format!(
-            "f32 {}",
-            float(f64::from(f32::from_bits(x as u32)))
-        ));
+        // Through its shortest text: f32 digits, not f64's.
+        let v = f32::from_bits(x as u32);
+        let v = v.to_string().parse().unwrap_or(f64::from(v));
+        parts.push(format!("f32 {}", float(v)));
     }
     if let Some(x) = le(8) {
         parts.push(format!("f64 {}", float(f64::from_bits(x))));

@@ -60,31 +60,62 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, view: &HuntView) {
         }
         HuntList::Writers(report) => {
             let rest = width.saturating_sub(9 + 7 + 18 + 3);
+            // The access instruction gets its own column with the room the
+            // places leave, when that is at least 12 columns; else none.
+            let longest = |text: fn(&crate::session::WriterRow) -> Option<&str>| {
+                report
+                    .rows
+                    .iter()
+                    .filter_map(text)
+                    .map(|a| a.chars().count())
+                    .max()
+                    .unwrap_or(0)
+            };
+            let places = longest(|r| Some(r.place.as_str())).min(rest.saturating_sub(13));
+            let access = longest(|r| r.access.as_deref())
+                .min(rest.saturating_sub(places + 1))
+                .max(6);
+            let access = if longest(|r| r.access.as_deref()) > 0 && access >= 12 {
+                access
+            } else {
+                0
+            };
+            let place = rest.saturating_sub(access + usize::from(access > 0));
+            let mut header = vec![
+                format!("{:>9}", "count"),
+                format!("{:>7}", "threads"),
+                fit("ip", 18),
+                fit("where", place),
+            ];
+            let mut widths = vec![
+                Constraint::Length(9),
+                Constraint::Length(7),
+                Constraint::Length(18),
+                Constraint::Length(place as u16),
+            ];
+            if access > 0 {
+                header.push(fit("access", access));
+                widths.push(Constraint::Length(access as u16));
+            }
             (
-                Row::new(vec![
-                    format!("{:>9}", "count"),
-                    format!("{:>7}", "threads"),
-                    fit("ip", 18),
-                    fit("where", rest),
-                ]),
-                vec![
-                    Constraint::Length(9),
-                    Constraint::Length(7),
-                    Constraint::Length(18),
-                    Constraint::Length(rest as u16),
-                ],
+                Row::new(header),
+                widths,
                 report
                     .rows
                     .iter()
                     .skip(offset)
                     .take(rows_fit)
                     .map(|r| {
-                        vec![
+                        let mut cells = vec![
                             format!("{:>9}", r.count),
                             format!("{:>7}", r.threads),
                             format!("{:#x}", r.ip),
-                            fit(&printable(&r.place), rest),
-                        ]
+                            fit(&printable(&r.place), place),
+                        ];
+                        if access > 0 {
+                            cells.push(fit(&printable(r.access.as_deref().unwrap_or("")), access));
+                        }
+                        cells
                     })
                     .collect(),
             )
@@ -149,12 +180,14 @@ mod tests {
                     count: 1830,
                     threads: 2,
                     place: "add_score+0x19 in game (game.c:51)".into(),
+                    access: Some("add dword ptr [rax+0xc], edi".into()),
                 },
                 WriterRow {
                     ip: 0x5555_5555_5301,
                     count: 3,
                     threads: 1,
                     place: "main+0x81 in game".into(),
+                    access: None,
                 },
             ],
             threads: 3,

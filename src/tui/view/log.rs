@@ -22,7 +22,8 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
         frame.render_widget(Paragraph::new(lines).block(block), area);
         return;
     }
-    let rows_fit = area.height.saturating_sub(3) as usize;
+    let (table_area, detail) = layout::log(area);
+    let rows_fit = table_area.height.saturating_sub(1) as usize;
     let offset = scroll_offset(app.log.selected, rows_fit);
     let headers = [
         "time",
@@ -65,7 +66,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
         .collect();
     // Too narrow for every column: whole columns give way (time first),
     // and the address last; what is shown is cut with `…`, never silently.
-    let room = layout::inner(area).width;
+    let room = table_area.width;
     let kept = columns_that_fit(room, &columns, 1, &[0, 1, 4, 5, 3]);
     let shown: Vec<Column> = kept.iter().map(|&i| columns[i]).collect();
     let grow = kept.iter().position(|&i| i == 5).unwrap_or(kept.len() - 1);
@@ -111,9 +112,36 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
         .collect();
     let table = Table::new(rows, widths.iter().map(|w| Constraint::Length(*w)))
         .column_spacing(1)
-        .header(Row::new(header).style(t.accent()))
-        .block(block);
-    frame.render_widget(table, area);
+        .header(Row::new(header).style(t.accent()));
+    frame.render_widget(block, area);
+    frame.render_widget(table, table_area);
+    if let (Some(detail), Some(c)) = (detail, cells.get(app.log.selected)) {
+        let ok = app.log.entries.get(app.log.selected).is_some_and(|e| e.ok);
+        draw_detail(frame, detail, c, ok, app);
+    }
+}
+
+/// The selected entry whole: what the table cuts reads here, a long
+/// failure wrapped over the lines left.
+fn draw_detail(frame: &mut Frame, area: Rect, c: &[String; 6], ok: bool, app: &App) {
+    let t = &app.theme;
+    let width = usize::from(area.width);
+    let mut lines = vec![
+        Line::styled(
+            fit(&format!("{} {} {} at {}", c[0], c[1], c[3], c[2]), width),
+            t.accent(),
+        ),
+        Line::styled(fit(&c[4], width), t.text()),
+    ];
+    let room = usize::from(area.height).saturating_sub(lines.len()).max(1);
+    let mut result = layout::wrap(&format!("result: {}", c[5]), width);
+    if result.len() > room {
+        let rest = result.split_off(room - 1).join(" ");
+        result.push(fit(&rest, width));
+    }
+    let style = if ok { t.ok() } else { t.error() };
+    lines.extend(result.into_iter().map(|l| Line::styled(l, style)));
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 pub fn draw_output(frame: &mut Frame, area: Rect, block: Block, app: &App) {
