@@ -20,6 +20,7 @@
 //! - [`demo`]: the built-in demo target (`pvtui demo`).
 //! - [`cli`]: the command-line front end.
 //! - [`text`]: escaping target-controlled text for the terminal.
+//! - [`literal`]: the one parser of the numbers and bytes a user types.
 #![deny(unsafe_code)]
 
 pub mod cli;

@@ -247,10 +247,19 @@ impl<'f, 'd> Builder<'f, 'd> {
                     Some(gimli::DW_ATE_unsigned_char) => BaseKind::UnsignedChar,
                     Some(gimli::DW_ATE_UTF) if size == 4 => BaseKind::Utf,
                     Some(gimli::DW_ATE_UTF) => BaseKind::Unsigned,
+                    Some(gimli::DW_ATE_complex_float) => {
+                        return Ok(super::complex::complex(name, size));
+                    }
                     _ => return Ok(Type::new(name.unwrap_or_default(), size, TypeKind::Other)),
                 };
                 let valid = match kind {
-                    BaseKind::Float => matches!(size, 4 | 8),
+                    // A `long double` on x86-64 is x87 extended, in 16 bytes.
+                    BaseKind::Float => {
+                        matches!(size, 4 | 8)
+                            || (size == 16
+                                && cfg!(target_arch = "x86_64")
+                                && name.as_deref() == Some("long double"))
+                    }
                     _ => matches!(size, 1 | 2 | 4 | 8 | 16),
                 };
                 let kind = if valid {
@@ -269,22 +278,20 @@ impl<'f, 'd> Builder<'f, 'd> {
                     TypeKind::Typedef(target),
                 )
             }
-            gimli::DW_TAG_const_type | gimli::DW_TAG_volatile_type => {
+            gimli::DW_TAG_const_type
+            | gimli::DW_TAG_volatile_type
+            | gimli::DW_TAG_atomic_type
+            | gimli::DW_TAG_restrict_type => {
                 let target = self.inner(die, depth)?;
                 let size = target.byte_size();
-                if tag == gimli::DW_TAG_const_type {
-                    Type::new(
-                        format!("const {}", target.name),
-                        size,
-                        TypeKind::Const(target),
-                    )
-                } else {
-                    Type::new(
-                        format!("volatile {}", target.name),
-                        size,
-                        TypeKind::Volatile(target),
-                    )
-                }
+                let name = qualified(tag, &target.name);
+                let kind = match tag {
+                    gimli::DW_TAG_const_type => TypeKind::Const(target),
+                    gimli::DW_TAG_volatile_type => TypeKind::Volatile(target),
+                    gimli::DW_TAG_atomic_type => TypeKind::Atomic(target),
+                    _ => TypeKind::Restrict(target),
+                };
+                Type::new(name, size, kind)
             }
             gimli::DW_TAG_pointer_type
             | gimli::DW_TAG_reference_type
@@ -346,8 +353,10 @@ impl<'f, 'd> Builder<'f, 'd> {
                 Some(n) => n,
                 None => format!("{} *", inner(self)?),
             },
-            gimli::DW_TAG_const_type => format!("const {}", inner(self)?),
-            gimli::DW_TAG_volatile_type => format!("volatile {}", inner(self)?),
+            gimli::DW_TAG_const_type
+            | gimli::DW_TAG_volatile_type
+            | gimli::DW_TAG_atomic_type
+            | gimli::DW_TAG_restrict_type => qualified(tag, &inner(self)?),
             gimli::DW_TAG_array_type => format!("{}[]", inner(self)?),
             gimli::DW_TAG_subroutine_type => "function".into(),
             _ => self.tagged_name(die, tag, name)?,
@@ -729,5 +738,16 @@ fn name<'f>(
     match entry.attr_value(gimli::DW_AT_name)? {
         Some(v) => Ok(Some(string(dwarf, unit, v)?)),
         None => Ok(None),
+    }
+}
+
+/// A qualified type's name as C spells it: `const int`, `_Atomic long`,
+/// and `restrict` after the pointer it qualifies (`int * restrict`).
+fn qualified(tag: gimli::DwTag, inner: &str) -> String {
+    match tag {
+        gimli::DW_TAG_const_type => format!("const {inner}"),
+        gimli::DW_TAG_volatile_type => format!("volatile {inner}"),
+        gimli::DW_TAG_atomic_type => format!("_Atomic {inner}"),
+        _ => format!("{inner} restrict"),
     }
 }

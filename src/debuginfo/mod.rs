@@ -24,6 +24,7 @@
 
 mod address;
 mod build;
+mod complex;
 mod file;
 mod gdb_index;
 pub mod layout;
@@ -38,6 +39,7 @@ mod scope;
 mod split;
 pub mod types;
 pub mod value;
+mod x87;
 
 use std::fmt;
 use std::fs::File;

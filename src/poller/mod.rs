@@ -20,6 +20,7 @@
 //! # Ok::<(), pvtui::Error>(())
 //! ```
 
+mod freezes;
 pub mod group;
 mod tick;
 
@@ -343,6 +344,9 @@ struct PollerState {
     interval: Duration,
     paused: bool,
     freezes: HashMap<WatchId, Freeze>,
+    /// The frozen watches, under the same ids: their pointer hops are read
+    /// again before every rewrite, so a repointed path is followed.
+    held: WatchSet,
     hex: Option<(u64, usize)>,
     want_residency: bool,
     residency_at: Option<Instant>,
@@ -367,6 +371,7 @@ impl PollerState {
             interval: options.interval,
             paused: false,
             freezes: HashMap::new(),
+            held: WatchSet::new(),
             hex: None,
             want_residency: false,
             residency_at: None,
@@ -428,12 +433,12 @@ impl PollerState {
                 self.poll_now = true;
             }
             Command::ReplaceWatch(id, watch) => {
-                self.freezes.remove(&id);
+                self.unfreeze(id);
                 self.set.insert(id, watch);
                 self.poll_now = true;
             }
             Command::RemoveWatch(id) => {
-                self.freezes.remove(&id);
+                self.unfreeze(id);
                 self.set.remove(id);
             }
             Command::Write { tag, addr, bytes } => {
@@ -491,6 +496,9 @@ impl PollerState {
                     }
                 });
                 if let Ok(bytes) = &result {
+                    if let Some(w) = self.set.get(watch) {
+                        self.held.insert(watch, w.clone());
+                    }
                     self.freezes.insert(
                         watch,
                         Freeze {
@@ -506,9 +514,7 @@ impl PollerState {
                     result: result.map(|b| (addr, b)),
                 });
             }
-            Command::Unfreeze { watch } => {
-                self.freezes.remove(&watch);
-            }
+            Command::Unfreeze { watch } => self.unfreeze(watch),
             Command::Pause(paused) => self.paused = paused,
             Command::Interval(interval) => {
                 self.interval = interval.max(Duration::from_millis(1));
@@ -554,7 +560,7 @@ impl PollerState {
             Command::TargetExited => {
                 if !self.exited {
                     self.exited = true;
-                    self.freezes.clear();
+                    self.unfreeze_all();
                     return sink(PollerEvent::Exited);
                 }
             }

@@ -34,7 +34,7 @@ impl PollerState {
         if self.session.execs() != self.execs {
             self.execs = self.session.execs();
             // Addresses of the old program mean nothing in the new one.
-            self.freezes.clear();
+            self.unfreeze_all();
             self.hex = None;
             let name = self.session.name().to_string();
             if !sink(PollerEvent::Exec { name }) {
@@ -62,11 +62,10 @@ impl PollerState {
             }
         }
         let mut freeze_errors = Vec::new();
-        let freezes: Vec<(WatchId, Freeze)> = self
-            .freezes
-            .iter()
-            .map(|(id, f)| (*id, f.clone()))
-            .collect();
+        let freezes = match self.follow_freezes(&mut freeze_errors) {
+            Some(freezes) => freezes,
+            None => return self.handle(Command::TargetExited, sink),
+        };
         for (id, Freeze { addr, bytes, mask }) in freezes {
             match self.session.write_held(addr, &bytes, mask.as_deref()) {
                 Ok(report) if report.landed() => {}
