@@ -26,12 +26,15 @@ pub struct HexState {
     pub asked: Option<u64>,
     /// The other target the bytes are read through, by pid; none for the main one.
     pub through: Option<i32>,
+    /// Whether the view was ever opened at an address.
+    pub opened: bool,
 }
 
 impl HexState {
     /// Puts the cursor on `addr`, its row of `cols` bytes first; the old
     /// bytes are dropped.
     pub fn open(&mut self, addr: u64, cols: u64) {
+        self.opened = true;
         self.cursor = addr;
         self.base = addr - addr % cols;
         self.data = None;

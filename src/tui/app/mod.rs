@@ -341,6 +341,26 @@ impl App {
     pub fn set_pane(&mut self, pane: Pane) {
         self.pane = pane;
         self.send(Command::WantResidency(pane == Pane::Maps));
+        if pane == Pane::Hex && !self.hex.opened {
+            // The first look shows something worth seeing, not address 0:
+            // the selected watch's bytes, else the first writable mapping.
+            let start = self
+                .watches
+                .selected_row()
+                .and_then(|w| w.addr)
+                .or_else(|| {
+                    self.maps
+                        .maps
+                        .regions()
+                        .iter()
+                        .find(|r| r.perms.write)
+                        .map(|r| r.start)
+                });
+            if let Some(addr) = start {
+                self.hex.open(addr, self.hex_cols());
+                self.send_hex(Command::Describe(addr));
+            }
+        }
         self.request_hex();
     }
 

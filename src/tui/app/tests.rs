@@ -240,3 +240,24 @@ fn the_search_prompt_opens_empty_after_a_search() {
     let text = app.input.as_ref().map(|i| i.text.clone());
     assert_eq!(text.as_deref(), Some("heap"));
 }
+
+#[test]
+fn the_hex_pane_first_opens_at_the_selected_watch_then_stays_where_it_was() {
+    let (mut app, _rx) = app();
+    app.maps.apply(Some(maps()), None);
+    app.queue_watches(vec!["0x5010:u32".into()]);
+    if let Some(row) = app.watches.rows.first_mut() {
+        row.addr = Some(0x5010);
+    }
+    app.set_pane(Pane::Hex);
+    assert_eq!(app.hex.cursor, 0x5010);
+    app.hex.open(0x3000, app.hex_cols());
+    app.set_pane(Pane::Watches);
+    app.set_pane(Pane::Hex);
+    assert_eq!(app.hex.cursor, 0x3000, "a later visit keeps its place");
+    // Without a watch, the first writable mapping.
+    let (mut fresh, _rx) = app();
+    fresh.maps.apply(Some(maps()), None);
+    fresh.set_pane(Pane::Hex);
+    assert_eq!(fresh.hex.cursor, 0x3000);
+}
