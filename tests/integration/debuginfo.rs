@@ -182,6 +182,27 @@ pub(crate) fn build_id(bin: &Path) -> String {
     id.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Where the debug file of `bin` lies under the debug root `root` by its
+/// build-id, the directory made.
+pub(crate) fn build_id_debug_path(root: &Path, bin: &Path) -> PathBuf {
+    let id = build_id(bin);
+    let debug = root.join(format!(".build-id/{}/{}.debug", &id[..2], &id[2..]));
+    std::fs::create_dir_all(debug.parent().expect("parent")).expect("mkdir");
+    debug
+}
+
+/// Moves `bin`'s debug info to its build-id file under the debug root
+/// `dir/debug`, then strips `bin` with `strip` (`--strip-debug` or
+/// `--strip-all`): (the debug root, the debug file).
+pub(crate) fn split_by_build_id(dir: &Path, bin: &Path, strip: &str) -> (PathBuf, PathBuf) {
+    let root = dir.join("debug");
+    let debug = build_id_debug_path(&root, bin);
+    let (b, d) = (bin.to_str().expect("utf-8"), debug.to_str().expect("utf-8"));
+    assert!(objcopy(&["--only-keep-debug", b, d]));
+    assert!(objcopy(&[strip, b]));
+    (root, debug)
+}
+
 #[test]
 fn stripped_binary_finds_its_dwarf_by_build_id() {
     if skip_without_program("stripped_binary_finds_its_dwarf_by_build_id", "objcopy") {
@@ -192,12 +213,8 @@ fn stripped_binary_finds_its_dwarf_by_build_id() {
         &c_fixture("buildid", &["-gdwarf-5", "-Wl,--build-id"]),
     );
     let id = build_id(&bin);
-    let root = dir.join("debug");
-    let debug = root.join(format!(".build-id/{}/{}.debug", &id[..2], &id[2..]));
-    std::fs::create_dir_all(debug.parent().expect("parent")).expect("mkdir");
-    let (b, d) = (bin.to_str().expect("utf-8"), debug.to_str().expect("utf-8"));
-    assert!(objcopy(&["--only-keep-debug", b, d]));
-    assert!(objcopy(&["--strip-debug", b]));
+    let (root, debug) = split_by_build_id(&dir, &bin, "--strip-debug");
+    let d = debug.to_str().expect("utf-8");
     let fx = Fixture::spawn(&bin, &[]);
 
     // Without the root: a clear error that says where it looked.
