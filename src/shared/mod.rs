@@ -79,6 +79,29 @@ impl Mapping {
     }
 }
 
+#[cfg(test)]
+impl Mapping {
+    /// A read-write mapping of 0x2000 bytes at `start` of the object from
+    /// `offset`, its pages not looked at.
+    pub(crate) fn rw(pid: i32, comm: &str, start: u64, offset: u64, shared: bool) -> Mapping {
+        Mapping {
+            pid,
+            comm: comm.into(),
+            start,
+            end: start + 0x2000,
+            perms: crate::process::Perms {
+                read: true,
+                write: true,
+                exec: false,
+                shared,
+            },
+            offset,
+            resident: None,
+            divergence: None,
+        }
+    }
+}
+
 /// One object and every chosen process's mappings of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SharedObject {

@@ -5,17 +5,29 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use std::time::Instant;
 
 fn app() -> (App, std::sync::mpsc::Receiver<Command>) {
+    let access = Access {
+        pidfd: false,
+        nowait: false,
+    };
+    app_of(1, "t", access, KeyMap::default())
+}
+
+/// An app of target `pid` named `name` with the key map `keys`, 100x30,
+/// polling every 100 ms, and the receiving end of its poller commands.
+pub(crate) fn app_of(
+    pid: i32,
+    name: &str,
+    access: Access,
+    keys: KeyMap,
+) -> (App, std::sync::mpsc::Receiver<Command>) {
     let (tx, rx) = std::sync::mpsc::channel();
     let options = AppOptions {
-        pid: 1,
-        name: "t".into(),
-        access: Access {
-            pidfd: false,
-            nowait: false,
-        },
+        pid,
+        name: name.into(),
+        access,
         interval: Duration::from_millis(100),
         theme: Theme::fallback(),
-        keys: KeyMap::default(),
+        keys,
         spawned: false,
     };
     let mut app = App::new(options, tx);

@@ -154,30 +154,20 @@ mod tests {
     use crate::poller::{Command, PollerEvent, Snapshot};
     use crate::process::{Access, Maps, ReadOutcome};
     use crate::shared::{Mapping, Report, SharedObject};
-    use crate::tui::app::{App, AppOptions, Pane, Peer};
+    use crate::tui::app::tests::app_of;
+    use crate::tui::app::{App, Pane, Peer};
     use crate::tui::event::Event;
     use crate::tui::keys::KeyMap;
-    use crate::tui::theme::Theme;
 
     const MAIN: i32 = 100;
     const PEER: i32 = 200;
 
     fn app() -> (App, Receiver<Command>, Receiver<Command>) {
-        let (tx, main) = channel();
-        let options = AppOptions {
-            pid: MAIN,
-            name: "producer".into(),
-            access: Access {
-                pidfd: true,
-                nowait: true,
-            },
-            interval: Duration::from_millis(100),
-            theme: Theme::fallback(),
-            keys: KeyMap::default(),
-            spawned: false,
+        let access = Access {
+            pidfd: true,
+            nowait: true,
         };
-        let mut app = App::new(options, tx);
-        app.size = (100, 30);
+        let (mut app, main) = app_of(MAIN, "producer", access, KeyMap::default());
         let (ptx, peer) = channel();
         app.peers
             .list
@@ -299,21 +289,9 @@ mod tests {
     #[test]
     fn enter_in_the_shared_pane_opens_the_object_where_the_chosen_process_maps_it() {
         let (mut app, main, peer) = app();
-        let perms = crate::process::Perms {
-            read: true,
-            write: true,
-            exec: false,
-            shared: true,
-        };
-        let mapping = |pid: i32, start: u64, offset: u64| Mapping {
-            pid,
-            comm: if pid == MAIN { "producer" } else { "consumer" }.into(),
-            start,
-            end: start + 0x2000,
-            perms,
-            offset,
-            resident: None,
-            divergence: None,
+        let mapping = |pid: i32, start: u64, offset: u64| {
+            let comm = if pid == MAIN { "producer" } else { "consumer" };
+            Mapping::rw(pid, comm, start, offset, true)
         };
         let object = SharedObject {
             key: crate::shared::ObjectKey::File {

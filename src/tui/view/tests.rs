@@ -2,7 +2,7 @@
 //! for given keys, watches and sizes.
 
 use std::collections::BTreeMap;
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -11,26 +11,17 @@ use ratatui::backend::TestBackend;
 
 use crate::poller::Command;
 use crate::process::Access;
-use crate::tui::app::{App, AppOptions};
+use crate::tui::app::App;
+use crate::tui::app::tests::app_of;
 use crate::tui::event::Event;
 use crate::tui::keys::KeyMap;
-use crate::tui::theme::Theme;
 
 pub(super) fn app_with(keys: KeyMap, size: (u16, u16)) -> (App, Receiver<Command>) {
-    let (tx, rx) = channel();
-    let options = AppOptions {
-        pid: 4242,
-        name: "game".into(),
-        access: Access {
-            pidfd: true,
-            nowait: true,
-        },
-        interval: Duration::from_millis(100),
-        theme: Theme::fallback(),
-        keys,
-        spawned: false,
+    let access = Access {
+        pidfd: true,
+        nowait: true,
     };
-    let mut app = App::new(options, tx);
+    let (mut app, rx) = app_of(4242, "game", access, keys);
     app.size = size;
     (app, rx)
 }
@@ -274,15 +265,8 @@ mod wide_and_narrow {
         assert!(screen.contains("change"), "{screen}");
     }
 
-    /// The hex view at `size` over the executable's data, a pointer to
-    /// `lives` under the cursor.
-    fn hex_screen(size: (u16, u16)) -> (App, String) {
-        let (mut app, _rx) = busy(size);
-        let addr = 0x555555558000u64;
-        app.open_hex(addr);
-        let mut data = vec![0u8; 16 * 40];
-        data[..8].copy_from_slice(&0x555555556010u64.to_le_bytes());
-        data[8..16].copy_from_slice(b"ninvade!");
+    /// The poller's read of the hex view: `data` from `addr`, all of it read.
+    fn show_hex(app: &mut App, addr: u64, data: Vec<u8>) {
         app.update(Event::Poller(PollerEvent::Snapshot(Box::new(Snapshot {
             tick: 43,
             lateness: Duration::ZERO,
@@ -297,6 +281,18 @@ mod wide_and_narrow {
             residency: None,
             freeze_errors: Vec::new(),
         }))));
+    }
+
+    /// The hex view at `size` over the executable's data, a pointer to
+    /// `lives` under the cursor.
+    fn hex_screen(size: (u16, u16)) -> (App, String) {
+        let (mut app, _rx) = busy(size);
+        let addr = 0x555555558000u64;
+        app.open_hex(addr);
+        let mut data = vec![0u8; 16 * 40];
+        data[..8].copy_from_slice(&0x555555556010u64.to_le_bytes());
+        data[8..16].copy_from_slice(b"ninvade!");
+        show_hex(&mut app, addr, data);
         let screen = screen(&app);
         (app, screen)
     }
@@ -325,20 +321,7 @@ mod wide_and_narrow {
         app.open_hex(addr);
         let mut data = vec![0u8; 16 * 40];
         data[..8].copy_from_slice(&0x555555556010u64.to_le_bytes());
-        app.update(Event::Poller(PollerEvent::Snapshot(Box::new(Snapshot {
-            tick: 43,
-            lateness: Duration::ZERO,
-            took: Duration::ZERO,
-            watches: Vec::new(),
-            hex: Some(ReadOutcome {
-                addr,
-                data,
-                gaps: Vec::new(),
-            }),
-            maps: None,
-            residency: None,
-            freeze_errors: Vec::new(),
-        }))));
+        show_hex(&mut app, addr, data);
         // The app asks the poller once to name where the pointer goes.
         let asked: Vec<u64> = rx
             .try_iter()
