@@ -132,6 +132,26 @@ impl SharedObject {
     }
 }
 
+#[cfg(test)]
+impl SharedObject {
+    /// The 0x3000-byte file `/dev/shm/ring`, inode `inode` of device 0:1a,
+    /// mapped by `mappings`.
+    pub(crate) fn ring(inode: u64, mappings: Vec<Mapping>) -> SharedObject {
+        SharedObject {
+            key: ObjectKey::File {
+                dev: "0:1a".into(),
+                inode,
+            },
+            name: "/dev/shm/ring".into(),
+            deleted: false,
+            size: Some(0x3000),
+            extent: 0x3000,
+            resident: None,
+            mappings,
+        }
+    }
+}
+
 /// Processes left out of a walk, by why.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Skipped {

@@ -226,13 +226,8 @@ fn a_failing_freeze_is_logged_once() {
     for _ in 0..3 {
         app.update(Event::Poller(PollerEvent::Snapshot(Box::new(Snapshot {
             tick: 1,
-            lateness: Duration::ZERO,
-            took: Duration::ZERO,
-            watches: Vec::new(),
-            hex: None,
-            maps: None,
-            residency: None,
             freeze_errors: vec![(id, "the page is read-only".into())],
+            ..Snapshot::default()
         }))));
     }
     assert_eq!(app.log.len(), 1);

@@ -147,7 +147,6 @@ impl App {
 #[cfg(test)]
 mod tests {
     use std::sync::mpsc::{Receiver, channel};
-    use std::time::Duration;
 
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -194,13 +193,9 @@ mod tests {
     fn snapshot(hex: Option<ReadOutcome>, maps: Option<Maps>) -> PollerEvent {
         PollerEvent::Snapshot(Box::new(Snapshot {
             tick: 1,
-            lateness: Duration::ZERO,
-            took: Duration::ZERO,
-            watches: Vec::new(),
             hex,
             maps,
-            residency: None,
-            freeze_errors: Vec::new(),
+            ..Snapshot::default()
         }))
     }
 
@@ -293,22 +288,14 @@ mod tests {
             let comm = if pid == MAIN { "producer" } else { "consumer" };
             Mapping::rw(pid, comm, start, offset, true)
         };
-        let object = SharedObject {
-            key: crate::shared::ObjectKey::File {
-                dev: "0:1a".into(),
-                inode: 7,
-            },
-            name: "/dev/shm/ring".into(),
-            deleted: false,
-            size: Some(0x3000),
-            extent: 0x3000,
-            resident: None,
-            mappings: vec![
+        let object = SharedObject::ring(
+            7,
+            vec![
                 mapping(MAIN, 0x7f00_0000_0000, 0),
                 mapping(PEER, 0x7e00_0000_0000, 0x1000),
                 mapping(PEER, 0x7d00_0000_0000, 0),
             ],
-        };
+        );
         key(&mut app, '7');
         assert_eq!(app.pane, Pane::Shared);
         app.update(Event::Shared(Ok(Report {

@@ -144,22 +144,14 @@ mod tests {
         });
         Report {
             objects: vec![
-                SharedObject {
-                    key: ObjectKey::File {
-                        dev: "0:1a".into(),
-                        inode: 77,
-                    },
-                    name: "/dev/shm/ring".into(),
-                    deleted: false,
-                    size: Some(0x3000),
-                    extent: 0x3000,
-                    resident: None,
-                    mappings: vec![
+                SharedObject::ring(
+                    77,
+                    vec![
                         mapping(4242, 0x7f00_0000_0000, 0, true),
                         mapping(4343, 0x7e00_0000_0000, 0x1000, true),
                         private,
                     ],
-                },
+                ),
                 SharedObject {
                     key: ObjectKey::Memfd {
                         dev: "0:1".into(),

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::mpsc::Receiver;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
@@ -33,6 +33,16 @@ pub(super) fn screen(app: &App) -> String {
         .draw(|f| super::draw(f, app))
         .expect("draw on a test backend");
     super::screen_text(terminal.backend().buffer())
+}
+
+/// The screen's lines joined by spaces without their box sides, so that
+/// text wrapped over lines reads whole.
+fn joined(screen: &str) -> String {
+    screen
+        .lines()
+        .map(|l| l.trim_matches('│').trim_end())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub(super) fn press(app: &mut App, code: KeyCode) {
@@ -188,13 +198,10 @@ mod wide_and_narrow {
         ];
         app.update(Event::Poller(PollerEvent::Snapshot(Box::new(Snapshot {
             tick: 42,
-            lateness: Duration::ZERO,
-            took: Duration::ZERO,
             watches: readings,
-            hex: None,
             maps: Some(maps()),
-            residency: None,
             freeze_errors: vec![(WatchId(5), FREEZE_ERROR.into())],
+            ..Snapshot::default()
         }))));
         app.watches.rows[4].frozen = Some((0x555555556010, vec![3]));
         (app, rx)
@@ -205,11 +212,7 @@ mod wide_and_narrow {
         app.watches.selected = 4;
         let screen = screen(&app);
         // The failed freeze reads whole in the detail, and in the write log.
-        let joined: String = screen
-            .lines()
-            .map(|l| l.trim_matches('│').trim_end())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let joined = joined(&screen);
         assert!(joined.contains(FREEZE_ERROR), "{screen}");
         assert_eq!(app.log.len(), 1);
         assert!(!app.log.entries[0].ok);
@@ -269,17 +272,12 @@ mod wide_and_narrow {
     fn show_hex(app: &mut App, addr: u64, data: Vec<u8>) {
         app.update(Event::Poller(PollerEvent::Snapshot(Box::new(Snapshot {
             tick: 43,
-            lateness: Duration::ZERO,
-            took: Duration::ZERO,
-            watches: Vec::new(),
             hex: Some(ReadOutcome {
                 addr,
                 data,
                 gaps: Vec::new(),
             }),
-            maps: None,
-            residency: None,
-            freeze_errors: Vec::new(),
+            ..Snapshot::default()
         }))));
     }
 
@@ -371,11 +369,7 @@ fn empty_panes_cut_no_hint_at_80x24() {
     ] {
         app.set_pane(pane);
         let screen = screen(&app);
-        let joined: String = screen
-            .lines()
-            .map(|l| l.trim_matches('│').trim_end())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let joined = joined(&screen);
         assert!(joined.contains(whole), "{whole:?} not in\n{screen}");
         let header = screen.lines().next().unwrap_or_default();
         assert!(
