@@ -20,6 +20,7 @@
 //! - [`demo`]: the built-in demo target (`pvtui demo`).
 //! - [`cli`]: the command-line front end.
 //! - [`text`]: escaping target-controlled text for the terminal.
+//! - [`literal`]: the one parser of the numbers and bytes a user types.
 #![deny(unsafe_code)]
 
 pub mod cli;
@@ -28,6 +29,7 @@ pub mod demo;
 pub mod error;
 pub mod expr;
 pub mod hunt;
+pub mod literal;
 pub mod poller;
 pub mod process;
 pub mod search;

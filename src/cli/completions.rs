@@ -69,8 +69,17 @@ _pvtui_pids() {
     done
 }
 _pvtui_names() {
-    # A name with a blank in it cannot be one word of a completion list.
-    cat /proc/[0-9]*/comm 2>/dev/null | grep -v '[[:space:]]' | sort -u
+    # A name with a blank cannot be one word of a completion list, and one
+    # with a control or invisible character (ESC, a bidi override) would
+    # reach the command line raw: only printable ASCII names are offered.
+    # Kernel threads (no program file), which pvtui refuses, are left out.
+    local d name LC_ALL=C
+    for d in /proc/[0-9]*; do
+        [[ -e $d/exe ]] || continue
+        IFS= read -r name < "$d/comm" 2>/dev/null || continue
+        [[ -z $name || $name == *[![:graph:]]* ]] && continue
+        printf '%s\n' "$name"
+    done | sort -u
 }
 
 "#;

@@ -13,8 +13,10 @@ use serde_json::json;
 use super::place_of::{Place, place_of};
 use crate::cli::print_json;
 use crate::error::{Error, Result};
+use crate::expr::{Status, WatchSet, parse_watch};
 use crate::hunt::printable;
 use crate::hunt::stop::StopSignals;
+use crate::process::ReadMode;
 use crate::session::Session;
 
 #[derive(Debug, Args)]
@@ -22,7 +24,8 @@ pub struct FreezeArgs {
     #[command(flatten)]
     pub targets: super::target::TargetArgs,
     /// Where, as a watch expression with its type (`score:u32`, `*(*p+8)+0x1c:i32`);
-    /// its pointers are followed once, at the start, and that address is held
+    /// its pointers are read again before every rewrite, so a target that
+    /// repoints them is followed and the place it left is never written
     #[arg(value_name = "EXPR")]
     pub expr: String,
     /// The value to hold, written as for `pvtui write`
@@ -63,7 +66,10 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
     let pid = args.targets.one("freeze")?;
     let stop = StopSignals::install()?;
     let mut session = Session::attach(pid, Duration::from_secs(1))?;
-    let place = place_of(&args.expr, &mut session)?;
+    let mut place = place_of(&args.expr, &mut session)?;
+    // Parsed again (place_of checked it): the path is followed on every rewrite.
+    let mut path = WatchSet::new();
+    path.add(parse_watch(&args.expr).map_err(|e| Error::Usage(e.to_string()))?);
     // A bitfield is held alone: its neighbours' bits are the target's.
     let mask = place.ty.bit_mask();
     let current = match place.ty.needs_current() {
@@ -103,6 +109,31 @@ pub fn run(args: &FreezeArgs) -> Result<ExitCode> {
             continue;
         }
         tally.rewrites += 1;
+        match follow(&mut session, &mut path) {
+            Ok(Ok(addr)) if addr != place.addr => {
+                place.addr = addr;
+                if tally.rewrites > 1 {
+                    moved(args, pid, start, addr, session.symbols().place(addr))?;
+                }
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(status)) => {
+                tally.failed += 1;
+                let why = format!("the path leads nowhere now ({status}): nothing written");
+                report_failure(args, pid, start, &tally, &why)?;
+                // As a stalled write: a stalled read is not tried again every tick.
+                if status == Status::Stalled {
+                    break End::Stalled;
+                }
+                continue;
+            }
+            Err(e) if e.is_exit() || !session.is_alive() => break End::Exited,
+            Err(e) => {
+                tally.failed += 1;
+                report_failure(args, pid, start, &tally, &e.to_string())?;
+                continue;
+            }
+        }
         match session.write_held(place.addr, &bytes, mask.as_deref()) {
             Ok(report) if report.written == bytes.len() => {
                 // The first landed write sets the value: only later ones restore it.
@@ -198,6 +229,40 @@ fn announce(args: &FreezeArgs, pid: i32, place: &Place, name: Option<String>) ->
         )?;
     }
     Ok(())
+}
+
+/// Where the path leads now: its pointer hops are read again, as a watch's
+/// are every tick. `Err` says why it leads nowhere.
+fn follow(session: &mut Session, path: &mut WatchSet) -> Result<std::result::Result<u64, Status>> {
+    let reading = session.poll(path, ReadMode::Force)?.into_iter().next();
+    Ok(match reading {
+        Some(crate::expr::WatchReading {
+            address: Some(addr),
+            ..
+        }) => Ok(addr),
+        Some(reading) => Err(reading.status),
+        None => Err(Status::Error("nothing was evaluated".into())),
+    })
+}
+
+/// Says the target repointed the path: the hold follows it to `addr`.
+fn moved(
+    args: &FreezeArgs,
+    pid: i32,
+    start: Instant,
+    addr: u64,
+    name: Option<String>,
+) -> Result<()> {
+    let at = start.elapsed().as_secs_f64();
+    if args.json {
+        print_json(&json!({
+            "event": "moved", "pid": pid, "seconds": at,
+            "address": format!("{addr:#x}"), "place": name,
+        }))
+    } else {
+        let name = name.map_or(String::new(), |n| format!(" <{}>", printable(&n)));
+        outln!("[{at:>8.3}s] the path now leads to {addr:#x}{name}: held there",)
+    }
 }
 
 fn report_failure(

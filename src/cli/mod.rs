@@ -293,5 +293,5 @@ fn is_closed_stdout(err: &Error) -> bool {
 
 /// Parses a number as decimal or `0x` hex (clap value parser).
 fn parse_u64(s: &str) -> std::result::Result<u64, String> {
-    crate::expr::literal::parse_u64(s)
+    crate::literal::parse_u64(s)
 }

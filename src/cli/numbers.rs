@@ -5,7 +5,7 @@
 use std::ops::RangeInclusive;
 
 use super::parse_u64;
-use crate::expr::literal::parse_float;
+use crate::literal::parse_float;
 
 /// The largest pid Linux hands out (`PID_MAX_LIMIT` on 64-bit).
 const PID_MAX: u64 = 1 << 22;

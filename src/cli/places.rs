@@ -26,9 +26,12 @@ pub(super) fn annotate(obj: &mut Map<String, Json>, reading: &WatchReading, symb
     if let Some(place) = reading.address.and_then(|a| json(symbols, a)) {
         obj.insert("place".into(), place);
     }
-    if let Some(Value::Pointer(p)) = reading.value
-        && let Some(target) = json(symbols, p)
-    {
+    let pointer = match &reading.value {
+        Some(Value::Pointer(p))
+        | Some(Value::Typed(crate::debuginfo::Value::Pointer { addr: p, .. })) => Some(*p),
+        _ => None,
+    };
+    if let Some(target) = pointer.and_then(|p| json(symbols, p)) {
         obj.insert("points_to".into(), json!(target));
     }
 }
@@ -41,7 +44,13 @@ pub(super) const INLINE_BYTES: usize = 32;
 /// as `(N bytes, below)`, for [`long_bytes`] to dump.
 pub(super) fn value_text(value: &Value, symbols: &SymbolTable) -> String {
     match value {
-        Value::Pointer(p) => match symbols.place(*p) {
+        // A typed pointer without a string (a function pointer, a struct
+        // pointer) is named where it points too, as an untyped one is.
+        Value::Pointer(p)
+        | Value::Typed(crate::debuginfo::Value::Pointer {
+            addr: p,
+            string: None,
+        }) => match symbols.place(*p) {
             Some(place) => format!("{p:#x} -> {}", crate::text::escape(&place)),
             None => format!("{p:#x}"),
         },

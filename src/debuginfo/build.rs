@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use gimli::{AttributeValue, DebuggingInformationEntry, Unit, UnitOffset};
 
+use super::address::{find_variable, is_thread_local, location_addr};
 use super::file::{DResult, DebugError, DebugFile, R, Variable};
 use super::types::{
     Aggregate, BaseKind, Bits, DieRef, Field, Type, TypeKind, TypeLink, Variant, VariantPart,
@@ -246,10 +247,19 @@ impl<'f, 'd> Builder<'f, 'd> {
                     Some(gimli::DW_ATE_unsigned_char) => BaseKind::UnsignedChar,
                     Some(gimli::DW_ATE_UTF) if size == 4 => BaseKind::Utf,
                     Some(gimli::DW_ATE_UTF) => BaseKind::Unsigned,
+                    Some(gimli::DW_ATE_complex_float) => {
+                        return Ok(super::complex::complex(name, size));
+                    }
                     _ => return Ok(Type::new(name.unwrap_or_default(), size, TypeKind::Other)),
                 };
                 let valid = match kind {
-                    BaseKind::Float => matches!(size, 4 | 8),
+                    // A `long double` on x86-64 is x87 extended, in 16 bytes.
+                    BaseKind::Float => {
+                        matches!(size, 4 | 8)
+                            || (size == 16
+                                && cfg!(target_arch = "x86_64")
+                                && name.as_deref() == Some("long double"))
+                    }
                     _ => matches!(size, 1 | 2 | 4 | 8 | 16),
                 };
                 let kind = if valid {
@@ -268,22 +278,20 @@ impl<'f, 'd> Builder<'f, 'd> {
                     TypeKind::Typedef(target),
                 )
             }
-            gimli::DW_TAG_const_type | gimli::DW_TAG_volatile_type => {
+            gimli::DW_TAG_const_type
+            | gimli::DW_TAG_volatile_type
+            | gimli::DW_TAG_atomic_type
+            | gimli::DW_TAG_restrict_type => {
                 let target = self.inner(die, depth)?;
                 let size = target.byte_size();
-                if tag == gimli::DW_TAG_const_type {
-                    Type::new(
-                        format!("const {}", target.name),
-                        size,
-                        TypeKind::Const(target),
-                    )
-                } else {
-                    Type::new(
-                        format!("volatile {}", target.name),
-                        size,
-                        TypeKind::Volatile(target),
-                    )
-                }
+                let name = qualified(tag, &target.name);
+                let kind = match tag {
+                    gimli::DW_TAG_const_type => TypeKind::Const(target),
+                    gimli::DW_TAG_volatile_type => TypeKind::Volatile(target),
+                    gimli::DW_TAG_atomic_type => TypeKind::Atomic(target),
+                    _ => TypeKind::Restrict(target),
+                };
+                Type::new(name, size, kind)
             }
             gimli::DW_TAG_pointer_type
             | gimli::DW_TAG_reference_type
@@ -345,8 +353,10 @@ impl<'f, 'd> Builder<'f, 'd> {
                 Some(n) => n,
                 None => format!("{} *", inner(self)?),
             },
-            gimli::DW_TAG_const_type => format!("const {}", inner(self)?),
-            gimli::DW_TAG_volatile_type => format!("volatile {}", inner(self)?),
+            gimli::DW_TAG_const_type
+            | gimli::DW_TAG_volatile_type
+            | gimli::DW_TAG_atomic_type
+            | gimli::DW_TAG_restrict_type => qualified(tag, &inner(self)?),
             gimli::DW_TAG_array_type => format!("{}[]", inner(self)?),
             gimli::DW_TAG_subroutine_type => "function".into(),
             _ => self.tagged_name(die, tag, name)?,
@@ -712,46 +722,6 @@ fn plus_uconst(expr: &[u8]) -> Option<u64> {
     gimli::Reader::read_uleb128(&mut r).ok()
 }
 
-/// A static variable's address: a location that is exactly `DW_OP_addr A`
-/// (or `DW_OP_addrx`).
-fn location_addr(
-    dwarf: &gimli::Dwarf<R<'_>>,
-    unit: &Unit<R<'_>>,
-    e: &DebuggingInformationEntry<'_, '_, R<'_>>,
-) -> DResult<Option<u64>> {
-    let Some(AttributeValue::Exprloc(expr)) = e.attr_value(gimli::DW_AT_location)? else {
-        return Ok(None);
-    };
-    let mut ops = expr.operations(unit.encoding());
-    let first = ops.next()?;
-    if ops.next()?.is_some() {
-        return Ok(None);
-    }
-    Ok(match first {
-        Some(gimli::Operation::Address { address }) => Some(address),
-        Some(gimli::Operation::AddressIndex { index }) => Some(dwarf.address(unit, index)?),
-        _ => None,
-    })
-}
-
-/// A location that asks for the thread's TLS block
-/// (`DW_OP_form_tls_address`, `DW_OP_GNU_push_tls_address`).
-fn is_thread_local(
-    unit: &Unit<R<'_>>,
-    e: &DebuggingInformationEntry<'_, '_, R<'_>>,
-) -> DResult<bool> {
-    let Some(AttributeValue::Exprloc(expr)) = e.attr_value(gimli::DW_AT_location)? else {
-        return Ok(false);
-    };
-    let mut ops = expr.operations(unit.encoding());
-    while let Some(op) = ops.next()? {
-        if matches!(op, gimli::Operation::TLS) {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
-
 fn string<'f>(
     dwarf: &gimli::Dwarf<R<'f>>,
     unit: &Unit<R<'f>>,
@@ -771,40 +741,13 @@ fn name<'f>(
     }
 }
 
-/// The DIE of the variable named (or linkage-named) one of `names` at
-/// `addr`, among `node`'s children and inside its namespaces.
-fn find_variable(
-    dwarf: &gimli::Dwarf<R<'_>>,
-    unit: &Unit<R<'_>>,
-    node: gimli::EntriesTreeNode<'_, '_, '_, R<'_>>,
-    names: &[&str],
-    addr: u64,
-    depth: usize,
-) -> DResult<Option<usize>> {
-    let mut children = node.children();
-    while let Some(child) = children.next()? {
-        let e = child.entry();
-        match e.tag() {
-            gimli::DW_TAG_variable => {
-                if location_addr(dwarf, unit, e)? != Some(addr) {
-                    continue;
-                }
-                for at in [gimli::DW_AT_name, gimli::DW_AT_linkage_name] {
-                    if let Some(v) = e.attr_value(at)? {
-                        let found = dwarf.attr_string(unit, v)?;
-                        if names.iter().any(|n| found.slice() == n.as_bytes()) {
-                            return Ok(Some(e.offset().0));
-                        }
-                    }
-                }
-            }
-            gimli::DW_TAG_namespace | gimli::DW_TAG_module if depth < 16 => {
-                if let Some(found) = find_variable(dwarf, unit, child, names, addr, depth + 1)? {
-                    return Ok(Some(found));
-                }
-            }
-            _ => {}
-        }
+/// A qualified type's name as C spells it: `const int`, `_Atomic long`,
+/// and `restrict` after the pointer it qualifies (`int * restrict`).
+fn qualified(tag: gimli::DwTag, inner: &str) -> String {
+    match tag {
+        gimli::DW_TAG_const_type => format!("const {inner}"),
+        gimli::DW_TAG_volatile_type => format!("volatile {inner}"),
+        gimli::DW_TAG_atomic_type => format!("_Atomic {inner}"),
+        _ => format!("{inner} restrict"),
     }
-    Ok(None)
 }

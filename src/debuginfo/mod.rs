@@ -22,7 +22,9 @@
 //! # Ok::<(), pvtui::Error>(())
 //! ```
 
+mod address;
 mod build;
+mod complex;
 mod file;
 mod gdb_index;
 pub mod layout;
@@ -37,6 +39,7 @@ mod scope;
 mod split;
 pub mod types;
 pub mod value;
+mod x87;
 
 use std::fmt;
 use std::fs::File;

@@ -157,6 +157,10 @@ pub enum TypeKind {
     Typedef(Arc<Type>),
     Const(Arc<Type>),
     Volatile(Arc<Type>),
+    /// C11 `_Atomic`: the same bytes as the type under it.
+    Atomic(Arc<Type>),
+    /// C99 `restrict` on a pointer: the pointer itself.
+    Restrict(Arc<Type>),
     Function,
     /// A type pvtui does not model; its bytes are shown raw.
     Other,
@@ -211,7 +215,11 @@ impl Type {
         // Finite: each step goes one level down an owned tree.
         loop {
             match &ty.kind {
-                TypeKind::Typedef(t) | TypeKind::Const(t) | TypeKind::Volatile(t) => ty = t,
+                TypeKind::Typedef(t)
+                | TypeKind::Const(t)
+                | TypeKind::Volatile(t)
+                | TypeKind::Atomic(t)
+                | TypeKind::Restrict(t) => ty = t,
                 _ => return ty,
             }
         }

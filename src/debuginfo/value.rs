@@ -8,6 +8,7 @@ use serde_json::{Map, Value as Json, json};
 use super::file::{DResult, DebugError};
 use super::path::Place;
 use super::types::{BaseKind, Bits, Type, TypeKind};
+use crate::literal::{Wide, parse_wide};
 
 /// Elements of one array decoded at most; the rest are counted, not shown.
 pub const MAX_ELEMENTS: usize = 4096;
@@ -136,6 +137,24 @@ fn short(want: u64, got: usize) -> DebugError {
     DebugError(format!("{want} bytes needed, {got} read"))
 }
 
+/// Whether `ty` is `wchar_t` (a typedef of `int` in C, its own type in C++)
+/// under any qualifiers.
+fn is_wchar(ty: &Type) -> bool {
+    let mut ty = ty;
+    loop {
+        if ty.name == "wchar_t" {
+            return true;
+        }
+        match &ty.kind {
+            TypeKind::Typedef(t)
+            | TypeKind::Const(t)
+            | TypeKind::Volatile(t)
+            | TypeKind::Atomic(t) => ty = t,
+            _ => return false,
+        }
+    }
+}
+
 /// Decodes a value of type `ty` from `bytes` (at least its size).
 pub fn decode(ty: &Type, bytes: &[u8]) -> DResult<Value> {
     decode_at(ty, bytes, 0)
@@ -154,6 +173,12 @@ fn decode_at(ty: &Type, bytes: &[u8], depth: usize) -> DResult<Value> {
         TypeKind::Base(kind) => {
             let u = le_uint(bytes);
             match kind {
+                // A wide character shows as its number and the character, as in gdb.
+                BaseKind::Signed | BaseKind::Unsigned
+                    if bytes.len() == 4 && is_wchar(ty) && char::from_u32(u as u32).is_some() =>
+                {
+                    Value::Utf(u as u32)
+                }
                 BaseKind::Signed => Value::Signed(sign(u, bytes.len())),
                 BaseKind::Unsigned => Value::Unsigned(u),
                 BaseKind::Bool => Value::Bool(u != 0),
@@ -167,6 +192,7 @@ fn decode_at(ty: &Type, bytes: &[u8], depth: usize) -> DResult<Value> {
                         let v = f32::from_bits(u as u32);
                         Value::Float(v.to_string().parse().unwrap_or(f64::from(v)))
                     }
+                    super::x87::SIZE => Value::Float(super::x87::decode(bytes).unwrap_or(f64::NAN)),
                     _ => Value::Float(f64::from_bits(u as u64)),
                 },
             }
@@ -480,9 +506,14 @@ pub fn encode(place: &Place, text: &str, current: &[u8]) -> DResult<(u64, Vec<u8
     };
     let number: u128 = match &ty.kind {
         TypeKind::Base(BaseKind::Float) if place.bits.is_none() => {
-            // The one float parser: a value outside the type is refused.
+            // The one float parser: a value outside the type is refused. A
+            // long double takes any f64.
             let size = if ty.size == 4 { 4 } else { 8 };
-            let bytes = crate::expr::literal::parse_float_bytes(text, size).map_err(DebugError)?;
+            let bytes = crate::literal::parse_float_bytes(text, size).map_err(DebugError)?;
+            let bytes = match (ty.size, <[u8; 8]>::try_from(bytes.as_slice())) {
+                (16, Ok(b)) => super::x87::encode(f64::from_le_bytes(b)),
+                _ => bytes,
+            };
             return Ok((place.offset, bytes));
         }
         TypeKind::Base(BaseKind::Bool) => match text {
@@ -494,7 +525,7 @@ pub fn encode(place: &Place, text: &str, current: &[u8]) -> DResult<(u64, Vec<u8
             enumerators,
             signed,
         } => match enumerators.iter().find(|(n, _)| n == text) {
-            Some((_, v)) => fit(*v, width, *signed, text)?,
+            Some((_, v)) => fit(wide(*v), width, *signed, text)?,
             None => fit(
                 parse_int(text, &ty.name, enumerators)?,
                 width,
@@ -509,7 +540,7 @@ pub fn encode(place: &Place, text: &str, current: &[u8]) -> DResult<(u64, Vec<u8
                 text.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')),
             ) {
                 (BaseKind::SignedChar | BaseKind::UnsignedChar, Some(c)) if c.len() == 1 => {
-                    i128::from(c.as_bytes()[0])
+                    wide(i128::from(c.as_bytes()[0]))
                 }
                 _ => parse_int(text, &ty.name, &[])?,
             };
@@ -546,21 +577,10 @@ pub fn encode(place: &Place, text: &str, current: &[u8]) -> DResult<(u64, Vec<u8
     }
 }
 
-fn parse_int(text: &str, ty: &str, enumerators: &[(String, i128)]) -> DResult<i128> {
-    let (neg, digits) = match text.strip_prefix('-') {
-        Some(d) => (true, d),
-        None => (false, text),
-    };
-    let parsed = match digits
-        .strip_prefix("0x")
-        .or_else(|| digits.strip_prefix("0X"))
-    {
-        Some(h) => i128::from_str_radix(h, 16),
-        None => digits.parse::<i128>(),
-    };
-    match parsed {
-        Ok(v) if neg => Ok(-v),
-        Ok(v) => Ok(v),
+/// An integer as written, by the one literal parser (128 bits wide).
+fn parse_int(text: &str, ty: &str, enumerators: &[(String, i128)]) -> DResult<Wide> {
+    match parse_wide(text) {
+        Ok(n) => Ok(n),
         Err(_) if !enumerators.is_empty() => {
             let names: Vec<&str> = enumerators
                 .iter()
@@ -572,23 +592,52 @@ fn parse_int(text: &str, ty: &str, enumerators: &[(String, i128)]) -> DResult<i1
                 names.join(", ")
             )))
         }
-        Err(_) => Err(DebugError(format!("{text:?} is not a number for {ty}"))),
+        Err(why) => Err(DebugError(format!(
+            "{text:?} is not a number for {ty}: {why}"
+        ))),
     }
 }
 
-/// Checks `v` fits `width` bits (signed or unsigned) and returns its bits.
-fn fit(v: i128, width: u32, signed: bool, text: &str) -> DResult<u128> {
-    let width = width.clamp(1, 127);
-    let (lo, hi) = if signed {
-        (-(1i128 << (width - 1)), (1i128 << (width - 1)) - 1)
+/// An enumerator's value as if written.
+fn wide(v: i128) -> Wide {
+    Wide {
+        negative: v < 0,
+        magnitude: v.unsigned_abs(),
+        radix: 10,
+    }
+}
+
+/// Checks `n` fits `width` bits (signed or unsigned) and returns its bits,
+/// in two's complement over the whole width (128 bits for `__int128`).
+fn fit(n: Wide, width: u32, signed: bool, text: &str) -> DResult<u128> {
+    let width = width.clamp(1, 128);
+    let mask = u128::MAX >> (128 - width);
+    // The largest magnitude below zero, and the largest value.
+    let (below, hi) = if signed {
+        (1u128 << (width - 1), mask >> 1)
     } else {
-        (0, (1i128 << width) - 1)
+        (0, mask)
     };
-    if v < lo || v > hi {
+    let fits = if n.negative {
+        n.magnitude <= below
+    } else {
+        n.magnitude <= hi
+    };
+    if !fits {
         let kind = if signed { "signed" } else { "unsigned" };
+        let lo = if below == 0 {
+            "0".to_string()
+        } else {
+            format!("-{below}")
+        };
         return Err(DebugError(format!(
             "{text} does not fit in {width} bits ({kind}: {lo}..={hi})"
         )));
     }
-    Ok((v as u128) & ((1u128 << width) - 1))
+    let bits = if n.negative {
+        n.magnitude.wrapping_neg()
+    } else {
+        n.magnitude
+    };
+    Ok(bits & mask)
 }

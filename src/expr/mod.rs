@@ -31,7 +31,6 @@ pub mod complete;
 mod debug_type;
 pub mod diagnostic;
 pub mod eval;
-pub mod literal;
 mod node;
 pub mod parse;
 pub mod typed;

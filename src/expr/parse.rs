@@ -604,6 +604,15 @@ impl<'a> Parser<'a> {
         if digits.is_empty() {
             return Err(self.error("expected hex digits after 0x"));
         }
+        if !hex && digits.len() > 1 && digits.starts_with('0') {
+            // C and gdb read `010` as octal: either reading would surprise.
+            let plain = digits.trim_start_matches('0');
+            let plain = if plain.is_empty() { "0" } else { plain };
+            return Err(self.error_at(
+                start,
+                format!("a leading 0 is ambiguous (octal in C and gdb): write {plain} or 0x…"),
+            ));
+        }
         u64::from_str_radix(&digits, radix)
             .map_err(|_| self.error_at(start, "number does not fit in 64 bits"))
     }

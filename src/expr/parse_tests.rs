@@ -303,6 +303,7 @@ fn errors_point_at_the_column() {
         ("0x", 2, "expected hex digits"),
         ("0xfg", 3, "expected a hex digit"),
         ("99999999999999999999", 0, "does not fit in 64 bits"),
+        ("p+010", 2, "a leading 0 is ambiguous"),
         (
             "libc!",
             5,

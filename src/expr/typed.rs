@@ -132,6 +132,19 @@ pub(super) fn operand(expr: &Expr, scope: &Scope<'_>) -> Res<Operand> {
                 node,
                 typed: pointee,
             },
+            // A struct or enum (a Rust `Option<Box<T>>` too) holds no address
+            // to follow: an 8-byte read of it would be a number from nowhere.
+            Operand::Object { typed, .. }
+                if matches!(typed.ty.strip().kind, TypeKind::Struct { .. }) =>
+            {
+                return Err(err(
+                    0,
+                    format!(
+                        "{} is not a pointer: '*' follows pointers (read a field that is one)",
+                        typed.ty.name
+                    ),
+                ));
+            }
             // Without a pointer type, today's 8-byte pointer read.
             other => Operand::Address {
                 node: Node::Deref(Box::new(other.address())),
@@ -163,7 +176,8 @@ pub(super) fn operand(expr: &Expr, scope: &Scope<'_>) -> Res<Operand> {
             }
         }
         Expr::Field { base, name, column } => {
-            let (node, typed) = object(operand(base, scope)?, *column, "'.'")?;
+            let (node, typed) = object(operand(base, &typed_scope(scope))?, *column, "'.'")?;
+            let (node, typed) = referred(node, typed, *column)?;
             step(node, &typed, Step::Field(name.clone()), *column)?
         }
         Expr::Index {
@@ -172,7 +186,7 @@ pub(super) fn operand(expr: &Expr, scope: &Scope<'_>) -> Res<Operand> {
             column,
         } => {
             let index = index_value(index, scope, *column)?;
-            match operand(base, scope)? {
+            match operand(base, &typed_scope(scope))? {
                 Operand::Object { node, typed } if is_pointer(&typed) => {
                     let pointee = pointee(&typed, *column)?;
                     element(Node::Deref(Box::new(node)), index, pointee, None, *column)?
@@ -200,7 +214,7 @@ pub(super) fn operand(expr: &Expr, scope: &Scope<'_>) -> Res<Operand> {
             }
         }
         Expr::Arrow { base, name, column } => {
-            let (node, typed) = match operand(base, scope)? {
+            let (node, typed) = match operand(base, &typed_scope(scope))? {
                 Operand::Object { node, typed } if is_pointer(&typed) => {
                     (Node::Deref(Box::new(node)), pointee(&typed, *column)?)
                 }
@@ -257,6 +271,16 @@ pub(super) fn operand(expr: &Expr, scope: &Scope<'_>) -> Res<Operand> {
             }
         }
     })
+}
+
+/// The scope for the base of `.f`, `[i]` and `->f`: it needs its debug-info
+/// type even when the watch names one (`strs[1]:u64`), which applies to
+/// the final place only.
+fn typed_scope<'a>(scope: &Scope<'a>) -> Scope<'a> {
+    Scope {
+        types: true,
+        ..*scope
+    }
 }
 
 /// The address an operand points at, when it is used as an address value
@@ -446,6 +470,17 @@ fn is_pointer(typed: &Typed) -> bool {
     typed.bits.is_none() && matches!(typed.ty.strip().kind, TypeKind::Pointer { .. })
 }
 
+/// A C++ reference (`T &`, `T &&`) stands for what it refers to, as in
+/// gdb: `ref.field` reads through it. Anything else is itself.
+fn referred(node: Node, typed: Typed, column: usize) -> Res<(Node, Typed)> {
+    // In memory a pointer; only its name (`T &`) tells it from one.
+    if is_pointer(&typed) && typed.ty.strip().name.ends_with('&') {
+        Ok((Node::Deref(Box::new(node)), pointee(&typed, column)?))
+    } else {
+        Ok((node, typed))
+    }
+}
+
 /// What a typed pointer points to.
 fn pointee(typed: &Typed, column: usize) -> Res<Typed> {
     let TypeKind::Pointer { target } = &typed.ty.strip().kind else {
@@ -534,6 +569,7 @@ fn symbol(sym: &SymbolName, scope: &Scope<'_>) -> Res<Operand> {
         };
         let mut column = sym.column + head.len();
         for field in rest.split('.') {
+            (node, typed) = referred(node, typed, column)?;
             let Operand::Object { node: n, typed: t } =
                 step(node, &typed, Step::Field(field.to_string()), column)?
             else {

@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::debuginfo;
 pub use crate::expr::debug_type::DebugType;
-use crate::expr::literal::{Integer, parse_float_bytes, parse_hex_bytes, parse_integer};
+use crate::literal::{Integer, parse_float_bytes, parse_hex_bytes, parse_integer};
 
 /// How many bytes a `cstr` reads when looking for its terminating NUL.
 pub const CSTR_WINDOW: usize = 256;

@@ -131,8 +131,7 @@ impl Bounds {
             ));
         };
         let number = |word: &str, what: &str, max: u64, min: u64| {
-            let n = crate::expr::literal::parse_u64(word)
-                .map_err(|e| format!("{what} {word:?}: {e}"))?;
+            let n = crate::literal::parse_u64(word).map_err(|e| format!("{what} {word:?}: {e}"))?;
             if (min..=max).contains(&n) {
                 Ok(n)
             } else {

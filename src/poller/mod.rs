@@ -20,7 +20,9 @@
 //! # Ok::<(), pvtui::Error>(())
 //! ```
 
+mod freezes;
 pub mod group;
+mod tick;
 
 use std::collections::HashMap;
 use std::os::fd::{AsFd, OwnedFd};
@@ -343,6 +345,9 @@ struct PollerState {
     interval: Duration,
     paused: bool,
     freezes: HashMap<WatchId, Freeze>,
+    /// The frozen watches, under the same ids: their pointer hops are read
+    /// again before every rewrite, so a repointed path is followed.
+    held: WatchSet,
     hex: Option<(u64, usize)>,
     want_residency: bool,
     residency_at: Option<Instant>,
@@ -367,6 +372,7 @@ impl PollerState {
             interval: options.interval,
             paused: false,
             freezes: HashMap::new(),
+            held: WatchSet::new(),
             hex: None,
             want_residency: false,
             residency_at: None,
@@ -428,12 +434,12 @@ impl PollerState {
                 self.poll_now = true;
             }
             Command::ReplaceWatch(id, watch) => {
-                self.freezes.remove(&id);
+                self.unfreeze(id);
                 self.set.insert(id, watch);
                 self.poll_now = true;
             }
             Command::RemoveWatch(id) => {
-                self.freezes.remove(&id);
+                self.unfreeze(id);
                 self.set.remove(id);
             }
             Command::Write { tag, addr, bytes } => {
@@ -491,6 +497,9 @@ impl PollerState {
                     }
                 });
                 if let Ok(bytes) = &result {
+                    if let Some(w) = self.set.get(watch) {
+                        self.held.insert(watch, w.clone());
+                    }
                     self.freezes.insert(
                         watch,
                         Freeze {
@@ -506,9 +515,7 @@ impl PollerState {
                     result: result.map(|b| (addr, b)),
                 });
             }
-            Command::Unfreeze { watch } => {
-                self.freezes.remove(&watch);
-            }
+            Command::Unfreeze { watch } => self.unfreeze(watch),
             Command::Pause(paused) => self.paused = paused,
             Command::Interval(interval) => {
                 self.interval = interval.max(Duration::from_millis(1));
@@ -554,7 +561,7 @@ impl PollerState {
             Command::TargetExited => {
                 if !self.exited {
                     self.exited = true;
-                    self.freezes.clear();
+                    self.unfreeze_all();
                     return sink(PollerEvent::Exited);
                 }
             }
@@ -583,156 +590,6 @@ impl PollerState {
             });
         }
         self.session.write_held(addr, bytes, mask)
-    }
-
-    /// One tick: hold freezes, refresh maps, read watches and the hex range.
-    fn tick_once<F: FnMut(PollerEvent) -> bool>(
-        &mut self,
-        lateness: Duration,
-        sink: &mut F,
-    ) -> bool {
-        let started = Instant::now();
-        self.tick += 1;
-        let stopped = self.session.is_stopped();
-        if stopped != self.stopped {
-            self.stopped = stopped;
-            if !sink(PollerEvent::Stopped(stopped)) {
-                return false;
-            }
-        }
-        let mut maps_changed = None;
-        // Unchanged maps (the usual tick) are told by fingerprint, not parsed.
-        // A library loaded or unloaded: the session's symbols follow, and
-        // watches on it resolve anew.
-        let fresh = if self.maps_sent {
-            self.session.refresh().map(|m| m.cloned())
-        } else {
-            self.session.reload().map(|m| Some(m.clone()))
-        };
-        if self.session.execs() != self.execs {
-            self.execs = self.session.execs();
-            // Addresses of the old program mean nothing in the new one.
-            self.freezes.clear();
-            self.hex = None;
-            let name = self.session.name().to_string();
-            if !sink(PollerEvent::Exec { name }) {
-                return false;
-            }
-        }
-        match fresh {
-            // A live process always has mappings: none means it is being
-            // torn down, and what this tick would read is not the target's.
-            Ok(Some(maps)) if maps.regions().is_empty() => {
-                return self.drop_tick(sink);
-            }
-            Ok(Some(maps)) => {
-                maps_changed = Some(maps);
-                self.maps_sent = true;
-            }
-            Ok(None) => {}
-            Err(e) if e.is_exit() => return self.handle(Command::TargetExited, sink),
-            Err(e) => {
-                if !sink(PollerEvent::Warning(format!(
-                    "reading the maps failed: {e}"
-                ))) {
-                    return false;
-                }
-            }
-        }
-        let mut freeze_errors = Vec::new();
-        let freezes: Vec<(WatchId, Freeze)> = self
-            .freezes
-            .iter()
-            .map(|(id, f)| (*id, f.clone()))
-            .collect();
-        for (id, Freeze { addr, bytes, mask }) in freezes {
-            match self.session.write_held(addr, &bytes, mask.as_deref()) {
-                Ok(report) if report.landed() => {}
-                Ok(report) => freeze_errors.push((
-                    id,
-                    format!("freeze wrote {} of {} bytes", report.written, bytes.len()),
-                )),
-                Err(e) if e.is_exit() => return self.handle(Command::TargetExited, sink),
-                Err(e) => freeze_errors.push((id, e.to_string())),
-            }
-        }
-        if self.paused {
-            if maps_changed.is_none() && freeze_errors.is_empty() {
-                return true;
-            }
-            let snapshot = Snapshot {
-                tick: self.tick,
-                lateness,
-                took: started.elapsed(),
-                watches: Vec::new(),
-                hex: None,
-                maps: maps_changed,
-                residency: None,
-                freeze_errors,
-            };
-            return sink(PollerEvent::Snapshot(Box::new(snapshot)));
-        }
-        let watches = match self.read_watches() {
-            Ok(w) => w,
-            Err(e) if e.is_exit() => return self.handle(Command::TargetExited, sink),
-            Err(e) => {
-                return sink(PollerEvent::Warning(format!(
-                    "reading the watches failed: {e}"
-                )));
-            }
-        };
-        let hex = match self.hex {
-            Some((addr, len)) => match self.session.read(&[(addr, len)], ReadMode::NoWait) {
-                Ok(mut outcomes) => outcomes.pop(),
-                Err(e) if e.is_exit() => return self.handle(Command::TargetExited, sink),
-                Err(e) => Some(ReadOutcome {
-                    addr,
-                    data: vec![0; len],
-                    gaps: vec![Gap {
-                        addr,
-                        len: len as u64,
-                        why: stall_or_fault(&e),
-                    }],
-                }),
-            },
-            None => None,
-        };
-        let failed = watches.iter().any(|w| w.value.is_none())
-            || hex.as_ref().is_some_and(|h| !h.is_complete());
-        if failed && !self.session.is_alive() {
-            // Reads fail while an exiting target is torn down: those failures
-            // say nothing about its memory and must not replace what was read.
-            return self.handle(Command::TargetExited, sink);
-        }
-        let residency = self.residency();
-        let snapshot = Snapshot {
-            tick: self.tick,
-            lateness,
-            took: started.elapsed(),
-            watches,
-            hex,
-            maps: maps_changed,
-            residency,
-            freeze_errors,
-        };
-        sink(PollerEvent::Snapshot(Box::new(snapshot)))
-    }
-
-    /// Publishes nothing this tick; a target that is gone is reported so.
-    fn drop_tick<F: FnMut(PollerEvent) -> bool>(&mut self, sink: &mut F) -> bool {
-        if self.session.is_alive() {
-            true
-        } else {
-            self.handle(Command::TargetExited, sink)
-        }
-    }
-
-    /// Every watch, batched by the watch set: one read per pointer level.
-    fn read_watches(&mut self) -> Result<Vec<WatchReading>> {
-        if self.set.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.session.poll(&mut self.set, ReadMode::NoWait)
     }
 
     /// Reads `len` bytes at `addr` now, all or nothing. The user asked for
@@ -783,19 +640,6 @@ impl PollerState {
             Ok(Err(e)) => Err(e),
             Err(e) => Err(Diagnostic::new(0, e.to_string())),
         }
-    }
-
-    /// Resident bytes per region from `/proc/PID/smaps`, every few seconds.
-    fn residency(&mut self) -> Option<HashMap<u64, u64>> {
-        if !self.want_residency
-            || self
-                .residency_at
-                .is_some_and(|t| t.elapsed() < RESIDENCY_EVERY)
-        {
-            return None;
-        }
-        self.residency_at = Some(Instant::now());
-        self.session.residency().ok()
     }
 }
 

@@ -8,7 +8,7 @@ use std::fmt;
 
 use crate::error::{Error, Result};
 use crate::expr::Scalar;
-use crate::expr::literal::{parse_float, parse_integer};
+use crate::literal::{parse_float, parse_integer};
 
 /// The scalar types a scan looks for: the numeric watch scalars
 /// ([`Scalar`]), so a scan and a watch name a type the same way, and
@@ -181,8 +181,7 @@ impl ValueType {
             }
             // One range check for every float the user writes: a value the
             // type cannot hold is refused, never stored as infinity or 0.
-            let bytes =
-                crate::expr::literal::parse_float_bytes(t, self.size()).map_err(|e| bad(&e))?;
+            let bytes = crate::literal::parse_float_bytes(t, self.size()).map_err(|e| bad(&e))?;
             let mut le = [0u8; 8];
             le[..bytes.len()].copy_from_slice(&bytes);
             return Ok(u64::from_le_bytes(le));

@@ -196,6 +196,32 @@ pub fn column_widths(width: u16, columns: &[Column], spacing: u16, grow: usize) 
     widths
 }
 
+/// The columns to show in `width`: all when their minimums fit, else
+/// whole columns dropped in `drop_order` until they do, so no cell is cut
+/// below its minimum without a `…`. Indices in their original order.
+pub fn columns_that_fit(
+    width: u16,
+    columns: &[Column],
+    spacing: u16,
+    drop_order: &[usize],
+) -> Vec<usize> {
+    let mut kept: Vec<usize> = (0..columns.len()).collect();
+    let need = |kept: &[usize]| -> u32 {
+        let cells: u32 = kept
+            .iter()
+            .map(|&i| u32::from(columns[i].min.min(columns[i].want)))
+            .sum();
+        cells + u32::from(spacing) * kept.len().saturating_sub(1) as u32
+    };
+    for drop in drop_order {
+        if need(&kept) <= u32::from(width) || kept.len() <= 1 {
+            break;
+        }
+        kept.retain(|i| i != drop);
+    }
+    kept
+}
+
 /// The row inside the pane's border at screen row `y`, if it is one.
 pub fn body_row_at(size: (u16, u16), y: u16) -> Option<usize> {
     let first = HEADER + TABS + 1;
@@ -436,6 +462,18 @@ pub fn help(screen: Rect, entries: &[(String, &str)]) -> HelpLayout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn columns_give_way_whole_in_their_order() {
+        let col = |min| Column { want: min, min };
+        let cols = [col(12), col(12), col(4), col(10)];
+        // 12+12+4+10 and three gaps: 41.
+        assert_eq!(columns_that_fit(41, &cols, 1, &[3, 2, 1]), [0, 1, 2, 3]);
+        assert_eq!(columns_that_fit(40, &cols, 1, &[3, 2, 1]), [0, 1, 2]);
+        assert_eq!(columns_that_fit(25, &cols, 1, &[3, 2, 1]), [0, 1]);
+        // The last one left is kept however narrow: it is cut with a mark.
+        assert_eq!(columns_that_fit(5, &cols, 1, &[3, 2, 1, 0]), [0]);
+    }
 
     #[test]
     fn body_rows_match_the_layout() {

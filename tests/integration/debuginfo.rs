@@ -446,6 +446,12 @@ fn cpp_namespaced_class_member() {
     let (ok, out, err) = pvtui_ok(&["type", "--pid", &pid, "game::Player"]);
     assert!(ok, "{err}");
     assert!(out.contains("int hp;"), "{out}");
+    // A reference reads through for its fields, as in gdb (the same
+    // fixture: this test builds it, and another build would race it).
+    let got = inspect(fx.pid, &[], &["game::hero_ref.hp", "game::hero_ref.tag"]);
+    assert_eq!(got[0]["value"].to_string(), fx.var("game::hero.hp"));
+    assert_eq!(got[0]["type"], "int");
+    assert_eq!(as_text(&got[1]["value"]), fx.var("game::hero.tag"));
     // Types are named by their namespaces and classes, as gdb names them.
     for line in [
         "type = class game::Player {",
@@ -507,6 +513,14 @@ fn rust_struct_and_enum_statics() {
     assert_eq!(got[2]["value"]["Rect"]["w"].to_string(), fx.var("SHAPE.w"));
     assert_eq!(got[2]["value"]["Rect"]["h"].to_string(), fx.var("SHAPE.h"));
     assert_eq!(got[3]["value"]["Some"].to_string(), fx.var("MAYBE"));
+    // An enum is no pointer: `*` on it is refused, not an 8-byte read.
+    let pid = fx.pid.to_string();
+    let (ok, out, err) = pvtui_ok(&["read", "--pid", &pid, "*MAYBE"]);
+    assert!(!ok, "{out}");
+    assert!(
+        format!("{out}{err}").contains("is not a pointer"),
+        "{out}{err}"
+    );
     // Types by their full path; fields in memory order, without false holes.
     assert_eq!(got[0]["type"], "i32");
     let got = inspect(
@@ -523,7 +537,6 @@ fn rust_struct_and_enum_statics() {
     assert_eq!(got[1]["type"], "core::option::Option<u32>");
     assert_eq!(got[2]["value"].to_string(), fx.var("ORIGIN.x"));
     assert_eq!(got[3]["value"]["Some"].to_string(), fx.var("MAYBE"));
-    let pid = fx.pid.to_string();
     let (ok, out, err) = pvtui_ok(&["type", "--pid", &pid, "dwarf_rust::Point"]);
     assert!(ok, "{err}");
     assert!(out.contains("type = struct dwarf_rust::Point {"), "{out}");

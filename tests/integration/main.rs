@@ -2,12 +2,14 @@
 //! `tests/fixtures/`) and reads, writes and searches their real memory.
 
 mod cli;
+mod completions;
 mod consistency;
 mod debuginfo;
 mod debuginfo_index;
 mod dwarf_lang;
 mod engine;
 mod expr;
+mod freeze_moves;
 mod hardening;
 mod hostile_files;
 mod hunt;
@@ -28,6 +30,7 @@ mod tui;
 mod tui_hostile;
 mod tui_hunt;
 mod tui_multi;
+mod typed_values;
 mod util;
 mod values;
 mod watch_change;

@@ -280,7 +280,10 @@ fn cli_value_scan_and_narrowing_through_a_saved_file() {
     let pid = fx.pid.to_string();
     let places = addr_list(&fx, "values");
     let value = fx.var("value").to_string();
-    let file = std::env::temp_dir().join(format!("pvtui-test-{}.scan", fx.pid));
+    // A directory of its own: the narrowings keep their undo steps beside
+    // the file, and all go with it, whatever the test's outcome.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("test.scan");
     let f = file.to_str().expect("utf-8 path");
     let pick = |keep: &dyn Fn(usize) -> bool| -> BTreeSet<u64> {
         places
@@ -338,7 +341,6 @@ fn cli_value_scan_and_narrowing_through_a_saved_file() {
         serde_json::from_str(out.lines().next().expect("line")).expect("json");
     assert_eq!(line["value"], "7");
     assert_eq!(line["hex"], "07000000");
-    let _ = std::fs::remove_file(&file);
 }
 
 /// Wraps the real source and stops before its `after`-th chunk until the

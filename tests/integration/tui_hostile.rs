@@ -78,6 +78,54 @@ fn freeze_on_a_read_only_value_is_refused_not_held() {
     );
 }
 
+/// The first mapping of the program file `path` in `pid`: its start.
+fn first_mapping(pid: i32, name_part: &str) -> u64 {
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).expect("maps");
+    let line = maps
+        .lines()
+        .find(|l| l.contains(name_part))
+        .unwrap_or_else(|| panic!("no mapping of {name_part} in\n{maps}"));
+    let start = line.split('-').next().expect("a range");
+    u64::from_str_radix(start, 16).expect("hex")
+}
+
+#[test]
+fn a_hostile_program_path_is_escaped_in_the_maps_pane_and_the_hex_status_line() {
+    if crate::util::skip_unless_root(
+        "a_hostile_program_path_is_escaped_in_the_maps_pane_and_the_hex_status_line",
+        "reading a fixture's memory",
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    // A terminal title command, a line break and a right-to-left override.
+    let hostile = dir.path().join("ev\x1b]0;PWNED\x07il\nx\u{202e}");
+    std::fs::copy(fixture("tui_target", "", &[]), &hostile).expect("copy the fixture");
+    let fx = Fixture::spawn(&hostile, &[]);
+    let mut ui = Ui::start(&fx, &[watch(&fx, "flag", "u32")]);
+    ui.key(KeyCode::Char('2'));
+    ui.until_screen("\\u{202e}");
+    let clean = |screen: &str| {
+        assert!(
+            !screen.contains(['\u{202e}', '\x1b', '\x07', '\n']),
+            "raw target text reached the screen:\n{screen:?}"
+        );
+    };
+    // The screen's rows are joined by line breaks: checked row by row.
+    for row in ui.screen().lines() {
+        clean(row);
+    }
+    let start = first_mapping(fx.pid, "PWNED");
+    ui.key(KeyCode::Char('3'));
+    ui.key(KeyCode::Char('g'));
+    ui.type_text(&format!("{start:#x}"));
+    ui.key(KeyCode::Enter);
+    ui.until_screen("\\u{202e} r");
+    for row in ui.screen().lines() {
+        clean(row);
+    }
+}
+
 #[test]
 fn hex_view_at_the_top_of_memory_shows_no_rows_past_it() {
     let fx = spawn_target();

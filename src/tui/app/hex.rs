@@ -142,7 +142,7 @@ impl HexState {
 
 /// `de ad be ef` or `deadbeef`: the one hex-bytes parser, and at least one byte.
 pub fn parse_hex_bytes(text: &str) -> Result<Vec<u8>, String> {
-    match crate::expr::literal::parse_hex_bytes(text)? {
+    match crate::literal::parse_hex_bytes(text)? {
         bytes if bytes.is_empty() => Err("expected hex bytes, e.g. de ad be ef".into()),
         bytes => Ok(bytes),
     }

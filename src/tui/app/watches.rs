@@ -137,6 +137,10 @@ impl WatchRow {
     /// Takes one reading: never a stale number for a value that was not read.
     fn apply(&mut self, reading: WatchReading, now: Instant) {
         self.addr = reading.address;
+        // The poller holds a freeze where the watch's path leads now.
+        if let (Some((at, _)), Some(addr)) = (&mut self.frozen, reading.address) {
+            *at = addr;
+        }
         self.ty = Some(reading.ty);
         if reading.status == Status::Changed {
             self.changed_at = Some(now);

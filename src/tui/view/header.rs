@@ -99,10 +99,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     // The kernel access mode sits at the right; the last message takes the
     // rest, or the whole line when it needs it.
     let access = format!("{} ", app.process.access.describe());
-    let message_len = app
-        .message
-        .as_ref()
-        .map_or(0, |(_, text)| text.chars().count() + 2);
+    let message_len = app.message.as_ref().map_or(0, |(_, text)| {
+        crate::text::escape_lines(text).chars().count() + 2
+    });
     let mut width = (access.chars().count() as u16).min(second.width);
     if message_len + usize::from(width) > usize::from(second.width) {
         width = 0;
@@ -119,7 +118,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Level::Warning => t.warning(),
             Level::Error => t.error(),
         };
-        let text = fit(text, usize::from(message_area.width).saturating_sub(1));
+        // Messages quote names and paths from the target: escaped once
+        // more here (backslashes kept, so escaped text is not doubled).
+        let text = crate::text::escape_lines(text).replace('\n', " ");
+        let text = fit(&text, usize::from(message_area.width).saturating_sub(1));
         frame.render_widget(
             Paragraph::new(Line::styled(format!(" {text}"), style)),
             message_area,

@@ -110,7 +110,14 @@ pub fn cursor_status(app: &App) -> String {
     let region = app
         .hex_maps()
         .find(cursor)
-        .map(|r| format!("{} {} +{:#x}", region_label(r), r.perms, cursor - r.start))
+        .map(|r| {
+            format!(
+                "{} {} +{:#x}",
+                super::printable(&region_label(r)),
+                r.perms,
+                cursor - r.start
+            )
+        })
         .unwrap_or_else(|| "unmapped".into());
     let Some(data) = &app.hex.data else {
         return format!("{cursor:#x} · {region} · reading…");
@@ -177,7 +184,7 @@ fn inspect(app: &App) -> Vec<String> {
         let named = (app.hex.through.is_none())
             .then(|| hex.pointee_of(x).map(super::printable))
             .flatten();
-        match named.or_else(|| place(app.hex_maps(), x)) {
+        match named.or_else(|| place(app.hex_maps(), x).map(|p| super::printable(&p))) {
             Some(at) => parts.push(format!("ptr {x:#x} → {at} (Enter follows)")),
             None => parts.push(format!("ptr {x:#x} (not mapped)")),
         }

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row, Table};
 
 use crate::tui::app::{App, clock};
-use crate::tui::layout::{self, Column, column_widths, fit, scroll_offset};
+use crate::tui::layout::{self, Column, column_widths, columns_that_fit, fit, scroll_offset};
 use crate::tui::view::printable;
 
 pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
@@ -64,8 +64,17 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
             min: mins[i],
         })
         .collect();
-    let widths = column_widths(table_area.width, &columns, 1, 5);
-    let cell = |text: &str, i: usize| fit(text, usize::from(widths[i]));
+    // Too narrow for every column: whole columns give way (time first),
+    // and the address last; what is shown is cut with `…`, never silently.
+    let room = table_area.width;
+    let kept = columns_that_fit(room, &columns, 1, &[0, 1, 4, 5, 3]);
+    let shown: Vec<Column> = kept.iter().map(|&i| columns[i]).collect();
+    let grow = kept.iter().position(|&i| i == 5).unwrap_or(kept.len() - 1);
+    let mut widths = column_widths(room, &shown, 1, grow);
+    if let [only] = widths.as_mut_slice() {
+        *only = (*only).min(room);
+    }
+    let cell = |text: &str, k: usize| fit(text, usize::from(widths[k]));
     let rows: Vec<Row> = app
         .log
         .entries
@@ -81,21 +90,25 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
                 t.base()
             };
             let result_style = if e.ok { t.ok() } else { t.error() };
-            Row::new(vec![
-                Span::raw(cell(&c[0], 0)),
-                Span::raw(cell(&c[1], 1)),
-                Span::raw(cell(&c[2], 2)),
-                Span::raw(cell(&c[3], 3)),
-                Span::raw(cell(&c[4], 4)),
-                Span::styled(cell(&c[5], 5), result_style),
-            ])
-            .style(style)
+            let spans: Vec<Span> = kept
+                .iter()
+                .enumerate()
+                .map(|(k, &col)| {
+                    let text = cell(&c[col], k);
+                    if col == 5 {
+                        Span::styled(text, result_style)
+                    } else {
+                        Span::raw(text)
+                    }
+                })
+                .collect();
+            Row::new(spans).style(style)
         })
         .collect();
-    let header: Vec<String> = headers
+    let header: Vec<String> = kept
         .iter()
         .enumerate()
-        .map(|(i, h)| cell(h, i))
+        .map(|(k, &col)| cell(headers[col], k))
         .collect();
     let table = Table::new(rows, widths.iter().map(|w| Constraint::Length(*w)))
         .column_spacing(1)
@@ -147,10 +160,7 @@ pub fn draw_output(frame: &mut Frame, area: Rect, block: Block, app: &App) {
         }
         let room = fit.saturating_sub(lines.len());
         lines.extend(
-            app.output
-                .last(room)
-                .into_iter()
-                .map(|l| Line::raw(printable(&l))),
+            app.output.last(room).into_iter().map(Line::raw), // escaped as they were read (show_bytes),
         );
         lines
     };

@@ -8,9 +8,28 @@ use ratatui::widgets::{Block, Paragraph, Row, Table};
 
 use crate::search::walk::region_label;
 use crate::tui::app::App;
-use crate::tui::layout::scroll_offset;
+use crate::tui::layout::{self, Column, column_widths, columns_that_fit, fit, scroll_offset};
 use crate::tui::view::{mark_selected, printable};
 use crate::units::human_bytes;
+
+/// Two spaces between columns: addresses side by side stay apart.
+const SPACING: u16 = 2;
+
+const HEADERS: [&str; 6] = ["start", "end", "perm", "      size", "res", "path"];
+
+/// start, end, perms, size, residency, path: the addresses whole or not at
+/// all; the path takes what is left, and gives way with a `…`.
+const COLUMNS: [Column; 6] = [
+    Column { want: 12, min: 12 },
+    Column { want: 12, min: 12 },
+    Column { want: 4, min: 4 },
+    Column { want: 10, min: 10 },
+    Column { want: 4, min: 4 },
+    Column {
+        want: u16::MAX,
+        min: 10,
+    },
+];
 
 pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     let t = &app.theme;
@@ -30,8 +49,23 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
     let rows_fit = area.height.saturating_sub(3) as usize;
     let offset = scroll_offset(app.maps.selected, rows_fit);
     let regions = app.maps.maps.regions();
-    // Borders, the fixed columns and the spaces between them.
-    let path_width = usize::from(area.width).saturating_sub(2 + 13 + 13 + 5 + 11 + 5 + 5);
+    let room = layout::inner(area).width;
+    let kept = columns_that_fit(room, &COLUMNS, SPACING, &[4, 3, 2, 1, 5]);
+    let shown: Vec<Column> = kept.iter().map(|&i| COLUMNS[i]).collect();
+    let grow = kept.iter().position(|&i| i == 5).unwrap_or(kept.len() - 1);
+    let mut widths = column_widths(room, &shown, SPACING, grow);
+    if let [only] = widths.as_mut_slice() {
+        *only = (*only).min(room);
+    }
+    // Each shown cell whole, or cut with `…` (a path keeps its file name).
+    let cell = |text: &str, k: usize, col: usize| {
+        let width = usize::from(widths[k]);
+        if col == 5 {
+            keep_tail(text, width)
+        } else {
+            fit(text, width)
+        }
+    };
     let rows: Vec<Row> = visible
         .iter()
         .enumerate()
@@ -53,31 +87,35 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
             } else {
                 t.base()
             };
-            let row = Row::new(vec![
-                Span::raw(format!("{:012x}", r.start)),
-                Span::raw(format!("{:012x}", r.end)),
-                Span::raw(r.perms.to_string()),
-                Span::raw(format!("{:>10}", human_bytes(r.len()))),
-                Span::raw(resident),
-                Span::raw(keep_tail(&printable(&path), path_width)),
-            ])
-            .style(style);
-            Some(mark_selected(row, i == app.maps.selected, t))
+            let all = [
+                format!("{:012x}", r.start),
+                format!("{:012x}", r.end),
+                r.perms.to_string(),
+                format!("{:>10}", human_bytes(r.len())),
+                resident,
+                printable(&path),
+            ];
+            let cells: Vec<Span> = kept
+                .iter()
+                .enumerate()
+                .map(|(k, &col)| Span::raw(cell(&all[col], k, col)))
+                .collect();
+            Some(mark_selected(
+                Row::new(cells).style(style),
+                i == app.maps.selected,
+                t,
+            ))
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(13),
-            Constraint::Length(13),
-            Constraint::Length(5),
-            Constraint::Length(11),
-            Constraint::Length(5),
-            Constraint::Min(10),
-        ],
-    )
-    .header(Row::new(["start", "end", "perm", "      size", "res", "path"]).style(t.accent()))
-    .block(block);
+    let header: Vec<String> = kept
+        .iter()
+        .enumerate()
+        .map(|(k, &col)| cell(HEADERS[col], k, col))
+        .collect();
+    let table = Table::new(rows, widths.iter().map(|w| Constraint::Length(*w)))
+        .column_spacing(SPACING)
+        .header(Row::new(header).style(t.accent()))
+        .block(block);
     frame.render_widget(table, area);
 }
 

@@ -212,16 +212,19 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
     let prompt = input.purpose.prompt();
     let line = Line::from(vec![
         Span::styled(format!(" {prompt}"), app.theme.accent()),
-        Span::styled(input.text.clone(), Style::default()),
+        // A completed name comes from the target: shown escaped, and the
+        // cursor placed after the escaped text before it.
+        Span::styled(printable(&input.text), Style::default()),
     ]);
     frame.render_widget(Paragraph::new(line), first);
     let prompt_width = 1 + prompt.chars().count() as u16;
-    let cursor_x = first.x + prompt_width + input.cursor as u16;
+    let before: String = input.text.chars().take(input.cursor).collect();
+    let cursor_x = first.x + prompt_width + printable(&before).chars().count() as u16;
     frame.set_cursor_position((cursor_x.min(first.right().saturating_sub(1)), first.y));
     let width = usize::from(second.width);
     if let Some(names) = &input.candidates {
         let text = fit(
-            &format!("{}{names}", " ".repeat(prompt_width as usize)),
+            &format!("{}{}", " ".repeat(prompt_width as usize), printable(names)),
             width,
         );
         frame.render_widget(Paragraph::new(Line::styled(text, app.theme.ok())), second);
@@ -239,6 +242,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
             second,
         );
     } else if let Some(hint) = &input.hint {
+        let hint = crate::text::escape_lines(hint).replace('\n', " ");
         let pad = " ".repeat(prompt_width as usize);
         let mut text = format!("{pad}{hint}   (Enter to confirm, Esc to cancel)");
         if text.chars().count() > width {
@@ -279,21 +283,11 @@ pub fn screen_text(buffer: &ratatui::buffer::Buffer) -> String {
         .join("\n")
 }
 
-/// `text` with control characters escaped (`\u{1b}`), so text the target
-/// controls (its name, paths, output) cannot drive the terminal.
+/// `text` escaped by the one helper ([`crate::text::escape`]): control,
+/// invisible and bidi characters, so text the target controls (its name,
+/// paths, symbols) cannot drive the terminal or reorder a line.
 pub(super) fn printable(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
-        return text.to_string();
-    }
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    crate::text::escape(text).into_owned()
 }
 
 /// `row` in the selection style when it is the selected one.

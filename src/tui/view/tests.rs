@@ -65,6 +65,34 @@ fn target_text_cannot_drive_the_terminal() {
     assert!(!screen.contains('\u{1b}'));
 }
 
+#[test]
+fn target_text_in_the_prompt_is_escaped_and_the_cursor_follows() {
+    let (mut app, _rx) = app_with(KeyMap::default(), (80, 24));
+    press(&mut app, KeyCode::Char('a'));
+    // As a completed name from the target would put it there.
+    for c in "x\u{1b}[2J\u{202e}y".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("test terminal");
+    terminal
+        .draw(|f| super::draw(f, &app))
+        .expect("draw on a test backend");
+    let screen = super::screen_text(terminal.backend().buffer());
+    assert!(screen.contains("x\\u{1b}[2J\\u{202e}y"), "{screen}");
+    assert!(!screen.contains(['\u{1b}', '\u{202e}']), "{screen}");
+    let prompt = screen
+        .lines()
+        .find(|l| l.contains("x\\u{1b}"))
+        .expect("the prompt line");
+    let end = prompt.find('y').expect("y") + 1;
+    let cursor = terminal.get_cursor_position().expect("a cursor");
+    assert_eq!(
+        usize::from(cursor.x),
+        prompt[..end].chars().count(),
+        "the cursor sits after the escaped text"
+    );
+}
+
 fn freeze_on_shift_f() -> KeyMap {
     let mut o = BTreeMap::new();
     o.insert("freeze".to_string(), vec!["F".to_string()]);
@@ -352,6 +380,51 @@ mod wide_and_narrow {
         assert!(screen.contains("│555555558008  6e 69 6e 76  61 64 65 21 │ninvade!│"));
         assert!(screen.contains("f64 4.63557053869237e-310"), "{screen}");
         insta::assert_snapshot!("hex_80x24", screen);
+    }
+
+    /// Hex runs of five or more digits in `line` (addresses, whole or cut).
+    fn hex_runs(line: &str) -> Vec<&str> {
+        line.split(|c: char| !c.is_ascii_hexdigit())
+            .filter(|run| run.len() >= 5)
+            .collect()
+    }
+
+    #[test]
+    fn narrow_maps_and_write_log_drop_columns_or_mark_cuts_never_cut_an_address() {
+        for width in [30, 40, 50, 60, 70, 80] {
+            let (mut app, _rx) = busy((width, 24));
+            app.set_pane(crate::tui::app::Pane::Maps);
+            let maps_screen = screen(&app);
+            let body: Vec<&str> = maps_screen.lines().filter(|l| l.starts_with('│')).collect();
+            assert!(
+                body.iter().any(|l| l.contains("555555554000")),
+                "{maps_screen}"
+            );
+            for line in &body {
+                for run in hex_runs(line) {
+                    assert_eq!(run.len(), 12, "a cut address at {width}:\n{maps_screen}");
+                }
+                // A size is shown with its unit, or not at all.
+                assert!(!line.contains(" KiB") || line.contains(".0 KiB"), "{line}");
+            }
+            app.set_pane(crate::tui::app::Pane::Log);
+            let screen = screen(&app);
+            let row = screen
+                .lines()
+                .find(|l| l.contains("555555556010") || l.contains("0x5"))
+                .unwrap_or_else(|| panic!("the log row at {width}:\n{screen}"));
+            assert!(
+                row.contains("0x555555556010") || row.contains('…'),
+                "the address is cut silently at {width}: {row}"
+            );
+            for part in ["ninvaders!lives:u8", "freeze"] {
+                let start = &part[..4];
+                assert!(
+                    !row.contains(start) || row.contains(part) || row.contains('…'),
+                    "{part} is cut silently at {width}: {row}"
+                );
+            }
+        }
     }
 }
 

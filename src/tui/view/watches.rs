@@ -141,7 +141,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
             .output
             .last(3)
             .into_iter()
-            .map(|l| Line::raw(printable(&l)))
+            .map(Line::raw) // escaped as they were read (show_bytes)
             .collect();
         let b = Block::default()
             .borders(Borders::ALL)

@@ -2,10 +2,12 @@
 //! them, for watches, writes, scans, the CLI and the TUI alike.
 //!
 //! ```
-//! use pvtui::expr::literal::{parse_hex_bytes, parse_integer, parse_u64};
+//! use pvtui::literal::{parse_hex_bytes, parse_integer, parse_u64, parse_wide};
 //! assert_eq!(parse_u64("0x1_000"), Ok(4096));
 //! assert!(parse_integer("-0b101").is_ok_and(|n| n.negative && n.magnitude == 5));
 //! assert_eq!(parse_hex_bytes("de ad be ef"), Ok(vec![0xde, 0xad, 0xbe, 0xef]));
+//! assert!(parse_wide("-0x10").is_ok_and(|n| n.negative && n.magnitude == 16));
+//! assert!(parse_integer("010").is_err(), "octal in C: ambiguous");
 //! ```
 
 /// An integer as written: its sign, its magnitude (at most 2^64 - 1) and
@@ -17,32 +19,67 @@ pub struct Integer {
     pub radix: u32,
 }
 
-/// Parses `[+|-]digits` in decimal, `0x` hex or `0b` binary, underscores
-/// allowed. Magnitudes beyond 2^64 - 1 are refused.
+/// An integer as written, up to 128 bits: for the 128-bit types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Wide {
+    pub negative: bool,
+    pub magnitude: u128,
+    pub radix: u32,
+}
+
+/// Parses `[+|-]digits` in decimal, `0x` hex, `0o` octal or `0b` binary,
+/// underscores allowed. Magnitudes beyond 2^64 - 1 are refused.
 pub fn parse_integer(text: &str) -> Result<Integer, String> {
+    let wide = parse_wide(text)?;
+    if wide.magnitude > u128::from(u64::MAX) {
+        return Err("out of range: more than 64 bits".to_string());
+    }
+    Ok(Integer {
+        negative: wide.negative,
+        magnitude: wide.magnitude as i128,
+        radix: wide.radix,
+    })
+}
+
+/// As [`parse_integer`], with magnitudes up to 2^128 - 1. A decimal with a
+/// leading zero (`010`) is refused: C and gdb read it as octal, so either
+/// reading would surprise someone.
+pub fn parse_wide(text: &str) -> Result<Wide, String> {
     let (negative, rest) = match text.strip_prefix('-') {
         Some(r) => (true, r),
         None => (false, text.strip_prefix('+').unwrap_or(text)),
     };
-    let (radix, digits) =
-        if let Some(h) = rest.strip_prefix("0x").or_else(|| rest.strip_prefix("0X")) {
-            (16, h)
-        } else if let Some(b) = rest.strip_prefix("0b").or_else(|| rest.strip_prefix("0B")) {
-            (2, b)
-        } else {
-            (10, rest)
-        };
+    let prefixed = |lower: &str, upper: &str| {
+        rest.strip_prefix(lower)
+            .or_else(|| rest.strip_prefix(upper))
+    };
+    let (radix, digits) = if let Some(h) = prefixed("0x", "0X") {
+        (16, h)
+    } else if let Some(o) = prefixed("0o", "0O") {
+        (8, o)
+    } else if let Some(b) = prefixed("0b", "0B") {
+        (2, b)
+    } else {
+        (10, rest)
+    };
     let digits = digits.replace('_', "");
+    // Checked here, not by from_str_radix, which would take a sign after the prefix.
     if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return Err("not an integer (decimal, 0x hex or 0b binary)".to_string());
+        return Err("not an integer (decimal, 0x hex, 0o octal or 0b binary)".to_string());
+    }
+    if radix == 10 && digits.len() > 1 && digits.starts_with('0') {
+        let plain = digits.trim_start_matches('0');
+        let plain = if plain.is_empty() { "0" } else { plain };
+        return Err(format!(
+            "a leading 0 is ambiguous (C and gdb read it as octal): \
+             write 0o{plain} for octal or {plain} for decimal"
+        ));
     }
     let magnitude = u128::from_str_radix(&digits, radix)
-        .ok()
-        .filter(|m| *m <= u128::from(u64::MAX))
-        .ok_or_else(|| "out of range: more than 64 bits".to_string())?;
-    Ok(Integer {
+        .map_err(|_| "out of range: more than 128 bits".to_string())?;
+    Ok(Wide {
         negative,
-        magnitude: magnitude as i128,
+        magnitude,
         radix,
     })
 }
@@ -52,6 +89,7 @@ pub fn parse_u64(text: &str) -> Result<u64, String> {
     match parse_integer(text.trim()) {
         Ok(n) if !n.negative || n.magnitude == 0 => Ok(n.magnitude as u64),
         Ok(_) => Err(format!("{text:?} is negative")),
+        Err(why) if why.starts_with("a leading 0") => Err(format!("{text:?}: {why}")),
         Err(_) => Err(format!(
             "{text:?} is not a decimal or 0x-hex number (0b binary works too)"
         )),
@@ -143,6 +181,36 @@ mod tests {
             n("0xffff_ffff_ffff_ffff"),
             Ok((false, u64::MAX as i128, 16))
         );
+        assert_eq!(n("0o17"), Ok((false, 15, 8)));
+        assert_eq!(n("0"), Ok((false, 0, 10)));
+        assert_eq!(n("-0"), Ok((true, 0, 10)));
+    }
+
+    #[test]
+    fn a_sign_after_the_prefix_is_refused() {
+        for text in ["0x-10", "0x+10", "-0x-10", "0b-1", "0o-7"] {
+            assert!(parse_integer(text).is_err(), "{text}");
+            assert!(parse_wide(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_leading_zero_is_refused_as_ambiguous_with_a_hint() {
+        let e = parse_integer("010").expect_err("ambiguous");
+        assert!(e.contains("0o10") && e.contains(" 10 "), "{e}");
+        assert!(parse_integer("-007").is_err_and(|e| e.contains("0o7")));
+        assert!(parse_integer("00").is_err_and(|e| e.contains("0o0")));
+        assert_eq!(parse_integer("0x010").map(|n| n.magnitude), Ok(16));
+    }
+
+    #[test]
+    fn wide_integers_reach_128_bits() {
+        let max = "340282366920938463463374607431768211455";
+        assert_eq!(parse_wide(max).map(|n| n.magnitude), Ok(u128::MAX));
+        assert!(parse_wide("340282366920938463463374607431768211456").is_err());
+        assert!(parse_integer(max).is_err(), "64 bits at most");
+        let min = parse_wide("-170141183460469231731687303715884105728").expect("i128::MIN");
+        assert!(min.negative && min.magnitude == 1u128 << 127);
     }
 
     #[test]
