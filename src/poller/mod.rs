@@ -123,6 +123,7 @@ pub enum Command {
 
 /// What one tick saw.
 #[derive(Clone, Debug)]
+#[cfg_attr(test, derive(Default))]
 pub struct Snapshot {
     pub tick: u64,
     /// How late the tick started after its deadline.

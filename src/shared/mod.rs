@@ -79,6 +79,29 @@ impl Mapping {
     }
 }
 
+#[cfg(test)]
+impl Mapping {
+    /// A read-write mapping of 0x2000 bytes at `start` of the object from
+    /// `offset`, its pages not looked at.
+    pub(crate) fn rw(pid: i32, comm: &str, start: u64, offset: u64, shared: bool) -> Mapping {
+        Mapping {
+            pid,
+            comm: comm.into(),
+            start,
+            end: start + 0x2000,
+            perms: crate::process::Perms {
+                read: true,
+                write: true,
+                exec: false,
+                shared,
+            },
+            offset,
+            resident: None,
+            divergence: None,
+        }
+    }
+}
+
 /// One object and every chosen process's mappings of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SharedObject {
@@ -106,6 +129,26 @@ impl SharedObject {
             .map(|m| m.pid)
             .collect::<BTreeSet<_>>()
             .len()
+    }
+}
+
+#[cfg(test)]
+impl SharedObject {
+    /// The 0x3000-byte file `/dev/shm/ring`, inode `inode` of device 0:1a,
+    /// mapped by `mappings`.
+    pub(crate) fn ring(inode: u64, mappings: Vec<Mapping>) -> SharedObject {
+        SharedObject {
+            key: ObjectKey::File {
+                dev: "0:1a".into(),
+                inode,
+            },
+            name: "/dev/shm/ring".into(),
+            deleted: false,
+            size: Some(0x3000),
+            extent: 0x3000,
+            resident: None,
+            mappings,
+        }
     }
 }
 

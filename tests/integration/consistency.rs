@@ -6,19 +6,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::util::{Fixture, fixture, pvtui_bin};
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(pvtui_bin())
-        .args(args)
-        .output()
-        .expect("run pvtui");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::util::{Fixture, fixture, run_pvtui as run};
 
 #[test]
 fn a_named_object_resolves_to_its_shared_mapping_not_a_private_copy_below_it() {
@@ -124,32 +112,26 @@ fn a_watch_never_read_ends_incomplete() {
     let fx = Fixture::spawn(&fixture("dwarf_types", "dwarf5", &["-gdwarf-5"]), &[]);
     let pid = fx.pid.to_string();
     for expr in ["0x10:u32", "grid[2][0]"] {
-        let args = [
-            "watch",
-            "--pid",
-            &pid,
-            "--count",
-            "2",
-            "--interval",
-            "1",
-            expr,
-        ];
-        let (code, out, err) = run(&args);
+        let (code, out, err) = watch_twice(&pid, expr);
         assert_eq!(code, 3, "{expr}: {out}{err}");
         assert_eq!(out.lines().count(), 2, "{out}");
     }
-    let args = [
+    let (code, out, err) = watch_twice(&pid, "grid[1][2]");
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+/// `pvtui watch` of `expr` in `pid` for two samples a millisecond apart.
+fn watch_twice(pid: &str, expr: &str) -> (i32, String, String) {
+    run(&[
         "watch",
         "--pid",
-        &pid,
+        pid,
         "--count",
         "2",
         "--interval",
         "1",
-        "grid[1][2]",
-    ];
-    let (code, out, err) = run(&args);
-    assert_eq!(code, 0, "{out}{err}");
+        expr,
+    ])
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use pvtui::session::{DEFAULT_DEADLINE, Session};
 use serde_json::Value as Json;
 
-use crate::util::{Fixture, fixture, pvtui_bin, skip_without_program};
+use crate::util::{Fixture, fixture, pvtui_ok, skip_without_program};
 
 /// (what `pvtui read` reads, the key the fixture printed its value as)
 const C_VALUES: &[(&str, &str)] = &[
@@ -41,25 +41,13 @@ const C_VALUES: &[(&str, &str)] = &[
     ("big", "big"),
 ];
 
-pub(super) fn run(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(pvtui_bin())
-        .args(args)
-        .output()
-        .expect("run pvtui");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 /// `pvtui read --json` of each expression, one JSON object each.
 pub(super) fn inspect(pid: i32, extra: &[&str], exprs: &[&str]) -> Vec<Json> {
     let pid = pid.to_string();
     let mut args = vec!["read", "--pid", &pid, "--json"];
     args.extend_from_slice(extra);
     args.extend_from_slice(exprs);
-    let (ok, out, err) = run(&args);
+    let (ok, out, err) = pvtui_ok(&args);
     assert!(ok, "pvtui read failed: {err}\n{out}");
     out.lines()
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
@@ -107,7 +95,7 @@ pub(super) fn module_report(pid: i32, extra: &[&str], module: &str) -> Json {
     let pid = pid.to_string();
     let mut args = vec!["debuginfo", "--pid", &pid, "--json"];
     args.extend_from_slice(extra);
-    let (ok, out, err) = run(&args);
+    let (ok, out, err) = pvtui_ok(&args);
     assert!(ok, "pvtui debuginfo failed: {err}");
     out.lines()
         .map(|l| serde_json::from_str::<Json>(l).expect("JSON"))
@@ -182,6 +170,27 @@ pub(crate) fn build_id(bin: &Path) -> String {
     id.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Where the debug file of `bin` lies under the debug root `root` by its
+/// build-id, the directory made.
+pub(crate) fn build_id_debug_path(root: &Path, bin: &Path) -> PathBuf {
+    let id = build_id(bin);
+    let debug = root.join(format!(".build-id/{}/{}.debug", &id[..2], &id[2..]));
+    std::fs::create_dir_all(debug.parent().expect("parent")).expect("mkdir");
+    debug
+}
+
+/// Moves `bin`'s debug info to its build-id file under the debug root
+/// `dir/debug`, then strips `bin` with `strip` (`--strip-debug` or
+/// `--strip-all`): (the debug root, the debug file).
+pub(crate) fn split_by_build_id(dir: &Path, bin: &Path, strip: &str) -> (PathBuf, PathBuf) {
+    let root = dir.join("debug");
+    let debug = build_id_debug_path(&root, bin);
+    let (b, d) = (bin.to_str().expect("utf-8"), debug.to_str().expect("utf-8"));
+    assert!(objcopy(&["--only-keep-debug", b, d]));
+    assert!(objcopy(&[strip, b]));
+    (root, debug)
+}
+
 #[test]
 fn stripped_binary_finds_its_dwarf_by_build_id() {
     if skip_without_program("stripped_binary_finds_its_dwarf_by_build_id", "objcopy") {
@@ -192,17 +201,13 @@ fn stripped_binary_finds_its_dwarf_by_build_id() {
         &c_fixture("buildid", &["-gdwarf-5", "-Wl,--build-id"]),
     );
     let id = build_id(&bin);
-    let root = dir.join("debug");
-    let debug = root.join(format!(".build-id/{}/{}.debug", &id[..2], &id[2..]));
-    std::fs::create_dir_all(debug.parent().expect("parent")).expect("mkdir");
-    let (b, d) = (bin.to_str().expect("utf-8"), debug.to_str().expect("utf-8"));
-    assert!(objcopy(&["--only-keep-debug", b, d]));
-    assert!(objcopy(&["--strip-debug", b]));
+    let (root, debug) = split_by_build_id(&dir, &bin, "--strip-debug");
+    let d = debug.to_str().expect("utf-8");
     let fx = Fixture::spawn(&bin, &[]);
 
     // Without the root: a clear error that says where it looked.
     let pid = fx.pid.to_string();
-    let (ok, out, _) = run(&["read", "--pid", &pid, "buildid!hero.level"]);
+    let (ok, out, _) = pvtui_ok(&["read", "--pid", &pid, "buildid!hero.level"]);
     assert!(!ok);
     let err = out;
     assert!(err.contains("no debug info for buildid"), "{err}");
@@ -241,7 +246,7 @@ fn stripped_binary_finds_its_dwarf_by_debuglink() {
 fn type_layout_shows_offsets_bitfields_and_holes() {
     let fx = Fixture::spawn(&c_fixture("dwarf5", &["-gdwarf-5"]), &[]);
     let pid = fx.pid.to_string();
-    let (ok, out, err) = run(&["type", "--pid", &pid, "struct player"]);
+    let (ok, out, err) = pvtui_ok(&["type", "--pid", &pid, "struct player"]);
     assert!(ok, "{err}");
     for line in [
         "type = struct player {",
@@ -254,7 +259,7 @@ fn type_layout_shows_offsets_bitfields_and_holes() {
     ] {
         assert!(out.contains(line), "no {line:?} in\n{out}");
     }
-    let (ok, out, _) = run(&["type", "--pid", &pid, "pv_state_t"]);
+    let (ok, out, _) = pvtui_ok(&["type", "--pid", &pid, "pv_state_t"]);
     assert!(ok);
     assert!(out.contains("PV_RUNNING = 3"), "{out}");
 }
@@ -271,14 +276,14 @@ fn enum_without_a_name_and_whole_struct_as_json() {
     assert_eq!(hero["state"], "PV_RUNNING");
     assert_eq!(got[3]["value"], serde_json::json!([[1, 2, 3], [4, 5, 6]]));
     let pid = fx.pid.to_string();
-    let (_, text, _) = run(&["read", "--pid", &pid, "odd_state"]);
+    let (_, text, _) = pvtui_ok(&["read", "--pid", &pid, "odd_state"]);
     assert!(text.starts_with("odd_state = 7 (no name)"), "{text}");
 }
 
 /// `pvtui write --json`: the JSON object it prints.
 pub(super) fn write(pid: i32, expr: &str, value: &str) -> Json {
     let pid = pid.to_string();
-    let (ok, out, err) = run(&["write", "--pid", &pid, "--json", expr, value]);
+    let (ok, out, err) = pvtui_ok(&["write", "--pid", &pid, "--json", expr, value]);
     assert!(ok, "pvtui write {expr} {value} failed: {err}\n{out}");
     serde_json::from_str(out.trim()).expect("a JSON object")
 }
@@ -306,7 +311,7 @@ fn bitfield_write_keeps_its_neighbours() {
     );
     // Out of range for 5 bits: refused, nothing written.
     let pid = fx.pid.to_string();
-    let (ok, _, err) = run(&["write", "--pid", &pid, "hero.level", "32"]);
+    let (ok, _, err) = pvtui_ok(&["write", "--pid", &pid, "hero.level", "32"]);
     assert!(!ok && err.contains("does not fit in 5 bits"), "{err}");
     fx.send("bits");
     assert_eq!(
@@ -367,7 +372,7 @@ fn every_access_form_reads_what_the_fixture_printed() {
     assert_eq!(got[1]["address"], got[2]["address"]);
     // Text: a struct as gdb prints it, a char * with its string.
     let pid = fx.pid.to_string();
-    let (ok, text, err) = run(&["read", "--pid", &pid, "hero.pos", "motto"]);
+    let (ok, text, err) = pvtui_ok(&["read", "--pid", &pid, "hero.pos", "motto"]);
     assert!(ok, "{err}");
     assert!(
         text.starts_with("hero.pos = {x = -12, y = 34}  (struct vec2 at 0x"),
@@ -379,7 +384,7 @@ fn every_access_form_reads_what_the_fixture_printed() {
         "{text}"
     );
     // Errors point at the step that fails.
-    let (ok, _, err) = run(&["read", "--pid", &pid, "--json", "hero.pos.z", "ratio->x"]);
+    let (ok, _, err) = pvtui_ok(&["read", "--pid", &pid, "--json", "hero.pos.z", "ratio->x"]);
     assert!(!ok);
     assert!(err.is_empty(), "{err}");
 }
@@ -396,7 +401,7 @@ fn no_debug_info_says_where_it_looked() {
     assert!(objcopy(&["--strip-debug", path]));
     let fx = Fixture::spawn(&bin, &[]);
     let pid = fx.pid.to_string();
-    let (ok, out, _) = run(&[
+    let (ok, out, _) = pvtui_ok(&[
         "read",
         "--pid",
         &pid,
@@ -438,7 +443,7 @@ fn cpp_namespaced_class_member() {
     assert_eq!(got[1]["value"].to_string(), fx.var("game::hero.level"));
     assert_eq!(as_text(&got[2]["value"]), fx.var("game::hero.tag"));
     let pid = fx.pid.to_string();
-    let (ok, out, err) = run(&["type", "--pid", &pid, "game::Player"]);
+    let (ok, out, err) = pvtui_ok(&["type", "--pid", &pid, "game::Player"]);
     assert!(ok, "{err}");
     assert!(out.contains("int hp;"), "{out}");
     // A reference reads through for its fields, as in gdb (the same
@@ -455,7 +460,7 @@ fn cpp_namespaced_class_member() {
     ] {
         assert!(out.contains(line), "no {line:?} in\n{out}");
     }
-    let (ok, out, err) = run(&["type", "--pid", &pid, "Stats"]);
+    let (ok, out, err) = pvtui_ok(&["type", "--pid", &pid, "Stats"]);
     assert!(
         ok && out.contains("type = struct game::Player::Stats {"),
         "{err}{out}"
@@ -510,7 +515,7 @@ fn rust_struct_and_enum_statics() {
     assert_eq!(got[3]["value"]["Some"].to_string(), fx.var("MAYBE"));
     // An enum is no pointer: `*` on it is refused, not an 8-byte read.
     let pid = fx.pid.to_string();
-    let (ok, out, err) = run(&["read", "--pid", &pid, "*MAYBE"]);
+    let (ok, out, err) = pvtui_ok(&["read", "--pid", &pid, "*MAYBE"]);
     assert!(!ok, "{out}");
     assert!(
         format!("{out}{err}").contains("is not a pointer"),
@@ -532,7 +537,7 @@ fn rust_struct_and_enum_statics() {
     assert_eq!(got[1]["type"], "core::option::Option<u32>");
     assert_eq!(got[2]["value"].to_string(), fx.var("ORIGIN.x"));
     assert_eq!(got[3]["value"]["Some"].to_string(), fx.var("MAYBE"));
-    let (ok, out, err) = run(&["type", "--pid", &pid, "dwarf_rust::Point"]);
+    let (ok, out, err) = pvtui_ok(&["type", "--pid", &pid, "dwarf_rust::Point"]);
     assert!(ok, "{err}");
     assert!(out.contains("type = struct dwarf_rust::Point {"), "{out}");
     assert!(!out.contains("hole"), "{out}");
@@ -578,7 +583,7 @@ fn libc_stdout_fileno_with_libc6_dbg() {
     let mut report = Json::Null;
     for _ in 0..200 {
         let pid_s = pid.to_string();
-        let (_, out, _) = run(&["debuginfo", "--pid", &pid_s, "--json"]);
+        let (_, out, _) = pvtui_ok(&["debuginfo", "--pid", &pid_s, "--json"]);
         if let Some(r) = out
             .lines()
             .filter_map(|l| serde_json::from_str::<Json>(l).ok())
@@ -765,11 +770,11 @@ fn pointer_chains_to_a_typed_variable_save_a_type_that_reads_back() {
     let file = std::env::temp_dir().join(format!("pvtui-typed-chains-{pid}"));
     let path = file.display().to_string();
     // `grid[1][2]` is an `int` by its debug info; the file says `i32`.
-    let (ok, out, err) = run(&["pointers", "--pid", &pid, "grid[1][2]", "--save", &path]);
+    let (ok, out, err) = pvtui_ok(&["pointers", "--pid", &pid, "grid[1][2]", "--save", &path]);
     assert!(ok, "pointers --save failed: {err}\n{out}");
     let saved = std::fs::read_to_string(&file).expect("the chain file");
     assert!(saved.contains("i32"), "{saved}");
-    let (ok, out, err) = run(&["pointers", "--pid", &pid, "--from", &path, "grid[1][2]"]);
+    let (ok, out, err) = pvtui_ok(&["pointers", "--pid", &pid, "--from", &path, "grid[1][2]"]);
     let _ = std::fs::remove_file(&file);
     assert!(ok, "pointers --from failed: {err}\n{out}");
 }

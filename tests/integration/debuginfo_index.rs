@@ -9,7 +9,7 @@ use std::process::Command;
 use pvtui::session::{DEFAULT_DEADLINE, Session};
 use serde_json::Value as Json;
 
-use crate::util::{Fixture, fixture, pvtui_bin, skip_without_program};
+use crate::util::{Fixture, fixture, pvtui_ok, skip_without_program};
 
 /// The C++ fixture built into its own directory as `name`, with a
 /// `.gdb_index` when `indexed`.
@@ -47,19 +47,9 @@ fn build(name: &str, indexed: bool) -> PathBuf {
 }
 
 fn run(args: &[&str]) -> (bool, String) {
-    let out = Command::new(pvtui_bin())
-        .args(args)
-        .output()
-        .expect("run pvtui");
-    assert!(
-        out.status.success(),
-        "pvtui {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    let (ok, out, err) = pvtui_ok(args);
+    assert!(ok, "pvtui {args:?}: {err}");
+    (ok, out)
 }
 
 fn report(pid: i32, module: &str) -> Json {

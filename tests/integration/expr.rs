@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::util::{Fixture, fixture, pvtui_bin, rust_fixture};
+use crate::util::{Fixture, fixture, pvtui_bin, pvtui_ok, rust_fixture};
 
 fn globals(variant: &str, flags: &[&str]) -> PathBuf {
     fixture("globals", variant, flags)
@@ -18,16 +18,8 @@ fn globals(variant: &str, flags: &[&str]) -> PathBuf {
 
 /// Runs `pvtui ARGS`: (success, stdout lines, stderr).
 fn pvtui(args: &[&str]) -> (bool, Vec<String>, String) {
-    let out = Command::new(pvtui_bin())
-        .args(args)
-        .output()
-        .expect("run pvtui");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    (
-        out.status.success(),
-        stdout.lines().map(str::to_string).collect(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let (ok, stdout, stderr) = pvtui_ok(args);
+    (ok, stdout.lines().map(str::to_string).collect(), stderr)
 }
 
 /// `pvtui read --json` of `exprs`: one JSON object per expression.

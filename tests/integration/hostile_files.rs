@@ -10,6 +10,7 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+use crate::debuginfo::{build_id_debug_path, objcopy};
 use crate::util::{Fixture, fixture, pvtui_bin, skip_unless_root, skip_without_program};
 
 /// The exit status of `timeout` when it had to kill the command.
@@ -51,13 +52,6 @@ fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
-}
-
-fn objcopy(args: &[&str]) -> bool {
-    Command::new("objcopy")
-        .args(args)
-        .status()
-        .is_ok_and(|s| s.success())
 }
 
 fn dwarf_fixture() -> PathBuf {
@@ -103,16 +97,6 @@ fn a_fifo_as_the_watch_file_or_the_config_is_refused_before_the_ui_starts() {
     assert!(err.contains("not a regular file"), "{err}");
 }
 
-/// The build-id of an ELF file as hex.
-fn build_id(bin: &Path) -> String {
-    let bytes = std::fs::read(bin).expect("read binary");
-    let obj = object::File::parse(&*bytes).expect("ELF");
-    let id = object::Object::build_id(&obj)
-        .expect("notes")
-        .expect("a build-id note");
-    id.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The `debuginfo --json` record of `module`.
 fn module_report(pid: &str, extra: &[&str], module: &str) -> Value {
     let mut args = vec!["debuginfo", "--pid", pid, "--json"];
@@ -146,10 +130,8 @@ fn a_fifo_where_a_debug_file_is_looked_for_is_skipped_not_waited_on() {
         b
     ]));
     mkfifo(&link);
-    let id = build_id(&bin);
     let root = dir.join("debug");
-    let by_id = root.join(format!(".build-id/{}/{}.debug", &id[..2], &id[2..]));
-    std::fs::create_dir_all(by_id.parent().expect("parent")).expect("mkdir");
+    let by_id = build_id_debug_path(&root, &bin);
     mkfifo(&by_id);
     let fx = Fixture::spawn(&bin, &[]);
     let pid = fx.pid.to_string();

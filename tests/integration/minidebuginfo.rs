@@ -7,7 +7,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::util::{Fixture, fixture, pvtui_bin, skip_without_program};
+use crate::util::{Fixture, fixture, pvtui_ok, skip_without_program};
 
 fn ok(cmd: &mut Command) -> String {
     let out = cmd.output().expect("run a build tool");
@@ -87,18 +87,13 @@ fn read(pid: i32, exprs: &[&str]) -> (bool, Vec<Value>, String) {
     let pid = pid.to_string();
     let mut args = vec!["read", "--json", "--pid", &pid];
     args.extend_from_slice(exprs);
-    let out = Command::new(pvtui_bin())
-        .args(&args)
-        .output()
-        .expect("run pvtui");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (ok, stdout, stderr) = pvtui_ok(&args);
     let values = stdout
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
     // With --json an error is a JSON line too; say everything on failure.
-    let said = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    (out.status.success(), values, said)
+    (ok, values, format!("{stdout}{stderr}"))
 }
 
 fn skipped(test: &str) -> bool {

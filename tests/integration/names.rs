@@ -4,34 +4,20 @@
 //! as; a large value dumped in text and whole in JSON.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::Value;
 
-use crate::util::{Fixture, fixture, pvtui_bin};
+use crate::util::{Fixture, fixture, pvtui_ok};
 
 fn names() -> PathBuf {
     fixture("names", "", &[])
-}
-
-/// Runs `pvtui ARGS`: (success, stdout, stderr).
-fn pvtui(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(pvtui_bin())
-        .args(args)
-        .output()
-        .expect("run pvtui");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// Every stdout line of `pvtui ARGS --json` as JSON; the command must succeed.
 fn json_lines(args: &[&str]) -> Vec<Value> {
     let mut all = args.to_vec();
     all.push("--json");
-    let (ok, out, err) = pvtui(&all);
+    let (ok, out, err) = pvtui_ok(&all);
     assert!(ok, "pvtui {args:?} failed: {out}\n{err}");
     out.lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
@@ -79,7 +65,7 @@ fn module_offsets_read_the_same_bytes_as_the_symbol() {
         assert_eq!(via["place"], "names!score", "{expr}: {via}");
     }
     // The name printed is itself an expression for the same place.
-    let (ok, out, err) = pvtui(&["read", "--pid", &pid, "names!score+0x2:u16"]);
+    let (ok, out, err) = pvtui_ok(&["read", "--pid", &pid, "names!score+0x2:u16"]);
     assert!(ok, "{err}");
     assert!(out.contains("<names!score+0x2>"), "{out}");
 }
@@ -88,7 +74,7 @@ fn module_offsets_read_the_same_bytes_as_the_symbol() {
 fn a_symbol_in_another_module_says_where_it_is() {
     let target = Fixture::spawn(&names(), &[]);
     let pid = target.pid.to_string();
-    let (ok, out, _) = pvtui(&["read", "--pid", &pid, "names!environ:ptr"]);
+    let (ok, out, _) = pvtui_ok(&["read", "--pid", &pid, "names!environ:ptr"]);
     assert!(!ok, "environ is libc's, not the executable's");
     assert!(out.contains("did you mean libc!environ?"), "{out}");
     // The suggestion works as written.
@@ -97,7 +83,7 @@ fn a_symbol_in_another_module_says_where_it_is() {
     // environ lies in libc's .bss, past its file mapping: still named.
     assert_eq!(there["place"], "libc.so.6!environ", "{there}");
     // A module that is not loaded at all also points at the one defining it.
-    let (ok, out, _) = pvtui(&["read", "--pid", &pid, "libnothere!environ:ptr"]);
+    let (ok, out, _) = pvtui_ok(&["read", "--pid", &pid, "libnothere!environ:ptr"]);
     assert!(!ok);
     assert!(out.contains("did you mean libc!environ?"), "{out}");
 }
@@ -115,7 +101,7 @@ fn results_carry_module_relative_names_in_text_and_json() {
         .find(|h| h["address"] == marker.as_str())
         .unwrap_or_else(|| panic!("marker not found in {hits:?}"));
     assert_eq!(hit["place"], "names!marker", "{hit}");
-    let (ok, out, err) = pvtui(&["search", "--pid", &pid, "--text", "PVTUI-NAMES-MARKER"]);
+    let (ok, out, err) = pvtui_ok(&["search", "--pid", &pid, "--text", "PVTUI-NAMES-MARKER"]);
     assert!(ok, "{err}");
     assert!(out.contains(&format!("{marker} <names!marker>")), "{out}");
 
@@ -128,12 +114,12 @@ fn results_carry_module_relative_names_in_text_and_json() {
         .find(|p| p["address"] == score.as_str())
         .unwrap_or_else(|| panic!("score not found in {places:?}"));
     assert_eq!(place["place"], "names!score", "{place}");
-    let (ok, out, err) = pvtui(&["scan", "--pid", &pid, "--type", "u32", &value]);
+    let (ok, out, err) = pvtui_ok(&["scan", "--pid", &pid, "--type", "u32", &value]);
     assert!(ok, "{err}");
     assert!(out.contains("names!score"), "{out}");
 
     // dump: every line named
-    let (ok, out, err) = pvtui(&["dump", "--pid", &pid, "marker", "32"]);
+    let (ok, out, err) = pvtui_ok(&["dump", "--pid", &pid, "marker", "32"]);
     assert!(ok, "{err}");
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines[0].contains("<names!marker>"), "{out}");
@@ -142,7 +128,7 @@ fn results_carry_module_relative_names_in_text_and_json() {
     assert_eq!(dump["place"], "names!marker", "{dump}");
 
     // read of a pointer: where it is and where it points
-    let (ok, out, err) = pvtui(&["read", "--pid", &pid, "score_ptr:ptr"]);
+    let (ok, out, err) = pvtui_ok(&["read", "--pid", &pid, "score_ptr:ptr"]);
     assert!(ok, "{err}");
     assert!(out.contains(&format!("{score} -> names!score")), "{out}");
     assert!(out.contains("<names!score_ptr>"), "{out}");
@@ -164,7 +150,7 @@ fn a_symlinked_executable_is_known_by_the_name_it_was_started_as() {
     let real_path = std::fs::canonicalize(&real).expect("real path");
     let real_path = real_path.to_string_lossy();
 
-    let (ok, out, err) = pvtui(&["maps", "--pid", &pid]);
+    let (ok, out, err) = pvtui_ok(&["maps", "--pid", &pid]);
     assert!(ok, "{err}");
     assert!(
         out.contains(&format!("linked-names ({real_path})")),
@@ -194,7 +180,7 @@ fn a_large_value_wraps_as_a_hex_dump_in_text_and_stays_whole_in_json() {
     let target = Fixture::spawn(&names(), &[]);
     let pid = target.pid.to_string();
     // As bytes: the fixture's debug info would show its unsigned char[] as text.
-    let (ok, out, err) = pvtui(&["read", "--pid", &pid, "server:bytes[4368]"]);
+    let (ok, out, err) = pvtui_ok(&["read", "--pid", &pid, "server:bytes[4368]"]);
     assert!(ok, "{err}");
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines[0].contains("(4368 bytes, below)"), "{}", lines[0]);
@@ -219,7 +205,7 @@ fn watch_names_where_a_pointer_points() {
     let target = Fixture::spawn(&names(), &[]);
     let pid = target.pid.to_string();
     let args = ["watch", "--pid", &pid, "score_ptr:ptr", "--count", "1"];
-    let (ok, out, err) = pvtui(&args);
+    let (ok, out, err) = pvtui_ok(&args);
     assert!(ok, "{err}");
     let score = format!("{:#x}", target.addr("score"));
     assert!(

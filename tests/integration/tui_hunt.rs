@@ -23,6 +23,20 @@ fn score(game: &mut Fixture) -> u64 {
 }
 
 /// Perf events this process holds open: a writers watch's breakpoints.
+/// The UI over `game` with its score as a u32 watch, once the watch has
+/// its address; and that address.
+fn watching_score(game: &mut Fixture) -> (Ui, u64) {
+    let addr = game.addr("score");
+    let mut ui = Ui::start(game, &[format!("{addr:#x}:u32")]);
+    ui.until("the watch's address", |app| {
+        app.watches
+            .rows
+            .first()
+            .is_some_and(|w| w.addr == Some(addr))
+    });
+    (ui, addr)
+}
+
 fn perf_fds() -> usize {
     std::fs::read_dir("/proc/self/fd")
         .expect("list our fds")
@@ -40,14 +54,7 @@ fn pointers_key_lists_the_true_chain_and_enter_adds_a_working_watch() {
         return;
     }
     let mut game = game();
-    let addr = game.addr("score");
-    let mut ui = Ui::start(&game, &[format!("{addr:#x}:u32")]);
-    ui.until("the watch's address", |app| {
-        app.watches
-            .rows
-            .first()
-            .is_some_and(|w| w.addr == Some(addr))
-    });
+    let (mut ui, addr) = watching_score(&mut game);
     // P asks for the bounds, filled with the defaults; a bad one is refused.
     ui.key(KeyCode::Char('P'));
     ui.until("the bounds prompt with its defaults", |app| {
@@ -119,14 +126,7 @@ fn writers_key_lists_add_score_live_and_esc_removes_the_breakpoints() {
         return;
     }
     let mut game = game();
-    let addr = game.addr("score");
-    let mut ui = Ui::start(&game, &[format!("{addr:#x}:u32")]);
-    ui.until("the watch's address", |app| {
-        app.watches
-            .rows
-            .first()
-            .is_some_and(|w| w.addr == Some(addr))
-    });
+    let (mut ui, _) = watching_score(&mut game);
     let before = perf_fds();
     ui.key(KeyCode::Char('W'));
     ui.until("the writers overlay or a refusal", |app| {

@@ -2,25 +2,10 @@
 //! real target (`tests/fixtures/typed_values.c`), checked against what the
 //! target itself prints.
 
-use std::process::Command;
-
-use crate::util::{Fixture, fixture, pvtui_bin, skip_unless_root};
+use crate::util::{Fixture, fixture, pvtui_ok, skip_unless_root};
 
 fn target() -> Fixture {
     Fixture::spawn(&fixture("typed_values", "", &["-O0"]), &[])
-}
-
-/// `pvtui ARGS`: (success, stdout, stderr).
-fn pvtui(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(pvtui_bin())
-        .args(args)
-        .output()
-        .expect("run pvtui");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// What the target says `name` holds now.
@@ -35,14 +20,14 @@ fn shown(fx: &mut Fixture, name: &str) -> String {
 
 fn write(fx: &Fixture, expr: &str, value: &str) -> (bool, String) {
     let pid = fx.pid.to_string();
-    let (ok, out, err) = pvtui(&["write", "--pid", &pid, expr, "--", value]);
+    let (ok, out, err) = pvtui_ok(&["write", "--pid", &pid, expr, "--", value]);
     (ok, format!("{out}{err}"))
 }
 
 /// `pvtui read` of one expression: its value as printed.
 fn read(fx: &Fixture, expr: &str) -> String {
     let pid = fx.pid.to_string();
-    let (ok, out, err) = pvtui(&["read", "--pid", &pid, expr]);
+    let (ok, out, err) = pvtui_ok(&["read", "--pid", &pid, expr]);
     assert!(ok, "read {expr}: {err}");
     let value = out
         .trim()
@@ -154,10 +139,10 @@ fn atomic_and_restrict_types_read_and_write_as_the_types_under_them() {
     );
     // A restrict pointer is a typed pointer: `*` reads an int, not 8 bytes.
     let pid = fx.pid.to_string();
-    let (ok, out, err) = pvtui(&["read", "--pid", &pid, "*restricted"]);
+    let (ok, out, err) = pvtui_ok(&["read", "--pid", &pid, "*restricted"]);
     assert!(ok, "{err}");
     assert!(out.starts_with("*restricted = 1  (int at "), "{out}");
-    let (ok, out, err) = pvtui(&["type", "--pid", &pid, "struct with_atomic"]);
+    let (ok, out, err) = pvtui_ok(&["type", "--pid", &pid, "struct with_atomic"]);
     assert!(ok, "{err}");
     assert!(
         out.contains("|       8 */    _Atomic long int counter;"),
@@ -231,7 +216,7 @@ fn a_typed_pointer_is_named_where_it_points() {
     let shown = read(&fx, "callback");
     assert!(shown.ends_with(" -> typed_values!square"), "{shown}");
     let pid = fx.pid.to_string();
-    let (ok, out, err) = pvtui(&["read", "--json", "--pid", &pid, "callback"]);
+    let (ok, out, err) = pvtui_ok(&["read", "--json", "--pid", &pid, "callback"]);
     assert!(ok, "{err}");
     assert!(
         out.contains(r#""points_to":"typed_values!square""#),

@@ -224,6 +224,12 @@ pub fn run_pvtui(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `pvtui ARGS` run to the end: (whether it exited 0; stdout; stderr).
+pub fn pvtui_ok(args: &[&str]) -> (bool, String, String) {
+    let (code, out, err) = run_pvtui(args);
+    (code == 0, out, err)
+}
+
 /// Set in the environment of a test run inside a pid namespace by `run_in_pid_namespace`.
 const PID_NAMESPACE_ENV: &str = "PVTUI_INSIDE_PID_NAMESPACE";
 

@@ -234,7 +234,7 @@ fn non_finite_floats_read_the_same_in_json_with_or_without_debug_info() {
 
 #[test]
 fn a_stripped_program_names_places_by_its_debug_files_symbols() {
-    use crate::debuginfo::{build_id, objcopy, scratch};
+    use crate::debuginfo::{scratch, split_by_build_id};
     if crate::util::skip_without_program(
         "a_stripped_program_names_places_by_its_debug_files_symbols",
         "objcopy",
@@ -245,14 +245,8 @@ fn a_stripped_program_names_places_by_its_debug_files_symbols() {
         "stripall",
         &fixture("dwarf_types", "buildid", &["-gdwarf-5", "-Wl,--build-id"]),
     );
-    let id = build_id(&bin);
-    let root = dir.join("debug");
-    let debug = root.join(format!(".build-id/{}/{}.debug", &id[..2], &id[2..]));
-    std::fs::create_dir_all(debug.parent().expect("parent")).expect("mkdir");
-    let (b, d) = (bin.to_str().expect("utf-8"), debug.to_str().expect("utf-8"));
-    assert!(objcopy(&["--only-keep-debug", b, d]));
     // No .symtab left: the program's own file names nothing but its exports.
-    assert!(objcopy(&["--strip-all", b]));
+    let (root, _debug) = split_by_build_id(&dir, &bin, "--strip-all");
     let fx = Fixture::spawn(&bin, &[]);
     let (code, out, err) = run_pvtui(&[
         "read",

@@ -24,7 +24,7 @@ mod mouse;
 mod prompt;
 mod search;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 mod through;
 
 use std::collections::VecDeque;

@@ -227,8 +227,6 @@ mod tests {
     fn snapshot(id: WatchId, value: Option<Value>, status: Status) -> PollerEvent {
         PollerEvent::Snapshot(Box::new(Snapshot {
             tick: 1,
-            lateness: Duration::ZERO,
-            took: Duration::ZERO,
             watches: vec![WatchReading {
                 id,
                 address: Some(0x1000),
@@ -236,10 +234,7 @@ mod tests {
                 status,
                 value,
             }],
-            hex: None,
-            maps: None,
-            residency: None,
-            freeze_errors: Vec::new(),
+            ..Snapshot::default()
         }))
     }
 

@@ -5,17 +5,29 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use std::time::Instant;
 
 fn app() -> (App, std::sync::mpsc::Receiver<Command>) {
+    let access = Access {
+        pidfd: false,
+        nowait: false,
+    };
+    app_of(1, "t", access, KeyMap::default())
+}
+
+/// An app of target `pid` named `name` with the key map `keys`, 100x30,
+/// polling every 100 ms, and the receiving end of its poller commands.
+pub(crate) fn app_of(
+    pid: i32,
+    name: &str,
+    access: Access,
+    keys: KeyMap,
+) -> (App, std::sync::mpsc::Receiver<Command>) {
     let (tx, rx) = std::sync::mpsc::channel();
     let options = AppOptions {
-        pid: 1,
-        name: "t".into(),
-        access: Access {
-            pidfd: false,
-            nowait: false,
-        },
+        pid,
+        name: name.into(),
+        access,
         interval: Duration::from_millis(100),
         theme: Theme::fallback(),
-        keys: KeyMap::default(),
+        keys,
         spawned: false,
     };
     let mut app = App::new(options, tx);
@@ -214,13 +226,8 @@ fn a_failing_freeze_is_logged_once() {
     for _ in 0..3 {
         app.update(Event::Poller(PollerEvent::Snapshot(Box::new(Snapshot {
             tick: 1,
-            lateness: Duration::ZERO,
-            took: Duration::ZERO,
-            watches: Vec::new(),
-            hex: None,
-            maps: None,
-            residency: None,
             freeze_errors: vec![(id, "the page is read-only".into())],
+            ..Snapshot::default()
         }))));
     }
     assert_eq!(app.log.len(), 1);

@@ -147,37 +147,26 @@ impl App {
 #[cfg(test)]
 mod tests {
     use std::sync::mpsc::{Receiver, channel};
-    use std::time::Duration;
 
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
     use crate::poller::{Command, PollerEvent, Snapshot};
     use crate::process::{Access, Maps, ReadOutcome};
     use crate::shared::{Mapping, Report, SharedObject};
-    use crate::tui::app::{App, AppOptions, Pane, Peer};
+    use crate::tui::app::tests::app_of;
+    use crate::tui::app::{App, Pane, Peer};
     use crate::tui::event::Event;
     use crate::tui::keys::KeyMap;
-    use crate::tui::theme::Theme;
 
     const MAIN: i32 = 100;
     const PEER: i32 = 200;
 
     fn app() -> (App, Receiver<Command>, Receiver<Command>) {
-        let (tx, main) = channel();
-        let options = AppOptions {
-            pid: MAIN,
-            name: "producer".into(),
-            access: Access {
-                pidfd: true,
-                nowait: true,
-            },
-            interval: Duration::from_millis(100),
-            theme: Theme::fallback(),
-            keys: KeyMap::default(),
-            spawned: false,
+        let access = Access {
+            pidfd: true,
+            nowait: true,
         };
-        let mut app = App::new(options, tx);
-        app.size = (100, 30);
+        let (mut app, main) = app_of(MAIN, "producer", access, KeyMap::default());
         let (ptx, peer) = channel();
         app.peers
             .list
@@ -204,13 +193,9 @@ mod tests {
     fn snapshot(hex: Option<ReadOutcome>, maps: Option<Maps>) -> PollerEvent {
         PollerEvent::Snapshot(Box::new(Snapshot {
             tick: 1,
-            lateness: Duration::ZERO,
-            took: Duration::ZERO,
-            watches: Vec::new(),
             hex,
             maps,
-            residency: None,
-            freeze_errors: Vec::new(),
+            ..Snapshot::default()
         }))
     }
 
@@ -299,38 +284,18 @@ mod tests {
     #[test]
     fn enter_in_the_shared_pane_opens_the_object_where_the_chosen_process_maps_it() {
         let (mut app, main, peer) = app();
-        let perms = crate::process::Perms {
-            read: true,
-            write: true,
-            exec: false,
-            shared: true,
+        let mapping = |pid: i32, start: u64, offset: u64| {
+            let comm = if pid == MAIN { "producer" } else { "consumer" };
+            Mapping::rw(pid, comm, start, offset, true)
         };
-        let mapping = |pid: i32, start: u64, offset: u64| Mapping {
-            pid,
-            comm: if pid == MAIN { "producer" } else { "consumer" }.into(),
-            start,
-            end: start + 0x2000,
-            perms,
-            offset,
-            resident: None,
-            divergence: None,
-        };
-        let object = SharedObject {
-            key: crate::shared::ObjectKey::File {
-                dev: "0:1a".into(),
-                inode: 7,
-            },
-            name: "/dev/shm/ring".into(),
-            deleted: false,
-            size: Some(0x3000),
-            extent: 0x3000,
-            resident: None,
-            mappings: vec![
+        let object = SharedObject::ring(
+            7,
+            vec![
                 mapping(MAIN, 0x7f00_0000_0000, 0),
                 mapping(PEER, 0x7e00_0000_0000, 0x1000),
                 mapping(PEER, 0x7d00_0000_0000, 0),
             ],
-        };
+        );
         key(&mut app, '7');
         assert_eq!(app.pane, Pane::Shared);
         app.update(Event::Shared(Ok(Report {

@@ -122,7 +122,6 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
 mod tests {
     use crossterm::event::KeyCode;
 
-    use crate::process::Perms;
     use crate::shared::{Divergence, Mapping, Method, ObjectKey, Report, SharedObject};
     use crate::tui::app::{Pane, Peer};
     use crate::tui::event::Event;
@@ -130,21 +129,8 @@ mod tests {
     use crate::tui::view::tests::{app_with, press, screen};
 
     fn mapping(pid: i32, start: u64, offset: u64, shared: bool) -> Mapping {
-        Mapping {
-            pid,
-            comm: if pid == 4242 { "game" } else { "worker" }.into(),
-            start,
-            end: start + 0x2000,
-            perms: Perms {
-                read: true,
-                write: true,
-                exec: false,
-                shared,
-            },
-            offset,
-            resident: None,
-            divergence: None,
-        }
+        let comm = if pid == 4242 { "game" } else { "worker" };
+        Mapping::rw(pid, comm, start, offset, shared)
     }
 
     fn report() -> Report {
@@ -158,22 +144,14 @@ mod tests {
         });
         Report {
             objects: vec![
-                SharedObject {
-                    key: ObjectKey::File {
-                        dev: "0:1a".into(),
-                        inode: 77,
-                    },
-                    name: "/dev/shm/ring".into(),
-                    deleted: false,
-                    size: Some(0x3000),
-                    extent: 0x3000,
-                    resident: None,
-                    mappings: vec![
+                SharedObject::ring(
+                    77,
+                    vec![
                         mapping(4242, 0x7f00_0000_0000, 0, true),
                         mapping(4343, 0x7e00_0000_0000, 0x1000, true),
                         private,
                     ],
-                },
+                ),
                 SharedObject {
                     key: ObjectKey::Memfd {
                         dev: "0:1".into(),

@@ -2,8 +2,8 @@
 //! for given keys, watches and sizes.
 
 use std::collections::BTreeMap;
-use std::sync::mpsc::{Receiver, channel};
-use std::time::{Duration, Instant};
+use std::sync::mpsc::Receiver;
+use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
@@ -11,26 +11,17 @@ use ratatui::backend::TestBackend;
 
 use crate::poller::Command;
 use crate::process::Access;
-use crate::tui::app::{App, AppOptions};
+use crate::tui::app::App;
+use crate::tui::app::tests::app_of;
 use crate::tui::event::Event;
 use crate::tui::keys::KeyMap;
-use crate::tui::theme::Theme;
 
 pub(super) fn app_with(keys: KeyMap, size: (u16, u16)) -> (App, Receiver<Command>) {
-    let (tx, rx) = channel();
-    let options = AppOptions {
-        pid: 4242,
-        name: "game".into(),
-        access: Access {
-            pidfd: true,
-            nowait: true,
-        },
-        interval: Duration::from_millis(100),
-        theme: Theme::fallback(),
-        keys,
-        spawned: false,
+    let access = Access {
+        pidfd: true,
+        nowait: true,
     };
-    let mut app = App::new(options, tx);
+    let (mut app, rx) = app_of(4242, "game", access, keys);
     app.size = size;
     (app, rx)
 }
@@ -42,6 +33,16 @@ pub(super) fn screen(app: &App) -> String {
         .draw(|f| super::draw(f, app))
         .expect("draw on a test backend");
     super::screen_text(terminal.backend().buffer())
+}
+
+/// The screen's lines joined by spaces without their box sides, so that
+/// text wrapped over lines reads whole.
+fn joined(screen: &str) -> String {
+    screen
+        .lines()
+        .map(|l| l.trim_matches('│').trim_end())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub(super) fn press(app: &mut App, code: KeyCode) {
@@ -225,13 +226,10 @@ mod wide_and_narrow {
         ];
         app.update(Event::Poller(PollerEvent::Snapshot(Box::new(Snapshot {
             tick: 42,
-            lateness: Duration::ZERO,
-            took: Duration::ZERO,
             watches: readings,
-            hex: None,
             maps: Some(maps()),
-            residency: None,
             freeze_errors: vec![(WatchId(5), FREEZE_ERROR.into())],
+            ..Snapshot::default()
         }))));
         app.watches.rows[4].frozen = Some((0x555555556010, vec![3]));
         (app, rx)
@@ -242,11 +240,7 @@ mod wide_and_narrow {
         app.watches.selected = 4;
         let screen = screen(&app);
         // The failed freeze reads whole in the detail, and in the write log.
-        let joined: String = screen
-            .lines()
-            .map(|l| l.trim_matches('│').trim_end())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let joined = joined(&screen);
         assert!(joined.contains(FREEZE_ERROR), "{screen}");
         assert_eq!(app.log.len(), 1);
         assert!(!app.log.entries[0].ok);
@@ -302,6 +296,19 @@ mod wide_and_narrow {
         assert!(screen.contains("change"), "{screen}");
     }
 
+    /// The poller's read of the hex view: `data` from `addr`, all of it read.
+    fn show_hex(app: &mut App, addr: u64, data: Vec<u8>) {
+        app.update(Event::Poller(PollerEvent::Snapshot(Box::new(Snapshot {
+            tick: 43,
+            hex: Some(ReadOutcome {
+                addr,
+                data,
+                gaps: Vec::new(),
+            }),
+            ..Snapshot::default()
+        }))));
+    }
+
     /// The hex view at `size` over the executable's data, a pointer to
     /// `lives` under the cursor.
     fn hex_screen(size: (u16, u16)) -> (App, String) {
@@ -311,20 +318,7 @@ mod wide_and_narrow {
         let mut data = vec![0u8; 16 * 40];
         data[..8].copy_from_slice(&0x555555556010u64.to_le_bytes());
         data[8..16].copy_from_slice(b"ninvade!");
-        app.update(Event::Poller(PollerEvent::Snapshot(Box::new(Snapshot {
-            tick: 43,
-            lateness: Duration::ZERO,
-            took: Duration::ZERO,
-            watches: Vec::new(),
-            hex: Some(ReadOutcome {
-                addr,
-                data,
-                gaps: Vec::new(),
-            }),
-            maps: None,
-            residency: None,
-            freeze_errors: Vec::new(),
-        }))));
+        show_hex(&mut app, addr, data);
         let screen = screen(&app);
         (app, screen)
     }
@@ -353,20 +347,7 @@ mod wide_and_narrow {
         app.open_hex(addr);
         let mut data = vec![0u8; 16 * 40];
         data[..8].copy_from_slice(&0x555555556010u64.to_le_bytes());
-        app.update(Event::Poller(PollerEvent::Snapshot(Box::new(Snapshot {
-            tick: 43,
-            lateness: Duration::ZERO,
-            took: Duration::ZERO,
-            watches: Vec::new(),
-            hex: Some(ReadOutcome {
-                addr,
-                data,
-                gaps: Vec::new(),
-            }),
-            maps: None,
-            residency: None,
-            freeze_errors: Vec::new(),
-        }))));
+        show_hex(&mut app, addr, data);
         // The app asks the poller once to name where the pointer goes.
         let asked: Vec<u64> = rx
             .try_iter()
@@ -461,11 +442,7 @@ fn empty_panes_cut_no_hint_at_80x24() {
     ] {
         app.set_pane(pane);
         let screen = screen(&app);
-        let joined: String = screen
-            .lines()
-            .map(|l| l.trim_matches('│').trim_end())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let joined = joined(&screen);
         assert!(joined.contains(whole), "{whole:?} not in\n{screen}");
         let header = screen.lines().next().unwrap_or_default();
         assert!(

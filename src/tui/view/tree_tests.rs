@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 use std::sync::mpsc::Receiver;
-use std::time::Duration;
 
 use crossterm::event::KeyCode;
 
@@ -82,13 +81,8 @@ fn reading(id: u64, address: u64, ty: Type, value: debuginfo::Value) -> WatchRea
 fn tick(app: &mut App, readings: Vec<WatchReading>) {
     app.update(Event::Poller(PollerEvent::Snapshot(Box::new(Snapshot {
         tick: 1,
-        lateness: Duration::ZERO,
-        took: Duration::ZERO,
         watches: readings,
-        hex: None,
-        maps: None,
-        residency: None,
-        freeze_errors: Vec::new(),
+        ..Snapshot::default()
     }))));
 }
 
