@@ -250,18 +250,18 @@ fn the_search_prompt_opens_empty_after_a_search() {
 
 #[test]
 fn the_hex_pane_first_opens_at_the_selected_watch_then_stays_where_it_was() {
-    let (mut app, _rx) = app();
-    app.maps.apply(Some(maps()), None);
-    app.queue_watches(vec!["0x5010:u32".into()]);
-    if let Some(row) = app.watches.rows.first_mut() {
+    let (mut ui, _rx) = app();
+    ui.maps.apply(Some(maps()), None);
+    ui.queue_watches(vec!["0x5010:u32".into()]);
+    if let Some(row) = ui.watches.rows.first_mut() {
         row.addr = Some(0x5010);
     }
-    app.set_pane(Pane::Hex);
-    assert_eq!(app.hex.cursor, 0x5010);
-    app.hex.open(0x3000, app.hex_cols());
-    app.set_pane(Pane::Watches);
-    app.set_pane(Pane::Hex);
-    assert_eq!(app.hex.cursor, 0x3000, "a later visit keeps its place");
+    ui.set_pane(Pane::Hex);
+    assert_eq!(ui.hex.cursor, 0x5010);
+    ui.hex.open(0x3800, ui.hex_cols());
+    ui.set_pane(Pane::Watches);
+    ui.set_pane(Pane::Hex);
+    assert_eq!(ui.hex.cursor, 0x3800, "a later visit keeps its place");
     // Without a watch, the first writable mapping.
     let (mut fresh, _rx) = app();
     fresh.maps.apply(Some(maps()), None);
