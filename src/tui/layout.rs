@@ -128,11 +128,18 @@ pub fn watches(body: Rect, output: bool, detail: bool) -> WatchesAreas {
 
 /// The write log inside its border: the table (header row first) and,
 /// where there is room, the selected entry whole under it.
-pub fn log(body: Rect) -> (Rect, Option<Rect>) {
+pub fn log(body: Rect, result: Option<&str>) -> (Rect, Option<Rect>) {
     let inside = inner(body);
-    if inside.height > DETAIL + 2 {
+    // The selected entry's result wraps whole where the pane has room for
+    // it: up to half the pane, never fewer than DETAIL lines.
+    let need = result.map_or(DETAIL, |r| {
+        let lines = wrap(&format!("result: {r}"), usize::from(inside.width)).len();
+        u16::try_from(lines + 2).unwrap_or(u16::MAX)
+    });
+    let height = need.clamp(DETAIL, DETAIL.max(inside.height / 2));
+    if inside.height > height + 2 {
         let [t, d] =
-            Layout::vertical([Constraint::Min(2), Constraint::Length(DETAIL)]).areas(inside);
+            Layout::vertical([Constraint::Min(2), Constraint::Length(height)]).areas(inside);
         (t, Some(d))
     } else {
         (inside, None)

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::util::{Fixture, fixture, run_pvtui as run};
+use crate::util::{Fixture, fixture, pvtui_bin, run_pvtui as run};
 
 #[test]
 fn a_named_object_resolves_to_its_shared_mapping_not_a_private_copy_below_it() {
@@ -75,7 +75,12 @@ fn filters_that_cannot_match_anything_are_usage_errors() {
 
 /// The pid of a process that has exited and been reaped.
 fn gone_pid() -> String {
-    let mut child = Command::new("true").spawn().expect("spawn true");
+    // pvtui itself: present wherever the tests run (the test VM has no `true`).
+    let mut child = Command::new(pvtui_bin())
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn pvtui --version");
     child.wait().expect("wait");
     child.id().to_string()
 }

@@ -66,7 +66,8 @@ impl App {
                 }
             }
             Pane::Log => {
-                let (table, _) = layout::log(body);
+                let selected = self.log.entries.get(self.log.selected);
+                let (table, _) = layout::log(body, selected.map(|e| e.result.as_str()));
                 if let Some(i) = layout::table_row_at(table, y, self.log.selected, self.log.len()) {
                     self.log.selected = i;
                 }

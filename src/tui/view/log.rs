@@ -22,7 +22,8 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App) {
         frame.render_widget(Paragraph::new(lines).block(block), area);
         return;
     }
-    let (table_area, detail) = layout::log(area);
+    let selected = app.log.entries.get(app.log.selected);
+    let (table_area, detail) = layout::log(area, selected.map(|e| e.result.as_str()));
     let rows_fit = table_area.height.saturating_sub(1) as usize;
     let offset = scroll_offset(app.log.selected, rows_fit);
     let headers = [
