@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::address::location_addr;
 use super::build::Builder;
 use super::file::{DResult, DebugError, DebugFile, R, Variable};
 use super::types::{DieRef, Type};
@@ -201,6 +202,11 @@ impl IndexCtx<'_, '_> {
                         self.add(true, q, name.unwrap_or_default(), die);
                     }
                 }
+                gimli::DW_TAG_subprogram => {
+                    if let Some(q) = qualified {
+                        self.statics(child, &q, depth + 1)?;
+                    }
+                }
                 gimli::DW_TAG_namespace | gimli::DW_TAG_module => {
                     let inner = qualified.unwrap_or_else(|| prefix.to_string());
                     self.scope(child, &inner, depth + 1)?;
@@ -218,6 +224,47 @@ impl IndexCtx<'_, '_> {
                         }
                         self.add(false, q, name.unwrap_or_default(), die);
                     }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// A function's static locals (a fixed address, `DW_OP_addr`), as
+    /// `function::name`; the bare name finds one when no other ends so.
+    /// Locals on the stack or in registers have no address to read.
+    fn statics(
+        &mut self,
+        node: gimli::EntriesTreeNode<'_, '_, '_, R<'_>>,
+        function: &str,
+        depth: usize,
+    ) -> DResult<()> {
+        if depth > MAX_SCOPE_DEPTH {
+            return Ok(());
+        }
+        let mut children = node.children();
+        while let Some(child) = children.next()? {
+            let entry = child.entry();
+            match entry.tag() {
+                gimli::DW_TAG_lexical_block => self.statics(child, function, depth + 1)?,
+                gimli::DW_TAG_variable => {
+                    if location_addr(self.dwarf, self.unit, entry)?.is_none() {
+                        continue;
+                    }
+                    let Some(name) = entry.attr_value(gimli::DW_AT_name)? else {
+                        continue;
+                    };
+                    let name = self
+                        .dwarf
+                        .attr_string(self.unit, name)?
+                        .to_string_lossy()
+                        .into_owned();
+                    let die = DieRef {
+                        unit: self.unit_off,
+                        die: entry.offset().0,
+                    };
+                    self.add(true, format!("{function}::{name}"), name, die);
                 }
                 _ => {}
             }

@@ -39,6 +39,10 @@ const C_VALUES: &[(&str, &str)] = &[
     ("signed_value", "signed_value"),
     ("ratio", "ratio"),
     ("big", "big"),
+    ("fn_static", "fn_static"),
+    ("main::fn_static", "fn_static"),
+    ("main::shared_name", "main::shared_name"),
+    ("other::shared_name", "other::shared_name"),
 ];
 
 /// `pvtui read --json` of each expression, one JSON object each.
@@ -123,6 +127,24 @@ fn zlib_compressed_sections_are_read() {
     let report = module_report(fx.pid, &[], name);
     assert_eq!(report["compression"], "zlib", "{report}");
     check_c_values(&fx, &[]);
+}
+
+#[test]
+fn a_function_static_reads_by_its_debug_info_name_with_its_type() {
+    let fx = Fixture::spawn(&c_fixture("dwarf5", &["-gdwarf-5"]), &[]);
+    let got = inspect(fx.pid, &[], &["fn_static", "main::fn_static"]);
+    for read in &got {
+        assert_eq!(read["type"], "int", "{read}");
+        assert_eq!(as_text(&read["value"]), fx.var("fn_static"), "{read}");
+        // The symbol table names it apart (`fn_static.N`), at that address.
+        let place = read["place"].as_str().unwrap_or_default();
+        assert!(place.contains("!fn_static."), "{read}");
+    }
+    // Two functions hold a `shared_name`: the bare name picks neither.
+    let pid = fx.pid.to_string();
+    let (ok, out, err) = pvtui_ok(&["read", "--pid", &pid, "shared_name"]);
+    assert!(!ok, "an ambiguous name read: {out}");
+    assert!(format!("{out}{err}").contains("did you mean"), "{out}{err}");
 }
 
 /// A copy of a fixture in a fresh directory under the test tmpdir.
