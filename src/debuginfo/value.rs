@@ -36,6 +36,14 @@ pub enum Value {
     },
     /// A `char[N]`'s bytes up to its first NUL (shown escaped as C would).
     Str(Vec<u8>),
+    /// A Rust `&str` with the text it points to, read by the caller:
+    /// `length` bytes at `addr`, of which `bytes` holds the first (all
+    /// unless the string is longer than a read takes).
+    StrRef {
+        addr: u64,
+        length: u64,
+        bytes: Vec<u8>,
+    },
     Array {
         elements: Vec<Value>,
         /// Elements not decoded (past [`MAX_ELEMENTS`]).
@@ -344,6 +352,18 @@ fn char_text(c: i64) -> String {
     }
 }
 
+/// `bytes` in double quotes, escaped, an invalid UTF-8 byte in octal.
+fn quoted(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
+    f.write_char('"')?;
+    for chunk in bytes.utf8_chunks() {
+        f.write_str(&escape(chunk.valid()))?;
+        for b in chunk.invalid() {
+            write!(f, "\\{b:03o}")?;
+        }
+    }
+    f.write_char('"')
+}
+
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -367,15 +387,14 @@ impl fmt::Display for Value {
                 }
                 Ok(())
             }
-            Value::Str(bytes) => {
-                f.write_char('"')?;
-                for chunk in bytes.utf8_chunks() {
-                    f.write_str(&escape(chunk.valid()))?;
-                    for b in chunk.invalid() {
-                        write!(f, "\\{b:03o}")?;
-                    }
+            Value::Str(bytes) => quoted(f, bytes),
+            // As gdb shows a `&str`; `...` past the quote when cut.
+            Value::StrRef { length, bytes, .. } => {
+                quoted(f, bytes)?;
+                if (bytes.len() as u64) < *length {
+                    f.write_str("...")?;
                 }
-                f.write_char('"')
+                Ok(())
             }
             Value::Array { elements, more } => {
                 f.write_char('{')?;
@@ -465,6 +484,15 @@ impl Value {
                 None => json!(format!("{addr:#x}")),
             },
             Value::Str(bytes) => json!(String::from_utf8_lossy(bytes)),
+            Value::StrRef {
+                addr,
+                length,
+                bytes,
+            } => json!({
+                "address": format!("{addr:#x}"),
+                "length": length,
+                "string": String::from_utf8_lossy(bytes),
+            }),
             Value::Array { elements, .. } => {
                 Json::Array(elements.iter().map(Value::to_json).collect())
             }
@@ -640,4 +668,30 @@ fn fit(n: Wide, width: u32, signed: bool, text: &str) -> DResult<u128> {
         n.magnitude
     };
     Ok(bits & mask)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rust_str_shows_its_text_escaped_and_says_when_cut() {
+        let whole = Value::StrRef {
+            addr: 0x1000,
+            length: 7,
+            bytes: b"a\"b\n\xffcd".to_vec(),
+        };
+        assert_eq!(whole.to_string(), r#""a\"b\n\377cd""#);
+        assert_eq!(
+            whole.to_json(),
+            json!({"address": "0x1000", "length": 7, "string": "a\"b\n\u{fffd}cd"})
+        );
+        let cut = Value::StrRef {
+            addr: 0x1000,
+            length: 300,
+            bytes: b"zz".to_vec(),
+        };
+        assert_eq!(cut.to_string(), r#""zz"..."#);
+        assert_eq!(cut.to_json()["length"], 300);
+    }
 }

@@ -30,6 +30,17 @@ impl Session {
         if *budget == 0 {
             return;
         }
+        if let Some((addr, length)) = rust_str(value, ty) {
+            if let Some(bytes) = self.str_bytes(addr, length) {
+                *budget -= 1;
+                *value = debuginfo::Value::StrRef {
+                    addr,
+                    length,
+                    bytes,
+                };
+            }
+            return;
+        }
         match (value, &ty.strip().kind) {
             (
                 debuginfo::Value::Pointer { addr, string },
@@ -58,6 +69,17 @@ impl Session {
         }
     }
 
+    /// The first `length` bytes at `addr`, at most [`STRING_MAX`]; `None`
+    /// when they cannot all be read.
+    fn str_bytes(&mut self, addr: u64, length: u64) -> Option<Vec<u8>> {
+        let len = usize::try_from(length.min(STRING_MAX)).ok()?;
+        if len == 0 {
+            return Some(Vec::new());
+        }
+        let outcome = self.read(&[(addr, len)], ReadMode::Force).ok()?.pop()?;
+        outcome.bytes().map(<[u8]>::to_vec)
+    }
+
     /// The NUL-terminated string at `addr`, cut at [`STRING_MAX`] bytes or
     /// where its mapping ends; `None` when it cannot be read.
     fn c_string(&mut self, addr: u64) -> Option<String> {
@@ -67,5 +89,24 @@ impl Session {
         let bytes = outcome.bytes()?;
         let end = memchr::memchr(0, bytes).unwrap_or(bytes.len());
         Some(String::from_utf8_lossy(&bytes[..end]).into_owned())
+    }
+}
+
+/// A Rust `&str`'s data pointer and length, from its DWARF struct
+/// (`data_ptr`, `length`).
+fn rust_str(value: &debuginfo::Value, ty: &debuginfo::Type) -> Option<(u64, u64)> {
+    let ty = ty.strip();
+    if !matches!(ty.name.as_str(), "&str" | "&mut str") {
+        return None;
+    }
+    let debuginfo::Value::Struct { fields, .. } = value else {
+        return None;
+    };
+    let field = |name: &str| fields.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+    match (field("data_ptr")?, field("length")?) {
+        (debuginfo::Value::Pointer { addr, .. }, debuginfo::Value::Unsigned(length)) => {
+            Some((*addr, u64::try_from(*length).ok()?))
+        }
+        _ => None,
     }
 }

@@ -129,24 +129,6 @@ fn zlib_compressed_sections_are_read() {
     check_c_values(&fx, &[]);
 }
 
-#[test]
-fn a_function_static_reads_by_its_debug_info_name_with_its_type() {
-    let fx = Fixture::spawn(&c_fixture("dwarf5", &["-gdwarf-5"]), &[]);
-    let got = inspect(fx.pid, &[], &["fn_static", "main::fn_static"]);
-    for read in &got {
-        assert_eq!(read["type"], "int", "{read}");
-        assert_eq!(as_text(&read["value"]), fx.var("fn_static"), "{read}");
-        // The symbol table names it apart (`fn_static.N`), at that address.
-        let place = read["place"].as_str().unwrap_or_default();
-        assert!(place.contains("!fn_static."), "{read}");
-    }
-    // Two functions hold a `shared_name`: the bare name picks neither.
-    let pid = fx.pid.to_string();
-    let (ok, out, err) = pvtui_ok(&["read", "--pid", &pid, "shared_name"]);
-    assert!(!ok, "an ambiguous name read: {out}");
-    assert!(format!("{out}{err}").contains("did you mean"), "{out}{err}");
-}
-
 /// A copy of a fixture in a fresh directory under the test tmpdir.
 pub(crate) fn scratch(name: &str, from: &Path) -> (PathBuf, PathBuf) {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("debuginfo-{name}"));
@@ -514,9 +496,9 @@ fn cpp_namespaced_class_member() {
     }
 }
 
-#[test]
-fn rust_struct_and_enum_statics() {
-    let bin = build_with(
+/// The Rust fixture, built with debug info.
+pub(crate) fn rust_fixture() -> PathBuf {
+    build_with(
         "dwarf_rust",
         "rs",
         Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into())).args([
@@ -527,8 +509,12 @@ fn rust_struct_and_enum_statics() {
             "2021",
             "-o",
         ]),
-    );
-    let fx = Fixture::spawn(&bin, &[]);
+    )
+}
+
+#[test]
+fn rust_struct_and_enum_statics() {
+    let fx = Fixture::spawn(&rust_fixture(), &[]);
     let got = inspect(fx.pid, &[], &["ORIGIN.x", "ORIGIN.y", "SHAPE", "MAYBE"]);
     assert_eq!(got[0]["value"].to_string(), fx.var("ORIGIN.x"));
     assert_eq!(got[1]["value"].to_string(), fx.var("ORIGIN.y"));

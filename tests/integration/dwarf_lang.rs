@@ -8,7 +8,7 @@ use pvtui::process::ReadMode;
 use pvtui::session::{DEFAULT_DEADLINE, Session};
 use serde_json::Value as Json;
 
-use crate::debuginfo::{as_text, c_fixture, inspect, same, write};
+use crate::debuginfo::{as_text, c_fixture, inspect, rust_fixture, same, write};
 use crate::util::{Fixture, run_pvtui};
 
 fn c_target() -> Fixture {
@@ -180,4 +180,49 @@ fn a_missing_type_exits_as_a_missing_symbol_does() {
     let (code, out, err) = run_pvtui(&["type", "--pid", &pid, "struct player"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("type = struct player {"), "{out}");
+}
+
+#[test]
+fn a_function_static_reads_by_its_debug_info_name_with_its_type() {
+    let fx = c_target();
+    let got = inspect(fx.pid, &[], &["fn_static", "main::fn_static"]);
+    for read in &got {
+        assert_eq!(read["type"], "int", "{read}");
+        assert_eq!(as_text(&read["value"]), fx.var("fn_static"), "{read}");
+        // The symbol table names it apart (`fn_static.N`), at that address.
+        let place = read["place"].as_str().unwrap_or_default();
+        assert!(place.contains("!fn_static."), "{read}");
+    }
+    // Two functions hold a `shared_name`: the bare name picks neither.
+    let pid = fx.pid.to_string();
+    let (code, out, err) = run_pvtui(&["read", "--pid", &pid, "shared_name"]);
+    assert_ne!(code, 0, "an ambiguous name read: {out}");
+    assert!(format!("{out}{err}").contains("did you mean"), "{out}{err}");
+}
+
+#[test]
+fn a_rust_str_shows_its_text() {
+    let fx = Fixture::spawn(&rust_fixture(), &[]);
+    let got = inspect(fx.pid, &[], &["MOTTO", "LONG"]);
+    let motto = &got[0]["value"];
+    assert_eq!(got[0]["type"], "&str", "{}", got[0]);
+    assert_eq!(as_text(motto), fx.var("MOTTO"), "{motto}");
+    assert_eq!(
+        motto["length"].to_string(),
+        fx.var("MOTTO").len().to_string()
+    );
+    // A long one: its length whole, its text cut where a read stops.
+    let long = &got[1]["value"];
+    assert_eq!(long["length"].to_string(), fx.var("LONG.len"), "{long}");
+    let text = as_text(long);
+    assert!(
+        !text.is_empty() && text.len() < 300 && text.bytes().all(|b| b == b'z'),
+        "{long}"
+    );
+    let pid = fx.pid.to_string();
+    let (code, out, err) = run_pvtui(&["read", "--pid", &pid, "MOTTO", "LONG"]);
+    assert_eq!(code, 0, "{err}");
+    let escaped = format!("{:?}", fx.var("MOTTO"));
+    assert!(out.contains(&format!("MOTTO = {escaped}  (&str")), "{out}");
+    assert!(out.contains("zzz\"...  (&str"), "{out}");
 }
