@@ -99,6 +99,16 @@ const SECTIONS: [SectionId; 10] = [
     SectionId::DebugTuIndex,
 ];
 
+/// What else a `.dwp` package's unit index may give a unit a part of:
+/// gimli cuts each part out of its section, so an empty one fails the unit.
+/// Read only for split units.
+const PACKAGE_PARTS: [SectionId; 4] = [
+    SectionId::DebugLoc,
+    SectionId::DebugLocLists,
+    SectionId::DebugRngLists,
+    SectionId::DebugTypes,
+];
+
 enum Bytes {
     Mapped(memmap2::Mmap),
     Owned(Vec<u8>),
@@ -197,7 +207,7 @@ impl DebugFile {
             RunTimeEndian::Big
         };
         let mut ranges = HashMap::new();
-        for id in SECTIONS {
+        for id in SECTIONS.into_iter().chain(PACKAGE_PARTS) {
             let found = obj
                 .section_by_name(id.name())
                 .or_else(|| id.dwo_name().and_then(|n| obj.section_by_name(n)));
@@ -221,7 +231,11 @@ impl DebugFile {
                 let end = start.checked_add(usize::try_from(r.compressed_size).ok()?)?;
                 (end <= bytes.len()).then_some((start, end))
             });
-        let loaded = SECTIONS.iter().map(|id| (*id, OnceLock::new())).collect();
+        let loaded = SECTIONS
+            .iter()
+            .chain(&PACKAGE_PARTS)
+            .map(|id| (*id, OnceLock::new()))
+            .collect();
         drop(obj);
         Ok(DebugFile {
             bytes,
@@ -372,11 +386,8 @@ impl DebugFile {
     /// scan decompresses no more than it reads.
     fn dwarf_with(&self, ids: &[SectionId]) -> DResult<gimli::Dwarf<R<'_>>> {
         let load = |id| -> DResult<R<'_>> {
-            let data = if ids.contains(&id) {
-                self.section(id)?
-            } else {
-                &[]
-            };
+            let wanted = ids.contains(&id) || (self.split.is_some() && PACKAGE_PARTS.contains(&id));
+            let data = if wanted { self.section(id)? } else { &[] };
             Ok(EndianSlice::new(data, self.endian))
         };
         let Some(split) = &self.split else {
