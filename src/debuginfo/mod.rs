@@ -119,6 +119,16 @@ pub fn is_thread_local(e: &DebugError) -> bool {
     e.0.contains(THREAD_LOCAL)
 }
 
+pub const AMBIGUOUS: &str = "is ambiguous";
+
+/// Whether `e` says a bare name ends more than one scoped name.
+pub fn is_ambiguous(e: &DebugError) -> bool {
+    e.0.contains(AMBIGUOUS)
+}
+
+/// How many scoped names an ambiguous name's error lists.
+const AMBIGUOUS_SHOWN: usize = 8;
+
 /// The debug info of every object a target maps. A clone shares what was
 /// found per object.
 #[derive(Clone)]
@@ -413,6 +423,25 @@ impl DebugInfo {
                     file: Arc::clone(file),
                 });
             }
+        }
+        // `count` when only `main::count` and `tick::count` exist.
+        let suffix = format!("::{name}");
+        let mut scoped: Vec<String> = self
+            .variable_names(module, "")
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|n| n.ends_with(&suffix))
+            .collect();
+        scoped.sort();
+        scoped.dedup();
+        if scoped.len() > 1 {
+            let more = scoped.len().saturating_sub(AMBIGUOUS_SHOWN);
+            scoped.truncate(AMBIGUOUS_SHOWN);
+            let mut msg = format!("{name:?} {AMBIGUOUS}: say which of {}", scoped.join(", "));
+            if more > 0 {
+                msg.push_str(&format!(" (and {more} more)"));
+            }
+            return Err(DebugError(msg));
         }
         let mut msg = match module {
             Some(m) => format!("no variable {name:?} with debug info in {m}"),

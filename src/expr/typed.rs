@@ -647,7 +647,9 @@ fn variable(sym: &SymbolName, scope: &Scope<'_>, needs: bool) -> Res<Operand> {
         Err(e) => match debug.variable(module, &sym.name) {
             Ok(var) => Ok(object(var)),
             // Found, but not where a symbol could say: the debug info says why.
-            Err(d) if debuginfo::is_thread_local(&d) => Err(err(sym.column, d.0)),
+            Err(d) if debuginfo::is_thread_local(&d) || debuginfo::is_ambiguous(&d) => {
+                Err(err(sym.column, d.0))
+            }
             Err(_) => Err(err(sym.column, e.to_string())),
         },
     }

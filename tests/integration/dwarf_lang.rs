@@ -197,7 +197,12 @@ fn a_function_static_reads_by_its_debug_info_name_with_its_type() {
     let pid = fx.pid.to_string();
     let (code, out, err) = run_pvtui(&["read", "--pid", &pid, "shared_name"]);
     assert_ne!(code, 0, "an ambiguous name read: {out}");
-    assert!(format!("{out}{err}").contains("did you mean"), "{out}{err}");
+    assert!(
+        format!("{out}{err}").contains(
+            "\"shared_name\" is ambiguous: say which of main::shared_name, other::shared_name"
+        ),
+        "{out}{err}"
+    );
 }
 
 #[test]
