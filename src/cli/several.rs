@@ -30,7 +30,7 @@ pub(super) fn attach_all(pids: &[i32], deadline: Duration, by_name: bool) -> Res
             Err(
                 Error::NoSuchProcess { .. } | Error::Zombie { .. } | Error::TargetExited { .. },
             ) if by_name => {
-                eprintln!("pvtui: {pid} exited before it could be attached; left out");
+                errln!("pvtui: {pid} exited before it could be attached; left out");
             }
             Err(e) => return Err(e),
         }
