@@ -12,9 +12,6 @@ pub mod file;
 use std::io::{self, IoSlice, IoSliceMut};
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
-mod owned;
-pub use owned::{FillBuffer, map_file};
-
 /// The first argument of `process_vm_readv/writev` is a pidfd, not a pid.
 ///
 /// From the proposed `include/uapi/linux/process_vm.h`: `#define PROCESS_VM_PIDFD (1UL << 0)`.
@@ -643,87 +640,85 @@ impl Drop for PerfBreakpoint {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Maps a whole file read-only (`mmap(2)` through memmap2), so debug info is
+/// paged in as it is used instead of being read up front.
+pub fn map_file(file: &std::fs::File) -> io::Result<memmap2::Mmap> {
+    // SAFETY: the mapping is private and read-only, and its bytes are parsed
+    // as untrusted input. Debug files are not rewritten in place by package
+    // managers (they are replaced by rename), so the pages do not change under
+    // the parser; a file truncated meanwhile would raise SIGBUS, as in gdb.
+    unsafe { memmap2::Mmap::map(file) }
+}
 
-    #[test]
-    fn reads_own_memory_through_raw_syscall() {
-        let source = *b"pvtui raw syscall";
-        let mut dest = [0u8; 17];
-        let remote = [RemoteRange {
-            addr: source.as_ptr() as u64,
-            len: source.len(),
-        }];
-        let n = process_vm_readv(
-            std::process::id() as i32,
-            &mut [IoSliceMut::new(&mut dest)],
-            &remote,
-            0,
-        )
-        .expect("read own memory");
-        assert_eq!(n, source.len());
-        assert_eq!(dest, source);
-    }
+/// Bytes written front to back while the part already written is read (a
+/// section inflated as far as it is needed): a fixed capacity, one writer
+/// at a time, and readers that see only the complete prefix, which never
+/// moves or changes once written.
+pub struct FillBuffer {
+    /// A leaked `Box<[u8]>` of `cap` bytes, owned (freed in `Drop`).
+    ptr: std::ptr::NonNull<[u8]>,
+    cap: usize,
+    filled: std::sync::atomic::AtomicUsize,
+    writer: std::sync::Mutex<()>,
+}
 
-    #[test]
-    fn unknown_flag_is_reported_unsupported() {
-        // Bit 40 is not defined by any kernel, patched or not.
-        assert!(!process_vm_flag_supported(1 << 40).expect("probe"));
-    }
+// SAFETY: the buffer is owned memory; readers only read the prefix below
+// `filled`, and only the one writer holding `writer` writes above it.
+unsafe impl Send for FillBuffer {}
+// SAFETY: as above: shared readers and the writer touch disjoint bytes.
+unsafe impl Sync for FillBuffer {}
 
-    #[test]
-    #[allow(clippy::print_stderr)] // the test harness's stderr, to say why it skipped
-    fn a_breakpoint_on_our_own_thread_samples_each_write() {
-        let mut watched = Box::new(0u64);
-        let addr = std::ptr::addr_of_mut!(*watched) as u64;
-        let bp = Breakpoint {
-            addr,
-            len: 8,
-            access: HW_BREAKPOINT_W,
-        };
-        let tid = nix::unistd::gettid().as_raw();
-        let mut event = match PerfBreakpoint::open(tid, bp, 1) {
-            Ok(event) => event,
-            Err(e)
-                if matches!(
-                    e.raw_os_error(),
-                    Some(libc::ENOENT | libc::EOPNOTSUPP | libc::ENODEV)
-                ) =>
-            {
-                eprintln!("SKIPPED: no hardware breakpoints on this machine ({e})");
-                return;
-            }
-            Err(e) => panic!("perf_event_open: {e}"),
-        };
-        for i in 1..=5u64 {
-            // black_box keeps each store: the compiler may not merge them.
-            std::hint::black_box(&mut *watched);
-            *watched = i;
-            std::hint::black_box(&mut *watched);
+impl FillBuffer {
+    /// An empty buffer for `cap` bytes (zeroed lazily by the allocator).
+    pub fn new(cap: usize) -> FillBuffer {
+        let ptr = std::ptr::NonNull::from(Box::leak(vec![0u8; cap].into_boxed_slice()));
+        FillBuffer {
+            ptr,
+            cap,
+            filled: std::sync::atomic::AtomicUsize::new(0),
+            writer: std::sync::Mutex::new(()),
         }
-        let mut samples = Vec::new();
-        event.drain(|r| samples.push(r));
-        let tids: Vec<u32> = samples
-            .iter()
-            .filter_map(|r| match r {
-                PerfRecord::Sample { tid, .. } => Some(*tid),
-                PerfRecord::Lost { .. } => None,
-            })
-            .collect();
-        assert_eq!(tids.len(), 5, "{samples:?}");
-        assert!(tids.iter().all(|&t| t == tid as u32));
-        // Drained: nothing is read twice.
-        let mut again = Vec::new();
-        event.drain(|r| again.push(r));
-        assert!(again.is_empty());
     }
 
-    #[test]
-    fn too_many_iovecs_is_refused_before_the_kernel() {
-        let remote = vec![RemoteRange { addr: 0, len: 0 }; IOV_MAX + 1];
-        let err = process_vm_readv(std::process::id() as i32, &mut [], &remote, 0)
-            .expect_err("more than IOV_MAX");
-        assert_eq!(err.raw_os_error(), Some(libc::EINVAL));
+    pub fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    /// The bytes written so far.
+    pub fn filled(&self) -> &[u8] {
+        let len = self.filled.load(std::sync::atomic::Ordering::Acquire);
+        // SAFETY: `ptr` holds `cap` initialised bytes and `len <= cap`; the
+        // prefix below `filled` is never written again, so a shared slice
+        // of it may live as long as `self`.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr().cast::<u8>(), len) }
+    }
+
+    /// Lets `write` fill the front of the unwritten rest and returns how
+    /// many bytes it says it wrote (at most the rest's length).
+    pub fn fill<E>(&self, write: impl FnOnce(&mut [u8]) -> Result<usize, E>) -> Result<usize, E> {
+        let _only_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let start = self.filled.load(std::sync::atomic::Ordering::Acquire);
+        let rest = self.cap - start;
+        // SAFETY: `start <= cap`, so the range lies in the buffer; no reader
+        // sees bytes at or past `filled`, and the lock makes this the only
+        // mutable view of them.
+        let spare = unsafe {
+            std::slice::from_raw_parts_mut(self.ptr.as_ptr().cast::<u8>().add(start), rest)
+        };
+        let wrote = write(spare)?.min(rest);
+        self.filled
+            .store(start + wrote, std::sync::atomic::Ordering::Release);
+        Ok(wrote)
     }
 }
+
+impl Drop for FillBuffer {
+    fn drop(&mut self) {
+        // SAFETY: `ptr` came from `Box::leak` in `new` and is freed once,
+        // here; `&mut self` means no slice of the buffer is still alive.
+        drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
+    }
+}
+
+#[cfg(test)]
+mod tests;
