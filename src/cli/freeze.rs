@@ -279,7 +279,7 @@ fn report_failure(
             "error": why,
         }))
     } else {
-        eprintln!("[{at:>8.3}s] rewrite {} failed: {why}", tally.rewrites);
+        errln!("[{at:>8.3}s] rewrite {} failed: {why}", tally.rewrites);
         Ok(())
     }
 }
