@@ -175,10 +175,28 @@ pub(super) fn read(
     json_out: bool,
 ) -> Result<(String, bool)> {
     let mut per_target = Vec::with_capacity(pids.len());
-    for mut session in attach_all(pids, timeout, by_name)? {
-        per_target.push(read_in(&mut session, watches, ReadMode::Force)?);
-    }
     let mut failed = false;
+    for mut session in attach_all(pids, timeout, by_name)? {
+        match read_in(&mut session, watches, ReadMode::Force) {
+            Ok(seen) => per_target.push(seen),
+            // One target exiting leaves the others read. A process named by
+            // its pid makes the output incomplete; one taken by its name is
+            // left out, as one that exited before it was attached is.
+            Err(e) if e.is_exit() => {
+                errln!(
+                    "pvtui: {} exited while it was read; left out",
+                    session.pid()
+                );
+                failed |= !by_name;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if per_target.is_empty() {
+        return Err(Error::TargetExited {
+            pid: pids.first().copied().unwrap_or(0),
+        });
+    }
     let mut out = String::new();
     for (i, expr) in exprs.iter().enumerate() {
         let seen: Vec<&Seen> = per_target.iter().filter_map(|t| t.get(i)).collect();
