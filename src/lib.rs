@@ -22,6 +22,8 @@
 //! - [`text`]: escaping target-controlled text for the terminal.
 //! - [`literal`]: the one parser of the numbers and bytes a user types.
 #![deny(unsafe_code)]
+// `eprintln!` panics on a closed stderr: diagnostics go through `errln!`.
+#![deny(clippy::print_stderr)]
 
 pub mod cli;
 pub mod debuginfo;

@@ -79,7 +79,7 @@ pub fn run(args: &DumpArgs) -> Result<ExitCode> {
 fn dump_one(args: &DumpArgs, pid: i32, several: bool) -> Result<ExitCode> {
     let mut session = Session::attach(pid, Duration::from_millis(args.deadline_ms))?;
     if let Some(note) = session.note() {
-        eprintln!("pvtui: {}", crate::text::escape(note));
+        errln!("pvtui: {}", crate::text::escape(note));
     }
     let mode = if args.force {
         ReadMode::Force

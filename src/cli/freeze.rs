@@ -25,7 +25,8 @@ pub struct FreezeArgs {
     pub targets: super::target::TargetArgs,
     /// Where, as a watch expression with its type (`score:u32`, `*(*p+8)+0x1c:i32`);
     /// its pointers are read again before every rewrite, so a target that
-    /// repoints them is followed and the place it left is never written
+    /// repoints them is followed (only a repoint in the instant between that
+    /// read and the write can still meet the old place)
     #[arg(value_name = "EXPR")]
     pub expr: String,
     /// The value to hold, written as for `pvtui write`
@@ -279,7 +280,7 @@ fn report_failure(
             "error": why,
         }))
     } else {
-        eprintln!("[{at:>8.3}s] rewrite {} failed: {why}", tally.rewrites);
+        errln!("[{at:>8.3}s] rewrite {} failed: {why}", tally.rewrites);
         Ok(())
     }
 }

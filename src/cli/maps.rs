@@ -46,7 +46,7 @@ pub fn run(args: &MapsArgs) -> Result<ExitCode> {
 fn print_one(args: &MapsArgs, pid: i32, several: bool) -> Result<()> {
     let session = Session::attach(pid, DEFAULT_DEADLINE)?;
     if let Some(note) = session.note() {
-        eprintln!("pvtui: {}", crate::text::escape(note));
+        errln!("pvtui: {}", crate::text::escape(note));
     }
     let maps = session.maps();
     let symbols = session.symbols();

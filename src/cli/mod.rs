@@ -16,6 +16,14 @@ macro_rules! outln {
     };
 }
 
+/// `eprintln!` through [`write_stderr`]: a diagnostic to a closed stderr
+/// is lost, never a panic, and the command's status stays as it was.
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stderr(format!("{}\n", format_args!($($arg)*)).as_bytes())
+    };
+}
+
 mod completions;
 pub(crate) mod debuginfo;
 mod demo;
@@ -174,7 +182,7 @@ pub fn main() -> ExitCode {
             ExitCode::from(exit_status(&err))
         }
         Err(err) => {
-            eprintln!("pvtui: {}", crate::text::escape_lines(&err.to_string()));
+            errln!("pvtui: {}", crate::text::escape_lines(&err.to_string()));
             ExitCode::from(exit_status(&err))
         }
     }
@@ -269,6 +277,15 @@ pub(crate) fn write_stdout(bytes: &[u8]) -> Result<()> {
         .write_all(bytes)
         .and_then(|()| stdout.flush())
         .map_err(stdout_error)
+}
+
+/// Writes a diagnostic to stderr. A closed one (`2>&-`, or a pipe whose
+/// reader left: SIGPIPE is ignored, so that is EPIPE) leaves nobody to
+/// tell: the message is dropped, as `eprintln!` would panic instead.
+pub(crate) fn write_stderr(bytes: &[u8]) {
+    use std::io::Write;
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(bytes).and_then(|()| stderr.flush());
 }
 
 /// A buffered stdout for long output; its write errors go through

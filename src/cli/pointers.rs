@@ -89,7 +89,7 @@ fn scan(args: &PointersArgs, session: &mut Session) -> Result<ExitCode> {
         .collect();
     // Saved chains read back without the debug info: `int` is saved as `i32`.
     let ty = place.ty.plain().to_string();
-    eprintln!(
+    errln!(
         "{} pointers in {} read in {:.2} s; chains searched in {:.2} s",
         map.len(),
         crate::units::human_bytes(map.bytes_read),
@@ -140,7 +140,7 @@ fn save(
 ) -> Result<()> {
     if chains.is_empty() {
         // The command fails: an earlier file there (perhaps the one re-checked) stays.
-        eprintln!(
+        errln!(
             "no chains: {} not written",
             printable(&path.display().to_string())
         );
@@ -155,7 +155,7 @@ fn save(
         chains,
     };
     file.save(path)?;
-    eprintln!(
+    errln!(
         "saved {} chains to {}",
         file.chains.len(),
         printable(&path.display().to_string())
@@ -182,13 +182,13 @@ fn recheck(args: &PointersArgs, session: &mut Session, path: &std::path::Path) -
                 dropped += 1;
                 if !args.json {
                     let at = super::places::at(session.symbols(), *addr);
-                    eprintln!("dropped {}: reaches {at}", chain.text());
+                    errln!("dropped {}: reaches {at}", chain.text());
                 }
             }
             Err(why) => {
                 dropped += 1;
                 if !args.json {
-                    eprintln!("dropped {}: {why}", chain.text());
+                    errln!("dropped {}: {why}", chain.text());
                 }
             }
         }

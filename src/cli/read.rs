@@ -106,7 +106,7 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
                     writeln!(out, "{}", crate::text::json_line(obj.to_string()))
                         .map_err(output_error)?;
                 } else {
-                    eprintln!("{}: {e}", expr_label(text));
+                    errln!("{}: {e}", expr_label(text));
                 }
                 continue;
             }
@@ -191,7 +191,7 @@ fn run_several(args: &ReadArgs, pids: &[i32]) -> Result<ExitCode> {
                     writeln!(out, "{}", crate::text::json_line(obj.to_string()))
                         .map_err(output_error)?;
                 } else {
-                    eprintln!("{}: {e}", expr_label(text));
+                    errln!("{}: {e}", expr_label(text));
                 }
             }
         }

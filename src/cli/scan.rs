@@ -142,7 +142,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     if let Some(file) = &summary.scan
         && (args.save.is_some() || args.from.is_some())
     {
-        eprintln!("saved to {}", file.path().display());
+        errln!("saved to {}", file.path().display());
     }
     Ok(code)
 }
@@ -270,7 +270,7 @@ pub(super) fn undo(path: &std::path::Path, args: &ScanArgs) -> Result<ExitCode> 
             "step": h.scans,
         }))?;
     }
-    eprintln!(
+    errln!(
         "{}: back to step {} with {} places",
         crate::text::escape(&path.display().to_string()),
         h.scans,

@@ -177,7 +177,7 @@ pub(super) fn first(args: &ScanArgs, pids: &[i32]) -> Result<ExitCode> {
         if !unknown {
             print_places(&summary, &maps, session.symbols(), args, Some(pid))?;
         }
-        eprint!("{pid}: ");
+        super::write_stderr(format!("{pid}: ").as_bytes());
         code = worse(code, report(&summary, "places")?);
         if summary.scan.is_some() && save.is_some() {
             saved.push(pid);
@@ -190,7 +190,7 @@ pub(super) fn first(args: &ScanArgs, pids: &[i32]) -> Result<ExitCode> {
         && !saved.is_empty()
     {
         write_set(path, &saved)?;
-        eprintln!(
+        errln!(
             "saved to {} (one scan per process: {})",
             path.display(),
             saved
@@ -237,7 +237,7 @@ pub(super) fn narrow(args: &ScanArgs, path: &Path, pids: Option<&[i32]>) -> Resu
         Some("undo") => {
             let mut code = ExitCode::SUCCESS;
             for m in &chosen {
-                eprint!("{}: ", m.pid);
+                super::write_stderr(format!("{}: ", m.pid).as_bytes());
                 code = worse(code, super::scan::undo(&dir.join(&m.file), args)?);
             }
             return Ok(code);
@@ -271,7 +271,7 @@ pub(super) fn narrow(args: &ScanArgs, path: &Path, pids: Option<&[i32]>) -> Resu
         let job = narrow_job(session, &maps, file, &save, args)?;
         let summary = finish(job, &interrupt, true)?;
         print_places(&summary, &maps, session.symbols(), args, Some(pid))?;
-        eprint!("{pid}: ");
+        super::write_stderr(format!("{pid}: ").as_bytes());
         code = worse(code, report(&summary, "places")?);
         if summary.scan.is_some() {
             saved.push(pid);
@@ -283,10 +283,10 @@ pub(super) fn narrow(args: &ScanArgs, path: &Path, pids: Option<&[i32]>) -> Resu
     match &args.save {
         Some(new) if !saved.is_empty() => {
             write_set(new, &saved)?;
-            eprintln!("saved to {}", new.display());
+            errln!("saved to {}", new.display());
         }
         Some(_) => {}
-        None => eprintln!("saved to {}", path.display()),
+        None => errln!("saved to {}", path.display()),
     }
     Ok(code)
 }

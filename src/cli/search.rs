@@ -170,7 +170,7 @@ fn search_one(
     };
     let job = session.searches().search(maps, query, options)?;
     interrupt.cancels(job.canceller());
-    eprintln!(
+    errln!(
         "searching pid {}; Ctrl-C stops, keeping what was printed",
         session.pid()
     );
@@ -271,7 +271,7 @@ pub(super) fn left_out(
         return Ok(());
     }
     if json {
-        eprintln!("note: {left} more {what} not printed (--max {limit})");
+        errln!("note: {left} more {what} not printed (--max {limit})");
         Ok(())
     } else {
         writeln!(out, "... and {left} more (--max N prints more)").map_err(super::stdout_error)
@@ -353,9 +353,10 @@ impl InOrder {
 pub(super) fn report(summary: &Summary, what: &str) -> Result<ExitCode> {
     let secs = summary.elapsed.as_secs_f64();
     if summary.narrow.is_some() {
-        eprintln!(
+        errln!(
             "{} {what} remain of {} in {secs:.3} s",
-            summary.found, summary.total
+            summary.found,
+            summary.total
         );
     } else {
         let rate = if secs > 0.0 {
@@ -363,7 +364,7 @@ pub(super) fn report(summary: &Summary, what: &str) -> Result<ExitCode> {
         } else {
             0.0
         };
-        eprintln!(
+        errln!(
             "{} {what} in {} regions, {} covered in {secs:.3} s ({}/s)",
             summary.found,
             summary.regions,
@@ -372,16 +373,16 @@ pub(super) fn report(summary: &Summary, what: &str) -> Result<ExitCode> {
         );
     }
     for note in &summary.notes {
-        eprintln!("note: {}", crate::text::escape(note));
+        errln!("note: {}", crate::text::escape(note));
     }
     Ok(match &summary.end {
         End::Complete | End::Limit => ExitCode::SUCCESS,
         End::Cancelled => {
-            eprintln!("pvtui: cancelled; results so far are shown");
+            errln!("pvtui: cancelled; results so far are shown");
             cancelled_code()
         }
         End::Failed(why) => {
-            eprintln!("pvtui: {}", crate::text::escape(why));
+            errln!("pvtui: {}", crate::text::escape(why));
             ExitCode::FAILURE
         }
     })
@@ -410,13 +411,13 @@ impl Meter {
         } else {
             format!("{:.0} {unit}/s", p.rate())
         };
-        eprint!("\r{:5.1}%  {rate}   ", p.fraction() * 100.0);
+        super::write_stderr(format!("\r{:5.1}%  {rate}   ", p.fraction() * 100.0).as_bytes());
         self.shown = true;
     }
 
     pub fn clear(&mut self) {
         if self.shown {
-            eprint!("\r{:40}\r", "");
+            super::write_stderr(format!("\r{:40}\r", "").as_bytes());
             self.shown = false;
         }
     }

@@ -14,7 +14,7 @@ use crate::cli::read::reading_json;
 use crate::cli::watch::WatchArgs;
 use crate::error::{Error, Result};
 use crate::expr::{Value, Watch, WatchReading, WatchSet};
-use crate::poller::group::{PollGroup, TickOutcome};
+use crate::poller::group::{Names, PollGroup, TickOutcome};
 use crate::process::ReadMode;
 use crate::session::{Placement, Session, Spread};
 use crate::text::escape;
@@ -30,7 +30,7 @@ pub(super) fn attach_all(pids: &[i32], deadline: Duration, by_name: bool) -> Res
             Err(
                 Error::NoSuchProcess { .. } | Error::Zombie { .. } | Error::TargetExited { .. },
             ) if by_name => {
-                eprintln!("pvtui: {pid} exited before it could be attached; left out");
+                errln!("pvtui: {pid} exited before it could be attached; left out");
             }
             Err(e) => return Err(e),
         }
@@ -175,10 +175,28 @@ pub(super) fn read(
     json_out: bool,
 ) -> Result<(String, bool)> {
     let mut per_target = Vec::with_capacity(pids.len());
-    for mut session in attach_all(pids, timeout, by_name)? {
-        per_target.push(read_in(&mut session, watches, ReadMode::Force)?);
-    }
     let mut failed = false;
+    for mut session in attach_all(pids, timeout, by_name)? {
+        match read_in(&mut session, watches, ReadMode::Force) {
+            Ok(seen) => per_target.push(seen),
+            // One target exiting leaves the others read. A process named by
+            // its pid makes the output incomplete; one taken by its name is
+            // left out, as one that exited before it was attached is.
+            Err(e) if e.is_exit() => {
+                errln!(
+                    "pvtui: {} exited while it was read; left out",
+                    session.pid()
+                );
+                failed |= !by_name;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if per_target.is_empty() {
+        return Err(Error::TargetExited {
+            pid: pids.first().copied().unwrap_or(0),
+        });
+    }
     let mut out = String::new();
     for (i, expr) in exprs.iter().enumerate() {
         let seen: Vec<&Seen> = per_target.iter().filter_map(|t| t.get(i)).collect();
@@ -258,6 +276,7 @@ pub(super) fn watch(
                 TickOutcome::Read {
                     readings,
                     placements,
+                    names,
                     ..
                 } => {
                     if json_out {
@@ -265,9 +284,16 @@ pub(super) fn watch(
                             .iter()
                             .zip(readings)
                             .zip(placements)
+                            .zip(names)
                             .zip(&differs)
-                            .map(|(((text, r), p), d)| {
+                            .map(|((((text, r), p), n), d)| {
                                 let mut obj = reading_json(text, r);
+                                if let Some(place) = &n.place {
+                                    obj.insert("place".into(), json!(place));
+                                }
+                                if let Some(target) = &n.points_to {
+                                    obj.insert("points_to".into(), json!(target));
+                                }
                                 obj.insert("status".into(), json!(r.status.as_str()));
                                 if let Some(p) = p {
                                     obj.insert("shared".into(), json!(p.shared));
@@ -292,11 +318,14 @@ pub(super) fn watch(
                         let cells: Vec<String> = exprs
                             .iter()
                             .zip(readings)
+                            .zip(names)
                             .zip(&differs)
-                            .map(|((text, r), d)| {
+                            .map(|(((text, r), n), d)| {
                                 let mark = if several && *d { " ≠" } else { "" };
                                 match &r.value {
-                                    Some(v) => format!("{text} = {v} ({}){mark}", r.status),
+                                    Some(v) => {
+                                        format!("{text} = {} ({}){mark}", shown(v, n), r.status)
+                                    }
                                     None => format!(
                                         "{text}: {}",
                                         crate::text::escape_lines(&r.status.to_string())
@@ -351,6 +380,16 @@ pub(super) fn watch(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A value on a several-target watch line as on a single target's: a
+/// pointer named by where it points in its own process
+/// (`0x7f12a0 -> libc.so.6!environ`); others as they are.
+fn shown(value: &Value, names: &Names) -> String {
+    match (value, &names.points_to) {
+        (Value::Pointer(p), Some(target)) => format!("{p:#x} -> {}", escape(target)),
+        (other, _) => other.to_string(),
+    }
 }
 
 /// What a write through one process looks like from another.

@@ -66,7 +66,7 @@ pub fn run(args: &SharedArgs) -> Result<ExitCode> {
         super::write_stdout(render(&report).as_bytes())?;
     }
     if let Some(line) = skipped_line(&report) {
-        eprintln!("pvtui: {line}");
+        errln!("pvtui: {line}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -54,7 +54,7 @@ pub fn run(args: &WritersArgs) -> Result<ExitCode> {
     } else {
         "writes"
     };
-    eprintln!(
+    errln!(
         "watching {what} of {} bytes at {:#x} on {} threads of pid {}{}",
         bp.len,
         bp.addr,
@@ -83,9 +83,9 @@ pub fn run(args: &WritersArgs) -> Result<ExitCode> {
                 let at = code_at(&place, session.symbols());
                 match access_at(&mut session, &place) {
                     Some(access) => {
-                        eprintln!("new: {at} by {:#x}: {}", access.addr, access.text)
+                        errln!("new: {at} by {:#x}: {}", access.addr, access.text)
                     }
-                    None => eprintln!("new: {at}"),
+                    None => errln!("new: {at}"),
                 }
             }
         }

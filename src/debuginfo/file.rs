@@ -510,15 +510,28 @@ impl DebugFile {
                 .chain(obj.dynamic_symbols())
                 .filter(|s| s.is_definition())
         };
-        if let Some(s) = defined().find(|s| s.name_bytes().ok() == Some(name.as_bytes())) {
-            return Some((s.address(), name.to_string()));
+        // Two definitions of the name (a file's static and another's global)
+        // are left to the name index, which picks one the same way always.
+        let one = |mut found: Vec<(u64, String)>| {
+            found.sort();
+            found.dedup_by_key(|f| f.0);
+            (found.len() == 1).then(|| found.remove(0))
+        };
+        let exact: Vec<(u64, String)> = defined()
+            .filter(|s| s.name_bytes().ok() == Some(name.as_bytes()))
+            .map(|s| (s.address(), name.to_string()))
+            .collect();
+        if !exact.is_empty() {
+            return one(exact);
         }
         let last = name.rsplit("::").next().filter(|_| name.contains("::"))?;
-        defined().find_map(|s| {
-            let raw = s.name().ok()?;
-            (raw.contains(last) && crate::symbols::demangle(raw).as_deref() == Some(name))
-                .then(|| (s.address(), raw.to_string()))
-        })
+        one(defined()
+            .filter_map(|s| {
+                let raw = s.name().ok()?;
+                (raw.contains(last) && crate::symbols::demangle(raw).as_deref() == Some(name))
+                    .then(|| (s.address(), raw.to_string()))
+            })
+            .collect())
     }
 
     /// A variable that has an ELF symbol of the same name, found by its
@@ -548,7 +561,7 @@ impl DebugFile {
         let mut off = 0;
         while let Some(unit) = self.unit_at(&dwarf, off)? {
             let mut tree = unit.header.entries_tree(&unit.abbreviations, None)?;
-            if let Some(die) = scan_scope(tree.root()?, addr, unit.header.address_size(), 0)? {
+            if let Some(die) = scan_scope(&dwarf, &unit, tree.root()?, addr, 0)? {
                 return builder.variable(DieRef { unit: off, die }, name).map(Some);
             }
             off = off
@@ -670,36 +683,26 @@ fn unit_for_address(dwarf: &gimli::Dwarf<R<'_>>, addr: u64) -> DResult<Option<us
     Ok(None)
 }
 
-/// The variable DIE whose location is `DW_OP_addr addr` among a unit's
-/// top-level DIEs and namespaces.
+/// The variable DIE whose location is `addr` (`DW_OP_addr`, or clang's
+/// `DW_OP_addrx`) among a unit's top-level DIEs and namespaces.
 fn scan_scope(
+    dwarf: &gimli::Dwarf<R<'_>>,
+    unit: &gimli::Unit<R<'_>>,
     node: gimli::EntriesTreeNode<'_, '_, '_, R<'_>>,
     addr: u64,
-    address_size: u8,
     depth: usize,
 ) -> DResult<Option<usize>> {
     let mut children = node.children();
     while let Some(child) = children.next()? {
         let entry = child.entry();
         match entry.tag() {
-            gimli::DW_TAG_variable => {
-                if let Some(gimli::AttributeValue::Exprloc(expr)) =
-                    entry.attr_value(gimli::DW_AT_location)?
-                {
-                    let bytes = expr.0.slice();
-                    if bytes.len() == 1 + usize::from(address_size)
-                        && bytes[0] == gimli::DW_OP_addr.0
-                    {
-                        let mut r =
-                            gimli::EndianSlice::new(&bytes[1..], gimli::Reader::endian(&expr.0));
-                        if gimli::Reader::read_address(&mut r, address_size)? == addr {
-                            return Ok(Some(entry.offset().0));
-                        }
-                    }
-                }
+            gimli::DW_TAG_variable
+                if super::address::location_addr(dwarf, unit, entry)? == Some(addr) =>
+            {
+                return Ok(Some(entry.offset().0));
             }
             gimli::DW_TAG_namespace | gimli::DW_TAG_module if depth < MAX_SCOPE_DEPTH => {
-                if let Some(found) = scan_scope(child, addr, address_size, depth + 1)? {
+                if let Some(found) = scan_scope(dwarf, unit, child, addr, depth + 1)? {
                     return Ok(Some(found));
                 }
             }

@@ -27,9 +27,7 @@ pub const SUPPORTED: bool = cfg!(target_arch = "x86_64");
 /// when decoding steps over `ip` (data in the code, or `start` was not an
 /// instruction boundary) or meets an invalid instruction first.
 pub fn instruction_ending_at(start: u64, code: &[u8], ip: u64) -> Option<AccessInstruction> {
-    use iced_x86::{
-        Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter, MemorySizeOptions,
-    };
+    use iced_x86::{Decoder, DecoderOptions, Instruction};
 
     let span = usize::try_from(ip.checked_sub(start)?).ok()?;
     if span == 0 || span > code.len() {
@@ -43,27 +41,59 @@ pub fn instruction_ending_at(start: u64, code: &[u8], ip: u64) -> Option<AccessI
             return None;
         }
         if instruction.next_ip() == ip {
-            let mut formatter = IntelFormatter::new();
-            let options = formatter.options_mut();
-            // As objdump -M intel and gdb print them.
-            options.set_hex_prefix("0x");
-            options.set_hex_suffix("");
-            options.set_uppercase_hex(false);
-            options.set_space_after_operand_separator(true);
-            options.set_rip_relative_addresses(true);
-            options.set_memory_size_options(MemorySizeOptions::Always);
-            let mut text = String::new();
-            formatter.format(&instruction, &mut text);
-            return Some(AccessInstruction {
-                addr: instruction.ip(),
-                len: instruction.len(),
-                text,
-            });
+            return Some(described(&instruction));
         }
     }
     // The last instruction ran past `ip`: its bytes were cut off at `span`,
     // which the decoder reports as invalid above, or `ip` lies mid-instruction.
     None
+}
+
+/// An instruction's address, length and text, as objdump -M intel and gdb
+/// print it.
+fn described(instruction: &iced_x86::Instruction) -> AccessInstruction {
+    use iced_x86::{Formatter, IntelFormatter, MemorySizeOptions};
+    let mut formatter = IntelFormatter::new();
+    let options = formatter.options_mut();
+    options.set_hex_prefix("0x");
+    options.set_hex_suffix("");
+    options.set_uppercase_hex(false);
+    options.set_space_after_operand_separator(true);
+    options.set_rip_relative_addresses(true);
+    options.set_memory_size_options(MemorySizeOptions::Always);
+    let mut text = String::new();
+    formatter.format(instruction, &mut text);
+    AccessInstruction {
+        addr: instruction.ip(),
+        len: instruction.len(),
+        text,
+    }
+}
+
+/// The instruction at `ip` when it is a `rep`-prefixed string instruction
+/// (`rep movsb`, `rep stosq`, …): a breakpoint that fires in the middle of
+/// one leaves the IP on the instruction itself, which is then the access.
+pub fn rep_string_at(ip: u64, code: &[u8]) -> Option<AccessInstruction> {
+    use iced_x86::{Decoder, DecoderOptions, OpKind};
+    let mut decoder = Decoder::with_ip(64, code, ip, DecoderOptions::NONE);
+    let instruction = decoder.decode();
+    let repeated = instruction.has_rep_prefix() || instruction.has_repne_prefix();
+    // String instructions address memory through rSI / rDI implicitly.
+    let string = (0..instruction.op_count()).any(|i| {
+        matches!(
+            instruction.op_kind(i),
+            OpKind::MemorySegSI
+                | OpKind::MemorySegESI
+                | OpKind::MemorySegRSI
+                | OpKind::MemoryESDI
+                | OpKind::MemoryESEDI
+                | OpKind::MemoryESRDI
+                | OpKind::MemorySegDI
+                | OpKind::MemorySegEDI
+                | OpKind::MemorySegRDI
+        )
+    });
+    (!instruction.is_invalid() && repeated && string).then(|| described(&instruction))
 }
 
 /// Finds the instruction before `ip` in the function that holds it: the
@@ -79,6 +109,10 @@ pub fn access_before(
 ) -> Option<AccessInstruction> {
     if !SUPPORTED {
         return None;
+    }
+    // Stopped inside a repeated string instruction: that is the access.
+    if let Some(rep) = read(ip, 15).and_then(|code| rep_string_at(ip, &code)) {
+        return Some(rep);
     }
     let offset = function_offset?;
     if offset == 0 || offset > MAX_SPAN {
@@ -98,6 +132,22 @@ mod tests {
         0x55, 0x48, 0x89, 0xe5, 0x83, 0x05, 0xd6, 0x2e, 0x00, 0x00, 0x01, 0x5d, 0xc3,
     ];
     const BASE: u64 = 0x1000;
+
+    #[test]
+    fn a_repeated_string_instruction_at_the_ip_is_the_access() {
+        // rep stosb; then ret
+        let code = [0xf3, 0xaa, 0xc3];
+        let rep = rep_string_at(BASE, &code).expect("rep stosb");
+        assert_eq!((rep.addr, rep.len), (BASE, 2));
+        assert!(rep.text.contains("stos"), "{}", rep.text);
+        // movsd xmm0, [rax] has an F2 prefix but is no string instruction.
+        assert_eq!(rep_string_at(BASE, &[0xf2, 0x0f, 0x10, 0x00]), None);
+        // Nor is a plain store.
+        assert_eq!(rep_string_at(BASE, &CODE[4..]), None);
+        // Found first by the whole lookup, without a function start.
+        let found = access_before(BASE, None, &mut |_, len| Some(code[..len.min(3)].to_vec()));
+        assert_eq!(found.map(|a| a.addr), Some(BASE));
+    }
 
     #[test]
     fn finds_the_instruction_that_ends_at_the_ip() {
@@ -132,7 +182,9 @@ mod tests {
         let found = access_before(BASE + 11, Some(11), &mut read);
         if SUPPORTED {
             assert_eq!(found.map(|f| f.addr), Some(BASE + 4));
-            assert_eq!(*asked.borrow(), vec![(BASE, 11)]);
+            // First the instruction at the IP (a repeated string one would
+            // be the access), then the function from its start.
+            assert_eq!(*asked.borrow(), vec![(BASE + 11, 15), (BASE, 11)]);
         } else {
             assert_eq!(found, None);
         }

@@ -1,6 +1,7 @@
 //! Freezes held by the poller: where each is rewritten this tick. A frozen
 //! watch's pointer hops are read again before every rewrite, so a path the
-//! target repoints is followed and the place it left is never written.
+//! target repoints is followed: the place it left is written again only if
+//! the target repoints it in the instant between that read and the write.
 
 use super::{Freeze, PollerState};
 use crate::expr::{WatchId, WatchSet};

@@ -22,22 +22,25 @@
 //! # Ok::<(), pvtui::Error>(())
 //! ```
 
+use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::expr::{Watch, WatchReading, WatchSet};
+use crate::expr::{Value, Watch, WatchReading, WatchSet};
 use crate::process::ReadMode;
 use crate::session::{Placement, Session};
 
 /// What one target gave in one tick.
 #[derive(Debug)]
 pub enum TickOutcome {
-    /// Every watch, in the order given, each with where its address lies.
+    /// Every watch, in the order given, each with where its address lies
+    /// and what the target's own symbols call it.
     Read {
         readings: Vec<WatchReading>,
         placements: Vec<Option<Placement>>,
+        names: Vec<Names>,
         took: Duration,
     },
     /// Still busy with an earlier tick when this one's deadline passed.
@@ -46,6 +49,17 @@ pub enum TickOutcome {
     Exited,
     /// Reading failed for another reason; the target is still polled.
     Failed(Error),
+}
+
+/// A reading's addresses by name in its own target (`module!symbol+0xOFF`,
+/// as [`crate::symbols::SymbolTable::place`] gives them); unescaped, since
+/// the names come from the target.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Names {
+    /// Where the value is.
+    pub place: Option<String>,
+    /// Where a pointer value points.
+    pub points_to: Option<String>,
 }
 
 /// One target in a tick.
@@ -237,8 +251,9 @@ fn member_loop(
     requests: &Receiver<u64>,
     reply: &Sender<Reply>,
 ) {
+    let mut namer = Namer::default();
     while let Ok(tick) = requests.recv() {
-        let outcome = read_once(&mut session, &mut set, mode);
+        let outcome = read_once(&mut session, &mut set, mode, &mut namer);
         let exited = matches!(outcome, TickOutcome::Exited);
         if reply.send((index, tick, outcome)).is_err() || exited {
             return;
@@ -246,14 +261,24 @@ fn member_loop(
     }
 }
 
-fn read_once(session: &mut Session, set: &mut WatchSet, mode: ReadMode) -> TickOutcome {
+fn read_once(
+    session: &mut Session,
+    set: &mut WatchSet,
+    mode: ReadMode,
+    namer: &mut Namer,
+) -> TickOutcome {
     let started = Instant::now();
     if !session.is_alive() {
         return TickOutcome::Exited;
     }
     let result = session
         .refresh()
-        .map(|_| ())
+        .map(|changed| {
+            // New maps may move or drop what a name was found in.
+            if changed.is_some() {
+                namer.forget();
+            }
+        })
         .and_then(|()| session.poll(set, mode));
     match result {
         Ok(readings) => {
@@ -266,13 +291,57 @@ fn read_once(session: &mut Session, set: &mut WatchSet, mode: ReadMode) -> TickO
                 .iter()
                 .map(|r| r.address.and_then(|a| session.placement(a)))
                 .collect();
+            let names = readings.iter().map(|r| namer.names(session, r)).collect();
             TickOutcome::Read {
                 readings,
                 placements,
+                names,
                 took: started.elapsed(),
             }
         }
         Err(e) if e.is_exit() || !session.is_alive() => TickOutcome::Exited,
         Err(e) => TickOutcome::Failed(e),
+    }
+}
+
+/// Names of addresses in one target, each looked up once while the maps
+/// stay the same: a watch's address and a pointer's value rarely change
+/// from tick to tick, and a symbol lookup is more than a read.
+#[derive(Default)]
+struct Namer {
+    known: HashMap<u64, Option<String>>,
+}
+
+impl Namer {
+    /// More distinct addresses than this (a pointer walking a heap) start
+    /// the memory over rather than grow it without end.
+    const MOST: usize = 4096;
+
+    fn forget(&mut self) {
+        self.known.clear();
+    }
+
+    fn place(&mut self, session: &Session, addr: u64) -> Option<String> {
+        if let Some(name) = self.known.get(&addr) {
+            return name.clone();
+        }
+        if self.known.len() >= Namer::MOST {
+            self.forget();
+        }
+        let name = session.symbols().place(addr);
+        self.known.insert(addr, name.clone());
+        name
+    }
+
+    fn names(&mut self, session: &Session, reading: &WatchReading) -> Names {
+        let pointer = match &reading.value {
+            Some(Value::Pointer(p))
+            | Some(Value::Typed(crate::debuginfo::Value::Pointer { addr: p, .. })) => Some(*p),
+            _ => None,
+        };
+        Names {
+            place: reading.address.and_then(|a| self.place(session, a)),
+            points_to: pointer.and_then(|p| self.place(session, p)),
+        }
     }
 }

@@ -472,6 +472,21 @@ impl PollerState {
                 bytes,
                 mask,
             } => {
+                // The UI's address is its last snapshot's (minutes old when
+                // paused): follow the watch's path now, where it has one.
+                let addr = match self.set.get(watch).cloned().map(|w| self.evaluate(&w)) {
+                    Some(Ok(now)) => now.addr,
+                    Some(Err(e)) => {
+                        return sink(PollerEvent::Frozen {
+                            watch,
+                            result: Err(Error::Usage(format!(
+                                "not frozen: the path leads nowhere now ({})",
+                                e.message
+                            ))),
+                        });
+                    }
+                    None => addr,
+                };
                 let result = match bytes {
                     Some(bytes) => Ok(bytes),
                     None => self.read_now(addr, len),

@@ -315,9 +315,13 @@ pub fn open_mapped(
             let meta = file
                 .metadata()
                 .map_err(|e| format!("/proc/PID/{rel}: {e}"))?;
+            // map_files/ and exe are the mapped file itself, resolved by the
+            // kernel; a path under root/ may name another file since.
+            let by_path = rel.starts_with("root");
             if !meta.is_file() {
                 Err(format!("{}: not a regular file", first.path))
-            } else if !first.is_file_of(&meta) {
+            } else if by_path && !first.is_file_of(&meta) && !same_btrfs_inode(&file, &meta, first)
+            {
                 Err(format!(
                     "{}: not the mapped file (device or inode differ from the mapping's)",
                     first.path
@@ -332,6 +336,20 @@ pub fn open_mapped(
         }
     }
     Err(errors.join("; "))
+}
+
+/// Whether `file` is `region`'s file on btrfs, whose `stat` gives each
+/// subvolume its own device number while `maps` prints the superblock's:
+/// there only the inode can be compared.
+fn same_btrfs_inode(
+    file: &File,
+    meta: &std::fs::Metadata,
+    region: &crate::process::Region,
+) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    meta.ino() == region.inode
+        && nix::sys::statfs::fstatfs(file)
+            .is_ok_and(|fs| fs.filesystem_type() == nix::sys::statfs::BTRFS_SUPER_MAGIC)
 }
 
 pub fn open_error(pid: i32, rel: &str, e: Errno) -> Error {

@@ -227,6 +227,14 @@ impl<M: Memory + Clone + Send + 'static> MemoryWorker<M> {
                 Err(RecvTimeoutError::Timeout) if waited < RUNNABLE_GRACE && thread.runnable() => {
                     waited += 1;
                 }
+                // It may have answered between the timeout and the look at
+                // its state (and be asleep waiting for the next job).
+                Err(RecvTimeoutError::Timeout) => {
+                    break thread
+                        .done
+                        .try_recv()
+                        .map_err(|_| RecvTimeoutError::Timeout);
+                }
                 other => break other,
             }
         };

@@ -15,14 +15,26 @@ fn not_regular() -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, "not a regular file")
 }
 
-/// Opens `path` for reading without blocking on a FIFO or device, and
-/// refuses anything but a regular file. (`O_NONBLOCK` changes nothing for a
-/// regular file's reads.)
+/// Opens `path` for reading and refuses anything but a regular file. The
+/// path is first opened with `O_PATH`, which runs no driver's `open` (a
+/// watchdog device armed by opening it, a tape rewound) and never blocks on
+/// a FIFO; only a regular file is then opened for reading, through that
+/// same descriptor (`/proc/self/fd/N`), so a rename in between changes
+/// nothing.
 pub fn open_regular(path: &Path) -> io::Result<File> {
+    let probe = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH)
+        .open(path)?;
+    if !probe.metadata()?.is_file() {
+        return Err(not_regular());
+    }
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&probe);
     let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
+        .open(format!("/proc/self/fd/{fd}"))?;
+    // The reopened file is the probed one; checked again all the same.
     if !file.metadata()?.is_file() {
         return Err(not_regular());
     }

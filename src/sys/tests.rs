@@ -28,6 +28,7 @@ fn unknown_flag_is_reported_unsupported() {
 }
 
 #[test]
+#[allow(clippy::print_stderr)] // the test harness's stderr, to say why it skipped
 fn a_breakpoint_on_our_own_thread_samples_each_write() {
     let mut watched = Box::new(0u64);
     let addr = std::ptr::addr_of_mut!(*watched) as u64;

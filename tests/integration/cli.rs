@@ -353,3 +353,65 @@ fn read_of_an_expression_that_does_not_parse_exits_with_usage() {
     let v: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
     assert_eq!(v["kind"], "usage", "{v}");
 }
+
+/// How pvtui's stderr is left for one run.
+#[derive(Clone, Copy, Debug)]
+enum Stderr {
+    /// A pipe, read to its end.
+    Read,
+    /// A pipe whose read end is gone: writes fail with EPIPE.
+    ReaderGone,
+    /// No stderr at all (`2>&-`).
+    Closed,
+}
+
+fn pvtui_with_stderr(args: &[&str], how: Stderr) -> Output {
+    match how {
+        Stderr::Read => pvtui(args),
+        Stderr::ReaderGone => {
+            let (reader, writer) = nix::unistd::pipe().expect("a pipe");
+            drop(reader);
+            Command::new(pvtui_bin())
+                .args(args)
+                .stderr(writer)
+                .stdout(std::process::Stdio::piped())
+                .output()
+                .expect("run pvtui")
+        }
+        Stderr::Closed => Command::new("sh")
+            .args(["-c", r#"exec "$0" "$@" 2>&-"#, pvtui_bin()])
+            .args(args)
+            .output()
+            .expect("run pvtui under sh"),
+    }
+}
+
+/// A diagnostic to a stderr that cannot take it is lost; the command does
+/// not panic, prints the same on stdout and ends with the same status.
+#[test]
+fn a_closed_stderr_loses_diagnostics_and_changes_nothing_else() {
+    let fx = Fixture::spawn(&fixture("names", "", &[]), &[]);
+    let pid = fx.pid.to_string();
+    // A pid that was in use and is not now: a child already reaped.
+    let mut gone = Command::new("true").spawn().expect("run true");
+    gone.wait().expect("reap true");
+    let gone = gone.id().to_string();
+    let runs: [&[&str]; 3] = [
+        // Succeeds, with a line on stderr before its results.
+        &["search", "-p", &pid, "--text", "PVTUI-NAMES-MARKER"],
+        // Fails: only stderr says why.
+        &["read", "-p", &gone, "score:u32"],
+        // Succeeds, with a summary on stderr after its results.
+        &["scan", "-p", &pid, "--type", "u32", "1544426036"],
+    ];
+    for args in runs {
+        let told = pvtui_with_stderr(args, Stderr::Read);
+        assert!(!told.stderr.is_empty(), "{args:?} says nothing on stderr");
+        assert_ne!(told.status.code(), Some(101), "{}", stderr(&told));
+        for how in [Stderr::ReaderGone, Stderr::Closed] {
+            let out = pvtui_with_stderr(args, how);
+            assert_eq!(out.status.code(), told.status.code(), "{args:?} {how:?}");
+            assert_eq!(stdout(&out), stdout(&told), "{args:?} {how:?}");
+        }
+    }
+}

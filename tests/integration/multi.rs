@@ -677,3 +677,57 @@ fn scan_takes_several_targets_each_with_its_own_set_saved_under_one_name() {
         stderr(&out)
     );
 }
+
+/// `watch` with several targets names a pointer's target through each
+/// process's own symbols, in text and JSON, as a single target's does.
+#[test]
+fn watch_with_two_pids_names_where_each_pointer_points() {
+    let names = fixture("names", "", &[]);
+    let a = Fixture::spawn(&names, &[]);
+    let b = Fixture::spawn(&names, &[]);
+    let (pa, pb) = (a.pid.to_string(), b.pid.to_string());
+    let run = |rest: &[&str]| {
+        Command::new(pvtui_bin())
+            .args(["watch", "-p", &pa, "-p", &pb, "--count", "2"])
+            .args(rest)
+            .output()
+            .expect("run pvtui")
+    };
+    let out = run(&["score_ptr:ptr", "score:u32"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for fx in [&a, &b] {
+        let score = format!("{:#x}", fx.addr("score"));
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains(&format!("] {}: ", fx.pid)))
+            .collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        for line in lines {
+            assert!(
+                line.contains(&format!("score_ptr:ptr = {score} -> names!score (")),
+                "{line}"
+            );
+            // Not a pointer: no arrow.
+            assert!(line.contains("score:u32 = 1544426036 ("), "{line}");
+        }
+    }
+    let out = run(&["--json", "score_ptr:ptr"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ticks = json_lines(&out);
+    assert_eq!(ticks.len(), 4, "{ticks:?}");
+    for fx in [&a, &b] {
+        let mine: Vec<&Json> = ticks.iter().filter(|t| t["pid"] == fx.pid).collect();
+        assert_eq!(mine.len(), 2, "{ticks:?}");
+        for tick in mine {
+            let value = &tick["values"][0];
+            assert_eq!(
+                value["value"],
+                format!("{:#x}", fx.addr("score")).as_str(),
+                "{value}"
+            );
+            assert_eq!(value["points_to"], "names!score", "{value}");
+            assert_eq!(value["place"], "names!score_ptr", "{value}");
+        }
+    }
+}
