@@ -67,6 +67,23 @@ pub fn fixture(name: &str, variant: &str, flags: &[&str]) -> PathBuf {
     out
 }
 
+/// Spawns `cmd`, whose program may have just been written. Another test
+/// thread that forks in that moment holds the writer's descriptor open in
+/// its child until that child execs, and exec then fails with ETXTBSY: the
+/// spawn is tried again (a few times, on that error only).
+pub fn spawn_fresh(cmd: &mut Command) -> Child {
+    let mut tries = 0;
+    loop {
+        match cmd.spawn() {
+            Err(e) if e.raw_os_error() == Some(nix::libc::ETXTBSY) && tries < 50 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other.expect("spawn fixture"),
+        }
+    }
+}
+
 /// A running fixture process. It prints `key=value` lines, then `ready`;
 /// it takes commands on stdin, one a line.
 pub struct Fixture {
@@ -83,11 +100,8 @@ impl Fixture {
     }
 
     pub fn spawn_command(cmd: &mut Command) -> Fixture {
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("spawn fixture");
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+        let mut child = spawn_fresh(cmd);
         let stdout = child.stdout.take().expect("fixture stdout");
         let (tx, lines) = channel();
         std::thread::spawn(move || {
