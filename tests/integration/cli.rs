@@ -393,8 +393,13 @@ fn a_closed_stderr_loses_diagnostics_and_changes_nothing_else() {
     let fx = Fixture::spawn(&fixture("names", "", &[]), &[]);
     let pid = fx.pid.to_string();
     // A pid that was in use and is not now: a child already reaped.
-    let mut gone = Command::new("true").spawn().expect("run true");
-    gone.wait().expect("reap true");
+    // pvtui itself: present wherever the tests run (the test VM has no `true`).
+    let mut gone = Command::new(pvtui_bin())
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("run pvtui --version");
+    gone.wait().expect("reap it");
     let gone = gone.id().to_string();
     let runs: [&[&str]; 3] = [
         // Succeeds, with a line on stderr before its results.

@@ -267,10 +267,15 @@ fn watch_goes_on_when_one_of_two_targets_exits() {
         let line = lines.recv_timeout(PATIENCE).expect("a line from watch");
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"))
     };
-    // Both are read before the child is killed.
+    // Both are read before the child is killed. A target still reading
+    // when a tick's time is up is reported late (an emulated CPU is slow):
+    // that is no reading, not a wrong one.
     let mut seen_child = false;
     while !seen_child {
         let r = next();
+        if r["late"] == true {
+            continue;
+        }
         assert!(r["values"][0]["value"].is_u64(), "{r}");
         seen_child = r["pid"] == pair.child;
     }
@@ -283,7 +288,7 @@ fn watch_goes_on_when_one_of_two_targets_exits() {
         if r["event"] == "exited" {
             assert_eq!(r["pid"], pair.child, "{r}");
             exited = true;
-        } else if exited {
+        } else if exited && r["late"] != true {
             assert_eq!(r["pid"], pair.parent, "only the parent is read now: {r}");
             assert_eq!(r["values"][0]["value"], u64::from(b'A'), "{r}");
             parent_after += 1;
