@@ -413,7 +413,15 @@ fn a_closed_stderr_loses_diagnostics_and_changes_nothing_else() {
         let told = pvtui_with_stderr(args, Stderr::Read);
         assert!(!told.stderr.is_empty(), "{args:?} says nothing on stderr");
         assert_ne!(told.status.code(), Some(101), "{}", stderr(&told));
-        for how in [Stderr::ReaderGone, Stderr::Closed] {
+        // `2>&-` needs a shell (the test VM has none): then the closed
+        // pipe is the case tried.
+        let hows: &[Stderr] = if crate::util::have_program("sh") {
+            &[Stderr::ReaderGone, Stderr::Closed]
+        } else {
+            eprintln!("NOTE a_closed_stderr: no sh here; stderr closed outright is not tried");
+            &[Stderr::ReaderGone]
+        };
+        for &how in hows {
             let out = pvtui_with_stderr(args, how);
             assert_eq!(out.status.code(), told.status.code(), "{args:?} {how:?}");
             assert_eq!(stdout(&out), stdout(&told), "{args:?} {how:?}");
