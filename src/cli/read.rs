@@ -119,7 +119,7 @@ pub fn run(args: &ReadArgs) -> Result<ExitCode> {
         let typed = set.get(reading.id).is_some_and(|w| w.ty.is_some());
         misused |= unresolved;
         failed |= reading.value.is_none();
-        session.read_strings(&mut reading);
+        session.read_strings(&mut reading, ReadMode::Force);
         let symbols = session.symbols();
         if args.json {
             let mut obj = reading_json(text, &reading);

@@ -71,7 +71,7 @@ pub(super) fn read_in(
     Ok(readings
         .into_iter()
         .map(|mut reading| {
-            session.read_strings(&mut reading);
+            session.read_strings(&mut reading, ReadMode::Force);
             let symbols = session.symbols();
             let points_to = match reading.value {
                 Some(Value::Pointer(p)) => symbols.place(p),

@@ -148,12 +148,18 @@ impl PollerState {
         }
     }
 
-    /// Every watch, batched by the watch set: one read per pointer level.
+    /// Every watch, batched by the watch set: one read per pointer level;
+    /// then the text of each `char *` (and Rust `&str`) a typed watch
+    /// holds, never-block, so it shows as the command line shows it.
     pub(super) fn read_watches(&mut self) -> Result<Vec<WatchReading>> {
         if self.set.is_empty() {
             return Ok(Vec::new());
         }
-        self.session.poll(&mut self.set, ReadMode::NoWait)
+        let mut readings = self.session.poll(&mut self.set, ReadMode::NoWait)?;
+        for reading in &mut readings {
+            self.session.read_strings(reading, ReadMode::NoWait);
+        }
+        Ok(readings)
     }
 
     /// Resident bytes per region from `/proc/PID/smaps`, every few seconds.

@@ -304,3 +304,22 @@ fn the_address_of_an_address_is_refused() {
     let (code, out, err) = run_pvtui(&["read", "--pid", &pid, "&hero"]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+/// A `char *` watch in the terminal UI shows the text it points to, as
+/// `read` does, read never-block on every tick.
+#[test]
+fn a_char_pointer_watch_shows_its_string_in_the_ui() {
+    let fx = dwarf_types();
+    let mut ui = Ui::start(&fx, &["motto".to_string()]);
+    let want = fx.var("motto");
+    ui.until("motto's text", |app| {
+        app.watches.rows.first().is_some_and(|w| {
+            matches!(
+                &w.value,
+                Some(Value::Typed(pvtui::debuginfo::Value::Pointer { string: Some(s), .. }))
+                    if *s == want
+            )
+        })
+    });
+    ui.until_screen("never stop the target");
+}
