@@ -1,7 +1,6 @@
 //! A freeze through pointers follows the path when the target repoints it:
 //! the place the target left is never written again.
 
-use std::process::{Command, Stdio};
 use std::sync::mpsc::channel;
 use std::time::Duration;
 
@@ -10,7 +9,7 @@ use pvtui::poller::{Command as PollerCommand, Poller, PollerEvent, PollerOptions
 use pvtui::session::Session;
 use serde_json::Value;
 
-use crate::util::{Fixture, PATIENCE, fixture, pvtui_bin, skip_unless_root};
+use crate::util::{Fixture, PATIENCE, fixture, skip_unless_root, start_freeze_json};
 
 fn game() -> Fixture {
     Fixture::spawn(&fixture("game", "", &[]), &[])
@@ -85,25 +84,7 @@ fn freeze_through_pointers_follows_a_repointed_path_and_never_writes_the_old_pla
     let mut game = game();
     let pid = game.pid.to_string();
     let expr = score_expr(&game);
-    let mut child = Command::new(pvtui_bin())
-        .args([
-            "freeze",
-            "--json",
-            "--interval",
-            "1",
-            "--seconds",
-            "30",
-            "--pid",
-            &pid,
-            &expr,
-            "777",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run pvtui freeze");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    let (mut child, mut lines) = start_freeze_json(&pid, &expr, "777", "30");
     let mut next_json = || -> Value {
         let line = lines.next().expect("a line").expect("utf-8");
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"))

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
-use crate::util::{Fixture, fixture, pvtui_bin, run_pvtui, skip_unless_root};
+use crate::util::{Fixture, fixture, pvtui_bin, run_pvtui, skip_unless_root, start_freeze_json};
 
 fn game(args: &[&str]) -> Fixture {
     Fixture::spawn(&fixture("game", "", &[]), args)
@@ -350,25 +350,7 @@ fn freeze_holds_the_score_against_the_games_own_writes() {
     game.send("auto 10");
     let pid = game.pid.to_string();
     let expr = score_expr(&game);
-    let mut child = Command::new(pvtui_bin())
-        .args([
-            "freeze",
-            "--json",
-            "--interval",
-            "1",
-            "--seconds",
-            "1.5",
-            "--pid",
-            &pid,
-            &expr,
-            "777",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run pvtui freeze");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    let (mut child, mut lines) = start_freeze_json(&pid, &expr, "777", "1.5");
     let first = lines.next().expect("a first line").expect("utf-8");
     let holding: Value = serde_json::from_str(&first).expect("json");
     assert_eq!(holding["event"], "holding", "{first}");

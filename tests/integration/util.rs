@@ -355,3 +355,22 @@ pub fn rust_fixture(name: &str) -> PathBuf {
 pub fn buffer_text(buffer: &ratatui::buffer::Buffer) -> String {
     pvtui::tui::view::screen_text(buffer)
 }
+
+/// `pvtui freeze --json --interval 1 --seconds SECONDS --pid PID EXPR VALUE`
+/// started with its output piped, and its stdout read line by line.
+pub fn start_freeze_json(
+    pid: &str,
+    expr: &str,
+    value: &str,
+    seconds: &str,
+) -> (Child, std::io::Lines<BufReader<std::process::ChildStdout>>) {
+    let mut child = Command::new(pvtui_bin())
+        .args(["freeze", "--json", "--interval", "1", "--seconds", seconds])
+        .args(["--pid", pid, expr, value])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run pvtui freeze");
+    let stdout = child.stdout.take().expect("stdout");
+    (child, BufReader::new(stdout).lines())
+}
