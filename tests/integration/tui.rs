@@ -128,16 +128,29 @@ pub(crate) fn normalized(screen: &str, fx: &Fixture) -> String {
     text = text.replace(env!("CARGO_TARGET_TMPDIR"), "$TMP");
     let path = regex::Regex::new(r"(…|/)\S*/fixtures/").expect("pattern");
     text = path.replace_all(&text, "$$TMP/fixtures/").into_owned();
+    text = replace_each(text, rules);
+    let padding = regex::Regex::new(r"([^ │\n]) *│").expect("pattern");
+    text = padding.replace_all(&text, "$1 │").into_owned();
+    one_border_dash(&text)
+}
+
+/// `text` with each (pattern, replacement) rule applied in turn.
+pub(crate) fn replace_each(mut text: String, rules: &[(&str, &str)]) -> String {
     for (pattern, with) in rules {
         let re = regex::Regex::new(pattern).expect("pattern");
         text = re.replace_all(&text, *with).into_owned();
     }
-    let padding = regex::Regex::new(r"([^ │\n]) *│").expect("pattern");
-    text = padding.replace_all(&text, "$1 │").into_owned();
-    // A border's length follows its title, which holds counts (`last 12 values`).
+    text
+}
+
+/// `text` with every run of border dashes as one (a border's length follows
+/// its title, which holds counts such as `last 12 values`) and no spaces at
+/// the ends of lines.
+pub(crate) fn one_border_dash(text: &str) -> String {
     let border = regex::Regex::new(r"─+").expect("pattern");
-    text = border.replace_all(&text, "─").into_owned();
-    text.lines()
+    border
+        .replace_all(text, "─")
+        .lines()
         .map(str::trim_end)
         .collect::<Vec<_>>()
         .join("\n")

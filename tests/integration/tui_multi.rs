@@ -99,19 +99,11 @@ fn normalized(screen: &str, parent: i32, child: i32) -> String {
         (r"dev [0-9a-f]+:[0-9a-f]+", "dev D"),
         (r"pvtui-shared-file-\w+", "pvtui-shared-file-XXXXXX"),
     ];
-    for (pattern, with) in rules {
-        let re = regex::Regex::new(pattern).expect("pattern");
-        text = re.replace_all(&text, *with).into_owned();
-    }
+    text = crate::tui::replace_each(text, rules);
     // Column widths follow the pids' lengths: runs of spaces count as one.
     let padding = regex::Regex::new(r" {2,}").expect("pattern");
     text = padding.replace_all(&text, " ").into_owned();
-    let border = regex::Regex::new(r"─+").expect("pattern");
-    text = border.replace_all(&text, "─").into_owned();
-    text.lines()
-        .map(str::trim_end)
-        .collect::<Vec<_>>()
-        .join("\n")
+    crate::tui::one_border_dash(&text)
 }
 
 fn pair() -> (Fixture, i32, i32) {
