@@ -24,8 +24,8 @@ use crate::search::value::{Condition, ValueType};
 use crate::search::walk::{Control, Geometry, Piece, Visitor};
 
 impl SearchJob {
-    /// (or a temporary file) and come back in [`Summary::scan`].
-    /// A first value scan of any [`Source`].
+    /// A first value scan of any [`Source`]: the places holding the value
+    /// go to `save` (or a temporary file) and come back in [`Summary::scan`].
     pub fn scan_in<S, F>(
         make_source: F,
         pid: i32,
@@ -53,8 +53,9 @@ impl SearchJob {
         )
     }
 
-    /// narrowing compares with memory then. Goes to `save` or a temporary file.
-    /// An unknown-value scan of any [`Source`].
+    /// An unknown-value scan of any [`Source`]: a snapshot of every page,
+    /// which the first narrowing compares with memory then. Goes to `save`
+    /// or a temporary file.
     pub fn snapshot_in<S, F>(
         make_source: F,
         pid: i32,
@@ -135,8 +136,8 @@ impl SearchJob {
         }))
     }
 
-    /// candidates and keeps those `condition` holds for.
-    /// Narrows a previous scan over any [`Source`]. The result goes to `save`
+    /// Narrows a previous scan over any [`Source`]: re-reads its
+    /// candidates and keeps those `condition` holds for. The result goes to `save`
     /// (which may be `from`'s own path: it is replaced when done) or a
     /// temporary file.
     pub fn narrow_in<S: Source + 'static>(
